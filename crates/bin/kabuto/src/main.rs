@@ -1,0 +1,5 @@
+//! The `kabuto` command line.
+
+fn main() {
+    println!("kabuto {}", env!("CARGO_PKG_VERSION"));
+}

@@ -1,0 +1,20 @@
+//! Domain types shared by every Kabuto crate.
+//!
+//! Everything here is plain data with validation at construction ("parse, don't validate"):
+//! a [`Digest`] or a [`Purl`] that exists is well formed. No I/O happens in this crate.
+
+mod digest;
+mod ecosystem;
+mod image;
+mod inventory;
+mod os;
+mod package;
+mod purl;
+
+pub use digest::{Digest, DigestError};
+pub use ecosystem::Ecosystem;
+pub use image::{HistoryEntry, ImageMetadata, LayerInfo};
+pub use inventory::{Artifact, ArtifactKind, Inventory, Warning};
+pub use os::{OsFamily, OsInfo};
+pub use package::{Location, Package, SourcePackage};
+pub use purl::{Purl, PurlError};

@@ -1,0 +1,67 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Operating-system distribution family, as detected from os-release and friends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OsFamily {
+    Debian,
+    Ubuntu,
+    Alpine,
+    Wolfi,
+    Chainguard,
+    Rhel,
+    Centos,
+    Rocky,
+    Alma,
+    Fedora,
+    Oracle,
+    Amazon,
+    Suse,
+    Opensuse,
+    /// Google distroless (Debian-based, no package manager binary).
+    Distroless,
+}
+
+impl OsFamily {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OsFamily::Debian => "debian",
+            OsFamily::Ubuntu => "ubuntu",
+            OsFamily::Alpine => "alpine",
+            OsFamily::Wolfi => "wolfi",
+            OsFamily::Chainguard => "chainguard",
+            OsFamily::Rhel => "redhat",
+            OsFamily::Centos => "centos",
+            OsFamily::Rocky => "rocky",
+            OsFamily::Alma => "alma",
+            OsFamily::Fedora => "fedora",
+            OsFamily::Oracle => "oracle",
+            OsFamily::Amazon => "amazon",
+            OsFamily::Suse => "suse",
+            OsFamily::Opensuse => "opensuse",
+            OsFamily::Distroless => "distroless",
+        }
+    }
+}
+
+impl fmt::Display for OsFamily {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The detected operating system of an image or root filesystem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OsInfo {
+    pub family: OsFamily,
+    /// Release as the distribution spells it (`12.15`, `3.10.0`, `9.0`, `2023`).
+    pub version: String,
+    /// Human name from `PRETTY_NAME`, when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pretty_name: Option<String>,
+    /// Release code name (`bookworm`, `jammy`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codename: Option<String>,
+}

@@ -1,0 +1,254 @@
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Ecosystem;
+
+/// A package URL (<https://github.com/package-url/purl-spec>), e.g.
+/// `pkg:deb/debian/curl@7.88.1-10?arch=amd64&distro=debian-12`.
+///
+/// Stored as parts; [`fmt::Display`] renders the canonical, percent-encoded string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Purl {
+    ty: String,
+    namespace: Option<String>,
+    name: String,
+    version: Option<String>,
+    qualifiers: BTreeMap<String, String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PurlError {
+    #[error("purl `{0}` does not start with `pkg:`")]
+    MissingScheme(String),
+    #[error("purl `{0}` has no type or no name")]
+    MissingPart(String),
+}
+
+impl Purl {
+    pub fn new(ty: &str, namespace: Option<&str>, name: &str, version: Option<&str>) -> Self {
+        Purl {
+            ty: ty.to_ascii_lowercase(),
+            namespace: namespace.filter(|n| !n.is_empty()).map(str::to_owned),
+            name: name.to_owned(),
+            version: version.filter(|v| !v.is_empty()).map(str::to_owned),
+            qualifiers: BTreeMap::new(),
+        }
+    }
+
+    /// The conventional purl for a package of `ecosystem`, splitting namespaces the way
+    /// each purl type defines them (npm scopes, Maven group ids, Go module paths, Composer
+    /// vendors) and normalising PyPI names. OS packages get their distro namespace and
+    /// qualifiers later, from [`Purl::with_namespace`] and [`Purl::with_qualifier`].
+    pub fn for_package(ecosystem: Ecosystem, name: &str, version: &str) -> Self {
+        let ty = ecosystem.purl_type();
+        let version = Some(version);
+        match ecosystem {
+            Ecosystem::Npm | Ecosystem::Go | Ecosystem::Composer => match name.rsplit_once('/') {
+                Some((ns, n)) => Purl::new(ty, Some(ns), n, version),
+                None => Purl::new(ty, None, name, version),
+            },
+            Ecosystem::Maven => match name.split_once(':') {
+                Some((group, artifact)) => Purl::new(ty, Some(group), artifact, version),
+                None => Purl::new(ty, None, name, version),
+            },
+            Ecosystem::PyPi => {
+                let normalized = name.to_ascii_lowercase().replace(['_', '.'], "-");
+                Purl::new(ty, None, &normalized, version)
+            }
+            _ => Purl::new(ty, None, name, version),
+        }
+    }
+
+    pub fn with_namespace(mut self, namespace: &str) -> Self {
+        self.namespace = Some(namespace.to_owned()).filter(|n| !n.is_empty());
+        self
+    }
+
+    pub fn with_qualifier(mut self, key: &str, value: &str) -> Self {
+        if !value.is_empty() {
+            self.qualifiers
+                .insert(key.to_ascii_lowercase(), value.to_owned());
+        }
+        self
+    }
+
+    pub fn ty(&self) -> &str {
+        &self.ty
+    }
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+    pub fn qualifiers(&self) -> &BTreeMap<String, String> {
+        &self.qualifiers
+    }
+}
+
+/// Percent-encodes everything outside the purl spec's unreserved set (plus `extra`).
+fn encode(s: &str, extra: &[u8]) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || extra.contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            if let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl fmt::Display for Purl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "pkg:{}/", self.ty)?;
+        if let Some(ns) = &self.namespace {
+            let segments: Vec<String> = ns.split('/').map(|s| encode(s, b"")).collect();
+            write!(f, "{}/", segments.join("/"))?;
+        }
+        f.write_str(&encode(&self.name, b""))?;
+        if let Some(v) = &self.version {
+            write!(f, "@{}", encode(v, b":"))?;
+        }
+        let mut sep = '?';
+        for (k, v) in &self.qualifiers {
+            write!(f, "{sep}{k}={}", encode(v, b":/"))?;
+            sep = '&';
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for Purl {
+    type Err = PurlError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let rest = s
+            .strip_prefix("pkg:")
+            .ok_or_else(|| PurlError::MissingScheme(s.to_owned()))?;
+        let rest = rest.split('#').next().unwrap_or_default();
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (path, version) = match path.rsplit_once('@') {
+            Some((p, v)) => (p, Some(decode(v))),
+            None => (path, None),
+        };
+        let mut parts = path.trim_matches('/').split('/');
+        let ty = parts.next().filter(|t| !t.is_empty());
+        let segments: Vec<String> = parts.map(decode).collect();
+        let (Some(ty), Some((name, ns))) = (ty, segments.split_last()) else {
+            return Err(PurlError::MissingPart(s.to_owned()));
+        };
+        if name.is_empty() {
+            return Err(PurlError::MissingPart(s.to_owned()));
+        }
+        let mut purl = Purl::new(ty, Some(&ns.join("/")), name, version.as_deref());
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            if let Some((k, v)) = pair.split_once('=') {
+                purl = purl.with_qualifier(k, &decode(v));
+            }
+        }
+        Ok(purl)
+    }
+}
+
+impl TryFrom<String> for Purl {
+    type Error = PurlError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<Purl> for String {
+    fn from(p: Purl) -> Self {
+        p.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_per_ecosystem_conventions() {
+        let cases = [
+            (
+                Ecosystem::Npm,
+                "@babel/core",
+                "7.0.0",
+                "pkg:npm/%40babel/core@7.0.0",
+            ),
+            (
+                Ecosystem::PyPi,
+                "Django_Rest.framework",
+                "1.0",
+                "pkg:pypi/django-rest-framework@1.0",
+            ),
+            (
+                Ecosystem::Maven,
+                "org.apache:commons-io",
+                "2.4",
+                "pkg:maven/org.apache/commons-io@2.4",
+            ),
+            (
+                Ecosystem::Go,
+                "github.com/a/b",
+                "v1.2.3",
+                "pkg:golang/github.com/a/b@v1.2.3",
+            ),
+            (Ecosystem::Cargo, "serde", "1.0.0", "pkg:cargo/serde@1.0.0"),
+        ];
+        for (eco, name, version, want) in cases {
+            assert_eq!(Purl::for_package(eco, name, version).to_string(), want);
+        }
+    }
+
+    #[test]
+    fn os_package_with_qualifiers_round_trips() {
+        let p = Purl::for_package(Ecosystem::Deb, "libc6", "2.36-9+deb12u4")
+            .with_namespace("debian")
+            .with_qualifier("arch", "amd64")
+            .with_qualifier("distro", "debian-12");
+        let s = p.to_string();
+        assert_eq!(
+            s,
+            "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12"
+        );
+        assert_eq!(s.parse::<Purl>().unwrap(), p);
+        let rpm = Purl::for_package(Ecosystem::Rpm, "openssl-libs", "1:3.0.7-1.el9");
+        assert_eq!(rpm.to_string(), "pkg:rpm/openssl-libs@1:3.0.7-1.el9");
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        assert!("npm/x@1".parse::<Purl>().is_err());
+        assert!("pkg:".parse::<Purl>().is_err());
+        assert!("pkg:npm/".parse::<Purl>().is_err());
+    }
+}

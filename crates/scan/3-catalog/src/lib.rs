@@ -1,0 +1,104 @@
+//! Analyzers: small, named, versioned units that read one file each and report what it says
+//! about the operating system and the packages installed or declared.
+//!
+//! The scan pipeline (`kabuto-inventory`) streams every file of every layer past the
+//! [`registry::all`] list, hands each analyzer the files it [`Analyzer::wants`], and later keeps
+//! only results from files that survive in the final (squashed) filesystem.
+
+pub mod binary;
+pub mod lang;
+pub mod os;
+pub mod registry;
+
+use kabuto_types::{OsInfo, Package};
+
+/// What a file an analyzer reads says about packages: installed on the system (a package
+/// database, a `dist-info` directory, `node_modules/*/package.json`, a binary) or declared
+/// by a project (a lockfile or manifest). Image and rootfs scans run installed-evidence
+/// analyzers; project (`fs`) scans run both, as Trivy does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evidence {
+    Installed,
+    Declared,
+}
+
+/// File metadata available before the content is read, so analyzers can decline cheaply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileMeta {
+    pub size: u64,
+    /// Unix permission bits (`0o755`...).
+    pub mode: u32,
+}
+
+impl FileMeta {
+    pub fn is_executable(&self) -> bool {
+        self.mode & 0o111 != 0
+    }
+}
+
+/// One file handed to an analyzer.
+#[derive(Debug, Clone, Copy)]
+pub struct FileInput<'a> {
+    /// Path relative to the artifact root, `/`-separated, no leading `/`
+    /// (e.g. `var/lib/dpkg/status`).
+    pub path: &'a str,
+    pub content: &'a [u8],
+}
+
+/// What an analyzer found in one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AnalysisOutput {
+    pub os: Option<OsInfo>,
+    /// Packages, each with `locations[0].path` set to the file (or the archive member, as
+    /// `outer.jar!/inner.jar`) it was read from. Layers are filled in by the pipeline.
+    pub packages: Vec<Package>,
+    /// Problems inside the file that did not stop it from being read (one bad entry among
+    /// many), each naming the line or entry.
+    pub warnings: Vec<String>,
+}
+
+/// Why a file could not be analyzed at all. The pipeline turns this into a warning naming
+/// the layer and file and carries on with the other files.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AnalyzeError {
+    /// The file is not what its name promises (bad syntax, wrong magic number, ...).
+    #[error("{}{message}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
+    Malformed {
+        line: Option<usize>,
+        message: String,
+    },
+    /// The file is valid but uses a format version or feature we do not read.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+}
+
+impl AnalyzeError {
+    pub fn malformed(message: impl Into<String>) -> Self {
+        AnalyzeError::Malformed {
+            line: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn at_line(line: usize, message: impl Into<String>) -> Self {
+        AnalyzeError::Malformed {
+            line: Some(line),
+            message: message.into(),
+        }
+    }
+}
+
+/// One analyzer. Implementations are small structs listed explicitly in [`registry::all`];
+/// nothing registers itself.
+pub trait Analyzer: Send + Sync {
+    /// Stable kebab-case name, shown as `found_by` on every package it reports.
+    fn name(&self) -> &'static str;
+    /// Bumped whenever the output for the same input may change; part of any cache key.
+    fn version(&self) -> u32;
+    fn evidence(&self) -> Evidence;
+    /// Whether this analyzer wants the regular file at `path` (relative, no leading `/`).
+    /// Called for every file of every layer: keep it cheap (suffix and component checks).
+    fn wants(&self, path: &str, meta: &FileMeta) -> bool;
+    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError>;
+}

@@ -1,0 +1,1 @@
+//! Runs the analyzers over an image, root filesystem or project directory and assembles the inventory.

@@ -1,0 +1,1 @@
+//! The vulnerability database: ingest OSV and non-OSV feeds, write a compact memory-mapped file, query it.
