@@ -1,0 +1,1 @@
+//! Pulling images from a registry over the OCI distribution API.
