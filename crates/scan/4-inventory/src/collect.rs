@@ -1,0 +1,116 @@
+//! Handing files to the analyzers that want them, and turning their output into inventory.
+
+use kabuto_catalog::{AnalysisOutput, Analyzer, FileInput, FileMeta};
+use kabuto_types::{Digest, OsInfo, Package, Warning};
+
+/// What the analyzers found in one file, tagged with where that file came from.
+#[derive(Debug, Default)]
+pub(crate) struct FileFindings {
+    pub path: String,
+    /// Index of the layer (images only) the file was read from.
+    pub layer: Option<usize>,
+    pub os: Vec<OsInfo>,
+    pub packages: Vec<Package>,
+    pub warnings: Vec<Warning>,
+}
+
+/// The analyzers of one scan.
+pub(crate) struct Analyzers {
+    list: Vec<Box<dyn Analyzer>>,
+}
+
+impl Analyzers {
+    pub fn new(include_declared: bool) -> Self {
+        Analyzers {
+            list: kabuto_catalog::registry::for_scan(include_declared),
+        }
+    }
+
+    /// Indexes of the analyzers that want this file; empty for most files.
+    pub fn wanting(&self, path: &str, meta: &FileMeta) -> Vec<usize> {
+        self.list
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.wants(path, meta))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Runs the analyzers `which` (from [`Analyzers::wanting`]) over one file's content.
+    /// `origin` describes the file for warnings (e.g. `layer 2 (sha256:...)`).
+    pub fn analyze(
+        &self,
+        which: &[usize],
+        path: &str,
+        content: &[u8],
+        layer: Option<usize>,
+        origin: &str,
+    ) -> FileFindings {
+        let mut found = FileFindings {
+            path: path.to_owned(),
+            layer,
+            ..FileFindings::default()
+        };
+        for &i in which {
+            let analyzer = &self.list[i];
+            match analyzer.analyze(FileInput { path, content }) {
+                Ok(AnalysisOutput {
+                    os,
+                    packages,
+                    warnings,
+                }) => {
+                    found.os.extend(os);
+                    found.packages.extend(packages);
+                    found
+                        .warnings
+                        .extend(warnings.into_iter().map(|message| Warning {
+                            location: format!("{origin}{path}"),
+                            message: format!("{}: {message}", analyzer.name()),
+                        }));
+                }
+                Err(e) => found.warnings.push(Warning {
+                    location: format!("{origin}{path}"),
+                    message: format!("{}: {e}", analyzer.name()),
+                }),
+            }
+        }
+        found
+    }
+}
+
+/// The assembled result of all surviving file findings.
+pub(crate) struct Assembled {
+    pub os: Option<OsInfo>,
+    pub packages: Vec<Package>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Merges per-file findings: picks the OS, stamps layers onto package locations and
+/// qualifies OS package purls with the distribution.
+pub(crate) fn assemble(findings: Vec<FileFindings>, layer_ids: &[Digest]) -> Assembled {
+    let mut os_candidates = Vec::new();
+    let mut packages = Vec::new();
+    let mut warnings = Vec::new();
+    for f in findings {
+        let layer = f.layer.and_then(|i| layer_ids.get(i)).cloned();
+        os_candidates.extend(f.os.into_iter().map(|os| (f.path.clone(), os)));
+        for mut p in f.packages {
+            for loc in &mut p.locations {
+                if loc.layer.is_none() {
+                    loc.layer.clone_from(&layer);
+                }
+            }
+            packages.push(p);
+        }
+        warnings.extend(f.warnings);
+    }
+    let os = kabuto_catalog::os::pick_os(os_candidates);
+    if let Some(os) = &os {
+        kabuto_catalog::os::qualify_os_packages(os, &mut packages);
+    }
+    Assembled {
+        os,
+        packages,
+        warnings,
+    }
+}

@@ -1,0 +1,1 @@
+//! Scanning a container image: layers are streamed in parallel, never extracted.
