@@ -10,6 +10,7 @@ mod inventory;
 mod os;
 mod package;
 mod purl;
+mod vuln;
 
 pub use digest::{Digest, DigestError};
 pub use ecosystem::Ecosystem;
@@ -18,3 +19,4 @@ pub use inventory::{Artifact, ArtifactKind, Inventory, Warning};
 pub use os::{OsFamily, OsInfo};
 pub use package::{Location, Package, SourcePackage};
 pub use purl::{Purl, PurlError};
+pub use vuln::{Cvss, Explanation, Finding, FixStatus, Severity, VulnId, VulnIdError, VulnIdKind};
