@@ -22,6 +22,28 @@ pub enum OsFamily {
     Opensuse,
     /// Google distroless (Debian-based, no package manager binary).
     Distroless,
+    // Families below follow Trivy's names for distributions detected from os-release.
+    CentosStream,
+    /// SUSE Linux Enterprise Server.
+    Sles,
+    /// SUSE Linux Enterprise Micro / SUSE Linux Micro.
+    #[serde(rename = "slem")]
+    SleMicro,
+    OpensuseLeap,
+    OpensuseTumbleweed,
+    Photon,
+    /// CBL-Mariner (Azure Linux before 3.0).
+    CblMariner,
+    #[serde(rename = "azurelinux")]
+    AzureLinux,
+    Bottlerocket,
+    Echo,
+    #[serde(rename = "minimos")]
+    MinimOs,
+    #[serde(rename = "coreos")]
+    CoreOs,
+    #[serde(rename = "activestate")]
+    ActiveState,
 }
 
 impl OsFamily {
@@ -42,6 +64,19 @@ impl OsFamily {
             OsFamily::Suse => "suse",
             OsFamily::Opensuse => "opensuse",
             OsFamily::Distroless => "distroless",
+            OsFamily::CentosStream => "centos-stream",
+            OsFamily::Sles => "sles",
+            OsFamily::SleMicro => "slem",
+            OsFamily::OpensuseLeap => "opensuse-leap",
+            OsFamily::OpensuseTumbleweed => "opensuse-tumbleweed",
+            OsFamily::Photon => "photon",
+            OsFamily::CblMariner => "cbl-mariner",
+            OsFamily::AzureLinux => "azurelinux",
+            OsFamily::Bottlerocket => "bottlerocket",
+            OsFamily::Echo => "echo",
+            OsFamily::MinimOs => "minimos",
+            OsFamily::CoreOs => "coreos",
+            OsFamily::ActiveState => "activestate",
         }
     }
 }
