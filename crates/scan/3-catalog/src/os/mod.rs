@@ -1,8 +1,19 @@
 //! Operating-system analyzers: release files and package databases (dpkg, apk, rpm).
 
+pub mod apk;
+pub mod dpkg;
+pub mod release;
+
 use crate::Analyzer;
+
+pub use release::pick_os;
 
 /// Every os analyzer, in the order they are listed to users.
 pub fn analyzers() -> Vec<Box<dyn Analyzer>> {
-    vec![]
+    vec![
+        Box::new(release::OsReleaseAnalyzer),
+        Box::new(release::ReleaseFileAnalyzer),
+        Box::new(dpkg::DpkgAnalyzer),
+        Box::new(apk::ApkAnalyzer),
+    ]
 }
