@@ -1,8 +1,70 @@
 //! Language-ecosystem analyzers: installed package metadata and project lockfiles.
 
-use crate::Analyzer;
+pub mod node;
+pub mod php;
+pub mod python;
+pub mod ruby;
+
+use crate::{AnalyzeError, Analyzer};
 
 /// Every lang analyzer, in the order they are listed to users.
 pub fn analyzers() -> Vec<Box<dyn Analyzer>> {
-    vec![]
+    let mut list: Vec<Box<dyn Analyzer>> = vec![];
+    list.extend(python::analyzers());
+    list.extend(node::analyzers());
+    list.extend(ruby::analyzers());
+    list.extend(php::analyzers());
+    list
+}
+
+/// The last component of a `/`-separated path.
+pub(crate) fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// The directory component just above the file, if any.
+pub(crate) fn parent_name(path: &str) -> Option<&str> {
+    let mut parts = path.rsplit('/');
+    parts.next();
+    parts.next()
+}
+
+/// A JSON syntax or shape error, with the line serde_json reports.
+pub(crate) fn json_error(e: &serde_json::Error) -> AnalyzeError {
+    AnalyzeError::at_line(e.line(), format!("invalid JSON: {e}"))
+}
+
+/// A YAML syntax or shape error, with its line when serde_yaml knows it.
+pub(crate) fn yaml_error(e: &serde_yaml::Error) -> AnalyzeError {
+    match e.location() {
+        Some(at) => AnalyzeError::at_line(at.line(), format!("invalid YAML: {e}")),
+        None => AnalyzeError::malformed(format!("invalid YAML: {e}")),
+    }
+}
+
+/// A TOML syntax or shape error, with the line of the span the toml crate reports.
+pub(crate) fn toml_error(text: &str, e: &toml::de::Error) -> AnalyzeError {
+    let message = format!("invalid TOML: {}", e.message());
+    match e.span() {
+        Some(span) => {
+            let line = text
+                .get(..span.start)
+                .map_or(0, |before| before.matches('\n').count())
+                + 1;
+            AnalyzeError::at_line(line, message)
+        }
+        None => AnalyzeError::malformed(message),
+    }
+}
+
+/// File content as UTF-8 text; a file that is not UTF-8 is not a lockfile we read.
+pub(crate) fn utf8(content: &[u8]) -> Result<&str, AnalyzeError> {
+    std::str::from_utf8(content).map_err(|e| {
+        let line = content[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        AnalyzeError::at_line(line, "file is not valid UTF-8")
+    })
 }
