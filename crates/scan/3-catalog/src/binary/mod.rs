@@ -1,8 +1,21 @@
-//! Analyzers of compiled artifacts: Go build info, cargo-auditable, Java archives.
+//! Analyzers of compiled artifacts: Java archives, Go build info, cargo-auditable.
+
+pub mod cargo_auditable;
+mod executable;
+pub mod go_buildinfo;
+pub mod java_archive;
 
 use crate::Analyzer;
 
+pub use cargo_auditable::RustAuditableAnalyzer;
+pub use go_buildinfo::GoBinaryAnalyzer;
+pub use java_archive::JavaArchiveAnalyzer;
+
 /// Every binary analyzer, in the order they are listed to users.
 pub fn analyzers() -> Vec<Box<dyn Analyzer>> {
-    vec![]
+    vec![
+        Box::new(JavaArchiveAnalyzer),
+        Box::new(GoBinaryAnalyzer),
+        Box::new(RustAuditableAnalyzer),
+    ]
 }
