@@ -38,6 +38,15 @@ pub enum SourceError {
     /// A registry answered with an error, or could not be reached.
     #[error("{image}: registry: {message}")]
     Registry { image: String, message: String },
+    /// A registry answered `step` (e.g. `manifest latest`, `token from <realm>`) with an
+    /// HTTP error status; 401/403 mean missing or rejected credentials.
+    #[error("{image}: registry: {step}: HTTP {status} {message}")]
+    RegistryStatus {
+        image: String,
+        step: String,
+        status: u16,
+        message: String,
+    },
 }
 
 /// An opened image: metadata read eagerly, layers streamed on demand.

@@ -1,1 +1,0 @@
-//! Pulling images from a registry over the OCI distribution API.

@@ -1,0 +1,229 @@
+//! Pulling images from a registry over the OCI distribution API.
+//!
+//! [`open_registry`] resolves a reference to one platform's manifest (following a
+//! multi-arch index), reads the config eagerly and streams layer blobs on demand, each
+//! verified against its digest while it is read. Auth: anonymous, basic, and the bearer
+//! token flow (`WWW-Authenticate: Bearer realm=..`), with or without credentials.
+
+mod auth;
+mod client;
+mod manifest;
+mod platform;
+mod reference;
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use kabuto_types::ImageMetadata;
+
+pub use auth::{Challenge, ChallengeError, Credentials, DockerConfigError, parse_www_authenticate};
+pub use manifest::{Descriptor, ImageManifest, ManifestDocument, ManifestError, parse_manifest};
+pub use platform::{Platform, PlatformError};
+pub use reference::{DOCKER_HUB, ImageReference, ReferenceError};
+
+use crate::{ImageSource, SourceError};
+use client::RegistryClient;
+use manifest::{is_image_config, metadata_from_config};
+
+/// Largest config blob we read into memory.
+const MAX_CONFIG_BYTES: u64 = 64 << 20;
+/// Indexes may point to indexes; real ones nest at most once.
+const MAX_INDEX_DEPTH: usize = 4;
+/// Environment variables [`RegistryOptions::from_env`] reads credentials from.
+pub const USERNAME_ENV: &str = "KABUTO_USERNAME";
+pub const PASSWORD_ENV: &str = "KABUTO_PASSWORD";
+
+/// How to reach a registry and what to pull from it.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryOptions {
+    /// Which entry of a multi-arch index to scan. `None` means linux on the host's
+    /// architecture. When given, a single-platform image of another platform is an error.
+    pub platform: Option<Platform>,
+    /// Credentials to use; they take precedence over `docker_config`.
+    pub credentials: Option<Credentials>,
+    /// A docker `config.json` to take the registry's `auths` entry from when
+    /// `credentials` is `None`.
+    pub docker_config: Option<PathBuf>,
+    /// Speak plain HTTP instead of HTTPS. There is no "HTTPS without certificate checks"
+    /// mode: for a private CA, give `ca_file`.
+    pub insecure: bool,
+    /// PEM file of extra CA certificates to trust besides the system and webpki roots.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl RegistryOptions {
+    /// Credentials from `KABUTO_USERNAME`/`KABUTO_PASSWORD` when both are set, and docker's
+    /// config file (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`) as fallback.
+    pub fn from_env() -> Self {
+        let credentials = match (std::env::var(USERNAME_ENV), std::env::var(PASSWORD_ENV)) {
+            (Ok(username), Ok(password)) => Some(Credentials::new(username, password)),
+            _ => None,
+        };
+        Self {
+            credentials,
+            docker_config: Credentials::default_docker_config_path(),
+            ..Self::default()
+        }
+    }
+
+    fn resolve_credentials(
+        &self,
+        reference: &ImageReference,
+    ) -> Result<Option<Credentials>, SourceError> {
+        if let Some(credentials) = &self.credentials {
+            return Ok(Some(credentials.clone()));
+        }
+        let Some(path) = &self.docker_config else {
+            return Ok(None);
+        };
+        Credentials::from_docker_config(path, reference.registry()).map_err(|e| {
+            SourceError::Registry {
+                image: reference.to_string(),
+                message: format!("credentials: {e}"),
+            }
+        })
+    }
+}
+
+/// Opens `reference` (e.g. `alpine:3.19`, `localhost:5000/app@sha256:..`) in its registry.
+pub fn open_registry(
+    reference: &str,
+    options: &RegistryOptions,
+) -> Result<Box<dyn ImageSource>, SourceError> {
+    let parsed = ImageReference::parse(reference).map_err(|e| SourceError::Invalid {
+        image: reference.to_owned(),
+        what: "reference".into(),
+        message: e.reason,
+    })?;
+    Ok(Box::new(RegistryImage::open(reference, &parsed, options)?))
+}
+
+/// An image in a registry: manifest and config read, layers streamed on demand.
+pub struct RegistryImage {
+    name: String,
+    reference: ImageReference,
+    client: RegistryClient,
+    metadata: ImageMetadata,
+    layers: Vec<Descriptor>,
+}
+
+impl RegistryImage {
+    /// `name` is how the user wrote the reference, used in messages.
+    pub fn open(
+        name: &str,
+        reference: &ImageReference,
+        options: &RegistryOptions,
+    ) -> Result<Self, SourceError> {
+        let client = RegistryClient::new(
+            name.to_owned(),
+            reference.api_host(),
+            reference.repository(),
+            options.insecure,
+            options.ca_file.as_deref(),
+            options.resolve_credentials(reference)?,
+        )?;
+        let invalid = |what: String, message: String| SourceError::Invalid {
+            image: name.to_owned(),
+            what,
+            message,
+        };
+        let top = client.manifest(reference.manifest_reference())?;
+        let repo_digest = format!("{}@{}", reference.familiar_name(), top.digest);
+        let wanted = options.platform.clone().unwrap_or_else(Platform::host);
+        let mut fetched = top;
+        let mut depth = 0;
+        let manifest = loop {
+            let what = format!("manifest {}", fetched.digest);
+            let document = parse_manifest(&fetched.bytes, fetched.content_type.as_deref())
+                .map_err(|e| invalid(what.clone(), e.to_string()))?;
+            let entries = match document {
+                ManifestDocument::Image(manifest) => break manifest,
+                ManifestDocument::Index(entries) => entries,
+            };
+            depth += 1;
+            if depth > MAX_INDEX_DEPTH {
+                return Err(invalid(what, "indexes nest too deep".into()));
+            }
+            let platforms: Vec<Option<Platform>> =
+                entries.iter().map(Descriptor::platform).collect();
+            let chosen = platform::choose(&wanted, platforms.iter().map(Option::as_ref))
+                .ok_or_else(|| {
+                    let offered: Vec<String> = platforms
+                        .iter()
+                        .flatten()
+                        .map(ToString::to_string)
+                        .collect();
+                    invalid(
+                        what.clone(),
+                        format!(
+                            "no image for platform {wanted}; the index has: {}",
+                            offered.join(", ")
+                        ),
+                    )
+                })?;
+            let entry = &entries[chosen];
+            fetched = client.manifest(entry.digest.as_str())?;
+        };
+        let manifest_digest = fetched.digest;
+        if !is_image_config(manifest.config.media_type.as_deref()) {
+            return Err(invalid(
+                format!("manifest {manifest_digest}"),
+                format!(
+                    "not a container image: config media type is {}",
+                    manifest.config.media_type.as_deref().unwrap_or_default()
+                ),
+            ));
+        }
+        let config = client.blob_bytes("config", &manifest.config, MAX_CONFIG_BYTES)?;
+        let mut metadata = metadata_from_config(&config, &manifest)
+            .map_err(|message| invalid(format!("config {}", manifest.config.digest), message))?;
+        if let (Some(requested), Some(os), Some(architecture)) =
+            (&options.platform, &metadata.os, &metadata.architecture)
+        {
+            let actual = Platform::new(os, architecture, metadata.variant.as_deref());
+            if platform::choose(requested, [Some(&actual)]).is_none() {
+                return Err(invalid(
+                    format!("manifest {manifest_digest}"),
+                    format!("image is for platform {actual}, not the requested {requested}"),
+                ));
+            }
+        }
+        metadata.manifest_digest = Some(manifest_digest);
+        metadata.repo_digests = vec![repo_digest];
+        metadata.repo_tags = reference
+            .tag()
+            .map(|tag| format!("{}:{tag}", reference.familiar_name()))
+            .into_iter()
+            .collect();
+        Ok(Self {
+            name: name.to_owned(),
+            reference: reference.clone(),
+            client,
+            metadata,
+            layers: manifest.layers,
+        })
+    }
+
+    pub fn reference(&self) -> &ImageReference {
+        &self.reference
+    }
+}
+
+impl ImageSource for RegistryImage {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn metadata(&self) -> &ImageMetadata {
+        &self.metadata
+    }
+
+    fn open_layer(&self, index: usize) -> Result<Box<dyn Read + Send + '_>, SourceError> {
+        let descriptor = self.layers.get(index).ok_or_else(|| SourceError::Invalid {
+            image: self.name.clone(),
+            what: format!("layer {index}"),
+            message: format!("the image has {} layers", self.layers.len()),
+        })?;
+        Ok(Box::new(self.client.blob("layer", descriptor)?))
+    }
+}
