@@ -158,3 +158,61 @@ const KNOWN: &[Exception] = &[
 fn python_peer_conformance() {
     run("python", ROUTES, SKIPPED, KNOWN, 0.75);
 }
+
+/// The fixture image rootfs built by the project's fixture scripts: Trivy and Syft both
+/// report 7 PyPI packages (the venv) and 2 npm packages (lodash and the app manifest).
+#[test]
+fn debian_app_rootfs_matches_peer_counts() {
+    let root = std::path::Path::new("/root/.cache/kabuto-fixtures/out/rootfs/debian-app");
+    if !root.is_dir() {
+        println!("fixture rootfs {} absent; skipping", root.display());
+        return;
+    }
+    let installed: Vec<_> = kabuto_catalog::lang::analyzers()
+        .into_iter()
+        .filter(|a| a.evidence() == kabuto_catalog::Evidence::Installed)
+        .collect();
+    let mut found = std::collections::BTreeSet::new();
+    let mut todo = vec![root.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let path = entry.path();
+            if kind.is_dir() {
+                todo.push(path);
+                continue;
+            }
+            if !kind.is_file() {
+                continue;
+            }
+            let rel = path
+                .strip_prefix(root)
+                .expect("under root")
+                .to_string_lossy()
+                .into_owned();
+            let meta = kabuto_catalog::FileMeta {
+                size: 0,
+                mode: 0o644,
+            };
+            for a in installed.iter().filter(|a| a.wants(&rel, &meta)) {
+                let content = std::fs::read(&path).expect("read fixture file");
+                let out = a
+                    .analyze(kabuto_catalog::FileInput {
+                        path: &rel,
+                        content: &content,
+                    })
+                    .unwrap_or_else(|e| panic!("{rel}: {e}"));
+                for p in out.packages {
+                    found.insert((p.ecosystem.as_str(), p.name, p.version));
+                }
+            }
+        }
+    }
+    let count = |eco: &str| found.iter().filter(|(e, ..)| *e == eco).count();
+    assert_eq!((count("pypi"), count("npm")), (7, 2), "{found:?}");
+    assert!(found.contains(&("pypi", "requests".into(), "2.19.1".into())));
+    assert!(found.contains(&("pypi", "urllib3".into(), "1.23".into())));
+    assert!(found.contains(&("npm", "lodash".into(), "4.17.4".into())));
+}

@@ -1,7 +1,0 @@
-//! placeholder
-
-use crate::Analyzer;
-
-pub fn analyzers() -> Vec<Box<dyn Analyzer>> {
-    vec![]
-}

@@ -1,0 +1,238 @@
+//! `pnpm-lock.yaml`: lockfile v5 (`/name/1.0.0_peer@2`), v6 (`/name@1.0.0(peer@2)`) and
+//! v9 (`name@1.0.0` in `packages`, peer variants in `snapshots`, dev-ness only through
+//! `importers`).
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+use serde_yaml::{Mapping, Value};
+
+use crate::lang::node::{Dedup, npm_package, split_at_version};
+use crate::lang::{file_name, utf8, yaml_error};
+use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+
+pub struct PnpmLockAnalyzer;
+
+#[derive(Deserialize, Default)]
+struct PnpmLock {
+    #[serde(default, rename = "lockfileVersion")]
+    lockfile_version: Option<Value>,
+    #[serde(default)]
+    packages: Mapping,
+    #[serde(default)]
+    snapshots: Mapping,
+    #[serde(default)]
+    importers: Mapping,
+}
+
+/// The lockfile's major version: 5 and earlier use `/name/version` keys.
+fn major(version: Option<&Value>) -> u32 {
+    let text = match version {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => return 5,
+    };
+    text.split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(5)
+}
+
+/// Name and version from a package key, without peer suffixes.
+fn parse_key(key: &str, major: u32) -> Option<(&str, &str)> {
+    let key = key.strip_prefix('/').unwrap_or(key);
+    if major >= 6 {
+        let key = key.split('(').next()?;
+        return split_at_version(key);
+    }
+    let key = key.split('_').next()?;
+    let (name, version) = key.rsplit_once('/')?;
+    Some((name, version))
+}
+
+/// The snapshot key an importer dependency refers to (`version` may be a link or URL).
+fn importer_targets(importer: &Value, section: &str) -> Vec<String> {
+    let Some(deps) = importer.get(section).and_then(Value::as_mapping) else {
+        return Vec::new();
+    };
+    deps.iter()
+        .filter_map(|(name, spec)| {
+            let name = name.as_str()?;
+            let version = spec
+                .get("version")
+                .and_then(Value::as_str)
+                .or_else(|| spec.as_str())?;
+            Some(format!("{name}@{version}"))
+        })
+        .collect()
+}
+
+/// v9: snapshot keys reachable from the importers' production dependencies.
+fn production_v9(lock: &PnpmLock) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo: Vec<String> = lock
+        .importers
+        .values()
+        .flat_map(|imp| {
+            let mut t = importer_targets(imp, "dependencies");
+            t.extend(importer_targets(imp, "optionalDependencies"));
+            t
+        })
+        .collect();
+    while let Some(key) = todo.pop() {
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        let Some(snapshot) = lock.snapshots.get(key.as_str()) else {
+            continue;
+        };
+        for section in ["dependencies", "optionalDependencies"] {
+            if let Some(deps) = snapshot.get(section).and_then(Value::as_mapping) {
+                for (name, version) in deps {
+                    if let (Some(n), Some(v)) = (name.as_str(), version.as_str()) {
+                        todo.push(format!("{n}@{v}"));
+                    }
+                }
+            }
+        }
+    }
+    seen.into_iter()
+        .map(|k| k.split('(').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn analyze_lock(
+    lock: &PnpmLock,
+    file: &FileInput<'_>,
+    found_by: &str,
+    out: &mut Dedup,
+) -> Vec<String> {
+    let major = major(lock.lockfile_version.as_ref());
+    let production = (major >= 9).then(|| production_v9(lock));
+    let mut warnings = Vec::new();
+    for (key, entry) in &lock.packages {
+        let key = key.as_str().unwrap_or_default();
+        // Tarball and git packages are keyed by URL; the entry says what they are.
+        let named = entry.get("name").and_then(Value::as_str);
+        let versioned = entry.get("version").and_then(Value::as_str);
+        let (name, version) = match (named, versioned, parse_key(key, major)) {
+            (Some(n), Some(v), _) => (n, v),
+            (_, _, Some(nv)) => nv,
+            _ => {
+                warnings.push(format!("package key {key:?} names no version"));
+                continue;
+            }
+        };
+        if version.contains(':') || version.contains('/') {
+            continue;
+        }
+        let dev = match &production {
+            Some(prod) => !prod.contains(&format!("{name}@{version}")) && !prod.contains(key),
+            None => entry.get("dev").and_then(Value::as_bool).unwrap_or(false),
+        };
+        out.add(npm_package(name, version, file.path, found_by, dev));
+    }
+    warnings
+}
+
+impl Analyzer for PnpmLockAnalyzer {
+    fn name(&self) -> &'static str {
+        "pnpm-lock"
+    }
+    fn version(&self) -> u32 {
+        1
+    }
+    fn evidence(&self) -> Evidence {
+        Evidence::Declared
+    }
+    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
+        file_name(path) == "pnpm-lock.yaml"
+    }
+    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+        let text = utf8(file.content)?;
+        let mut out = Dedup::default();
+        let mut warnings = Vec::new();
+        // pnpm may prepend a document for its own environment: read every document.
+        for document in serde_yaml::Deserializer::from_str(text) {
+            let value = Value::deserialize(document).map_err(|e| yaml_error(&e))?;
+            if value.is_null() {
+                continue;
+            }
+            let lock: PnpmLock = serde_yaml::from_value(value).map_err(|e| yaml_error(&e))?;
+            warnings.extend(analyze_lock(&lock, &file, self.name(), &mut out));
+        }
+        Ok(AnalysisOutput {
+            packages: out.into_packages(),
+            warnings,
+            ..AnalysisOutput::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> Result<Vec<(String, String, bool)>, AnalyzeError> {
+        let out = PnpmLockAnalyzer.analyze(FileInput {
+            path: "pnpm-lock.yaml",
+            content: text.as_bytes(),
+        })?;
+        Ok(out
+            .packages
+            .into_iter()
+            .map(|p| (p.name, p.version, p.dev))
+            .collect())
+    }
+
+    fn pkg(name: &str, version: &str, dev: bool) -> (String, String, bool) {
+        (name.into(), version.into(), dev)
+    }
+
+    #[test]
+    fn v5_keys_with_peer_suffix_and_dev() {
+        let text = "lockfileVersion: 5.4\npackages:\n  /@babel/core/7.0.0_react@18.0.0:\n    dev: true\n  /lodash/4.17.21:\n    dev: false\n";
+        assert_eq!(
+            run(text).unwrap(),
+            [
+                pkg("@babel/core", "7.0.0", true),
+                pkg("lodash", "4.17.21", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn v6_keys_with_peer_parentheses() {
+        let text = "lockfileVersion: '6.0'\npackages:\n  /@scope/a@1.0.0(react@18.0.0):\n    dev: false\n  /b@2.0.0:\n    dev: true\n";
+        assert_eq!(
+            run(text).unwrap(),
+            [pkg("@scope/a", "1.0.0", false), pkg("b", "2.0.0", true)]
+        );
+    }
+
+    #[test]
+    fn v9_dev_through_importers_and_snapshots() {
+        let text = "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies:\n      a:\n        specifier: ^1\n        version: 1.0.0(c@3.0.0)\n    devDependencies:\n      b:\n        specifier: ^2\n        version: 2.0.0\n\
+            packages:\n  a@1.0.0:\n    resolution: {integrity: x}\n  b@2.0.0:\n    resolution: {integrity: y}\n  c@3.0.0:\n    resolution: {integrity: z}\n  tar@https://example.invalid/t.tgz:\n    resolution: {tarball: https://example.invalid/t.tgz}\n    name: tarpkg\n    version: 0.1.0\n\
+            snapshots:\n  a@1.0.0(c@3.0.0):\n    dependencies:\n      c: 3.0.0\n  b@2.0.0: {}\n  c@3.0.0: {}\n  tar@https://example.invalid/t.tgz: {}\n";
+        assert_eq!(
+            run(text).unwrap(),
+            [
+                pkg("a", "1.0.0", false),
+                pkg("b", "2.0.0", true),
+                pkg("c", "3.0.0", false),
+                pkg("tarpkg", "0.1.0", true)
+            ]
+        );
+    }
+
+    #[test]
+    fn broken_yaml_names_the_line() {
+        let err = run("lockfileVersion: '9.0'\npackages:\n  a@1: [\n").unwrap_err();
+        assert!(
+            matches!(err, AnalyzeError::Malformed { line: Some(_), .. }),
+            "{err:?}"
+        );
+        assert!(run("packages: 7\n").is_err());
+    }
+}
