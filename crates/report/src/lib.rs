@@ -1,1 +1,255 @@
-//! Renders inventories and findings: table, JSON, CycloneDX 1.6, SPDX 2.3 JSON.
+//! Renders what a scan found for the people and pipelines that read it.
+//!
+//! One entry point, [`render`] (or [`render_report`]), writes an [`Inventory`] in one of four
+//! [`Format`]s:
+//!
+//! - [`Format::Table`]: a human table per target (the OS, then each language install root or
+//!   lockfile), see [`table`].
+//! - [`Format::Json`]: Kabuto's own versioned machine-readable envelope, see [`json`].
+//! - [`Format::CycloneDx`]: CycloneDX 1.6 JSON, see [`cyclonedx`].
+//! - [`Format::SpdxJson`]: SPDX 2.3 JSON, see [`spdx`].
+//!
+//! Everything that would make output differ between two runs on the same inventory (the
+//! clock, the random document id) comes from [`RenderOptions`], so tests pin them and golden
+//! files stay stable. Packages are always written in the inventory's stable sort order.
+//!
+//! [`Report`] is the unit being rendered. Today it carries only the inventory; vulnerability,
+//! secret and misconfiguration findings become further optional fields, and each format gains
+//! a section for them, without changing the entry points.
+
+mod artifact;
+pub mod cyclonedx;
+pub mod json;
+mod license;
+pub mod spdx;
+pub mod table;
+
+use std::fmt;
+use std::io::{self, Write};
+use std::str::FromStr;
+
+use kabuto_types::Inventory;
+pub use time::OffsetDateTime;
+pub use uuid::Uuid;
+
+/// The tool name written into every document.
+pub const TOOL_NAME: &str = "kabuto";
+/// The tool version written into every document.
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// An output format, named as on the command line (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Table,
+    Json,
+    CycloneDx,
+    SpdxJson,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [
+        Format::Table,
+        Format::Json,
+        Format::CycloneDx,
+        Format::SpdxJson,
+    ];
+
+    /// The command-line name: `table`, `json`, `cyclonedx`, `spdx-json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::CycloneDx => "cyclonedx",
+            Format::SpdxJson => "spdx-json",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A `--format` value that names no [`Format`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown report format `{0}` (expected one of: table, json, cyclonedx, spdx-json)")]
+pub struct UnknownFormat(pub String);
+
+impl FromStr for Format {
+    type Err = UnknownFormat;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| UnknownFormat(s.to_owned()))
+    }
+}
+
+/// Everything outside the inventory that shapes the output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// The document's creation time (CycloneDX `metadata.timestamp`, SPDX `created`, JSON
+    /// `created`). Written in UTC with whole seconds.
+    pub now: OffsetDateTime,
+    /// The document's unique id: the CycloneDX `serialNumber` and the suffix of the SPDX
+    /// `documentNamespace`.
+    pub document_id: Uuid,
+    /// Terminal width for [`Format::Table`]; `None` never truncates.
+    pub table_width: Option<usize>,
+}
+
+impl RenderOptions {
+    /// The current time and a fresh random (v4) document id; no width limit.
+    pub fn new() -> Self {
+        RenderOptions {
+            now: OffsetDateTime::now_utc(),
+            document_id: Uuid::new_v4(),
+            table_width: None,
+        }
+    }
+
+    /// Fixed time and id, for reproducible output (tests, `SOURCE_DATE_EPOCH`-style builds).
+    pub fn fixed(now: OffsetDateTime, document_id: Uuid) -> Self {
+        RenderOptions {
+            now,
+            document_id,
+            table_width: None,
+        }
+    }
+
+    pub fn with_table_width(mut self, width: Option<usize>) -> Self {
+        self.table_width = width;
+        self
+    }
+
+    /// `now` as `YYYY-MM-DDThh:mm:ssZ`, the form both SBOM standards accept.
+    pub(crate) fn timestamp(&self) -> String {
+        let t = self.now.to_offset(time::UtcOffset::UTC);
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    }
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What one report covers. Built with [`Report::new`]; later findings attach with builder
+/// methods, so code that builds a `Report` keeps compiling as sections are added.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Report<'a> {
+    pub inventory: &'a Inventory,
+}
+
+impl<'a> Report<'a> {
+    pub fn new(inventory: &'a Inventory) -> Self {
+        Report { inventory }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("could not write the {format} report: {source}")]
+    Write {
+        format: Format,
+        #[source]
+        source: io::Error,
+    },
+    #[error("could not encode the {format} report as JSON: {source}")]
+    Encode {
+        format: Format,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// Writes `inventory` as `format` to `out`.
+pub fn render(
+    format: Format,
+    inventory: &Inventory,
+    options: &RenderOptions,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    render_report(format, &Report::new(inventory), options, out)
+}
+
+/// Writes `report` as `format` to `out`.
+pub fn render_report(
+    format: Format,
+    report: &Report<'_>,
+    options: &RenderOptions,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    // Reports promise a stable order whatever order the caller's inventory is in.
+    let mut inventory = report.inventory.clone();
+    inventory.sort();
+    let sorted = Report {
+        inventory: &inventory,
+    };
+    match format {
+        Format::Table => table::write(&sorted, options, out)
+            .map_err(|source| ReportError::Write { format, source }),
+        Format::Json => write_json(format, &json::document(&sorted, options), out),
+        Format::CycloneDx => write_json(format, &cyclonedx::document(&sorted, options), out),
+        Format::SpdxJson => write_json(format, &spdx::document(&sorted, options), out),
+    }
+}
+
+fn write_json(
+    format: Format,
+    document: &impl serde::Serialize,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    let mut out = out;
+    serde_json::to_writer_pretty(&mut out, document).map_err(|source| {
+        if source.is_io() {
+            ReportError::Write {
+                format,
+                source: source.into(),
+            }
+        } else {
+            ReportError::Encode { format, source }
+        }
+    })?;
+    out.write_all(b"\n")
+        .map_err(|source| ReportError::Write { format, source })
+}
+
+/// The first 12 hex digits of a digest, as `docker images` shows image ids.
+pub(crate) fn short_digest(digest: &kabuto_types::Digest) -> &str {
+    let hex = digest.hex();
+    hex.get(..12).unwrap_or(hex)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_names_round_trip_and_unknown_is_rejected() {
+        for format in Format::ALL {
+            assert_eq!(format.as_str().parse::<Format>(), Ok(format));
+        }
+        let err = "spdx".parse::<Format>().unwrap_err();
+        assert!(err.to_string().contains("`spdx`"), "{err}");
+        assert!("CycloneDX".parse::<Format>().is_err());
+    }
+
+    #[test]
+    fn timestamp_is_utc_whole_seconds() {
+        let now = time::macros::datetime!(2024-02-29 23:30:15.987 -02:00);
+        let options = RenderOptions::fixed(now, Uuid::nil());
+        assert_eq!(options.timestamp(), "2024-03-01T01:30:15Z");
+    }
+}
