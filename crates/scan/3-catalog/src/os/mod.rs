@@ -3,6 +3,7 @@
 pub mod apk;
 pub mod dpkg;
 pub mod release;
+pub mod rpm;
 
 use crate::Analyzer;
 
@@ -15,5 +16,6 @@ pub fn analyzers() -> Vec<Box<dyn Analyzer>> {
         Box::new(release::ReleaseFileAnalyzer),
         Box::new(dpkg::DpkgAnalyzer),
         Box::new(apk::ApkAnalyzer),
+        Box::new(rpm::RpmAnalyzer),
     ]
 }

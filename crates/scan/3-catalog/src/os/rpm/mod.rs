@@ -1,0 +1,210 @@
+//! The rpm database of installed packages, in all three formats rpm has used: SQLite
+//! (`rpmdb.sqlite`, rpm 4.16+), Berkeley DB hash (`Packages`) and NDB (`Packages.db`, SUSE).
+//! The format is recognised by content, not by file name.
+
+pub mod bdb;
+pub mod header;
+pub mod ndb;
+pub mod sqlite;
+
+use kabuto_types::{Ecosystem, Package, SourcePackage};
+
+pub use header::{RpmHeader, parse_header};
+
+use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+
+/// Why an rpm database or one of its header blobs could not be read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RpmError {
+    #[error("rpm header: {0}")]
+    Header(String),
+    #[error("Berkeley DB: {0}")]
+    Bdb(String),
+    #[error("NDB: {0}")]
+    Ndb(String),
+    #[error("SQLite: {0}")]
+    Sqlite(String),
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+}
+
+impl From<RpmError> for AnalyzeError {
+    fn from(e: RpmError) -> Self {
+        match e {
+            RpmError::Unsupported(what) => AnalyzeError::Unsupported(what),
+            other => AnalyzeError::malformed(other.to_string()),
+        }
+    }
+}
+
+const DB_PATHS: [&str; 6] = [
+    "var/lib/rpm/rpmdb.sqlite",
+    "var/lib/rpm/Packages",
+    "var/lib/rpm/Packages.db",
+    "usr/lib/sysimage/rpm/rpmdb.sqlite",
+    "usr/lib/sysimage/rpm/Packages",
+    "usr/lib/sysimage/rpm/Packages.db",
+];
+
+pub struct RpmAnalyzer;
+
+impl Analyzer for RpmAnalyzer {
+    fn name(&self) -> &'static str {
+        "rpm"
+    }
+    fn version(&self) -> u32 {
+        1
+    }
+    fn evidence(&self) -> Evidence {
+        Evidence::Installed
+    }
+    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
+        DB_PATHS.contains(&path)
+    }
+    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+        let (packages, warnings) = parse_rpmdb(file.content, file.path, self.name())?;
+        Ok(AnalysisOutput {
+            os: None,
+            packages,
+            warnings,
+        })
+    }
+}
+
+/// Every header blob of an rpm database of any format.
+pub fn header_blobs(content: &[u8]) -> Result<Vec<Result<Vec<u8>, RpmError>>, RpmError> {
+    if sqlite::is_sqlite(content) {
+        sqlite::header_blobs(content)
+    } else if ndb::is_ndb(content) {
+        ndb::header_blobs(content)
+    } else if bdb::is_bdb_hash(content) {
+        bdb::header_blobs(content)
+    } else {
+        Err(RpmError::Unsupported(
+            "not an SQLite, NDB or Berkeley DB hash rpm database".into(),
+        ))
+    }
+}
+
+/// Installed packages of an rpm database, with a warning per unreadable header. The
+/// `gpg-pubkey` pseudo-packages (imported signing keys) are left out, as Trivy does.
+pub fn parse_rpmdb(
+    content: &[u8],
+    path: &str,
+    found_by: &str,
+) -> Result<(Vec<Package>, Vec<String>), RpmError> {
+    let mut packages = Vec::new();
+    let mut warnings = Vec::new();
+    for (index, blob) in header_blobs(content)?.into_iter().enumerate() {
+        match blob.and_then(|b| parse_header(&b)) {
+            Ok(h) if h.name == "gpg-pubkey" => {}
+            Ok(h) => packages.push(package(&h, path, found_by)),
+            Err(e) => warnings.push(format!("{path}: package {index}: {e}")),
+        }
+    }
+    Ok((packages, warnings))
+}
+
+fn package(h: &RpmHeader, path: &str, found_by: &str) -> Package {
+    let mut package = Package::new(Ecosystem::Rpm, &h.name, h.evr(), path, found_by);
+    package.arch = h.arch.clone().filter(|a| !a.is_empty());
+    package.licenses = h
+        .license
+        .clone()
+        .into_iter()
+        .filter(|l| !l.is_empty())
+        .collect();
+    package.source =
+        h.source_rpm
+            .as_deref()
+            .and_then(split_source_rpm)
+            .map(|(name, version, release)| SourcePackage {
+                name: name.to_owned(),
+                // The source rpm's file name has no epoch; the binary's is the source's.
+                version: RpmHeader {
+                    epoch: h.epoch,
+                    version: version.to_owned(),
+                    release: release.to_owned(),
+                    ..RpmHeader::default()
+                }
+                .evr(),
+            });
+    package
+}
+
+/// `name-version-release.arch.rpm` -> (name, version, release); `None` for `(none)` and
+/// names that do not have that shape.
+pub fn split_source_rpm(file_name: &str) -> Option<(&str, &str, &str)> {
+    let stem = file_name.strip_suffix(".rpm")?;
+    let (nvr, _arch) = stem.rsplit_once('.')?;
+    let (nv, release) = nvr.rsplit_once('-')?;
+    let (name, version) = nv.rsplit_once('-')?;
+    (!name.is_empty() && !version.is_empty() && !release.is_empty())
+        .then_some((name, version, release))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header::sample_blob;
+    use super::*;
+
+    #[test]
+    fn splits_source_rpm_names() {
+        assert_eq!(
+            split_source_rpm("util-linux-2.32.1-42.el8_8.src.rpm"),
+            Some(("util-linux", "2.32.1", "42.el8_8"))
+        );
+        assert_eq!(split_source_rpm("(none)"), None);
+        assert_eq!(split_source_rpm("a-1.src.rpm"), None);
+    }
+
+    #[test]
+    fn same_packages_from_every_format() {
+        let blobs = vec![
+            sample_blob("openssl-libs", Some(1), "3.0.7", "1.el9"),
+            sample_blob("gpg-pubkey", None, "fd431d51", "4ae0493b"),
+            sample_blob("bash", None, "5.1.8", "4.el9"),
+        ];
+        for db in [
+            sqlite::build_db(&blobs),
+            bdb::build_db(&blobs, 4096),
+            ndb::build_db(&blobs),
+        ] {
+            let (packages, warnings) = parse_rpmdb(&db, "var/lib/rpm/x", "rpm").expect("db");
+            assert!(warnings.is_empty(), "{warnings:?}");
+            let got: Vec<(&str, &str, &str, &str)> = packages
+                .iter()
+                .map(|p| {
+                    let src = p.source.as_ref().expect("source");
+                    (
+                        p.name.as_str(),
+                        p.version.as_str(),
+                        src.name.as_str(),
+                        src.version.as_str(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                got,
+                vec![
+                    (
+                        "openssl-libs",
+                        "1:3.0.7-1.el9",
+                        "openssl-libs",
+                        "1:3.0.7-1.el9"
+                    ),
+                    ("bash", "5.1.8-4.el9", "bash", "5.1.8-4.el9"),
+                ]
+            );
+            assert_eq!(packages[0].licenses, vec!["MIT".to_owned()]);
+        }
+    }
+
+    #[test]
+    fn unknown_format_is_unsupported() {
+        assert!(matches!(
+            parse_rpmdb(b"hello", "var/lib/rpm/Packages", "rpm"),
+            Err(RpmError::Unsupported(_))
+        ));
+    }
+}
