@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{empty_inventory, fixed_options, image_inventory};
+use common::{empty_inventory, fixed_options, image_inventory, odd_inventory};
 use jsonschema::{Retrieve, Uri, Validator};
 use kabuto_report::{Format, render};
 use kabuto_types::Inventory;
@@ -66,7 +66,11 @@ fn assert_valid(validator: &Validator, document: &Value, what: &str) {
 #[test]
 fn cyclonedx_validates_against_the_official_1_6_schema() {
     let validator = validator("bom-1.6.schema.json");
-    for (name, inventory) in [("image", image_inventory()), ("empty", empty_inventory())] {
+    for (name, inventory) in [
+        ("image", image_inventory()),
+        ("empty", empty_inventory()),
+        ("odd", odd_inventory()),
+    ] {
         let bom = render_json(Format::CycloneDx, &inventory);
         assert_valid(&validator, &bom, name);
     }
@@ -75,7 +79,11 @@ fn cyclonedx_validates_against_the_official_1_6_schema() {
 #[test]
 fn spdx_validates_against_the_official_2_3_schema() {
     let validator = validator("spdx-2.3.schema.json");
-    for (name, inventory) in [("image", image_inventory()), ("empty", empty_inventory())] {
+    for (name, inventory) in [
+        ("image", image_inventory()),
+        ("empty", empty_inventory()),
+        ("odd", odd_inventory()),
+    ] {
         let document = render_json(Format::SpdxJson, &inventory);
         assert_valid(&validator, &document, name);
     }

@@ -244,3 +244,39 @@ pub fn empty_inventory() -> Inventory {
         warnings: vec![],
     }
 }
+
+/// Strings a hostile or sloppy image can put in package metadata: escape sequences, newlines,
+/// empty versions, non-ASCII, and licence text that sanitises to nothing.
+pub fn odd_inventory() -> Inventory {
+    let mut weird = Package::new(
+        Ecosystem::PyPi,
+        "evil\u{1b}[2J name",
+        "",
+        "site-packages/evil.dist-info/METADATA",
+        "python-dist-info",
+    );
+    weird.licenses = vec!["©©©".into(), "Lizenz: frei\nfür alle".into(), " ".into()];
+    let mut same_purl = weird.clone();
+    same_purl.locations[0].path = "other/site-packages/evil.dist-info/METADATA".into();
+    let mut scoped = Package::new(
+        Ecosystem::Npm,
+        "@scope/ünï",
+        "1.0.0-beta+exp.sha.5114f85",
+        "node_modules/@scope/ünï/package.json",
+        "npm-package-json",
+    );
+    scoped.licenses = vec!["(MIT OR Apache-2.0) AND BSD-2-Clause".into(), "MIT".into()];
+    Inventory {
+        artifact: Artifact {
+            name: "/".into(),
+            kind: ArtifactKind::Rootfs,
+        },
+        image: None,
+        os: None,
+        packages: vec![weird, same_purl, scoped],
+        warnings: vec![Warning {
+            location: "etc/os-release".into(),
+            message: "unknown ID `\u{7}beep`".into(),
+        }],
+    }
+}

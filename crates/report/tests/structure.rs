@@ -1,0 +1,224 @@
+//! Properties of the documents that the schemas do not check: references resolve, ids are
+//! unique, licence refs are declared, the JSON reads back.
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap};
+
+use common::{empty_inventory, fixed_options, image_inventory, odd_inventory};
+use kabuto_report::json::{JsonReport, SCHEMA_VERSION};
+use kabuto_report::{Format, render};
+use kabuto_types::Inventory;
+use serde_json::Value;
+
+fn rendered(format: Format, inventory: &Inventory) -> Vec<u8> {
+    let mut out = Vec::new();
+    render(format, inventory, &fixed_options(), &mut out).expect("rendering succeeds");
+    out
+}
+
+fn json(format: Format, inventory: &Inventory) -> Value {
+    serde_json::from_slice(&rendered(format, inventory)).expect("output is JSON")
+}
+
+fn inventories() -> [Inventory; 3] {
+    [image_inventory(), empty_inventory(), odd_inventory()]
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn cyclonedx_refs_are_unique_and_every_component_hangs_off_the_artifact() {
+    for inventory in inventories() {
+        let bom = json(Format::CycloneDx, &inventory);
+        let root = bom["metadata"]["component"]["bom-ref"]
+            .as_str()
+            .expect("root bom-ref")
+            .to_owned();
+        let components = bom["components"].as_array().expect("components");
+        let mut refs = BTreeSet::from([root.clone()]);
+        for component in components {
+            let r = component["bom-ref"].as_str().expect("bom-ref").to_owned();
+            assert!(refs.insert(r.clone()), "duplicate bom-ref {r}");
+        }
+        assert_eq!(
+            components.len(),
+            inventory.packages.len() + usize::from(inventory.os.is_some())
+        );
+
+        let mut edges: HashMap<String, Vec<String>> = HashMap::new();
+        for dependency in bom["dependencies"].as_array().expect("dependencies") {
+            let from = dependency["ref"].as_str().expect("ref").to_owned();
+            let to = strings(&dependency["dependsOn"]);
+            for r in to.iter().chain([&from]) {
+                assert!(refs.contains(r), "dependency names unknown ref {r}");
+            }
+            assert!(
+                edges.insert(from.clone(), to).is_none(),
+                "two entries for {from}"
+            );
+        }
+        assert_eq!(
+            edges.keys().cloned().collect::<BTreeSet<_>>(),
+            refs,
+            "every component has one dependencies entry"
+        );
+
+        let mut reached = BTreeSet::new();
+        let mut todo = vec![root];
+        while let Some(r) = todo.pop() {
+            if reached.insert(r.clone()) {
+                todo.extend(edges.get(&r).cloned().unwrap_or_default());
+            }
+        }
+        assert_eq!(reached, refs, "components unreachable from the artifact");
+    }
+}
+
+#[test]
+fn cyclonedx_marks_the_os_and_keeps_maven_and_npm_groups() {
+    let bom = json(Format::CycloneDx, &image_inventory());
+    let components = bom["components"].as_array().expect("components");
+    let by_purl = |purl: &str| {
+        components
+            .iter()
+            .find(|c| c["purl"] == purl)
+            .unwrap_or_else(|| panic!("no component {purl}"))
+    };
+    let os = &components[0];
+    assert_eq!(os["type"], "operating-system");
+    assert_eq!(
+        (&os["name"], &os["version"]),
+        (&"debian".into(), &"12.15".into())
+    );
+    let babel = by_purl("pkg:npm/%40babel/core@7.24.0");
+    assert_eq!(
+        (&babel["group"], &babel["name"]),
+        (&"@babel".into(), &"core".into())
+    );
+    let commons = by_purl("pkg:maven/org.apache.commons/commons-lang3@3.12.0");
+    assert_eq!(commons["group"], "org.apache.commons");
+    assert_eq!(
+        commons["licenses"],
+        serde_json::json!([{"license": {"name": "Apache License, Version 2.0"}}])
+    );
+    let crypto = by_purl("pkg:pypi/cryptography@42.0.5");
+    assert_eq!(
+        crypto["licenses"],
+        serde_json::json!([{"expression": "Apache-2.0 OR BSD-3-Clause"}])
+    );
+}
+
+#[test]
+fn spdx_ids_are_unique_and_licence_refs_are_declared() {
+    for inventory in inventories() {
+        let document = json(Format::SpdxJson, &inventory);
+        let packages = document["packages"].as_array().expect("packages");
+        let mut ids = BTreeSet::new();
+        for package in packages {
+            let id = package["SPDXID"].as_str().expect("SPDXID");
+            let idstring = id.strip_prefix("SPDXRef-").expect("SPDXRef- prefix");
+            assert!(
+                !idstring.is_empty()
+                    && idstring
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'),
+                "bad SPDXID {id}"
+            );
+            assert!(ids.insert(id.to_owned()), "duplicate SPDXID {id}");
+        }
+
+        let declared: BTreeSet<String> = document["hasExtractedLicensingInfos"]
+            .as_array()
+            .map(|infos| {
+                infos
+                    .iter()
+                    .map(|i| i["licenseId"].as_str().expect("licenseId").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut used = BTreeSet::new();
+        for package in packages {
+            let expression = package["licenseDeclared"]
+                .as_str()
+                .expect("licenseDeclared");
+            if expression == "NOASSERTION" {
+                continue;
+            }
+            spdx::Expression::parse(expression)
+                .unwrap_or_else(|e| panic!("invalid SPDX expression {expression}: {e}"));
+            used.extend(
+                expression
+                    .split(|c: char| c == ' ' || c == '(' || c == ')')
+                    .filter(|t| t.starts_with("LicenseRef-"))
+                    .map(str::to_owned),
+            );
+        }
+        assert_eq!(used, declared, "LicenseRefs used vs declared");
+
+        let root = packages[0]["SPDXID"].as_str().expect("root id");
+        let relationships = document["relationships"].as_array().expect("relationships");
+        assert_eq!(
+            relationships[0],
+            serde_json::json!({"spdxElementId": "SPDXRef-DOCUMENT",
+                "relationshipType": "DESCRIBES", "relatedSpdxElement": root})
+        );
+        let contained: BTreeSet<&str> = relationships[1..]
+            .iter()
+            .inspect(|r| {
+                assert_eq!(r["spdxElementId"], root);
+                assert_eq!(r["relationshipType"], "CONTAINS");
+            })
+            .filter_map(|r| r["relatedSpdxElement"].as_str())
+            .collect();
+        let others: BTreeSet<&str> = ids
+            .iter()
+            .map(String::as_str)
+            .filter(|i| *i != root)
+            .collect();
+        assert_eq!(contained, others);
+    }
+}
+
+#[test]
+fn json_reads_back_as_the_sorted_inventory() {
+    for inventory in inventories() {
+        let report: JsonReport =
+            serde_json::from_slice(&rendered(Format::Json, &inventory)).expect("reads back");
+        assert_eq!(report.schema_version, SCHEMA_VERSION);
+        assert_eq!(report.tool.name, "kabuto");
+        assert_eq!(report.created, "2025-01-02T03:04:05Z");
+        let mut sorted = inventory.clone();
+        sorted.sort();
+        assert_eq!(report.into_inventory(), sorted);
+    }
+}
+
+#[test]
+fn table_escapes_control_characters_and_keeps_columns_aligned() {
+    let table = String::from_utf8(rendered(Format::Table, &odd_inventory())).expect("UTF-8");
+    assert!(
+        !table.chars().any(|c| c.is_control() && c != '\n'),
+        "{table}"
+    );
+    assert!(table.contains("evil\\u{1b}[2J name"), "{table}");
+    assert!(table.contains("unknown ID `\\u{7}beep`"), "{table}");
+    let mut widths = BTreeSet::new();
+    for line in table.lines().filter(|l| l.starts_with('│')) {
+        widths.insert((
+            line.chars().filter(|c| *c == '│').count(),
+            line.chars().count(),
+        ));
+    }
+    // Two tables (pypi, npm): each has one line width, whatever the cell contents.
+    assert_eq!(widths.len(), 2, "{table}");
+}
