@@ -158,7 +158,7 @@ fn spdx_ids_are_unique_and_licence_refs_are_declared() {
                 .unwrap_or_else(|e| panic!("invalid SPDX expression {expression}: {e}"));
             used.extend(
                 expression
-                    .split(|c: char| c == ' ' || c == '(' || c == ')')
+                    .split([' ', '(', ')'])
                     .filter(|t| t.starts_with("LicenseRef-"))
                     .map(str::to_owned),
             );
