@@ -1,1 +1,18 @@
 //! The vulnerability database: ingest OSV and non-OSV feeds, write a compact memory-mapped file, query it.
+//!
+//! - [`build::build`] turns feed files into a database file; [`build::collect`] stops before writing.
+//! - [`Database::open`] maps a file in milliseconds; [`Database::lookup`] finds a package's entries.
+//! - [`manage`] installs databases (import, update with checksum) atomically.
+
+pub mod advisory;
+pub mod build;
+pub mod constraint;
+pub mod db;
+pub mod feeds;
+pub mod manage;
+pub mod names;
+pub mod osv;
+
+pub use advisory::{Advisory, Affected, Bound, Interval, SeverityRating};
+pub use build::{BuildError, BuildReport, BuildWarning};
+pub use db::{AdvisoryRef, Database, DbError, DbInfo, PackageEntry};

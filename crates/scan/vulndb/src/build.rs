@@ -1,0 +1,424 @@
+//! Ingestion: walk the sources, recognise each file's feed, convert, merge by id, write.
+//!
+//! A malformed record never stops a build: it becomes a [`BuildWarning`] naming the file and
+//! the field, and the build goes on.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::advisory::Advisory;
+use crate::db::{self, WriteError};
+use crate::feeds::{self, FeedError, SecDbDocument};
+use crate::osv::{OsvError, OsvRecord};
+
+/// One record or file that was skipped, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildWarning {
+    /// The file, plus `!entry` for members of a zip archive.
+    pub file: String,
+    pub message: String,
+}
+
+/// What a build read, kept and dropped.
+#[derive(Debug, Clone, Default)]
+pub struct BuildReport {
+    pub files_read: usize,
+    pub input_bytes: u64,
+    /// Records converted (before merging records that share an id).
+    pub records: usize,
+    /// Advisories after merging by id.
+    pub advisories: usize,
+    pub withdrawn: usize,
+    /// GIT ranges dropped: they name commits, which installed packages do not have.
+    pub git_ranges_skipped: usize,
+    /// Records about things Kabuto does not match (Ruby interpreters, Node.js core, ...).
+    pub not_applicable: usize,
+    /// Files that are not advisories (READMEs, TOML-in-Markdown duplicates, changelogs, TSV).
+    pub ignored_files: usize,
+    /// Soft problems inside records that were still kept (dropped alias, unknown range type).
+    pub notes: usize,
+    pub warnings: Vec<BuildWarning>,
+    pub output_bytes: u64,
+    pub elapsed_ms: u128,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("source {path} does not exist or cannot be read: {source}")]
+    Source {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no advisories found in the given sources")]
+    Empty,
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error("cannot write {path}: {source}")]
+    Output {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Everything one file yielded.
+#[derive(Default)]
+struct FileOutcome {
+    advisories: Vec<Advisory>,
+    warnings: Vec<BuildWarning>,
+    withdrawn: usize,
+    git_ranges_skipped: usize,
+    not_applicable: usize,
+    ignored: bool,
+    notes: usize,
+    bytes: u64,
+}
+
+impl FileOutcome {
+    fn warn(&mut self, file: &str, message: impl ToString) {
+        let message = message.to_string();
+        tracing::warn!(file, "{message}");
+        self.warnings.push(BuildWarning {
+            file: file.to_owned(),
+            message,
+        });
+    }
+
+    fn absorb(&mut self, other: FileOutcome) {
+        self.advisories.extend(other.advisories);
+        self.warnings.extend(other.warnings);
+        self.withdrawn += other.withdrawn;
+        self.git_ranges_skipped += other.git_ranges_skipped;
+        self.not_applicable += other.not_applicable;
+        self.notes += other.notes;
+    }
+
+    fn feed_result(&mut self, file: &str, result: Result<Vec<Advisory>, FeedError>) {
+        match result {
+            Ok(advisories) => self.advisories.extend(advisories),
+            Err(FeedError::NotApplicable(_)) => self.not_applicable += 1,
+            Err(e) => self.warn(file, e),
+        }
+    }
+
+    fn osv(&mut self, file: &str, record: OsvRecord) {
+        let git_in_record = |r: &OsvRecord| {
+            r.affected
+                .iter()
+                .flatten()
+                .flat_map(|a| a.ranges.iter().flatten())
+                .filter(|r| r.kind == "GIT")
+                .count()
+        };
+        let git = git_in_record(&record);
+        match record.convert("osv") {
+            Ok(c) => {
+                self.git_ranges_skipped += c.git_ranges_skipped;
+                self.notes += c.notes.len();
+                for note in c.notes {
+                    tracing::debug!(file, "{note}");
+                }
+                self.advisories.push(c.advisory);
+            }
+            Err(OsvError::Withdrawn) => self.withdrawn += 1,
+            Err(OsvError::NothingAffected) if git > 0 => {
+                self.git_ranges_skipped += git;
+                self.not_applicable += 1;
+            }
+            Err(e) => self.warn(file, e),
+        }
+    }
+}
+
+/// Converts every advisory file under `sources` (files, directories walked recursively, OSV
+/// `all.zip` archives) and merges records sharing an id. Sorted by id.
+pub fn collect(sources: &[PathBuf]) -> Result<(Vec<Advisory>, BuildReport), BuildError> {
+    let started = Instant::now();
+    let mut files = Vec::new();
+    for source in sources {
+        walk(source, &mut files).map_err(|e| BuildError::Source {
+            path: source.clone(),
+            source: e,
+        })?;
+    }
+    let outcomes: Vec<FileOutcome> = files.par_iter().map(|f| read_file(f)).collect();
+
+    let mut report = BuildReport {
+        files_read: files.len(),
+        ..BuildReport::default()
+    };
+    let mut merged: HashMap<String, Advisory> = HashMap::new();
+    for outcome in outcomes {
+        report.input_bytes += outcome.bytes;
+        report.records += outcome.advisories.len();
+        report.withdrawn += outcome.withdrawn;
+        report.git_ranges_skipped += outcome.git_ranges_skipped;
+        report.not_applicable += outcome.not_applicable;
+        report.ignored_files += usize::from(outcome.ignored);
+        report.notes += outcome.notes;
+        report.warnings.extend(outcome.warnings);
+        for adv in outcome.advisories {
+            match merged.get_mut(adv.id.as_str()) {
+                Some(existing) => merge(existing, adv),
+                None => {
+                    merged.insert(adv.id.as_str().to_owned(), adv);
+                }
+            }
+        }
+    }
+    let mut advisories: Vec<Advisory> = merged.into_values().collect();
+    advisories.sort_by(|a, b| a.id.cmp(&b.id));
+    report.advisories = advisories.len();
+    report.elapsed_ms = started.elapsed().as_millis();
+    Ok((advisories, report))
+}
+
+/// Builds the database file at `out` from `sources` (atomic: temp file + rename).
+pub fn build(sources: &[PathBuf], out: &Path) -> Result<BuildReport, BuildError> {
+    let started = Instant::now();
+    let (advisories, mut report) = collect(sources)?;
+    if advisories.is_empty() {
+        return Err(BuildError::Empty);
+    }
+    let names = sources.iter().map(|s| s.display().to_string()).collect();
+    let bytes = db::encode(&advisories, names, now_rfc3339())?;
+    db::write_atomically(out, &bytes).map_err(|e| BuildError::Output {
+        path: out.to_owned(),
+        source: e,
+    })?;
+    report.output_bytes = bytes.len() as u64;
+    report.elapsed_ms = started.elapsed().as_millis();
+    Ok(report)
+}
+
+pub(crate) fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Two records with one id (a CVE listed by several feeds or releases): one advisory with
+/// every affected package, the union of ids and references, and the richer text.
+fn merge(into: &mut Advisory, other: Advisory) {
+    for a in other.affected {
+        if !into.affected.contains(&a) {
+            into.affected.push(a);
+        }
+    }
+    for (list, extra) in [
+        (&mut into.aliases, other.aliases),
+        (&mut into.related, other.related),
+    ] {
+        for id in extra {
+            if !list.contains(&id) {
+                list.push(id);
+            }
+        }
+    }
+    for r in other.references {
+        if !into.references.contains(&r) {
+            into.references.push(r);
+        }
+    }
+    for s in other.severities {
+        if !into.severities.contains(&s) {
+            into.severities.push(s);
+        }
+    }
+    let longer = |mine: &mut Option<String>, theirs: Option<String>| {
+        if theirs.as_ref().map_or(0, String::len) > mine.as_ref().map_or(0, String::len) {
+            *mine = theirs;
+        }
+    };
+    longer(&mut into.summary, other.summary);
+    longer(&mut into.details, other.details);
+    if into.published.is_none() {
+        into.published = other.published;
+    }
+    if into.modified < other.modified {
+        into.modified = other.modified;
+    }
+    if !into.feed.split('+').any(|f| f == other.feed) {
+        into.feed = format!("{}+{}", into.feed, other.feed);
+    }
+}
+
+fn walk(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let meta = std::fs::metadata(path)?;
+    if meta.is_file() {
+        out.push(path.to_owned());
+        return Ok(());
+    }
+    let mut entries: Vec<_> = std::fs::read_dir(path)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let p = entry.path();
+        if entry.file_type()?.is_dir() {
+            walk(&p, out)?;
+        } else {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn extension(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+fn read_file(path: &Path) -> FileOutcome {
+    let file = path.display().to_string();
+    let mut outcome = FileOutcome::default();
+    let ext = extension(path);
+    if !matches!(ext.as_str(), "json" | "yaml" | "yml" | "zip") {
+        outcome.ignored = true;
+        return outcome;
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            outcome.warn(&file, format!("cannot read: {e}"));
+            return outcome;
+        }
+    };
+    outcome.bytes = bytes.len() as u64;
+    if ext == "zip" {
+        read_zip(&file, bytes, &mut outcome);
+        return outcome;
+    }
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        outcome.warn(&file, "not UTF-8 text");
+        return outcome;
+    };
+    if ext == "json" {
+        read_json(&file, text, &mut outcome);
+    } else {
+        read_yaml(&file, path, text, &mut outcome);
+    }
+    outcome
+}
+
+fn read_zip(file: &str, bytes: Vec<u8>, outcome: &mut FileOutcome) {
+    let mut archive = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
+        Ok(a) => a,
+        Err(e) => {
+            outcome.warn(file, format!("not a readable zip archive: {e}"));
+            return;
+        }
+    };
+    for i in 0..archive.len() {
+        let mut entry = match archive.by_index(i) {
+            Ok(e) => e,
+            Err(e) => {
+                outcome.warn(file, format!("zip entry {i}: {e}"));
+                continue;
+            }
+        };
+        if !entry.is_file() || !entry.name().ends_with(".json") {
+            continue;
+        }
+        let name = format!("{file}!{}", entry.name());
+        let mut text = String::new();
+        if let Err(e) = entry.by_ref().take(MAX_ENTRY).read_to_string(&mut text) {
+            outcome.warn(&name, format!("cannot read entry: {e}"));
+            continue;
+        }
+        let mut inner = FileOutcome::default();
+        read_json(&name, &text, &mut inner);
+        outcome.absorb(inner);
+    }
+}
+
+/// Larger zip members are not advisories (and may be zip bombs).
+const MAX_ENTRY: u64 = 16 << 20;
+
+/// What a JSON document is, from its top-level keys.
+fn read_json(file: &str, text: &str, outcome: &mut FileOutcome) {
+    let value: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            outcome.warn(file, format!("invalid JSON: {e}"));
+            return;
+        }
+    };
+    let Some(obj) = value.as_object() else {
+        outcome.warn(file, "JSON document is not an object");
+        return;
+    };
+    let has = |k: &str| obj.contains_key(k);
+    if has("id") && (has("affected") || has("modified") || has("withdrawn")) && !has("module_name")
+    {
+        match serde_json::from_value::<OsvRecord>(value) {
+            Ok(record) => outcome.osv(file, record),
+            Err(e) => outcome.warn(file, format!("OSV record: {e}")),
+        }
+    } else if has("module_name") {
+        outcome.feed_result(file, feeds::nodejs_security_wg(text).map(|a| vec![a]));
+    } else if has("vulnerable") && has("cve") {
+        // nodejs-security-wg core/deps records: about the Node.js runtime, not an npm package.
+        outcome.not_applicable += 1;
+    } else if has("packages") && has("distroversion") {
+        outcome.feed_result(file, feeds::alpine_secdb(SecDbDocument::Json(text)));
+    } else if is_debian_tracker(obj) {
+        match feeds::debian_tracker(text) {
+            Ok((advisories, notes)) => {
+                outcome.advisories.extend(advisories);
+                for n in notes {
+                    outcome.warn(file, n);
+                }
+            }
+            Err(e) => outcome.warn(file, e),
+        }
+    } else if obj.values().all(|v| v.get("module_name").is_some()) && !obj.is_empty() {
+        // nodejs-security-wg `index.json`: the same records as the numbered files.
+        outcome.ignored = true;
+    } else {
+        outcome.warn(file, "unrecognised JSON document (not OSV or a known feed)");
+    }
+}
+
+fn is_debian_tracker(obj: &serde_json::Map<String, Value>) -> bool {
+    !obj.is_empty()
+        && obj.values().all(|v| {
+            v.as_object().is_some_and(|cves| {
+                cves.iter().all(|(k, v)| {
+                    (k.starts_with("CVE-") || k.starts_with("TEMP-")) && v.get("releases").is_some()
+                })
+            })
+        })
+}
+
+/// YAML feeds are recognised from their top-level keys without a generic parse, which would
+/// turn unquoted versions such as `2.0` into numbers.
+fn read_yaml(file: &str, path: &Path, text: &str, outcome: &mut FileOutcome) {
+    let top_keys: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with([' ', '\t', '-', '#']))
+        .filter_map(|l| l.split_once(':').map(|(k, _)| k.trim()))
+        .collect();
+    let has = |k: &str| top_keys.contains(&k);
+    if has("id") && (has("affected") || has("modified") || has("withdrawn")) {
+        match serde_yaml::from_str::<OsvRecord>(text) {
+            Ok(record) => outcome.osv(file, record),
+            Err(e) => outcome.warn(file, format!("OSV record: {e}")),
+        }
+    } else if has("gem") || has("engine") {
+        outcome.feed_result(file, feeds::rubysec(text).map(|a| vec![a]));
+    } else if has("branches") && has("reference") {
+        let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+        outcome.feed_result(file, feeds::friends_of_php(text, &stem).map(|a| vec![a]));
+    } else if has("packages") && has("distroversion") {
+        outcome.feed_result(file, feeds::alpine_secdb(SecDbDocument::Yaml(text)));
+    } else {
+        outcome.warn(file, "unrecognised YAML document (not OSV or a known feed)");
+    }
+}
