@@ -2,11 +2,13 @@
 
 pub mod apk;
 pub mod dpkg;
+mod qualify;
 pub mod release;
 pub mod rpm;
 
 use crate::Analyzer;
 
+pub use qualify::qualify_os_packages;
 pub use release::pick_os;
 
 /// Every os analyzer, in the order they are listed to users.
