@@ -120,7 +120,9 @@ impl Analyzer for PackageLockAnalyzer {
 mod tests {
     use super::*;
 
-    fn run(text: &str) -> Result<Vec<(String, String, bool, Vec<String>)>, AnalyzeError> {
+    type Row = (String, String, bool, Vec<String>);
+
+    fn run(text: &str) -> Result<Vec<Row>, AnalyzeError> {
         let out = PackageLockAnalyzer.analyze(FileInput {
             path: "package-lock.json",
             content: text.as_bytes(),

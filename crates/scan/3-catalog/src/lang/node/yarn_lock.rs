@@ -66,10 +66,10 @@ fn parse_classic(text: &str) -> Result<Vec<ClassicEntry<'_>>, AnalyzeError> {
         // Only the entry's own fields (two spaces); deeper lines list its dependencies.
         // npm's yarn.lock converter quotes field names too: `"version" "3.6.0"`.
         let own_field = line.strip_prefix("  ").filter(|f| !f.starts_with(' '));
-        if let Some((key, value)) = own_field.and_then(|f| f.split_once(' ')) {
-            if unquote(key) == "version" {
-                entry.version = Some(unquote(value));
-            }
+        if let Some((key, value)) = own_field.and_then(|f| f.split_once(' '))
+            && unquote(key) == "version"
+        {
+            entry.version = Some(unquote(value));
         }
     }
     Ok(entries)
