@@ -59,7 +59,7 @@ fn purl_namespace(family: OsFamily) -> &'static str {
 fn split_epoch(version: &str) -> (Option<&str>, &str) {
     match version.split_once(':') {
         Some((epoch, rest)) if !epoch.is_empty() && epoch.bytes().all(|b| b.is_ascii_digit()) => (
-            Some(epoch).filter(|e| e.trim_start_matches('0') != ""),
+            Some(epoch).filter(|e| !e.trim_start_matches('0').is_empty()),
             rest,
         ),
         _ => (None, version),
