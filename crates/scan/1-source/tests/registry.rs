@@ -1,0 +1,565 @@
+//! Pulls from real registries started by `scripts/test-registry.sh` (Debian's
+//! docker-registry on loopback: plain HTTP, TLS + htpasswd, bearer tokens). Each test prints
+//! a note and passes when that script has not been run.
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use kabuto_source::registry::{Credentials, RegistryOptions, open_registry};
+use kabuto_source::{ImageSource, SourceError};
+
+struct Registries {
+    vars: HashMap<String, String>,
+}
+
+impl Registries {
+    fn var(&self, name: &str) -> &str {
+        self.vars
+            .get(name)
+            .unwrap_or_else(|| panic!("registry.env has no {name}"))
+    }
+
+    fn address(&self, which: &str) -> String {
+        format!("127.0.0.1:{}", self.var(which))
+    }
+
+    fn ca_file(&self) -> PathBuf {
+        PathBuf::from(self.var("CA_FILE"))
+    }
+
+    fn credentials(&self) -> Credentials {
+        Credentials::new(self.var("USERNAME"), self.var("PASSWORD"))
+    }
+}
+
+/// The running registries, or `None` (with a note) when the script has not been run.
+fn registries() -> Option<Registries> {
+    let dir = std::env::var_os("KABUTO_REGISTRY_DIR")
+        .map_or_else(|| PathBuf::from("/tmp/kabuto-registry"), PathBuf::from);
+    let env_file = dir.join("registry.env");
+    let Ok(text) = std::fs::read_to_string(&env_file) else {
+        eprintln!(
+            "note: skipping: {} is missing; run scripts/test-registry.sh",
+            env_file.display()
+        );
+        return None;
+    };
+    let vars: HashMap<String, String> = text
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let registries = Registries { vars };
+    if TcpStream::connect(registries.address("PLAIN_PORT")).is_err() {
+        eprintln!(
+            "note: skipping: the registries in {} are not running",
+            env_file.display()
+        );
+        return None;
+    }
+    Some(registries)
+}
+
+fn plain(platform: Option<&str>) -> RegistryOptions {
+    RegistryOptions {
+        insecure: true,
+        platform: platform.map(|p| p.parse().unwrap()),
+        ..RegistryOptions::default()
+    }
+}
+
+/// What `skopeo inspect` says about an image in the plain registry.
+fn skopeo_inspect(reference: &str) -> serde_json::Value {
+    let output = Command::new("skopeo")
+        .args([
+            "inspect",
+            "--tls-verify=false",
+            &format!("docker://{reference}"),
+        ])
+        .output()
+        .expect("skopeo runs");
+    assert!(
+        output.status.success(),
+        "skopeo inspect {reference}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Reads every layer to the end (which verifies its digest) and returns the byte counts.
+fn read_layers(image: &dyn ImageSource) -> Vec<u64> {
+    (0..image.metadata().layers.len())
+        .map(|i| {
+            let mut reader = image.open_layer(i).unwrap();
+            std::io::copy(&mut reader, &mut std::io::sink()).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn plain_http_pull_matches_skopeo() {
+    let Some(r) = registries() else { return };
+    for (name, tag) in [
+        ("alpine-like", "latest"),
+        ("debian-app", "latest"),
+        ("alpine-like", "docker"),
+    ] {
+        let reference = format!("{}/fixtures/{name}:{tag}", r.address("PLAIN_PORT"));
+        let image = open_registry(&reference, &plain(None)).unwrap();
+        let skopeo = skopeo_inspect(&reference);
+        let metadata = image.metadata();
+        assert_eq!(image.name(), reference);
+        assert_eq!(
+            metadata.manifest_digest.as_ref().unwrap().as_str(),
+            skopeo["Digest"].as_str().unwrap(),
+            "{reference}"
+        );
+        assert_eq!(metadata.repo_tags, std::slice::from_ref(&reference));
+        assert_eq!(
+            metadata.repo_digests,
+            [format!(
+                "{}/fixtures/{name}@{}",
+                r.address("PLAIN_PORT"),
+                skopeo["Digest"].as_str().unwrap()
+            )]
+        );
+        assert_eq!(
+            metadata.architecture.as_deref(),
+            skopeo["Architecture"].as_str()
+        );
+        assert_eq!(metadata.os.as_deref(), skopeo["Os"].as_str());
+        let skopeo_layers: Vec<&str> = skopeo["Layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap())
+            .collect();
+        let our_layers: Vec<&str> = metadata
+            .layers
+            .iter()
+            .map(|l| l.digest.as_ref().unwrap().as_str())
+            .collect();
+        assert_eq!(our_layers, skopeo_layers, "{reference}");
+        let sizes: Vec<u64> = metadata.layers.iter().map(|l| l.size.unwrap()).collect();
+        assert_eq!(read_layers(image.as_ref()), sizes, "{reference}");
+        assert!(!metadata.history.is_empty());
+    }
+}
+
+#[test]
+fn docker_schema2_manifest_is_read() {
+    let Some(r) = registries() else { return };
+    let base = format!("{}/fixtures/alpine-like", r.address("PLAIN_PORT"));
+    let oci = open_registry(&format!("{base}:latest"), &plain(None)).unwrap();
+    let docker = open_registry(&format!("{base}:docker"), &plain(None)).unwrap();
+    let (oci, docker) = (oci.metadata(), docker.metadata());
+    assert_ne!(oci.manifest_digest, docker.manifest_digest);
+    assert!(
+        docker.layers[0]
+            .media_type
+            .as_deref()
+            .unwrap()
+            .starts_with("application/vnd.docker.image.rootfs"),
+        "{:?}",
+        docker.layers[0].media_type
+    );
+    // The same filesystem whatever the manifest format.
+    let diff_ids = |m: &kabuto_types::ImageMetadata| -> Vec<String> {
+        m.layers.iter().map(|l| l.diff_id.to_string()).collect()
+    };
+    assert_eq!(diff_ids(oci), diff_ids(docker));
+}
+
+#[test]
+fn platform_selection_in_multi_arch_index() {
+    let Some(r) = registries() else { return };
+    let reference = format!("{}/fixtures/multi:latest", r.address("PLAIN_PORT"));
+    let index_digest = r.var("MULTI_INDEX_DIGEST");
+    for (platform, digest_var, arch) in [
+        ("linux/arm64", "MULTI_ARM64_DIGEST", "arm64"),
+        ("linux/arm64/v8", "MULTI_ARM64_DIGEST", "arm64"),
+        ("linux/amd64", "MULTI_AMD64_DIGEST", "amd64"),
+    ] {
+        let image = open_registry(&reference, &plain(Some(platform))).unwrap();
+        let metadata = image.metadata();
+        assert_eq!(
+            metadata.manifest_digest.as_ref().unwrap().as_str(),
+            r.var(digest_var),
+            "{platform}"
+        );
+        assert_eq!(metadata.architecture.as_deref(), Some(arch));
+        // The repo digest is the index's: what `docker pull` by tag records.
+        assert!(
+            metadata.repo_digests[0].ends_with(index_digest),
+            "{:?}",
+            metadata.repo_digests
+        );
+        assert_eq!(read_layers(image.as_ref()).len(), 2);
+    }
+    // Pinned by the index digest works too, and checks the digest.
+    let pinned = format!("{}/fixtures/multi@{index_digest}", r.address("PLAIN_PORT"));
+    let image = open_registry(&pinned, &plain(Some("linux/arm64"))).unwrap();
+    assert_eq!(
+        image.metadata().manifest_digest.as_ref().unwrap().as_str(),
+        r.var("MULTI_ARM64_DIGEST")
+    );
+    assert!(image.metadata().repo_tags.is_empty());
+
+    let Err(err) = open_registry(&reference, &plain(Some("linux/s390x"))) else {
+        panic!("s390x is not in the index");
+    };
+    let message = err.to_string();
+    assert!(
+        message.contains("no image for platform linux/s390x")
+            && message.contains("linux/amd64, linux/arm64/v8"),
+        "{message}"
+    );
+    // A single-platform image of another platform than the one asked for.
+    let single = format!("{}/fixtures/alpine-like:latest", r.address("PLAIN_PORT"));
+    let Err(err) = open_registry(&single, &plain(Some("linux/arm64"))) else {
+        panic!("alpine-like is amd64 only");
+    };
+    assert!(
+        err.to_string()
+            .contains("image is for platform linux/amd64, not the requested linux/arm64"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_tag_and_unreachable_port_are_clear_errors() {
+    let Some(r) = registries() else { return };
+    let reference = format!(
+        "{}/fixtures/alpine-like:no-such-tag",
+        r.address("PLAIN_PORT")
+    );
+    let Err(err) = open_registry(&reference, &plain(None)) else {
+        panic!("tag does not exist");
+    };
+    let SourceError::RegistryStatus {
+        image,
+        step,
+        status,
+        message,
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    assert_eq!(
+        (image.as_str(), step.as_str(), *status),
+        (reference.as_str(), "manifest no-such-tag", 404)
+    );
+    assert!(message.contains("MANIFEST_UNKNOWN"), "{message}");
+
+    // A port nothing listens on: bind one, then free it.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let reference = format!("127.0.0.1:{port}/fixtures/alpine-like:latest");
+    let Err(err) = open_registry(&reference, &plain(None)) else {
+        panic!("nothing listens on {port}");
+    };
+    assert!(matches!(err, SourceError::Registry { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with(&reference)
+            && message.contains("manifest latest")
+            && message.contains("refused"),
+        "{message}"
+    );
+
+    let Err(err) = open_registry("127.0.0.1:5000/Bad/Name", &plain(None)) else {
+        panic!("uppercase repository");
+    };
+    assert!(err.to_string().contains("lowercase"), "{err}");
+}
+
+#[test]
+fn tls_with_ca_file_and_basic_auth() {
+    let Some(r) = registries() else { return };
+    let reference = format!("{}/fixtures/alpine-like:latest", r.address("TLS_PORT"));
+    let options = RegistryOptions {
+        ca_file: Some(r.ca_file()),
+        credentials: Some(r.credentials()),
+        ..RegistryOptions::default()
+    };
+    let image = open_registry(&reference, &options).unwrap();
+    assert_eq!(read_layers(image.as_ref()).len(), 2);
+
+    // Same credentials from a docker config file.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    let auth = STANDARD.encode(format!("{}:{}", r.var("USERNAME"), r.var("PASSWORD")));
+    std::fs::write(
+        &config,
+        format!(
+            r#"{{"auths":{{"https://{}":{{"auth":"{auth}"}}}}}}"#,
+            r.address("TLS_PORT")
+        ),
+    )
+    .unwrap();
+    let from_config = RegistryOptions {
+        credentials: None,
+        docker_config: Some(config),
+        ..options.clone()
+    };
+    open_registry(&reference, &from_config).unwrap();
+
+    let status_of = |options: &RegistryOptions| match open_registry(&reference, options) {
+        Err(SourceError::RegistryStatus {
+            status, message, ..
+        }) => (status, message),
+        Err(other) => panic!("{other:?}"),
+        Ok(_) => panic!("pulled without the right credentials"),
+    };
+    let wrong = RegistryOptions {
+        credentials: Some(Credentials::new(r.var("USERNAME"), "wrong")),
+        ..options.clone()
+    };
+    let (status, message) = status_of(&wrong);
+    assert_eq!(status, 401);
+    assert!(message.contains("credentials were rejected"), "{message}");
+    let anonymous = RegistryOptions {
+        credentials: None,
+        ..options.clone()
+    };
+    let (status, message) = status_of(&anonymous);
+    assert_eq!(status, 401);
+    assert!(message.contains("username and password"), "{message}");
+
+    // Without the CA the certificate is not trusted.
+    let no_ca = RegistryOptions {
+        ca_file: None,
+        ..options.clone()
+    };
+    let Err(err) = open_registry(&reference, &no_ca) else {
+        panic!("self-signed CA trusted without ca_file");
+    };
+    let message = err.to_string();
+    assert!(
+        message.contains("UnknownIssuer") && message.contains("CA certificate file"),
+        "{message}"
+    );
+}
+
+/// Tokens issued and requests refused by the in-test token server.
+static TOKENS_ISSUED: AtomicUsize = AtomicUsize::new(0);
+static TOKENS_REFUSED: AtomicUsize = AtomicUsize::new(0);
+
+/// Starts (once) the token server the token registry's `realm` points to: it checks basic
+/// credentials and issues RS256 JWTs signed (via `openssl dgst`) with the script's key.
+fn start_token_server(r: &Registries) {
+    static STARTED: OnceLock<()> = OnceLock::new();
+    STARTED.get_or_init(|| {
+        let listener = TcpListener::bind(r.address("TOKEN_SERVER_PORT")).unwrap();
+        let config = TokenConfig {
+            key: PathBuf::from(r.var("TOKEN_KEY")),
+            cert_der_base64: pem_body(Path::new(r.var("TOKEN_CERT"))),
+            issuer: r.var("TOKEN_ISSUER").to_owned(),
+            service: r.var("TOKEN_SERVICE").to_owned(),
+            basic: format!(
+                "Basic {}",
+                STANDARD.encode(format!("{}:{}", r.var("USERNAME"), r.var("PASSWORD")))
+            ),
+        };
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                serve_token(stream, &config);
+            }
+        });
+    });
+}
+
+struct TokenConfig {
+    key: PathBuf,
+    cert_der_base64: String,
+    issuer: String,
+    service: String,
+    basic: String,
+}
+
+fn pem_body(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect()
+}
+
+fn serve_token(stream: TcpStream, config: &TokenConfig) {
+    let mut reader = BufReader::new(&stream);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line).unwrap();
+    let mut authorization = None;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("authorization")
+        {
+            authorization = Some(value.trim().to_owned());
+        }
+    }
+    let target = request_line.split(' ').nth(1).unwrap_or_default();
+    let query: HashMap<String, String> = target
+        .split_once('?')
+        .map(|(_, q)| q)
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_owned(), percent_decode(v)))
+        .collect();
+    let (status, body) = if authorization.as_deref() != Some(config.basic.as_str()) {
+        TOKENS_REFUSED.fetch_add(1, Ordering::SeqCst);
+        (
+            "401 Unauthorized",
+            r#"{"details":"bad credentials"}"#.to_owned(),
+        )
+    } else {
+        TOKENS_ISSUED.fetch_add(1, Ordering::SeqCst);
+        let scope = query.get("scope").cloned().unwrap_or_default();
+        let token = sign_token(config, &scope, query.get("service").map(String::as_str));
+        ("200 OK", format!(r#"{{"token":"{token}"}}"#))
+    };
+    let mut stream = &stream;
+    write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(byte) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// A JWT as distribution's token auth wants it: `x5c` chains to `rootcertbundle`.
+fn sign_token(config: &TokenConfig, scope: &str, service: Option<&str>) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // scope = repository:<name>:<actions>
+    let mut parts = scope.splitn(2, ':');
+    let kind = parts.next().unwrap_or_default();
+    let (name, actions) = parts
+        .next()
+        .unwrap_or_default()
+        .rsplit_once(':')
+        .unwrap_or_default();
+    let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "x5c": [config.cert_der_base64]});
+    let claims = serde_json::json!({
+        "iss": config.issuer,
+        "sub": "kabuto",
+        "aud": service.unwrap_or(&config.service),
+        "exp": now + 300,
+        "nbf": now - 60,
+        "iat": now - 60,
+        "jti": format!("{now}-{scope}"),
+        "access": [{"type": kind, "name": name, "actions": actions.split(',').collect::<Vec<_>>()}],
+    });
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let mut openssl = Command::new("openssl")
+        .args(["dgst", "-sha256", "-sign"])
+        .arg(&config.key)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("openssl runs");
+    openssl
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(signing_input.as_bytes())
+        .unwrap();
+    let mut signature = Vec::new();
+    openssl
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut signature)
+        .unwrap();
+    assert!(openssl.wait().unwrap().success());
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+#[test]
+fn bearer_token_flow() {
+    let Some(r) = registries() else { return };
+    start_token_server(&r);
+    let reference = format!("{}/fixtures/debian-base:latest", r.address("TOKEN_PORT"));
+    let with_credentials = RegistryOptions {
+        credentials: Some(r.credentials()),
+        ..plain(None)
+    };
+    let issued_before = TOKENS_ISSUED.load(Ordering::SeqCst);
+    let image = open_registry(&reference, &with_credentials).unwrap();
+    assert!(!read_layers(image.as_ref()).is_empty());
+    assert!(TOKENS_ISSUED.load(Ordering::SeqCst) > issued_before);
+
+    for (credentials, hint) in [
+        (None, "authentication required"),
+        (
+            Some(Credentials::new(r.var("USERNAME"), "wrong")),
+            "credentials were rejected",
+        ),
+    ] {
+        let options = RegistryOptions {
+            credentials,
+            ..plain(None)
+        };
+        let refused_before = TOKENS_REFUSED.load(Ordering::SeqCst);
+        let Err(err) = open_registry(&reference, &options) else {
+            panic!("token server let a bad request through");
+        };
+        let SourceError::RegistryStatus {
+            step,
+            status,
+            message,
+            ..
+        } = &err
+        else {
+            panic!("{err:?}");
+        };
+        assert_eq!(*status, 401);
+        assert!(step.starts_with("token from http://127.0.0.1:"), "{step}");
+        assert!(message.contains(hint), "{message}");
+        assert!(TOKENS_REFUSED.load(Ordering::SeqCst) > refused_before);
+    }
+}
