@@ -32,6 +32,13 @@
 //!   language package, the OS component on every OS package, and every other component is
 //!   listed with an empty `dependsOn` (the inventory records no package-to-package edges yet).
 //! - `serialNumber` is `urn:uuid:` + [`RenderOptions::document_id`].
+//!
+//! Checked by hand against `trivy image --format cyclonedx` and `syft -o cyclonedx-json` on the
+//! `debian-app` fixture image (Kabuto scanning its unpacked rootfs): the same 137 package purls
+//! as Trivy's, apart from the `distro` qualifier noted above, plus the OS component in both.
+//! The purl of the image writes the digest's `:` unescaped (`@sha256:...`), as
+//! `kabuto_types::Purl` renders versions; the purl spec's example escapes it (`sha256%3A`),
+//! and both forms parse to the same purl.
 
 use std::collections::{BTreeMap, HashMap};
 

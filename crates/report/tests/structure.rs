@@ -222,3 +222,31 @@ fn table_escapes_control_characters_and_keeps_columns_aligned() {
     // Two tables (pypi, npm): each has one line width, whatever the cell contents.
     assert_eq!(widths.len(), 2, "{table}");
 }
+
+/// A writer whose disk is full.
+struct FullDisk;
+
+impl std::io::Write for FullDisk {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::StorageFull,
+            "disk full",
+        ))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn write_failures_name_the_format() {
+    for format in Format::ALL {
+        let err = render(format, &image_inventory(), &fixed_options(), &mut FullDisk)
+            .expect_err("writing to a full disk fails");
+        assert!(
+            matches!(&err, kabuto_report::ReportError::Write { format: f, .. } if *f == format),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains(format.as_str()), "{err}");
+    }
+}
