@@ -1,9 +1,12 @@
 //! Language-ecosystem analyzers: installed package metadata and project lockfiles.
 
+pub mod dotnet;
+pub mod golang;
 pub mod node;
 pub mod php;
 pub mod python;
 pub mod ruby;
+pub mod rust;
 
 use crate::{AnalyzeError, Analyzer};
 
@@ -14,6 +17,11 @@ pub fn analyzers() -> Vec<Box<dyn Analyzer>> {
     list.extend(node::analyzers());
     list.extend(ruby::analyzers());
     list.extend(php::analyzers());
+    list.push(Box::new(golang::GoModAnalyzer));
+    list.push(Box::new(rust::CargoLockAnalyzer));
+    list.push(Box::new(dotnet::DepsJsonAnalyzer));
+    list.push(Box::new(dotnet::PackagesLockAnalyzer));
+    list.push(Box::new(dotnet::PackagesConfigAnalyzer));
     list
 }
 

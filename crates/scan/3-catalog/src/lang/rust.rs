@@ -1,0 +1,64 @@
+//! `Cargo.lock`, every format version (1 through 4): each `[[package]]` is a crate in the
+//! build, workspace members included (they have no `source`), as Trivy and Syft report them.
+
+use kabuto_types::{Ecosystem, Package};
+use serde::Deserialize;
+
+use super::{file_name, toml_error, utf8};
+use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+
+/// The newest lockfile format this parser was written against.
+const NEWEST_LOCK_VERSION: u32 = 4;
+
+#[derive(Debug, Deserialize)]
+struct CargoLock {
+    /// Absent in v1 and v2 lockfiles, `3` or `4` after.
+    version: Option<u32>,
+    #[serde(default)]
+    package: Vec<LockedPackage>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LockedPackage {
+    name: String,
+    version: String,
+}
+
+/// Reads `Cargo.lock` files.
+pub struct CargoLockAnalyzer;
+
+const NAME: &str = "cargo-lock";
+
+impl Analyzer for CargoLockAnalyzer {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+    fn version(&self) -> u32 {
+        1
+    }
+    fn evidence(&self) -> Evidence {
+        Evidence::Declared
+    }
+    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
+        file_name(path) == "Cargo.lock"
+    }
+    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+        let text = utf8(file.content)?;
+        let lock: CargoLock = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+        let mut warnings = Vec::new();
+        if let Some(v) = lock.version.filter(|&v| v > NEWEST_LOCK_VERSION) {
+            warnings.push(format!(
+                "lockfile format version {v} is newer than {NEWEST_LOCK_VERSION}; read as version {NEWEST_LOCK_VERSION}"
+            ));
+        }
+        Ok(AnalysisOutput {
+            packages: lock
+                .package
+                .into_iter()
+                .map(|p| Package::new(Ecosystem::Cargo, p.name, p.version, file.path, NAME))
+                .collect(),
+            warnings,
+            ..AnalysisOutput::default()
+        })
+    }
+}
