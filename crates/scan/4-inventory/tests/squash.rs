@@ -1,0 +1,180 @@
+//! The inventory of a layered image reflects the squashed filesystem: a package database
+//! rewritten by a later layer replaces the earlier one, a deleted one is gone, and every
+//! package names the layer its file came from. Images are built here, layer by layer.
+
+use std::io::{Read, Write};
+
+use kabuto_inventory::{NoProgress, ScanOptions, scan_directory, scan_image};
+use kabuto_source::{ImageSource, SourceError};
+use kabuto_types::{ArtifactKind, Digest, Ecosystem, ImageMetadata, LayerInfo};
+
+/// An image held in memory: each layer a gzip-compressed tar. Real archive formats are
+/// covered by kabuto-source's tests; this one isolates the squash logic.
+struct MemoryImage {
+    metadata: ImageMetadata,
+    blobs: Vec<Vec<u8>>,
+}
+
+impl ImageSource for MemoryImage {
+    fn name(&self) -> &str {
+        "memory-image"
+    }
+    fn metadata(&self) -> &ImageMetadata {
+        &self.metadata
+    }
+    fn open_layer(&self, index: usize) -> Result<Box<dyn Read + Send + '_>, SourceError> {
+        Ok(Box::new(&self.blobs[index][..]))
+    }
+}
+
+enum Item<'a> {
+    File(&'a str, &'a str),
+    Whiteout(&'a str),
+}
+
+fn layer(items: &[Item<'_>]) -> (Vec<u8>, Digest) {
+    let mut builder = tar::Builder::new(Vec::new());
+    for item in items {
+        let (path, content) = match item {
+            Item::File(path, content) => (path.to_string(), *content),
+            Item::Whiteout(path) => {
+                let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+                (format!("{dir}/.wh.{name}"), "")
+            }
+        };
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, path, content.as_bytes())
+            .unwrap();
+    }
+    let tar = builder.into_inner().unwrap();
+    let diff_id = Digest::sha256_of(&tar);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar).unwrap();
+    (gz.finish().unwrap(), diff_id)
+}
+
+fn image(layers: &[&[Item<'_>]]) -> MemoryImage {
+    let mut metadata = ImageMetadata::default();
+    let mut blobs = Vec::new();
+    for items in layers {
+        let (blob, diff_id) = layer(items);
+        metadata.layers.push(LayerInfo {
+            diff_id,
+            digest: Some(Digest::sha256_of(&blob)),
+            size: Some(blob.len() as u64),
+            media_type: None,
+            created_by: None,
+        });
+        blobs.push(blob);
+    }
+    MemoryImage { metadata, blobs }
+}
+
+const OS_RELEASE: &str = "ID=alpine\nVERSION_ID=3.18.4\nPRETTY_NAME=\"Alpine Linux v3.18\"\n";
+const APK_TWO: &str =
+    "P:musl\nV:1.2.4-r2\nA:x86_64\no:musl\n\nP:busybox\nV:1.36.1-r5\nA:x86_64\no:busybox\n\n";
+const APK_ONE: &str = "P:musl\nV:1.2.4-r3\nA:x86_64\no:musl\n\n";
+const METADATA: &str =
+    "Metadata-Version: 2.1\nName: requests\nVersion: 2.19.1\nLicense: Apache 2.0\n";
+
+#[test]
+fn later_layers_replace_and_delete_package_databases() {
+    let img = image(&[
+        &[
+            Item::File("etc/os-release", OS_RELEASE),
+            Item::File("lib/apk/db/installed", APK_TWO),
+            Item::File(
+                "usr/lib/python3.11/site-packages/requests-2.19.1.dist-info/METADATA",
+                METADATA,
+            ),
+        ],
+        &[Item::File("lib/apk/db/installed", APK_ONE)],
+        &[Item::Whiteout(
+            "usr/lib/python3.11/site-packages/requests-2.19.1.dist-info",
+        )],
+    ]);
+    let options = ScanOptions::for_kind(ArtifactKind::ContainerImage);
+    let inventory = scan_image(&img, &options, &NoProgress).unwrap();
+
+    let os = inventory.os.as_ref().expect("alpine detected");
+    assert_eq!(os.version, "3.18.4");
+    let found: Vec<_> = inventory
+        .packages
+        .iter()
+        .map(|p| (p.ecosystem, p.name.as_str(), p.version.as_str()))
+        .collect();
+    assert_eq!(found, [(Ecosystem::Apk, "musl", "1.2.4-r3")]);
+    let musl = &inventory.packages[0];
+    assert_eq!(
+        musl.locations[0].layer.as_ref(),
+        Some(&img.metadata.layers[1].diff_id)
+    );
+    assert!(
+        musl.purl
+            .to_string()
+            .starts_with("pkg:apk/alpine/musl@1.2.4-r3"),
+        "{}",
+        musl.purl
+    );
+    assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
+}
+
+#[test]
+fn corrupt_layer_is_an_error_naming_image_and_layer() {
+    let mut img = image(&[&[Item::File("etc/os-release", OS_RELEASE)]]);
+    let blob = &mut img.blobs[0];
+    blob.truncate(blob.len() / 2);
+    let options = ScanOptions::for_kind(ArtifactKind::ContainerImage);
+    let err = scan_image(&img, &options, &NoProgress)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("memory-image") && err.contains("layer 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unparseable_file_is_a_warning_and_the_rest_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::create_dir_all(root.join("lib/apk/db")).unwrap();
+    std::fs::write(root.join("etc/os-release"), OS_RELEASE).unwrap();
+    std::fs::write(root.join("lib/apk/db/installed"), APK_TWO).unwrap();
+    let lock = root.join("app/package-lock.json");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    std::fs::write(&lock, "{ not json").unwrap();
+
+    let rootfs = scan_directory(
+        root,
+        ArtifactKind::Rootfs,
+        &ScanOptions::for_kind(ArtifactKind::Rootfs),
+        &NoProgress,
+    )
+    .unwrap();
+    assert_eq!(rootfs.packages.len(), 2);
+    assert!(
+        rootfs.warnings.is_empty(),
+        "lockfiles are not read in rootfs scans"
+    );
+
+    let project = scan_directory(
+        root,
+        ArtifactKind::Filesystem,
+        &ScanOptions::for_kind(ArtifactKind::Filesystem),
+        &NoProgress,
+    )
+    .unwrap();
+    assert_eq!(project.packages.len(), 2);
+    assert_eq!(project.warnings.len(), 1, "{:?}", project.warnings);
+    assert!(
+        project.warnings[0]
+            .location
+            .contains("app/package-lock.json")
+    );
+}
