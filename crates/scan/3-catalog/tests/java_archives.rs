@@ -222,3 +222,28 @@ fn zip_bombs_and_deep_nesting_end_in_warnings() {
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].contains("nest deeper"), "{warnings:?}");
 }
+
+#[test]
+fn truncated_and_corrupted_archives_never_panic() {
+    let war = jar(&[
+        ("WEB-INF/lib/a-1.0.jar", maven_jar("g", "a", "1.0")),
+        (
+            "META-INF/MANIFEST.MF",
+            b"Implementation-Title: x\n".to_vec(),
+        ),
+    ]);
+    for len in (0..war.len()).step_by(5) {
+        let _ = JavaArchiveAnalyzer.analyze(FileInput {
+            path: "a.war",
+            content: &war[..len],
+        });
+    }
+    for at in (0..war.len()).step_by(3) {
+        let mut flipped = war.clone();
+        flipped[at] ^= 0xff;
+        let _ = JavaArchiveAnalyzer.analyze(FileInput {
+            path: "a.war",
+            content: &flipped,
+        });
+    }
+}
