@@ -39,7 +39,7 @@ fn start_mock(config: &[u8], layer: Blob) -> (String, Seen) {
         layer.served.len()
     );
     let seen: Seen = Arc::default();
-    let blobs = vec![
+    let blobs = [
         (config_digest.to_string(), config.to_vec()),
         (layer.digest.to_string(), layer.served),
     ];
