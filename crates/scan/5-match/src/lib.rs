@@ -1,1 +1,455 @@
 //! Matches an inventory against the vulnerability database and explains each finding.
+//!
+//! OS packages are looked up by their source package in their distribution release
+//! (`Debian:12`, `Alpine:v3.18`, `AlmaLinux:9`); language packages by ecosystem. Advisory
+//! records that are aliases of one another (CVE, GHSA, PYSEC...) become one [`Finding`] per
+//! package, with one [`Explanation`] per record that matched.
+
+pub mod cvss;
+
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
+
+use kabuto_types::{
+    Cvss, Ecosystem, Explanation, Finding, FixStatus, Inventory, OsFamily, OsInfo, Package,
+    Severity, VulnId, VulnIdKind,
+};
+use kabuto_version::{Scheme, compare};
+use kabuto_vulndb::{Advisory, AdvisoryRef, Affected, Database, Interval, SeverityRating};
+
+/// A package that could not be matched completely (unreadable version, damaged record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchWarning {
+    /// `name@version (ecosystem)`.
+    pub package: String,
+    pub message: String,
+}
+
+/// Findings plus what could not be checked.
+#[derive(Debug, Clone, Default)]
+pub struct MatchOutcome {
+    pub findings: Vec<Finding>,
+    pub warnings: Vec<MatchWarning>,
+}
+
+/// Every vulnerability affecting the inventory's packages, sorted by package then id.
+pub fn match_inventory(db: &Database, inventory: &Inventory) -> Vec<Finding> {
+    match_inventory_detailed(db, inventory).findings
+}
+
+/// [`match_inventory`] with the warnings.
+pub fn match_inventory_detailed(db: &Database, inventory: &Inventory) -> MatchOutcome {
+    let mut outcome = MatchOutcome::default();
+    for package in &inventory.packages {
+        let mut warn = |message: String| {
+            outcome.warnings.push(MatchWarning {
+                package: format!(
+                    "{}@{} ({})",
+                    package.name, package.version, package.ecosystem
+                ),
+                message,
+            })
+        };
+        let findings = match_package(db, package, inventory.os.as_ref(), &mut warn);
+        outcome.findings.extend(findings);
+    }
+    outcome
+}
+
+/// Where to look a package up: database ecosystem keys, names, and the version to compare.
+struct Query {
+    keys: Vec<String>,
+    names: Vec<String>,
+    version: String,
+}
+
+fn major(version: &str) -> &str {
+    version.split(['.', '-']).next().unwrap_or(version)
+}
+
+fn major_minor(version: &str) -> String {
+    version.split('.').take(2).collect::<Vec<_>>().join(".")
+}
+
+fn query(package: &Package, os: Option<&OsInfo>) -> Option<Query> {
+    let source = package.source.as_ref().filter(|s| !s.name.is_empty());
+    let language = |key: &str| Query {
+        keys: vec![key.to_owned()],
+        names: vec![package.name.clone()],
+        version: package.version.clone(),
+    };
+    Some(match package.ecosystem {
+        Ecosystem::PyPi => language("PyPI"),
+        Ecosystem::Npm => language("npm"),
+        Ecosystem::Cargo => language("crates.io"),
+        Ecosystem::Go => language("Go"),
+        Ecosystem::Maven => language("Maven"),
+        Ecosystem::Gem => language("RubyGems"),
+        Ecosystem::Composer => language("Packagist"),
+        Ecosystem::NuGet => language("NuGet"),
+        Ecosystem::Deb => {
+            let os = os?;
+            let keys = match os.family {
+                OsFamily::Debian | OsFamily::Distroless => {
+                    vec![format!("Debian:{}", major(&os.version))]
+                }
+                OsFamily::Ubuntu => vec![
+                    format!("Ubuntu:{}:LTS", os.version),
+                    format!("Ubuntu:{}", os.version),
+                ],
+                _ => return None,
+            };
+            // Debian advisories are per source package and source version.
+            let (name, version) = match source {
+                Some(s) if !s.version.is_empty() => (s.name.clone(), s.version.clone()),
+                Some(s) => (s.name.clone(), package.version.clone()),
+                None => (package.name.clone(), package.version.clone()),
+            };
+            Query {
+                keys,
+                names: vec![name],
+                version,
+            }
+        }
+        Ecosystem::Apk => {
+            let os = os.filter(|o| o.family == OsFamily::Alpine)?;
+            Query {
+                keys: vec![format!("Alpine:v{}", major_minor(&os.version))],
+                names: vec![source.map_or(&package.name, |s| &s.name).clone()],
+                version: package.version.clone(),
+            }
+        }
+        Ecosystem::Rpm => {
+            let os = os?;
+            let key = match os.family {
+                OsFamily::Alma => format!("AlmaLinux:{}", major(&os.version)),
+                OsFamily::Rocky => format!("Rocky Linux:{}", major(&os.version)),
+                _ => return None,
+            };
+            // Errata list binary package names; the source name catches the rest.
+            let mut names = vec![package.name.clone()];
+            if let Some(s) = source.filter(|s| s.name != package.name) {
+                names.push(s.name.clone());
+            }
+            Query {
+                keys: vec![key],
+                names,
+                version: package.version.clone(),
+            }
+        }
+    })
+}
+
+/// One advisory record that matched, before alias merging.
+struct Hit {
+    advisory: Advisory,
+    explanation: Explanation,
+    fixed: Vec<String>,
+    wont_fix: bool,
+}
+
+fn match_package(
+    db: &Database,
+    package: &Package,
+    os: Option<&OsInfo>,
+    warn: &mut impl FnMut(String),
+) -> Vec<Finding> {
+    let Some(q) = query(package, os) else {
+        return Vec::new();
+    };
+    let scheme = Scheme::for_ecosystem(package.ecosystem);
+    let mut seen: BTreeSet<AdvisoryRef> = BTreeSet::new();
+    let mut hits = Vec::new();
+    for key in &q.keys {
+        for name in &q.names {
+            let entries = match db.lookup(key, name) {
+                Ok(e) => e,
+                Err(e) => {
+                    warn(format!("lookup {key}/{name}: {e}"));
+                    continue;
+                }
+            };
+            for entry in entries {
+                if seen.contains(&entry.advisory) {
+                    continue;
+                }
+                let Some((range, comparison, fixed)) =
+                    affects(&entry.affected, &q.version, scheme, warn)
+                else {
+                    continue;
+                };
+                seen.insert(entry.advisory);
+                match db.advisory(entry.advisory) {
+                    Ok(advisory) => hits.push(Hit {
+                        explanation: Explanation {
+                            advisory: advisory.id.clone(),
+                            ecosystem_key: key.clone(),
+                            affected_range: range,
+                            comparison,
+                        },
+                        advisory,
+                        fixed,
+                        wont_fix: entry.affected.wont_fix,
+                    }),
+                    Err(e) => warn(e.to_string()),
+                }
+            }
+        }
+    }
+    merge_aliases(hits)
+        .into_iter()
+        .map(|group| finding(package, &q.version, scheme, group))
+        .collect()
+}
+
+/// Is `version` inside `interval`? Returns the comparison text when it is.
+fn in_interval(
+    interval: &Interval,
+    version: &str,
+    scheme: Scheme,
+) -> Result<Option<String>, kabuto_version::VersionError> {
+    let mut steps = Vec::new();
+    if let Some(lower) = &interval.lower {
+        let ord = compare(scheme, version, &lower.version)?;
+        let ok = ord == Ordering::Greater || (lower.inclusive && ord == Ordering::Equal);
+        if !ok {
+            return Ok(None);
+        }
+        steps.push(format!(
+            "{version} {} {}",
+            if lower.inclusive { ">=" } else { ">" },
+            lower.version
+        ));
+    }
+    if let Some(upper) = &interval.upper {
+        let ord = compare(scheme, version, &upper.version)?;
+        let ok = ord == Ordering::Less || (upper.inclusive && ord == Ordering::Equal);
+        if !ok {
+            return Ok(None);
+        }
+        let what = if interval.upper_is_fix {
+            " (fixed)"
+        } else if upper.inclusive {
+            " (last affected)"
+        } else {
+            ""
+        };
+        steps.push(format!(
+            "{version} {} {}{what}",
+            if upper.inclusive { "<=" } else { "<" },
+            upper.version
+        ));
+    }
+    if steps.is_empty() {
+        steps.push(format!("{version}: every version is affected"));
+    }
+    Ok(Some(steps.join(" and ")))
+}
+
+/// Decides whether `version` is affected: (range text, comparison text, fixed versions).
+fn affects(
+    affected: &Affected,
+    version: &str,
+    scheme: Scheme,
+    warn: &mut impl FnMut(String),
+) -> Option<(String, String, Vec<String>)> {
+    // Ranges first: they explain the match and name the fix; the version list is the fallback.
+    let mut matched = None;
+    for interval in &affected.ranges {
+        match in_interval(interval, version, scheme) {
+            Ok(Some(comparison)) => {
+                matched = Some((
+                    interval.to_string(),
+                    comparison,
+                    interval.fix().map(str::to_owned),
+                ));
+                break;
+            }
+            Ok(None) => {}
+            Err(e) => warn(format!("range {interval}: {e}")),
+        }
+    }
+    if matched.is_none() && affected.versions.iter().any(|v| v == version) {
+        matched = Some((
+            format!("versions: {} listed", affected.versions.len()),
+            format!("{version} is listed as affected"),
+            None,
+        ));
+    }
+    let (range, mut comparison, fix) = matched?;
+    for interval in &affected.unaffected {
+        match in_interval(interval, version, scheme) {
+            Ok(Some(_)) => return None,
+            Ok(None) => {}
+            Err(e) => warn(format!("unaffected range {interval}: {e}")),
+        }
+    }
+    if !affected.unaffected.is_empty() {
+        let list: Vec<String> = affected
+            .unaffected
+            .iter()
+            .map(Interval::to_string)
+            .collect();
+        comparison.push_str(&format!(
+            " and not in patched/unaffected [{}]",
+            list.join("; ")
+        ));
+    }
+    // Fixes stated outside the range count only when they are newer than the installed version.
+    let newer = |v: &String| compare(scheme, v, version).is_ok_and(|o| o == Ordering::Greater);
+    let fixed: Vec<String> = fix
+        .into_iter()
+        .chain(affected.fixed_in.iter().filter(|v| newer(v)).cloned())
+        .collect();
+    Some((range, comparison, fixed))
+}
+
+/// Groups hits whose ids or aliases overlap (connected components).
+fn merge_aliases(hits: Vec<Hit>) -> Vec<Vec<Hit>> {
+    let mut groups: Vec<(BTreeSet<VulnId>, Vec<Hit>)> = Vec::new();
+    for hit in hits {
+        let mut ids: BTreeSet<VulnId> = hit.advisory.aliases.iter().cloned().collect();
+        ids.insert(hit.advisory.id.clone());
+        let mut members = vec![hit];
+        // Absorb every existing group sharing an id.
+        let mut i = 0;
+        while i < groups.len() {
+            if groups[i].0.is_disjoint(&ids) {
+                i += 1;
+            } else {
+                let (other_ids, other_hits) = groups.swap_remove(i);
+                ids.extend(other_ids);
+                members.extend(other_hits);
+            }
+        }
+        groups.push((ids, members));
+    }
+    groups.into_iter().map(|(_, hits)| hits).collect()
+}
+
+/// How much a record tells: used to pick the one whose title and text are reported.
+fn richness(a: &Advisory) -> (usize, usize, usize) {
+    (
+        a.severities.len(),
+        a.details.as_ref().map_or(0, String::len) + a.summary.as_ref().map_or(0, String::len),
+        a.references.len(),
+    )
+}
+
+fn finding(package: &Package, version: &str, scheme: Scheme, mut hits: Vec<Hit>) -> Finding {
+    hits.sort_by_key(|h| std::cmp::Reverse(richness(&h.advisory)));
+    let mut all_ids: BTreeSet<VulnId> = BTreeSet::new();
+    let mut related: BTreeSet<VulnId> = BTreeSet::new();
+    let mut references: Vec<String> = Vec::new();
+    let mut fixed: Vec<String> = Vec::new();
+    for h in &hits {
+        all_ids.insert(h.advisory.id.clone());
+        all_ids.extend(h.advisory.aliases.iter().cloned());
+        related.extend(h.advisory.related.iter().cloned());
+        for r in &h.advisory.references {
+            if !references.contains(r) {
+                references.push(r.clone());
+            }
+        }
+        for f in &h.fixed {
+            if !fixed.contains(f) {
+                fixed.push(f.clone());
+            }
+        }
+    }
+    // The lowest fixed version first: the smallest upgrade that fixes it.
+    fixed.sort_by(|a, b| compare(scheme, a, b).unwrap_or_else(|_| a.cmp(b)));
+    let id = all_ids
+        .iter()
+        .find(|i| i.kind() == VulnIdKind::Cve)
+        .or_else(|| hits.first().map(|h| &h.advisory.id))
+        .or_else(|| all_ids.first())
+        .cloned()
+        .unwrap_or_else(|| hits[0].advisory.id.clone());
+    let related: Vec<VulnId> = related
+        .into_iter()
+        .filter(|r| !all_ids.contains(r))
+        .collect();
+    let aliases: Vec<VulnId> = all_ids.into_iter().filter(|a| *a != id).collect();
+    let (severity, severity_source, cvss) = severity(&hits);
+    let status = if !fixed.is_empty() {
+        FixStatus::Fixed
+    } else if hits.iter().any(|h| h.wont_fix) {
+        FixStatus::WontFix
+    } else {
+        FixStatus::NoFix
+    };
+    let best = &hits[0].advisory;
+    let published = hits
+        .iter()
+        .filter_map(|h| h.advisory.published.clone())
+        .min();
+    let modified = hits
+        .iter()
+        .filter_map(|h| h.advisory.modified.clone())
+        .max();
+    Finding {
+        id,
+        aliases,
+        related,
+        package_name: package.name.clone(),
+        package_purl: package.purl.clone(),
+        ecosystem: package.ecosystem,
+        installed_version: version.to_owned(),
+        fixed_versions: fixed,
+        status,
+        severity,
+        severity_source,
+        cvss,
+        title: best.summary.clone(),
+        description: best.details.clone(),
+        references,
+        published,
+        modified,
+        locations: package.locations.clone(),
+        explanations: hits.into_iter().map(|h| h.explanation).collect(),
+    }
+}
+
+/// Severity from, in order: a scored CVSS v3/v2 vector, a database's own label, nothing.
+/// Among CVSS scores the richest record's v3 wins over v2.
+fn severity(hits: &[Hit]) -> (Severity, Option<String>, Vec<Cvss>) {
+    let mut vectors = Vec::new();
+    let mut labels = Vec::new();
+    for h in hits {
+        for s in &h.advisory.severities {
+            match s {
+                SeverityRating::Cvss { version, vector } => {
+                    let score = cvss::parse(vector, Some(version))
+                        .ok()
+                        .and_then(|p| p.score);
+                    vectors.push(Cvss {
+                        version: version.clone(),
+                        vector: vector.clone(),
+                        score,
+                        source: h.advisory.id.clone(),
+                    });
+                }
+                SeverityRating::Label { label, source } => {
+                    if let Some(level) = Severity::from_label(label) {
+                        labels.push((level, format!("{source} `{label}` ({})", h.advisory.id)));
+                    }
+                }
+            }
+        }
+    }
+    let scored = |major: &str| {
+        vectors
+            .iter()
+            .find(|c| c.version.starts_with(major) && c.score.is_some())
+    };
+    if let Some(c) = scored("3").or_else(|| scored("2")) {
+        let score = c.score.unwrap_or_default();
+        let source = format!("CVSS:{} base score {score:.1} ({})", c.version, c.source);
+        return (Severity::from_cvss_score(score), Some(source), vectors);
+    }
+    match labels.into_iter().next() {
+        Some((level, source)) => (level, Some(source), vectors),
+        None => (Severity::Unknown, None, vectors),
+    }
+}

@@ -1,0 +1,304 @@
+//! Matching on real advisory records: the attributed fixtures of kabuto-vulndb, OS records built
+//! in code, and (when present) the full corpus in /work/shared/vulndata.
+
+use std::path::{Path, PathBuf};
+
+use kabuto_match::{match_inventory, match_inventory_detailed};
+use kabuto_types::{
+    Artifact, ArtifactKind, Ecosystem, FixStatus, Inventory, OsFamily, OsInfo, Package, Severity,
+    SourcePackage,
+};
+use kabuto_vulndb::{Database, build};
+
+fn vulndb_fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../vulndb/tests/fixtures/feeds")
+}
+
+fn inventory(os: Option<OsInfo>, packages: Vec<Package>) -> Inventory {
+    Inventory {
+        artifact: Artifact {
+            name: "test".into(),
+            kind: ArtifactKind::Rootfs,
+        },
+        image: None,
+        os,
+        packages,
+        warnings: Vec::new(),
+    }
+}
+
+fn pkg(ecosystem: Ecosystem, name: &str, version: &str) -> Package {
+    Package::new(ecosystem, name, version, "test", "test")
+}
+
+fn deb(name: &str, source: &str, version: &str) -> Package {
+    let mut p = pkg(Ecosystem::Deb, name, version);
+    p.source = Some(SourcePackage {
+        name: source.into(),
+        version: version.into(),
+    });
+    p
+}
+
+fn os(family: OsFamily, version: &str) -> Option<OsInfo> {
+    Some(OsInfo {
+        family,
+        version: version.into(),
+        pretty_name: None,
+        codename: None,
+    })
+}
+
+/// A database of the fixtures plus OS records written here (Debian, Alpine).
+fn fixture_db(dir: &Path) -> Database {
+    let os_feeds = dir.join("os");
+    std::fs::create_dir_all(&os_feeds).unwrap();
+    std::fs::write(
+        os_feeds.join("DEBCL-CVE-2026-34180.json"),
+        r#"{"id":"DEBCL-CVE-2026-34180","modified":"2026-11-23T00:00:00Z","aliases":["CVE-2026-34180"],
+        "affected":[{"package":{"ecosystem":"Debian:12","name":"openssl"},
+        "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"3.0.20-1~deb12u2"}]}]}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        os_feeds.join("main.yaml"),
+        "distroversion: v3.18\nreponame: main\npackages:\n  - pkg:\n      name: zlib\n      secfixes:\n        1.2.12-r2:\n          - CVE-2022-37434\n        0:\n          - CVE-2000-1\n",
+    )
+    .unwrap();
+    let out = dir.join("db.kdb");
+    let report = build::build(&[vulndb_fixtures(), os_feeds], &out).unwrap();
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    Database::open(&out).unwrap()
+}
+
+fn ids_for(db: &Database, inv: &Inventory) -> Vec<String> {
+    let mut ids: Vec<String> = match_inventory(db, inv)
+        .iter()
+        .map(|f| f.id.to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn pypi_requests_and_urllib3() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path());
+    let inv = inventory(None, vec![pkg(Ecosystem::PyPi, "requests", "2.19.1")]);
+    let findings = match_inventory(&db, &inv);
+    assert_eq!(findings.len(), 1);
+    let f = &findings[0];
+    assert_eq!(f.id.as_str(), "CVE-2018-18074");
+    let aliases: Vec<&str> = f.aliases.iter().map(|a| a.as_str()).collect();
+    assert_eq!(aliases, ["GHSA-x84v-xcm2-53pg", "PYSEC-2018-28"]);
+    assert_eq!(f.fixed_versions, ["2.20.0"]);
+    assert_eq!(f.status, FixStatus::Fixed);
+    assert_eq!(f.explanations[0].advisory.as_str(), "PYSEC-2018-28");
+    assert_eq!(f.explanations[0].ecosystem_key, "PyPI");
+
+    // Just outside: the fixed version itself is not affected.
+    let fixed = inventory(None, vec![pkg(Ecosystem::PyPi, "Requests", "2.20.0")]);
+    assert!(ids_for(&db, &fixed).is_empty());
+
+    // urllib3 1.23 is past the CVE-2018-20060 fix (1.23) but before 1.24.2.
+    let inv = inventory(None, vec![pkg(Ecosystem::PyPi, "urllib3", "1.23")]);
+    assert_eq!(ids_for(&db, &inv), ["CVE-2018-25091", "CVE-2019-11324"]);
+    let inv = inventory(None, vec![pkg(Ecosystem::PyPi, "urllib3", "1.22")]);
+    assert_eq!(
+        ids_for(&db, &inv),
+        ["CVE-2018-20060", "CVE-2018-25091", "CVE-2019-11324"]
+    );
+    let inv = inventory(None, vec![pkg(Ecosystem::PyPi, "urllib3", "1.24.2")]);
+    assert!(ids_for(&db, &inv).is_empty());
+}
+
+#[test]
+fn npm_lodash_from_nodejs_security_wg() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path());
+    let inv = inventory(None, vec![pkg(Ecosystem::Npm, "lodash", "4.17.4")]);
+    let findings = match_inventory(&db, &inv);
+    let ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["CVE-2018-3721", "CVE-2018-16487"]);
+    assert_eq!(findings[0].fixed_versions, ["4.17.5"]);
+    assert_eq!(findings[0].explanations[0].affected_range, "< 4.17.5");
+    assert_eq!(
+        findings[0].explanations[0].comparison,
+        "4.17.4 < 4.17.5 (fixed)"
+    );
+    // CVSS:3.0 vector of record 368, scored here.
+    assert!(
+        findings[0]
+            .severity_source
+            .as_deref()
+            .unwrap()
+            .starts_with("CVSS:3.0 base score")
+    );
+
+    // 4.17.15 is in the third record's `>=4.17.15 <4.17.19` range only; 4.17.19 in none.
+    let inv = inventory(None, vec![pkg(Ecosystem::Npm, "lodash", "4.17.15")]);
+    assert_eq!(ids_for(&db, &inv), ["NSWG-ECO-516"]);
+    let inv = inventory(None, vec![pkg(Ecosystem::Npm, "lodash", "4.17.19")]);
+    assert!(ids_for(&db, &inv).is_empty());
+}
+
+#[test]
+fn rubygems_patched_requirements() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path());
+    let cases = [
+        ("1.3.7", true),
+        ("1.3.8", false),
+        ("1.4.2", true),
+        ("1.4.3", false),
+        ("1.2.0", true),
+    ];
+    for (version, affected) in cases {
+        let inv = inventory(None, vec![pkg(Ecosystem::Gem, "rack", version)]);
+        let findings = match_inventory(&db, &inv);
+        assert_eq!(!findings.is_empty(), affected, "rack {version}");
+        if let Some(f) = findings.first() {
+            assert_eq!(f.id.as_str(), "CVE-2013-0183");
+            // cvss_v2 5.0 given as a bare score.
+            assert_eq!(f.severity, Severity::Medium);
+        }
+    }
+    let inv = inventory(None, vec![pkg(Ecosystem::Gem, "rack", "1.3.7")]);
+    assert_eq!(
+        match_inventory(&db, &inv)[0].fixed_versions,
+        ["1.3.8", "1.4.3"]
+    );
+}
+
+#[test]
+fn debian_and_alpine_by_source_package_and_release() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path());
+    let debian = |version: &str| {
+        inventory(
+            os(OsFamily::Debian, "12.7"),
+            vec![deb("libssl3", "openssl", version)],
+        )
+    };
+    let findings = match_inventory(&db, &debian("3.0.19-1~deb12u2"));
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].id.as_str(), "CVE-2026-34180");
+    assert_eq!(findings[0].package_name, "libssl3");
+    assert_eq!(findings[0].explanations[0].ecosystem_key, "Debian:12");
+    assert!(ids_for(&db, &debian("3.0.20-1~deb12u2")).is_empty());
+    // Another Debian release does not see bookworm records.
+    let buster = inventory(
+        os(OsFamily::Debian, "10.13"),
+        vec![deb("libssl3", "openssl", "1.0")],
+    );
+    assert!(ids_for(&db, &buster).is_empty());
+
+    let alpine = |version: &str| {
+        inventory(
+            os(OsFamily::Alpine, "3.18.4"),
+            vec![pkg(Ecosystem::Apk, "zlib", version)],
+        )
+    };
+    assert_eq!(ids_for(&db, &alpine("1.2.12-r1")), ["CVE-2022-37434"]);
+    assert!(ids_for(&db, &alpine("1.2.12-r2")).is_empty());
+}
+
+#[test]
+fn almalinux_errata_by_binary_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path());
+    let alma = |version: &str| {
+        inventory(
+            os(OsFamily::Alma, "9.0"),
+            vec![pkg(Ecosystem::Rpm, "openssl-libs", version)],
+        )
+    };
+    let findings = match_inventory(&db, &alma("1:3.0.1-38.el9_0"));
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].id.as_str(), "ALSA-2022:6224");
+    assert!(!findings[0].related.is_empty());
+    assert!(ids_for(&db, &alma("1:3.0.1-41.el9_0")).is_empty());
+}
+
+#[test]
+fn unreadable_versions_are_warnings_not_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path());
+    let inv = inventory(None, vec![pkg(Ecosystem::Npm, "lodash", "not a version!")]);
+    let outcome = match_inventory_detailed(&db, &inv);
+    assert!(outcome.findings.is_empty());
+    assert!(!outcome.warnings.is_empty());
+    assert!(
+        outcome.warnings[0]
+            .package
+            .starts_with("lodash@not a version!")
+    );
+}
+
+/// The real Debian 12 dpkg status of the changelog-derived set against its own records.
+#[test]
+fn debian12_fixture_status_on_the_shared_corpus() {
+    let base = Path::new("/work/shared/vulndata/debian12-changelog-derived");
+    if !base.exists() {
+        eprintln!("skipped: {} is absent", base.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("deb.kdb");
+    build::build(&[base.join("osv")], &out).unwrap();
+    let db = Database::open(&out).unwrap();
+    let status = std::fs::read_to_string(base.join("fixture-dpkg-status")).unwrap();
+    let mut packages = Vec::new();
+    for stanza in status.split("\n\n") {
+        let field = |k: &str| {
+            stanza
+                .lines()
+                .find_map(|l| l.strip_prefix(k).map(str::trim).map(str::to_owned))
+        };
+        let (Some(name), Some(version)) = (field("Package:"), field("Version:")) else {
+            continue;
+        };
+        // `Source: name (version)` when the source version differs.
+        let (src, src_version) = match field("Source:") {
+            Some(s) => match s.split_once(' ') {
+                Some((n, v)) => (n.to_owned(), v.trim_matches(['(', ')']).to_owned()),
+                None => (s, version.clone()),
+            },
+            None => (name.clone(), version.clone()),
+        };
+        let mut p = pkg(Ecosystem::Deb, &name, &version);
+        p.source = Some(SourcePackage {
+            name: src,
+            version: src_version,
+        });
+        packages.push(p);
+    }
+    let inv = inventory(os(OsFamily::Debian, "12.7"), packages);
+    let outcome = match_inventory_detailed(&db, &inv);
+    let mut pairs: Vec<(String, String)> = outcome
+        .findings
+        .iter()
+        .map(|f| (f.explanations[0].advisory.to_string(), f.id.to_string()))
+        .collect();
+    pairs.sort();
+    eprintln!(
+        "{} findings over {} binary packages",
+        pairs.len(),
+        inv.packages.len()
+    );
+    assert!(
+        outcome.warnings.is_empty(),
+        "{:?}",
+        &outcome.warnings[..3.min(outcome.warnings.len())]
+    );
+    // The openssl CVE fixed after the installed 3.0.19-1~deb12u2 is reported, the one fixed
+    // in exactly that version is not.
+    let openssl: Vec<&str> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.package_name == "libssl3")
+        .map(|f| f.id.as_str())
+        .collect();
+    assert!(openssl.contains(&"CVE-2026-34180"), "{openssl:?}");
+    assert!(!openssl.contains(&"CVE-2026-28387"), "{openssl:?}");
+}
