@@ -21,6 +21,9 @@
 //! | analyzer-language-rust-cargo happy_path | prunes crates unreachable from Cargo.toml (target-specific winapi) | every locked crate | the lock is shared by all targets; Cargo.toml is not read |
 //! | java-jar artifactId_search | `com.example:heuristic` | `heuristic` | the group comes from a Maven Central search; we make no network calls |
 
+// Test helpers outside #[test] fns: a fixture that fails to build should panic.
+#![allow(clippy::unwrap_used)]
+
 #[path = "fixtures/java/jar_builder.rs"]
 mod jar_builder;
 

@@ -7,6 +7,9 @@
 //! pointer layout and the 1.18+ inline layout (framed module info, uvarint strings), and
 //! cargo-auditable's zlib-compressed `.dep-v0` JSON.
 
+// Test helpers outside #[test] fns: a fixture that fails to build should panic.
+#![allow(clippy::unwrap_used)]
+
 use std::io::Write;
 
 use kabuto_catalog::binary::{GoBinaryAnalyzer, RustAuditableAnalyzer};
@@ -433,4 +436,34 @@ fn cargo_auditable_bombs_and_garbage_are_errors() {
             .unwrap_err();
         assert!(err.to_string().contains(".dep-v0"), "{err}");
     }
+}
+
+#[test]
+fn go_inline_format_in_mach_o() {
+    // Mach-O keeps the blob in `__DATA,__go_buildinfo`; the inline format needs no addresses.
+    let mut blob = GO_MAGIC.to_vec();
+    blob.extend([8, 0x2]);
+    blob.resize(32, 0);
+    for s in [
+        &b"go1.20.6"[..],
+        &framed("path\tgo.etcd.io/bbolt\nmod\tgo.etcd.io/bbolt\tv1.3.5\t\n"),
+    ] {
+        uvarint(s.len(), &mut blob);
+        blob.extend_from_slice(s);
+    }
+    let mut macho = object::write::Object::new(
+        object::BinaryFormat::MachO,
+        object::Architecture::Aarch64,
+        Endianness::Little,
+    );
+    let section = macho.add_section(
+        b"__DATA".to_vec(),
+        b"__go_buildinfo".to_vec(),
+        object::SectionKind::Data,
+    );
+    macho.append_section_data(section, &blob, 16);
+    assert_eq!(
+        packages(&GoBinaryAnalyzer, &macho.write().unwrap()),
+        pairs(&[("go.etcd.io/bbolt", "v1.3.5"), ("stdlib", "v1.20.6")])
+    );
 }

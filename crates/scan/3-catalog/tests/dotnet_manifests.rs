@@ -1,5 +1,8 @@
 //! .NET analyzers: deps.json (installed), packages.lock.json and packages.config (declared).
 
+// Test helpers outside #[test] fns: a fixture that fails to build should panic.
+#![allow(clippy::unwrap_used)]
+
 use kabuto_catalog::lang::dotnet::{
     DepsJsonAnalyzer, PackagesConfigAnalyzer, PackagesLockAnalyzer,
 };

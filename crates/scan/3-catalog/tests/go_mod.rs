@@ -1,5 +1,8 @@
 //! go.mod analyzer: blocks, quoted paths, `// indirect`, replace/exclude rules, toolchain.
 
+// Test helpers outside #[test] fns: a fixture that fails to build should panic.
+#![allow(clippy::unwrap_used)]
+
 use kabuto_catalog::lang::golang::GoModAnalyzer;
 use kabuto_catalog::{AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
 

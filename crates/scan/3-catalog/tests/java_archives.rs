@@ -1,5 +1,8 @@
 //! Java archive analyzer on jars, wars and nested archives built in memory.
 
+// Test helpers outside #[test] fns: a fixture that fails to build should panic.
+#![allow(clippy::unwrap_used)]
+
 #[path = "fixtures/java/jar_builder.rs"]
 mod jar_builder;
 

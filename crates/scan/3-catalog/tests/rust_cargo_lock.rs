@@ -1,6 +1,9 @@
 //! Cargo.lock analyzer on lockfiles of format v1 (no version key, `[metadata]` checksums)
 //! and v4, plus broken and future-format files.
 
+// Test helpers outside #[test] fns: a fixture that fails to build should panic.
+#![allow(clippy::unwrap_used)]
+
 use kabuto_catalog::lang::rust::CargoLockAnalyzer;
 use kabuto_catalog::{AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
 
