@@ -5,7 +5,10 @@
 //! Root filesystem and project directories are not images; `kabuto-inventory` walks them
 //! directly.
 
+pub mod local;
 pub mod registry;
+
+pub use local::open_local;
 
 use std::io::Read;
 
@@ -18,6 +21,14 @@ pub enum SourceError {
     #[error("{image}: {source}")]
     Io {
         image: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Reading one member of an archive or layout (a blob, a layer) failed.
+    #[error("{image}: {member}: {source}")]
+    Member {
+        image: String,
+        member: String,
         #[source]
         source: std::io::Error,
     },

@@ -23,7 +23,10 @@ pub use reference::{DOCKER_HUB, ImageReference, ReferenceError};
 
 use crate::{ImageSource, SourceError};
 use client::RegistryClient;
-use manifest::{is_image_config, metadata_from_config};
+// Also used by the local image formats (docker-archive, OCI layout) in `crate::local`.
+pub(crate) use client::VerifyingReader;
+pub(crate) use manifest::{is_image_config, metadata_from_config};
+pub(crate) use platform::choose as choose_platform;
 
 /// Largest config blob we read into memory.
 const MAX_CONFIG_BYTES: u64 = 64 << 20;
