@@ -210,7 +210,7 @@ fn validate_tag(tag: &str) -> Result<(), &'static str> {
 
 /// `host[:port]` where host is DNS labels or a bracketed IPv6 address.
 fn validate_registry(registry: &str) -> Result<(), String> {
-    let (host, port) = if let Some(rest) = registry.strip_prefix('[') {
+    let port = if let Some(rest) = registry.strip_prefix('[') {
         let (address, after) = rest
             .split_once(']')
             .ok_or_else(|| format!("registry `{registry}` has an unclosed `[`"))?;
@@ -218,9 +218,9 @@ fn validate_registry(registry: &str) -> Result<(), String> {
             return Err(format!("registry `{registry}` has a bad IPv6 address"));
         }
         match after {
-            "" => (address, None),
+            "" => None,
             _ => match after.strip_prefix(':') {
-                Some(port) => (address, Some(port)),
+                Some(port) => Some(port),
                 None => return Err(format!("registry `{registry}`: junk after `]`")),
             },
         }
@@ -240,7 +240,7 @@ fn validate_registry(registry: &str) -> Result<(), String> {
         if !host.split('.').all(label_ok) {
             return Err(format!("registry `{registry}` is not a valid host name"));
         }
-        (host, port)
+        port
     };
     if let Some(port) = port
         && (port.is_empty()
@@ -249,7 +249,6 @@ fn validate_registry(registry: &str) -> Result<(), String> {
     {
         return Err(format!("registry `{registry}` has a bad port `{port}`"));
     }
-    debug_assert!(!host.is_empty());
     Ok(())
 }
 
