@@ -19,5 +19,6 @@ pub fn analyzers() -> Vec<Box<dyn Analyzer>> {
         Box::new(dpkg::DpkgAnalyzer),
         Box::new(apk::ApkAnalyzer),
         Box::new(rpm::RpmAnalyzer),
+        Box::new(rpm::manifest::RpmManifestAnalyzer),
     ]
 }

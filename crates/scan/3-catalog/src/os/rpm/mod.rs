@@ -4,6 +4,7 @@
 
 pub mod bdb;
 pub mod header;
+pub mod manifest;
 pub mod ndb;
 pub mod sqlite;
 
@@ -114,22 +115,25 @@ fn package(h: &RpmHeader, path: &str, found_by: &str) -> Package {
         .into_iter()
         .filter(|l| !l.is_empty())
         .collect();
-    package.source =
-        h.source_rpm
-            .as_deref()
-            .and_then(split_source_rpm)
-            .map(|(name, version, release)| SourcePackage {
-                name: name.to_owned(),
-                // The source rpm's file name has no epoch; the binary's is the source's.
-                version: RpmHeader {
-                    epoch: h.epoch,
-                    version: version.to_owned(),
-                    release: release.to_owned(),
-                    ..RpmHeader::default()
-                }
-                .evr(),
-            });
+    package.source = source_package(h);
     package
+}
+
+/// The source package named by the header's source rpm file; its file name has no epoch,
+/// and the binary's epoch is the source's.
+fn source_package(h: &RpmHeader) -> Option<SourcePackage> {
+    let (name, version, release) = split_source_rpm(h.source_rpm.as_deref()?)?;
+    let evr = RpmHeader {
+        epoch: h.epoch,
+        version: version.to_owned(),
+        release: release.to_owned(),
+        ..RpmHeader::default()
+    }
+    .evr();
+    Some(SourcePackage {
+        name: name.to_owned(),
+        version: evr,
+    })
 }
 
 /// `name-version-release.arch.rpm` -> (name, version, release); `None` for `(none)` and
