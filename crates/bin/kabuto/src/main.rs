@@ -1,5 +1,45 @@
-//! The `kabuto` command line.
+//! The `kabuto` command line: a thin layer over the scan pipeline and the renderers.
+//!
+//! Exit codes (as CI users of security scanners expect):
+//! - 0: the command succeeded (and, where a gate applies, nothing exceeded it);
+//! - 1: the command itself failed (bad input, unreadable image, unreachable registry, broken DB);
+//! - `--exit-code N`: findings matched the gate's criteria.
 
-fn main() {
-    println!("kabuto {}", env!("CARGO_PKG_VERSION"));
+mod cli;
+mod commands;
+mod progress;
+mod target;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    init_logging(cli.global.quiet, cli.global.debug);
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(quiet: bool, debug: bool) {
+    let default = if debug {
+        "debug"
+    } else if quiet {
+        "error"
+    } else {
+        "warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KABUTO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
 }

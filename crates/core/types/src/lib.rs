@@ -10,6 +10,7 @@ mod inventory;
 mod os;
 mod package;
 mod purl;
+mod secret;
 mod vuln;
 
 pub use digest::{Digest, DigestError};
@@ -18,5 +19,6 @@ pub use image::{HistoryEntry, ImageMetadata, LayerInfo};
 pub use inventory::{Artifact, ArtifactKind, Inventory, Warning};
 pub use os::{OsFamily, OsInfo};
 pub use package::{Location, Package, SourcePackage};
-pub use purl::{Purl, PurlError};
+pub use purl::{Purl, PurlError, pep503_normalize};
+pub use secret::{SecretFinding, SecretRuleId, SecretRuleIdError};
 pub use vuln::{Cvss, Explanation, Finding, FixStatus, Severity, VulnId, VulnIdError, VulnIdKind};

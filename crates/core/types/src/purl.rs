@@ -56,8 +56,7 @@ impl Purl {
                 None => Purl::new(ty, None, name, version),
             },
             Ecosystem::PyPi => {
-                let normalized = name.to_ascii_lowercase().replace(['_', '.'], "-");
-                Purl::new(ty, None, &normalized, version)
+                Purl::new(ty, None, &pep503_normalize(name), version)
             }
             _ => Purl::new(ty, None, name, version),
         }
@@ -91,6 +90,24 @@ impl Purl {
     pub fn qualifiers(&self) -> &BTreeMap<String, String> {
         &self.qualifiers
     }
+}
+
+/// PEP 503 name normalisation: lowercase, every run of `-`, `_` and `.` becomes one `-`.
+pub fn pep503_normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut in_separator_run = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !in_separator_run {
+                out.push('-');
+            }
+            in_separator_run = true;
+        } else {
+            out.push(c.to_ascii_lowercase());
+            in_separator_run = false;
+        }
+    }
+    out
 }
 
 /// Percent-encodes everything outside the purl spec's unreserved set (plus `extra`).
@@ -222,6 +239,7 @@ mod tests {
                 "pkg:golang/github.com/a/b@v1.2.3",
             ),
             (Ecosystem::Cargo, "serde", "1.0.0", "pkg:cargo/serde@1.0.0"),
+            (Ecosystem::PyPi, "dots-._Allowed", "1", "pkg:pypi/dots-allowed@1"),
         ];
         for (eco, name, version, want) in cases {
             assert_eq!(Purl::for_package(eco, name, version).to_string(), want);
