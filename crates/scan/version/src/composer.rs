@@ -37,7 +37,11 @@ pub fn normalize(version: &str) -> Result<String, VersionError> {
     if let Some(at) = text.rfind('@') {
         text = &text[..at];
     }
-    if text.len() >= 4 && text[..4].eq_ignore_ascii_case("dev-") {
+    if text
+        .as_bytes()
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"dev-"))
+    {
         return Err(error(version, "branch versions have no order"));
     }
     if let Some((main, _build)) = text.split_once('+') {
@@ -90,7 +94,9 @@ pub fn normalize(version: &str) -> Result<String, VersionError> {
             m = &after_sep[len..];
         }
         if name.is_empty() {
-            return if m.is_empty() {
+            // Composer returns `stable` versions as they are, dropping any `-dev`.
+            let dev = m.strip_prefix(['.', '-']).unwrap_or(m);
+            return if m.is_empty() || dev == "dev" {
                 Ok(out)
             } else {
                 Err(error(version, "unexpected text after stability"))

@@ -120,6 +120,22 @@ fn normalize(items: &mut Vec<Item>) {
     }
 }
 
+/// Nesting limit: real versions nest a handful of lists; thousands would exhaust the stack
+/// when compared or dropped.
+const MAX_DEPTH: usize = 64;
+
+fn open_list(stack: &mut Vec<Vec<Item>>, version: &str) -> Result<(), VersionError> {
+    if stack.len() >= MAX_DEPTH {
+        return Err(VersionError::new(
+            Scheme::Maven,
+            version,
+            "too many `-` separators or digit/letter transitions",
+        ));
+    }
+    stack.push(Vec::new());
+    Ok(())
+}
+
 /// The parsed item tree of a version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MavenVersion {
@@ -152,20 +168,20 @@ pub fn parse(version: &str) -> Result<MavenVersion, VersionError> {
             push(&mut stack, item);
             start = i + 1;
             if c == b'-' {
-                stack.push(Vec::new());
+                open_list(&mut stack, version)?;
             }
         } else if c.is_ascii_digit() {
             if !is_digit && i > start {
                 push(&mut stack, qualifier(&text[start..i], true));
                 start = i;
-                stack.push(Vec::new());
+                open_list(&mut stack, version)?;
             }
             is_digit = true;
         } else {
             if is_digit && i > start {
                 push(&mut stack, parse_item(&text[start..i], false));
                 start = i;
-                stack.push(Vec::new());
+                open_list(&mut stack, version)?;
             }
             is_digit = false;
         }
@@ -244,5 +260,12 @@ mod tests {
         assert_eq!(cmp("1-1", "1.1"), Ordering::Less);
         assert_eq!(cmp("2.0.a", "2.0"), Ordering::Greater);
         assert_eq!(cmp("1.alpha", "1"), Ordering::Less);
+    }
+
+    #[test]
+    fn deep_nesting_is_rejected_not_overflowed() {
+        let deep = "1-".repeat(10_000);
+        assert!(compare(&deep, "1").is_err());
+        assert!(compare("1-a1-b2-c3", "1").is_ok());
     }
 }
