@@ -635,3 +635,31 @@ fn entry_kind_matches_record() {
     .unwrap();
     assert_eq!(kinds, vec![true]);
 }
+
+#[test]
+fn bit_flips_and_truncations_never_panic() {
+    // A small stand-in for the `layer_walk` fuzz target that runs with every `cargo test`.
+    let tar = Layer::new()
+        .dir("etc")
+        .file("etc/os-release", b"ID=debian\nVERSION_ID=12\n")
+        .symlink("lib", "usr/lib")
+        .hardlink("etc/hard", "etc/os-release")
+        .file("etc/.wh.motd", b"")
+        .tar();
+    let options = WalkOptions {
+        limits: Limits {
+            max_layer_bytes: 1 << 20,
+            max_entries: 100,
+            max_file_bytes: 1 << 16,
+        },
+        ..WalkOptions::default()
+    };
+    for blob in [tar.clone(), gzip(&tar), zstd(&tar)] {
+        for position in (0..blob.len()).step_by(7) {
+            let mut flipped = blob.clone();
+            flipped[position] ^= 0x5a;
+            let _ = walk(&flipped, &options);
+            let _ = walk(&blob[..position], &options);
+        }
+    }
+}

@@ -136,7 +136,10 @@ fn select<'e>(
         return entries
             .iter()
             .find(|e| {
-                let tag_of = |name: &str| name.rsplit_once(':').map(|(_, t)| t == want);
+                let tag_of = |name: &str| {
+                    name.rsplit_once(':')
+                        .map(|(_, t)| t == want && !t.contains('/'))
+                };
                 e.descriptor.digest.as_str() == want
                     || e.ref_name()
                         .is_some_and(|r| r == want || tag_of(r) == Some(true))
