@@ -28,6 +28,10 @@ pub struct Bound {
 }
 
 /// A contiguous set of versions; a missing bound is unbounded on that side.
+///
+/// As OSV events: an inclusive lower bound is `introduced`, no lower bound `introduced: "0"`,
+/// an exclusive upper bound `fixed` and an inclusive one `last_affected`. An exclusive lower
+/// bound (`>V`, rare in advisories) has no OSV event; keep it as an interval.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Interval {
     pub lower: Option<Bound>,
@@ -230,9 +234,19 @@ fn same_core(a: &crate::semver::SemverParts<'_>, b: &crate::semver::SemverParts<
         .all(|(x, y)| crate::num::cmp_digits(x.as_bytes(), y.as_bytes()) == Ordering::Equal)
 }
 
-/// Free-function form of [`Requirement::contains`].
-pub fn contains(requirement: &Requirement, version: &str) -> Result<bool, VersionError> {
-    requirement.contains(version)
+/// Whether `version` lies in any of `intervals` under plain `scheme` ordering, the way OSV
+/// ranges are evaluated (for a requirement's own semantics use [`Requirement::contains`]).
+pub fn contains(
+    scheme: Scheme,
+    intervals: &[Interval],
+    version: &str,
+) -> Result<bool, VersionError> {
+    for interval in intervals {
+        if interval.contains(scheme, version)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Parses `text` written in `syntax`, ordering bounds with `scheme`.
@@ -358,29 +372,18 @@ impl Builder<'_> {
         Ok(acc)
     }
 
-    /// Splits `text` on `||` (and `|` when `single_bar`), then each alternative into
-    /// `(operator, version)` clauses separated by commas or whitespace, and ORs the
-    /// conjunctions that `clause` builds.
-    pub fn alternatives<F>(
+    /// Splits `text` on `||`, then each alternative into `(operator, version)` clauses
+    /// separated by commas or whitespace, and ORs the conjunctions that `clause` builds.
+    pub fn comparator_alternatives<F>(
         &mut self,
         text: &str,
-        single_bar: bool,
         mut clause: F,
     ) -> Result<Vec<Interval>, RequirementError>
     where
         F: FnMut(&mut Self, &str, &str) -> Result<Vec<Interval>, RequirementError>,
     {
         let mut out = Vec::new();
-        let splitter: &[char] = if single_bar { &['|'] } else { &[] };
-        let alternatives: Vec<&str> = if single_bar {
-            text.split(splitter).filter(|s| !s.is_empty()).collect()
-        } else {
-            text.split("||").collect()
-        };
-        if single_bar && alternatives.is_empty() && !text.trim().is_empty() {
-            return Err(self.syntax_error("empty alternative"));
-        }
-        for alternative in alternatives {
+        for alternative in text.split("||") {
             let mut unions = Vec::new();
             for (op, version) in split_clauses(alternative).map_err(|r| self.syntax_error(r))? {
                 unions.push(clause(self, op, version)?);
@@ -388,17 +391,6 @@ impl Builder<'_> {
             out.extend(self.conjunction(unions)?);
         }
         Ok(out)
-    }
-
-    pub fn comparator_alternatives<F>(
-        &mut self,
-        text: &str,
-        clause: F,
-    ) -> Result<Vec<Interval>, RequirementError>
-    where
-        F: FnMut(&mut Self, &str, &str) -> Result<Vec<Interval>, RequirementError>,
-    {
-        self.alternatives(text, false, clause)
     }
 
     /// `=`, `==`, `!=`, `<`, `<=`, `>`, `>=` or a bare version (exact); `*` is any version.
@@ -503,6 +495,19 @@ mod tests {
             req(Scheme::Rpm, ">= 1.0, <= 1.0").intervals,
             vec![Interval::exactly("1.0")]
         );
+    }
+
+    #[test]
+    fn free_contains_uses_plain_ordering() {
+        let r = parse_requirement(Scheme::Semver, RangeSyntax::Npm, "<1.0.0").expect("valid");
+        // node-semver excludes pre-releases here, OSV-style interval matching does not.
+        assert_eq!(r.contains("1.0.0-rc.1"), Ok(false));
+        assert_eq!(
+            contains(Scheme::Semver, &r.intervals, "1.0.0-rc.1"),
+            Ok(true)
+        );
+        assert_eq!(contains(Scheme::Semver, &r.intervals, "1.0.0"), Ok(false));
+        assert_eq!(contains(Scheme::Semver, &[], "1.0.0"), Ok(false));
     }
 
     #[test]

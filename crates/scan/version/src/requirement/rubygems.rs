@@ -1,5 +1,7 @@
 //! RubyGems requirements: comma-separated `op version` clauses, `~>` being the pessimistic
-//! operator (`~> 1.2.3` = `>= 1.2.3, < 1.3`).
+//! operator (`~> 1.2.3` = `>= 1.2.3, < 1.3`). RubyGems checks `~>`'s upper end on the
+//! candidate's release part, so it also rejects pre-releases of the bump (`1.3.a`); no finite
+//! bound sorts right below every `1.3` pre-release, so the interval keeps plain order there.
 
 use super::{Builder, Interval, RequirementError};
 
