@@ -2,7 +2,6 @@
 //! squashed tree and link resolution must never panic or hang.
 #![no_main]
 
-
 use kabuto_layers::{FileTree, LayerChanges, Limits, WalkOptions, walk_layer};
 use libfuzzer_sys::fuzz_target;
 
