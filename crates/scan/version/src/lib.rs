@@ -91,17 +91,17 @@ impl Scheme {
     /// | OSV ecosystems | scheme |
     /// |---|---|
     /// | Debian, Ubuntu | [`Scheme::Dpkg`] |
-    /// | Alpine, Wolfi, Chainguard | [`Scheme::Apk`] |
+    /// | Alpine, Wolfi, Chainguard, MinimOS, Alpaquita, BellSoft Hardened Containers | [`Scheme::Apk`] |
     /// | AlmaLinux, Rocky Linux, Red Hat, openSUSE, SUSE, Mageia, openEuler, Photon OS, Azure Linux, Amazon Linux, Oracle Linux, Fedora, CBL-Mariner | [`Scheme::Rpm`] |
     /// | PyPI | [`Scheme::Pep440`] |
-    /// | npm, crates.io, Bitnami, Hex, Pub, SwiftURL | [`Scheme::Semver`] |
+    /// | npm, crates.io, Bitnami, Hex, Pub, SwiftURL, Julia | [`Scheme::Semver`] |
     /// | Go | [`Scheme::Go`] |
-    /// | Maven, and Hackage and CRAN (see below) | [`Scheme::Maven`] |
+    /// | Maven, and Hackage, GHC and CRAN (see below) | [`Scheme::Maven`] |
     /// | RubyGems | [`Scheme::RubyGems`] |
     /// | NuGet | [`Scheme::NuGet`] |
     /// | Packagist | [`Scheme::Composer`] |
     ///
-    /// Hackage (PVP) and CRAN versions are dot/dash-separated numbers; Maven's order agrees
+    /// Hackage/GHC (PVP) and CRAN versions are dot/dash-separated numbers; Maven's order agrees
     /// with theirs except that Maven treats trailing zeros as insignificant (`1.0` == `1`,
     /// where PVP and R say `1.0` > `1`) and orders CRAN's `1.2-3` before `1.2.3` (R: equal).
     /// Kabuto catalogs no Haskell or R packages, so these only affect stored advisories.
@@ -111,16 +111,21 @@ impl Scheme {
         let name = ecosystem.split(':').next().unwrap_or(ecosystem).trim();
         Some(match name {
             "Debian" | "Ubuntu" => Scheme::Dpkg,
-            "Alpine" | "Wolfi" | "Chainguard" | "Alpaquita" | "BellSoft Hardened Containers" => {
-                Scheme::Apk
-            }
+            "Alpine"
+            | "Wolfi"
+            | "Chainguard"
+            | "MinimOS"
+            | "Alpaquita"
+            | "BellSoft Hardened Containers" => Scheme::Apk,
             "AlmaLinux" | "Rocky Linux" | "Red Hat" | "openSUSE" | "SUSE" | "Mageia"
             | "openEuler" | "Photon OS" | "Azure Linux" | "Amazon Linux" | "Oracle Linux"
             | "Fedora" | "CBL-Mariner" => Scheme::Rpm,
             "PyPI" => Scheme::Pep440,
-            "npm" | "crates.io" | "Bitnami" | "Hex" | "Pub" | "SwiftURL" => Scheme::Semver,
+            "npm" | "crates.io" | "Bitnami" | "Hex" | "Pub" | "SwiftURL" | "Julia" => {
+                Scheme::Semver
+            }
             "Go" => Scheme::Go,
-            "Maven" | "Hackage" | "CRAN" => Scheme::Maven,
+            "Maven" | "Hackage" | "GHC" | "CRAN" => Scheme::Maven,
             "RubyGems" => Scheme::RubyGems,
             "NuGet" => Scheme::NuGet,
             "Packagist" => Scheme::Composer,
