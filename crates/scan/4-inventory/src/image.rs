@@ -45,13 +45,13 @@ pub fn scan_image(
         findings.extend(layer.findings);
         warnings.extend(layer.warnings);
     }
+    let layer_ids: Vec<Digest> = metadata.layers.iter().map(|l| l.diff_id.clone()).collect();
     // Only the copy of a file visible in the squashed filesystem describes what is installed.
-    findings.retain(|f| {
+    let (mut findings, earlier): (Vec<_>, Vec<_>) = findings.into_iter().partition(|f| {
         tree.get(&f.path)
             .is_some_and(|node| node.kind == NodeKind::File && Some(node.layer) == f.layer)
     });
-
-    let layer_ids: Vec<Digest> = metadata.layers.iter().map(|l| l.diff_id.clone()).collect();
+    stamp_origin_layers(&mut findings, &earlier, &layer_ids);
     let assembled = assemble(findings, &layer_ids);
     warnings.extend(assembled.warnings);
     let mut inventory = Inventory {
@@ -66,6 +66,46 @@ pub fn scan_image(
     };
     inventory.sort();
     Ok(inventory)
+}
+
+/// Stamps each package with the layer that introduced it: a package database rewritten by
+/// later layers (every `apt-get install` rewrites dpkg's status file) still credits the
+/// earliest layer from which the same package and version was continuously present in
+/// that file, as Trivy does.
+fn stamp_origin_layers(
+    visible: &mut [FileFindings],
+    earlier: &[FileFindings],
+    layer_ids: &[Digest],
+) {
+    for file in visible {
+        let Some(visible_layer) = file.layer else {
+            continue;
+        };
+        // Earlier copies of the same file, newest first.
+        let mut history: Vec<&FileFindings> = earlier
+            .iter()
+            .filter(|e| e.path == file.path && e.layer.is_some_and(|l| l < visible_layer))
+            .collect();
+        history.sort_by_key(|e| std::cmp::Reverse(e.layer));
+        for package in &mut file.packages {
+            let mut origin = visible_layer;
+            for copy in &history {
+                let present = copy
+                    .packages
+                    .iter()
+                    .any(|p| p.name == package.name && p.version == package.version);
+                match copy.layer {
+                    Some(layer) if present => origin = layer,
+                    _ => break,
+                }
+            }
+            for location in &mut package.locations {
+                if location.layer.is_none() {
+                    location.layer = layer_ids.get(origin).cloned();
+                }
+            }
+        }
+    }
 }
 
 fn scan_layer(

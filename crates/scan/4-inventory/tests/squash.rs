@@ -77,7 +77,8 @@ fn image(layers: &[&[Item<'_>]]) -> MemoryImage {
 const OS_RELEASE: &str = "ID=alpine\nVERSION_ID=3.18.4\nPRETTY_NAME=\"Alpine Linux v3.18\"\n";
 const APK_TWO: &str =
     "P:musl\nV:1.2.4-r2\nA:x86_64\no:musl\n\nP:busybox\nV:1.36.1-r5\nA:x86_64\no:busybox\n\n";
-const APK_ONE: &str = "P:musl\nV:1.2.4-r3\nA:x86_64\no:musl\n\n";
+const APK_UPGRADED: &str =
+    "P:musl\nV:1.2.4-r3\nA:x86_64\no:musl\n\nP:busybox\nV:1.36.1-r5\nA:x86_64\no:busybox\n\n";
 const METADATA: &str =
     "Metadata-Version: 2.1\nName: requests\nVersion: 2.19.1\nLicense: Apache 2.0\n";
 
@@ -92,7 +93,7 @@ fn later_layers_replace_and_delete_package_databases() {
                 METADATA,
             ),
         ],
-        &[Item::File("lib/apk/db/installed", APK_ONE)],
+        &[Item::File("lib/apk/db/installed", APK_UPGRADED)],
         &[Item::Whiteout(
             "usr/lib/python3.11/site-packages/requests-2.19.1.dist-info",
         )],
@@ -107,11 +108,24 @@ fn later_layers_replace_and_delete_package_databases() {
         .iter()
         .map(|p| (p.ecosystem, p.name.as_str(), p.version.as_str()))
         .collect();
-    assert_eq!(found, [(Ecosystem::Apk, "musl", "1.2.4-r3")]);
-    let musl = &inventory.packages[0];
+    assert_eq!(
+        found,
+        [
+            (Ecosystem::Apk, "busybox", "1.36.1-r5"),
+            (Ecosystem::Apk, "musl", "1.2.4-r3")
+        ]
+    );
+    let busybox = &inventory.packages[0];
+    let musl = &inventory.packages[1];
+    assert_eq!(
+        busybox.locations[0].layer.as_ref(),
+        Some(&img.metadata.layers[0].diff_id),
+        "unchanged by the rewrite: credited to the layer that installed it"
+    );
     assert_eq!(
         musl.locations[0].layer.as_ref(),
-        Some(&img.metadata.layers[1].diff_id)
+        Some(&img.metadata.layers[1].diff_id),
+        "upgraded by the rewrite: credited to the rewriting layer"
     );
     assert!(
         musl.purl
