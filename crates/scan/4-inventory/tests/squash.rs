@@ -2,6 +2,8 @@
 //! rewritten by a later layer replaces the earlier one, a deleted one is gone, and every
 //! package names the layer its file came from. Images are built here, layer by layer.
 
+#![allow(clippy::unwrap_used)] // test helpers build fixtures; a failure there is a test bug
+
 use std::io::{Read, Write};
 
 use kabuto_inventory::{NoProgress, ScanOptions, scan_directory, scan_image};
