@@ -17,9 +17,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use kabuto_catalog::os::rpm::{self, RpmHeader};
-use kabuto_catalog::os::{analyzers, apk, dpkg, pick_os};
+use kabuto_catalog::os::{analyzers, apk, dpkg, pick_os, qualify_os_packages};
 use kabuto_catalog::{FileInput, FileMeta};
-use kabuto_types::Package;
+use kabuto_types::{Ecosystem, OsFamily, OsInfo, Package, Purl};
 use serde_json::Value;
 
 const CORPUS: &str = "/work/shared/conformance/peer-fixtures";
@@ -467,4 +467,100 @@ fn os_analyzers_agree_with_peer_fixtures() {
             "{ecosystem}: {passed}/{total} agree, want at least {minimum}"
         );
     }
+}
+
+/// Every OS family, to map Trivy's family names back to ours.
+const FAMILIES: [OsFamily; 28] = [
+    OsFamily::Debian,
+    OsFamily::Ubuntu,
+    OsFamily::Alpine,
+    OsFamily::Wolfi,
+    OsFamily::Chainguard,
+    OsFamily::Rhel,
+    OsFamily::Centos,
+    OsFamily::Rocky,
+    OsFamily::Alma,
+    OsFamily::Fedora,
+    OsFamily::Oracle,
+    OsFamily::Amazon,
+    OsFamily::Suse,
+    OsFamily::Opensuse,
+    OsFamily::Distroless,
+    OsFamily::CentosStream,
+    OsFamily::Sles,
+    OsFamily::SleMicro,
+    OsFamily::OpensuseLeap,
+    OsFamily::OpensuseTumbleweed,
+    OsFamily::Photon,
+    OsFamily::CblMariner,
+    OsFamily::AzureLinux,
+    OsFamily::Bottlerocket,
+    OsFamily::Echo,
+    OsFamily::MinimOs,
+    OsFamily::CoreOs,
+    OsFamily::ActiveState,
+];
+
+/// Trivy's image goldens name the OS and, per vulnerable OS package, its installed version
+/// and purl: [`qualify_os_packages`] must build the same purl from name, version and arch.
+#[test]
+fn os_purls_agree_with_trivy_image_goldens() {
+    let Some(root) = os_support::shared_path(CORPUS) else {
+        return;
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("trivy/integration-golden"))
+        .expect("goldens")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let (mut checked, mut families) = (0, std::collections::BTreeSet::new());
+    for file in files {
+        let Ok(golden) =
+            serde_json::from_str::<Value>(&std::fs::read_to_string(&file).unwrap_or_default())
+        else {
+            continue;
+        };
+        let os = &golden["Metadata"]["OS"];
+        let Some(family) = FAMILIES
+            .into_iter()
+            .find(|f| Some(f.as_str()) == os["Family"].as_str())
+        else {
+            continue;
+        };
+        let os = OsInfo {
+            family,
+            version: text(os, "Name").unwrap_or_default(),
+            pretty_name: None,
+            codename: None,
+        };
+        let results = golden["Results"].as_array().cloned().unwrap_or_default();
+        for result in results.iter().filter(|r| r["Class"] == "os-pkgs") {
+            for vuln in result["Vulnerabilities"].as_array().into_iter().flatten() {
+                let Some(want) = vuln["PkgIdentifier"]["PURL"].as_str() else {
+                    continue;
+                };
+                let want_purl: Purl = want.parse().expect("golden purl parses");
+                let ecosystem: Ecosystem = want_purl.ty().parse().expect("os purl type");
+                let name = text(vuln, "PkgName").unwrap_or_default();
+                let version = text(vuln, "InstalledVersion").unwrap_or_default();
+                let mut packages = vec![Package::new(ecosystem, &name, &version, "x", "test")];
+                packages[0].arch = want_purl.qualifiers().get("arch").cloned();
+                qualify_os_packages(&os, &mut packages);
+                assert_eq!(
+                    packages[0].purl.to_string(),
+                    want_purl.to_string(),
+                    "{}",
+                    file.display()
+                );
+                checked += 1;
+                families.insert(family.as_str());
+            }
+        }
+    }
+    println!("purls: {checked} agree with Trivy across {families:?}");
+    assert!(
+        checked >= 70 && families.len() >= 12,
+        "{checked} purls, {families:?}"
+    );
 }
