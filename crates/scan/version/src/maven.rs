@@ -12,46 +12,59 @@ use std::cmp::Ordering;
 use crate::num::{cmp_digits, is_zero};
 use crate::{Scheme, VersionError};
 
+/// Items borrow from the version string, so parsing allocates only the lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Item {
+enum Item<'a> {
     /// Digits with leading zeros stripped.
-    Int(String),
+    Int(&'a str),
     /// Index into [`QUALIFIERS`] for known qualifiers.
     Known(u8),
-    /// Any other qualifier (lower-case).
-    Other(String),
-    List(Vec<Item>),
+    /// Any other qualifier, as written (compared case-insensitively).
+    Other(&'a str),
+    List(Vec<Item<'a>>),
 }
 
 const QUALIFIERS: [&str; 7] = ["alpha", "beta", "milestone", "rc", "snapshot", "", "sp"];
 /// Position of the release qualifier `""`.
 const RELEASE: u8 = 5;
 
-fn qualifier(text: &str, followed_by_digit: bool) -> Item {
-    let text = match text {
-        "a" if followed_by_digit => "alpha",
-        "b" if followed_by_digit => "beta",
-        "m" if followed_by_digit => "milestone",
-        "ga" | "final" | "release" => "",
-        "cr" => "rc",
-        other => other,
-    };
-    match QUALIFIERS.iter().position(|q| *q == text) {
+/// Spellings (lower-case) that mean a known qualifier; single letters only before a digit.
+const ALIASES: [(&str, &str, bool); 7] = [
+    ("a", "alpha", true),
+    ("b", "beta", true),
+    ("m", "milestone", true),
+    ("ga", "", false),
+    ("final", "", false),
+    ("release", "", false),
+    ("cr", "rc", false),
+];
+
+fn qualifier(text: &str, followed_by_digit: bool) -> Item<'_> {
+    let canonical = ALIASES
+        .iter()
+        .find(|(alias, _, needs_digit)| {
+            text.eq_ignore_ascii_case(alias) && (followed_by_digit || !needs_digit)
+        })
+        .map_or(text, |(_, canonical, _)| canonical);
+    match QUALIFIERS
+        .iter()
+        .position(|q| q.eq_ignore_ascii_case(canonical))
+    {
         Some(i) => Item::Known(i as u8),
-        None => Item::Other(text.to_owned()),
+        None => Item::Other(text),
     }
 }
 
-fn parse_item(text: &str, followed_by_digit: bool) -> Item {
+fn parse_item(text: &str, followed_by_digit: bool) -> Item<'_> {
     if text.bytes().all(|b| b.is_ascii_digit()) {
         let start = text.bytes().position(|b| b != b'0').unwrap_or(text.len());
-        Item::Int(text[start..].to_owned())
+        Item::Int(&text[start..])
     } else {
         qualifier(text, followed_by_digit)
     }
 }
 
-impl Item {
+impl Item<'_> {
     fn is_null(&self) -> bool {
         match self {
             Item::Int(digits) => is_zero(digits.as_bytes()),
@@ -79,7 +92,10 @@ impl Item {
             (Item::Known(a), Some(Item::Known(b))) => a.cmp(b),
             (Item::Known(_), Some(Item::Other(_))) => Ordering::Less,
             (Item::Other(_), Some(Item::Known(_))) => Ordering::Greater,
-            (Item::Other(a), Some(Item::Other(b))) => a.cmp(b),
+            (Item::Other(a), Some(Item::Other(b))) => a
+                .bytes()
+                .map(|c| c.to_ascii_lowercase())
+                .cmp(b.bytes().map(|c| c.to_ascii_lowercase())),
             // Every item counts, not just the first (MNG-6964): `1-0.3` > `1`.
             (Item::List(items), None) => items
                 .iter()
@@ -93,7 +109,7 @@ impl Item {
     }
 }
 
-fn cmp_lists(a: &[Item], b: &[Item]) -> Ordering {
+fn cmp_lists(a: &[Item<'_>], b: &[Item<'_>]) -> Ordering {
     for i in 0..a.len().max(b.len()) {
         let ord = match (a.get(i), b.get(i)) {
             (Some(x), y) => x.cmp_to(y),
@@ -108,7 +124,7 @@ fn cmp_lists(a: &[Item], b: &[Item]) -> Ordering {
 }
 
 /// Drops trailing null items, skipping over non-null nested lists (Maven's `normalize`).
-fn normalize(items: &mut Vec<Item>) {
+fn normalize(items: &mut Vec<Item<'_>>) {
     let mut i = items.len();
     while i > 0 {
         i -= 1;
@@ -120,11 +136,18 @@ fn normalize(items: &mut Vec<Item>) {
     }
 }
 
+/// Appends to the innermost open list.
+fn push<'a>(stack: &mut [Vec<Item<'a>>], item: Item<'a>) {
+    if let Some(top) = stack.last_mut() {
+        top.push(item);
+    }
+}
+
 /// Nesting limit: real versions nest a handful of lists; thousands would exhaust the stack
 /// when compared or dropped.
 const MAX_DEPTH: usize = 64;
 
-fn open_list(stack: &mut Vec<Vec<Item>>, version: &str) -> Result<(), VersionError> {
+fn open_list(stack: &mut Vec<Vec<Item<'_>>>, version: &str) -> Result<(), VersionError> {
     if stack.len() >= MAX_DEPTH {
         return Err(VersionError::new(
             Scheme::Maven,
@@ -138,30 +161,25 @@ fn open_list(stack: &mut Vec<Vec<Item>>, version: &str) -> Result<(), VersionErr
 
 /// The parsed item tree of a version.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MavenVersion {
-    items: Vec<Item>,
+pub struct MavenVersion<'a> {
+    items: Vec<Item<'a>>,
 }
 
 /// Builds the nested lists with an explicit stack of open lists; a list is attached to its
 /// parent when closed so that it is normalised before the parent looks at it.
-pub fn parse(version: &str) -> Result<MavenVersion, VersionError> {
-    let text = version.trim().to_ascii_lowercase();
+pub fn parse(version: &str) -> Result<MavenVersion<'_>, VersionError> {
+    let text = version.trim();
     if text.is_empty() {
         return Err(VersionError::new(Scheme::Maven, version, "empty version"));
     }
     let bytes = text.as_bytes();
-    let mut stack: Vec<Vec<Item>> = vec![Vec::new()];
+    let mut stack: Vec<Vec<Item<'_>>> = vec![Vec::new()];
     let mut is_digit = false;
     let mut start = 0;
-    let push = |stack: &mut Vec<Vec<Item>>, item: Item| {
-        if let Some(top) = stack.last_mut() {
-            top.push(item);
-        }
-    };
     for (i, &c) in bytes.iter().enumerate() {
         if c == b'.' || c == b'-' {
             let item = if i == start {
-                Item::Int(String::new())
+                Item::Int("")
             } else {
                 parse_item(&text[start..i], false)
             };
@@ -199,13 +217,13 @@ pub fn parse(version: &str) -> Result<MavenVersion, VersionError> {
     Ok(MavenVersion { items })
 }
 
-impl Ord for MavenVersion {
+impl Ord for MavenVersion<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
         cmp_lists(&self.items, &other.items)
     }
 }
 
-impl PartialOrd for MavenVersion {
+impl PartialOrd for MavenVersion<'_> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
