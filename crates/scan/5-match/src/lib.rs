@@ -8,14 +8,17 @@
 pub mod cvss;
 
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
 
 use kabuto_types::{
     Cvss, Ecosystem, Explanation, Finding, FixStatus, Inventory, OsFamily, OsInfo, Package,
     Severity, VulnId, VulnIdKind,
 };
 use kabuto_version::{Scheme, compare};
-use kabuto_vulndb::{Advisory, AdvisoryRef, Affected, Database, Interval, SeverityRating};
+use kabuto_vulndb::{
+    Advisory, AdvisoryRef, Affected, Database, DbError, Interval, PackageEntry, SeverityRating,
+};
 
 /// A package that could not be matched completely (unreadable version, damaged record).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +43,11 @@ pub fn match_inventory(db: &Database, inventory: &Inventory) -> Vec<Finding> {
 /// [`match_inventory`] with the warnings.
 pub fn match_inventory_detailed(db: &Database, inventory: &Inventory) -> MatchOutcome {
     let mut outcome = MatchOutcome::default();
+    let mut cache = Cache {
+        db,
+        lookups: HashMap::new(),
+        advisories: HashMap::new(),
+    };
     for package in &inventory.packages {
         let mut warn = |message: String| {
             outcome.warnings.push(MatchWarning {
@@ -50,10 +58,39 @@ pub fn match_inventory_detailed(db: &Database, inventory: &Inventory) -> MatchOu
                 message,
             })
         };
-        let findings = match_package(db, package, inventory.os.as_ref(), &mut warn);
+        let findings = match_package(&mut cache, package, inventory.os.as_ref(), &mut warn);
         outcome.findings.extend(findings);
     }
     outcome
+}
+
+/// Decoded records, shared by the many binary packages of one source package and the
+/// many copies of one library an image holds.
+struct Cache<'db> {
+    db: &'db Database,
+    lookups: HashMap<(String, String), Rc<Vec<PackageEntry>>>,
+    advisories: HashMap<AdvisoryRef, Rc<Advisory>>,
+}
+
+impl Cache<'_> {
+    fn lookup(&mut self, key: &str, name: &str) -> Result<Rc<Vec<PackageEntry>>, DbError> {
+        let k = (key.to_owned(), name.to_owned());
+        if let Some(hit) = self.lookups.get(&k) {
+            return Ok(Rc::clone(hit));
+        }
+        let entries = Rc::new(self.db.lookup(key, name)?);
+        self.lookups.insert(k, Rc::clone(&entries));
+        Ok(entries)
+    }
+
+    fn advisory(&mut self, r: AdvisoryRef) -> Result<Rc<Advisory>, DbError> {
+        if let Some(hit) = self.advisories.get(&r) {
+            return Ok(Rc::clone(hit));
+        }
+        let advisory = Rc::new(self.db.advisory(r)?);
+        self.advisories.insert(r, Rc::clone(&advisory));
+        Ok(advisory)
+    }
 }
 
 /// Where to look a package up: database ecosystem keys, names, and the version to compare.
@@ -142,14 +179,14 @@ fn query(package: &Package, os: Option<&OsInfo>) -> Option<Query> {
 
 /// One advisory record that matched, before alias merging.
 struct Hit {
-    advisory: Advisory,
+    advisory: Rc<Advisory>,
     explanation: Explanation,
     fixed: Vec<String>,
     wont_fix: bool,
 }
 
 fn match_package(
-    db: &Database,
+    cache: &mut Cache<'_>,
     package: &Package,
     os: Option<&OsInfo>,
     warn: &mut impl FnMut(String),
@@ -162,14 +199,14 @@ fn match_package(
     let mut hits = Vec::new();
     for key in &q.keys {
         for name in &q.names {
-            let entries = match db.lookup(key, name) {
+            let entries = match cache.lookup(key, name) {
                 Ok(e) => e,
                 Err(e) => {
                     warn(format!("lookup {key}/{name}: {e}"));
                     continue;
                 }
             };
-            for entry in entries {
+            for entry in entries.iter() {
                 if seen.contains(&entry.advisory) {
                     continue;
                 }
@@ -179,7 +216,7 @@ fn match_package(
                     continue;
                 };
                 seen.insert(entry.advisory);
-                match db.advisory(entry.advisory) {
+                match cache.advisory(entry.advisory) {
                     Ok(advisory) => hits.push(Hit {
                         explanation: Explanation {
                             advisory: advisory.id.clone(),

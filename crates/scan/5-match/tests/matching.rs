@@ -1,5 +1,6 @@
 //! Matching on real advisory records: the attributed fixtures of kabuto-vulndb, OS records built
 //! in code, and (when present) the full corpus in /work/shared/vulndata.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns; a panic is a test failure
 
 use std::path::{Path, PathBuf};
 
