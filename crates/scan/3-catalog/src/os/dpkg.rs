@@ -40,7 +40,7 @@ impl Analyzer for DpkgAnalyzer {
 /// One paragraph of a status file: fields in order, with the line it starts on.
 struct Stanza<'a> {
     line: usize,
-    fields: Vec<(&'a str, String)>,
+    fields: Vec<(&'a str, &'a str)>,
 }
 
 impl Stanza<'_> {
@@ -48,14 +48,14 @@ impl Stanza<'_> {
         self.fields
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| *v)
             .filter(|v| !v.is_empty())
     }
 }
 
-/// Splits a Debian control file into paragraphs. Continuation lines (leading space or tab)
-/// are folded into the previous field, which only matters for the fields we read when a
-/// writer wrapped them.
+/// Splits a Debian control file into paragraphs of single-line fields. Continuation lines
+/// (leading space or tab) only continue multi-line fields (`Description`, `Conffiles`), none
+/// of which we read, so they are skipped rather than copied.
 fn stanzas(text: &str) -> Vec<Stanza<'_>> {
     let mut out = Vec::new();
     let mut current = Stanza {
@@ -78,14 +78,10 @@ fn stanzas(text: &str) -> Vec<Stanza<'_>> {
             continue;
         }
         if line.starts_with([' ', '\t']) {
-            if let Some((_, value)) = current.fields.last_mut() {
-                value.push('\n');
-                value.push_str(line.trim());
-            }
             continue;
         }
         if let Some((key, value)) = line.split_once(':') {
-            current.fields.push((key.trim(), value.trim().to_owned()));
+            current.fields.push((key.trim(), value.trim()));
         }
     }
     if !current.fields.is_empty() {

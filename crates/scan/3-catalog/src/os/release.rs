@@ -298,7 +298,8 @@ fn family_rank(path: &str) -> u8 {
 ///   `redhat` likewise. Among what remains, os-release decides, then the distribution's own
 ///   release file, then lsb-release.
 /// - Version: among the files of that family, the most specific version wins: one that
-///   extends another (`12.15` over `12`, `7.6.1810` over `7`, `2 (Karoo)` over `2`); otherwise
+///   extends another by a `.` or ` ` part (`12.15` over `12`, `7.6.1810` over `7`,
+///   `2 (Karoo)` over `2`, but not `1.20` over `1.2`); otherwise
 ///   the distribution's own file beats os-release, which beats lsb-release.
 /// - `pretty_name` and `codename` are taken from the first file of the family that has them
 ///   (os-release first).
@@ -457,6 +458,13 @@ mod tests {
             ),
         ]);
         assert_eq!(amazon.map(|o| o.version), Some("2 (Karoo)".into()));
+
+        // `1.20` is a different release, not a more specific `1.2`.
+        let alpine = pick_os(vec![
+            ("etc/alpine-release".into(), os(OsFamily::Alpine, "1.2")),
+            ("etc/os-release".into(), os(OsFamily::Alpine, "1.20")),
+        ]);
+        assert_eq!(alpine.map(|o| o.version), Some("1.2".into()));
         assert_eq!(pick_os(vec![]), None);
     }
 
