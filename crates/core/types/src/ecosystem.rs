@@ -25,10 +25,13 @@ pub enum Ecosystem {
     /// PHP Composer / Packagist.
     Composer,
     NuGet,
+    /// A program identified from its own bytes (e.g. a version banner in a static binary)
+    /// rather than from package metadata. purl type `generic`, as Syft reports them.
+    Binary,
 }
 
 impl Ecosystem {
-    pub const ALL: [Ecosystem; 11] = [
+    pub const ALL: [Ecosystem; 12] = [
         Ecosystem::Deb,
         Ecosystem::Apk,
         Ecosystem::Rpm,
@@ -40,6 +43,7 @@ impl Ecosystem {
         Ecosystem::Gem,
         Ecosystem::Composer,
         Ecosystem::NuGet,
+        Ecosystem::Binary,
     ];
 
     /// The lowercase name used in Kabuto's JSON and on the command line.
@@ -56,6 +60,7 @@ impl Ecosystem {
             Ecosystem::Gem => "gem",
             Ecosystem::Composer => "composer",
             Ecosystem::NuGet => "nuget",
+            Ecosystem::Binary => "binary",
         }
     }
 
@@ -63,6 +68,7 @@ impl Ecosystem {
     pub fn purl_type(self) -> &'static str {
         match self {
             Ecosystem::Go => "golang",
+            Ecosystem::Binary => "generic",
             other => other.as_str(),
         }
     }

@@ -55,9 +55,7 @@ impl Purl {
                 Some((group, artifact)) => Purl::new(ty, Some(group), artifact, version),
                 None => Purl::new(ty, None, name, version),
             },
-            Ecosystem::PyPi => {
-                Purl::new(ty, None, &pep503_normalize(name), version)
-            }
+            Ecosystem::PyPi => Purl::new(ty, None, &pep503_normalize(name), version),
             _ => Purl::new(ty, None, name, version),
         }
     }
@@ -239,7 +237,12 @@ mod tests {
                 "pkg:golang/github.com/a/b@v1.2.3",
             ),
             (Ecosystem::Cargo, "serde", "1.0.0", "pkg:cargo/serde@1.0.0"),
-            (Ecosystem::PyPi, "dots-._Allowed", "1", "pkg:pypi/dots-allowed@1"),
+            (
+                Ecosystem::PyPi,
+                "dots-._Allowed",
+                "1",
+                "pkg:pypi/dots-allowed@1",
+            ),
         ];
         for (eco, name, version, want) in cases {
             assert_eq!(Purl::for_package(eco, name, version).to_string(), want);

@@ -1,7 +1,7 @@
 //! Handing files to the analyzers that want them, and turning their output into inventory.
 
 use kabuto_catalog::{AnalysisOutput, Analyzer, FileInput, FileMeta};
-use kabuto_types::{Digest, OsInfo, Package, Warning};
+use kabuto_types::{Digest, Ecosystem, OsInfo, Package, Warning};
 
 /// What the analyzers found in one file, tagged with where that file came from.
 #[derive(Debug, Default)]
@@ -104,6 +104,7 @@ pub(crate) fn assemble(findings: Vec<FileFindings>, layer_ids: &[Digest]) -> Ass
         }
         warnings.extend(f.warnings);
     }
+    drop_binaries_owned_by_os_packages(&mut packages);
     let os = kabuto_catalog::os::pick_os(os_candidates);
     if let Some(os) = &os {
         kabuto_catalog::os::qualify_os_packages(os, &mut packages);
@@ -113,4 +114,17 @@ pub(crate) fn assemble(findings: Vec<FileFindings>, layer_ids: &[Digest]) -> Ass
         packages,
         warnings,
     }
+}
+
+/// A program recognised from its bytes is already reported by the OS package that installed
+/// it (busybox in an Alpine image belongs to the apk `busybox` package).
+fn drop_binaries_owned_by_os_packages(packages: &mut Vec<Package>) {
+    let os_names: std::collections::HashSet<String> = packages
+        .iter()
+        .filter(|p| p.ecosystem.is_os())
+        .flat_map(|p| {
+            std::iter::once(p.name.clone()).chain(p.source.as_ref().map(|s| s.name.clone()))
+        })
+        .collect();
+    packages.retain(|p| p.ecosystem != Ecosystem::Binary || !os_names.contains(&p.name));
 }

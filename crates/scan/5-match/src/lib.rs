@@ -124,6 +124,8 @@ fn query(package: &Package, os: Option<&OsInfo>) -> Option<Query> {
         Ecosystem::Gem => language("RubyGems"),
         Ecosystem::Composer => language("Packagist"),
         Ecosystem::NuGet => language("NuGet"),
+        // No advisory feed keys packages by binary classification.
+        Ecosystem::Binary => return None,
         Ecosystem::Deb => {
             let os = os?;
             let keys = match os.family {

@@ -83,6 +83,8 @@ impl Scheme {
             Ecosystem::Gem => Scheme::RubyGems,
             Ecosystem::Composer => Scheme::Composer,
             Ecosystem::NuGet => Scheme::NuGet,
+            // Version banners of classified binaries are dotted numbers (busybox 1.35.0).
+            Ecosystem::Binary => Scheme::Semver,
         }
     }
 

@@ -1,6 +1,8 @@
-//! Analyzers of compiled artifacts: Java archives, Go build info, cargo-auditable.
+//! Analyzers of compiled artifacts: Java archives, Go build info, cargo-auditable, and
+//! programs recognised by their version banners.
 
 pub mod cargo_auditable;
+pub mod classifier;
 mod executable;
 pub mod go_buildinfo;
 pub mod java_archive;
@@ -8,6 +10,7 @@ pub mod java_archive;
 use crate::Analyzer;
 
 pub use cargo_auditable::RustAuditableAnalyzer;
+pub use classifier::BinaryClassifierAnalyzer;
 pub use go_buildinfo::GoBinaryAnalyzer;
 pub use java_archive::JavaArchiveAnalyzer;
 
@@ -17,5 +20,6 @@ pub fn analyzers() -> Vec<Box<dyn Analyzer>> {
         Box::new(JavaArchiveAnalyzer),
         Box::new(GoBinaryAnalyzer),
         Box::new(RustAuditableAnalyzer),
+        Box::new(BinaryClassifierAnalyzer),
     ]
 }
