@@ -1,0 +1,25 @@
+//! Secret scanning: finds exposed credentials (cloud keys, tokens, private keys, passwords in
+//! config files) in file contents and in image config text fields.
+//!
+//! How it stays fast: one case-insensitive Aho-Corasick automaton over every rule keyword is the
+//! only pass over a whole file. A rule's regex runs only when one of its keywords occurs, and for
+//! single-line rules only on the lines holding a keyword hit (every built-in single-line rule's
+//! match contains one of its keywords, which makes this exact; `tests/corpus.rs` checks that
+//! windowed and whole-file scanning agree).
+//!
+//! Entry points: [`SecretScanner::new`] with a [`SecretConfig`] (defaults, or a Trivy-shaped
+//! `secret.yaml` read by [`SecretConfig::from_yaml_file`]), then [`SecretScanner::wants`] /
+//! [`SecretScanner::skip_reason`] to pre-filter by path and size, [`SecretScanner::scan`] for a
+//! file's bytes and [`SecretScanner::scan_text_field`] for image `ENV` values and history
+//! `created_by` lines.
+
+mod config;
+mod rules;
+mod scanner;
+
+pub use config::{
+    DEFAULT_MAX_FILE_SIZE, SecretConfig, SecretError, UserAllowRule, UserRule,
+    builtin_allow_rule_ids,
+};
+pub use rules::{RuleInfo, builtin_rules};
+pub use scanner::{SecretScanner, SkipReason, shannon_entropy};

@@ -1,0 +1,3 @@
+package pkg
+
+const fakeToken = "{{fake:ghp_:a62:36}}"

@@ -1,0 +1,3 @@
+provider "digitalocean" {
+  token = "{{fake:dop_v1_:hex:64}}"
+}

@@ -1,0 +1,1 @@
+EasyPost.api_key = '{{fake:EZAK:a62:54}}'

@@ -1,0 +1,1 @@
+FACEBOOK_APP_SECRET = '{{fake::hex:32}}'

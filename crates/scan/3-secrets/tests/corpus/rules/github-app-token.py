@@ -1,0 +1,1 @@
+INSTALLATION_TOKEN = "{{fake:ghs_:a62:36}}"

@@ -1,0 +1,1 @@
+export VAULT_TOKEN={{fake:hvs.:b64u:95}}

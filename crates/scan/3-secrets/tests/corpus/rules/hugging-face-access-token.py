@@ -1,0 +1,1 @@
+login(token="{{fake:hf_:a62:34}}")

@@ -1,0 +1,1 @@
+export PULUMI_ACCESS_TOKEN={{fake:pul-:hex:40}}

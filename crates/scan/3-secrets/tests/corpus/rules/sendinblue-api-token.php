@@ -1,0 +1,1 @@
+$config = SendinBlue\Client\Configuration::getDefaultConfiguration()->setApiKey('api-key', '{{fake:xkeysib-:hex:64}}-{{fake::a62:16}}');

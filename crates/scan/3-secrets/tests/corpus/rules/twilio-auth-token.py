@@ -1,0 +1,1 @@
+TWILIO_AUTH_TOKEN = "{{fake::hex:32}}"
