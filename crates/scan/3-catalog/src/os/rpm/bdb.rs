@@ -158,9 +158,28 @@ fn read_overflow<'a>(
     Ok(out)
 }
 
-/// Builds a little-endian hash database holding `blobs`, for tests and fuzz seeds.
+/// Builds a hash database holding `blobs`, in little-endian order, for tests.
 #[cfg(test)]
 pub(crate) fn build_db(blobs: &[Vec<u8>], page_size: usize) -> Vec<u8> {
+    build_db_in(blobs, page_size, false)
+}
+
+#[cfg(test)]
+fn build_db_in(blobs: &[Vec<u8>], page_size: usize, big_endian: bool) -> Vec<u8> {
+    let u32_bytes = |v: u32| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let u16_bytes = |v: u16| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
     let mut pages: Vec<Vec<u8>> = vec![vec![0; page_size], vec![0; page_size]];
     let mut items = Vec::new();
     for (n, blob) in blobs.iter().enumerate() {
@@ -173,8 +192,8 @@ pub(crate) fn build_db(blobs: &[Vec<u8>], page_size: usize) -> Vec<u8> {
             } else {
                 0
             };
-            p[16..20].copy_from_slice(&(next as u32).to_le_bytes());
-            p[22..24].copy_from_slice(&(chunk.len() as u16).to_le_bytes());
+            p[16..20].copy_from_slice(&u32_bytes(next as u32));
+            p[22..24].copy_from_slice(&u16_bytes(chunk.len() as u16));
             p[25] = PAGE_TYPE_OVERFLOW;
             p[PAGE_HEADER_LEN..PAGE_HEADER_LEN + chunk.len()].copy_from_slice(chunk);
             pages.push(p);
@@ -184,27 +203,27 @@ pub(crate) fn build_db(blobs: &[Vec<u8>], page_size: usize) -> Vec<u8> {
     // The hash page: key items (type 1, 4-byte record number) and off-page values.
     let hash = &mut pages[1];
     hash[25] = PAGE_TYPE_HASH;
-    hash[20..22].copy_from_slice(&((items.len() * 2) as u16).to_le_bytes());
+    hash[20..22].copy_from_slice(&u16_bytes((items.len() * 2) as u16));
     let mut at = page_size;
     for (i, (key, first, len)) in items.iter().enumerate() {
         at -= 12;
         hash[at] = ITEM_OFFPAGE;
-        hash[at + 4..at + 8].copy_from_slice(&first.to_le_bytes());
-        hash[at + 8..at + 12].copy_from_slice(&len.to_le_bytes());
+        hash[at + 4..at + 8].copy_from_slice(&u32_bytes(*first));
+        hash[at + 8..at + 12].copy_from_slice(&u32_bytes(*len));
         let value_at = at;
         at -= 5;
         hash[at] = 1;
-        hash[at + 1..at + 5].copy_from_slice(&key.to_le_bytes());
+        hash[at + 1..at + 5].copy_from_slice(&u32_bytes(*key));
         let index = PAGE_HEADER_LEN + i * 4;
-        hash[index..index + 2].copy_from_slice(&(at as u16).to_le_bytes());
-        hash[index + 2..index + 4].copy_from_slice(&(value_at as u16).to_le_bytes());
+        hash[index..index + 2].copy_from_slice(&u16_bytes(at as u16));
+        hash[index + 2..index + 4].copy_from_slice(&u16_bytes(value_at as u16));
     }
     let last = pages.len() as u32 - 1;
     let meta = &mut pages[0];
-    meta[12..16].copy_from_slice(&HASH_MAGIC.to_le_bytes());
-    meta[20..24].copy_from_slice(&(page_size as u32).to_le_bytes());
+    meta[12..16].copy_from_slice(&u32_bytes(HASH_MAGIC));
+    meta[20..24].copy_from_slice(&u32_bytes(page_size as u32));
     meta[25] = 8;
-    meta[32..36].copy_from_slice(&last.to_le_bytes());
+    meta[32..36].copy_from_slice(&u32_bytes(last));
     pages.concat()
 }
 
@@ -220,6 +239,18 @@ mod tests {
             sample_blob("b", Some(2), "2.0", "3"),
         ];
         let db = build_db(&blobs, 512);
+        let got: Vec<Vec<u8>> = header_blobs(&db)
+            .expect("db")
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .expect("blobs");
+        assert_eq!(got, blobs);
+    }
+
+    #[test]
+    fn reads_big_endian_databases() {
+        let blobs = vec![sample_blob("a", None, &"1".repeat(1500), "1")];
+        let db = build_db_in(&blobs, 1024, true);
         let got: Vec<Vec<u8>> = header_blobs(&db)
             .expect("db")
             .into_iter()
