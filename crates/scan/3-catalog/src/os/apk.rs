@@ -5,6 +5,8 @@ use kabuto_types::{Ecosystem, Package, SourcePackage};
 use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
 
 const INSTALLED: &str = "lib/apk/db/installed";
+/// Where the database is after a /usr merge, when `lib` is a symlink to `usr/lib`.
+const INSTALLED_USR_MERGED: &str = "usr/lib/apk/db/installed";
 
 pub struct ApkAnalyzer;
 
@@ -19,7 +21,7 @@ impl Analyzer for ApkAnalyzer {
         Evidence::Installed
     }
     fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        path == INSTALLED
+        path == INSTALLED || path == INSTALLED_USR_MERGED
     }
     fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let (packages, warnings) = parse_installed(file.content, file.path, self.name());
@@ -149,6 +151,17 @@ mod tests {
             ]
         );
         assert_eq!(packages[0].arch.as_deref(), Some("x86_64"));
+    }
+
+    #[test]
+    fn wants_the_database_before_and_after_usr_merge() {
+        let meta = FileMeta {
+            size: 10,
+            mode: 0o644,
+        };
+        assert!(ApkAnalyzer.wants("lib/apk/db/installed", &meta));
+        assert!(ApkAnalyzer.wants("usr/lib/apk/db/installed", &meta));
+        assert!(!ApkAnalyzer.wants("lib/apk/db/triggers", &meta));
     }
 
     #[test]
