@@ -1,0 +1,129 @@
+//! Acknowledged vulnerabilities: a reviewed decision that a finding does not fail policies
+//! until a date. Acknowledged findings are still reported, marked with who, why and until
+//! when.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use kabuto_types::Finding;
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use crate::image_ref::ImageRef;
+use crate::load::{self, Shape};
+use crate::pattern::Pattern;
+use crate::values::DateValue;
+use crate::PolicyError;
+
+/// One acknowledgement as written in the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Acknowledgement {
+    /// The vulnerability id (or any of its aliases).
+    pub id: String,
+    /// Only this package (exact name); absent: any package.
+    #[serde(default)]
+    pub package: Option<String>,
+    /// Image name patterns the acknowledgement is limited to; absent: every image.
+    #[serde(default)]
+    pub images: Vec<Pattern>,
+    /// Who decided.
+    pub by: String,
+    /// Why the finding is acceptable.
+    pub reason: String,
+    /// The last day the acknowledgement holds (`YYYY-MM-DD`).
+    pub expires: DateValue,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AckFile {
+    #[serde(rename = "$schema", default)]
+    _schema: Option<serde::de::IgnoredAny>,
+    acknowledgements: Vec<Acknowledgement>,
+}
+
+/// How an acknowledgement applies to one finding, as shown in verdicts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AckNote {
+    pub by: String,
+    pub reason: String,
+    pub expires: String,
+    /// True when the date has passed: the finding counts again.
+    pub expired: bool,
+}
+
+/// Acknowledgements indexed by upper-case vulnerability id.
+#[derive(Debug, Clone, Default)]
+pub struct Acknowledgements {
+    by_id: HashMap<String, Vec<Acknowledgement>>,
+}
+
+impl Acknowledgements {
+    /// Reads an acknowledgement file: `acknowledgements: [...]` or a bare list.
+    pub fn load(path: &Path) -> Result<Acknowledgements, PolicyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            file: path.display().to_string(),
+            source,
+        })?;
+        Acknowledgements::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses acknowledgement text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Acknowledgements, PolicyError> {
+        let list = match load::shape(text, file, "acknowledgements")? {
+            Shape::Sequence => load::parse::<Vec<Acknowledgement>>(text, file)?,
+            _ => load::parse::<AckFile>(text, file)?.acknowledgements,
+        };
+        Ok(Acknowledgements::from_list(list))
+    }
+
+    pub fn from_list(list: Vec<Acknowledgement>) -> Acknowledgements {
+        let mut by_id: HashMap<String, Vec<Acknowledgement>> = HashMap::new();
+        for ack in list {
+            by_id
+                .entry(ack.id.trim().to_ascii_uppercase())
+                .or_default()
+                .push(ack);
+        }
+        Acknowledgements { by_id }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// The acknowledgement covering `finding` on one of `images`: a current one when there
+    /// is one, else an expired one (so reports say it lapsed).
+    pub(crate) fn find(&self, finding: &Finding, images: &[ImageRef], today: Date) -> Option<AckNote> {
+        if self.by_id.is_empty() {
+            return None;
+        }
+        let ids = std::iter::once(&finding.id).chain(&finding.aliases);
+        let mut best: Option<&Acknowledgement> = None;
+        for id in ids {
+            let Some(acks) = self.by_id.get(&id.as_str().to_ascii_uppercase()) else {
+                continue;
+            };
+            for ack in acks {
+                let package_ok = ack
+                    .package
+                    .as_deref()
+                    .is_none_or(|p| p == finding.package_name);
+                let image_ok = ack.images.is_empty()
+                    || images
+                        .iter()
+                        .any(|image| ack.images.iter().any(|p| image.name_matches(p)));
+                if package_ok && image_ok && best.is_none_or(|b| ack.expires > b.expires) {
+                    best = Some(ack);
+                }
+            }
+        }
+        best.map(|ack| AckNote {
+            by: ack.by.clone(),
+            reason: ack.reason.clone(),
+            expires: ack.expires.to_string(),
+            expired: ack.expires.0 < today,
+        })
+    }
+}

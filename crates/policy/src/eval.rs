@@ -1,0 +1,586 @@
+//! Judging one scan against a policy set. Facts about the scan (scores, ages, names,
+//! acknowledgements) are worked out once and shared by every policy.
+
+use std::cell::OnceCell;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+
+use kabuto_types::{Finding, FixStatus, Package};
+use kabuto_version::{Scheme, compare};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::ack::{AckNote, Acknowledgements};
+use crate::compile::{BaseImageMatcher, Control, PackageMatcher, PermissionKind, Policy, VulnExceptions};
+use crate::image_ref::ImageRef;
+use crate::input::PolicyInput;
+use crate::scope::ScopeSubject;
+use crate::verdict::{
+    ControlOutcome, ControlResult, GateOutcome, Item, PolicyAction, PolicyOutcome, PolicyResult,
+    Verdict,
+};
+use crate::PolicySet;
+
+/// The OCI annotation (also used as a label) naming the image's base.
+pub const BASE_NAME_LABEL: &str = "org.opencontainers.image.base.name";
+
+const SECONDS_PER_DAY: i64 = 86_400;
+
+struct VulnFacts<'a> {
+    finding: &'a Finding,
+    /// Upper-case id and aliases.
+    ids: Vec<String>,
+    score: Option<f64>,
+    /// Whole days since publication; `None` when the advisory gives no date.
+    age_days: Option<i64>,
+    ack: Option<AckNote>,
+}
+
+struct Prepared<'a> {
+    input: &'a PolicyInput<'a>,
+    names: Vec<ImageRef>,
+    labels: &'a BTreeMap<String, String>,
+    vulns: Vec<VulnFacts<'a>>,
+    base: Option<ImageRef>,
+    /// Licence expressions parsed on first use (only licence controls need them).
+    licenses: OnceCell<HashMap<&'a str, Option<spdx::Expression>>>,
+}
+
+fn parse_time(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339).ok()
+}
+
+fn days_between(earlier: OffsetDateTime, later: OffsetDateTime) -> i64 {
+    (later - earlier).whole_seconds().div_euclid(SECONDS_PER_DAY)
+}
+
+/// The highest CVSS v3/v4 base score, else the highest v2 score.
+fn best_score(finding: &Finding) -> Option<f64> {
+    let max = |v2: bool| {
+        finding
+            .cvss
+            .iter()
+            .filter(|c| c.version.starts_with('2') == v2)
+            .filter_map(|c| c.score)
+            .reduce(f64::max)
+    };
+    max(false).or_else(|| max(true))
+}
+
+/// A scan target name that is an image reference rather than a file path.
+fn looks_like_reference(name: &str) -> bool {
+    const ARCHIVE_SUFFIXES: [&str; 4] = [".tar", ".tar.gz", ".tgz", ".tar.zst"];
+    const TRANSPORTS: [&str; 5] = ["docker-archive:", "oci-archive:", "oci:", "dir:", "docker:"];
+    !(name.starts_with(['/', '.'])
+        || name.contains("://")
+        || ARCHIVE_SUFFIXES.iter().any(|s| name.ends_with(s))
+        || TRANSPORTS.iter().any(|t| name.starts_with(t)))
+}
+
+impl<'a> Prepared<'a> {
+    fn new(input: &'a PolicyInput<'a>, acks: &Acknowledgements) -> Self {
+        static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
+        let image = input.inventory.image.as_ref();
+        let mut names: Vec<ImageRef> = image
+            .map(|i| i.repo_tags.iter().chain(&i.repo_digests))
+            .into_iter()
+            .flatten()
+            .filter_map(|name| ImageRef::parse(name))
+            .collect();
+        let target = &input.inventory.artifact.name;
+        if looks_like_reference(target)
+            && let Some(reference) = ImageRef::parse(target)
+            && !names.contains(&reference)
+        {
+            names.insert(0, reference);
+        }
+        let labels = image.map_or(&NO_LABELS, |i| &i.labels);
+        let today = input.now.date();
+        let vulns = input
+            .findings
+            .iter()
+            .map(|finding| VulnFacts {
+                finding,
+                ids: std::iter::once(&finding.id)
+                    .chain(&finding.aliases)
+                    .map(|id| id.as_str().to_ascii_uppercase())
+                    .collect(),
+                score: best_score(finding),
+                age_days: finding
+                    .published
+                    .as_deref()
+                    .and_then(parse_time)
+                    .map(|published| days_between(published, input.now)),
+                ack: acks.find(finding, &names, today),
+            })
+            .collect();
+        let base = input
+            .base_image
+            .or_else(|| labels.get(BASE_NAME_LABEL).map(String::as_str))
+            .and_then(ImageRef::parse);
+        Prepared {
+            input,
+            names,
+            labels,
+            vulns,
+            base,
+            licenses: OnceCell::new(),
+        }
+    }
+
+    fn image_name(&self) -> String {
+        self.names
+            .first()
+            .map_or_else(|| self.input.inventory.artifact.name.clone(), |n| n.original.clone())
+    }
+
+    fn license_expressions(&self) -> &HashMap<&'a str, Option<spdx::Expression>> {
+        self.licenses.get_or_init(|| {
+            let mut parsed = HashMap::new();
+            for package in &self.input.inventory.packages {
+                for license in &package.licenses {
+                    parsed.entry(license.as_str()).or_insert_with(|| {
+                        spdx::Expression::parse_mode(license, spdx::ParseMode::LAX).ok()
+                    });
+                }
+            }
+            parsed
+        })
+    }
+}
+
+/// Judges the scan in `input` against every policy in `policies`.
+pub fn evaluate(policies: &PolicySet, acks: &Acknowledgements, input: &PolicyInput<'_>) -> Verdict {
+    let prepared = Prepared::new(input, acks);
+    let subject = ScopeSubject {
+        names: &prepared.names,
+        labels: prepared.labels,
+    };
+    let results: Vec<PolicyResult> = policies
+        .policies()
+        .iter()
+        .map(|policy| evaluate_policy(policy, &prepared, &subject))
+        .collect();
+    let failed = |fail_cicd: bool| {
+        results
+            .iter()
+            .any(|r| r.outcome == PolicyOutcome::Fail && (!fail_cicd || r.action == PolicyAction::FailCicd))
+    };
+    let gate = if failed(true) {
+        GateOutcome::Fail
+    } else if failed(false) {
+        GateOutcome::AuditOnly
+    } else {
+        GateOutcome::Pass
+    };
+    Verdict {
+        image: prepared.image_name(),
+        evaluated_at: input.now.format(&Rfc3339).unwrap_or_default(),
+        gate,
+        policies: results,
+    }
+}
+
+fn evaluate_policy(policy: &Policy, prepared: &Prepared<'_>, subject: &ScopeSubject<'_>) -> PolicyResult {
+    let action = if policy.fail_cicd {
+        PolicyAction::FailCicd
+    } else {
+        PolicyAction::Audit
+    };
+    let skipped = if !policy.enabled {
+        Some("the policy is disabled".to_owned())
+    } else if !policy.scope.matches(subject) {
+        Some("the image is outside the policy's scope".to_owned())
+    } else {
+        None
+    };
+    let controls: Vec<ControlResult> = if skipped.is_some() {
+        Vec::new()
+    } else {
+        policy
+            .controls
+            .iter()
+            .map(|control| evaluate_control(control, &policy.exceptions, prepared))
+            .collect()
+    };
+    let outcome = if skipped.is_some() {
+        PolicyOutcome::Skipped
+    } else if controls.iter().all(|c| c.outcome == ControlOutcome::Pass) {
+        PolicyOutcome::Pass
+    } else {
+        PolicyOutcome::Fail
+    };
+    PolicyResult {
+        policy: policy.name.clone(),
+        description: policy.description.clone(),
+        outcome,
+        skipped_because: skipped,
+        action,
+        controls,
+        not_evaluated: policy.notes.clone(),
+    }
+}
+
+fn result(control: &Control, outcome: ControlOutcome, message: String, items: Vec<Item>) -> ControlResult {
+    ControlResult {
+        control: control.id(),
+        outcome,
+        message,
+        items,
+    }
+}
+
+/// A control over a collection the scan may not have gathered.
+fn unknown(control: &Control, what: &str) -> ControlResult {
+    result(
+        control,
+        ControlOutcome::Unknown,
+        format!("the scan did not collect {what}; run it with that scanner enabled"),
+        Vec::new(),
+    )
+}
+
+/// Pass when `items` is empty, else fail with `message`.
+fn judged(control: &Control, items: Vec<Item>, pass: &str, fail: impl FnOnce(usize) -> String) -> ControlResult {
+    if items.is_empty() {
+        result(control, ControlOutcome::Pass, pass.to_owned(), items)
+    } else {
+        let message = fail(items.len());
+        result(control, ControlOutcome::Fail, message, items)
+    }
+}
+
+fn evaluate_control(control: &Control, exceptions: &VulnExceptions, prepared: &Prepared<'_>) -> ControlResult {
+    let input = prepared.input;
+    let image = input.inventory.image.as_ref();
+    match control {
+        Control::Severity { at_least, exclude_no_fix } => vulnerability_control(
+            control,
+            prepared,
+            |v| counted(v, exceptions, *exclude_no_fix) && v.finding.severity >= *at_least,
+            &format!("of severity {at_least} or higher"),
+        ),
+        Control::MaximumScore { above, exclude_no_fix } => vulnerability_control(
+            control,
+            prepared,
+            |v| counted(v, exceptions, *exclude_no_fix) && v.score.is_some_and(|s| s > *above),
+            &format!("with a CVSS score above {above:.1}"),
+        ),
+        Control::CvesBlackList(blocked) => vulnerability_control(
+            control,
+            prepared,
+            |v| v.ids.iter().any(|id| blocked.contains(id)),
+            "on the blocked list",
+        ),
+        Control::PackagesBlackList(entries) => {
+            let items = packages(prepared, |p| entries.iter().any(|e| package_matches(e, p)));
+            judged(control, items, "no blocked package", |n| format!("{n} blocked packages"))
+        }
+        Control::PackagesWhiteList(entries) => {
+            let items = packages(prepared, |p| !entries.iter().any(|e| package_matches(e, p)));
+            judged(control, items, "every package is on the allowed list", |n| {
+                format!("{n} packages are not on the allowed list")
+            })
+        }
+        Control::BlacklistedLicenses(blocked) => license_control(control, prepared, |id| !blocked.iter().any(|b| b == id), "blocked licences"),
+        Control::WhitelistedLicenses(allowed) => license_control(control, prepared, |id| allowed.iter().any(|a| a == id), "licences outside the allowed list"),
+        Control::Malware => match input.malware {
+            None => unknown(control, "malware scan results"),
+            Some(hits) => {
+                let items = hits
+                    .iter()
+                    .map(|h| Item::Malware {
+                        rule: h.rule.clone(),
+                        path: h.path.clone(),
+                        sha256: h.sha256.clone(),
+                    })
+                    .collect();
+                judged(control, items, "no malware found", |n| format!("{n} malware detections"))
+            }
+        },
+        Control::SensitiveData { ignored_paths } => match input.secrets {
+            None => unknown(control, "secret scan results"),
+            Some(secrets) => {
+                let items = secrets
+                    .iter()
+                    .filter(|s| !ignored_paths.iter().any(|p| p.is_match(&s.path)))
+                    .map(|s| Item::Secret {
+                        rule_id: s.rule_id.to_string(),
+                        path: s.path.clone(),
+                        line: s.line,
+                    })
+                    .collect();
+                judged(control, items, "no secrets found", |n| format!("{n} secrets found"))
+            }
+        },
+        Control::NonRootUser => match image {
+            None => unknown(control, "image configuration"),
+            Some(image) => {
+                let user = image.user.as_deref().unwrap_or("").trim();
+                let account = user.split(':').next().unwrap_or(user);
+                if account.is_empty() || account == "root" || account == "0" {
+                    let shown = if user.is_empty() { "no USER (root)".to_owned() } else { format!("USER {user}") };
+                    result(control, ControlOutcome::Fail, format!("the image runs as root: {shown}"), Vec::new())
+                } else {
+                    result(control, ControlOutcome::Pass, format!("the image runs as `{user}`"), Vec::new())
+                }
+            }
+        },
+        Control::BlacklistPermissions(kinds) => match input.file_permissions {
+            None => unknown(control, "file permissions"),
+            Some(files) => {
+                let items = files
+                    .iter()
+                    .filter(|f| kinds.iter().any(|k| has_permission(*k, f.mode, f.uid)))
+                    .map(|f| Item::File {
+                        path: f.path.clone(),
+                        mode: format!("{:o}", f.mode & 0o7777),
+                        uid: f.uid,
+                    })
+                    .collect();
+                judged(control, items, "no file has a blocked permission", |n| {
+                    format!("{n} files have blocked permissions")
+                })
+            }
+        },
+        Control::RequiredLabels(required) => {
+            let items = required
+                .iter()
+                .filter(|l| !l.matches(prepared.labels))
+                .map(|l| Item::Label {
+                    key: l.key.clone(),
+                    value: l.value.as_ref().map(|v| v.as_str().to_owned()),
+                })
+                .collect();
+            judged(control, items, "every required label is set", |n| format!("{n} required labels are missing"))
+        }
+        Control::ForbiddenLabels(forbidden) => {
+            let items = forbidden
+                .iter()
+                .filter(|l| l.matches(prepared.labels))
+                .map(|l| Item::Label {
+                    key: l.key.clone(),
+                    value: prepared.labels.get(&l.key).cloned(),
+                })
+                .collect();
+            judged(control, items, "no forbidden label is set", |n| format!("{n} forbidden labels are set"))
+        }
+        Control::TrustedBaseImages(trusted) => match &prepared.base {
+            None => unknown(control, &format!("the base image (set the `{BASE_NAME_LABEL}` label)")),
+            Some(base) if trusted.iter().any(|t| base_matches(t, base)) => {
+                result(control, ControlOutcome::Pass, format!("base image {} is trusted", base.original), Vec::new())
+            }
+            Some(base) => result(
+                control,
+                ControlOutcome::Fail,
+                format!("base image {} is not trusted", base.original),
+                vec![Item::Image { reference: base.original.clone() }],
+            ),
+        },
+        Control::ForbiddenBaseImages(forbidden) => match &prepared.base {
+            None => unknown(control, &format!("the base image (set the `{BASE_NAME_LABEL}` label)")),
+            Some(base) if forbidden.iter().any(|f| base_matches(f, base)) => result(
+                control,
+                ControlOutcome::Fail,
+                format!("base image {} is forbidden", base.original),
+                vec![Item::Image { reference: base.original.clone() }],
+            ),
+            Some(base) => result(control, ControlOutcome::Pass, format!("base image {} is not forbidden", base.original), Vec::new()),
+        },
+        Control::AllowedRegistries(allowed) => {
+            if prepared.names.is_empty() {
+                return unknown(control, "an image name (scan a reference or a tagged archive)");
+            }
+            let items = prepared
+                .names
+                .iter()
+                .filter(|n| !allowed.iter().any(|p| n.registry_matches(p)))
+                .map(|n| Item::Image { reference: n.original.clone() })
+                .collect();
+            judged(control, items, "the image comes from an allowed registry", |n| {
+                format!("{n} image names are outside the allowed registries")
+            })
+        }
+        Control::ImageMaxAge { days } => {
+            let Some(created) = image.and_then(|i| i.created.as_deref()).and_then(parse_time) else {
+                return unknown(control, "the image creation time");
+            };
+            let age = days_between(created, input.now);
+            let outcome = if age > i64::from(*days) { ControlOutcome::Fail } else { ControlOutcome::Pass };
+            result(control, outcome, format!("the image is {age} days old (limit {days})"), Vec::new())
+        }
+        Control::MaxImageSize { megabytes } => {
+            let Some(bytes) = image.and_then(|i| i.total_layer_size()) else {
+                return unknown(control, "layer sizes");
+            };
+            let limit = megabytes.saturating_mul(1_000_000);
+            let outcome = if bytes > limit { ControlOutcome::Fail } else { ControlOutcome::Pass };
+            let size = bytes as f64 / 1_000_000.0;
+            result(control, outcome, format!("the image is {size:.1} MB (limit {megabytes} MB)"), Vec::new())
+        }
+        Control::MisconfigurationChecks(checks) => match input.misconfigurations {
+            None => unknown(control, "misconfiguration results"),
+            Some(hits) => {
+                let items = hits
+                    .iter()
+                    .filter(|h| checks.iter().any(|p| p.is_match(&h.check_id)))
+                    .map(|h| Item::Misconfiguration {
+                        check_id: h.check_id.clone(),
+                        severity: h.severity,
+                    })
+                    .collect();
+                judged(control, items, "no listed check failed", |n| format!("{n} listed checks failed"))
+            }
+        },
+    }
+}
+
+/// Whether a vulnerability counts for the severity and score controls after the
+/// policy's exceptions.
+fn counted(vuln: &VulnFacts<'_>, exceptions: &VulnExceptions, exclude_no_fix: bool) -> bool {
+    if (exclude_no_fix || exceptions.exclude_no_fix) && vuln.finding.status != FixStatus::Fixed {
+        return false;
+    }
+    if vuln.ids.iter().any(|id| exceptions.ignored_ids.contains(id)) {
+        return false;
+    }
+    match (exceptions.ignore_published_within_days, vuln.age_days) {
+        (Some(grace), Some(age)) => age >= i64::from(grace),
+        _ => true,
+    }
+}
+
+fn vulnerability_control(
+    control: &Control,
+    prepared: &Prepared<'_>,
+    offends: impl Fn(&VulnFacts<'_>) -> bool,
+    what: &str,
+) -> ControlResult {
+    let mut items = Vec::new();
+    let mut open = 0usize;
+    for vuln in prepared.vulns.iter().filter(|v| offends(v)) {
+        let finding = vuln.finding;
+        if !vuln.ack.as_ref().is_some_and(|a| !a.expired) {
+            open += 1;
+        }
+        items.push(Item::Vulnerability {
+            id: finding.id.to_string(),
+            package: finding.package_name.clone(),
+            version: finding.installed_version.clone(),
+            severity: finding.severity,
+            score: vuln.score,
+            fixed_versions: finding.fixed_versions.clone(),
+            acknowledged: vuln.ack.clone(),
+        });
+    }
+    let acknowledged = items.len() - open;
+    let mut message = format!("{open} vulnerabilities {what}");
+    if acknowledged > 0 {
+        message.push_str(&format!(" ({acknowledged} more acknowledged)"));
+    }
+    let outcome = if open > 0 { ControlOutcome::Fail } else { ControlOutcome::Pass };
+    result(control, outcome, message, items)
+}
+
+fn packages(prepared: &Prepared<'_>, offends: impl Fn(&Package) -> bool) -> Vec<Item> {
+    prepared
+        .input
+        .inventory
+        .packages
+        .iter()
+        .filter(|p| offends(p))
+        .map(|p| Item::Package {
+            name: p.name.clone(),
+            version: p.version.clone(),
+            ecosystem: p.ecosystem,
+        })
+        .collect()
+}
+
+fn package_matches(entry: &PackageMatcher, package: &Package) -> bool {
+    if entry.ecosystem.is_some_and(|e| e != package.ecosystem) || !entry.name.is_match(&package.name) {
+        return false;
+    }
+    if let Some(arch) = &entry.arch
+        && package.arch.as_deref() != Some(arch.as_str())
+    {
+        return false;
+    }
+    if let Some(license) = &entry.license
+        && !package.licenses.iter().any(|l| l.eq_ignore_ascii_case(license))
+    {
+        return false;
+    }
+    if let Some(version) = &entry.version {
+        let scheme = Scheme::for_ecosystem(package.ecosystem);
+        let equal = version == &package.version
+            || compare(scheme, version, &package.version).is_ok_and(|o| o == Ordering::Equal);
+        if !equal {
+            return false;
+        }
+    }
+    // An installed version the scheme cannot read is outside every range.
+    entry
+        .range
+        .as_ref()
+        .is_none_or(|range| range.contains(&package.version).unwrap_or(false))
+}
+
+/// Whether a licence expression can be satisfied using only licences `acceptable` admits.
+fn license_acceptable(
+    text: &str,
+    parsed: Option<&spdx::Expression>,
+    acceptable: &dyn Fn(&str) -> bool,
+) -> bool {
+    match parsed {
+        Some(expression) => expression.evaluate(|req| {
+            let name = match &req.license {
+                spdx::LicenseItem::Spdx { id, or_later } => {
+                    let name = id.name.to_ascii_lowercase();
+                    if *or_later && acceptable(&format!("{name}+")) {
+                        return true;
+                    }
+                    name
+                }
+                spdx::LicenseItem::Other(other) => other.lic_ref.to_ascii_lowercase(),
+            };
+            acceptable(&name) || acceptable(&format!("licenseref-{name}"))
+        }),
+        None => acceptable(&text.trim().to_ascii_lowercase()),
+    }
+}
+
+fn license_control(
+    control: &Control,
+    prepared: &Prepared<'_>,
+    acceptable: impl Fn(&str) -> bool,
+    what: &str,
+) -> ControlResult {
+    let parsed = prepared.license_expressions();
+    let mut items = Vec::new();
+    for package in &prepared.input.inventory.packages {
+        for license in &package.licenses {
+            let expression = parsed.get(license.as_str()).and_then(Option::as_ref);
+            if !license_acceptable(license, expression, &acceptable) {
+                items.push(Item::License {
+                    package: package.name.clone(),
+                    version: package.version.clone(),
+                    license: license.clone(),
+                });
+            }
+        }
+    }
+    judged(control, items, &format!("no {what}"), |n| format!("{n} packages with {what}"))
+}
+
+fn has_permission(kind: PermissionKind, mode: u32, uid: u32) -> bool {
+    match kind {
+        PermissionKind::Setuid => mode & 0o4000 != 0,
+        PermissionKind::Setgid => mode & 0o2000 != 0,
+        PermissionKind::SuperuserOnly => uid == 0 && mode & 0o100 != 0 && mode & 0o011 == 0,
+    }
+}
+
+fn base_matches(entry: &BaseImageMatcher, base: &ImageRef) -> bool {
+    entry.registry.as_ref().is_none_or(|r| base.registry_matches(r)) && base.repository_matches(&entry.imagename)
+}

@@ -1,0 +1,157 @@
+//! Image assurance policies for Kabuto: files kept in git that say what an image must not
+//! contain or be, judged against a scan to decide a CI gate.
+//!
+//! The file format uses the vocabulary of Aqua's image assurance policy (the field names of
+//! its public Terraform provider and API), so an exported Aqua policy loads as it is; Kabuto
+//! adds its own fields only for controls Aqua has no field for. See `docs/policies.md`.
+//!
+//! ```no_run
+//! # fn demo(inventory: &kabuto_types::Inventory, findings: &[kabuto_types::Finding]) -> Result<(), kabuto_policy::PolicyError> {
+//! use kabuto_policy::{Acknowledgements, PolicyInput, PolicySet, evaluate};
+//! let policies = PolicySet::load(std::path::Path::new("policy.yaml"))?;
+//! let input = PolicyInput::new(inventory, findings, time::OffsetDateTime::now_utc());
+//! let verdict = evaluate(&policies, &Acknowledgements::default(), &input);
+//! std::process::exit(verdict.exit_code());
+//! # }
+//! ```
+
+mod ack;
+mod compile;
+mod eval;
+mod image_ref;
+mod input;
+mod load;
+mod pattern;
+mod raw;
+mod scope;
+pub mod templates;
+mod values;
+mod verdict;
+
+use std::path::Path;
+
+pub use ack::{AckNote, Acknowledgement, Acknowledgements};
+pub use compile::{NotEvaluated, PermissionKind, Policy};
+pub use eval::{BASE_NAME_LABEL, evaluate};
+pub use image_ref::ImageRef;
+pub use input::{FilePermission, MalwareHit, MisconfigHit, PolicyInput};
+pub use load::Diagnostic;
+pub use pattern::Pattern;
+pub use verdict::{
+    ControlOutcome, ControlResult, EXIT_POLICY_FAILED, GateOutcome, Item, PolicyAction,
+    PolicyOutcome, PolicyResult, Verdict,
+};
+
+use compile::{CheckedPolicy, Control};
+use load::Shape;
+use raw::PolicyList;
+
+/// Why a policy or acknowledgement file was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a valid policy: see the diagnostic for file, line and field.
+    #[error("{0}")]
+    Invalid(Box<Diagnostic>),
+    #[error("{file}: two policies are named `{name}`")]
+    DuplicateName { file: String, name: String },
+    #[error("{file}: no policies in the file")]
+    Empty { file: String },
+}
+
+impl From<Diagnostic> for PolicyError {
+    fn from(diagnostic: Diagnostic) -> Self {
+        PolicyError::Invalid(Box::new(diagnostic))
+    }
+}
+
+/// Which scan results the loaded policies look at, so the caller runs those scanners.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    pub vulnerabilities: bool,
+    pub secrets: bool,
+    pub malware: bool,
+    pub misconfigurations: bool,
+    pub file_permissions: bool,
+}
+
+/// The policies of one or more files, checked and ready to evaluate.
+#[derive(Debug, Clone, Default)]
+pub struct PolicySet {
+    policies: Vec<Policy>,
+}
+
+impl PolicySet {
+    /// Reads a policy file (YAML or JSON): one policy, a list of policies, or
+    /// `policies: [...]`.
+    pub fn load(path: &Path) -> Result<PolicySet, PolicyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            file: path.display().to_string(),
+            source,
+        })?;
+        PolicySet::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses policy text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<PolicySet, PolicyError> {
+        let checked: Vec<CheckedPolicy> = match load::shape(text, file, "policies")? {
+            Shape::Sequence => load::parse(text, file)?,
+            Shape::MappingWith(true) => load::parse::<PolicyList>(text, file)?.policies,
+            Shape::MappingWith(false) | Shape::Other => vec![load::parse(text, file)?],
+        };
+        let mut set = PolicySet::default();
+        set.extend(checked.into_iter().map(|c| c.0), file)?;
+        if set.policies.is_empty() {
+            return Err(PolicyError::Empty {
+                file: file.to_owned(),
+            });
+        }
+        Ok(set)
+    }
+
+    /// Adds policies from another file; names must stay unique.
+    pub fn merge(&mut self, other: PolicySet, file: &str) -> Result<(), PolicyError> {
+        self.extend(other.policies, file)
+    }
+
+    fn extend(&mut self, policies: impl IntoIterator<Item = Policy>, file: &str) -> Result<(), PolicyError> {
+        for policy in policies {
+            if self.policies.iter().any(|p| p.name == policy.name) {
+                return Err(PolicyError::DuplicateName {
+                    file: file.to_owned(),
+                    name: policy.name,
+                });
+            }
+            self.policies.push(policy);
+        }
+        Ok(())
+    }
+
+    pub fn policies(&self) -> &[Policy] {
+        &self.policies
+    }
+
+    /// The scan results the enabled policies use.
+    pub fn needs(&self) -> Needs {
+        let mut needs = Needs::default();
+        for control in self.policies.iter().filter(|p| p.enabled).flat_map(|p| &p.controls) {
+            match control {
+                Control::Severity { .. } | Control::MaximumScore { .. } | Control::CvesBlackList(_) => {
+                    needs.vulnerabilities = true;
+                }
+                Control::SensitiveData { .. } => needs.secrets = true,
+                Control::Malware => needs.malware = true,
+                Control::MisconfigurationChecks(_) => needs.misconfigurations = true,
+                Control::BlacklistPermissions(_) => needs.file_permissions = true,
+                _ => {}
+            }
+        }
+        needs
+    }
+}

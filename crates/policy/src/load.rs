@@ -1,0 +1,365 @@
+//! Reading policy and acknowledgement files (YAML or JSON) into typed values, with every
+//! error pinned to its file, line and field.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+
+use crate::compile::FieldError;
+
+/// Where and why a file was refused.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Diagnostic {
+    pub file: String,
+    /// 1-based line, when the parser could tell.
+    pub line: Option<usize>,
+    /// 1-based column, when the parser could tell.
+    pub column: Option<usize>,
+    /// Dotted path of the offending field (`policies[1].cvss_severity`); empty for the
+    /// document as a whole.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        if self.field.is_empty() {
+            write!(f, ": {}", self.message)
+        } else {
+            write!(f, ": field `{}`: {}", self.field, self.message)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Syntax {
+    Yaml,
+    Json,
+}
+
+impl Syntax {
+    /// JSON when the text starts like a JSON document; YAML otherwise (YAML also reads
+    /// most JSON, but JSON's own parser reports JSON errors better).
+    pub fn detect(text: &str) -> Syntax {
+        match text.trim_start_matches('\u{feff}').trim_start().chars().next() {
+            Some('{' | '[') => Syntax::Json,
+            _ => Syntax::Yaml,
+        }
+    }
+}
+
+/// The top-level shape of a document, read before the typed pass.
+pub(crate) enum Shape {
+    Sequence,
+    /// A mapping that has this key.
+    MappingWith(bool),
+    Other,
+}
+
+/// Parses `text` as untyped data to learn its shape (whether a mapping has `key`).
+pub(crate) fn shape(text: &str, file: &str, key: &str) -> Result<Shape, Diagnostic> {
+    match Syntax::detect(text) {
+        Syntax::Json => {
+            let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+                let mut d = json_diagnostic(text, file, String::new(), &e);
+                d.message = format!("not valid JSON: {}", d.message);
+                d
+            })?;
+            Ok(match value {
+                serde_json::Value::Array(_) => Shape::Sequence,
+                serde_json::Value::Object(map) => Shape::MappingWith(map.contains_key(key)),
+                _ => Shape::Other,
+            })
+        }
+        Syntax::Yaml => {
+            let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
+                let mut d = yaml_diagnostic(text, file, String::new(), &e);
+                d.message = format!("not valid YAML: {}", d.message);
+                d
+            })?;
+            Ok(match value {
+                serde_yaml::Value::Sequence(_) => Shape::Sequence,
+                serde_yaml::Value::Mapping(map) => Shape::MappingWith(map.contains_key(key)),
+                _ => Shape::Other,
+            })
+        }
+    }
+}
+
+/// Deserializes `text` into `T`, reporting the first problem with its location.
+pub(crate) fn parse<T: DeserializeOwned>(text: &str, file: &str) -> Result<T, Diagnostic> {
+    match Syntax::detect(text) {
+        Syntax::Json => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let value = serde_path_to_error::deserialize(&mut de)
+                .map_err(|e| json_diagnostic(text, file, path_text(e.path()), e.inner()))?;
+            de.end()
+                .map_err(|e| json_diagnostic(text, file, String::new(), &e))?;
+            Ok(value)
+        }
+        Syntax::Yaml => {
+            let de = serde_yaml::Deserializer::from_str(text);
+            serde_path_to_error::deserialize(de)
+                .map_err(|e| yaml_diagnostic(text, file, path_text(e.path()), e.inner()))
+        }
+    }
+}
+
+fn path_text(path: &serde_path_to_error::Path) -> String {
+    let text = path.to_string();
+    if text == "." { String::new() } else { text }
+}
+
+fn json_diagnostic(text: &str, file: &str, path: String, error: &serde_json::Error) -> Diagnostic {
+    let position = (error.line() > 0).then(|| (error.line(), error.column()));
+    build(text, file, path, &error.to_string(), position)
+}
+
+fn yaml_diagnostic(text: &str, file: &str, path: String, error: &serde_yaml::Error) -> Diagnostic {
+    let position = error.location().map(|l| (l.line(), l.column()));
+    build(text, file, path, &error.to_string(), position)
+}
+
+fn join(path: &str, field: &str) -> String {
+    match (path.is_empty(), field.is_empty()) {
+        (true, _) => field.to_owned(),
+        (_, true) => path.to_owned(),
+        _ => format!("{path}.{field}"),
+    }
+}
+
+fn build(
+    text: &str,
+    file: &str,
+    path: String,
+    message: &str,
+    parser_position: Option<(usize, usize)>,
+) -> Diagnostic {
+    let message = match message.rfind(" at line ") {
+        Some(at) => &message[..at],
+        None => message,
+    };
+    let (field, message) = if let Some((field, inner)) = FieldError::decode(message) {
+        (join(&path, field), inner.to_owned())
+    } else {
+        let message = strip_path_prefix(message);
+        if let Some(unknown) = quoted_after(message, "unknown field `") {
+            let field = if path.rsplit('.').next() == Some(unknown) {
+                path.clone()
+            } else {
+                join(&path, unknown)
+            };
+            let expected = expected_names(message);
+            let mut text = format!("unknown field `{unknown}`");
+            if let Some(near) = closest(unknown, &expected) {
+                text.push_str(&format!(" (did you mean `{near}`?)"));
+            } else if !expected.is_empty() && expected.len() <= 12 {
+                text.push_str(&format!(", expected one of: {}", expected.join(", ")));
+            }
+            (field, text)
+        } else if let Some(missing) = quoted_after(message, "missing field `") {
+            (join(&path, missing), "is required".to_owned())
+        } else {
+            (path, message.to_owned())
+        }
+    };
+    // Parsers place errors found after a whole mapping was read at its start or end;
+    // the field's own key is where a reader looks.
+    let position = if field.is_empty() {
+        parser_position
+    } else {
+        field_position(text, &field).or(parser_position)
+    };
+    Diagnostic {
+        file: file.to_owned(),
+        line: position.map(|p| p.0),
+        column: position.map(|p| p.1),
+        field,
+        message,
+    }
+}
+
+/// The position of `field` (or of its nearest enclosing node present in the text).
+fn field_position(text: &str, field: &str) -> Option<(usize, usize)> {
+    let index = PositionIndex::build(text)?;
+    let mut path = field;
+    loop {
+        if let Some(position) = index.positions.get(path) {
+            return Some(*position);
+        }
+        if path.is_empty() {
+            return None;
+        }
+        path = match path.rfind(['.', '[']) {
+            Some(cut) => &path[..cut],
+            None => "",
+        };
+    }
+}
+
+/// Source positions of every key and sequence item, by dotted path, from the YAML event
+/// stream (JSON documents are YAML too).
+#[derive(Default)]
+struct PositionIndex {
+    positions: HashMap<String, (usize, usize)>,
+    stack: Vec<Frame>,
+}
+
+enum Frame {
+    Map { path: String, key: Option<String> },
+    Seq { path: String, next: usize },
+}
+
+impl PositionIndex {
+    fn build(text: &str) -> Option<PositionIndex> {
+        let mut index = PositionIndex::default();
+        let mut parser = yaml_rust2::parser::Parser::new_from_str(text);
+        parser.load(&mut index, false).ok()?;
+        Some(index)
+    }
+
+    /// The path of the node starting now, advancing the enclosing container.
+    /// Mappings record their position at their first key instead (`record` false): the
+    /// parser's mark for a block mapping's start is not where a reader sees it.
+    fn node_path(&mut self, mark: (usize, usize), record: bool) -> Option<String> {
+        let path = match self.stack.last_mut() {
+            None => String::new(),
+            Some(Frame::Seq { path, next }) => {
+                let item = format!("{path}[{next}]");
+                *next += 1;
+                if record {
+                    self.positions.entry(item.clone()).or_insert(mark);
+                }
+                item
+            }
+            Some(Frame::Map { path, key }) => match key.take() {
+                Some(key) => join(path, &key),
+                // A key position: keys that are not scalars have no path.
+                None => return None,
+            },
+        };
+        Some(path)
+    }
+}
+
+impl yaml_rust2::parser::MarkedEventReceiver for PositionIndex {
+    fn on_event(&mut self, event: yaml_rust2::Event, marker: yaml_rust2::scanner::Marker) {
+        use yaml_rust2::Event;
+        let mark = (marker.line(), marker.col() + 1);
+        match event {
+            Event::Scalar(value, ..) => {
+                if let Some(Frame::Map { path, key }) = self.stack.last_mut()
+                    && key.is_none()
+                {
+                    self.positions.entry(path.clone()).or_insert(mark);
+                    let key_path = join(path, &value);
+                    self.positions.entry(key_path).or_insert(mark);
+                    *key = Some(value);
+                } else {
+                    self.node_path(mark, true);
+                }
+            }
+            Event::Alias(_) => {
+                self.node_path(mark, true);
+            }
+            Event::MappingStart(..) => {
+                let path = self.node_path(mark, false).unwrap_or_default();
+                self.stack.push(Frame::Map { path, key: None });
+            }
+            Event::SequenceStart(..) => {
+                let path = self.node_path(mark, true).unwrap_or_default();
+                self.stack.push(Frame::Seq { path, next: 0 });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.stack.pop();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// serde_yaml prefixes messages with its own path (`policies[0].name: ...`); the
+/// diagnostic carries the path separately.
+fn strip_path_prefix(message: &str) -> &str {
+    match message.split_once(": ") {
+        Some((prefix, rest))
+            if !prefix.is_empty() && !prefix.contains(char::is_whitespace) =>
+        {
+            rest
+        }
+        _ => message,
+    }
+}
+
+fn quoted_after<'m>(message: &'m str, lead: &str) -> Option<&'m str> {
+    let rest = &message[message.find(lead)? + lead.len()..];
+    rest.split_once('`').map(|(name, _)| name)
+}
+
+fn expected_names(message: &str) -> Vec<&str> {
+    let Some((_, list)) = message.split_once("expected one of ") else {
+        return Vec::new();
+    };
+    list.split(", ")
+        .map(|name| name.trim_matches('`'))
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+/// The expected name nearest to a misspelt one, when it is close enough to be a typo.
+fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|candidate| (edit_distance(name, candidate), *candidate))
+        .filter(|(distance, _)| *distance <= (name.len() / 4).max(1))
+        .min()
+        .map(|(_, candidate)| candidate)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_for_typos() {
+        let names = ["cvss_severity", "cvss_severity_enabled", "maximum_score"];
+        assert_eq!(closest("cvss_severty", &names), Some("cvss_severity"));
+        assert_eq!(closest("maximum_scor", &names), Some("maximum_score"));
+        assert_eq!(closest("colour", &names), None);
+    }
+
+    #[test]
+    fn positions_of_keys_and_items() {
+        let text = "a: 1\nlist:\n  - name: x\n  - name: y\n    deep: {k: v}\n";
+        let find = |f| field_position(text, f);
+        assert_eq!(find("a"), Some((1, 1)));
+        assert_eq!(find("list[1].name"), Some((4, 5)));
+        assert_eq!(find("list[1].deep.k"), Some((5, 12)));
+        assert_eq!(find("list[1].missing"), Some((4, 5)), "falls back to the item");
+        let json = "{\n  \"x\": 1,\n  \"name\" : \"n\"\n}";
+        assert_eq!(field_position(json, "name"), Some((3, 3)));
+    }
+}

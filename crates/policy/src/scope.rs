@@ -1,0 +1,392 @@
+//! Which images a policy applies to: Aqua's `scope` (variables combined by an expression
+//! such as `v1 && (v2 || v3)`) and its `registries`, `images` and `labels` lists.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::compile::FieldError;
+use crate::image_ref::ImageRef;
+use crate::pattern::Pattern;
+use crate::raw::{RawLabel, RawScope, RawVariable};
+
+#[derive(Debug, Clone)]
+pub(crate) struct Scope {
+    pub expression: Option<ScopeExpression>,
+    pub registries: Vec<Pattern>,
+    pub images: Vec<Pattern>,
+    pub labels: Vec<LabelMatcher>,
+}
+
+/// What the scope looks at: the image's names and its config labels.
+pub(crate) struct ScopeSubject<'a> {
+    pub names: &'a [ImageRef],
+    pub labels: &'a BTreeMap<String, String>,
+}
+
+impl Scope {
+    /// Every non-empty part must hold; an empty scope matches every image.
+    pub fn matches(&self, subject: &ScopeSubject<'_>) -> bool {
+        let any_name = |f: &dyn Fn(&ImageRef) -> bool| subject.names.iter().any(f);
+        if !self.registries.is_empty()
+            && !any_name(&|image| self.registries.iter().any(|p| image.registry_matches(p)))
+        {
+            return false;
+        }
+        if !self.images.is_empty()
+            && !any_name(&|image| self.images.iter().any(|p| image.name_matches(p)))
+        {
+            return false;
+        }
+        if !self.labels.is_empty() && !self.labels.iter().any(|l| l.matches(subject.labels)) {
+            return false;
+        }
+        self.expression
+            .as_ref()
+            .is_none_or(|scope| scope.matches(subject))
+    }
+}
+
+/// Aqua's `scope`: variables and the expression combining them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "RawScope")]
+pub(crate) struct ScopeExpression {
+    expr: Option<Expr>,
+    conditions: Vec<Condition>,
+}
+
+impl ScopeExpression {
+    fn matches(&self, subject: &ScopeSubject<'_>) -> bool {
+        match &self.expr {
+            Some(expr) => expr.eval(&|index| {
+                self.conditions
+                    .get(index)
+                    .is_some_and(|condition| condition.holds(subject))
+            }),
+            None => true,
+        }
+    }
+
+    pub fn unsupported_attributes(&self) -> impl Iterator<Item = &str> {
+        self.conditions.iter().filter_map(|c| match c {
+            Condition::Unsupported(attribute) => Some(attribute.as_str()),
+            _ => None,
+        })
+    }
+}
+
+impl TryFrom<RawScope> for ScopeExpression {
+    type Error = FieldError;
+    fn try_from(raw: RawScope) -> Result<Self, FieldError> {
+        let conditions = raw.variables.unwrap_or_default();
+        let text = raw
+            .expression
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty());
+        let expr = match text {
+            Some(text) => Some(
+                Expr::parse(text, conditions.len())
+                    .map_err(|e| FieldError::new("expression", e))?,
+            ),
+            // Aqua exports write an empty scope for "all images".
+            None if conditions.is_empty() => None,
+            None => {
+                return Err(FieldError::new(
+                    "variables",
+                    "are set but `expression` does not combine them (write e.g. `v1 && v2`)",
+                ));
+            }
+        };
+        Ok(ScopeExpression { expr, conditions })
+    }
+}
+
+/// An entry of Aqua's `labels` list: `key` or `key=value-pattern`.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyValueLabel(pub LabelMatcher);
+
+impl<'de> Deserialize<'de> for KeyValueLabel {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        LabelMatcher::parse_key_value(&text)
+            .map(KeyValueLabel)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// A config label `key` with an optional value pattern (absent: any value).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "RawLabel")]
+pub(crate) struct LabelMatcher {
+    pub key: String,
+    pub value: Option<Pattern>,
+}
+
+impl LabelMatcher {
+    /// `key` or `key=value-pattern`, the form of Aqua's `labels` list.
+    pub fn parse_key_value(text: &str) -> Result<LabelMatcher, String> {
+        let (key, value) = match text.split_once('=') {
+            Some((key, value)) => (key.trim(), Some(Pattern::new(value.trim())?)),
+            None => (text.trim(), None),
+        };
+        if key.is_empty() {
+            return Err(format!("`{text}` has no label key"));
+        }
+        Ok(LabelMatcher {
+            key: key.to_owned(),
+            value,
+        })
+    }
+
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        labels
+            .get(&self.key)
+            .is_some_and(|value| self.value.as_ref().is_none_or(|p| p.is_match(value)))
+    }
+}
+
+/// One scope variable.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "RawVariable")]
+pub(crate) enum Condition {
+    Registry(Pattern),
+    Repository(Pattern),
+    Tag(Pattern),
+    Name(Pattern),
+    Label(LabelMatcher),
+    /// An Aqua attribute about runtime objects (clusters, hosts, services): always holds.
+    Unsupported(String),
+}
+
+/// Attribute namespaces of Aqua scopes that describe runtime objects, not images.
+const RUNTIME_NAMESPACES: [&str; 7] = [
+    "aqua.", "kubernetes.", "os.", "function.", "cf.", "container.", "host.",
+];
+
+impl TryFrom<RawVariable> for Condition {
+    type Error = FieldError;
+    fn try_from(variable: RawVariable) -> Result<Self, FieldError> {
+        Condition::from_variable(variable)
+    }
+}
+
+impl Condition {
+    fn from_variable(variable: RawVariable) -> Result<Condition, FieldError> {
+        let value = variable.value;
+        Ok(match variable.attribute.trim() {
+            "aqua.registry" | "image.registry" => Condition::Registry(value),
+            "image.repo" | "image.repository" => Condition::Repository(value),
+            "image.tag" => Condition::Tag(value),
+            "image.name" | "image" => Condition::Name(value),
+            "image.label" => {
+                let key = variable
+                    .name
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty())
+                    .ok_or_else(|| {
+                        FieldError::new("attribute", "`image.label` needs `name`: the label key")
+                    })?;
+                Condition::Label(LabelMatcher {
+                    key: key.to_owned(),
+                    value: Some(value),
+                })
+            }
+            other if RUNTIME_NAMESPACES.iter().any(|ns| other.starts_with(ns)) => {
+                Condition::Unsupported(other.to_owned())
+            }
+            other => {
+                return Err(FieldError::new(
+                    "attribute",
+                    format!(
+                        "unknown scope attribute `{other}`: expected image.registry \
+                         (aqua.registry), image.repo, image.tag, image.name or image.label"
+                    ),
+                ));
+            }
+        })
+    }
+
+    fn holds(&self, subject: &ScopeSubject<'_>) -> bool {
+        let any = |f: &dyn Fn(&ImageRef) -> bool| subject.names.iter().any(f);
+        match self {
+            Condition::Registry(p) => any(&|image| image.registry_matches(p)),
+            Condition::Repository(p) => any(&|image| {
+                p.is_match(&image.repository) || p.is_match(image.short_repository())
+            }),
+            Condition::Tag(p) => any(&|image| image.tag.as_deref().is_some_and(|t| p.is_match(t))),
+            Condition::Name(p) => any(&|image| image.name_matches(p)),
+            Condition::Label(label) => label.matches(subject.labels),
+            Condition::Unsupported(_) => true,
+        }
+    }
+}
+
+/// A boolean expression over scope variables `v1`, `v2`, ... (1-based).
+#[derive(Debug, Clone)]
+pub(crate) enum Expr {
+    Var(usize),
+    Not(Box<Expr>),
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Var(usize),
+    And,
+    Or,
+    Not,
+    Open,
+    Close,
+}
+
+impl Expr {
+    /// Parses `v1 && (v2 || !v3)`; `and`, `or`, `not` are accepted as words too.
+    pub fn parse(text: &str, variables: usize) -> Result<Expr, String> {
+        let tokens = tokenize(text, variables)?;
+        let mut parser = Parser { tokens, at: 0 };
+        let expr = parser.or()?;
+        if parser.at != parser.tokens.len() {
+            return Err(format!("unexpected text after position {} in `{text}`", parser.at));
+        }
+        Ok(expr)
+    }
+
+    pub fn eval(&self, var: &dyn Fn(usize) -> bool) -> bool {
+        match self {
+            Expr::Var(index) => var(*index),
+            Expr::Not(inner) => !inner.eval(var),
+            Expr::And(parts) => parts.iter().all(|p| p.eval(var)),
+            Expr::Or(parts) => parts.iter().any(|p| p.eval(var)),
+        }
+    }
+}
+
+fn tokenize(text: &str, variables: usize) -> Result<Vec<Token>, String> {
+    let mut tokens = Vec::new();
+    let mut rest = text.trim_start();
+    while let Some(c) = rest.chars().next() {
+        let (token, len) = match c {
+            '(' => (Token::Open, 1),
+            ')' => (Token::Close, 1),
+            '!' => (Token::Not, 1),
+            '&' if rest.starts_with("&&") => (Token::And, 2),
+            '|' if rest.starts_with("||") => (Token::Or, 2),
+            c if c.is_ascii_alphanumeric() => {
+                let len = rest
+                    .find(|c: char| !c.is_ascii_alphanumeric())
+                    .unwrap_or(rest.len());
+                let word = &rest[..len];
+                let token = match word.to_ascii_lowercase().as_str() {
+                    "and" => Token::And,
+                    "or" => Token::Or,
+                    "not" => Token::Not,
+                    lower => {
+                        let index = lower
+                            .strip_prefix('v')
+                            .and_then(|n| n.parse::<usize>().ok())
+                            .ok_or_else(|| format!("unknown word `{word}` in `{text}`"))?;
+                        if index == 0 || index > variables {
+                            return Err(format!(
+                                "`{word}` names no variable: the scope has {variables}"
+                            ));
+                        }
+                        Token::Var(index - 1)
+                    }
+                };
+                (token, len)
+            }
+            other => return Err(format!("unexpected `{other}` in `{text}`")),
+        };
+        tokens.push(token);
+        rest = rest[len..].trim_start();
+    }
+    if tokens.is_empty() {
+        return Err("empty expression".to_owned());
+    }
+    Ok(tokens)
+}
+
+struct Parser {
+    tokens: Vec<Token>,
+    at: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.at)
+    }
+
+    fn or(&mut self) -> Result<Expr, String> {
+        let mut parts = vec![self.and()?];
+        while self.peek() == Some(&Token::Or) {
+            self.at += 1;
+            parts.push(self.and()?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Expr::Or(parts)
+        })
+    }
+
+    fn and(&mut self) -> Result<Expr, String> {
+        let mut parts = vec![self.unary()?];
+        while self.peek() == Some(&Token::And) {
+            self.at += 1;
+            parts.push(self.unary()?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Expr::And(parts)
+        })
+    }
+
+    fn unary(&mut self) -> Result<Expr, String> {
+        let token = self.peek().cloned();
+        self.at += 1;
+        match token {
+            Some(Token::Not) => Ok(Expr::Not(Box::new(self.unary()?))),
+            Some(Token::Var(index)) => Ok(Expr::Var(index)),
+            Some(Token::Open) => {
+                let inner = self.or()?;
+                if self.peek() != Some(&Token::Close) {
+                    return Err("missing `)`".to_owned());
+                }
+                self.at += 1;
+                Ok(inner)
+            }
+            Some(other) => Err(format!("expected a variable, found {other:?}")),
+            None => Err("expression ends too early".to_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expressions_parse_and_evaluate() {
+        let values = [true, false, true];
+        let var = |i: usize| values[i];
+        let cases = [
+            ("v1", true),
+            ("v2", false),
+            ("v1 && v2", false),
+            ("v1 || v2", true),
+            ("v2 || v1 && v3", true),
+            ("!(v1 && v3)", false),
+            ("v1 and not v2", true),
+        ];
+        for (text, want) in cases {
+            assert_eq!(Expr::parse(text, 3).unwrap().eval(&var), want, "{text}");
+        }
+        for bad in ["", "v4", "v0", "v1 &&", "(v1", "v1 v2", "v1 & v2", "x1"] {
+            assert!(Expr::parse(bad, 3).is_err(), "{bad} should be refused");
+        }
+    }
+}
