@@ -121,7 +121,7 @@ const CONFIG_FILES: &str = r"(?i)(?:\.(?:env|ini|cfg|conf|config|cnf|properties|
 /// quotes and blanks.
 const ASSIGN: &str = r#"["'`]?[ \t]*(?:=|:=|=>|:|>)[ \t]*["'`]?"#;
 /// A config value: no blanks, quotes, separators or template/reference punctuation.
-const VALUE: &str = r#"[^ \t\r\n"'`,;#<>{}()\[\]&]"#;
+const VALUE: &str = r#"[^ \t\r\n"'`,;<>{}()\[\]&]"#;
 
 /// The built-in rules, in report order.
 pub fn builtin_rules() -> Vec<RuleInfo> {

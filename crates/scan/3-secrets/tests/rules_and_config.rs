@@ -1,0 +1,190 @@
+//! The rule table, user configuration and its errors, text fields.
+
+use std::collections::BTreeSet;
+
+use kabuto_secrets::{
+    SecretConfig, SecretError, SecretScanner, builtin_allow_rule_ids, builtin_rules,
+};
+
+fn config(yaml: &str) -> Result<SecretScanner, SecretError> {
+    SecretScanner::new(SecretConfig::from_yaml_str("trivy-secret.yaml", yaml)?)
+}
+
+#[test]
+fn rule_ids_are_unique_kebab_case_and_listed() {
+    let rules = builtin_rules();
+    let ids: BTreeSet<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), rules.len(), "duplicate rule id");
+    for rule in &rules {
+        assert!(
+            rule.id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            "{} is not kebab-case",
+            rule.id
+        );
+        assert!(rule.keywords.iter().all(|k| !k.is_empty()), "{}", rule.id);
+    }
+    let allow: BTreeSet<&str> = builtin_allow_rule_ids().into_iter().collect();
+    assert!(allow.is_disjoint(&ids));
+    insta::assert_yaml_snapshot!("builtin_rules", rules);
+}
+
+#[test]
+fn user_rule_and_allow_rules() {
+    let scanner = config(
+        r#"
+rules:
+  - id: acme-internal-token
+    category: Acme
+    title: Acme internal token
+    severity: HIGH
+    keywords: [acme_]
+    regex: (?P<tok>acme_[0-9a-f]{16})
+    secret-group-name: tok
+    path: .*\.cfg
+allow-rules:
+  - id: skip-fixtures
+    description: our fixture dir
+    path: ^fixtures/
+disable-rules: [jwt-token]
+"#,
+    )
+    .expect("valid config");
+    let text = b"token=acme_0123456789abcdef\n";
+    let found = scanner.scan("app/settings.cfg", text);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].rule_id.as_str(), "acme-internal-token");
+    assert_eq!((found[0].line, found[0].column), (1, 7));
+    assert!(
+        scanner.scan("app/settings.txt", text).is_empty(),
+        "path restriction"
+    );
+    assert!(
+        scanner.scan("fixtures/settings.cfg", text).is_empty(),
+        "allow path"
+    );
+    assert!(!scanner.rule_ids().contains(&"jwt-token"));
+}
+
+#[test]
+fn enable_builtin_rules_selects_only_those() {
+    let scanner = config("enable-builtin-rules: [github-pat, private-key]\n").expect("valid");
+    assert_eq!(scanner.rule_ids(), vec!["github-pat", "private-key"]);
+}
+
+#[test]
+fn bad_configs_name_the_file_and_rule() {
+    let cases = [
+        (
+            "rules:\n  - regex: abc\n",
+            "trivy-secret.yaml: rule #0 has no `id`",
+        ),
+        (
+            "rules:\n  - id: broken\n    regex: '(unclosed'\n",
+            "rule `broken`: invalid `regex` regex",
+        ),
+        (
+            "rules:\n  - id: nogroup\n    regex: abc\n    secret-group-name: s\n",
+            "rule `nogroup`: regex has no capture group named `s`",
+        ),
+        (
+            "rules:\n  - id: noregex\n",
+            "rule `noregex`: missing `regex`",
+        ),
+        (
+            "rules:\n  - id: sev\n    regex: a\n    severity: URGENT\n",
+            "rule `sev`: unknown severity `URGENT`",
+        ),
+        (
+            "rules:\n  - id: github-pat\n    regex: a\n",
+            "rule `github-pat`: id is already used",
+        ),
+        (
+            "disable-rules: [no-such-rule]\n",
+            "`disable-rules` names unknown rule `no-such-rule`",
+        ),
+        (
+            "allow-rules:\n  - id: nothing\n",
+            "rule `global/nothing`: allow rule needs `path` or `regex`",
+        ),
+        (
+            "allow-rules:\n  - id: badpath\n    path: '[z-a]'\n",
+            "rule `global/badpath`: invalid `path` regex",
+        ),
+        ("rules: 5\n", "trivy-secret.yaml: invalid YAML"),
+        ("unknown-key: 1\n", "trivy-secret.yaml: invalid YAML"),
+    ];
+    for (yaml, expected) in cases {
+        let error = config(yaml)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.contains(expected),
+            "config {yaml:?}: got {error:?}, want {expected:?}"
+        );
+    }
+}
+
+#[test]
+fn config_file_errors_name_the_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("secret.yaml");
+    let missing = SecretConfig::from_yaml_file(&path).expect_err("missing file");
+    assert!(missing.to_string().contains("secret.yaml"), "{missing}");
+    std::fs::write(&path, "rules:\n  - id: x\n    regex: '('\n").expect("write");
+    let error = SecretScanner::new(SecretConfig::from_yaml_file(&path).expect("parses"))
+        .err()
+        .expect("bad regex");
+    assert!(
+        error.to_string().contains(&path.display().to_string()),
+        "{error}"
+    );
+}
+
+#[test]
+fn text_fields_from_image_config() {
+    let scanner = SecretScanner::new(SecretConfig::default()).expect("built-in");
+    let token = format!("ghp_{}", "Zq3".repeat(12));
+    let env = scanner.scan_text_field("config:Env[2]", &format!("GITHUB_TOKEN={token}"));
+    assert_eq!(env.len(), 1, "{env:#?}");
+    assert_eq!(
+        (env[0].path.as_str(), env[0].line, env[0].column),
+        ("config:Env[2]", 1, 14)
+    );
+    // Config-file-only rules apply to ENV values: they are configuration.
+    let password = scanner.scan_text_field("config:Env[0]", "DB_PASSWORD=Vq8#mZ2!kR5tW");
+    assert_eq!(
+        password
+            .iter()
+            .map(|f| f.rule_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["generic-password"]
+    );
+    assert!(
+        scanner
+            .scan_text_field("config:Env[1]", "DB_PASSWORD=${DB_PASSWORD}")
+            .is_empty()
+    );
+    let history = scanner.scan_text_field(
+        "history[4].created_by",
+        &format!("RUN /bin/sh -c git clone https://{token}@github.invalid/acme/app.git"),
+    );
+    assert_eq!(history.len(), 1);
+}
+
+#[test]
+fn wants_filters_size_extension_and_allowed_paths() {
+    let scanner = SecretScanner::new(SecretConfig {
+        max_file_size: 1000,
+        ..SecretConfig::default()
+    })
+    .expect("ok");
+    assert!(scanner.wants("etc/app/config.yaml", 10));
+    assert!(!scanner.wants("etc/app/config.yaml", 1001));
+    assert!(!scanner.wants("usr/share/icons/logo.PNG", 10));
+    assert!(!scanner.wants("/usr/local/go/src/crypto/tls/testdata/key.pem", 10));
+    assert!(!scanner.wants("./src/handler_test.go", 10));
+    assert!(scanner.wants("src/handler.go", 10));
+}
