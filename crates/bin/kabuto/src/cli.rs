@@ -41,6 +41,60 @@ pub enum Command {
     /// `oci-layout` file is an OCI layout, another directory is a project (`dir:`),
     /// an existing file is an image archive, and anything else is a registry reference.
     Sbom(SbomArgs),
+    /// Build, import, update and inspect the vulnerability database.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Build a database file from advisory feeds (OSV JSON/YAML/all.zip, RustSec, rubysec,
+    /// FriendsOfPHP, Node.js security WG, Alpine secdb, Debian tracker JSON).
+    Build {
+        /// A feed file, directory or `all.zip`; repeat for several.
+        #[arg(long = "source", required = true, value_name = "PATH")]
+        sources: Vec<PathBuf>,
+        /// Where to write the database (default: the user's cache directory).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Validate a database file and install it as the default (or --db) database.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Download (or copy) a database, check its SHA-256 and swap it in atomically; the
+    /// previous database stays in place if anything fails.
+    Update {
+        /// URL (http/https) or path of the database file.
+        #[arg(long, value_name = "URL|PATH")]
+        from: String,
+        /// Expected SHA-256 (hex). Default: read from `<from>.sha256`.
+        #[arg(long, value_name = "HEX")]
+        sha256: Option<String>,
+        /// Refuse to use the network (only a local path is accepted).
+        #[arg(long)]
+        offline: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Show sources, counts per ecosystem, build time and age.
+    Info {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Which vulnerability database to use.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Vulnerability database file (default: `kabuto/db/kabuto.db` in the user's cache directory).
+    #[arg(long, env = "KABUTO_DB", value_name = "FILE")]
+    pub db: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,12 +105,6 @@ pub enum ScanCommand {
     Rootfs(DirScanArgs),
     /// Scan a project directory (lockfiles and manifests, plus installed packages).
     Fs(DirScanArgs),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ScanFormat {
-    Table,
-    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -95,17 +143,56 @@ pub struct OutputArgs {
     pub output: Option<PathBuf>,
 }
 
+/// What a scan looks for and how it reports, shared by `scan image`, `rootfs` and `fs`.
 #[derive(Debug, Args)]
-pub struct ImageScanArgs {
-    /// Image archive path, OCI layout directory, or registry reference.
-    pub target: String,
-    /// List every package found (the inventory).
-    #[arg(long)]
-    pub list_packages: bool,
-    #[arg(short, long, value_enum, default_value_t = ScanFormat::Table)]
-    pub format: ScanFormat,
+pub struct ScanArgs {
+    /// What to look for, comma-separated: vuln (none = inventory only).
+    #[arg(long, value_delimiter = ',', default_value = "vuln", value_parser = ["vuln", "none"])]
+    pub scanners: Vec<String>,
+    /// Report format: table, json, sarif, cyclonedx, spdx-json, junit, html.
+    #[arg(short, long, default_value = "table", value_parser = parse_format)]
+    pub format: kabuto_report::Format,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Also list every package found (the inventory).
+    #[arg(long)]
+    pub list_packages: bool,
+    /// Show, for each finding, the advisory range and the version comparison that matched.
+    #[arg(long)]
+    pub explain: bool,
+    /// Only report these severities, comma-separated (UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL).
+    #[arg(long, value_delimiter = ',', value_parser = parse_severity)]
+    pub severity: Vec<kabuto_types::Severity>,
+    /// Hide vulnerabilities that have no fixed version yet.
+    #[arg(long)]
+    pub ignore_unfixed: bool,
+    /// Exit with this code when findings remain after filtering (0 = always succeed).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub exit_code: u8,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Warn when the database is older than this many days.
+    #[arg(long, default_value_t = 7, value_name = "DAYS")]
+    pub db_max_age: u64,
+}
+
+fn parse_format(s: &str) -> Result<kabuto_report::Format, String> {
+    s.parse()
+        .map_err(|e: kabuto_report::UnknownFormat| e.to_string())
+}
+
+fn parse_severity(s: &str) -> Result<kabuto_types::Severity, String> {
+    kabuto_types::Severity::from_label(s).ok_or_else(|| {
+        format!("unknown severity `{s}` (expected UNKNOWN, LOW, MEDIUM, HIGH or CRITICAL)")
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct ImageScanArgs {
+    /// Image archive path, OCI layout directory (`dir:tag` picks a tag), or registry reference.
+    pub target: String,
+    #[command(flatten)]
+    pub scan: ScanArgs,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
@@ -114,13 +201,8 @@ pub struct ImageScanArgs {
 pub struct DirScanArgs {
     /// Directory to scan.
     pub path: PathBuf,
-    /// List every package found (the inventory).
-    #[arg(long)]
-    pub list_packages: bool,
-    #[arg(short, long, value_enum, default_value_t = ScanFormat::Table)]
-    pub format: ScanFormat,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub scan: ScanArgs,
 }
 
 #[derive(Debug, Args)]

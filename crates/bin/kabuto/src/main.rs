@@ -7,6 +7,7 @@
 
 mod cli;
 mod commands;
+mod paths;
 mod progress;
 mod target;
 
@@ -19,11 +20,21 @@ fn main() -> ExitCode {
     init_logging(cli.global.quiet, cli.global.debug);
     match commands::run(cli) {
         Ok(code) => code,
+        // A reader that stops early (`kabuto ... | head`) is not a failure of the scan.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn init_logging(quiet: bool, debug: bool) {

@@ -44,7 +44,11 @@ pub fn resolve(target: &str, registry: &RegistryArgs) -> Result<Target> {
 /// Resolves a `kabuto scan image` target: a local archive or layout, or a reference.
 pub fn resolve_image(target: &str, registry: &RegistryArgs) -> Result<Box<dyn ImageSource>> {
     let local = Path::new(target).exists() || local_with_selector(target).is_some();
-    match open(target, if local { Kind::Local } else { Kind::Registry }, registry)? {
+    match open(
+        target,
+        if local { Kind::Local } else { Kind::Registry },
+        registry,
+    )? {
         Target::Image(image) => Ok(image),
         Target::Directory(..) => unreachable_directory(target),
     }

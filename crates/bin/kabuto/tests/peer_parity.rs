@@ -25,7 +25,9 @@ type Key = (String, String, String);
 fn fixture_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("KABUTO_FIXTURES")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kabuto-fixtures/out")))?;
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kabuto-fixtures/out"))
+        })?;
     dir.join("docker").is_dir().then_some(dir)
 }
 
@@ -37,10 +39,11 @@ fn have(tool: &str) -> bool {
 fn key_of(purl: &str) -> Option<Key> {
     let p: Purl = purl.parse().ok()?;
     let mut version = p.version()?.to_owned();
-    if let Some(epoch) = p.qualifiers().get("epoch") {
-        if epoch != "0" && !version.contains(':') {
-            version = format!("{epoch}:{version}");
-        }
+    if let Some(epoch) = p.qualifiers().get("epoch")
+        && epoch != "0"
+        && !version.contains(':')
+    {
+        version = format!("{epoch}:{version}");
     }
     let name = match p.namespace() {
         Some(ns) if matches!(p.ty(), "npm" | "golang" | "composer") => format!("{ns}/{}", p.name()),
@@ -84,7 +87,15 @@ fn kabuto(archive: &Path) -> BTreeSet<Key> {
 
 fn trivy(archive: &Path) -> BTreeSet<Key> {
     cyclonedx_keys(&run(Command::new("trivy-peer")
-        .args(["image", "--quiet", "--cache-backend", "memory", "--format", "cyclonedx", "--input"])
+        .args([
+            "image",
+            "--quiet",
+            "--cache-backend",
+            "memory",
+            "--format",
+            "cyclonedx",
+            "--input",
+        ])
         .arg(archive)))
 }
 
@@ -102,11 +113,19 @@ fn inventory_contains_everything_the_peers_report() {
         return;
     };
     if !have("trivy-peer") || !have("syft-peer") {
-        eprintln!("SKIP: trivy-peer/syft-peer not installed (run ../shared/peers/install-peers.sh)");
+        eprintln!(
+            "SKIP: trivy-peer/syft-peer not installed (run ../shared/peers/install-peers.sh)"
+        );
         return;
     }
     let mut failures = Vec::new();
-    for image in ["debian-base", "debian-pkgs", "debian-app", "alpine-like", "rocky-like"] {
+    for image in [
+        "debian-base",
+        "debian-pkgs",
+        "debian-app",
+        "alpine-like",
+        "rocky-like",
+    ] {
         let archive = dir.join("docker").join(format!("{image}.tar"));
         if !archive.exists() {
             continue;
@@ -117,9 +136,9 @@ fn inventory_contains_everything_the_peers_report() {
             let missing: Vec<_> = theirs
                 .difference(&ours)
                 .filter(|(ty, name, version)| {
-                    !PEER_MISTAKES.iter().any(|(i, t, n, v, _)| {
-                        *i == image && t == ty && n == name && v == version
-                    })
+                    !PEER_MISTAKES
+                        .iter()
+                        .any(|(i, t, n, v, _)| *i == image && t == ty && n == name && v == version)
                 })
                 .collect();
             eprintln!(
@@ -129,7 +148,9 @@ fn inventory_contains_everything_the_peers_report() {
                 missing.len()
             );
             if !missing.is_empty() {
-                failures.push(format!("{image}: {peer} reports {missing:?} that Kabuto does not"));
+                failures.push(format!(
+                    "{image}: {peer} reports {missing:?} that Kabuto does not"
+                ));
             }
         }
     }

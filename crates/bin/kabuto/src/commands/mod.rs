@@ -1,10 +1,13 @@
-//! One function per subcommand.
+//! One module per subcommand family.
 
+pub mod db;
 mod inventory;
+mod scan;
 
 use std::process::ExitCode;
 
 use anyhow::Result;
+use kabuto_types::ArtifactKind;
 
 use crate::cli::{Cli, Command, ScanCommand};
 
@@ -12,12 +15,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let quiet = cli.global.quiet;
     match cli.command {
         Command::Sbom(args) => inventory::sbom(&args, quiet),
-        Command::Scan(ScanCommand::Image(args)) => inventory::scan_image(&args, quiet),
+        Command::Scan(ScanCommand::Image(args)) => scan::image(&args, quiet),
         Command::Scan(ScanCommand::Rootfs(args)) => {
-            inventory::scan_dir(&args, kabuto_types::ArtifactKind::Rootfs, quiet)
+            scan::directory(&args, ArtifactKind::Rootfs, quiet)
         }
         Command::Scan(ScanCommand::Fs(args)) => {
-            inventory::scan_dir(&args, kabuto_types::ArtifactKind::Filesystem, quiet)
+            scan::directory(&args, ArtifactKind::Filesystem, quiet)
         }
+        Command::Db(command) => db::run(command, quiet),
     }
 }

@@ -1,0 +1,183 @@
+//! `kabuto db build|import|update|info`.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, Result, bail};
+use kabuto_vulndb::{DbInfo, manage};
+
+use crate::cli::DbCommand;
+use crate::paths;
+
+pub fn run(command: DbCommand, quiet: bool) -> Result<ExitCode> {
+    let stdout = std::io::stdout();
+    let out = &mut stdout.lock();
+    match command {
+        DbCommand::Build { sources, output } => {
+            let output = match output {
+                Some(path) => path,
+                None => paths::default_database()?,
+            };
+            create_parent(&output)?;
+            let report = kabuto_vulndb::build::build(&sources, &output)
+                .with_context(|| format!("cannot build {}", output.display()))?;
+            if !quiet {
+                for w in &report.warnings {
+                    eprintln!("warning: {}: {}", w.file, w.message);
+                }
+            }
+            writeln!(
+                out,
+                "built {}: {} advisories ({} records from {} files, {:.1} MiB of feeds) -> {:.1} MiB in {:.1} s; \
+                 skipped {} withdrawn, {} GIT ranges, {} not applicable; {} warnings",
+                output.display(),
+                report.advisories,
+                report.records,
+                report.files_read,
+                mib(report.input_bytes),
+                mib(report.output_bytes),
+                report.elapsed_ms as f64 / 1000.0,
+                report.withdrawn,
+                report.git_ranges_skipped,
+                report.not_applicable,
+                report.warnings.len()
+            )?;
+        }
+        DbCommand::Import { file, db } => {
+            let target = paths::database(&db.db)?;
+            create_parent(&target)?;
+            let info = manage::import(&file, &target)
+                .with_context(|| format!("cannot import {}", file.display()))?;
+            writeln!(out, "imported {} -> {}", file.display(), target.display())?;
+            print_info(out, &info)?;
+        }
+        DbCommand::Update {
+            from,
+            sha256,
+            offline,
+            db,
+        } => {
+            let target = paths::database(&db.db)?;
+            create_parent(&target)?;
+            let info = update(&from, sha256.as_deref(), offline, &target)?;
+            writeln!(out, "updated {} from {from}", target.display())?;
+            print_info(out, &info)?;
+        }
+        DbCommand::Info { db, json } => {
+            let path = paths::database(&db.db)?;
+            let info = manage::info(&path)
+                .with_context(|| format!("vulnerability database {}", path.display()))?;
+            if json {
+                let value = serde_json::json!({
+                    "path": path,
+                    "format_version": info.format_version,
+                    "built_at": info.built_at,
+                    "age_days": age(&info).map(|a| a.as_secs() / 86_400),
+                    "sources": info.sources,
+                    "advisories": info.advisories,
+                    "packages": info.packages,
+                    "ecosystems": info.ecosystems,
+                });
+                writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+            } else {
+                writeln!(out, "database: {}", path.display())?;
+                print_info(out, &info)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn update(from: &str, sha256: Option<&str>, offline: bool, target: &Path) -> Result<DbInfo> {
+    let is_url = from.starts_with("http://") || from.starts_with("https://");
+    if is_url && offline {
+        bail!("--offline: refusing to download {from}; give a local path instead");
+    }
+    let expected = match sha256 {
+        Some(hex) => hex.to_owned(),
+        None => {
+            let sidecar = format!("{from}.sha256");
+            let text = if is_url {
+                http_get(&sidecar)?
+                    .into_string()
+                    .with_context(|| format!("cannot read {sidecar}"))?
+            } else {
+                std::fs::read_to_string(&sidecar).with_context(|| {
+                    format!("cannot read {sidecar} (or give the checksum with --sha256)")
+                })?
+            };
+            text.split_whitespace()
+                .next()
+                .map(str::to_owned)
+                .with_context(|| format!("{sidecar} is empty"))?
+        }
+    };
+    let info = if is_url {
+        let response = http_get(from)?;
+        manage::update_from_reader(response.into_reader(), from, &expected, target)
+    } else {
+        manage::update_from_path(Path::new(from), &expected, target)
+    }
+    .with_context(|| format!("cannot update from {from} (the previous database is unchanged)"))?;
+    Ok(info)
+}
+
+fn http_get(url: &str) -> Result<ureq::Response> {
+    ureq::get(url)
+        .timeout(Duration::from_secs(300))
+        .call()
+        .with_context(|| format!("cannot download {url}"))
+}
+
+fn print_info(out: &mut dyn Write, info: &DbInfo) -> std::io::Result<()> {
+    writeln!(out, "format version: {}", info.format_version)?;
+    match age(info) {
+        Some(age) => writeln!(
+            out,
+            "built at: {} ({} days ago)",
+            info.built_at,
+            age.as_secs() / 86_400
+        ),
+        None => writeln!(out, "built at: {}", info.built_at),
+    }?;
+    writeln!(
+        out,
+        "advisories: {}  packages: {}",
+        info.advisories, info.packages
+    )?;
+    writeln!(out, "sources:")?;
+    for s in &info.sources {
+        writeln!(out, "  {s}")?;
+    }
+    writeln!(out, "entries per ecosystem:")?;
+    for (ecosystem, count) in &info.ecosystems {
+        writeln!(out, "  {ecosystem:<24} {count}")?;
+    }
+    Ok(())
+}
+
+/// How long ago the database was built, when its timestamp reads.
+pub fn age(info: &DbInfo) -> Option<Duration> {
+    let built = time::OffsetDateTime::parse(
+        &info.built_at,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .ok()?;
+    let built =
+        SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(built.unix_timestamp()).ok()?);
+    SystemTime::now().duration_since(built).ok()
+}
+
+fn create_parent(path: &Path) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    Ok(())
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}

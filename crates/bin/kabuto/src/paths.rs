@@ -1,0 +1,23 @@
+//! Where Kabuto keeps its files by default.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+/// `$XDG_CACHE_HOME/kabuto/db/kabuto.db`, or `~/.cache/kabuto/db/kabuto.db`.
+pub fn default_database() -> Result<PathBuf> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .context("neither XDG_CACHE_HOME nor HOME is set: give the database with --db")?;
+    Ok(cache.join("kabuto").join("db").join("kabuto.db"))
+}
+
+/// `--db` (or `KABUTO_DB`) when given, the default otherwise.
+pub fn database(explicit: &Option<PathBuf>) -> Result<PathBuf> {
+    match explicit {
+        Some(path) => Ok(path.clone()),
+        None => default_database(),
+    }
+}
