@@ -19,6 +19,7 @@ pub fn is_sqlite(content: &[u8]) -> bool {
 pub fn header_blobs(content: &[u8]) -> Result<Vec<Result<Vec<u8>, RpmError>>, RpmError> {
     let db = open_from_bytes(content)?;
     let sql_error = |e: rusqlite::Error| RpmError::Sqlite(e.to_string());
+    check_packages_is_plain_table(&db)?;
     let mut statement = db
         .prepare("SELECT blob FROM Packages ORDER BY hnum")
         .map_err(sql_error)?;
@@ -26,6 +27,41 @@ pub fn header_blobs(content: &[u8]) -> Result<Vec<Result<Vec<u8>, RpmError>>, Rp
         .query_map([], |row| row.get::<_, Vec<u8>>(0))
         .map_err(sql_error)?;
     Ok(rows.map(|row| row.map_err(sql_error)).collect())
+}
+
+/// The database comes from the image, so its schema is untrusted: a `Packages` view,
+/// virtual table or generated column could make one `SELECT` run or allocate without bound.
+/// rpm creates a plain table; accept nothing else.
+fn check_packages_is_plain_table(db: &Connection) -> Result<(), RpmError> {
+    let sql_error = |e: rusqlite::Error| RpmError::Sqlite(e.to_string());
+    let schema: Option<String> = db
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'Packages'",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => RpmError::Sqlite("no `Packages` table".into()),
+            other => sql_error(other),
+        })?;
+    let plain = schema.is_some_and(|sql| {
+        sql.trim_start()
+            .get(..12)
+            .is_some_and(|head| head.eq_ignore_ascii_case("CREATE TABLE"))
+    });
+    let generated: i64 = db
+        .query_row(
+            "SELECT count(*) FROM pragma_table_xinfo('Packages') WHERE hidden != 0",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(sql_error)?;
+    if !plain || generated != 0 {
+        return Err(RpmError::Sqlite(
+            "`Packages` is not a plain table as rpm creates it".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Opens a read-only, in-memory copy of the database bytes (no temporary file).
@@ -100,6 +136,24 @@ mod tests {
             .collect::<Result<_, _>>()
             .expect("rows");
         assert_eq!(got, blobs);
+    }
+
+    #[test]
+    fn packages_must_be_a_plain_table() {
+        for schema in [
+            "CREATE TABLE Other (blob BLOB);",
+            "CREATE VIEW Packages AS SELECT randomblob(100) AS blob, 1 AS hnum;",
+            "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, \
+             blob BLOB GENERATED ALWAYS AS (zeroblob(100000000)));",
+        ] {
+            let db = Connection::open_in_memory().expect("memory db");
+            db.execute_batch(schema).expect("schema");
+            let bytes = db
+                .serialize(DatabaseName::Main)
+                .expect("serialize")
+                .to_vec();
+            assert!(header_blobs(&bytes).is_err(), "{schema}");
+        }
     }
 
     #[test]
