@@ -64,7 +64,11 @@ macro_rules! scenario {
         #[test]
         fn $test() {
             let findings = scan_scenario($dir);
-            assert!(!findings.is_empty(), "scenario {} should have findings", $dir);
+            assert!(
+                !findings.is_empty(),
+                "scenario {} should have findings",
+                $dir
+            );
             insta::assert_json_snapshot!($dir, golden(&findings));
         }
     };

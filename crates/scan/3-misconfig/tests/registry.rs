@@ -18,8 +18,16 @@ fn ids_are_unique_well_formed_and_prefixed_by_target() {
             Target::Kubernetes => "KBK",
             Target::ImageConfig => "KBI",
         };
-        assert!(check.id.starts_with(prefix) && check.id.len() == 6, "{}", check.id);
-        assert!(!check.title.is_empty() && !check.description.is_empty() && !check.remediation.is_empty());
+        assert!(
+            check.id.starts_with(prefix) && check.id.len() == 6,
+            "{}",
+            check.id
+        );
+        assert!(
+            !check.title.is_empty()
+                && !check.description.is_empty()
+                && !check.remediation.is_empty()
+        );
     }
 }
 
@@ -27,7 +35,16 @@ fn ids_are_unique_well_formed_and_prefixed_by_target() {
 fn documented_list() {
     let list: Vec<String> = CHECKS
         .iter()
-        .map(|c| format!("{} {} [{}] {} | {}", c.id, c.severity, c.target.as_str(), c.title, c.peer_ids.join(", ")))
+        .map(|c| {
+            format!(
+                "{} {} [{}] {} | {}",
+                c.id,
+                c.severity,
+                c.target.as_str(),
+                c.title,
+                c.peer_ids.join(", ")
+            )
+        })
         .collect();
     insta::assert_json_snapshot!(list);
 }

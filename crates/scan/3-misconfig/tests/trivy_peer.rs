@@ -101,7 +101,13 @@ const DIFFERENCES: &[(&str, &str, &str)] = &[
 fn trivy_findings_in_scope_are_ours_too() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let output = match Command::new("trivy-peer")
-        .args(["config", "--skip-check-update", "--quiet", "--format", "json"])
+        .args([
+            "config",
+            "--skip-check-update",
+            "--quiet",
+            "--format",
+            "json",
+        ])
         .arg(&fixtures)
         .output()
     {
@@ -121,7 +127,10 @@ fn trivy_findings_in_scope_are_ours_too() {
     let mut ours: BTreeSet<(String, String)> = BTreeSet::new();
     for entry in walkdir::WalkDir::new(&fixtures) {
         let entry = entry.expect("walk fixtures");
-        let relative = entry.path().strip_prefix(&fixtures).expect("under fixtures");
+        let relative = entry
+            .path()
+            .strip_prefix(&fixtures)
+            .expect("under fixtures");
         let content = match std::fs::read(entry.path()) {
             Ok(content) if entry.file_type().is_file() => content,
             _ => continue,
@@ -142,7 +151,10 @@ fn trivy_findings_in_scope_are_ours_too() {
             let id = misconfig["ID"].as_str().unwrap_or_default();
             if OUT_OF_SCOPE.contains(&id) {
                 out_of_scope += 1;
-            } else if DIFFERENCES.iter().any(|(d, file, _)| *d == id && *file == target) {
+            } else if DIFFERENCES
+                .iter()
+                .any(|(d, file, _)| *d == id && *file == target)
+            {
                 differences += 1;
             } else if let Some((_, kabuto)) = MAPPING.iter().find(|(t, _)| *t == id) {
                 if kabuto

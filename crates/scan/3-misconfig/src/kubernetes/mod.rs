@@ -162,7 +162,7 @@ impl Scanner<'_> {
             "PodTemplate" => node.get("template"),
             _ => None,
         };
-        let Some(spec) = template.and_then(|t| t.get("spec")) else {
+        let Some(spec) = template.and_then(|t| t.get("spec")).filter(|s| s.is_map()) else {
             return true;
         };
         let name = node
@@ -229,7 +229,8 @@ impl Scanner<'_> {
             ContainerKind::Regular,
             ContainerKind::Ephemeral,
         ] {
-            for container in spec.get(kind.field()).map(Node::items).unwrap_or_default() {
+            let containers = spec.get(kind.field()).map(Node::items).unwrap_or_default();
+            for container in containers.iter().filter(|c| c.is_map()) {
                 self.container(pod, container, kind);
             }
         }

@@ -62,6 +62,10 @@ impl Node {
         keys.iter().try_fold(self, |node, key| node.get(key))
     }
 
+    pub fn is_map(&self) -> bool {
+        matches!(self.value, Value::Map(_))
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match &self.value {
             Value::Scalar { text, .. } => Some(text),
