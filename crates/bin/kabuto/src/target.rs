@@ -33,7 +33,7 @@ pub fn resolve(target: &str, registry: &RegistryArgs) -> Result<Target> {
     let path = Path::new(target);
     let kind = if path.is_dir() && !path.join("oci-layout").exists() {
         Kind::Dir(ArtifactKind::Filesystem)
-    } else if path.exists() || local_with_selector(target).is_some() {
+    } else if path.exists() || local_with_selector(target).is_some() || looks_like_a_path(target) {
         Kind::Local
     } else {
         Kind::Registry
@@ -44,6 +44,9 @@ pub fn resolve(target: &str, registry: &RegistryArgs) -> Result<Target> {
 /// Resolves a `kabuto scan image` target: a local archive or layout, or a reference.
 pub fn resolve_image(target: &str, registry: &RegistryArgs) -> Result<Box<dyn ImageSource>> {
     let local = Path::new(target).exists() || local_with_selector(target).is_some();
+    if !local && looks_like_a_path(target) {
+        anyhow::bail!("{target}: no such file or directory");
+    }
     match open(
         target,
         if local { Kind::Local } else { Kind::Registry },
@@ -56,6 +59,14 @@ pub fn resolve_image(target: &str, registry: &RegistryArgs) -> Result<Box<dyn Im
 
 fn unreachable_directory(target: &str) -> Result<Box<dyn ImageSource>> {
     anyhow::bail!("{target}: is a directory, not an image (use `kabuto scan rootfs` or `fs`)")
+}
+
+/// Registry references never start with `/` or `.`, and never end in an archive suffix.
+fn looks_like_a_path(target: &str) -> bool {
+    target.starts_with(['/', '.'])
+        || [".tar", ".tar.gz", ".tgz", ".tar.zst"]
+            .iter()
+            .any(|suffix| target.ends_with(suffix))
 }
 
 #[derive(Clone, Copy)]
