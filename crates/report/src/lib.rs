@@ -1,34 +1,48 @@
 //! Renders what a scan found for the people and pipelines that read it.
 //!
-//! One entry point, [`render`] (or [`render_report`]), writes an [`Inventory`] in one of four
-//! [`Format`]s:
+//! One entry point, [`render`] (or [`render_report`]), writes an [`Inventory`] and what was
+//! found in it in one of seven [`Format`]s:
 //!
 //! - [`Format::Table`]: a human table per target (the OS, then each language install root or
-//!   lockfile), see [`table`].
+//!   lockfile), then vulnerabilities, secrets, misconfigurations and policy verdicts, see
+//!   [`table`].
 //! - [`Format::Json`]: Kabuto's own versioned machine-readable envelope, see [`json`].
-//! - [`Format::CycloneDx`]: CycloneDX 1.6 JSON, see [`cyclonedx`].
-//! - [`Format::SpdxJson`]: SPDX 2.3 JSON, see [`spdx`].
+//! - [`Format::CycloneDx`]: CycloneDX 1.6 JSON with `vulnerabilities`, see [`cyclonedx`].
+//! - [`Format::SpdxJson`]: SPDX 2.3 JSON (inventory only), see [`spdx`].
+//! - [`Format::Sarif`]: SARIF 2.1.0 for code-scanning dashboards, see [`sarif`].
+//! - [`Format::Junit`]: JUnit XML for CI test tabs, see [`junit`].
+//! - [`Format::Html`]: one self-contained HTML page, see [`html`].
 //!
 //! Everything that would make output differ between two runs on the same inventory (the
 //! clock, the random document id) comes from [`RenderOptions`], so tests pin them and golden
 //! files stay stable. Packages are always written in the inventory's stable sort order.
 //!
-//! [`Report`] is the unit being rendered. Today it carries only the inventory; vulnerability,
-//! secret and misconfiguration findings become further optional fields, and each format gains
-//! a section for them, without changing the entry points.
+//! [`Report`] is the unit being rendered: the inventory, and optionally vulnerability, secret
+//! and misconfiguration findings, acknowledgements of findings, and policy verdicts (as
+//! [`PolicySummary`] views the caller fills from the policy engine). A finding section that
+//! was not attached (the scanner did not run) is left out of every format; an attached but
+//! empty one is shown as "none found".
 
 mod artifact;
 pub mod cyclonedx;
+mod findings;
+pub mod html;
 pub mod json;
+pub mod junit;
 mod license;
+pub mod sarif;
 pub mod spdx;
 pub mod table;
+mod target;
 
 use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
 
-use kabuto_types::Inventory;
+pub use findings::{
+    AckState, Acknowledgement, FailedControl, PolicyOutcome, PolicySummary, VexJustification,
+};
+use kabuto_types::{Finding, Inventory, MisconfigFinding, SecretFinding};
 pub use time::OffsetDateTime;
 pub use uuid::Uuid;
 
@@ -44,23 +58,33 @@ pub enum Format {
     Json,
     CycloneDx,
     SpdxJson,
+    Sarif,
+    Junit,
+    Html,
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [
+    pub const ALL: [Format; 7] = [
         Format::Table,
         Format::Json,
         Format::CycloneDx,
         Format::SpdxJson,
+        Format::Sarif,
+        Format::Junit,
+        Format::Html,
     ];
 
-    /// The command-line name: `table`, `json`, `cyclonedx`, `spdx-json`.
+    /// The command-line name: `table`, `json`, `cyclonedx`, `spdx-json`, `sarif`, `junit`,
+    /// `html`.
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Table => "table",
             Format::Json => "json",
             Format::CycloneDx => "cyclonedx",
             Format::SpdxJson => "spdx-json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Html => "html",
         }
     }
 }
@@ -73,7 +97,9 @@ impl fmt::Display for Format {
 
 /// A `--format` value that names no [`Format`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown report format `{0}` (expected one of: table, json, cyclonedx, spdx-json)")]
+#[error(
+    "unknown report format `{0}` (expected one of: table, json, cyclonedx, spdx-json, sarif, junit, html)"
+)]
 pub struct UnknownFormat(pub String);
 
 impl FromStr for Format {
@@ -144,17 +170,97 @@ impl Default for RenderOptions {
     }
 }
 
-/// What one report covers. Built with [`Report::new`]; later findings attach with builder
+/// What one report covers. Built with [`Report::new`]; findings attach with builder
 /// methods, so code that builds a `Report` keeps compiling as sections are added.
+///
+/// ```
+/// # use kabuto_report::{Format, Report, RenderOptions, render_report};
+/// # let inventory = kabuto_types::Inventory {
+/// #     artifact: kabuto_types::Artifact { name: "x".into(), kind: kabuto_types::ArtifactKind::Filesystem },
+/// #     image: None, os: None, packages: vec![], warnings: vec![],
+/// # };
+/// let report = Report::new(&inventory)
+///     .with_vulnerabilities(&[])
+///     .with_secrets(&[])
+///     .list_packages(false);
+/// let mut out = Vec::new();
+/// render_report(Format::Table, &report, &RenderOptions::new(), &mut out).unwrap();
+/// ```
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct Report<'a> {
     pub inventory: &'a Inventory,
+    /// `None`: vulnerability matching did not run (no section); `Some(&[])`: none found.
+    pub vulnerabilities: Option<&'a [Finding]>,
+    pub secrets: Option<&'a [SecretFinding]>,
+    pub misconfigs: Option<&'a [MisconfigFinding]>,
+    pub policies: &'a [PolicySummary],
+    /// Decisions about findings (accepted risk, VEX statements); the findings stay in the
+    /// report, marked.
+    pub acknowledgements: &'a [Acknowledgement],
+    /// Whether the table and HTML list every package (`true` by default; a `scan` that only
+    /// wants findings sets it to `false`). Machine formats always carry the inventory.
+    pub list_packages: bool,
+    /// Whether the table prints, after each vulnerability table, why each finding was
+    /// reported (advisory, affected range, the comparison that matched).
+    pub explain: bool,
 }
 
 impl<'a> Report<'a> {
     pub fn new(inventory: &'a Inventory) -> Self {
-        Report { inventory }
+        Report {
+            inventory,
+            vulnerabilities: None,
+            secrets: None,
+            misconfigs: None,
+            policies: &[],
+            acknowledgements: &[],
+            list_packages: true,
+            explain: false,
+        }
+    }
+
+    pub fn with_vulnerabilities(mut self, findings: &'a [Finding]) -> Self {
+        self.vulnerabilities = Some(findings);
+        self
+    }
+
+    pub fn with_secrets(mut self, findings: &'a [SecretFinding]) -> Self {
+        self.secrets = Some(findings);
+        self
+    }
+
+    pub fn with_misconfigs(mut self, findings: &'a [MisconfigFinding]) -> Self {
+        self.misconfigs = Some(findings);
+        self
+    }
+
+    pub fn with_policies(mut self, policies: &'a [PolicySummary]) -> Self {
+        self.policies = policies;
+        self
+    }
+
+    pub fn with_acknowledgements(mut self, acknowledgements: &'a [Acknowledgement]) -> Self {
+        self.acknowledgements = acknowledgements;
+        self
+    }
+
+    pub fn list_packages(mut self, list: bool) -> Self {
+        self.list_packages = list;
+        self
+    }
+
+    pub fn explain(mut self, explain: bool) -> Self {
+        self.explain = explain;
+        self
+    }
+
+    /// The acknowledgement that covers `finding`, if any: the first whose vulnerability is
+    /// the finding's id or one of its aliases and whose purl (when given) is the package's.
+    pub fn acknowledgement_for(&self, finding: &Finding) -> Option<&'a Acknowledgement> {
+        self.acknowledgements
+            .iter()
+            .find(|ack| findings::covers(ack, finding))
     }
 }
 
@@ -191,18 +297,28 @@ pub fn render_report(
     options: &RenderOptions,
     out: &mut dyn Write,
 ) -> Result<(), ReportError> {
-    // Reports promise a stable order whatever order the caller's inventory is in.
+    // Reports promise a stable order whatever order the caller's inputs are in.
     let mut inventory = report.inventory.clone();
     inventory.sort();
+    let vulnerabilities = report.vulnerabilities.map(findings::sorted_vulnerabilities);
+    let secrets = report.secrets.map(findings::sorted_secrets);
+    let misconfigs = report.misconfigs.map(findings::sorted_misconfigs);
     let sorted = Report {
         inventory: &inventory,
+        vulnerabilities: vulnerabilities.as_deref(),
+        secrets: secrets.as_deref(),
+        misconfigs: misconfigs.as_deref(),
+        ..*report
     };
+    let write_error = |source| ReportError::Write { format, source };
     match format {
-        Format::Table => table::write(&sorted, options, out)
-            .map_err(|source| ReportError::Write { format, source }),
+        Format::Table => table::write(&sorted, options, out).map_err(write_error),
         Format::Json => write_json(format, &json::document(&sorted, options), out),
         Format::CycloneDx => write_json(format, &cyclonedx::document(&sorted, options), out),
         Format::SpdxJson => write_json(format, &spdx::document(&sorted, options), out),
+        Format::Sarif => write_json(format, &sarif::document(&sorted), out),
+        Format::Junit => junit::write(&sorted, options, out).map_err(write_error),
+        Format::Html => html::write(&sorted, options, out).map_err(write_error),
     }
 }
 

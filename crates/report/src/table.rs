@@ -1,29 +1,33 @@
-//! The human table: a short header about the artifact, then one section per target, Trivy
-//! style.
+//! The human table: a short header about the artifact, then sections Trivy style.
 //!
-//! Targets: OS packages form one section titled `<os> <version> (<ecosystem>)`, e.g.
-//! `debian 12.15 (deb)`. Language packages are grouped by where they are installed or
-//! declared, titled `<target> (<ecosystem>)`:
+//! 1. Packages (only when [`Report::list_packages`]): one section per target (see
+//!    [`crate::target`]: the OS release, each language install root or lockfile), columns name,
+//!    version, source (OS sections only), licence, and layer (the first 12 hex digits of the
+//!    diff id; images only).
+//! 2. Vulnerabilities, one section per target titled `Vulnerabilities: <target>`, with Trivy's
+//!    columns (Library, Vulnerability, Severity, Status, Installed Version, Fixed Version,
+//!    Title) and its `Total: N (UNKNOWN: a, LOW: b, MEDIUM: c, HIGH: d, CRITICAL: e)` line.
+//!    An acknowledged finding's id reads e.g. `CVE-2023-32681 (acknowledged)`. With
+//!    [`Report::explain`], each table is followed by why each finding was reported.
+//! 3. Secrets (rule, severity, `file:line`, redacted match, layer), then misconfigurations
+//!    (check, severity, location, resource, title, message).
+//! 4. Policy verdicts: each policy's outcome, every failed control with its message and items.
+//! 5. Warnings from the scan.
 //!
-//! - installed Python distributions (`.../site-packages/x.dist-info/METADATA`, `.egg-info`):
-//!   the directory holding the metadata directory (`app/venv/lib/python3.11/site-packages`);
-//! - `node_modules` trees: the project directory above the first `node_modules`, which is
-//!   also where the project's own `package.json` lives (`app/web`);
-//! - anything else (lockfiles, jars, binaries): the file itself.
-//!
-//! OS sections come first, then targets by path. Columns are name, version, source (OS
-//! sections only), licence, and layer (the first 12 hex digits of the diff id; images only).
+//! A finding kind that was not scanned has no section; one scanned with no result says so.
 //! When [`crate::RenderOptions::table_width`] is set, the widest columns are cut with `…`
-//! until the table fits. Control characters from package metadata are escaped so a hostile
-//! image cannot send terminal escape sequences.
+//! until the table fits. Control characters from package metadata and findings are escaped so
+//! a hostile image cannot send terminal escape sequences.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use kabuto_types::{ArtifactKind, Ecosystem, Inventory, Package};
+use kabuto_types::{ArtifactKind, Finding, Inventory, MisconfigFinding, Package, SecretFinding};
 
 use crate::artifact::image_digest;
-use crate::{RenderOptions, Report, short_digest};
+use crate::findings::{SeverityCounts, severity_label, status_label};
+use crate::target::Target;
+use crate::{PolicySummary, RenderOptions, Report, short_digest};
 
 pub(crate) fn write(
     report: &Report<'_>,
@@ -32,20 +36,20 @@ pub(crate) fn write(
 ) -> io::Result<()> {
     let inventory = report.inventory;
     write_header(inventory, out)?;
-    let sections = sections(inventory);
-    if sections.is_empty() {
-        writeln!(out, "\nNo packages found.")?;
+    if report.list_packages {
+        write_packages(inventory, options, out)?;
     }
-    let with_layer = inventory.image.is_some();
-    for section in &sections {
-        let title = clean(&section.title);
-        writeln!(out)?;
-        writeln!(out, "{title}")?;
-        writeln!(out, "{}", "=".repeat(title.chars().count()))?;
-        writeln!(out, "Total: {}", section.packages.len())?;
-        writeln!(out)?;
-        let table = package_table(&section.packages, section.is_os, with_layer);
-        table.write(options.table_width, out)?;
+    if let Some(findings) = report.vulnerabilities {
+        write_vulnerabilities(report, findings, options, out)?;
+    }
+    if let Some(findings) = report.secrets {
+        write_secrets(findings, inventory.image.is_some(), options, out)?;
+    }
+    if let Some(findings) = report.misconfigs {
+        write_misconfigs(findings, options, out)?;
+    }
+    if !report.policies.is_empty() {
+        write_policies(report.policies, out)?;
     }
     if !inventory.warnings.is_empty() {
         writeln!(out, "\nWarnings ({}):", inventory.warnings.len())?;
@@ -84,67 +88,270 @@ fn write_header(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "Packages: {}", inventory.packages.len())
 }
 
-struct Section<'a> {
-    title: String,
-    is_os: bool,
-    packages: Vec<&'a Package>,
+/// A section title underlined with `=`.
+fn write_title(title: &str, out: &mut dyn Write) -> io::Result<()> {
+    let title = clean(title);
+    writeln!(out)?;
+    writeln!(out, "{title}")?;
+    writeln!(out, "{}", "=".repeat(title.chars().count()))
 }
 
-fn sections(inventory: &Inventory) -> Vec<Section<'_>> {
-    // Key: (OS first, target, ecosystem) keeps the order described in the module docs.
-    let mut groups: BTreeMap<(bool, String, Ecosystem), Vec<&Package>> = BTreeMap::new();
+fn write_packages(
+    inventory: &Inventory,
+    options: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut groups: BTreeMap<Target, Vec<&Package>> = BTreeMap::new();
     for package in &inventory.packages {
-        let target = if package.ecosystem.is_os() {
-            match &inventory.os {
-                Some(os) => format!("{} {}", os.family, os.version),
-                None => "OS packages".to_owned(),
-            }
-        } else {
-            package
-                .locations
-                .first()
-                .map_or_else(String::new, |l| install_target(&l.path).to_owned())
-        };
-        groups
-            .entry((!package.ecosystem.is_os(), target, package.ecosystem))
-            .or_default()
-            .push(package);
+        let target = Target::of(inventory.os.as_ref(), package.ecosystem, &package.locations);
+        groups.entry(target).or_default().push(package);
     }
-    groups
-        .into_iter()
-        .map(|((is_lang, target, ecosystem), packages)| Section {
-            title: format!("{target} ({ecosystem})"),
-            is_os: !is_lang,
-            packages,
-        })
-        .collect()
+    if groups.is_empty() {
+        writeln!(out, "\nNo packages found.")?;
+    }
+    let with_layer = inventory.image.is_some();
+    for (target, packages) in &groups {
+        write_title(&target.title(), out)?;
+        writeln!(out, "Total: {}", packages.len())?;
+        writeln!(out)?;
+        let table = package_table(packages, target.is_os(), with_layer);
+        table.write(options.table_width, out)?;
+    }
+    Ok(())
 }
 
-/// The install root or manifest a language package belongs to (see module docs).
-fn install_target(path: &str) -> &str {
-    let segments: Vec<&str> = path.split('/').collect();
-    if let Some(i) = segments
+fn write_vulnerabilities(
+    report: &Report<'_>,
+    findings: &[Finding],
+    options: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if findings.is_empty() {
+        return writeln!(out, "\nNo vulnerabilities found.");
+    }
+    let os = report.inventory.os.as_ref();
+    let mut groups: BTreeMap<Target, Vec<&Finding>> = BTreeMap::new();
+    for finding in findings {
+        let target = Target::of(os, finding.ecosystem, &finding.locations);
+        groups.entry(target).or_default().push(finding);
+    }
+    for (target, findings) in &groups {
+        write_title(&format!("Vulnerabilities: {}", target.title()), out)?;
+        let counts = SeverityCounts::of(findings.iter().map(|f| f.severity));
+        writeln!(out, "{}", counts.total_line())?;
+        let acknowledged = findings
+            .iter()
+            .filter(|f| report.acknowledgement_for(f).is_some())
+            .count();
+        if acknowledged > 0 {
+            writeln!(out, "Acknowledged: {acknowledged}")?;
+        }
+        writeln!(out)?;
+        vulnerability_table(report, findings).write(options.table_width, out)?;
+        if report.explain {
+            write_explanations(report, findings, out)?;
+        }
+    }
+    Ok(())
+}
+
+fn vulnerability_table(report: &Report<'_>, findings: &[&Finding]) -> Table {
+    let headers = vec![
+        ("Library", 2),
+        ("Vulnerability", 4),
+        ("Severity", 5),
+        ("Status", 1),
+        ("Installed Version", 3),
+        ("Fixed Version", 3),
+        ("Title", 0),
+    ];
+    let rows = findings
         .iter()
-        .position(|s| s.ends_with(".dist-info") || s.ends_with(".egg-info"))
-    {
-        return prefix(path, &segments[..i]);
-    }
-    if let Some(i) = segments.iter().position(|s| *s == "node_modules") {
-        return prefix(path, &segments[..i]);
-    }
-    if segments.last() == Some(&"package.json") {
-        return prefix(path, &segments[..segments.len() - 1]);
-    }
-    path
+        .map(|f| {
+            let id = match report.acknowledgement_for(f) {
+                Some(ack) => format!("{} ({})", f.id, ack.state),
+                None => f.id.to_string(),
+            };
+            vec![
+                f.package_name.clone(),
+                id,
+                severity_label(f.severity),
+                status_label(f.status).to_owned(),
+                f.installed_version.clone(),
+                f.fixed_versions.join(", "),
+                f.title.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    Table { headers, rows }
 }
 
-/// The part of `path` made of its first `segments`; `.` when that is nothing.
-fn prefix<'p>(path: &'p str, segments: &[&str]) -> &'p str {
-    let len = segments.iter().map(|s| s.len() + 1).sum::<usize>();
-    match path.get(..len.saturating_sub(1)) {
-        Some("") | None => ".",
-        Some(p) => p,
+/// Why each finding was reported: one block per finding, one line per advisory record.
+fn write_explanations(
+    report: &Report<'_>,
+    findings: &[&Finding],
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(out)?;
+    for f in findings {
+        let place = f.locations.first().map(|l| format!(" at {}", l.path));
+        writeln!(
+            out,
+            "{} in {} {}{}",
+            clean(f.id.as_str()),
+            clean(&f.package_name),
+            clean(&f.installed_version),
+            clean(&place.unwrap_or_default())
+        )?;
+        for e in &f.explanations {
+            writeln!(
+                out,
+                "  - advisory {} ({}): affected {}; matched {}",
+                clean(e.advisory.as_str()),
+                clean(&e.ecosystem_key),
+                clean(&e.affected_range),
+                clean(&e.comparison)
+            )?;
+        }
+        if let Some(source) = &f.severity_source {
+            writeln!(
+                out,
+                "  - severity {}: {}",
+                severity_label(f.severity),
+                clean(source)
+            )?;
+        }
+        if let Some(ack) = report.acknowledgement_for(f) {
+            let reason = ack.reason.as_deref().map(|r| format!(": {r}"));
+            writeln!(
+                out,
+                "  - {}{}",
+                ack.state,
+                clean(&reason.unwrap_or_default())
+            )?;
+        }
     }
+    Ok(())
+}
+
+fn write_secrets(
+    findings: &[SecretFinding],
+    with_layer: bool,
+    options: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if findings.is_empty() {
+        return writeln!(out, "\nNo secrets found.");
+    }
+    write_title("Secrets", out)?;
+    writeln!(
+        out,
+        "{}",
+        SeverityCounts::of(findings.iter().map(|f| f.severity)).total_line()
+    )?;
+    writeln!(out)?;
+    let mut headers = vec![("Rule", 3), ("Severity", 4), ("Location", 2), ("Match", 1)];
+    if with_layer {
+        headers.push(("Layer", 3));
+    }
+    let rows = findings
+        .iter()
+        .map(|f| {
+            let mut row = vec![
+                f.rule_id.to_string(),
+                severity_label(f.severity),
+                format!("{}:{}", f.path, f.line),
+                f.redacted_match.clone(),
+            ];
+            if with_layer {
+                row.push(
+                    f.layer_diff_id
+                        .as_ref()
+                        .map_or_else(String::new, |d| short_digest(d).to_owned()),
+                );
+            }
+            row
+        })
+        .collect();
+    Table { headers, rows }.write(options.table_width, out)
+}
+
+fn write_misconfigs(
+    findings: &[MisconfigFinding],
+    options: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if findings.is_empty() {
+        return writeln!(out, "\nNo misconfigurations found.");
+    }
+    write_title("Misconfigurations", out)?;
+    writeln!(
+        out,
+        "{}",
+        SeverityCounts::of(findings.iter().map(|f| f.severity)).total_line()
+    )?;
+    writeln!(out)?;
+    let headers = vec![
+        ("Check", 4),
+        ("Severity", 5),
+        ("Location", 3),
+        ("Resource", 2),
+        ("Title", 1),
+        ("Message", 0),
+    ];
+    let rows = findings
+        .iter()
+        .map(|f| {
+            vec![
+                f.check_id.to_string(),
+                severity_label(f.severity),
+                misconfig_location(f),
+                f.resource.clone().unwrap_or_default(),
+                f.title.clone(),
+                f.message.clone(),
+            ]
+        })
+        .collect();
+    Table { headers, rows }.write(options.table_width, out)
+}
+
+/// `Dockerfile:3` or `Dockerfile:3-5`, or the bare path when no line is known.
+pub(crate) fn misconfig_location(f: &MisconfigFinding) -> String {
+    match f.lines {
+        Some(l) if l.start == l.end => format!("{}:{}", f.path, l.start),
+        Some(l) => format!("{}:{}-{}", f.path, l.start, l.end),
+        None => f.path.clone(),
+    }
+}
+
+fn write_policies(policies: &[PolicySummary], out: &mut dyn Write) -> io::Result<()> {
+    write_title("Policies", out)?;
+    for policy in policies {
+        let total = policy.failed.len() + policy.passed.len();
+        writeln!(
+            out,
+            "{}: {} ({} of {total} controls failed)",
+            clean(&policy.name),
+            policy.outcome.as_str().to_ascii_uppercase(),
+            policy.failed.len()
+        )?;
+        for control in &policy.failed {
+            writeln!(
+                out,
+                "  ✗ {}: {}",
+                clean(&control.id),
+                clean(&control.message)
+            )?;
+            for item in &control.items {
+                writeln!(out, "      - {}", clean(item))?;
+            }
+        }
+        if !policy.passed.is_empty() {
+            let passed: Vec<String> = policy.passed.iter().map(|p| clean(p)).collect();
+            writeln!(out, "  ✓ passed: {}", passed.join(", "))?;
+        }
+    }
+    Ok(())
 }
 
 fn package_table(packages: &[&Package], is_os: bool, with_layer: bool) -> Table {
@@ -286,33 +493,6 @@ fn clean(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn install_targets_group_by_install_root() {
-        let cases = [
-            (
-                "app/venv/lib/python3.11/site-packages/certifi-2018.4.16.dist-info/METADATA",
-                "app/venv/lib/python3.11/site-packages",
-            ),
-            (
-                "usr/lib/python3/dist-packages/six-1.16.0.egg-info/PKG-INFO",
-                "usr/lib/python3/dist-packages",
-            ),
-            ("app/web/node_modules/lodash/package.json", "app/web"),
-            (
-                "app/web/node_modules/a/node_modules/@s/b/package.json",
-                "app/web",
-            ),
-            ("app/web/package.json", "app/web"),
-            ("node_modules/x/package.json", "."),
-            ("package.json", "."),
-            ("app/poetry.lock", "app/poetry.lock"),
-            ("opt/app/lib/guava-31.jar", "opt/app/lib/guava-31.jar"),
-        ];
-        for (path, want) in cases {
-            assert_eq!(install_target(path), want, "{path}");
-        }
-    }
 
     #[test]
     fn control_characters_are_escaped() {

@@ -3,14 +3,60 @@
 
 mod common;
 
-use common::{empty_inventory, fixed_options, image_inventory};
-use kabuto_report::{Format, RenderOptions, render};
+use common::{empty_inventory, fixed_options, image_findings, image_inventory};
+use kabuto_report::{Format, RenderOptions, Report, render, render_report};
 use kabuto_types::Inventory;
 
 fn rendered(format: Format, inventory: &Inventory, options: &RenderOptions) -> String {
     let mut out = Vec::new();
     render(format, inventory, options, &mut out).expect("rendering to memory succeeds");
     String::from_utf8(out).expect("reports are UTF-8")
+}
+
+fn rendered_report(format: Format, report: &Report<'_>, options: &RenderOptions) -> String {
+    let mut out = Vec::new();
+    render_report(format, report, options, &mut out).expect("rendering to memory succeeds");
+    String::from_utf8(out).expect("reports are UTF-8")
+}
+
+#[test]
+fn findings_reports() {
+    let inventory = image_inventory();
+    let findings = image_findings(&inventory);
+    let options = fixed_options();
+    for format in Format::ALL {
+        insta::assert_snapshot!(
+            format!("findings_{format}"),
+            rendered_report(format, &findings.report(&inventory), &options)
+        );
+    }
+}
+
+#[test]
+fn findings_table_with_packages_and_explanations_at_100_columns() {
+    let inventory = image_inventory();
+    let findings = image_findings(&inventory);
+    let report = findings
+        .report(&inventory)
+        .list_packages(true)
+        .explain(true);
+    let options = fixed_options().with_table_width(Some(100));
+    let table = rendered_report(Format::Table, &report, &options);
+    assert!(table.contains("│ lodash "), "packages are listed: {table}");
+    insta::assert_snapshot!("findings_table_explained_100_columns", table);
+}
+
+#[test]
+fn scanned_but_clean_sections_say_so() {
+    let inventory = empty_inventory();
+    let report = Report::new(&inventory)
+        .with_vulnerabilities(&[])
+        .with_secrets(&[])
+        .with_misconfigs(&[]);
+    insta::assert_snapshot!(
+        "clean_table",
+        rendered_report(Format::Table, &report, &fixed_options())
+    );
 }
 
 #[test]
@@ -60,12 +106,22 @@ fn output_does_not_depend_on_input_order() {
     let inventory = image_inventory();
     let mut reversed = inventory.clone();
     reversed.packages.reverse();
+    let findings = image_findings(&inventory);
+    let mut reversed_findings = image_findings(&inventory);
+    reversed_findings.vulnerabilities.reverse();
+    reversed_findings.secrets.reverse();
+    reversed_findings.misconfigs.reverse();
     let options = fixed_options();
     for format in Format::ALL {
         assert_eq!(
             rendered(format, &inventory, &options),
             rendered(format, &reversed, &options),
             "{format}"
+        );
+        assert_eq!(
+            rendered_report(format, &findings.report(&inventory), &options),
+            rendered_report(format, &reversed_findings.report(&reversed), &options),
+            "{format} with findings"
         );
     }
 }

@@ -1,14 +1,18 @@
-//! The SBOMs validate against the official CycloneDX 1.6 and SPDX 2.3 JSON schemas, checked
-//! in under `tests/schemas/` (see the README there). `$ref`s resolve to those files only:
+//! The SBOMs validate against the official CycloneDX 1.6 and SPDX 2.3 JSON schemas, and SARIF
+//! output against the official SARIF 2.1.0 schema, checked in under `tests/schemas/` (see the
+//! README there). `$ref`s resolve to those files only:
 //! these tests never touch the network.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{empty_inventory, fixed_options, image_inventory, odd_inventory};
+use common::{
+    empty_inventory, fixed_options, hostile_findings, image_findings, image_inventory,
+    odd_inventory,
+};
 use jsonschema::{Retrieve, Uri, Validator};
-use kabuto_report::{Format, render};
+use kabuto_report::{Format, Report, render, render_report};
 use kabuto_types::Inventory;
 use serde_json::Value;
 
@@ -51,6 +55,37 @@ fn render_json(format: Format, inventory: &Inventory) -> Value {
     serde_json::from_slice(&out).expect("output is JSON")
 }
 
+fn render_report_json(format: Format, report: &Report<'_>) -> Value {
+    let mut out = Vec::new();
+    render_report(format, report, &fixed_options(), &mut out).expect("rendering succeeds");
+    serde_json::from_slice(&out).expect("output is JSON")
+}
+
+/// The documents of `format` for every test inventory, with and without findings.
+fn documents(format: Format) -> Vec<(String, Value)> {
+    let mut documents = Vec::new();
+    for (name, inventory) in [
+        ("image", image_inventory()),
+        ("empty", empty_inventory()),
+        ("odd", odd_inventory()),
+    ] {
+        documents.push((name.to_owned(), render_json(format, &inventory)));
+    }
+    let image = image_inventory();
+    let findings = image_findings(&image);
+    documents.push((
+        "image with findings".to_owned(),
+        render_report_json(format, &findings.report(&image)),
+    ));
+    let odd = odd_inventory();
+    let hostile = hostile_findings(&odd);
+    documents.push((
+        "odd with hostile findings".to_owned(),
+        render_report_json(format, &hostile.report(&odd)),
+    ));
+    documents
+}
+
 fn assert_valid(validator: &Validator, document: &Value, what: &str) {
     let errors: Vec<String> = validator
         .iter_errors(document)
@@ -66,13 +101,16 @@ fn assert_valid(validator: &Validator, document: &Value, what: &str) {
 #[test]
 fn cyclonedx_validates_against_the_official_1_6_schema() {
     let validator = validator("bom-1.6.schema.json");
-    for (name, inventory) in [
-        ("image", image_inventory()),
-        ("empty", empty_inventory()),
-        ("odd", odd_inventory()),
-    ] {
-        let bom = render_json(Format::CycloneDx, &inventory);
-        assert_valid(&validator, &bom, name);
+    for (name, bom) in documents(Format::CycloneDx) {
+        assert_valid(&validator, &bom, &name);
+    }
+}
+
+#[test]
+fn sarif_validates_against_the_official_2_1_0_schema() {
+    let validator = validator("sarif-schema-2.1.0.json");
+    for (name, log) in documents(Format::Sarif) {
+        assert_valid(&validator, &log, &name);
     }
 }
 
@@ -103,6 +141,17 @@ fn validators_reject_invalid_documents() {
     let mut bom = render_json(Format::CycloneDx, &image_inventory());
     bom["components"][1]["type"] = "package".into();
     assert!(!cyclonedx.is_valid(&bom));
+
+    let sarif = validator("sarif-schema-2.1.0.json");
+    let image = image_inventory();
+    let findings = image_findings(&image);
+    let mut log = render_report_json(Format::Sarif, &findings.report(&image));
+    log["runs"][0]["results"][0]["level"] = "fatal".into();
+    assert!(!sarif.is_valid(&log), "unknown result level must fail");
+    let mut log = render_report_json(Format::Sarif, &findings.report(&image));
+    log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        0.into();
+    assert!(!sarif.is_valid(&log), "line 0 must fail");
 
     let spdx = validator("spdx-2.3.schema.json");
     let mut document = render_json(Format::SpdxJson, &image_inventory());

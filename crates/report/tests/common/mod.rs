@@ -1,10 +1,15 @@
 //! Hand-built inventories shared by the integration tests.
 #![allow(dead_code)] // each test binary uses a different subset
 
-use kabuto_report::{OffsetDateTime, RenderOptions, Uuid};
+use kabuto_report::{
+    AckState, Acknowledgement, FailedControl, OffsetDateTime, PolicyOutcome, PolicySummary,
+    RenderOptions, Report, Uuid, VexJustification,
+};
 use kabuto_types::{
-    Artifact, ArtifactKind, Digest, Ecosystem, HistoryEntry, ImageMetadata, Inventory, LayerInfo,
-    Location, OsFamily, OsInfo, Package, Purl, SourcePackage, Warning,
+    Artifact, ArtifactKind, Cvss, Digest, Ecosystem, Explanation, Finding, FixStatus, HistoryEntry,
+    ImageMetadata, Inventory, LayerInfo, LineRange, Location, MisconfigCheckId, MisconfigFinding,
+    OsFamily, OsInfo, Package, Purl, SecretFinding, SecretRuleId, Severity, SourcePackage, VulnId,
+    Warning,
 };
 
 pub fn fixed_options() -> RenderOptions {
@@ -277,6 +282,402 @@ pub fn odd_inventory() -> Inventory {
         warnings: vec![Warning {
             location: "etc/os-release".into(),
             message: "unknown ID `\u{7}beep`".into(),
+        }],
+    }
+}
+
+/// Everything found in [`image_inventory`], to attach to a [`Report`].
+pub struct Findings {
+    pub vulnerabilities: Vec<Finding>,
+    pub secrets: Vec<SecretFinding>,
+    pub misconfigs: Vec<MisconfigFinding>,
+    pub policies: Vec<PolicySummary>,
+    pub acknowledgements: Vec<Acknowledgement>,
+}
+
+impl Findings {
+    pub fn report<'a>(&'a self, inventory: &'a Inventory) -> Report<'a> {
+        Report::new(inventory)
+            .with_vulnerabilities(&self.vulnerabilities)
+            .with_secrets(&self.secrets)
+            .with_misconfigs(&self.misconfigs)
+            .with_policies(&self.policies)
+            .with_acknowledgements(&self.acknowledgements)
+            .list_packages(false)
+    }
+}
+
+fn id(id: &str) -> VulnId {
+    VulnId::new(id).expect("valid vulnerability id")
+}
+
+fn cvss(version: &str, vector: &str, score: f64, source: &str) -> Cvss {
+    Cvss {
+        version: version.into(),
+        vector: vector.into(),
+        score: Some(score),
+        source: id(source),
+    }
+}
+
+/// A finding as the matcher makes it, for the package of `inventory` named `name` at `path`.
+fn vulnerability(package: &Package, vuln: &str, severity: Severity, status: FixStatus) -> Finding {
+    Finding {
+        id: id(vuln),
+        aliases: vec![],
+        related: vec![],
+        package_name: package.name.clone(),
+        package_purl: package.purl.clone(),
+        ecosystem: package.ecosystem,
+        installed_version: package
+            .source
+            .as_ref()
+            .map_or(package.version.clone(), |s| s.version.clone()),
+        fixed_versions: vec![],
+        status,
+        severity,
+        severity_source: None,
+        cvss: vec![],
+        title: None,
+        description: None,
+        references: vec![],
+        published: None,
+        modified: None,
+        locations: package.locations.clone(),
+        explanations: vec![],
+    }
+}
+
+fn explanation(advisory: &str, key: &str, range: &str, comparison: &str) -> Explanation {
+    Explanation {
+        advisory: id(advisory),
+        ecosystem_key: key.into(),
+        affected_range: range.into(),
+        comparison: comparison.into(),
+    }
+}
+
+/// Findings for [`image_inventory`]: a fixed HIGH with aliases and CVSS (requests), an
+/// acknowledged MEDIUM in the same package, one CRITICAL in both lodash copies, an unfixed
+/// LOW in OpenSSL covered by a VEX "not affected", a Debian "unimportant" (NONE) won't-fix in
+/// glibc, two secrets, two misconfigurations and two policies (one failing, one audit).
+pub fn image_findings(inventory: &Inventory) -> Findings {
+    let package = |name: &str, path_part: &str| {
+        inventory
+            .packages
+            .iter()
+            .find(|p| p.name == name && p.locations.iter().any(|l| l.path.contains(path_part)))
+            .unwrap_or_else(|| panic!("fixture has {name} at {path_part}"))
+    };
+    let requests = package("requests", "site-packages");
+
+    let mut credentials =
+        vulnerability(requests, "CVE-2018-18074", Severity::High, FixStatus::Fixed);
+    credentials.aliases = vec![id("GHSA-x84v-xcm2-53pg"), id("PYSEC-2018-28")];
+    credentials.fixed_versions = vec!["2.20.0".into()];
+    credentials.cvss = vec![
+        cvss(
+            "3.1",
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N",
+            7.5,
+            "GHSA-x84v-xcm2-53pg",
+        ),
+        cvss("2.0", "AV:N/AC:L/Au:N/C:P/I:N/A:N", 5.0, "PYSEC-2018-28"),
+    ];
+    credentials.severity_source = Some("CVSS:3.1 base score 7.5 (GHSA-x84v-xcm2-53pg)".into());
+    credentials.title = Some("Insufficiently Protected Credentials in Requests".into());
+    credentials.description = Some(
+        "The Requests package before 2.20.0 for Python sends an HTTP Authorization header to \
+         an http URI upon receiving a same-hostname https-to-http redirect."
+            .into(),
+    );
+    credentials.references = vec![
+        "https://nvd.nist.gov/vuln/detail/CVE-2018-18074".into(),
+        "https://github.com/psf/requests/pull/4718".into(),
+    ];
+    credentials.published = Some("2018-10-29T19:35:52Z".into());
+    credentials.modified = Some("2024-11-18T17:01:34Z".into());
+    credentials.explanations = vec![
+        explanation(
+            "GHSA-x84v-xcm2-53pg",
+            "PyPI",
+            ">= 0, < 2.20.0",
+            "2.19.1 < 2.20.0 (fixed)",
+        ),
+        explanation(
+            "PYSEC-2018-28",
+            "PyPI",
+            ">= 0, < 2.20.0",
+            "2.19.1 < 2.20.0 (fixed)",
+        ),
+    ];
+
+    let mut proxy = vulnerability(
+        requests,
+        "CVE-2023-32681",
+        Severity::Medium,
+        FixStatus::Fixed,
+    );
+    proxy.aliases = vec![id("GHSA-j8r2-6x86-q33q")];
+    proxy.fixed_versions = vec!["2.31.0".into()];
+    proxy.cvss = vec![cvss(
+        "3.1",
+        "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:C/C:H/I:N/A:N",
+        6.1,
+        "GHSA-j8r2-6x86-q33q",
+    )];
+    proxy.title = Some("Unintended leak of Proxy-Authorization header in requests".into());
+    proxy.explanations = vec![explanation(
+        "GHSA-j8r2-6x86-q33q",
+        "PyPI",
+        ">= 2.3.0, < 2.31.0",
+        "2.19.1 >= 2.3.0 and 2.19.1 < 2.31.0 (fixed)",
+    )];
+
+    let lodash = |path_part: &str| {
+        let mut f = vulnerability(
+            package("lodash", path_part),
+            "CVE-2019-10744",
+            Severity::Critical,
+            FixStatus::Fixed,
+        );
+        f.aliases = vec![id("GHSA-jf85-cpcp-j695")];
+        f.fixed_versions = vec!["4.17.12".into()];
+        f.cvss = vec![cvss(
+            "3.1",
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:H",
+            9.1,
+            "GHSA-jf85-cpcp-j695",
+        )];
+        f.title = Some("Prototype Pollution in lodash".into());
+        f.explanations = vec![explanation(
+            "GHSA-jf85-cpcp-j695",
+            "npm",
+            ">= 0, < 4.17.12",
+            "4.17.4 < 4.17.12 (fixed)",
+        )];
+        f
+    };
+
+    let mut timing = vulnerability(
+        package("libssl3", "dpkg"),
+        "CVE-2024-13176",
+        Severity::Low,
+        FixStatus::NoFix,
+    );
+    timing.title = Some("openssl: Timing side-channel in ECDSA signature computation".into());
+    timing.explanations = vec![explanation(
+        "DEBIAN-CVE-2024-13176",
+        "Debian:12",
+        "every version (no fix yet)",
+        "3.0.15-1~deb12u1: every version is affected",
+    )];
+
+    let mut glibc = vulnerability(
+        package("libc6", "dpkg"),
+        "CVE-2010-4756",
+        Severity::None,
+        FixStatus::WontFix,
+    );
+    glibc.title =
+        Some("glibc: glob implementation can cause excessive CPU and memory consumption".into());
+    glibc.severity_source = Some("Debian urgency unimportant".into());
+    glibc.explanations = vec![explanation(
+        "DEBIAN-CVE-2010-4756",
+        "Debian:12",
+        "every version (unimportant)",
+        "2.36-9+deb12u10: every version is affected",
+    )];
+
+    let secrets = vec![
+        SecretFinding {
+            rule_id: SecretRuleId::new("aws-access-key-id").expect("rule id"),
+            category: "AWS".into(),
+            severity: Severity::Critical,
+            title: "AWS Access Key ID".into(),
+            path: "app/config/settings.py".into(),
+            line: 12,
+            column: 15,
+            redacted_match: "AKIA****************".into(),
+            redacted_line: "AWS_KEY = \"AKIA****************\"".into(),
+            layer_diff_id: Some(layer(2)),
+        },
+        SecretFinding {
+            rule_id: SecretRuleId::new("github-pat").expect("rule id"),
+            category: "GitHub".into(),
+            severity: Severity::High,
+            title: "GitHub Personal Access Token".into(),
+            path: "config:Env".into(),
+            line: 3,
+            column: 14,
+            redacted_match: "ghp_************************************".into(),
+            redacted_line: "GITHUB_TOKEN=ghp_************************************".into(),
+            layer_diff_id: None,
+        },
+    ];
+
+    let misconfigs = vec![
+        MisconfigFinding {
+            check_id: MisconfigCheckId::new("KBI003").expect("check id"),
+            title: "No HEALTHCHECK defined".into(),
+            severity: Severity::Low,
+            description: "Without a health check the runtime cannot tell a hung container \
+                          from a working one."
+                .into(),
+            remediation: "Add a HEALTHCHECK instruction to the Dockerfile.".into(),
+            references: vec!["CIS Docker 4.6".into()],
+            path: "image config".into(),
+            lines: None,
+            resource: None,
+            message: "The image config has no Healthcheck".into(),
+            layer_diff_id: None,
+        },
+        MisconfigFinding {
+            check_id: MisconfigCheckId::new("KBD005").expect("check id"),
+            title: "apt-get install without --no-install-recommends".into(),
+            severity: Severity::Medium,
+            description: "Recommended packages add attack surface nobody asked for.".into(),
+            remediation: "Use `apt-get install --no-install-recommends`.".into(),
+            references: vec![],
+            path: "app/Dockerfile".into(),
+            lines: Some(LineRange { start: 4, end: 6 }),
+            resource: Some("stage 1 (FROM debian:12)".into()),
+            message: "RUN apt-get install -y curl installs recommended packages".into(),
+            layer_diff_id: Some(layer(2)),
+        },
+    ];
+
+    let policies = vec![
+        PolicySummary {
+            name: "default-assurance".into(),
+            outcome: PolicyOutcome::Failed,
+            failed: vec![
+                FailedControl {
+                    id: "max-severity".into(),
+                    message: "2 vulnerabilities are above the HIGH limit".into(),
+                    items: vec![
+                        "CVE-2019-10744 in lodash 4.17.4 (app/admin)".into(),
+                        "CVE-2019-10744 in lodash 4.17.4 (app/web)".into(),
+                    ],
+                },
+                FailedControl {
+                    id: "no-secrets".into(),
+                    message: "2 secrets found".into(),
+                    items: vec!["app/config/settings.py:12".into(), "config:Env:3".into()],
+                },
+            ],
+            passed: vec!["no-root-user".into(), "max-image-age".into()],
+        },
+        PolicySummary {
+            name: "licence-audit".into(),
+            outcome: PolicyOutcome::Audit,
+            failed: vec![FailedControl {
+                id: "forbidden-licences".into(),
+                message: "copyleft licence in an application dependency".into(),
+                items: vec!["chardet 3.0.4 (LGPL)".into()],
+            }],
+            passed: vec![],
+        },
+    ];
+
+    let acknowledgements = vec![
+        Acknowledgement {
+            vulnerability: id("GHSA-j8r2-6x86-q33q"),
+            package_purl: None,
+            state: AckState::Acknowledged,
+            justification: None,
+            reason: Some("no proxies in production; accepted by security until 2025-06-30".into()),
+        },
+        Acknowledgement {
+            vulnerability: id("CVE-2024-13176"),
+            package_purl: Some(
+                "pkg:deb/debian/libssl3@3.0.15-1~deb12u1"
+                    .parse()
+                    .expect("purl"),
+            ),
+            state: AckState::NotAffected,
+            justification: Some(VexJustification::CodeNotReachable),
+            reason: Some("the service never signs with ECDSA".into()),
+        },
+    ];
+
+    Findings {
+        vulnerabilities: vec![
+            glibc,
+            lodash("app/web"),
+            timing,
+            credentials,
+            lodash("app/admin"),
+            proxy,
+        ],
+        secrets,
+        misconfigs,
+        policies,
+        acknowledgements,
+    }
+}
+
+/// Findings whose every string is hostile: markup, quotes, escape sequences, XML-invalid
+/// control characters, for [`odd_inventory`].
+pub fn hostile_findings(inventory: &Inventory) -> Findings {
+    const EVIL: &str = "<script>alert(\"x&y\")</script>'\u{1b}[2J\u{0}]]>-->";
+    let package = &inventory.packages[0];
+    let mut finding = vulnerability(
+        package,
+        "CVE-2099-0001",
+        Severity::Unknown,
+        FixStatus::NoFix,
+    );
+    finding.title = Some(EVIL.into());
+    finding.description = Some(EVIL.into());
+    finding.references = vec![format!("https://example.invalid/{EVIL}")];
+    finding.published = Some("not a date".into());
+    finding.explanations = vec![explanation("CVE-2099-0001", EVIL, EVIL, EVIL)];
+    let secret = SecretFinding {
+        rule_id: SecretRuleId::new("generic<rule>").expect("rule id"),
+        category: EVIL.into(),
+        severity: Severity::Medium,
+        title: EVIL.into(),
+        path: format!("dir with space/{EVIL}"),
+        line: 1,
+        column: 1,
+        redacted_match: EVIL.into(),
+        redacted_line: EVIL.into(),
+        layer_diff_id: None,
+    };
+    let misconfig = MisconfigFinding {
+        check_id: MisconfigCheckId::new("KBK999").expect("check id"),
+        title: EVIL.into(),
+        severity: Severity::High,
+        description: EVIL.into(),
+        remediation: EVIL.into(),
+        references: vec![EVIL.into()],
+        path: EVIL.into(),
+        lines: Some(LineRange { start: 2, end: 2 }),
+        resource: Some(EVIL.into()),
+        message: EVIL.into(),
+        layer_diff_id: None,
+    };
+    Findings {
+        vulnerabilities: vec![finding],
+        secrets: vec![secret],
+        misconfigs: vec![misconfig],
+        policies: vec![PolicySummary {
+            name: EVIL.into(),
+            outcome: PolicyOutcome::Failed,
+            failed: vec![FailedControl {
+                id: EVIL.into(),
+                message: EVIL.into(),
+                items: vec![EVIL.into()],
+            }],
+            passed: vec![EVIL.into()],
+        }],
+        acknowledgements: vec![Acknowledgement {
+            vulnerability: id("CVE-2099-0001"),
+            package_purl: None,
+            state: AckState::FalsePositive,
+            justification: None,
+            reason: Some(EVIL.into()),
         }],
     }
 }
