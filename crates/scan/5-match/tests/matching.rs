@@ -2,30 +2,20 @@
 //! in code, and (when present) the full corpus in /work/shared/vulndata.
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns; a panic is a test failure
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use kabuto_match::{match_inventory, match_inventory_detailed};
 use kabuto_types::{
-    Artifact, ArtifactKind, Ecosystem, FixStatus, Inventory, OsFamily, OsInfo, Package, Severity,
-    SourcePackage,
+    Ecosystem, FixStatus, Inventory, OsFamily, OsInfo, Package, Severity, SourcePackage,
 };
 use kabuto_vulndb::{Database, build};
 
+use common::inventory;
+
 fn vulndb_fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../vulndb/tests/fixtures/feeds")
-}
-
-fn inventory(os: Option<OsInfo>, packages: Vec<Package>) -> Inventory {
-    Inventory {
-        artifact: Artifact {
-            name: "test".into(),
-            kind: ArtifactKind::Rootfs,
-        },
-        image: None,
-        os,
-        packages,
-        warnings: Vec::new(),
-    }
 }
 
 fn pkg(ecosystem: Ecosystem, name: &str, version: &str) -> Package {
@@ -239,7 +229,7 @@ fn unreadable_versions_are_warnings_not_findings() {
 /// The real Debian 12 dpkg status of the changelog-derived set against its own records.
 #[test]
 fn debian12_fixture_status_on_the_shared_corpus() {
-    let base = Path::new("/work/shared/vulndata/debian12-changelog-derived");
+    let base = Path::new(common::DEBIAN12_CORPUS);
     if !base.exists() {
         eprintln!("skipped: {} is absent", base.display());
         return;
@@ -249,31 +239,7 @@ fn debian12_fixture_status_on_the_shared_corpus() {
     build::build(&[base.join("osv")], &out).unwrap();
     let db = Database::open(&out).unwrap();
     let status = std::fs::read_to_string(base.join("fixture-dpkg-status")).unwrap();
-    let mut packages = Vec::new();
-    for stanza in status.split("\n\n") {
-        let field = |k: &str| {
-            stanza
-                .lines()
-                .find_map(|l| l.strip_prefix(k).map(str::trim).map(str::to_owned))
-        };
-        let (Some(name), Some(version)) = (field("Package:"), field("Version:")) else {
-            continue;
-        };
-        // `Source: name (version)` when the source version differs.
-        let (src, src_version) = match field("Source:") {
-            Some(s) => match s.split_once(' ') {
-                Some((n, v)) => (n.to_owned(), v.trim_matches(['(', ')']).to_owned()),
-                None => (s, version.clone()),
-            },
-            None => (name.clone(), version.clone()),
-        };
-        let mut p = pkg(Ecosystem::Deb, &name, &version);
-        p.source = Some(SourcePackage {
-            name: src,
-            version: src_version,
-        });
-        packages.push(p);
-    }
+    let packages = common::dpkg_status_packages(&status);
     let inv = inventory(os(OsFamily::Debian, "12.7"), packages);
     let outcome = match_inventory_detailed(&db, &inv);
     let mut pairs: Vec<(String, String)> = outcome
