@@ -59,9 +59,10 @@ pub struct SecretFinding {
     /// The file the secret is in, as the scanner was given it, or the origin of a text field
     /// (`config:Env`, `history[3].created_by`).
     pub path: String,
-    /// 1-based line where the secret starts.
+    /// 1-based line where the secret starts (for multi-line secrets such as PEM private keys,
+    /// where its block starts: the `-----BEGIN` line).
     pub line: usize,
-    /// 1-based byte column where the secret starts on that line.
+    /// 1-based byte column of that start on its line.
     pub column: usize,
     /// The secret with all but a short, non-identifying prefix masked (`ghp_********`).
     pub redacted_match: String,

@@ -89,6 +89,9 @@ pub struct SecretScanner {
 struct Hit {
     rule: usize,
     secret: Range<usize>,
+    /// Where the finding is reported: the secret's start, or for multi-line rules the match's
+    /// start (the `-----BEGIN ...` line rather than the first line of key material).
+    at: usize,
 }
 
 impl SecretScanner {
@@ -317,7 +320,7 @@ impl SecretScanner {
             }
         }
         self.drop_generic_duplicates(&mut hits);
-        hits.sort_by_key(|h| (h.secret.start, h.rule));
+        hits.sort_by_key(|h| (h.at, h.rule));
         self.findings(shown_path, content, &hits)
     }
 
@@ -377,9 +380,15 @@ impl SecretScanner {
             if secret.is_empty() || !self.accepts(rule, path, &haystack[secret.clone()]) {
                 continue;
             }
+            let at = if rule.scope == Scope::File {
+                whole.start()
+            } else {
+                secret.start
+            };
             hits.push(Hit {
                 rule: index,
                 secret: secret.start + offset..secret.end + offset,
+                at: at + offset,
             });
         }
     }
@@ -423,7 +432,7 @@ impl SecretScanner {
         let mut counted_to = 0;
         let mut findings = Vec::with_capacity(hits.len());
         for hit in hits {
-            let start = hit.secret.start;
+            let start = hit.at;
             for newline in memchr::memchr_iter(b'\n', &content[counted_to..start]) {
                 line += 1;
                 line_start = counted_to + newline + 1;
@@ -440,7 +449,7 @@ impl SecretScanner {
                 line,
                 column: start - line_start + 1,
                 redacted_match: redact_secret(secret),
-                redacted_line: redacted_line(content, line_start, hit.secret.clone()),
+                redacted_line: redacted_line(content, line_start, start, hit.secret.clone()),
                 layer_diff_id: None,
             });
         }
@@ -723,21 +732,24 @@ fn redact_secret(secret: &[u8]) -> String {
     )
 }
 
-/// The secret's line with the secret masked, at most `LINE_CONTEXT` bytes either side of it.
-fn redacted_line(content: &[u8], line_start: usize, secret: Range<usize>) -> String {
-    let from = line_start.max(secret.start.saturating_sub(LINE_CONTEXT));
-    let mut to = (secret.start + LINE_CONTEXT).min(content.len());
-    if let Some(newline) = memchr::memchr(b'\n', &content[secret.start..to]) {
-        to = secret.start + newline;
+/// The line holding `at` with the secret masked, at most `LINE_CONTEXT` bytes either side of `at`.
+fn redacted_line(content: &[u8], line_start: usize, at: usize, secret: Range<usize>) -> String {
+    let from = line_start.max(at.saturating_sub(LINE_CONTEXT));
+    let mut to = (at + LINE_CONTEXT).min(content.len());
+    if let Some(newline) = memchr::memchr(b'\n', &content[at..to]) {
+        to = at + newline;
     }
-    let masked_end = secret.end.min(to);
     let mut line = Vec::with_capacity(to - from + 6);
     if from > line_start {
         line.extend_from_slice("…".as_bytes());
     }
-    line.extend_from_slice(&content[from..secret.start]);
-    line.extend(std::iter::repeat_n(b'*', masked_end - secret.start));
-    line.extend_from_slice(&content[masked_end..to]);
+    for (i, &byte) in content[from..to].iter().enumerate() {
+        line.push(if secret.contains(&(from + i)) {
+            b'*'
+        } else {
+            byte
+        });
+    }
     let line_end = memchr::memchr(b'\n', &content[to..]).map_or(content.len(), |i| to + i);
     if to < line_end {
         line.extend_from_slice("…".as_bytes());
