@@ -32,6 +32,20 @@
 //!   language package, the OS component on every OS package, and every other component is
 //!   listed with an empty `dependsOn` (the inventory records no package-to-package edges yet).
 //! - `serialNumber` is `urn:uuid:` + [`RenderOptions::document_id`].
+//! - `vulnerabilities` (only when matching ran; `[]` when it found nothing), one entry per
+//!   vulnerability id, Trivy style, whose `affects` lists the bom-refs of every package it was
+//!   found in, with the installed version `affected` and fixed versions `unaffected`.
+//!   Findings of one id with different acknowledgements get one entry per acknowledgement,
+//!   since `analysis` belongs to the entry. `source` is the database the id comes from (NVD,
+//!   GitHub Advisory Database, OSV for the other prefixes); aliases are `references`;
+//!   plain `http(s)` advisory links are `advisories`. `ratings`: one per CVSS vector
+//!   (`method` CVSSv2/CVSSv3/CVSSv31/CVSSv4, the vector, its base score and that score's
+//!   rating), plus a `method: other` rating with the reported severity and its source when no
+//!   vector rates the same as the reported severity (a Debian urgency, say). `published` and
+//!   `updated` are written when the advisory's timestamps are RFC 3339. CWEs are not written:
+//!   findings do not carry them yet. `analysis` maps acknowledgements: accepted risk to
+//!   `response: [will_not_fix]`, VEX "not affected" to `state: not_affected` with its
+//!   justification, false positives and triage to their states; the reason is `detail`.
 //!
 //! Checked by hand against `trivy image --format cyclonedx` and `syft -o cyclonedx-json` on the
 //! `debian-app` fixture image (Kabuto scanning its unpacked rootfs): the same 137 package purls
@@ -42,12 +56,19 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use kabuto_types::{ArtifactKind, Ecosystem, Inventory, Package};
+use kabuto_types::{
+    ArtifactKind, Cvss, Ecosystem, Finding, Inventory, Package, Severity, VulnId, VulnIdKind,
+};
 use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use crate::artifact::{image_digest, image_purl};
+use crate::findings::{covers, web_url};
 use crate::license::{LicenseTerm, classify_all, conjunction, license_ref_id};
-use crate::{RenderOptions, Report, TOOL_NAME, TOOL_VERSION};
+use crate::{
+    AckState, Acknowledgement, RenderOptions, Report, TOOL_NAME, TOOL_VERSION, utc_timestamp,
+};
 
 pub const SPEC_VERSION: &str = "1.6";
 const SCHEMA_URL: &str = "http://cyclonedx.org/schema/bom-1.6.schema.json";
@@ -64,6 +85,88 @@ pub(crate) struct Bom {
     metadata: Metadata,
     components: Vec<Component>,
     dependencies: Vec<Dependency>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vulnerabilities: Option<Vec<Vulnerability>>,
+}
+
+#[derive(Debug, Serialize)]
+struct Vulnerability {
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<Source>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    references: Vec<Reference>,
+    ratings: Vec<Rating>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recommendation: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    advisories: Vec<Advisory>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    published: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    updated: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    analysis: Option<Analysis>,
+    affects: Vec<Affect>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Source {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Reference {
+    id: String,
+    source: Source,
+}
+
+#[derive(Debug, Serialize)]
+struct Rating {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<Source>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    score: Option<f64>,
+    severity: &'static str,
+    method: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vector: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    justification: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Advisory {
+    url: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Analysis {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    justification: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    response: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Affect {
+    #[serde(rename = "ref")]
+    reference: String,
+    versions: Vec<AffectedVersion>,
+}
+
+#[derive(Debug, Serialize)]
+struct AffectedVersion {
+    version: String,
+    status: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -140,6 +243,9 @@ pub(crate) fn document(report: &Report<'_>, options: &RenderOptions) -> Bom {
     let root_ref = root.bom_ref.clone().unwrap_or_default();
     let os = os_component(inventory);
     let refs = unique_refs(&inventory.packages);
+    let vulnerabilities = report
+        .vulnerabilities
+        .map(|findings| vulnerabilities(report, findings, &refs));
 
     let mut components = Vec::with_capacity(inventory.packages.len() + 1);
     let mut root_deps = Vec::new();
@@ -192,7 +298,195 @@ pub(crate) fn document(report: &Report<'_>, options: &RenderOptions) -> Bom {
         },
         components,
         dependencies,
+        vulnerabilities,
     }
+}
+
+/// One entry per (vulnerability id, acknowledgement); see the module docs.
+fn vulnerabilities(
+    report: &Report<'_>,
+    findings: &[Finding],
+    refs: &[String],
+) -> Vec<Vulnerability> {
+    let mut groups: BTreeMap<(&VulnId, Option<usize>), Vec<&Finding>> = BTreeMap::new();
+    for finding in findings {
+        // The index of the covering acknowledgement, as `Report::acknowledgement_for` picks it.
+        let ack = report
+            .acknowledgements
+            .iter()
+            .position(|a| covers(a, finding));
+        groups.entry((&finding.id, ack)).or_default().push(finding);
+    }
+    groups
+        .into_iter()
+        .map(|((id, ack), findings)| {
+            let ack = ack.and_then(|i| report.acknowledgements.get(i));
+            vulnerability(id, &findings, ack, &report.inventory.packages, refs)
+        })
+        .collect()
+}
+
+fn vulnerability(
+    id: &VulnId,
+    findings: &[&Finding],
+    ack: Option<&Acknowledgement>,
+    packages: &[Package],
+    refs: &[String],
+) -> Vulnerability {
+    // Every finding of one id comes from the same advisory records.
+    let first = findings[0];
+    let mut upgrades: Vec<String> = findings
+        .iter()
+        .filter(|f| !f.fixed_versions.is_empty())
+        .map(|f| {
+            format!(
+                "Upgrade {} to {}.",
+                f.package_name,
+                f.fixed_versions.join(" or ")
+            )
+        })
+        .collect();
+    upgrades.dedup();
+    Vulnerability {
+        id: id.to_string(),
+        source: database(id),
+        references: first
+            .aliases
+            .iter()
+            .filter_map(|alias| {
+                Some(Reference {
+                    id: alias.to_string(),
+                    source: database(alias)?,
+                })
+            })
+            .collect(),
+        ratings: ratings(first),
+        description: first.description.clone().or_else(|| first.title.clone()),
+        recommendation: Some(upgrades.join(" ")).filter(|r| !r.is_empty()),
+        advisories: first
+            .references
+            .iter()
+            .filter_map(|r| web_url(r))
+            .map(|url| Advisory {
+                url: url.to_owned(),
+            })
+            .collect(),
+        published: first.published.as_deref().and_then(rfc3339),
+        updated: first.modified.as_deref().and_then(rfc3339),
+        analysis: ack.map(analysis),
+        affects: findings
+            .iter()
+            .filter_map(|f| {
+                let reference = package_ref(f, packages, refs)?;
+                let mut versions = vec![AffectedVersion {
+                    version: f.installed_version.clone(),
+                    status: "affected",
+                }];
+                versions.extend(f.fixed_versions.iter().map(|v| AffectedVersion {
+                    version: v.clone(),
+                    status: "unaffected",
+                }));
+                Some(Affect {
+                    reference,
+                    versions,
+                })
+            })
+            .collect(),
+    }
+}
+
+/// The bom-ref of the package a finding is about: same purl, and the same file when several
+/// packages share the purl.
+fn package_ref(finding: &Finding, packages: &[Package], refs: &[String]) -> Option<String> {
+    let purl = finding.package_purl.to_string();
+    let path = finding.locations.first().map(|l| l.path.as_str());
+    let same_purl = |p: &&Package| p.purl.to_string() == purl;
+    let index = packages
+        .iter()
+        .position(|p| same_purl(&p) && p.locations.first().map(|l| l.path.as_str()) == path)
+        .or_else(|| packages.iter().position(|p| same_purl(&p)))?;
+    refs.get(index).cloned()
+}
+
+/// The database an id belongs to, with the id's page there.
+fn database(id: &VulnId) -> Option<Source> {
+    let (name, url) = match id.kind() {
+        VulnIdKind::Cve => ("NVD", format!("https://nvd.nist.gov/vuln/detail/{id}")),
+        VulnIdKind::Ghsa => (
+            "GitHub Advisory Database",
+            format!("https://github.com/advisories/{id}"),
+        ),
+        VulnIdKind::Other => return None,
+        _ => ("OSV", format!("https://osv.dev/vulnerability/{id}")),
+    };
+    Some(Source {
+        name: name.to_owned(),
+        url: web_url(&url).map(str::to_owned),
+    })
+}
+
+fn ratings(finding: &Finding) -> Vec<Rating> {
+    let mut ratings: Vec<Rating> = finding.cvss.iter().map(cvss_rating).collect();
+    let reported = Severity::as_str(finding.severity);
+    if !ratings.iter().any(|r| r.severity == reported) {
+        ratings.push(Rating {
+            source: None,
+            score: None,
+            severity: reported,
+            method: "other",
+            vector: None,
+            justification: finding.severity_source.clone(),
+        });
+    }
+    ratings
+}
+
+fn cvss_rating(cvss: &Cvss) -> Rating {
+    let method = match cvss.version.as_str() {
+        "2.0" | "2" => "CVSSv2",
+        "3.0" => "CVSSv3",
+        "3.1" => "CVSSv31",
+        "4.0" => "CVSSv4",
+        _ => "other",
+    };
+    let severity = match (method, cvss.score) {
+        (_, None) => Severity::Unknown,
+        // CVSS v2 has three bands (NVD's): low < 4.0 <= medium < 7.0 <= high.
+        ("CVSSv2", Some(s)) if s >= 7.0 => Severity::High,
+        ("CVSSv2", Some(s)) if s >= 4.0 => Severity::Medium,
+        ("CVSSv2", Some(_)) => Severity::Low,
+        (_, Some(s)) => Severity::from_cvss_score(s),
+    };
+    Rating {
+        source: database(&cvss.source),
+        score: cvss.score,
+        severity: Severity::as_str(severity),
+        method,
+        vector: Some(cvss.vector.clone()),
+        justification: None,
+    }
+}
+
+fn analysis(ack: &Acknowledgement) -> Analysis {
+    let (state, response) = match ack.state {
+        AckState::Acknowledged => (None, vec!["will_not_fix"]),
+        AckState::NotAffected => (Some("not_affected"), vec![]),
+        AckState::FalsePositive => (Some("false_positive"), vec![]),
+        AckState::InTriage => (Some("in_triage"), vec![]),
+    };
+    Analysis {
+        state,
+        justification: ack.justification.map(|j| j.as_str()),
+        response,
+        detail: ack.reason.clone(),
+    }
+}
+
+/// An advisory timestamp in the `date-time` form CycloneDX requires, if it is RFC 3339.
+fn rfc3339(text: &str) -> Option<String> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .ok()
+        .map(utc_timestamp)
 }
 
 fn artifact_component(inventory: &Inventory) -> Component {

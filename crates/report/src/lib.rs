@@ -151,17 +151,22 @@ impl RenderOptions {
 
     /// `now` as `YYYY-MM-DDThh:mm:ssZ`, the form both SBOM standards accept.
     pub(crate) fn timestamp(&self) -> String {
-        let t = self.now.to_offset(time::UtcOffset::UTC);
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        )
+        utc_timestamp(self.now)
     }
+}
+
+/// `time` as `YYYY-MM-DDThh:mm:ssZ` in UTC, whole seconds.
+pub(crate) fn utc_timestamp(time: OffsetDateTime) -> String {
+    let t = time.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 impl Default for RenderOptions {

@@ -142,9 +142,19 @@ fn validators_reject_invalid_documents() {
     bom["components"][1]["type"] = "package".into();
     assert!(!cyclonedx.is_valid(&bom));
 
-    let sarif = validator("sarif-schema-2.1.0.json");
     let image = image_inventory();
     let findings = image_findings(&image);
+    let mut bom = render_report_json(Format::CycloneDx, &findings.report(&image));
+    bom["vulnerabilities"][1]["ratings"][0]["method"] = "CVSSv5".into();
+    assert!(!cyclonedx.is_valid(&bom), "unknown rating method must fail");
+    let mut bom = render_report_json(Format::CycloneDx, &findings.report(&image));
+    bom["vulnerabilities"][0]["affects"][0]
+        .as_object_mut()
+        .expect("affect object")
+        .remove("ref");
+    assert!(!cyclonedx.is_valid(&bom), "affects without ref must fail");
+
+    let sarif = validator("sarif-schema-2.1.0.json");
     let mut log = render_report_json(Format::Sarif, &findings.report(&image));
     log["runs"][0]["results"][0]["level"] = "fatal".into();
     assert!(!sarif.is_valid(&log), "unknown result level must fail");

@@ -250,3 +250,101 @@ fn write_failures_name_the_format() {
         assert!(err.to_string().contains(format.as_str()), "{err}");
     }
 }
+
+fn report_json(format: Format, report: &kabuto_report::Report<'_>) -> Value {
+    let mut out = Vec::new();
+    kabuto_report::render_report(format, report, &fixed_options(), &mut out)
+        .expect("rendering succeeds");
+    serde_json::from_slice(&out).expect("output is JSON")
+}
+
+#[test]
+fn cyclonedx_vulnerabilities_affect_known_components() {
+    let inventory = image_inventory();
+    let findings = common::image_findings(&inventory);
+    let bom = report_json(Format::CycloneDx, &findings.report(&inventory));
+    let refs: BTreeSet<String> = bom["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .filter_map(|c| c["bom-ref"].as_str().map(str::to_owned))
+        .collect();
+    let vulnerabilities = bom["vulnerabilities"].as_array().expect("vulnerabilities");
+    let affected = |v: &Value| -> Vec<String> {
+        v["affects"]
+            .as_array()
+            .expect("affects")
+            .iter()
+            .map(|a| a["ref"].as_str().expect("ref").to_owned())
+            .collect()
+    };
+    let mut findings_covered = 0;
+    for v in vulnerabilities {
+        let affects = affected(v);
+        assert!(!affects.is_empty(), "{v}");
+        for r in &affects {
+            assert!(refs.contains(r), "affects unknown ref {r}");
+        }
+        findings_covered += affects.len();
+    }
+    assert_eq!(findings_covered, findings.vulnerabilities.len());
+    let lodash = vulnerabilities
+        .iter()
+        .find(|v| v["id"] == "CVE-2019-10744")
+        .expect("lodash vulnerability");
+    assert_eq!(
+        affected(lodash),
+        [
+            "pkg:npm/lodash@4.17.4|app/admin/node_modules/lodash/package.json",
+            "pkg:npm/lodash@4.17.4|app/web/node_modules/lodash/package.json",
+        ]
+    );
+}
+
+#[test]
+fn json_findings_read_back() {
+    let inventory = image_inventory();
+    let findings = common::image_findings(&inventory);
+    let mut out = Vec::new();
+    kabuto_report::render_report(
+        Format::Json,
+        &findings.report(&inventory),
+        &fixed_options(),
+        &mut out,
+    )
+    .expect("rendering succeeds");
+    let report: JsonReport = serde_json::from_slice(&out).expect("reads back");
+    let vulnerabilities = report.vulnerabilities.expect("vulnerabilities present");
+    assert_eq!(vulnerabilities.len(), findings.vulnerabilities.len());
+    for v in &vulnerabilities {
+        assert!(
+            findings.vulnerabilities.contains(&v.finding),
+            "{:?}",
+            v.finding.id
+        );
+    }
+    let acknowledged: Vec<&str> = vulnerabilities
+        .iter()
+        .filter(|v| v.acknowledgement.is_some())
+        .map(|v| v.finding.id.as_str())
+        .collect();
+    assert_eq!(acknowledged, ["CVE-2024-13176", "CVE-2023-32681"]);
+    assert_eq!(vulnerabilities[0].target, "debian 12.15");
+    assert_eq!(report.secrets.expect("secrets").len(), 2);
+    assert_eq!(
+        report.misconfigurations.expect("misconfigurations").len(),
+        2
+    );
+    assert_eq!(report.policies.expect("policies"), findings.policies);
+
+    // Scanners that did not run leave no key at all.
+    let plain = json(Format::Json, &inventory);
+    for key in [
+        "vulnerabilities",
+        "secrets",
+        "misconfigurations",
+        "policies",
+    ] {
+        assert!(plain.get(key).is_none(), "{key}");
+    }
+}
