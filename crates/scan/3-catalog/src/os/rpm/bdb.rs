@@ -6,6 +6,8 @@
 //! blobs are larger than a page, so each value is an off-page reference (item type 3) to a
 //! chain of overflow pages, each carrying `hf_offset` bytes of data after its page header.
 
+use std::collections::HashSet;
+
 use super::RpmError;
 
 const HASH_MAGIC: u32 = 0x0006_1561;
@@ -73,6 +75,13 @@ pub fn header_blobs(content: &[u8]) -> Result<Vec<Result<Vec<u8>, RpmError>>, Rp
     }
     let page_count = (content.len() / page_size).min(last_page.saturating_add(1));
     let page = |n: usize| content.get(n * page_size..(n + 1) * page_size);
+    let mut chains = Chains {
+        content,
+        order,
+        page_size,
+        page_count,
+        used: HashSet::new(),
+    };
 
     let mut blobs = Vec::new();
     for page_no in 1..page_count {
@@ -104,58 +113,58 @@ pub fn header_blobs(content: &[u8]) -> Result<Vec<Result<Vec<u8>, RpmError>>, Rp
                 continue;
             };
             blobs.push(
-                read_overflow(
-                    &page,
-                    order,
-                    page_count,
-                    page_size,
-                    first as usize,
-                    total as usize,
-                )
-                .map_err(|e| bad(format!("page {page_no}: item {index}: {e}"))),
+                chains
+                    .read(first as usize, total as usize)
+                    .map_err(|e| bad(format!("page {page_no}: item {index}: {e}"))),
             );
         }
     }
     Ok(blobs)
 }
 
-/// Concatenates the chain of overflow pages starting at `first`, `total` bytes long.
-fn read_overflow<'a>(
-    page: &impl Fn(usize) -> Option<&'a [u8]>,
+/// Reads chains of overflow pages. Each page belongs to at most one chain in a sound
+/// database; refusing to read a page twice keeps the total work and memory within the file
+/// size however the off-page items point.
+struct Chains<'a> {
+    content: &'a [u8],
     order: Order,
-    page_count: usize,
     page_size: usize,
-    first: usize,
-    total: usize,
-) -> Result<Vec<u8>, String> {
-    // No chain can hold more than every page of the file; this also rejects huge lengths
-    // before allocating.
-    if total > page_count.saturating_mul(page_size) {
-        return Err(format!("overflow length {total} exceeds the database size"));
+    page_count: usize,
+    used: HashSet<usize>,
+}
+
+impl Chains<'_> {
+    /// Concatenates the chain starting at page `first`, `total` bytes long.
+    fn read(&mut self, first: usize, total: usize) -> Result<Vec<u8>, String> {
+        if total > self.content.len() {
+            return Err(format!("overflow length {total} exceeds the database size"));
+        }
+        let mut out = Vec::with_capacity(total);
+        let mut next = first;
+        while out.len() < total {
+            if next == 0 || next >= self.page_count {
+                return Err(format!("overflow chain points at missing page {next}"));
+            }
+            if !self.used.insert(next) {
+                return Err(format!("overflow page {next} is already part of a chain"));
+            }
+            let p = self
+                .content
+                .get(next * self.page_size..(next + 1) * self.page_size)
+                .ok_or_else(|| format!("overflow page {next} is truncated"))?;
+            if p[25] != PAGE_TYPE_OVERFLOW {
+                return Err(format!("page {next} is not an overflow page"));
+            }
+            let used = usize::from(self.order.u16(p, 22).unwrap_or(0));
+            let data = p
+                .get(PAGE_HEADER_LEN..PAGE_HEADER_LEN + used)
+                .ok_or_else(|| format!("overflow page {next} claims {used} bytes"))?;
+            out.extend_from_slice(data);
+            next = self.order.u32(p, 16).unwrap_or(0) as usize;
+        }
+        out.truncate(total);
+        Ok(out)
     }
-    let mut out = Vec::with_capacity(total);
-    let mut next = first;
-    let mut visited = std::collections::HashSet::new();
-    while out.len() < total {
-        if next == 0 || next >= page_count {
-            return Err(format!("overflow chain points at missing page {next}"));
-        }
-        if !visited.insert(next) {
-            return Err(format!("overflow chain loops at page {next}"));
-        }
-        let p = page(next).ok_or_else(|| format!("overflow page {next} is truncated"))?;
-        if p[25] != PAGE_TYPE_OVERFLOW {
-            return Err(format!("page {next} is not an overflow page"));
-        }
-        let used = usize::from(order.u16(p, 22).unwrap_or(0));
-        let data = p
-            .get(PAGE_HEADER_LEN..PAGE_HEADER_LEN + used)
-            .ok_or_else(|| format!("overflow page {next} claims {used} bytes"))?;
-        out.extend_from_slice(data);
-        next = order.u32(p, 16).unwrap_or(0) as usize;
-    }
-    out.truncate(total);
-    Ok(out)
 }
 
 /// Builds a hash database holding `blobs`, in little-endian order, for tests.
@@ -245,6 +254,25 @@ mod tests {
             .collect::<Result<_, _>>()
             .expect("blobs");
         assert_eq!(got, blobs);
+    }
+
+    #[test]
+    fn a_page_shared_by_two_chains_is_read_once() {
+        let blobs = vec![
+            sample_blob("a", None, "1.0", "1"),
+            sample_blob("b", None, "2.0", "1"),
+        ];
+        let mut db = build_db(&blobs, 512);
+        // Point the second off-page item at the first blob's chain (page 2).
+        let index = 512 + PAGE_HEADER_LEN + 4 + 2;
+        let value_at = 512 + usize::from(u16::from_le_bytes([db[index], db[index + 1]]));
+        db[value_at + 4..value_at + 8].copy_from_slice(&2u32.to_le_bytes());
+        let got = header_blobs(&db).expect("db");
+        assert_eq!(got[0].as_ref().ok(), Some(&blobs[0]));
+        assert!(
+            matches!(&got[1], Err(RpmError::Bdb(m)) if m.contains("already part")),
+            "{got:?}"
+        );
     }
 
     #[test]

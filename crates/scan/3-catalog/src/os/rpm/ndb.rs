@@ -48,6 +48,7 @@ pub fn header_blobs(content: &[u8]) -> Result<Vec<Result<Vec<u8>, RpmError>>, Rp
         })?;
 
     let mut blobs = Vec::new();
+    let mut total = 0usize;
     for (slot_no, at) in (HEADER_SIZE..slots_end).step_by(SLOT_SIZE).enumerate() {
         let slot = &content[at..at + SLOT_SIZE];
         if &slot[0..4] != SLOT_MAGIC {
@@ -59,19 +60,28 @@ pub fn header_blobs(content: &[u8]) -> Result<Vec<Result<Vec<u8>, RpmError>>, Rp
         if pkg_index == 0 {
             continue;
         }
-        blobs.push(
-            blob_at(
-                content,
-                (block_offset as usize).saturating_mul(BLOCK_SIZE),
-                pkg_index,
-            )
-            .map_err(|e| bad(format!("slot {slot_no} (package {pkg_index}): {e}"))),
-        );
+        let at = (block_offset as usize).saturating_mul(BLOCK_SIZE);
+        let blob = match blob_at(content, at, pkg_index) {
+            Ok(bytes) => {
+                // Sound blobs do not overlap, so together they fit in the file; slots
+                // pointing at the same bytes again and again must not multiply the work.
+                total = total.saturating_add(bytes.len());
+                if total > content.len() {
+                    return Err(bad(format!(
+                        "slot {slot_no}: blobs add up to more than the {}-byte file",
+                        content.len()
+                    )));
+                }
+                Ok(bytes.to_vec())
+            }
+            Err(e) => Err(bad(format!("slot {slot_no} (package {pkg_index}): {e}"))),
+        };
+        blobs.push(blob);
     }
     Ok(blobs)
 }
 
-fn blob_at(content: &[u8], at: usize, pkg_index: u32) -> Result<Vec<u8>, String> {
+fn blob_at(content: &[u8], at: usize, pkg_index: u32) -> Result<&[u8], String> {
     let head = content
         .get(at..at.saturating_add(16))
         .ok_or_else(|| format!("blob offset {at} is past the end of the file"))?;
@@ -85,7 +95,6 @@ fn blob_at(content: &[u8], at: usize, pkg_index: u32) -> Result<Vec<u8>, String>
     content
         .get(at + 16..)
         .and_then(|rest| rest.get(..len))
-        .map(<[u8]>::to_vec)
         .ok_or_else(|| format!("blob of {len} bytes at offset {at} runs past the end of the file"))
 }
 
@@ -137,6 +146,19 @@ mod tests {
             .collect::<Result<_, _>>()
             .expect("blobs");
         assert_eq!(got, blobs);
+    }
+
+    #[test]
+    fn slots_sharing_one_blob_cannot_multiply_memory() {
+        let blobs = vec![sample_blob("a", None, "1.0", "1"); 3];
+        let mut db = build_db(&blobs);
+        // 200 slots all pointing at the first blob, as package 1.
+        let first = db[HEADER_SIZE + 4..HEADER_SIZE + 16].to_vec();
+        for i in 0..200 {
+            let slot = HEADER_SIZE + i * SLOT_SIZE;
+            db[slot + 4..slot + 16].copy_from_slice(&first);
+        }
+        assert!(matches!(header_blobs(&db), Err(RpmError::Ndb(m)) if m.contains("add up")));
     }
 
     #[test]

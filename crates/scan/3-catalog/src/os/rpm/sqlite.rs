@@ -20,13 +20,44 @@ pub fn header_blobs(content: &[u8]) -> Result<Vec<Result<Vec<u8>, RpmError>>, Rp
     let db = open_from_bytes(content)?;
     let sql_error = |e: rusqlite::Error| RpmError::Sqlite(e.to_string());
     check_packages_is_plain_table(&db)?;
+    // A corrupt database can claim rows far larger than itself; their length is read from
+    // the record header, so such rows are refused before anything is copied, and the rows
+    // together may not add up to more than the file either.
+    let limit = i64::try_from(content.len()).unwrap_or(i64::MAX);
     let mut statement = db
-        .prepare("SELECT blob FROM Packages ORDER BY hnum")
+        .prepare(
+            "SELECT CASE WHEN length(blob) <= ?1 THEN blob END, length(blob) \
+             FROM Packages ORDER BY hnum",
+        )
         .map_err(sql_error)?;
     let rows = statement
-        .query_map([], |row| row.get::<_, Vec<u8>>(0))
+        .query_map([limit], |row| {
+            Ok((row.get::<_, Option<Vec<u8>>>(0)?, row.get::<_, i64>(1)?))
+        })
         .map_err(sql_error)?;
-    Ok(rows.map(|row| row.map_err(sql_error)).collect())
+    let mut total = 0usize;
+    let mut blobs = Vec::new();
+    for row in rows {
+        let blob = match row.map_err(sql_error)? {
+            (Some(bytes), _) => bytes,
+            (None, len) => {
+                blobs.push(Err(RpmError::Sqlite(format!(
+                    "a {len}-byte package blob in a {}-byte file",
+                    content.len()
+                ))));
+                continue;
+            }
+        };
+        total = total.saturating_add(blob.len());
+        if total > content.len() {
+            return Err(RpmError::Sqlite(format!(
+                "package blobs add up to more than the {}-byte file",
+                content.len()
+            )));
+        }
+        blobs.push(Ok(blob));
+    }
+    Ok(blobs)
 }
 
 /// The database comes from the image, so its schema is untrusted: a `Packages` view,
