@@ -9,11 +9,11 @@ use kabuto_types::Finding;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+use crate::PolicyError;
 use crate::image_ref::ImageRef;
 use crate::load::{self, Shape};
 use crate::pattern::Pattern;
 use crate::values::DateValue;
-use crate::PolicyError;
 
 /// One acknowledgement as written in the file.
 #[derive(Debug, Clone, Deserialize)]
@@ -95,7 +95,12 @@ impl Acknowledgements {
 
     /// The acknowledgement covering `finding` on one of `images`: a current one when there
     /// is one, else an expired one (so reports say it lapsed).
-    pub(crate) fn find(&self, finding: &Finding, images: &[ImageRef], today: Date) -> Option<AckNote> {
+    pub(crate) fn find(
+        &self,
+        finding: &Finding,
+        images: &[ImageRef],
+        today: Date,
+    ) -> Option<AckNote> {
         if self.by_id.is_empty() {
             return None;
         }

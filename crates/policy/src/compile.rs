@@ -63,15 +63,23 @@ pub(crate) struct VulnExceptions {
 
 #[derive(Debug, Clone)]
 pub(crate) enum Control {
-    Severity { at_least: Severity, exclude_no_fix: bool },
-    MaximumScore { above: f64, exclude_no_fix: bool },
+    Severity {
+        at_least: Severity,
+        exclude_no_fix: bool,
+    },
+    MaximumScore {
+        above: f64,
+        exclude_no_fix: bool,
+    },
     CvesBlackList(HashSet<String>),
     PackagesBlackList(Vec<PackageMatcher>),
     PackagesWhiteList(Vec<PackageMatcher>),
     BlacklistedLicenses(Vec<String>),
     WhitelistedLicenses(Vec<String>),
     Malware,
-    SensitiveData { ignored_paths: Vec<Pattern> },
+    SensitiveData {
+        ignored_paths: Vec<Pattern>,
+    },
     NonRootUser,
     BlacklistPermissions(Vec<PermissionKind>),
     RequiredLabels(Vec<LabelMatcher>),
@@ -79,8 +87,12 @@ pub(crate) enum Control {
     TrustedBaseImages(Vec<BaseImageMatcher>),
     ForbiddenBaseImages(Vec<BaseImageMatcher>),
     AllowedRegistries(Vec<Pattern>),
-    ImageMaxAge { days: u32 },
-    MaxImageSize { megabytes: u64 },
+    ImageMaxAge {
+        days: u32,
+    },
+    MaxImageSize {
+        megabytes: u64,
+    },
     MisconfigurationChecks(Vec<Pattern>),
 }
 
@@ -220,7 +232,11 @@ fn required_list<T>(enabled_field: &str, list: Option<Vec<T>>) -> Result<Vec<T>,
     }
 }
 
-fn required_value<T>(enabled_field: &str, value_field: &str, value: Option<T>) -> Result<T, FieldError> {
+fn required_value<T>(
+    enabled_field: &str,
+    value_field: &str,
+    value: Option<T>,
+) -> Result<T, FieldError> {
     value.ok_or_else(|| {
         FieldError::new(
             enabled_field,
@@ -248,7 +264,11 @@ fn compile(raw: RawPolicy) -> Result<Policy, FieldError> {
 
     if raw.cvss_severity_enabled {
         controls.push(Control::Severity {
-            at_least: required_value("cvss_severity_enabled", "cvss_severity", raw.cvss_severity.0)?,
+            at_least: required_value(
+                "cvss_severity_enabled",
+                "cvss_severity",
+                raw.cvss_severity.0,
+            )?,
             exclude_no_fix: raw.cvss_severity_exclude_no_fix,
         });
     }
@@ -261,7 +281,9 @@ fn compile(raw: RawPolicy) -> Result<Policy, FieldError> {
     }
     if raw.cves_black_list_enabled {
         let ids = required_list("cves_black_list_enabled", raw.cves_black_list)?;
-        controls.push(Control::CvesBlackList(ids.into_iter().map(|id| id.0).collect()));
+        controls.push(Control::CvesBlackList(
+            ids.into_iter().map(|id| id.0).collect(),
+        ));
     }
     if raw.packages_black_list_enabled {
         let entries = required_list("packages_black_list_enabled", raw.packages_black_list)?;
@@ -323,8 +345,11 @@ fn compile(raw: RawPolicy) -> Result<Policy, FieldError> {
         controls.push(Control::ImageMaxAge { days });
     }
     if raw.max_image_size_enabled {
-        let megabytes =
-            required_value("max_image_size_enabled", "max_image_size_mb", raw.max_image_size_mb)?;
+        let megabytes = required_value(
+            "max_image_size_enabled",
+            "max_image_size_mb",
+            raw.max_image_size_mb,
+        )?;
         controls.push(Control::MaxImageSize { megabytes });
     }
     if raw.misconfiguration_checks_enabled {
@@ -336,7 +361,9 @@ fn compile(raw: RawPolicy) -> Result<Policy, FieldError> {
     }
 
     let ignore_published_within_days = if raw.ignore_recently_published_vln {
-        let days = raw.ignore_recently_published_vln_period.filter(|days| *days > 0);
+        let days = raw
+            .ignore_recently_published_vln_period
+            .filter(|days| *days > 0);
         Some(required_value(
             "ignore_recently_published_vln",
             "ignore_recently_published_vln_period",
@@ -495,9 +522,7 @@ impl TryFrom<RawBaseImage> for BaseImageMatcher {
     type Error = FieldError;
     fn try_from(image: RawBaseImage) -> Result<Self, FieldError> {
         let registry = match non_empty(image.registry) {
-            Some(text) => {
-                Some(Pattern::new(&text).map_err(|e| FieldError::new("registry", e))?)
-            }
+            Some(text) => Some(Pattern::new(&text).map_err(|e| FieldError::new("registry", e))?),
             None => None,
         };
         Ok(BaseImageMatcher {
@@ -509,7 +534,10 @@ impl TryFrom<RawBaseImage> for BaseImageMatcher {
 
 fn compile_scope(raw: &RawPolicy, notes: &mut Vec<NotEvaluated>) -> Scope {
     let application_scopes = raw.application_scopes.as_deref().unwrap_or_default();
-    let excluded_scopes = raw.exclude_application_scopes.as_deref().unwrap_or_default();
+    let excluded_scopes = raw
+        .exclude_application_scopes
+        .as_deref()
+        .unwrap_or_default();
     if !excluded_scopes.is_empty()
         || application_scopes
             .iter()
@@ -550,18 +578,66 @@ fn compile_scope(raw: &RawPolicy, notes: &mut Vec<NotEvaluated>) -> Scope {
 
 fn note_unsupported(raw: &RawPolicy, notes: &mut Vec<NotEvaluated>) {
     let switches = [
-        ("custom_checks_enabled", raw.custom_checks_enabled, "custom check scripts run inside Aqua"),
-        ("custom_severity_enabled", raw.custom_severity_enabled, "Aqua custom severities are not in Kabuto's findings"),
-        ("scap_enabled", raw.scap_enabled, "SCAP content is not evaluated"),
-        ("docker_cis_enabled", raw.docker_cis_enabled, "host benchmarks are not image checks"),
-        ("kube_cis_enabled", raw.kube_cis_enabled, "host benchmarks are not image checks"),
-        ("linux_cis_enabled", raw.linux_cis_enabled, "host benchmarks are not image checks"),
-        ("openshift_hardening_enabled", raw.openshift_hardening_enabled, "host benchmarks are not image checks"),
-        ("dta_enabled", raw.dta_enabled, "dynamic threat analysis runs the image; Kabuto does not"),
-        ("function_integrity_enabled", raw.function_integrity_enabled, "applies to serverless functions"),
-        ("enforce_excessive_permissions", raw.enforce_excessive_permissions, "applies to serverless functions"),
-        ("vulnerability_exploitability", raw.vulnerability_exploitability, "Kabuto's findings carry no exploit data"),
-        ("ignore_base_image_vln", raw.ignore_base_image_vln, "Kabuto does not know which layers came from the base image"),
+        (
+            "custom_checks_enabled",
+            raw.custom_checks_enabled,
+            "custom check scripts run inside Aqua",
+        ),
+        (
+            "custom_severity_enabled",
+            raw.custom_severity_enabled,
+            "Aqua custom severities are not in Kabuto's findings",
+        ),
+        (
+            "scap_enabled",
+            raw.scap_enabled,
+            "SCAP content is not evaluated",
+        ),
+        (
+            "docker_cis_enabled",
+            raw.docker_cis_enabled,
+            "host benchmarks are not image checks",
+        ),
+        (
+            "kube_cis_enabled",
+            raw.kube_cis_enabled,
+            "host benchmarks are not image checks",
+        ),
+        (
+            "linux_cis_enabled",
+            raw.linux_cis_enabled,
+            "host benchmarks are not image checks",
+        ),
+        (
+            "openshift_hardening_enabled",
+            raw.openshift_hardening_enabled,
+            "host benchmarks are not image checks",
+        ),
+        (
+            "dta_enabled",
+            raw.dta_enabled,
+            "dynamic threat analysis runs the image; Kabuto does not",
+        ),
+        (
+            "function_integrity_enabled",
+            raw.function_integrity_enabled,
+            "applies to serverless functions",
+        ),
+        (
+            "enforce_excessive_permissions",
+            raw.enforce_excessive_permissions,
+            "applies to serverless functions",
+        ),
+        (
+            "vulnerability_exploitability",
+            raw.vulnerability_exploitability,
+            "Kabuto's findings carry no exploit data",
+        ),
+        (
+            "ignore_base_image_vln",
+            raw.ignore_base_image_vln,
+            "Kabuto does not know which layers came from the base image",
+        ),
     ];
     for (field, value, reason) in switches {
         if value == Some(true) {
@@ -572,10 +648,19 @@ fn note_unsupported(raw: &RawPolicy, notes: &mut Vec<NotEvaluated>) {
         }
     }
     let lists = [
-        ("custom_checks", raw.custom_checks.as_ref().map_or(0, Vec::len)),
+        (
+            "custom_checks",
+            raw.custom_checks.as_ref().map_or(0, Vec::len),
+        ),
         ("scap_files", raw.scap_files.as_ref().map_or(0, Vec::len)),
-        ("disallow_exploit_types", raw.disallow_exploit_types.as_ref().map_or(0, Vec::len)),
-        ("vulnerability_score_range", raw.vulnerability_score_range.as_ref().map_or(0, Vec::len)),
+        (
+            "disallow_exploit_types",
+            raw.disallow_exploit_types.as_ref().map_or(0, Vec::len),
+        ),
+        (
+            "vulnerability_score_range",
+            raw.vulnerability_score_range.as_ref().map_or(0, Vec::len),
+        ),
     ];
     for (field, len) in lists {
         if len > 0 {
@@ -588,7 +673,8 @@ fn note_unsupported(raw: &RawPolicy, notes: &mut Vec<NotEvaluated>) {
     if raw.enforce_after_days.is_some_and(|days| days > 0) {
         notes.push(NotEvaluated {
             field: "enforce_after_days",
-            reason: "a grace period needs scan history; Kabuto fails from the first scan".to_owned(),
+            reason: "a grace period needs scan history; Kabuto fails from the first scan"
+                .to_owned(),
         });
     }
 }

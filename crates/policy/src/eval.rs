@@ -10,8 +10,11 @@ use kabuto_version::{Scheme, compare};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::PolicySet;
 use crate::ack::{AckNote, Acknowledgements};
-use crate::compile::{BaseImageMatcher, Control, PackageMatcher, PermissionKind, Policy, VulnExceptions};
+use crate::compile::{
+    BaseImageMatcher, Control, PackageMatcher, PermissionKind, Policy, VulnExceptions,
+};
 use crate::image_ref::ImageRef;
 use crate::input::PolicyInput;
 use crate::scope::ScopeSubject;
@@ -19,7 +22,6 @@ use crate::verdict::{
     ControlOutcome, ControlResult, GateOutcome, Item, PolicyAction, PolicyOutcome, PolicyResult,
     Verdict,
 };
-use crate::PolicySet;
 
 /// The OCI annotation (also used as a label) naming the image's base.
 pub const BASE_NAME_LABEL: &str = "org.opencontainers.image.base.name";
@@ -51,7 +53,9 @@ fn parse_time(text: &str) -> Option<OffsetDateTime> {
 }
 
 fn days_between(earlier: OffsetDateTime, later: OffsetDateTime) -> i64 {
-    (later - earlier).whole_seconds().div_euclid(SECONDS_PER_DAY)
+    (later - earlier)
+        .whole_seconds()
+        .div_euclid(SECONDS_PER_DAY)
 }
 
 /// The highest CVSS v3/v4 base score, else the highest v2 score.
@@ -129,9 +133,10 @@ impl<'a> Prepared<'a> {
     }
 
     fn image_name(&self) -> String {
-        self.names
-            .first()
-            .map_or_else(|| self.input.inventory.artifact.name.clone(), |n| n.original.clone())
+        self.names.first().map_or_else(
+            || self.input.inventory.artifact.name.clone(),
+            |n| n.original.clone(),
+        )
     }
 
     fn license_expressions(&self) -> &HashMap<&'a str, Option<spdx::Expression>> {
@@ -162,9 +167,9 @@ pub fn evaluate(policies: &PolicySet, acks: &Acknowledgements, input: &PolicyInp
         .map(|policy| evaluate_policy(policy, &prepared, &subject))
         .collect();
     let failed = |fail_cicd: bool| {
-        results
-            .iter()
-            .any(|r| r.outcome == PolicyOutcome::Fail && (!fail_cicd || r.action == PolicyAction::FailCicd))
+        results.iter().any(|r| {
+            r.outcome == PolicyOutcome::Fail && (!fail_cicd || r.action == PolicyAction::FailCicd)
+        })
     };
     let gate = if failed(true) {
         GateOutcome::Fail
@@ -181,7 +186,11 @@ pub fn evaluate(policies: &PolicySet, acks: &Acknowledgements, input: &PolicyInp
     }
 }
 
-fn evaluate_policy(policy: &Policy, prepared: &Prepared<'_>, subject: &ScopeSubject<'_>) -> PolicyResult {
+fn evaluate_policy(
+    policy: &Policy,
+    prepared: &Prepared<'_>,
+    subject: &ScopeSubject<'_>,
+) -> PolicyResult {
     let action = if policy.fail_cicd {
         PolicyAction::FailCicd
     } else {
@@ -221,7 +230,12 @@ fn evaluate_policy(policy: &Policy, prepared: &Prepared<'_>, subject: &ScopeSubj
     }
 }
 
-fn result(control: &Control, outcome: ControlOutcome, message: String, items: Vec<Item>) -> ControlResult {
+fn result(
+    control: &Control,
+    outcome: ControlOutcome,
+    message: String,
+    items: Vec<Item>,
+) -> ControlResult {
     ControlResult {
         control: control.id(),
         outcome,
@@ -241,7 +255,12 @@ fn unknown(control: &Control, what: &str) -> ControlResult {
 }
 
 /// Pass when `items` is empty, else fail with `message`.
-fn judged(control: &Control, items: Vec<Item>, pass: &str, fail: impl FnOnce(usize) -> String) -> ControlResult {
+fn judged(
+    control: &Control,
+    items: Vec<Item>,
+    pass: &str,
+    fail: impl FnOnce(usize) -> String,
+) -> ControlResult {
     if items.is_empty() {
         result(control, ControlOutcome::Pass, pass.to_owned(), items)
     } else {
@@ -250,17 +269,27 @@ fn judged(control: &Control, items: Vec<Item>, pass: &str, fail: impl FnOnce(usi
     }
 }
 
-fn evaluate_control(control: &Control, exceptions: &VulnExceptions, prepared: &Prepared<'_>) -> ControlResult {
+fn evaluate_control(
+    control: &Control,
+    exceptions: &VulnExceptions,
+    prepared: &Prepared<'_>,
+) -> ControlResult {
     let input = prepared.input;
     let image = input.inventory.image.as_ref();
     match control {
-        Control::Severity { at_least, exclude_no_fix } => vulnerability_control(
+        Control::Severity {
+            at_least,
+            exclude_no_fix,
+        } => vulnerability_control(
             control,
             prepared,
             |v| counted(v, exceptions, *exclude_no_fix) && v.finding.severity >= *at_least,
             &format!("of severity {at_least} or higher"),
         ),
-        Control::MaximumScore { above, exclude_no_fix } => vulnerability_control(
+        Control::MaximumScore {
+            above,
+            exclude_no_fix,
+        } => vulnerability_control(
             control,
             prepared,
             |v| counted(v, exceptions, *exclude_no_fix) && v.score.is_some_and(|s| s > *above),
@@ -274,16 +303,25 @@ fn evaluate_control(control: &Control, exceptions: &VulnExceptions, prepared: &P
         ),
         Control::PackagesBlackList(entries) => {
             let items = packages(prepared, |p| entries.iter().any(|e| package_matches(e, p)));
-            judged(control, items, "no blocked package", |n| format!("{n} blocked packages"))
+            judged(control, items, "no blocked package", |n| {
+                format!("{n} blocked packages")
+            })
         }
         Control::PackagesWhiteList(entries) => {
             let items = packages(prepared, |p| !entries.iter().any(|e| package_matches(e, p)));
-            judged(control, items, "every package is on the allowed list", |n| {
-                format!("{n} packages are not on the allowed list")
-            })
+            judged(
+                control,
+                items,
+                "every package is on the allowed list",
+                |n| format!("{n} packages are not on the allowed list"),
+            )
         }
-        Control::BlacklistedLicenses(blocked) => license_control(control, prepared, |id| !blocked.iter().any(|b| b == id), "blocked licences"),
-        Control::WhitelistedLicenses(allowed) => license_control(control, prepared, |id| allowed.iter().any(|a| a == id), "licences outside the allowed list"),
+        Control::BlacklistedLicenses(blocked) => {
+            license_control(control, prepared, LicenseRule::Blocked(blocked))
+        }
+        Control::WhitelistedLicenses(allowed) => {
+            license_control(control, prepared, LicenseRule::Allowed(allowed))
+        }
         Control::Malware => match input.malware {
             None => unknown(control, "malware scan results"),
             Some(hits) => {
@@ -295,7 +333,9 @@ fn evaluate_control(control: &Control, exceptions: &VulnExceptions, prepared: &P
                         sha256: h.sha256.clone(),
                     })
                     .collect();
-                judged(control, items, "no malware found", |n| format!("{n} malware detections"))
+                judged(control, items, "no malware found", |n| {
+                    format!("{n} malware detections")
+                })
             }
         },
         Control::SensitiveData { ignored_paths } => match input.secrets {
@@ -310,7 +350,9 @@ fn evaluate_control(control: &Control, exceptions: &VulnExceptions, prepared: &P
                         line: s.line,
                     })
                     .collect();
-                judged(control, items, "no secrets found", |n| format!("{n} secrets found"))
+                judged(control, items, "no secrets found", |n| {
+                    format!("{n} secrets found")
+                })
             }
         },
         Control::NonRootUser => match image {
@@ -319,10 +361,24 @@ fn evaluate_control(control: &Control, exceptions: &VulnExceptions, prepared: &P
                 let user = image.user.as_deref().unwrap_or("").trim();
                 let account = user.split(':').next().unwrap_or(user);
                 if account.is_empty() || account == "root" || account == "0" {
-                    let shown = if user.is_empty() { "no USER (root)".to_owned() } else { format!("USER {user}") };
-                    result(control, ControlOutcome::Fail, format!("the image runs as root: {shown}"), Vec::new())
+                    let shown = if user.is_empty() {
+                        "no USER (root)".to_owned()
+                    } else {
+                        format!("USER {user}")
+                    };
+                    result(
+                        control,
+                        ControlOutcome::Fail,
+                        format!("the image runs as root: {shown}"),
+                        Vec::new(),
+                    )
                 } else {
-                    result(control, ControlOutcome::Pass, format!("the image runs as `{user}`"), Vec::new())
+                    result(
+                        control,
+                        ControlOutcome::Pass,
+                        format!("the image runs as `{user}`"),
+                        Vec::new(),
+                    )
                 }
             }
         },
@@ -352,7 +408,9 @@ fn evaluate_control(control: &Control, exceptions: &VulnExceptions, prepared: &P
                     value: l.value.as_ref().map(|v| v.as_str().to_owned()),
                 })
                 .collect();
-            judged(control, items, "every required label is set", |n| format!("{n} required labels are missing"))
+            judged(control, items, "every required label is set", |n| {
+                format!("{n} required labels are missing")
+            })
         }
         Control::ForbiddenLabels(forbidden) => {
             let items = forbidden
@@ -363,60 +421,109 @@ fn evaluate_control(control: &Control, exceptions: &VulnExceptions, prepared: &P
                     value: prepared.labels.get(&l.key).cloned(),
                 })
                 .collect();
-            judged(control, items, "no forbidden label is set", |n| format!("{n} forbidden labels are set"))
+            judged(control, items, "no forbidden label is set", |n| {
+                format!("{n} forbidden labels are set")
+            })
         }
         Control::TrustedBaseImages(trusted) => match &prepared.base {
-            None => unknown(control, &format!("the base image (set the `{BASE_NAME_LABEL}` label)")),
-            Some(base) if trusted.iter().any(|t| base_matches(t, base)) => {
-                result(control, ControlOutcome::Pass, format!("base image {} is trusted", base.original), Vec::new())
-            }
+            None => unknown(
+                control,
+                &format!("the base image (set the `{BASE_NAME_LABEL}` label)"),
+            ),
+            Some(base) if trusted.iter().any(|t| base_matches(t, base)) => result(
+                control,
+                ControlOutcome::Pass,
+                format!("base image {} is trusted", base.original),
+                Vec::new(),
+            ),
             Some(base) => result(
                 control,
                 ControlOutcome::Fail,
                 format!("base image {} is not trusted", base.original),
-                vec![Item::Image { reference: base.original.clone() }],
+                vec![Item::Image {
+                    reference: base.original.clone(),
+                }],
             ),
         },
         Control::ForbiddenBaseImages(forbidden) => match &prepared.base {
-            None => unknown(control, &format!("the base image (set the `{BASE_NAME_LABEL}` label)")),
+            None => unknown(
+                control,
+                &format!("the base image (set the `{BASE_NAME_LABEL}` label)"),
+            ),
             Some(base) if forbidden.iter().any(|f| base_matches(f, base)) => result(
                 control,
                 ControlOutcome::Fail,
                 format!("base image {} is forbidden", base.original),
-                vec![Item::Image { reference: base.original.clone() }],
+                vec![Item::Image {
+                    reference: base.original.clone(),
+                }],
             ),
-            Some(base) => result(control, ControlOutcome::Pass, format!("base image {} is not forbidden", base.original), Vec::new()),
+            Some(base) => result(
+                control,
+                ControlOutcome::Pass,
+                format!("base image {} is not forbidden", base.original),
+                Vec::new(),
+            ),
         },
         Control::AllowedRegistries(allowed) => {
             if prepared.names.is_empty() {
-                return unknown(control, "an image name (scan a reference or a tagged archive)");
+                return unknown(
+                    control,
+                    "an image name (scan a reference or a tagged archive)",
+                );
             }
             let items = prepared
                 .names
                 .iter()
                 .filter(|n| !allowed.iter().any(|p| n.registry_matches(p)))
-                .map(|n| Item::Image { reference: n.original.clone() })
+                .map(|n| Item::Image {
+                    reference: n.original.clone(),
+                })
                 .collect();
-            judged(control, items, "the image comes from an allowed registry", |n| {
-                format!("{n} image names are outside the allowed registries")
-            })
+            judged(
+                control,
+                items,
+                "the image comes from an allowed registry",
+                |n| format!("{n} image names are outside the allowed registries"),
+            )
         }
         Control::ImageMaxAge { days } => {
-            let Some(created) = image.and_then(|i| i.created.as_deref()).and_then(parse_time) else {
+            let Some(created) = image
+                .and_then(|i| i.created.as_deref())
+                .and_then(parse_time)
+            else {
                 return unknown(control, "the image creation time");
             };
             let age = days_between(created, input.now);
-            let outcome = if age > i64::from(*days) { ControlOutcome::Fail } else { ControlOutcome::Pass };
-            result(control, outcome, format!("the image is {age} days old (limit {days})"), Vec::new())
+            let outcome = if age > i64::from(*days) {
+                ControlOutcome::Fail
+            } else {
+                ControlOutcome::Pass
+            };
+            result(
+                control,
+                outcome,
+                format!("the image is {age} days old (limit {days})"),
+                Vec::new(),
+            )
         }
         Control::MaxImageSize { megabytes } => {
             let Some(bytes) = image.and_then(|i| i.total_layer_size()) else {
                 return unknown(control, "layer sizes");
             };
             let limit = megabytes.saturating_mul(1_000_000);
-            let outcome = if bytes > limit { ControlOutcome::Fail } else { ControlOutcome::Pass };
+            let outcome = if bytes > limit {
+                ControlOutcome::Fail
+            } else {
+                ControlOutcome::Pass
+            };
             let size = bytes as f64 / 1_000_000.0;
-            result(control, outcome, format!("the image is {size:.1} MB (limit {megabytes} MB)"), Vec::new())
+            result(
+                control,
+                outcome,
+                format!("the image is {size:.1} MB (limit {megabytes} MB)"),
+                Vec::new(),
+            )
         }
         Control::MisconfigurationChecks(checks) => match input.misconfigurations {
             None => unknown(control, "misconfiguration results"),
@@ -429,7 +536,9 @@ fn evaluate_control(control: &Control, exceptions: &VulnExceptions, prepared: &P
                         severity: h.severity,
                     })
                     .collect();
-                judged(control, items, "no listed check failed", |n| format!("{n} listed checks failed"))
+                judged(control, items, "no listed check failed", |n| {
+                    format!("{n} listed checks failed")
+                })
             }
         },
     }
@@ -441,7 +550,11 @@ fn counted(vuln: &VulnFacts<'_>, exceptions: &VulnExceptions, exclude_no_fix: bo
     if (exclude_no_fix || exceptions.exclude_no_fix) && vuln.finding.status != FixStatus::Fixed {
         return false;
     }
-    if vuln.ids.iter().any(|id| exceptions.ignored_ids.contains(id)) {
+    if vuln
+        .ids
+        .iter()
+        .any(|id| exceptions.ignored_ids.contains(id))
+    {
         return false;
     }
     match (exceptions.ignore_published_within_days, vuln.age_days) {
@@ -460,7 +573,7 @@ fn vulnerability_control(
     let mut open = 0usize;
     for vuln in prepared.vulns.iter().filter(|v| offends(v)) {
         let finding = vuln.finding;
-        if !vuln.ack.as_ref().is_some_and(|a| !a.expired) {
+        if vuln.ack.as_ref().is_none_or(|a| a.expired) {
             open += 1;
         }
         items.push(Item::Vulnerability {
@@ -478,7 +591,11 @@ fn vulnerability_control(
     if acknowledged > 0 {
         message.push_str(&format!(" ({acknowledged} more acknowledged)"));
     }
-    let outcome = if open > 0 { ControlOutcome::Fail } else { ControlOutcome::Pass };
+    let outcome = if open > 0 {
+        ControlOutcome::Fail
+    } else {
+        ControlOutcome::Pass
+    };
     result(control, outcome, message, items)
 }
 
@@ -498,7 +615,9 @@ fn packages(prepared: &Prepared<'_>, offends: impl Fn(&Package) -> bool) -> Vec<
 }
 
 fn package_matches(entry: &PackageMatcher, package: &Package) -> bool {
-    if entry.ecosystem.is_some_and(|e| e != package.ecosystem) || !entry.name.is_match(&package.name) {
+    if entry.ecosystem.is_some_and(|e| e != package.ecosystem)
+        || !entry.name.is_match(&package.name)
+    {
         return false;
     }
     if let Some(arch) = &entry.arch
@@ -507,7 +626,10 @@ fn package_matches(entry: &PackageMatcher, package: &Package) -> bool {
         return false;
     }
     if let Some(license) = &entry.license
-        && !package.licenses.iter().any(|l| l.eq_ignore_ascii_case(license))
+        && !package
+            .licenses
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case(license))
     {
         return false;
     }
@@ -526,42 +648,59 @@ fn package_matches(entry: &PackageMatcher, package: &Package) -> bool {
         .is_none_or(|range| range.contains(&package.version).unwrap_or(false))
 }
 
-/// Whether a licence expression can be satisfied using only licences `acceptable` admits.
-fn license_acceptable(
-    text: &str,
-    parsed: Option<&spdx::Expression>,
-    acceptable: &dyn Fn(&str) -> bool,
-) -> bool {
-    match parsed {
-        Some(expression) => expression.evaluate(|req| {
-            let name = match &req.license {
+/// A licence list and how it is used.
+#[derive(Clone, Copy)]
+enum LicenseRule<'l> {
+    Blocked(&'l [String]),
+    Allowed(&'l [String]),
+}
+
+impl LicenseRule<'_> {
+    /// Whether one licence, known by any of `names` (lower case), is acceptable.
+    fn accepts(self, names: &[String]) -> bool {
+        match self {
+            LicenseRule::Blocked(list) => !names.iter().any(|n| list.contains(n)),
+            LicenseRule::Allowed(list) => names.iter().any(|n| list.contains(n)),
+        }
+    }
+
+    /// Whether a licence expression can be satisfied with acceptable licences only
+    /// (`MIT OR GPL-3.0-only` is fine under a GPL block).
+    fn accepts_expression(self, text: &str, parsed: Option<&spdx::Expression>) -> bool {
+        let Some(expression) = parsed else {
+            return self.accepts(&[text.trim().to_ascii_lowercase()]);
+        };
+        expression.evaluate(|req| {
+            let names = match &req.license {
                 spdx::LicenseItem::Spdx { id, or_later } => {
                     let name = id.name.to_ascii_lowercase();
-                    if *or_later && acceptable(&format!("{name}+")) {
-                        return true;
+                    if *or_later {
+                        vec![format!("{name}+"), format!("{name}-or-later"), name]
+                    } else {
+                        vec![name]
                     }
-                    name
                 }
-                spdx::LicenseItem::Other(other) => other.lic_ref.to_ascii_lowercase(),
+                spdx::LicenseItem::Other(other) => {
+                    let name = other.lic_ref.to_ascii_lowercase();
+                    vec![format!("licenseref-{name}"), name]
+                }
             };
-            acceptable(&name) || acceptable(&format!("licenseref-{name}"))
-        }),
-        None => acceptable(&text.trim().to_ascii_lowercase()),
+            self.accepts(&names)
+        })
     }
 }
 
 fn license_control(
     control: &Control,
     prepared: &Prepared<'_>,
-    acceptable: impl Fn(&str) -> bool,
-    what: &str,
+    rule: LicenseRule<'_>,
 ) -> ControlResult {
     let parsed = prepared.license_expressions();
     let mut items = Vec::new();
     for package in &prepared.input.inventory.packages {
         for license in &package.licenses {
             let expression = parsed.get(license.as_str()).and_then(Option::as_ref);
-            if !license_acceptable(license, expression, &acceptable) {
+            if !rule.accepts_expression(license, expression) {
                 items.push(Item::License {
                     package: package.name.clone(),
                     version: package.version.clone(),
@@ -570,7 +709,13 @@ fn license_control(
             }
         }
     }
-    judged(control, items, &format!("no {what}"), |n| format!("{n} packages with {what}"))
+    let what = match rule {
+        LicenseRule::Blocked(_) => "blocked licences",
+        LicenseRule::Allowed(_) => "licences outside the allowed list",
+    };
+    judged(control, items, &format!("no {what}"), |n| {
+        format!("{n} packages with {what}")
+    })
 }
 
 fn has_permission(kind: PermissionKind, mode: u32, uid: u32) -> bool {
@@ -582,5 +727,9 @@ fn has_permission(kind: PermissionKind, mode: u32, uid: u32) -> bool {
 }
 
 fn base_matches(entry: &BaseImageMatcher, base: &ImageRef) -> bool {
-    entry.registry.as_ref().is_none_or(|r| base.registry_matches(r)) && base.repository_matches(&entry.imagename)
+    entry
+        .registry
+        .as_ref()
+        .is_none_or(|r| base.registry_matches(r))
+        && base.repository_matches(&entry.imagename)
 }

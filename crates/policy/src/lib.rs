@@ -120,7 +120,11 @@ impl PolicySet {
         self.extend(other.policies, file)
     }
 
-    fn extend(&mut self, policies: impl IntoIterator<Item = Policy>, file: &str) -> Result<(), PolicyError> {
+    fn extend(
+        &mut self,
+        policies: impl IntoIterator<Item = Policy>,
+        file: &str,
+    ) -> Result<(), PolicyError> {
         for policy in policies {
             if self.policies.iter().any(|p| p.name == policy.name) {
                 return Err(PolicyError::DuplicateName {
@@ -140,9 +144,16 @@ impl PolicySet {
     /// The scan results the enabled policies use.
     pub fn needs(&self) -> Needs {
         let mut needs = Needs::default();
-        for control in self.policies.iter().filter(|p| p.enabled).flat_map(|p| &p.controls) {
+        for control in self
+            .policies
+            .iter()
+            .filter(|p| p.enabled)
+            .flat_map(|p| &p.controls)
+        {
             match control {
-                Control::Severity { .. } | Control::MaximumScore { .. } | Control::CvesBlackList(_) => {
+                Control::Severity { .. }
+                | Control::MaximumScore { .. }
+                | Control::CvesBlackList(_) => {
                     needs.vulnerabilities = true;
                 }
                 Control::SensitiveData { .. } => needs.secrets = true,

@@ -49,7 +49,12 @@ impl Syntax {
     /// JSON when the text starts like a JSON document; YAML otherwise (YAML also reads
     /// most JSON, but JSON's own parser reports JSON errors better).
     pub fn detect(text: &str) -> Syntax {
-        match text.trim_start_matches('\u{feff}').trim_start().chars().next() {
+        match text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .chars()
+            .next()
+        {
             Some('{' | '[') => Syntax::Json,
             _ => Syntax::Yaml,
         }
@@ -290,11 +295,7 @@ impl yaml_rust2::parser::MarkedEventReceiver for PositionIndex {
 /// diagnostic carries the path separately.
 fn strip_path_prefix(message: &str) -> &str {
     match message.split_once(": ") {
-        Some((prefix, rest))
-            if !prefix.is_empty() && !prefix.contains(char::is_whitespace) =>
-        {
-            rest
-        }
+        Some((prefix, rest)) if !prefix.is_empty() && !prefix.contains(char::is_whitespace) => rest,
         _ => message,
     }
 }
@@ -358,7 +359,11 @@ mod tests {
         assert_eq!(find("a"), Some((1, 1)));
         assert_eq!(find("list[1].name"), Some((4, 5)));
         assert_eq!(find("list[1].deep.k"), Some((5, 12)));
-        assert_eq!(find("list[1].missing"), Some((4, 5)), "falls back to the item");
+        assert_eq!(
+            find("list[1].missing"),
+            Some((4, 5)),
+            "falls back to the item"
+        );
         let json = "{\n  \"x\": 1,\n  \"name\" : \"n\"\n}";
         assert_eq!(field_position(json, "name"), Some((3, 3)));
     }

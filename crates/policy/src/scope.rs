@@ -161,7 +161,13 @@ pub(crate) enum Condition {
 
 /// Attribute namespaces of Aqua scopes that describe runtime objects, not images.
 const RUNTIME_NAMESPACES: [&str; 7] = [
-    "aqua.", "kubernetes.", "os.", "function.", "cf.", "container.", "host.",
+    "aqua.",
+    "kubernetes.",
+    "os.",
+    "function.",
+    "cf.",
+    "container.",
+    "host.",
 ];
 
 impl TryFrom<RawVariable> for Condition {
@@ -212,9 +218,9 @@ impl Condition {
         let any = |f: &dyn Fn(&ImageRef) -> bool| subject.names.iter().any(f);
         match self {
             Condition::Registry(p) => any(&|image| image.registry_matches(p)),
-            Condition::Repository(p) => any(&|image| {
-                p.is_match(&image.repository) || p.is_match(image.short_repository())
-            }),
+            Condition::Repository(p) => {
+                any(&|image| p.is_match(&image.repository) || p.is_match(image.short_repository()))
+            }
             Condition::Tag(p) => any(&|image| image.tag.as_deref().is_some_and(|t| p.is_match(t))),
             Condition::Name(p) => any(&|image| image.name_matches(p)),
             Condition::Label(label) => label.matches(subject.labels),
@@ -249,7 +255,10 @@ impl Expr {
         let mut parser = Parser { tokens, at: 0 };
         let expr = parser.or()?;
         if parser.at != parser.tokens.len() {
-            return Err(format!("unexpected text after position {} in `{text}`", parser.at));
+            return Err(format!(
+                "unexpected text after position {} in `{text}`",
+                parser.at
+            ));
         }
         Ok(expr)
     }

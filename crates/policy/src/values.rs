@@ -17,9 +17,9 @@ impl<'de> Deserialize<'de> for SeverityName {
             return Ok(SeverityName(None));
         }
         match Severity::from_label(&text) {
-            Some(severity @ (Severity::Low | Severity::Medium | Severity::High | Severity::Critical)) => {
-                Ok(SeverityName(Some(severity)))
-            }
+            Some(
+                severity @ (Severity::Low | Severity::Medium | Severity::High | Severity::Critical),
+            ) => Ok(SeverityName(Some(severity))),
             _ => Err(serde::de::Error::custom(format!(
                 "invalid severity `{text}`: expected one of critical, high, medium, low"
             ))),

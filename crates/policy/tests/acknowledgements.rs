@@ -1,0 +1,126 @@
+//! Acknowledged vulnerabilities stay visible, marked, and stop failing until they expire.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
+
+mod common;
+
+use common::Scan;
+use kabuto_policy::{Acknowledgements, ControlOutcome, GateOutcome, Item};
+
+const CRITICAL: &str = "name: t\ncvss_severity_enabled: true\ncvss_severity: critical\n";
+
+fn ack(body: &str) -> Acknowledgements {
+    Acknowledgements::parse(&format!("acknowledgements:\n{body}"), "acks.yaml")
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn acknowledgements_by_scope_and_expiry() {
+    // (acknowledgement entry, control outcome, acknowledged-and-current)
+    let cases = [
+        (
+            "  - {id: CVE-2026-0002, by: alice, reason: not reachable, expires: 2026-12-31}\n",
+            ControlOutcome::Pass,
+            Some(false),
+        ),
+        (
+            "  - {id: cve-2026-0002, package: lodash, by: alice, reason: r, expires: 2026-06-01}\n",
+            ControlOutcome::Pass,
+            Some(false),
+        ),
+        (
+            "  - {id: CVE-2026-0002, by: alice, reason: r, expires: 2026-05-31}\n",
+            ControlOutcome::Fail,
+            Some(true),
+        ),
+        (
+            "  - {id: CVE-2026-0002, package: underscore, by: alice, reason: r, expires: 2026-12-31}\n",
+            ControlOutcome::Fail,
+            None,
+        ),
+        (
+            "  - {id: CVE-2026-0002, images: ['registry.example.invalid/other/*'], by: a, reason: r, expires: 2026-12-31}\n",
+            ControlOutcome::Fail,
+            None,
+        ),
+        (
+            "  - {id: CVE-2026-0002, images: ['registry.example.invalid/team/*'], by: a, reason: r, expires: 2026-12-31}\n",
+            ControlOutcome::Pass,
+            Some(false),
+        ),
+        // An expired and a current acknowledgement: the current one holds.
+        (
+            "  - {id: CVE-2026-0002, by: a, reason: old, expires: 2025-01-01}\n  - {id: CVE-2026-0002, by: b, reason: new, expires: 2027-01-01}\n",
+            ControlOutcome::Pass,
+            Some(false),
+        ),
+    ];
+    for (entry, outcome, expired) in cases {
+        let verdict = Scan::base().judge_with(CRITICAL, &ack(entry));
+        let control = &verdict.policies[0].controls[0];
+        assert_eq!(control.outcome, outcome, "{entry}");
+        assert_eq!(
+            control.items.len(),
+            1,
+            "acknowledged findings are still listed: {entry}"
+        );
+        let Item::Vulnerability { acknowledged, .. } = &control.items[0] else {
+            panic!("{entry}")
+        };
+        assert_eq!(acknowledged.as_ref().map(|a| a.expired), expired, "{entry}");
+    }
+}
+
+#[test]
+fn acknowledged_findings_do_not_fail_the_gate() {
+    let acks =
+        ack("  - {id: CVE-2026-0002, by: alice, reason: not reachable, expires: 2026-12-31}\n");
+    let verdict = Scan::base().judge_with(CRITICAL, &acks);
+    assert_eq!(verdict.gate, GateOutcome::Pass);
+    let control = &verdict.policies[0].controls[0];
+    assert!(
+        control.message.contains("1 more acknowledged"),
+        "{}",
+        control.message
+    );
+    assert!(control.items[0].is_acknowledged());
+}
+
+#[test]
+fn acknowledgement_files_are_checked() {
+    let cases = [
+        (
+            "acknowledgements:\n  - {id: CVE-1, by: a, reason: r, expires: 2026-13-01}\n",
+            "acks.yaml:2:",
+        ),
+        (
+            "acknowledgements:\n  - id: CVE-1\n    by: a\n    reason: r\n",
+            "field `acknowledgements[0].expires`: is required",
+        ),
+        (
+            "acknowledgements:\n  - {id: CVE-1, by: a, reason: r, expires: 2026-01-01, until: x}\n",
+            "unknown field `until`",
+        ),
+        (
+            "acknowledgements:\n  - {id: CVE-1, by: a, reason: r, expires: 2026-01-01, images: ['[']}\n",
+            "invalid glob",
+        ),
+    ];
+    for (text, want) in cases {
+        let error = Acknowledgements::parse(text, "acks.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(want), "{error} should contain {want}");
+    }
+    let list = Acknowledgements::parse(
+        "- {id: CVE-1, by: a, reason: r, expires: 2026-01-01}\n",
+        "acks.yaml",
+    )
+    .unwrap();
+    assert!(!list.is_empty());
+    let json = Acknowledgements::parse(r#"{"acknowledgements": [{"id": "CVE-1", "by": "a", "reason": "r", "expires": "2026-01-01"}]}"#, "acks.json").unwrap();
+    assert!(!json.is_empty());
+}
