@@ -25,7 +25,13 @@ fn distroless_tree_is_debian_with_status_d_packages() {
             "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12.5",
         ]
     );
-    let libssl = packages.iter().find(|p| p.name == "libssl3").expect("libssl3");
+    let libssl = packages
+        .iter()
+        .find(|p| p.name == "libssl3")
+        .expect("libssl3");
     let source = libssl.source.as_ref().expect("source");
-    assert_eq!((source.name.as_str(), source.version.as_str()), ("openssl", "3.0.11-1~deb12u2"));
+    assert_eq!(
+        (source.name.as_str(), source.version.as_str()),
+        ("openssl", "3.0.11-1~deb12u2")
+    );
 }
