@@ -34,7 +34,7 @@ th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:to
 th{background:#eaeef2}td.v{font-family:ui-monospace,monospace;white-space:nowrap}
 .sev{display:inline-block;padding:0 6px;border-radius:10px;color:#fff;font-size:12px;font-weight:600}
 .critical{background:#b60205}.high{background:#d9480f}.medium{background:#b8860b}.low{background:#1f6feb}.none{background:#8c959f}.unknown{background:#57606a}
-.ack{color:#57606a;font-style:italic}.pass{color:#1a7f37;font-weight:600}.fail{color:#b60205;font-weight:600}.audit{color:#9a6700;font-weight:600}
+.ack{color:#57606a;font-style:italic;white-space:normal;font-family:system-ui,sans-serif}.pass{color:#1a7f37;font-weight:600}.fail{color:#b60205;font-weight:600}.audit{color:#9a6700;font-weight:600}
 details summary{cursor:pointer;color:#0969da}details ul{margin:4px 0;padding-left:18px}
 footer{color:#57606a;margin-top:32px;font-size:12px}
 ";
