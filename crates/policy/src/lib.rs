@@ -137,6 +137,11 @@ impl PolicySet {
         Ok(())
     }
 
+    /// Every field name a policy may use (Aqua's vocabulary and Kabuto's own fields).
+    pub fn known_fields() -> &'static [&'static str] {
+        raw::policy_field_names()
+    }
+
     pub fn policies(&self) -> &[Policy] {
         &self.policies
     }

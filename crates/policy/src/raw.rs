@@ -317,3 +317,61 @@ pub(crate) struct RawBaseImage {
     pub registry: Option<String>,
     pub imagename: Pattern,
 }
+
+/// The field names a policy may use, read from the deserializer's own list.
+pub(crate) fn policy_field_names() -> &'static [&'static str] {
+    FieldNames::of::<RawPolicy>()
+}
+
+/// A deserializer that only records the field list serde hands to `deserialize_struct`.
+struct FieldNames(Option<&'static [&'static str]>);
+
+impl FieldNames {
+    fn of<T: for<'de> Deserialize<'de>>() -> &'static [&'static str] {
+        let mut names = FieldNames(None);
+        // The deserializer always fails once it has the list; only the list matters.
+        let _ = T::deserialize(&mut names);
+        names.0.unwrap_or_default()
+    }
+}
+
+#[derive(Debug)]
+struct Stop;
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("field names recorded")
+    }
+}
+
+impl std::error::Error for Stop {}
+
+impl serde::de::Error for Stop {
+    fn custom<T: std::fmt::Display>(_: T) -> Self {
+        Stop
+    }
+}
+
+impl<'de> serde::Deserializer<'de> for &mut FieldNames {
+    type Error = Stop;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+        Err(Stop)
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _: &'static str,
+        fields: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Stop> {
+        self.0 = Some(fields);
+        Err(Stop)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
