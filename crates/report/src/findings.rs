@@ -8,7 +8,11 @@ use kabuto_types::{Finding, FixStatus, MisconfigFinding, Purl, SecretFinding, Se
 use serde::{Deserialize, Serialize};
 
 /// A decision someone made about a vulnerability: an accepted risk ("acknowledge" in the
-/// console) or a VEX statement. It marks findings; it never hides them.
+/// console or a policy's acknowledgement file) or a VEX statement. It marks findings; it never
+/// hides them. Matching here is deliberately simple (id or alias, optional purl): a caller
+/// whose rules are richer (package names, image patterns, expiry dates, as kabuto-policy's
+/// are) resolves them itself and passes one acknowledgement per covered finding, with that
+/// finding's purl.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Acknowledgement {
     /// The vulnerability, by its id or any alias.
@@ -264,6 +268,16 @@ pub(crate) fn status_label(status: FixStatus) -> &'static str {
         FixStatus::Fixed => "fixed",
         FixStatus::NoFix => "affected",
         FixStatus::WontFix => "will_not_fix",
+    }
+}
+
+/// An acknowledgement as a status word, in the style of [`status_label`].
+pub(crate) fn ack_status_label(state: AckState) -> &'static str {
+    match state {
+        AckState::Acknowledged => "acknowledged",
+        AckState::NotAffected => "not_affected",
+        AckState::FalsePositive => "false_positive",
+        AckState::InTriage => "in_triage",
     }
 }
 

@@ -7,7 +7,8 @@
 //! 2. Vulnerabilities, one section per target titled `Vulnerabilities: <target>`, with Trivy's
 //!    columns (Library, Vulnerability, Severity, Status, Installed Version, Fixed Version,
 //!    Title) and its `Total: N (UNKNOWN: a, LOW: b, MEDIUM: c, HIGH: d, CRITICAL: e)` line.
-//!    An acknowledged finding's id reads e.g. `CVE-2023-32681 (acknowledged)`. With
+//!    An acknowledged finding's status is the decision (`acknowledged`, `not_affected`,
+//!    `false_positive`, `in_triage`) instead of the fix status. With
 //!    [`Report::explain`], each table is followed by why each finding was reported.
 //! 3. Secrets (rule, severity, `file:line`, redacted match, layer), then misconfigurations
 //!    (check, severity, location, resource, title, message).
@@ -25,7 +26,7 @@ use std::io::{self, Write};
 use kabuto_types::{ArtifactKind, Finding, Inventory, MisconfigFinding, Package, SecretFinding};
 
 use crate::artifact::image_digest;
-use crate::findings::{SeverityCounts, severity_label, status_label};
+use crate::findings::{SeverityCounts, ack_status_label, severity_label, status_label};
 use crate::target::Target;
 use crate::{PolicySummary, RenderOptions, Report, short_digest};
 
@@ -168,15 +169,15 @@ fn vulnerability_table(report: &Report<'_>, findings: &[&Finding]) -> Table {
     let rows = findings
         .iter()
         .map(|f| {
-            let id = match report.acknowledgement_for(f) {
-                Some(ack) => format!("{} ({})", f.id, ack.state),
-                None => f.id.to_string(),
+            let status = match report.acknowledgement_for(f) {
+                Some(ack) => ack_status_label(ack.state),
+                None => status_label(f.status),
             };
             vec![
                 f.package_name.clone(),
-                id,
+                f.id.to_string(),
                 severity_label(f.severity),
-                status_label(f.status).to_owned(),
+                status.to_owned(),
                 f.installed_version.clone(),
                 f.fixed_versions.join(", "),
                 f.title.clone().unwrap_or_default(),

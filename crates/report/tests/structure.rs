@@ -348,3 +348,22 @@ fn json_findings_read_back() {
         assert!(plain.get(key).is_none(), "{key}");
     }
 }
+
+#[test]
+fn table_escapes_control_characters_in_findings() {
+    let inventory = odd_inventory();
+    let findings = common::hostile_findings(&inventory);
+    let report = findings
+        .report(&inventory)
+        .list_packages(true)
+        .explain(true);
+    let mut out = Vec::new();
+    kabuto_report::render_report(Format::Table, &report, &fixed_options(), &mut out)
+        .expect("rendering succeeds");
+    let table = String::from_utf8(out).expect("UTF-8");
+    assert!(
+        !table.chars().any(|c| c.is_control() && c != '\n'),
+        "{table}"
+    );
+    assert!(table.contains("\\u{1b}[2J"), "{table}");
+}
