@@ -244,13 +244,24 @@ fn result(
     }
 }
 
-/// A control over a collection the scan may not have gathered.
-fn unknown(control: &Control, what: &str) -> ControlResult {
-    result(
+/// A control whose input the scan did not provide: it cannot pass.
+fn unknown(control: &Control, why: String) -> ControlResult {
+    result(control, ControlOutcome::Unknown, why, Vec::new())
+}
+
+fn not_scanned(control: &Control, what: &str) -> ControlResult {
+    unknown(
         control,
-        ControlOutcome::Unknown,
         format!("the scan did not collect {what}; run it with that scanner enabled"),
-        Vec::new(),
+    )
+}
+
+fn base_unknown(control: &Control) -> ControlResult {
+    unknown(
+        control,
+        format!(
+            "the base image is unknown: set the `{BASE_NAME_LABEL}` label or pass the base image"
+        ),
     )
 }
 
@@ -323,7 +334,7 @@ fn evaluate_control(
             license_control(control, prepared, LicenseRule::Allowed(allowed))
         }
         Control::Malware => match input.malware {
-            None => unknown(control, "malware scan results"),
+            None => not_scanned(control, "malware scan results"),
             Some(hits) => {
                 let items = hits
                     .iter()
@@ -339,7 +350,7 @@ fn evaluate_control(
             }
         },
         Control::SensitiveData { ignored_paths } => match input.secrets {
-            None => unknown(control, "secret scan results"),
+            None => not_scanned(control, "secret scan results"),
             Some(secrets) => {
                 let items = secrets
                     .iter()
@@ -356,7 +367,7 @@ fn evaluate_control(
             }
         },
         Control::NonRootUser => match image {
-            None => unknown(control, "image configuration"),
+            None => unknown(control, "the scan has no image configuration".to_owned()),
             Some(image) => {
                 let user = image.user.as_deref().unwrap_or("").trim();
                 let account = user.split(':').next().unwrap_or(user);
@@ -383,7 +394,7 @@ fn evaluate_control(
             }
         },
         Control::BlacklistPermissions(kinds) => match input.file_permissions {
-            None => unknown(control, "file permissions"),
+            None => not_scanned(control, "file permissions"),
             Some(files) => {
                 let items = files
                     .iter()
@@ -426,10 +437,7 @@ fn evaluate_control(
             })
         }
         Control::TrustedBaseImages(trusted) => match &prepared.base {
-            None => unknown(
-                control,
-                &format!("the base image (set the `{BASE_NAME_LABEL}` label)"),
-            ),
+            None => base_unknown(control),
             Some(base) if trusted.iter().any(|t| base_matches(t, base)) => result(
                 control,
                 ControlOutcome::Pass,
@@ -446,10 +454,7 @@ fn evaluate_control(
             ),
         },
         Control::ForbiddenBaseImages(forbidden) => match &prepared.base {
-            None => unknown(
-                control,
-                &format!("the base image (set the `{BASE_NAME_LABEL}` label)"),
-            ),
+            None => base_unknown(control),
             Some(base) if forbidden.iter().any(|f| base_matches(f, base)) => result(
                 control,
                 ControlOutcome::Fail,
@@ -469,7 +474,7 @@ fn evaluate_control(
             if prepared.names.is_empty() {
                 return unknown(
                     control,
-                    "an image name (scan a reference or a tagged archive)",
+                    "the image has no name: scan a reference or a tagged archive".to_owned(),
                 );
             }
             let items = prepared
@@ -492,7 +497,7 @@ fn evaluate_control(
                 .and_then(|i| i.created.as_deref())
                 .and_then(parse_time)
             else {
-                return unknown(control, "the image creation time");
+                return unknown(control, "the image config has no creation time".to_owned());
             };
             let age = days_between(created, input.now);
             let outcome = if age > i64::from(*days) {
@@ -509,7 +514,7 @@ fn evaluate_control(
         }
         Control::MaxImageSize { megabytes } => {
             let Some(bytes) = image.and_then(|i| i.total_layer_size()) else {
-                return unknown(control, "layer sizes");
+                return unknown(control, "the layer sizes are unknown".to_owned());
             };
             let limit = megabytes.saturating_mul(1_000_000);
             let outcome = if bytes > limit {
@@ -526,7 +531,7 @@ fn evaluate_control(
             )
         }
         Control::MisconfigurationChecks(checks) => match input.misconfigurations {
-            None => unknown(control, "misconfiguration results"),
+            None => not_scanned(control, "misconfiguration results"),
             Some(hits) => {
                 let items = hits
                     .iter()
