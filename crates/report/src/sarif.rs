@@ -16,8 +16,13 @@
 //!   package, its first location: the package database, lockfile or metadata file), as a
 //!   relative URI reference with everything but unreserved characters and `/` percent-encoded
 //!   (so `config:Env`, the origin of a secret found in the image config, stays a relative
-//!   reference instead of reading as a URI scheme). Secrets and misconfigurations add a
-//!   `region` with their lines; package findings have no line to point at and carry none.
+//!   reference instead of reading as a URI scheme). Secrets and misconfigurations have a
+//!   `region` with their lines; package findings and image-config checks have no line to
+//!   point at and get line 1
+//!   (GitHub requires `region.startLine`; Trivy does the same).
+//! - `partialFingerprints["kabuto/v1"]` identifies a result across scans (rule, purl and file
+//!   for packages; rule, file and line for secrets; check, file and resource for
+//!   misconfigurations), since GitHub can only compute fingerprints from source files.
 //! - Acknowledged findings stay results, with an external `suppressions` entry (`accepted`, or
 //!   `underReview` for "in triage") whose justification is the recorded reason.
 //!
@@ -110,6 +115,7 @@ struct SarifResult {
     locations: Vec<ResultLocation>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     suppressions: Vec<Suppression>,
+    partial_fingerprints: BTreeMap<&'static str, String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -122,8 +128,7 @@ struct ResultLocation {
 #[serde(rename_all = "camelCase")]
 struct PhysicalLocation {
     artifact_location: ArtifactLocation,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    region: Option<Region>,
+    region: Region,
 }
 
 #[derive(Debug, Serialize)]
@@ -137,6 +142,17 @@ struct Region {
     start_line: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     end_line: Option<usize>,
+}
+
+impl Region {
+    /// Line 1, standing for the whole file (or the image config): GitHub rejects results
+    /// without a region.
+    fn whole_file() -> Self {
+        Region {
+            start_line: 1,
+            end_line: None,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -294,10 +310,15 @@ fn vulnerability_result(
         locations: finding
             .locations
             .first()
-            .map(|l| location(&l.path, None))
+            .map(|l| location(&l.path, Region::whole_file()))
             .into_iter()
             .collect(),
         suppressions: acknowledgement.map(suppression).into_iter().collect(),
+        partial_fingerprints: fingerprint(&[
+            finding.id.as_str(),
+            &finding.package_purl.to_string(),
+            finding.locations.first().map_or("", |l| l.path.as_str()),
+        ]),
     }
 }
 
@@ -368,12 +389,17 @@ fn secret_result(secret: &SecretFinding, rule_index: usize) -> SarifResult {
         },
         locations: vec![location(
             &secret.path,
-            Some(Region {
+            Region {
                 start_line: secret.line.max(1),
                 end_line: None,
-            }),
+            },
         )],
         suppressions: Vec::new(),
+        partial_fingerprints: fingerprint(&[
+            secret.rule_id.as_str(),
+            &secret.path,
+            &secret.line.to_string(),
+        ]),
     }
 }
 
@@ -435,16 +461,21 @@ fn misconfig_result(misconfig: &MisconfigFinding, rule_index: usize) -> SarifRes
         message: Text { text: message },
         locations: vec![location(
             &misconfig.path,
-            misconfig.lines.map(|l| Region {
+            misconfig.lines.map_or_else(Region::whole_file, |l| Region {
                 start_line: l.start.max(1),
                 end_line: Some(l.end.max(l.start).max(1)),
             }),
         )],
         suppressions: Vec::new(),
+        partial_fingerprints: fingerprint(&[
+            misconfig.check_id.as_str(),
+            &misconfig.path,
+            misconfig.resource.as_deref().unwrap_or_default(),
+        ]),
     }
 }
 
-fn location(path: &str, region: Option<Region>) -> ResultLocation {
+fn location(path: &str, region: Region) -> ResultLocation {
     ResultLocation {
         physical_location: PhysicalLocation {
             artifact_location: ArtifactLocation {
@@ -453,6 +484,12 @@ fn location(path: &str, region: Option<Region>) -> ResultLocation {
             region,
         },
     }
+}
+
+/// What makes a result the same one in the next scan, for dashboards that track alerts
+/// across uploads (GitHub cannot compute its own without the source files).
+fn fingerprint(parts: &[&str]) -> BTreeMap<&'static str, String> {
+    BTreeMap::from([("kabuto/v1", parts.join("|"))])
 }
 
 fn level(severity: Severity) -> &'static str {

@@ -367,3 +367,41 @@ fn table_escapes_control_characters_in_findings() {
     );
     assert!(table.contains("\\u{1b}[2J"), "{table}");
 }
+
+#[test]
+fn sarif_results_point_at_their_rules() {
+    let inventory = image_inventory();
+    let findings = common::image_findings(&inventory);
+    let log = report_json(Format::Sarif, &findings.report(&inventory));
+    let run = &log["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+    let ids: BTreeSet<&str> = rules.iter().filter_map(|r| r["id"].as_str()).collect();
+    assert_eq!(ids.len(), rules.len(), "rule ids are unique");
+    // 5 vulnerability ids (lodash's shared by two results), 2 secret rules, 2 checks.
+    assert_eq!(rules.len(), 9);
+    let results = run["results"].as_array().expect("results");
+    assert_eq!(
+        results.len(),
+        findings.vulnerabilities.len() + findings.secrets.len() + findings.misconfigs.len()
+    );
+    let mut suppressed = Vec::new();
+    for result in results {
+        let index = result["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+        let region = &result["locations"][0]["physicalLocation"]["region"];
+        assert!(region["startLine"].as_u64() >= Some(1), "{result}");
+        if result.get("suppressions").is_some() {
+            suppressed.push(result["ruleId"].as_str().expect("ruleId"));
+        }
+    }
+    assert_eq!(suppressed, ["CVE-2024-13176", "CVE-2023-32681"]);
+    let fingerprints: BTreeSet<&str> = results
+        .iter()
+        .filter_map(|r| r["partialFingerprints"]["kabuto/v1"].as_str())
+        .collect();
+    assert_eq!(
+        fingerprints.len(),
+        results.len(),
+        "fingerprints tell results apart"
+    );
+}
