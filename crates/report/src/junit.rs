@@ -13,7 +13,8 @@
 //! - Without: one suite per target (as in the table) with one test case per vulnerability,
 //!   failing with the severity as `type`; a target without vulnerabilities has one passing
 //!   case, so the tab shows what was checked. Acknowledged vulnerabilities are `<skipped>`
-//!   with the decision as message. Secrets and misconfigurations get a suite each.
+//!   with the decision as message. Secrets and misconfigurations get a suite each. A report
+//!   with neither policies nor findings (an inventory alone) has no suites.
 //!
 //! Every string is escaped; characters XML 1.0 cannot carry at all (control characters other
 //! than tab and newline) are written as `\u{..}` text.

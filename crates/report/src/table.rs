@@ -1,7 +1,14 @@
 //! The human table: a short header about the artifact, then sections Trivy style.
 //!
-//! 1. Packages (only when [`Report::list_packages`]): one section per target (see
-//!    [`crate::target`]: the OS release, each language install root or lockfile), columns name,
+//! Targets group packages and findings: OS packages form one target titled
+//! `<os> <version> (<ecosystem>)`, e.g. `debian 12.15 (deb)`. Language packages are grouped
+//! by where they are installed or declared, titled `<target> (<ecosystem>)`: installed Python
+//! distributions by the directory holding their `.dist-info`/`.egg-info` directory
+//! (`app/venv/lib/python3.11/site-packages`); `node_modules` trees by the project directory
+//! above the first `node_modules` (`app/web`); anything else (lockfiles, jars, binaries) by
+//! the file itself. OS targets come first, then by path.
+//!
+//! 1. Packages (only when [`Report::list_packages`]): one section per target, columns name,
 //!    version, source (OS sections only), licence, and layer (the first 12 hex digits of the
 //!    diff id; images only).
 //! 2. Vulnerabilities, one section per target titled `Vulnerabilities: <target>`, with Trivy's
