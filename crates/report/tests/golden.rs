@@ -46,6 +46,23 @@ fn findings_table_with_packages_and_explanations_at_100_columns() {
     insta::assert_snapshot!("findings_table_explained_100_columns", table);
 }
 
+/// Findings as the matcher makes them from real advisory records, with explanations.
+#[test]
+fn matched_findings_table() {
+    let inventory = image_inventory();
+    let findings = common::matched_findings(&inventory);
+    let ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+    assert!(ids.contains(&"CVE-2018-18074"), "{ids:?}");
+    let report = Report::new(&inventory)
+        .with_vulnerabilities(&findings)
+        .list_packages(false)
+        .explain(true);
+    insta::assert_snapshot!(
+        "matched_table",
+        rendered_report(Format::Table, &report, &fixed_options())
+    );
+}
+
 #[test]
 fn scanned_but_clean_sections_say_so() {
     let inventory = empty_inventory();

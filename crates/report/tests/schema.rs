@@ -77,6 +77,11 @@ fn documents(format: Format) -> Vec<(String, Value)> {
         "image with findings".to_owned(),
         render_report_json(format, &findings.report(&image)),
     ));
+    let matched = common::matched_findings(&image);
+    documents.push((
+        "image with matched findings".to_owned(),
+        render_report_json(format, &Report::new(&image).with_vulnerabilities(&matched)),
+    ));
     let odd = odd_inventory();
     let hostile = hostile_findings(&odd);
     documents.push((

@@ -681,3 +681,15 @@ pub fn hostile_findings(inventory: &Inventory) -> Findings {
         }],
     }
 }
+
+/// What kabuto-match finds in `inventory` with a database built from kabuto-vulndb's
+/// committed advisory fixtures (real PyPA, Node.js security WG, ... records).
+pub fn matched_findings(inventory: &Inventory) -> Vec<Finding> {
+    let feeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scan/vulndb/tests/fixtures/feeds");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let db_path = dir.path().join("fixtures.kdb");
+    kabuto_vulndb::build::build(&[feeds], &db_path).expect("fixture database builds");
+    let db = kabuto_vulndb::Database::open(&db_path).expect("fixture database opens");
+    kabuto_match::match_inventory(&db, inventory)
+}
