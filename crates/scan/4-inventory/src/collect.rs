@@ -1,6 +1,6 @@
 //! Handing files to the analyzers that want them, and turning their output into inventory.
 
-use kabuto_catalog::{AnalysisOutput, Analyzer, FileInput, FileMeta};
+use kabuto_catalog::{AnalysisOutput, Analyzer, FileInput, FileMeta, PackageLicenses};
 use kabuto_types::{Digest, Ecosystem, OsInfo, Package, Warning};
 
 /// What the analyzers found in one file, tagged with where that file came from.
@@ -12,6 +12,7 @@ pub(crate) struct FileFindings {
     pub os: Vec<OsInfo>,
     pub packages: Vec<Package>,
     pub warnings: Vec<Warning>,
+    pub package_licenses: Vec<PackageLicenses>,
 }
 
 /// The analyzers of one scan.
@@ -58,9 +59,11 @@ impl Analyzers {
                     os,
                     packages,
                     warnings,
+                    package_licenses,
                 }) => {
                     found.os.extend(os);
                     found.packages.extend(packages);
+                    found.package_licenses.extend(package_licenses);
                     found
                         .warnings
                         .extend(warnings.into_iter().map(|message| Warning {
@@ -85,11 +88,13 @@ pub(crate) struct Assembled {
     pub warnings: Vec<Warning>,
 }
 
-/// Merges per-file findings: picks the OS, stamps layers onto package locations and
-/// qualifies OS package purls with the distribution.
+/// Merges per-file findings: picks the OS, stamps layers onto package locations, adds
+/// licences declared in other files (dpkg copyright files) and qualifies OS package purls
+/// with the distribution.
 pub(crate) fn assemble(findings: Vec<FileFindings>, layer_ids: &[Digest]) -> Assembled {
     let mut os_candidates = Vec::new();
     let mut packages = Vec::new();
+    let mut package_licenses = Vec::new();
     let mut warnings = Vec::new();
     for f in findings {
         let layer = f.layer.and_then(|i| layer_ids.get(i)).cloned();
@@ -102,8 +107,10 @@ pub(crate) fn assemble(findings: Vec<FileFindings>, layer_ids: &[Digest]) -> Ass
             }
             packages.push(p);
         }
+        package_licenses.extend(f.package_licenses);
         warnings.extend(f.warnings);
     }
+    add_package_licenses(&mut packages, package_licenses);
     drop_binaries_owned_by_os_packages(&mut packages);
     let os = kabuto_catalog::os::pick_os(os_candidates);
     if let Some(os) = &os {
@@ -113,6 +120,32 @@ pub(crate) fn assemble(findings: Vec<FileFindings>, layer_ids: &[Digest]) -> Ass
         os,
         packages,
         warnings,
+    }
+}
+
+/// Adds each file's declared licences to the OS packages of that ecosystem and name,
+/// skipping licences a package already has.
+fn add_package_licenses(packages: &mut [Package], declared: Vec<PackageLicenses>) {
+    if declared.is_empty() {
+        return;
+    }
+    let mut by_package: std::collections::HashMap<(Ecosystem, String), Vec<String>> =
+        std::collections::HashMap::new();
+    for d in declared {
+        by_package
+            .entry((d.ecosystem, d.package_name))
+            .or_default()
+            .extend(d.licenses);
+    }
+    for p in packages.iter_mut().filter(|p| p.ecosystem.is_os()) {
+        let Some(licenses) = by_package.get(&(p.ecosystem, p.name.clone())) else {
+            continue;
+        };
+        for license in licenses {
+            if !p.licenses.contains(license) {
+                p.licenses.push(license.clone());
+            }
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Scanning a directory: a root filesystem (a host's `/`, an unpacked image) or a project.
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use kabuto_catalog::FileMeta;
@@ -8,16 +8,18 @@ use kabuto_types::{Artifact, ArtifactKind, Inventory, Warning};
 use rayon::prelude::*;
 use walkdir::WalkDir;
 
-use crate::collect::{Analyzers, assemble};
+use crate::collect::{Analyzers, FileFindings, assemble};
+use crate::extra::{self, FileScanner, ScanOutput, SpecialFile};
 use crate::{InventoryError, Progress, ScanOptions};
 
 /// Kernel-provided trees that hold no installed software and can be huge or endless.
 const VIRTUAL_ROOTFS_DIRS: [&str; 3] = ["proc", "sys", "dev"];
 
-/// A file some analyzer wants, found by the walk.
+/// A file some analyzer or scanner wants, found by the walk.
 struct Candidate {
     relative: String,
     analyzers: Vec<usize>,
+    scanners: Vec<usize>,
     size: u64,
 }
 
@@ -30,6 +32,17 @@ pub fn scan_directory(
     options: &ScanOptions,
     progress: &dyn Progress,
 ) -> Result<Inventory, InventoryError> {
+    Ok(scan_directory_with(root, kind, options, &[], progress)?.inventory)
+}
+
+/// [`scan_directory`] plus content scanners (secrets, malware) and the special files.
+pub fn scan_directory_with(
+    root: &Path,
+    kind: ArtifactKind,
+    options: &ScanOptions,
+    scanners: &[&dyn FileScanner],
+    progress: &dyn Progress,
+) -> Result<ScanOutput, InventoryError> {
     let metadata = std::fs::metadata(root).map_err(|source| InventoryError::Directory {
         path: root.display().to_string(),
         source,
@@ -43,6 +56,7 @@ pub fn scan_directory(
     let analyzers = Analyzers::new(options.include_declared);
     let mut warnings = Vec::new();
     let mut candidates = Vec::new();
+    let mut special_files = Vec::new();
     let walk = WalkDir::new(root).follow_links(false).into_iter();
     let skip_virtual = kind == ArtifactKind::Rootfs;
     for entry in walk.filter_entry(|e| {
@@ -63,7 +77,8 @@ pub fn scan_directory(
                 continue;
             }
         };
-        if !entry.file_type().is_file() {
+        let is_dir = entry.file_type().is_dir();
+        if !entry.file_type().is_file() && !is_dir {
             continue;
         }
         let Ok(relative) = entry.path().strip_prefix(root) else {
@@ -75,12 +90,27 @@ pub fn scan_directory(
         let Ok(meta) = entry.metadata() else {
             continue;
         };
+        let mode = meta.permissions().mode() & 0o7777;
+        if SpecialFile::is_special(mode) && !relative.is_empty() {
+            special_files.push(SpecialFile {
+                path: relative.to_owned(),
+                is_dir,
+                mode,
+                uid: u64::from(meta.uid()),
+                gid: u64::from(meta.gid()),
+                layer: None,
+            });
+        }
+        if is_dir {
+            continue;
+        }
         let file_meta = FileMeta {
             size: meta.len(),
-            mode: meta.permissions().mode(),
+            mode,
         };
         let wanting = analyzers.wanting(relative, &file_meta);
-        if wanting.is_empty() {
+        let scanning = extra::wanting(scanners, relative, &file_meta);
+        if wanting.is_empty() && scanning.is_empty() {
             continue;
         }
         if file_meta.size > options.max_file_size {
@@ -96,29 +126,54 @@ pub fn scan_directory(
         candidates.push(Candidate {
             relative: relative.to_owned(),
             analyzers: wanting,
+            scanners: scanning,
             size: file_meta.size,
         });
     }
 
     progress.start(candidates.iter().map(|c| c.size).sum());
-    let findings: Vec<_> = candidates
+    let per_file: Vec<_> = candidates
         .par_iter()
         .map(|c| {
-            let found = match std::fs::read(root.join(&c.relative)) {
-                Ok(content) => analyzers.analyze(&c.analyzers, &c.relative, &content, None, ""),
-                Err(e) => crate::collect::FileFindings {
-                    path: c.relative.clone(),
-                    warnings: vec![Warning {
-                        location: c.relative.clone(),
-                        message: format!("cannot read: {e}"),
-                    }],
-                    ..Default::default()
-                },
-            };
+            let (found, content_findings, file_warnings) =
+                match std::fs::read(root.join(&c.relative)) {
+                    Ok(content) => {
+                        let (content_findings, file_warnings) = extra::scan_content(
+                            scanners,
+                            &c.scanners,
+                            &c.relative,
+                            &content,
+                            None,
+                            "",
+                        );
+                        let found =
+                            analyzers.analyze(&c.analyzers, &c.relative, &content, None, "");
+                        (found, content_findings, file_warnings)
+                    }
+                    Err(e) => {
+                        let unreadable = FileFindings {
+                            path: c.relative.clone(),
+                            warnings: vec![Warning {
+                                location: c.relative.clone(),
+                                message: format!("cannot read: {e}"),
+                            }],
+                            ..Default::default()
+                        };
+                        (unreadable, Vec::new(), Vec::new())
+                    }
+                };
             progress.advance(c.size);
-            found
+            (found, content_findings, file_warnings)
         })
         .collect();
+    let mut findings = Vec::with_capacity(per_file.len());
+    let mut content_findings = Vec::new();
+    for (found, content, file_warnings) in per_file {
+        findings.push(found);
+        content_findings.extend(content);
+        warnings.extend(file_warnings);
+    }
+    extra::sort_and_dedup(&mut content_findings);
 
     let assembled = assemble(findings, &[]);
     warnings.extend(assembled.warnings);
@@ -133,5 +188,9 @@ pub fn scan_directory(
         warnings,
     };
     inventory.sort();
-    Ok(inventory)
+    Ok(ScanOutput {
+        inventory,
+        findings: content_findings,
+        special_files,
+    })
 }

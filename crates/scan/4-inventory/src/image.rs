@@ -7,12 +7,15 @@ use kabuto_types::{Artifact, ArtifactKind, Digest, Inventory, Warning};
 use rayon::prelude::*;
 
 use crate::collect::{Analyzers, FileFindings, assemble};
+use crate::extra::{self, FileFinding, FileScanner, ScanOutput, SpecialFile};
 use crate::{InventoryError, Progress, ScanOptions};
 
 /// What one layer's walk produced.
 struct LayerResult {
     changes: LayerChanges,
     findings: Vec<FileFindings>,
+    content_findings: Vec<FileFinding>,
+    special_files: Vec<SpecialFile>,
     warnings: Vec<Warning>,
 }
 
@@ -24,6 +27,17 @@ pub fn scan_image(
     options: &ScanOptions,
     progress: &dyn Progress,
 ) -> Result<Inventory, InventoryError> {
+    Ok(scan_image_with(image, options, &[], progress)?.inventory)
+}
+
+/// [`scan_image`] plus content scanners (secrets, malware) and the special files, all in
+/// the same single pass over the layers.
+pub fn scan_image_with(
+    image: &dyn ImageSource,
+    options: &ScanOptions,
+    scanners: &[&dyn FileScanner],
+    progress: &dyn Progress,
+) -> Result<ScanOutput, InventoryError> {
     let metadata = image.metadata();
     let analyzers = Analyzers::new(options.include_declared);
     progress.start(metadata.layers.iter().filter_map(|l| l.size).sum());
@@ -31,7 +45,7 @@ pub fn scan_image(
     let layers: Vec<LayerResult> = (0..metadata.layers.len())
         .into_par_iter()
         .map(|index| {
-            let result = scan_layer(image, index, &analyzers, options);
+            let result = scan_layer(image, index, &analyzers, scanners, options);
             progress.advance(metadata.layers[index].size.unwrap_or(0));
             result
         })
@@ -39,12 +53,23 @@ pub fn scan_image(
 
     let mut tree = FileTree::new();
     let mut findings = Vec::new();
+    let mut content_findings = Vec::new();
+    let mut special_files = Vec::new();
     let mut warnings = Vec::new();
     for (index, layer) in layers.into_iter().enumerate() {
         tree.apply(index, layer.changes);
         findings.extend(layer.findings);
+        content_findings.extend(layer.content_findings);
+        special_files.extend(layer.special_files.into_iter().map(|f| (index, f)));
         warnings.extend(layer.warnings);
     }
+    // A permission matters only where the entry is still visible.
+    let special_files = special_files
+        .into_iter()
+        .filter(|(index, f)| tree.get(&f.path).is_some_and(|node| node.layer == *index))
+        .map(|(_, f)| f)
+        .collect();
+    extra::sort_and_dedup(&mut content_findings);
     let layer_ids: Vec<Digest> = metadata.layers.iter().map(|l| l.diff_id.clone()).collect();
     // Only the copy of a file visible in the squashed filesystem describes what is installed.
     let (mut findings, earlier): (Vec<_>, Vec<_>) = findings.into_iter().partition(|f| {
@@ -65,7 +90,11 @@ pub fn scan_image(
         warnings,
     };
     inventory.sort();
-    Ok(inventory)
+    Ok(ScanOutput {
+        inventory,
+        findings: content_findings,
+        special_files,
+    })
 }
 
 /// Stamps each package with the layer that introduced it: a package database rewritten by
@@ -112,6 +141,7 @@ fn scan_layer(
     image: &dyn ImageSource,
     index: usize,
     analyzers: &Analyzers,
+    scanners: &[&dyn FileScanner],
     options: &ScanOptions,
 ) -> Result<LayerResult, InventoryError> {
     let diff_id = &image.metadata().layers[index].diff_id;
@@ -119,6 +149,8 @@ fn scan_layer(
     let blob = image.open_layer(index)?;
     let mut changes = LayerChanges::new();
     let mut findings = Vec::new();
+    let mut content_findings = Vec::new();
+    let mut special_files = Vec::new();
     let mut warnings = Vec::new();
     let walk_options = WalkOptions {
         expected_diff_id: Some(diff_id.clone()),
@@ -126,6 +158,17 @@ fn scan_layer(
     };
     walk_layer(blob, &walk_options, |entry, content| {
         changes.record(entry);
+        let is_dir = entry.kind == EntryKind::Dir;
+        if (is_dir || entry.kind == EntryKind::File) && SpecialFile::is_special(entry.mode) {
+            special_files.push(SpecialFile {
+                path: entry.path.to_owned(),
+                is_dir,
+                mode: entry.mode,
+                uid: entry.uid,
+                gid: entry.gid,
+                layer: Some(diff_id.clone()),
+            });
+        }
         if entry.kind != EntryKind::File {
             return Ok::<_, std::io::Error>(());
         }
@@ -134,7 +177,8 @@ fn scan_layer(
             mode: entry.mode,
         };
         let wanting = analyzers.wanting(entry.path, &meta);
-        if wanting.is_empty() {
+        let scanning = extra::wanting(scanners, entry.path, &meta);
+        if wanting.is_empty() && scanning.is_empty() {
             return Ok(());
         }
         if entry.size > options.max_file_size {
@@ -149,7 +193,19 @@ fn scan_layer(
         }
         let mut buffer = Vec::with_capacity(usize::try_from(entry.size).unwrap_or(0));
         content.read_to_end(&mut buffer)?;
-        findings.push(analyzers.analyze(&wanting, entry.path, &buffer, Some(index), &origin));
+        if !wanting.is_empty() {
+            findings.push(analyzers.analyze(&wanting, entry.path, &buffer, Some(index), &origin));
+        }
+        let (found, scan_warnings) = extra::scan_content(
+            scanners,
+            &scanning,
+            entry.path,
+            &buffer,
+            Some(diff_id),
+            &origin,
+        );
+        content_findings.extend(found);
+        warnings.extend(scan_warnings);
         Ok(())
     })
     .map_err(|source| InventoryError::Layer {
@@ -161,6 +217,8 @@ fn scan_layer(
     Ok(LayerResult {
         changes,
         findings,
+        content_findings,
+        special_files,
         warnings,
     })
 }

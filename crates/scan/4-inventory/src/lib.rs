@@ -9,10 +9,12 @@
 
 mod collect;
 mod dir;
+mod extra;
 mod image;
 
-pub use dir::scan_directory;
-pub use image::scan_image;
+pub use dir::{scan_directory, scan_directory_with};
+pub use extra::{FileFinding, FileScanner, ScanOutput, SpecialFile};
+pub use image::{scan_image, scan_image_with};
 
 use kabuto_types::ArtifactKind;
 

@@ -6,7 +6,10 @@
 
 use std::io::{Read, Write};
 
-use kabuto_inventory::{NoProgress, ScanOptions, scan_directory, scan_image};
+use kabuto_catalog::FileMeta;
+use kabuto_inventory::{
+    FileFinding, FileScanner, NoProgress, ScanOptions, scan_directory, scan_image, scan_image_with,
+};
 use kabuto_source::{ImageSource, SourceError};
 use kabuto_types::{ArtifactKind, Digest, Ecosystem, ImageMetadata, LayerInfo};
 
@@ -31,14 +34,21 @@ impl ImageSource for MemoryImage {
 
 enum Item<'a> {
     File(&'a str, &'a str),
+    /// A file with explicit permission bits.
+    Mode(&'a str, u32),
     Whiteout(&'a str),
 }
 
 fn layer(items: &[Item<'_>]) -> (Vec<u8>, Digest) {
     let mut builder = tar::Builder::new(Vec::new());
     for item in items {
+        let mut mode = 0o644;
         let (path, content) = match item {
             Item::File(path, content) => (path.to_string(), *content),
+            Item::Mode(path, bits) => {
+                mode = *bits;
+                (path.to_string(), "")
+            }
             Item::Whiteout(path) => {
                 let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
                 (format!("{dir}/.wh.{name}"), "")
@@ -46,7 +56,7 @@ fn layer(items: &[Item<'_>]) -> (Vec<u8>, Digest) {
         };
         let mut header = tar::Header::new_gnu();
         header.set_size(content.len() as u64);
-        header.set_mode(0o644);
+        header.set_mode(mode);
         header.set_cksum();
         builder
             .append_data(&mut header, path, content.as_bytes())
@@ -193,4 +203,122 @@ fn unparseable_file_is_a_warning_and_the_rest_is_reported() {
             .location
             .contains("app/package-lock.json")
     );
+}
+
+const DEBIAN_RELEASE: &str = "ID=debian\nVERSION_ID=\"12\"\n";
+const DPKG_STATUS: &str = "Package: zlib1g\nStatus: install ok installed\nVersion: 1:1.2.13.dfsg-1\n\n\
+Package: tzdata\nStatus: install ok installed\nVersion: 2024a-0+deb12u1\n\n\
+Package: adduser\nStatus: install ok installed\nVersion: 3.134\n";
+
+#[test]
+fn copyright_licences_attach_to_surviving_deb_packages() {
+    let img = image(&[
+        &[
+            Item::File("etc/os-release", DEBIAN_RELEASE),
+            Item::File("var/lib/dpkg/status", DPKG_STATUS),
+            Item::File(
+                "usr/share/doc/zlib1g/copyright",
+                "Files: *\nLicense: Zlib\n\nFiles: debian/*\nLicense: Zlib, and GPL-2+\n",
+            ),
+            Item::File("usr/share/doc/tzdata/copyright", "License: public-domain\n"),
+            Item::File(
+                "usr/share/doc/adduser/copyright",
+                "See /usr/share/common-licenses/GPL-2.\n",
+            ),
+        ],
+        // Slimmed images delete documentation: the deleted file declares nothing.
+        &[Item::Whiteout("usr/share/doc/tzdata/copyright")],
+        // A later copy replaces the earlier one.
+        &[Item::File(
+            "usr/share/doc/adduser/copyright",
+            "License: GPL-3\n",
+        )],
+    ]);
+    let options = ScanOptions::for_kind(ArtifactKind::ContainerImage);
+    let inventory = scan_image(&img, &options, &NoProgress).unwrap();
+    let licenses: Vec<_> = inventory
+        .packages
+        .iter()
+        .map(|p| (p.name.as_str(), p.licenses.clone()))
+        .collect();
+    assert_eq!(
+        licenses,
+        [
+            ("adduser", vec!["GPL-3.0-only".to_owned()]),
+            ("tzdata", vec![]),
+            (
+                "zlib1g",
+                vec!["Zlib".to_owned(), "GPL-2.0-or-later".to_owned()]
+            ),
+        ]
+    );
+    assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
+}
+
+/// Reports every file containing `TOKEN=` as a secret, the way a real secret scanner would
+/// report a match, so the pipeline's handling of content findings can be checked alone.
+struct TokenScanner;
+
+impl FileScanner for TokenScanner {
+    fn name(&self) -> &'static str {
+        "token"
+    }
+    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
+        path.ends_with(".env")
+    }
+    fn scan(
+        &self,
+        path: &str,
+        content: &[u8],
+        layer: Option<&Digest>,
+    ) -> Result<Vec<FileFinding>, String> {
+        if !content.windows(6).any(|w| w == b"TOKEN=") {
+            return Ok(Vec::new());
+        }
+        Ok(vec![FileFinding::Secret(kabuto_types::SecretFinding {
+            rule_id: kabuto_types::SecretRuleId::new("test-token").unwrap(),
+            category: "Test".into(),
+            severity: kabuto_types::Severity::High,
+            title: "test token".into(),
+            path: path.into(),
+            line: 1,
+            column: 1,
+            redacted_match: "TOKEN=****".into(),
+            redacted_line: "TOKEN=****".into(),
+            layer_diff_id: layer.cloned(),
+        })])
+    }
+}
+
+#[test]
+fn deleted_secrets_are_still_reported_and_only_visible_permissions_count() {
+    let img = image(&[
+        &[
+            Item::File("etc/os-release", OS_RELEASE),
+            Item::File("root/app.env", "TOKEN=abc\n"),
+            Item::Mode("usr/bin/su", 0o4755),
+            Item::Mode("etc/writable", 0o666),
+        ],
+        &[
+            Item::Whiteout("root/app.env"),
+            Item::Whiteout("etc/writable"),
+        ],
+    ]);
+    let options = ScanOptions::for_kind(ArtifactKind::ContainerImage);
+    let out = scan_image_with(&img, &options, &[&TokenScanner], &NoProgress).unwrap();
+    assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
+    let FileFinding::Secret(secret) = &out.findings[0] else {
+        panic!("expected a secret: {:?}", out.findings[0]);
+    };
+    assert_eq!(secret.path, "root/app.env");
+    assert_eq!(
+        secret.layer_diff_id.as_ref(),
+        Some(&img.metadata.layers[0].diff_id)
+    );
+    let special: Vec<_> = out
+        .special_files
+        .iter()
+        .map(|f| (f.path.as_str(), f.mode))
+        .collect();
+    assert_eq!(special, [("usr/bin/su", 0o4755)]);
 }

@@ -1,0 +1,126 @@
+//! Scanners that look at file contents for something other than packages (secrets, malware),
+//! run in the same pass over the layers as the analyzers, and the notable file permissions
+//! (setuid, setgid, world-writable) image checks and policies need.
+
+use kabuto_catalog::FileMeta;
+use kabuto_types::{Digest, Inventory, MalwareFinding, MisconfigFinding, SecretFinding};
+
+/// Something a [`FileScanner`] found in one file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileFinding {
+    Secret(SecretFinding),
+    Malware(MalwareFinding),
+    /// A configuration file (Dockerfile, Kubernetes manifest) with a failed check.
+    Misconfig(MisconfigFinding),
+}
+
+/// A content scanner run on every file it wants, in every layer: unlike packages, a secret
+/// or a malicious file deleted by a later layer is still in the image's bytes, so findings
+/// are not filtered by the squashed tree.
+pub trait FileScanner: Sync {
+    /// For warnings: `secret`, `malware`.
+    fn name(&self) -> &'static str;
+    fn wants(&self, path: &str, meta: &FileMeta) -> bool;
+    /// `layer` is the diff ID of the layer the file came from (images only).
+    fn scan(
+        &self,
+        path: &str,
+        content: &[u8],
+        layer: Option<&Digest>,
+    ) -> Result<Vec<FileFinding>, String>;
+}
+
+/// A file or directory whose permissions matter for security checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecialFile {
+    pub path: String,
+    pub is_dir: bool,
+    /// Permission bits including setuid (0o4000), setgid (0o2000) and sticky (0o1000).
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+    pub layer: Option<Digest>,
+}
+
+impl SpecialFile {
+    /// Setuid, setgid or world-writable: what image checks look at. Everything else is
+    /// not recorded, so an image of 100,000 files costs nothing here.
+    pub fn is_special(mode: u32) -> bool {
+        mode & 0o6000 != 0 || mode & 0o002 != 0
+    }
+}
+
+/// Everything one pass over an artifact produced.
+#[derive(Debug, Clone)]
+pub struct ScanOutput {
+    pub inventory: Inventory,
+    /// Content-scanner findings, sorted by path then kind, duplicates (the same finding in
+    /// several layers' copies of a file) removed.
+    pub findings: Vec<FileFinding>,
+    /// Setuid/setgid/world-writable entries visible in the final filesystem.
+    pub special_files: Vec<SpecialFile>,
+}
+
+/// Runs the scanners that want a file and returns their findings; a scanner error becomes
+/// a warning naming the file.
+pub(crate) fn scan_content(
+    scanners: &[&dyn FileScanner],
+    which: &[usize],
+    path: &str,
+    content: &[u8],
+    layer: Option<&Digest>,
+    origin: &str,
+) -> (Vec<FileFinding>, Vec<kabuto_types::Warning>) {
+    let mut findings = Vec::new();
+    let mut warnings = Vec::new();
+    for &i in which {
+        match scanners[i].scan(path, content, layer) {
+            Ok(found) => findings.extend(found),
+            Err(message) => warnings.push(kabuto_types::Warning {
+                location: format!("{origin}{path}"),
+                message: format!("{}: {message}", scanners[i].name()),
+            }),
+        }
+    }
+    (findings, warnings)
+}
+
+/// Indexes of the scanners that want a file.
+pub(crate) fn wanting(scanners: &[&dyn FileScanner], path: &str, meta: &FileMeta) -> Vec<usize> {
+    scanners
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.wants(path, meta))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Sorts findings for stable reports and drops the copies a file leaves in several layers.
+pub(crate) fn sort_and_dedup(findings: &mut Vec<FileFinding>) {
+    fn key(f: &FileFinding) -> (String, usize, String) {
+        match f {
+            FileFinding::Secret(s) => (
+                s.path.clone(),
+                s.line,
+                format!("secret {} {}", s.rule_id, s.redacted_match),
+            ),
+            FileFinding::Malware(m) => (
+                m.path.clone(),
+                0,
+                format!("malware {} {}", m.rule, m.sha256),
+            ),
+            FileFinding::Misconfig(m) => (
+                m.path.clone(),
+                m.lines.map_or(0, |l| l.start),
+                format!(
+                    "misconfig {} {} {}",
+                    m.check_id,
+                    m.resource.as_deref().unwrap_or_default(),
+                    m.message
+                ),
+            ),
+        }
+    }
+    findings.sort_by_cached_key(key);
+    findings.dedup_by(|a, b| key(a) == key(b));
+}
