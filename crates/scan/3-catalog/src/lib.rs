@@ -7,10 +7,11 @@
 
 pub mod binary;
 pub mod lang;
+pub mod license;
 pub mod os;
 pub mod registry;
 
-use kabuto_types::{OsInfo, Package};
+use kabuto_types::{Ecosystem, OsInfo, Package};
 
 /// What a file an analyzer reads says about packages: installed on the system (a package
 /// database, a `dist-info` directory, `node_modules/*/package.json`, a binary) or declared
@@ -55,6 +56,20 @@ pub struct AnalysisOutput {
     /// Problems inside the file that did not stop it from being read (one bad entry among
     /// many), each naming the line or entry.
     pub warnings: Vec<String>,
+    /// Licences declared for packages that another analyzer reports (a Debian package's
+    /// `usr/share/doc/<name>/copyright` speaks for the dpkg package `<name>`). The
+    /// pipeline adds them to the matching packages if the file survives in the final
+    /// filesystem.
+    pub package_licenses: Vec<PackageLicenses>,
+}
+
+/// Licences one file declares for the packages of `ecosystem` named `package_name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageLicenses {
+    pub ecosystem: Ecosystem,
+    pub package_name: String,
+    /// SPDX ids where recognised, the declared text otherwise; no repeats.
+    pub licenses: Vec<String>,
 }
 
 /// Why a file could not be analyzed at all. The pipeline turns this into a warning naming

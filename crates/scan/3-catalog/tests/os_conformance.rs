@@ -4,9 +4,10 @@
 //!
 //! Packages are compared as sets keyed on (name, full version `[epoch:]version[-release]`);
 //! beyond the key, only fields the peer asserted are compared: arch, source name and version,
-//! and for rpm the licence and vendor. Licences of deb and apk packages are not compared:
-//! Trivy rewrites them to SPDX ids (`GPL2` -> `GPL-2.0-only`) and Syft splits apk's `L:` on
-//! spaces; we keep the declared text, and licence normalisation belongs to a later stage.
+//! and for rpm the licence and vendor. Licences of apk packages are not compared: Trivy
+//! rewrites them to SPDX ids (`GPL2` -> `GPL-2.0-only`) and Syft splits apk's `L:` on
+//! spaces; we keep the declared text. Deb licences come from copyright files, compared
+//! with Trivy's copyright analyzer cases (SPDX ids, in order of first mention).
 //!
 //! Every case either passes or is listed in [`KNOWN_DIFFERENCES`] with the reason; a listed
 //! case must still differ, so the table cannot go stale.
@@ -18,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use kabuto_catalog::os::rpm::{self, RpmHeader};
 use kabuto_catalog::os::{analyzers, apk, dpkg, pick_os, qualify_os_packages};
-use kabuto_catalog::{FileInput, FileMeta};
+use kabuto_catalog::{FileInput, FileMeta, PackageLicenses};
 use kabuto_types::{Ecosystem, OsFamily, OsInfo, Package, Purl};
 use serde_json::Value;
 
@@ -32,26 +33,14 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
          field for it. It decides which Ubuntu advisories apply, so it belongs with matching.",
     ),
     (
-        "trivy/analyzer-pkg-dpkg/Test_dpkgLicenseAnalyzer_Analyze-common-licenses_format",
-        "usr/share/doc/<pkg>/copyright licence analyzer not implemented (optional, lower priority).",
-    ),
-    (
-        "trivy/analyzer-pkg-dpkg/Test_dpkgLicenseAnalyzer_Analyze-machine-readable_and_common-licenses_format",
-        "usr/share/doc/<pkg>/copyright licence analyzer not implemented.",
-    ),
-    (
-        "trivy/analyzer-pkg-dpkg/Test_dpkgLicenseAnalyzer_Analyze-machine-readable_format",
-        "usr/share/doc/<pkg>/copyright licence analyzer not implemented.",
-    ),
-    (
         "syft/debian/Test_parseDpkgStatus-multiple_entries",
         "Syft reports a stanza without Version (`no-version`); we drop it with a warning as Trivy \
          does: a package without a version cannot be matched against advisories.",
     ),
 ];
 
-/// Peer cases that agree, per ecosystem: os 38/39, deb 11/15, apk 4/4, rpm 6/6.
-const MIN_AGREEING: [(&str, usize); 4] = [("os", 38), ("deb", 11), ("apk", 4), ("rpm", 6)];
+/// Peer cases that agree, per ecosystem: os 38/39, deb 14/15, apk 4/4, rpm 6/6.
+const MIN_AGREEING: [(&str, usize); 4] = [("os", 38), ("deb", 14), ("apk", 4), ("rpm", 6)];
 
 /// What a case's comparison found.
 struct Outcome {
@@ -176,20 +165,35 @@ fn trivy_wants(packages: &[Value]) -> Vec<Want> {
 
 /// Runs every OS analyzer that wants `path` over `content`, as the pipeline would.
 fn run_os_analyzers(path: &str, content: &[u8]) -> (Option<kabuto_types::OsInfo>, Vec<Package>) {
+    let (os, packages, _) = run_os_analyzers_with_licenses(path, content);
+    (os, packages)
+}
+
+/// [`run_os_analyzers`], also returning licences declared for packages.
+fn run_os_analyzers_with_licenses(
+    path: &str,
+    content: &[u8],
+) -> (
+    Option<kabuto_types::OsInfo>,
+    Vec<Package>,
+    Vec<PackageLicenses>,
+) {
     let meta = FileMeta {
         size: content.len() as u64,
         mode: 0o644,
     };
     let mut os = Vec::new();
     let mut packages = Vec::new();
+    let mut declared = Vec::new();
     for analyzer in analyzers().iter().filter(|a| a.wants(path, &meta)) {
         let out = analyzer
             .analyze(FileInput { path, content })
             .unwrap_or_else(|e| panic!("{path}: {e}"));
         os.extend(out.os.map(|o| (path.to_owned(), o)));
         packages.extend(out.packages);
+        declared.extend(out.package_licenses);
     }
-    (pick_os(os), packages)
+    (pick_os(os), packages, declared)
 }
 
 fn os_case(dir: &Path, group: &str) -> Vec<String> {
@@ -228,11 +232,7 @@ fn trivy_dpkg_case(dir: &Path) -> Vec<String> {
     let status = dir.join("input/rootfs/var/lib/dpkg/status");
     let want = json(&dir.join("expected.json"));
     let Ok(content) = std::fs::read(&status) else {
-        // A copyright-file licence case: we report no licences from copyright files.
-        return match want {
-            Value::Null => vec![],
-            _ => vec!["copyright licence analyzer not implemented".into()],
-        };
+        return trivy_copyright_case(dir, &want);
     };
     let (ours, _) = dpkg::parse_status(&content, "var/lib/dpkg/status", "dpkg");
     let packages = want["packageInfos"][0]["packages"]
@@ -240,6 +240,36 @@ fn trivy_dpkg_case(dir: &Path) -> Vec<String> {
         .cloned()
         .unwrap_or_default();
     compare(&ours, &trivy_wants(&packages), false)
+}
+
+/// A copyright-file licence case: Trivy's want is `null` (no licence) or one licence file
+/// naming the package and its licences in order.
+fn trivy_copyright_case(dir: &Path, want: &Value) -> Vec<String> {
+    let content = std::fs::read(only_file(dir)).expect("input");
+    let file = &want["licenses"][0];
+    let path = text(file, "filePath").unwrap_or_else(|| "usr/share/doc/pkg/copyright".into());
+    let (_, _, declared) = run_os_analyzers_with_licenses(&path, &content);
+    let got: Vec<(String, Vec<String>)> = declared
+        .into_iter()
+        .map(|d| (d.package_name, d.licenses))
+        .collect();
+    let expected: Vec<(String, Vec<String>)> = match file {
+        Value::Null => vec![],
+        _ => vec![(
+            text(file, "pkgName").unwrap_or_default(),
+            file["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| text(f, "name"))
+                .collect(),
+        )],
+    };
+    if got == expected {
+        vec![]
+    } else {
+        vec![format!("licences: want {expected:?}, got {got:?}")]
+    }
 }
 
 fn trivy_apk_case(dir: &Path) -> Vec<String> {

@@ -21,10 +21,13 @@ pub(crate) struct Analyzers {
 }
 
 impl Analyzers {
-    pub fn new(include_declared: bool) -> Self {
-        Analyzers {
-            list: kabuto_catalog::registry::for_scan(include_declared),
-        }
+    pub fn new(options: &crate::ScanOptions) -> Self {
+        let list = if options.analyze_packages {
+            kabuto_catalog::registry::for_scan(options.include_declared)
+        } else {
+            Vec::new()
+        };
+        Analyzers { list }
     }
 
     /// Indexes of the analyzers that want this file; empty for most files.

@@ -29,6 +29,7 @@ impl Analyzer for ApkAnalyzer {
             os: None,
             packages,
             warnings,
+            ..AnalysisOutput::default()
         })
     }
 }

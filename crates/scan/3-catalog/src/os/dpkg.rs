@@ -33,6 +33,7 @@ impl Analyzer for DpkgAnalyzer {
             os: None,
             packages,
             warnings,
+            ..AnalysisOutput::default()
         })
     }
 }

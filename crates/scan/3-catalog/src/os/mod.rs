@@ -2,6 +2,7 @@
 
 pub mod apk;
 pub mod dpkg;
+pub mod dpkg_copyright;
 mod qualify;
 pub mod release;
 pub mod rpm;
@@ -17,6 +18,7 @@ pub fn analyzers() -> Vec<Box<dyn Analyzer>> {
         Box::new(release::OsReleaseAnalyzer),
         Box::new(release::ReleaseFileAnalyzer),
         Box::new(dpkg::DpkgAnalyzer),
+        Box::new(dpkg_copyright::DpkgCopyrightAnalyzer),
         Box::new(apk::ApkAnalyzer),
         Box::new(rpm::RpmAnalyzer),
         Box::new(rpm::manifest::RpmManifestAnalyzer),

@@ -34,6 +34,7 @@ impl Analyzer for RpmManifestAnalyzer {
             os: None,
             packages,
             warnings,
+            ..AnalysisOutput::default()
         })
     }
 }

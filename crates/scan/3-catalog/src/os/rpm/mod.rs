@@ -68,6 +68,7 @@ impl Analyzer for RpmAnalyzer {
             os: None,
             packages,
             warnings,
+            ..AnalysisOutput::default()
         })
     }
 }
