@@ -41,6 +41,8 @@ pub enum Command {
     /// `oci-layout` file is an OCI layout, another directory is a project (`dir:`),
     /// an existing file is an image archive, and anything else is a registry reference.
     Sbom(SbomArgs),
+    /// Check configuration files (Dockerfiles, Kubernetes manifests) for misconfigurations.
+    Config(ConfigArgs),
     /// Build, import, update and inspect the vulnerability database.
     #[command(subcommand)]
     Db(DbCommand),
@@ -146,9 +148,17 @@ pub struct OutputArgs {
 /// What a scan looks for and how it reports, shared by `scan image`, `rootfs` and `fs`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// What to look for, comma-separated: vuln (none = inventory only).
-    #[arg(long, value_delimiter = ',', default_value = "vuln", value_parser = ["vuln", "none"])]
+    /// What to look for, comma-separated: vuln, secret, misconfig (none = inventory only).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "vuln,secret",
+        value_parser = ["vuln", "secret", "misconfig", "none"]
+    )]
     pub scanners: Vec<String>,
+    /// Secret scanning rules: a Trivy-shaped YAML file (rules, allow-rules, disable-rules, ...).
+    #[arg(long, value_name = "FILE")]
+    pub secret_config: Option<PathBuf>,
     /// Report format: table, json, sarif, cyclonedx, spdx-json, junit, html.
     #[arg(short, long, default_value = "table", value_parser = parse_format)]
     pub format: kabuto_report::Format,
@@ -215,4 +225,21 @@ pub struct SbomArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// A Dockerfile, a Kubernetes manifest, or a directory holding them.
+    pub path: PathBuf,
+    /// Report format: table, json, sarif, junit, html.
+    #[arg(short, long, default_value = "table", value_parser = parse_format)]
+    pub format: kabuto_report::Format,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Only report these severities, comma-separated (UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL).
+    #[arg(long, value_delimiter = ',', value_parser = parse_severity)]
+    pub severity: Vec<kabuto_types::Severity>,
+    /// Exit with this code when findings remain after filtering (0 = always succeed).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub exit_code: u8,
 }

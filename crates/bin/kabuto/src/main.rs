@@ -9,6 +9,7 @@ mod cli;
 mod commands;
 mod paths;
 mod progress;
+mod scanners;
 mod target;
 
 use std::process::ExitCode;

@@ -53,7 +53,7 @@ pub fn scan_directory_with(
             source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory"),
         });
     }
-    let analyzers = Analyzers::new(options.include_declared);
+    let analyzers = Analyzers::new(options);
     let mut warnings = Vec::new();
     let mut candidates = Vec::new();
     let mut special_files = Vec::new();

@@ -39,7 +39,7 @@ pub fn scan_image_with(
     progress: &dyn Progress,
 ) -> Result<ScanOutput, InventoryError> {
     let metadata = image.metadata();
-    let analyzers = Analyzers::new(options.include_declared);
+    let analyzers = Analyzers::new(options);
     progress.start(metadata.layers.iter().filter_map(|l| l.size).sum());
 
     let layers: Vec<LayerResult> = (0..metadata.layers.len())

@@ -26,6 +26,9 @@ pub struct ScanOptions {
     /// Run analyzers of declared packages (lockfiles, manifests) too. Project scans do;
     /// image and rootfs scans report what is installed, as Trivy and Syft do.
     pub include_declared: bool,
+    /// Run the package analyzers at all; off when only content scanners are wanted
+    /// (`kabuto config`).
+    pub analyze_packages: bool,
 }
 
 impl ScanOptions {
@@ -34,6 +37,7 @@ impl ScanOptions {
         ScanOptions {
             max_file_size: 512 * 1024 * 1024,
             include_declared: kind == ArtifactKind::Filesystem,
+            analyze_packages: true,
         }
     }
 }

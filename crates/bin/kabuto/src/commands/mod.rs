@@ -1,5 +1,6 @@
 //! One module per subcommand family.
 
+mod config;
 pub mod db;
 mod inventory;
 mod scan;
@@ -23,5 +24,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             scan::directory(&args, ArtifactKind::Filesystem, quiet)
         }
         Command::Db(command) => db::run(command, quiet),
+        Command::Config(args) => config::run(&args, quiet),
     }
 }

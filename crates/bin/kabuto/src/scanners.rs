@@ -1,0 +1,140 @@
+//! The content scanners a scan runs beside the package analyzers, adapted to the pipeline's
+//! `FileScanner` contract, and the image-level checks that need the whole image.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use kabuto_catalog::FileMeta;
+use kabuto_inventory::{FileFinding, FileScanner, SpecialFile};
+use kabuto_misconfig::{AddedFile, AddedFileKind};
+use kabuto_secrets::{SecretConfig, SecretScanner};
+use kabuto_types::{Digest, ImageMetadata, MisconfigFinding, SecretFinding};
+
+/// Which scanners `--scanners` turned on.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Selected {
+    pub vuln: bool,
+    pub secret: bool,
+    pub misconfig: bool,
+}
+
+impl Selected {
+    pub fn from_names(names: &[String]) -> Self {
+        let has = |n: &str| names.iter().any(|s| s == n);
+        Selected {
+            vuln: has("vuln"),
+            secret: has("secret"),
+            misconfig: has("misconfig"),
+        }
+    }
+}
+
+pub struct Secrets(pub SecretScanner);
+
+impl Secrets {
+    /// The built-in rules, or a Trivy-shaped secret config file.
+    pub fn load(config: Option<&Path>) -> Result<Self> {
+        let config = match config {
+            Some(path) => SecretConfig::from_yaml_file(path)
+                .with_context(|| format!("secret config {}", path.display()))?,
+            None => SecretConfig::default(),
+        };
+        Ok(Secrets(SecretScanner::new(config)?))
+    }
+
+    /// Secrets in the image config: environment variables and build history.
+    pub fn scan_image_config(&self, image: &ImageMetadata) -> Vec<SecretFinding> {
+        let env = image
+            .env
+            .iter()
+            .enumerate()
+            .flat_map(|(i, e)| self.0.scan_text_field(&format!("config:Env[{i}]"), e));
+        let history = image.history.iter().enumerate().flat_map(|(i, h)| {
+            h.created_by
+                .as_deref()
+                .map(|c| {
+                    self.0
+                        .scan_text_field(&format!("config:history[{i}].created_by"), c)
+                })
+                .unwrap_or_default()
+        });
+        env.chain(history).collect()
+    }
+}
+
+impl FileScanner for Secrets {
+    fn name(&self) -> &'static str {
+        "secret"
+    }
+    fn wants(&self, path: &str, meta: &FileMeta) -> bool {
+        self.0.wants(path, meta.size)
+    }
+    fn scan(
+        &self,
+        path: &str,
+        content: &[u8],
+        layer: Option<&Digest>,
+    ) -> Result<Vec<FileFinding>, String> {
+        Ok(self
+            .0
+            .scan(path, content)
+            .into_iter()
+            .map(|mut f| {
+                f.layer_diff_id = layer.cloned();
+                FileFinding::Secret(f)
+            })
+            .collect())
+    }
+}
+
+/// Dockerfiles and Kubernetes manifests found among the scanned files.
+pub struct Misconfigs;
+
+impl FileScanner for Misconfigs {
+    fn name(&self) -> &'static str {
+        "misconfig"
+    }
+    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
+        kabuto_misconfig::wants(Path::new(path)).is_some()
+    }
+    fn scan(
+        &self,
+        path: &str,
+        content: &[u8],
+        layer: Option<&Digest>,
+    ) -> Result<Vec<FileFinding>, String> {
+        match kabuto_misconfig::scan_file(Path::new(path), content) {
+            None => Ok(Vec::new()),
+            Some(Err(e)) => Err(e.to_string()),
+            Some(Ok(found)) => Ok(found
+                .into_iter()
+                .map(|mut f| {
+                    f.layer_diff_id = layer.cloned();
+                    FileFinding::Misconfig(f)
+                })
+                .collect()),
+        }
+    }
+}
+
+/// The image config checks (root user, secrets in ENV, exposed SSH, setuid binaries, ...).
+pub fn image_config_checks(
+    image: &ImageMetadata,
+    special: &[SpecialFile],
+) -> Vec<MisconfigFinding> {
+    let added: Vec<AddedFile> = special
+        .iter()
+        .map(|f| AddedFile {
+            path: f.path.clone(),
+            kind: if f.is_dir {
+                AddedFileKind::Dir
+            } else {
+                AddedFileKind::File
+            },
+            mode: f.mode,
+            uid: u32::try_from(f.uid).unwrap_or(u32::MAX),
+            layer_diff_id: f.layer.clone(),
+        })
+        .collect();
+    kabuto_misconfig::scan_image_config(image, &added)
+}
