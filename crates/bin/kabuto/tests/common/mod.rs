@@ -45,16 +45,29 @@ impl Run {
 /// Runs `kabuto ARGS` with no inherited database or log settings: a database is only used
 /// when a test passes `--db`, and the default one lives under `home` (usually empty).
 pub fn kabuto_in(home: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_kabuto"))
+    run_kabuto(home, None, args)
+}
+
+/// `kabuto ARGS` run from `dir` (also its home), so targets can be given as relative paths
+/// and reports name them without a temp path.
+pub fn kabuto_at(dir: &Path, args: &[&str]) -> Run {
+    run_kabuto(dir, Some(dir), args)
+}
+
+fn run_kabuto(home: &Path, cwd: Option<&Path>, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kabuto"));
+    command
         .args(args)
         .env_remove("KABUTO_DB")
         .env_remove("KABUTO_LOG")
         .env_remove("KABUTO_USERNAME")
         .env_remove("KABUTO_PASSWORD")
         .env("XDG_CACHE_HOME", home.join("cache"))
-        .env("HOME", home)
-        .output()
-        .expect("the kabuto binary runs");
+        .env("HOME", home);
+    if let Some(cwd) = cwd {
+        command.current_dir(cwd);
+    }
+    let out = command.output().expect("the kabuto binary runs");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -72,8 +85,9 @@ pub fn path_arg(path: &Path) -> &str {
     path.to_str().expect("test paths are UTF-8")
 }
 
-/// Replaces what differs between runs (temp paths, timestamps, UUIDs, durations, the
-/// version of the binary) with stable placeholders. `dirs` are replaced by `[TMP]`.
+/// Replaces what differs between runs (temp paths, this run's timestamps, UUIDs,
+/// durations, the version of the binary) with stable placeholders. `dirs` become `[TMP]`.
+/// Timestamps from the inputs (advisory dates, image creation) are kept.
 pub fn redact(text: &str, dirs: &[&Path]) -> String {
     let mut out = text.to_owned();
     for dir in dirs {
@@ -83,17 +97,25 @@ pub fn redact(text: &str, dirs: &[&Path]) -> String {
         }
         out = out.replace(path_arg(dir), "[TMP]");
     }
-    let patterns: [(&str, &str); 5] = [
-        (
-            r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})",
-            "[TIME]",
-        ),
+    let timestamp =
+        regex::Regex::new(r"(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
+            .expect("valid pattern");
+    let today = time::OffsetDateTime::now_utc().date();
+    out = timestamp
+        .replace_all(&out, |c: &regex::Captures<'_>| {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            match time::Date::parse(&c[1], &format) {
+                Ok(date) if (today - date).whole_days().abs() <= 2 => "[TIME]".to_owned(),
+                _ => c[0].to_owned(),
+            }
+        })
+        .into_owned();
+    let patterns: [(&str, &str); 3] = [
         (
             r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
             "[UUID]",
         ),
         (r"in \d+\.\d s", "in [SECS] s"),
-        (r#""timestamp"\s*:\s*"[^"]*""#, r#""timestamp":"[TIME]""#),
         (
             concat!(r"\b", env!("CARGO_PKG_VERSION"), r"\b"),
             "[VERSION]",
