@@ -12,7 +12,7 @@ use common::{Run, app_image, feeds_db, kabuto_at, path_arg, redact};
 /// The app image as `app.tar` in a fresh temp dir, where the tests run kabuto (so reports
 /// name the image `app.tar`, not a temp path).
 fn image() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("tempdir");
     app_image().write(&dir.path().join(ARCHIVE));
     dir
 }
