@@ -686,7 +686,10 @@ pub fn builtin_rules() -> Vec<RuleInfo> {
             "Generic",
             "Secret, token or API key in configuration",
             Medium,
-            &["secret", "token", "api_key", "apikey", "api-key", "access_key", "accesskey", "auth_key"],
+            &[
+                "secret", "token", "apikey", "api_key", "api-key", "api.key", "accesskey", "access_key", "access-key",
+                "access.key", "authkey", "auth_key", "auth-key", "auth.key",
+            ],
             format!(
                 r"(?i)(?:secret|token|api[_.-]?key|access[_.-]?key|auth[_.-]?key)[a-z0-9_.-]{{0,20}}{ASSIGN}(?P<secret>{VALUE}{{12,256}})"
             ),
