@@ -331,6 +331,8 @@ pub fn feeds_db() -> &'static Path {
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or("tests");
+        // Without cargo's hash suffix, so rebuilt binaries reuse the file.
+        let stem = stem.rsplit_once('-').map_or(stem, |(name, _)| name);
         let db = dir.join(format!("feeds-{stem}.db"));
         let unfixed = crate_dir().join("tests/fixtures/feeds-unfixed");
         kabuto(&[
