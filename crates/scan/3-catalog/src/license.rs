@@ -64,6 +64,16 @@ const ALIASES: &[(&str, &str, bool)] = &[
     ("GO", "BSD-3-Clause", false),
     ("GNU PUBLIC", "GPL-2.0", true),
     (
+        "GPL-2+ WITH AUTOCONF EXCEPTION",
+        "GPL-2.0-with-autoconf-exception",
+        true,
+    ),
+    (
+        "GPL-3+ WITH AUTOCONF EXCEPTION",
+        "GPL-3.0-with-autoconf-exception",
+        true,
+    ),
+    (
         "GPL-2+-WITH-BISON-EXCEPTION",
         "GPL-2.0-with-bison-exception",
         true,
@@ -281,9 +291,16 @@ mod tests {
             ("isc", "ISC"),
             ("curl", "curl"),
             (
-                "GPL-2+ with Autoconf exception",
-                "GPL-2+ with Autoconf exception",
+                "GPL-3+ with autoconf exception",
+                "GPL-3.0-with-autoconf-exception+",
             ),
+            (
+                "GPL-2+ with Libtool exception",
+                "GPL-2+ with Libtool exception",
+            ),
+            ("BSL-1", "BSL-1.0"),
+            ("Artistic-2", "Artistic-2.0"),
+            ("GNU Lesser", "LGPL-2.1-only"),
         ];
         for (name, want) in cases {
             assert_eq!(normalize(name), want, "{name}");

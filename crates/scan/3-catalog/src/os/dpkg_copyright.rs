@@ -30,7 +30,7 @@ static COMMON_LICENSE_REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"usr/share/common-licenses/([0-9A-Za-z_.+-]*[0-9A-Za-z+])").expect("static regex")
 });
 
-/// Words that only occur in licence prose, never in a licence name.
+/// Words that occur in licence prose and rarely in a licence name (`IBM-as-is` is a name).
 const PROSE_MARKERS: &[&str] = &[
     "http://",
     "https://",
@@ -42,7 +42,11 @@ const PROSE_MARKERS: &[&str] = &[
     "permission is",
     "use in source",
     "use, copy, modify",
+    "using",
 ];
+
+/// Fewest words (besides `and` / `or`) a `License:` value needs to be taken for prose.
+const PROSE_MIN_WORDS: usize = 4;
 
 pub struct DpkgCopyrightAnalyzer;
 
@@ -117,19 +121,33 @@ pub fn parse_copyright(content: &[u8]) -> Vec<String> {
     licenses
 }
 
-/// The licence names of a `License:` field line, with a parenthesised remark and a trailing
-/// ` license` taken off (`MIT (see below)`, `BSD-3-clause license`); `None` for other
-/// lines, empty fields and prose.
+/// The licence names of a `License:` field line, with a parenthesised remark, a leading
+/// phrase ending in `licensed under` and a trailing ` license` taken off
+/// (`MIT (see below)`, `The main library is licensed under GNU Lesser`,
+/// `BSD-3-clause license`); `None` for other lines, empty fields and prose.
 fn license_field(line: &str) -> Option<&str> {
     let (field, value) = line.split_once(':')?;
     if !field.eq_ignore_ascii_case("license") {
         return None;
     }
-    let value = value.split('(').next().unwrap_or_default().trim();
+    let value = value.split('(').next().unwrap_or_default();
+    let value = value
+        .split_once(" licensed under ")
+        .map_or(value, |(_, named)| named)
+        .trim();
     let value = value.strip_suffix(" license").unwrap_or(value).trim();
+    (!value.is_empty() && !is_prose(value)).then_some(value)
+}
+
+/// Whether a `License:` value is a sentence of licence text rather than names
+/// (`Permission to use, copy, modify, ...`), which splitting would cut into nonsense.
+fn is_prose(value: &str) -> bool {
     let lower = value.to_ascii_lowercase();
-    let prose = PROSE_MARKERS.iter().any(|m| lower.contains(m));
-    (!value.is_empty() && !prose).then_some(value)
+    let words = lower
+        .split_whitespace()
+        .filter(|w| *w != "and" && *w != "or")
+        .count();
+    words >= PROSE_MIN_WORDS && PROSE_MARKERS.iter().any(|m| lower.contains(m))
 }
 
 #[cfg(test)]
@@ -217,11 +235,23 @@ The Lesser one is in /usr/share/common-licenses/LGPL-2.1.
 License:
 License: Permission to use, copy, modify, and distribute this software
 License: Redistribution and use in source and binary forms, with or without
+License: By obtaining, using, and/or copying this software and/or its
 license:\tMIT (see below)
 License: BSD-3-clause license
+License: BSD-4-clause and IBM-as-is
+License: The main library is licensed under GNU Lesser
 Copyright: This database is in the public domain.
 ";
-        assert_eq!(parse_copyright(text.as_bytes()), ["MIT", "BSD-3-Clause"]);
+        assert_eq!(
+            parse_copyright(text.as_bytes()),
+            [
+                "MIT",
+                "BSD-3-Clause",
+                "BSD-4-Clause",
+                "IBM-as-is",
+                "LGPL-2.1-only"
+            ]
+        );
         assert!(parse_copyright(b"Copyright: public domain\n").is_empty());
     }
 
