@@ -1,5 +1,5 @@
 //! Times matching 10,000 packages against a database and prints the figure beside the target:
-//! `cargo run --release -p kabuto-match --example bench_match -- DB`
+//! `cargo run --release -p kabuto-match --example bench_match -- DB [realistic|stress]`
 //! (build DB with `cargo run --release -p kabuto-vulndb --example build_db -- DB /work/shared/vulndata`).
 //!
 //! Two inventories:
@@ -21,7 +21,13 @@ const TARGET_MS: f64 = 50.0;
 const PACKAGES: usize = 10_000;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = PathBuf::from(std::env::args_os().nth(1).ok_or("usage: bench_match DB")?);
+    let mut args = std::env::args().skip(1);
+    let path = PathBuf::from(
+        args.next()
+            .ok_or("usage: bench_match DB [realistic|stress]")?,
+    );
+    let only = args.next();
+    let run = |label: &str| only.as_deref().is_none_or(|o| o == label);
     let t = Instant::now();
     let db = kabuto_vulndb::Database::open(&path)?;
     println!("open: {:.2} ms", t.elapsed().as_secs_f64() * 1000.0);
@@ -34,8 +40,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
     })?;
     let realistic = common::realistic_inventory(common::dpkg_status_packages(&status), PACKAGES);
-    time("realistic", &db, &realistic);
-    time("stress", &db, &common::stress_inventory(PACKAGES));
+    if run("realistic") {
+        time("realistic", &db, &realistic);
+    }
+    if run("stress") {
+        time("stress", &db, &common::stress_inventory(PACKAGES));
+    }
     Ok(())
 }
 

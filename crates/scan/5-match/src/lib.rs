@@ -16,9 +16,8 @@ use kabuto_types::{
     Severity, VulnId, VulnIdKind,
 };
 use kabuto_version::{Scheme, compare};
-use kabuto_vulndb::{
-    Advisory, AdvisoryRef, Affected, Database, DbError, Interval, PackageEntry, SeverityRating,
-};
+use kabuto_vulndb::{Advisory, AdvisoryRef, Affected, Database, DbError, Interval, SeverityRating};
+use rayon::prelude::*;
 
 /// A package that could not be matched completely (unreadable version, damaged record).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,52 +34,75 @@ pub struct MatchOutcome {
     pub warnings: Vec<MatchWarning>,
 }
 
-/// Every vulnerability affecting the inventory's packages, sorted by package then id.
+/// Every vulnerability affecting the inventory's packages, in inventory order.
 pub fn match_inventory(db: &Database, inventory: &Inventory) -> Vec<Finding> {
     match_inventory_detailed(db, inventory).findings
 }
 
 /// [`match_inventory`] with the warnings.
+///
+/// Packages that ask the same question (binaries of one source package, one library at
+/// several paths) are matched once: each distinct [`Query`] is evaluated in parallel, then
+/// its findings are copied onto every package that asked it.
 pub fn match_inventory_detailed(db: &Database, inventory: &Inventory) -> MatchOutcome {
-    let mut outcome = MatchOutcome::default();
-    let mut cache = Cache {
-        db,
-        lookups: HashMap::new(),
-        advisories: HashMap::new(),
+    let os = inventory.os.as_ref();
+    let mut distinct: HashMap<Query, usize> = HashMap::new();
+    // The first package asking each query, by query number: its findings are the template.
+    let mut first_asker: Vec<usize> = Vec::new();
+    let asked: Vec<Option<usize>> = inventory
+        .packages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let q = query(p, os)?;
+            let next = distinct.len();
+            Some(*distinct.entry(q).or_insert_with(|| {
+                first_asker.push(i);
+                next
+            }))
+        })
+        .collect();
+    let mut queries: Vec<(Query, usize)> = distinct.into_iter().collect();
+    queries.sort_unstable_by_key(|(_, n)| *n);
+    let answers: Vec<Answer> = queries
+        .par_iter()
+        .map_init(
+            || Cache::new(db),
+            |cache, (q, n)| answer(cache, q, &inventory.packages[first_asker[*n]]),
+        )
+        .collect();
+    let per_package: Vec<(Vec<Finding>, Vec<MatchWarning>)> = inventory
+        .packages
+        .par_iter()
+        .zip(&asked)
+        .map(|(package, asked)| match asked {
+            Some(i) => answers[*i].for_package(package),
+            None => (Vec::new(), Vec::new()),
+        })
+        .collect();
+    let mut outcome = MatchOutcome {
+        findings: Vec::with_capacity(per_package.iter().map(|(f, _)| f.len()).sum()),
+        warnings: Vec::new(),
     };
-    for package in &inventory.packages {
-        let mut warn = |message: String| {
-            outcome.warnings.push(MatchWarning {
-                package: format!(
-                    "{}@{} ({})",
-                    package.name, package.version, package.ecosystem
-                ),
-                message,
-            })
-        };
-        let findings = match_package(&mut cache, package, inventory.os.as_ref(), &mut warn);
+    for (findings, warnings) in per_package {
         outcome.findings.extend(findings);
+        outcome.warnings.extend(warnings);
     }
     outcome
 }
 
-/// Decoded records, shared by the many binary packages of one source package and the
-/// many copies of one library an image holds.
+/// Decoded records, shared by the queries one thread evaluates.
 struct Cache<'db> {
     db: &'db Database,
-    lookups: HashMap<(String, String), Rc<Vec<PackageEntry>>>,
     advisories: HashMap<AdvisoryRef, Rc<Advisory>>,
 }
 
-impl Cache<'_> {
-    fn lookup(&mut self, key: &str, name: &str) -> Result<Rc<Vec<PackageEntry>>, DbError> {
-        let k = (key.to_owned(), name.to_owned());
-        if let Some(hit) = self.lookups.get(&k) {
-            return Ok(Rc::clone(hit));
+impl<'db> Cache<'db> {
+    fn new(db: &'db Database) -> Self {
+        Cache {
+            db,
+            advisories: HashMap::new(),
         }
-        let entries = Rc::new(self.db.lookup(key, name)?);
-        self.lookups.insert(k, Rc::clone(&entries));
-        Ok(entries)
     }
 
     fn advisory(&mut self, r: AdvisoryRef) -> Result<Rc<Advisory>, DbError> {
@@ -93,11 +115,69 @@ impl Cache<'_> {
     }
 }
 
-/// Where to look a package up: database ecosystem keys, names, and the version to compare.
+/// What one query found: findings written for a representative package, and warnings.
+struct Answer {
+    findings: Vec<Finding>,
+    warnings: Vec<String>,
+}
+
+impl Answer {
+    /// The findings and warnings as they read for `package`.
+    fn for_package(&self, package: &Package) -> (Vec<Finding>, Vec<MatchWarning>) {
+        let findings = self
+            .findings
+            .iter()
+            .map(|f| Finding {
+                id: f.id.clone(),
+                aliases: f.aliases.clone(),
+                related: f.related.clone(),
+                package_name: package.name.clone(),
+                package_purl: package.purl.clone(),
+                ecosystem: package.ecosystem,
+                installed_version: f.installed_version.clone(),
+                fixed_versions: f.fixed_versions.clone(),
+                status: f.status,
+                severity: f.severity,
+                severity_source: f.severity_source.clone(),
+                cvss: f.cvss.clone(),
+                title: f.title.clone(),
+                description: f.description.clone(),
+                references: f.references.clone(),
+                published: f.published.clone(),
+                modified: f.modified.clone(),
+                locations: package.locations.clone(),
+                explanations: f.explanations.clone(),
+            })
+            .collect();
+        let warnings = self
+            .warnings
+            .iter()
+            .map(|message| MatchWarning {
+                package: format!(
+                    "{}@{} ({})",
+                    package.name, package.version, package.ecosystem
+                ),
+                message: message.clone(),
+            })
+            .collect();
+        (findings, warnings)
+    }
+}
+
+fn answer(cache: &mut Cache<'_>, q: &Query, package: &Package) -> Answer {
+    let mut warnings = Vec::new();
+    let findings = match_query(cache, q, package, &mut |m| warnings.push(m));
+    Answer { findings, warnings }
+}
+
+/// Where to look a package up: database ecosystem keys, names, and the version to compare
+/// under which scheme.
+#[derive(PartialEq, Eq, Hash)]
 struct Query {
     keys: Vec<String>,
     names: Vec<String>,
     version: String,
+    scheme: Scheme,
 }
 
 fn major(version: &str) -> &str {
@@ -110,10 +190,12 @@ fn major_minor(version: &str) -> String {
 
 fn query(package: &Package, os: Option<&OsInfo>) -> Option<Query> {
     let source = package.source.as_ref().filter(|s| !s.name.is_empty());
+    let scheme = Scheme::for_ecosystem(package.ecosystem);
     let language = |key: &str| Query {
         keys: vec![key.to_owned()],
         names: vec![package.name.clone()],
         version: package.version.clone(),
+        scheme,
     };
     Some(match package.ecosystem {
         Ecosystem::PyPi => language("PyPI"),
@@ -148,6 +230,7 @@ fn query(package: &Package, os: Option<&OsInfo>) -> Option<Query> {
                 keys,
                 names: vec![name],
                 version,
+                scheme,
             }
         }
         Ecosystem::Apk => {
@@ -156,6 +239,7 @@ fn query(package: &Package, os: Option<&OsInfo>) -> Option<Query> {
                 keys: vec![format!("Alpine:v{}", major_minor(&os.version))],
                 names: vec![source.map_or(&package.name, |s| &s.name).clone()],
                 version: package.version.clone(),
+                scheme,
             }
         }
         Ecosystem::Rpm => {
@@ -174,6 +258,7 @@ fn query(package: &Package, os: Option<&OsInfo>) -> Option<Query> {
                 keys: vec![key],
                 names,
                 version: package.version.clone(),
+                scheme,
             }
         }
     })
@@ -187,28 +272,26 @@ struct Hit {
     wont_fix: bool,
 }
 
-fn match_package(
+/// The findings of one query, written for `package` (the first package that asked it).
+fn match_query(
     cache: &mut Cache<'_>,
+    q: &Query,
     package: &Package,
-    os: Option<&OsInfo>,
     warn: &mut impl FnMut(String),
 ) -> Vec<Finding> {
-    let Some(q) = query(package, os) else {
-        return Vec::new();
-    };
-    let scheme = Scheme::for_ecosystem(package.ecosystem);
+    let scheme = q.scheme;
     let mut seen: BTreeSet<AdvisoryRef> = BTreeSet::new();
     let mut hits = Vec::new();
     for key in &q.keys {
         for name in &q.names {
-            let entries = match cache.lookup(key, name) {
+            let entries = match cache.db.lookup(key, name) {
                 Ok(e) => e,
                 Err(e) => {
                     warn(format!("lookup {key}/{name}: {e}"));
                     continue;
                 }
             };
-            for entry in entries.iter() {
+            for entry in &entries {
                 if seen.contains(&entry.advisory) {
                     continue;
                 }

@@ -296,15 +296,52 @@ impl Database {
     }
 
     fn decode<T: serde::de::DeserializeOwned>(&self, blob: &[u8]) -> Result<T, DbError> {
-        let json = zstd::bulk::decompress(blob, MAX_BLOB)
-            .map_err(|e| self.corrupt(format!("record does not decompress: {e}")))?;
-        serde_json::from_slice(&json)
-            .map_err(|e| self.corrupt(format!("record does not decode: {e}")))
+        // Records state their size (the writer compresses whole buffers); allocate just that.
+        let capacity = match zstd::zstd_safe::get_frame_content_size(blob) {
+            Ok(Some(n)) if n <= MAX_BLOB as u64 => n as usize,
+            Ok(Some(n)) => {
+                return Err(self.corrupt(format!("record claims {n} bytes decompressed")));
+            }
+            _ => MAX_BLOB,
+        };
+        SCRATCH.with(|cell| {
+            let mut scratch = cell.borrow_mut();
+            let Scratch {
+                decompressor,
+                buffer,
+            } = &mut *scratch;
+            let decompressor = match decompressor {
+                Some(d) => d,
+                None => decompressor.insert(
+                    zstd::bulk::Decompressor::new()
+                        .map_err(|e| self.corrupt(format!("zstd context: {e}")))?,
+                ),
+            };
+            buffer.clear();
+            buffer.reserve(capacity);
+            decompressor
+                .decompress_to_buffer(blob, buffer)
+                .map_err(|e| self.corrupt(format!("record does not decompress: {e}")))?;
+            serde_json::from_slice(buffer)
+                .map_err(|e| self.corrupt(format!("record does not decode: {e}")))
+        })
     }
 }
 
 /// Upper bound on one decompressed record, so a corrupt length cannot exhaust memory.
 const MAX_BLOB: usize = 64 << 20;
+
+/// Per-thread decoding state: creating a zstd context, or touching fresh pages for every
+/// record's text, costs more than decoding a small record.
+#[derive(Default)]
+struct Scratch {
+    decompressor: Option<zstd::bulk::Decompressor<'static>>,
+    buffer: Vec<u8>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
 
 #[allow(unsafe_code)]
 fn map(file: &File) -> std::io::Result<memmap2::Mmap> {
