@@ -3,11 +3,10 @@
 //! packages (`tests/fixtures/os/trivy-real/debian-app.json`; `trivy image` on the same
 //! image gives the same licences). Second, every `usr/share/doc/<package>/copyright` of the
 //! machine running the tests (a Debian-family system has hundreds, DEP-5 and free text
-//! mixed). Reading them must never
-//! fail, and most packages must get a licence. The rest quote licence text without naming
-//! it (X.Org's MIT-style notices, Python's PSF text): Trivy finds nothing there either unless
-//! its full-text classifier is switched on. This machine: 689 of 808. Skips with a note on
-//! systems without Debian documentation.
+//! mixed). Reading them must never fail, and most packages must get a licence. The rest
+//! quote licence text without naming it (X.Org's MIT-style notices, Python's PSF text):
+//! Trivy finds nothing there either unless its full-text classifier is switched on. This
+//! machine: 689 of 808. Both tests skip with a note when their inputs are absent.
 
 use std::collections::BTreeMap;
 use std::path::Path;
