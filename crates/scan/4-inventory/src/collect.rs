@@ -113,7 +113,7 @@ pub(crate) fn assemble(findings: Vec<FileFindings>, layer_ids: &[Digest]) -> Ass
         package_licenses.extend(f.package_licenses);
         warnings.extend(f.warnings);
     }
-    add_package_licenses(&mut packages, package_licenses);
+    add_package_licenses(&mut packages, &package_licenses);
     drop_binaries_owned_by_os_packages(&mut packages);
     let os = kabuto_catalog::os::pick_os(os_candidates);
     if let Some(os) = &os {
@@ -128,23 +128,20 @@ pub(crate) fn assemble(findings: Vec<FileFindings>, layer_ids: &[Digest]) -> Ass
 
 /// Adds each file's declared licences to the OS packages of that ecosystem and name,
 /// skipping licences a package already has.
-fn add_package_licenses(packages: &mut [Package], declared: Vec<PackageLicenses>) {
-    if declared.is_empty() {
-        return;
-    }
-    let mut by_package: std::collections::HashMap<(Ecosystem, String), Vec<String>> =
+fn add_package_licenses(packages: &mut [Package], declared: &[PackageLicenses]) {
+    let mut by_package: std::collections::HashMap<(Ecosystem, &str), Vec<&String>> =
         std::collections::HashMap::new();
     for d in declared {
         by_package
-            .entry((d.ecosystem, d.package_name))
+            .entry((d.ecosystem, d.package_name.as_str()))
             .or_default()
-            .extend(d.licenses);
+            .extend(&d.licenses);
     }
     for p in packages.iter_mut().filter(|p| p.ecosystem.is_os()) {
-        let Some(licenses) = by_package.get(&(p.ecosystem, p.name.clone())) else {
+        let Some(licenses) = by_package.get(&(p.ecosystem, p.name.as_str())) else {
             continue;
         };
-        for license in licenses {
+        for &license in licenses {
             if !p.licenses.contains(license) {
                 p.licenses.push(license.clone());
             }
