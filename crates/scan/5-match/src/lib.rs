@@ -244,9 +244,11 @@ fn query(package: &Package, os: Option<&OsInfo>) -> Option<Query> {
         }
         Ecosystem::Rpm => {
             let os = os?;
+            // CentOS is a RHEL rebuild without errata of its own; Red Hat's apply to it.
             let key = match os.family {
                 OsFamily::Alma => format!("AlmaLinux:{}", major(&os.version)),
                 OsFamily::Rocky => format!("Rocky Linux:{}", major(&os.version)),
+                OsFamily::Rhel | OsFamily::Centos => format!("Red Hat:{}", major(&os.version)),
                 _ => return None,
             };
             // Errata list binary package names; the source name catches the rest.

@@ -269,3 +269,50 @@ fn debian12_fixture_status_on_the_shared_corpus() {
     assert!(openssl.contains(&"CVE-2026-34180"), "{openssl:?}");
     assert!(!openssl.contains(&"CVE-2026-28387"), "{openssl:?}");
 }
+
+/// RHEL and CentOS images read Red Hat's records under `Red Hat:<major>`; epochs follow
+/// rpm: a version without one has epoch 0, and the whole EVR is compared.
+#[test]
+fn red_hat_records_and_rpm_epochs() {
+    let dir = tempfile::tempdir().unwrap();
+    let feeds = dir.path().join("rh");
+    std::fs::create_dir_all(&feeds).unwrap();
+    let record = |id: &str, fixed: &str| {
+        format!(
+            r#"{{"id":"{id}","affected":[{{"package":{{"ecosystem":"Red Hat:enterprise_linux:9::baseos","name":"openssl-libs"}},
+            "ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}},{{"fixed":"{fixed}"}}]}}]}}]}}"#
+        )
+    };
+    std::fs::write(
+        feeds.join("a.json"),
+        record("RHSA-2024:1", "1:3.0.7-27.el9"),
+    )
+    .unwrap();
+    std::fs::write(feeds.join("b.json"), record("RHSA-2024:2", "3.0.7-27.el9")).unwrap();
+    let out = dir.path().join("db.kdb");
+    build::build(&[feeds], &out).unwrap();
+    let db = Database::open(&out).unwrap();
+    let rhel = |family: OsFamily, version: &str| {
+        inventory(
+            os(family, "9.4"),
+            vec![pkg(Ecosystem::Rpm, "openssl-libs", version)],
+        )
+    };
+    // Epoch 1 installed: older than the epoch-1 fix, newer than the epoch-0 one.
+    assert_eq!(
+        ids_for(&db, &rhel(OsFamily::Rhel, "1:3.0.7-24.el9")),
+        ["RHSA-2024:1"]
+    );
+    // No epoch and `0:` are the same: below both fixes.
+    let both = ["RHSA-2024:1", "RHSA-2024:2"];
+    assert_eq!(ids_for(&db, &rhel(OsFamily::Rhel, "3.0.7-24.el9")), both);
+    assert_eq!(
+        ids_for(&db, &rhel(OsFamily::Centos, "0:3.0.7-24.el9")),
+        both
+    );
+    assert!(ids_for(&db, &rhel(OsFamily::Rhel, "1:3.0.7-27.el9")).is_empty());
+    let f = &match_inventory(&db, &rhel(OsFamily::Rhel, "1:3.0.7-24.el9"))[0];
+    assert_eq!(f.explanations[0].ecosystem_key, "Red Hat:9");
+    // Other rpm distributions do not read Red Hat's records.
+    assert!(ids_for(&db, &rhel(OsFamily::Alma, "3.0.7-24.el9")).is_empty());
+}

@@ -6,6 +6,21 @@ pub fn ecosystem_base(ecosystem: &str) -> &str {
     ecosystem.split(':').next().unwrap_or(ecosystem)
 }
 
+/// The ecosystem a record is indexed under. Red Hat's OSV ecosystems are CPE-like product
+/// streams (`Red Hat:enterprise_linux:9::appstream`, `Red Hat:enterprise_linux:9::baseos`);
+/// the main streams of one major release become `Red Hat:9`, which a RHEL 9 image looks up.
+/// Extended-support streams (`rhel_eus`, `rhel_aus`...) stay as written.
+pub fn canonical_ecosystem(ecosystem: &str) -> std::borrow::Cow<'_, str> {
+    let release = ecosystem
+        .strip_prefix("Red Hat:enterprise_linux:")
+        .map(|rest| rest.split(':').next().unwrap_or(rest))
+        .filter(|major| !major.is_empty() && major.bytes().all(|b| b.is_ascii_digit()));
+    match release {
+        Some(major) => format!("Red Hat:{major}").into(),
+        None => ecosystem.into(),
+    }
+}
+
 /// The name the database indexes a package under.
 ///
 /// PyPI: PEP 503 (lowercase, runs of `-_.` become `-`). Case-insensitive registries
@@ -53,5 +68,22 @@ mod tests {
         );
         assert_eq!(normalize("Debian:12", "libssl3"), "libssl3");
         assert_eq!(ecosystem_base("Alpine:v3.18"), "Alpine");
+    }
+
+    #[test]
+    fn red_hat_main_streams_become_the_major_release() {
+        assert_eq!(
+            canonical_ecosystem("Red Hat:enterprise_linux:9::appstream"),
+            "Red Hat:9"
+        );
+        assert_eq!(
+            canonical_ecosystem("Red Hat:enterprise_linux:8"),
+            "Red Hat:8"
+        );
+        assert_eq!(
+            canonical_ecosystem("Red Hat:rhel_eus:9.2::baseos"),
+            "Red Hat:rhel_eus:9.2::baseos"
+        );
+        assert_eq!(canonical_ecosystem("AlmaLinux:9"), "AlmaLinux:9");
     }
 }

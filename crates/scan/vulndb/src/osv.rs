@@ -5,7 +5,12 @@ use kabuto_types::{VulnId, VulnIdKind};
 use serde::Deserialize;
 use serde_json::Value;
 
+use std::cmp::Ordering;
+
+use kabuto_version::{Scheme, compare};
+
 use crate::advisory::{Advisory, Affected, Bound, Interval, SeverityRating};
+use crate::names;
 
 /// An OSV record, parsed leniently: every field the schema makes optional is optional here,
 /// and unknown fields are ignored. Validation happens in [`OsvRecord::convert`].
@@ -168,14 +173,19 @@ impl OsvRecord {
                     source: format!("{feed} ecosystem_specific"),
                 });
             }
+            let ecosystem = names::canonical_ecosystem(&package.ecosystem);
             let mut ranges = Vec::new();
             for (j, r) in a.ranges.into_iter().flatten().enumerate() {
+                let field = format!("affected[{i}].ranges[{j}]");
+                let scheme = match r.kind.as_str() {
+                    "SEMVER" => Some(Scheme::Semver),
+                    _ => Scheme::from_osv_ecosystem(&ecosystem),
+                };
                 match r.kind.as_str() {
-                    "SEMVER" | "ECOSYSTEM" => ranges.extend(events_to_intervals(
-                        &r.events,
-                        &format!("affected[{i}].ranges[{j}]"),
-                        &mut notes,
-                    )),
+                    "SEMVER" | "ECOSYSTEM" => {
+                        let events = sorted_events(r.events, scheme, &field, &mut notes);
+                        ranges.extend(events_to_intervals(&events, &field, &mut notes));
+                    }
                     "GIT" => git_ranges_skipped += 1,
                     other => notes.push(format!(
                         "affected[{i}].ranges[{j}].type: unknown range type `{other}`, skipped"
@@ -192,7 +202,7 @@ impl OsvRecord {
                 continue;
             }
             affected.push(Affected {
-                ecosystem: package.ecosystem,
+                ecosystem: ecosystem.into_owned(),
                 name: package.name,
                 purl: package.purl,
                 ranges,
@@ -299,9 +309,50 @@ fn errata_severity(id: &VulnId, summary: Option<&str>) -> Option<String> {
     matches!(word, "Low" | "Moderate" | "Important" | "Critical").then(|| word.to_owned())
 }
 
-/// Turns an OSV event list into intervals. Events are paired in the order written
-/// (introduced, then the next fixed/last_affected), which is how every feed in practice
-/// writes them; a trailing `introduced` stays open, capped by `limit` if present.
+/// The events in version order, as the OSV evaluation algorithm requires (`introduced: 0`
+/// first; equal versions keep their written order). When the ecosystem has no version order
+/// or a version does not parse, the written order is kept and a note says so.
+fn sorted_events(
+    mut events: Vec<OsvEvent>,
+    scheme: Option<Scheme>,
+    field: &str,
+    notes: &mut Vec<String>,
+) -> Vec<OsvEvent> {
+    let Some(scheme) = scheme else {
+        return events;
+    };
+    let unreadable = events
+        .iter()
+        .filter_map(OsvEvent::version)
+        .filter(|v| *v != "0")
+        .find_map(|v| kabuto_version::validate(scheme, v).err());
+    if let Some(e) = unreadable {
+        notes.push(format!("{field}: events kept in written order: {e}"));
+        return events;
+    }
+    events.sort_by(|a, b| match (a.version(), b.version()) {
+        (Some("0"), Some("0")) => Ordering::Equal,
+        (Some("0"), _) => Ordering::Less,
+        (_, Some("0")) => Ordering::Greater,
+        (Some(x), Some(y)) => compare(scheme, x, y).unwrap_or(Ordering::Equal),
+        _ => Ordering::Equal,
+    });
+    events
+}
+
+impl OsvEvent {
+    /// The version the event names, whatever its kind.
+    fn version(&self) -> Option<&str> {
+        self.introduced
+            .as_deref()
+            .or(self.fixed.as_deref())
+            .or(self.last_affected.as_deref())
+            .or(self.limit.as_deref())
+    }
+}
+
+/// Turns a sorted OSV event list into intervals: each `introduced` pairs with the next
+/// fixed/last_affected; a trailing `introduced` stays open, capped by `limit` if present.
 fn events_to_intervals(events: &[OsvEvent], field: &str, notes: &mut Vec<String>) -> Vec<Interval> {
     let lower_of = |v: &str| (v != "0").then(|| v.to_owned());
     let mut intervals = Vec::new();
@@ -374,12 +425,71 @@ mod tests {
         assert_eq!(a.aliases.len(), 1);
         assert_eq!(c.git_ranges_skipped, 1);
         assert_eq!(c.notes.len(), 1, "{:?}", c.notes);
-        let ranges: Vec<String> = a.affected[0].ranges.iter().map(|r| r.to_string()).collect();
-        assert_eq!(ranges, ["< 1.0", ">= 2.0, <= 2.3", ">= 3.0, < 3.5"]);
+        assert_eq!(
+            range_texts(&c),
+            ["< 1.0", ">= 2.0, <= 2.3", ">= 3.0, < 3.5"]
+        );
         assert_eq!(a.affected[0].ranges[0].fix(), Some("1.0"));
         assert_eq!(a.affected[0].ranges[1].fix(), None);
         assert_eq!(a.severities.len(), 2);
         assert_eq!(a.affected[0].versions, ["0.9"]);
+    }
+
+    fn range_texts(c: &Converted) -> Vec<String> {
+        c.advisory.affected[0]
+            .ranges
+            .iter()
+            .map(|r| r.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn events_pair_in_version_order_not_written_order() {
+        // Written newest first: pairing as written would give `>= 2.0, < 1.5`-style nonsense.
+        let c = parse(
+            r#"{"id":"GHSA-2","affected":[{"package":{"ecosystem":"PyPI","name":"x"},
+              "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"2.0"},{"fixed":"2.0.3"},
+                {"fixed":"1.10.2"},{"introduced":"0"}]}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(range_texts(&c), ["< 1.10.2", ">= 2.0, < 2.0.3"]);
+        assert!(c.notes.is_empty(), "{:?}", c.notes);
+
+        // `1.10` sorts after `1.9` (versions, not text).
+        let c = parse(
+            r#"{"id":"GHSA-3","affected":[{"package":{"ecosystem":"npm","name":"y"},
+              "ranges":[{"type":"SEMVER","events":[{"introduced":"1.10.0"},{"fixed":"1.10.5"},
+                {"introduced":"1.9.0"},{"fixed":"1.9.9"}]}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            range_texts(&c),
+            [">= 1.9.0, < 1.9.9", ">= 1.10.0, < 1.10.5"]
+        );
+    }
+
+    #[test]
+    fn unsortable_events_keep_written_order_with_a_note() {
+        let c = parse(
+            r#"{"id":"GHSA-4","affected":[{"package":{"ecosystem":"PyPI","name":"x"},
+              "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"not a version!"}]}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.advisory.affected[0].ranges[0].to_string(),
+            "< not a version!"
+        );
+        assert!(c.notes[0].contains("written order"), "{:?}", c.notes);
+    }
+
+    #[test]
+    fn red_hat_streams_are_indexed_by_major_release() {
+        let c = parse(
+            r#"{"id":"RHSA-2024:1","affected":[{"package":{"ecosystem":"Red Hat:enterprise_linux:9::appstream","name":"openssl"},
+              "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1:3.0.7-27.el9"}]}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(c.advisory.affected[0].ecosystem, "Red Hat:9");
     }
 
     #[test]
