@@ -19,18 +19,19 @@ for i in $(seq 1 "$COPIES"); do cp -r "$SRC" "$WORK/tree/copy$i"; done
 TREE_MB=$(du -sm "$WORK/tree" | cut -f1)
 echo "corpus: ${TREE_MB} MB, $(find "$WORK/tree" -type f | wc -l) files"
 
-# Keyword-free text: words that contain none of the rules' keywords.
-python3 - "$WORK/nomatch.txt" <<'PY'
+# Keyword-free text (words containing none of the rules' keywords), 32 files of 8 MiB: under
+# the scanner's 10 MiB per-file limit.
+mkdir -p "$WORK/nomatch"
+python3 - "$WORK/nomatch" <<'PY'
 import random, sys
 random.seed(7)
 words = "the quick brown fox jumps over lazy dog lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua".split()
 line = lambda: " ".join(random.choice(words) for _ in range(12)) + "\n"
 block = "".join(line() for _ in range(20000))
-with open(sys.argv[1], "w") as f:
-    for _ in range(256 * 1024 * 1024 // len(block)):
-        f.write(block)
+for n in range(32):
+    with open(f"{sys.argv[1]}/words{n}.txt", "w") as f:
+        f.write((block * (8 * 1024 * 1024 // len(block) + 1))[: 8 * 1024 * 1024])
 PY
-mkdir -p "$WORK/nomatch" && mv "$WORK/nomatch.txt" "$WORK/nomatch/words.txt"
 
 cargo build --release -q -p kabuto-secrets --example scan_dir
 BIN=target/release/examples/scan_dir

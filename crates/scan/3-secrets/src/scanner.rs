@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use kabuto_types::{SecretFinding, SecretRuleId, Severity};
 use regex::bytes::{Regex, RegexBuilder};
 
@@ -184,6 +184,8 @@ impl SecretScanner {
         let keywords = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            // A full DFA: one table lookup per byte, the fastest search for ~200 short keywords.
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .map_err(|e| SecretError::Keywords(e.to_string()))?;
         Ok(SecretScanner {
