@@ -6,6 +6,7 @@
 //! package, with one [`Explanation`] per record that matched.
 
 pub mod cvss;
+pub mod suppress;
 
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
