@@ -17,7 +17,16 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and --version go to stdout with 0; a usage error is a failed command (1),
+            // never clap's 2, which a user's `--exit-code 2` gate could mean.
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
     init_logging(cli.global.quiet, cli.global.debug);
     match commands::run(cli) {
         Ok(code) => code,
@@ -68,6 +77,7 @@ fn init_logging(quiet: bool, debug: bool) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()
         .init();
 }

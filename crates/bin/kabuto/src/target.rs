@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use kabuto_source::ImageSource;
 use kabuto_types::ArtifactKind;
 
@@ -91,10 +91,8 @@ fn open(target: &str, kind: Kind, registry: &RegistryArgs) -> Result<Target> {
             } else {
                 local_with_selector(target).map_or((target, None), |(p, s)| (p, Some(s)))
             };
-            Target::Image(
-                kabuto_source::open_local(Path::new(path), selector)
-                    .with_context(|| format!("cannot open image {target}"))?,
-            )
+            // Source errors start with the image's name already.
+            Target::Image(kabuto_source::open_local(Path::new(path), selector)?)
         }
         Kind::Registry => {
             let mut options = kabuto_source::registry::RegistryOptions::from_env();
@@ -112,10 +110,7 @@ fn open(target: &str, kind: Kind, registry: &RegistryArgs) -> Result<Target> {
                 .map_err(|e| anyhow::anyhow!("--platform: {e}"))?;
             options.insecure = registry.insecure;
             options.ca_file.clone_from(&registry.registry_ca);
-            Target::Image(
-                kabuto_source::registry::open_registry(target, &options)
-                    .with_context(|| format!("cannot pull image {target}"))?,
-            )
+            Target::Image(kabuto_source::registry::open_registry(target, &options)?)
         }
     })
 }

@@ -316,10 +316,6 @@ fn a_file_that_is_not_an_archive() {
 }
 
 #[test]
-#[ignore = "bug (kabuto-source, local/store.rs): a file that is not a tar is reported with the tar \
-            crate's error, which embeds the raw bytes of the would-be header name (here 100 \
-            bytes of the file, newlines included), so the one-line error spans several lines \
-            and echoes untrusted bytes to the terminal"]
 fn not_an_archive_error_is_one_line_without_file_content() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("image.tar");
@@ -346,9 +342,6 @@ fn unknown_format_lists_the_known_ones() {
 }
 
 #[test]
-#[ignore = "bug: usage errors (unknown --format value, unknown flag) exit with clap's code 2, \
-            which README's exit-code table does not list and which collides with a user's \
-            `--exit-code 2` gate; the CLI should exit 1 for them (main.rs: Cli::parse)"]
 fn usage_errors_exit_1() {
     kabuto(&["scan", "image", "x.tar", "--format", "xml"]).expect_code(1);
 }
@@ -545,10 +538,6 @@ fn unreadable_lockfile_warns_and_the_rest_is_reported() {
 }
 
 #[test]
-#[ignore = "bug (main.rs error_message / target.rs): the image is named twice, e.g. \
-            `error: cannot open image X: X: layer ...` and `cannot pull image R: R: registry: \
-            ...`: the context names the target and the source error starts with it again; \
-            the cause-dedup only drops causes whose whole text was already printed"]
 fn error_names_the_image_once() {
     let dir = tempfile::tempdir().unwrap();
     let image = app_image();

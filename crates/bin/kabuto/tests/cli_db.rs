@@ -119,11 +119,6 @@ fn a_bad_feed_file_is_a_warning_not_a_failure() {
 }
 
 #[test]
-#[ignore = "bug: `db build` prints each feed warning twice: once as a tracing WARN log line \
-            (kabuto-vulndb build.rs:86 logs what it also returns in BuildReport.warnings) and \
-            once as the CLI's `warning:` line; and the log line carries ANSI colour codes \
-            although stderr is not a terminal (main.rs init_logging does not set \
-            `with_ansi(stderr.is_terminal())`)"]
 fn feed_warnings_are_printed_once_without_colour_codes() {
     let home = tempfile::tempdir().unwrap();
     let home = home.path();

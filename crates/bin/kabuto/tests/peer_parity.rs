@@ -14,7 +14,7 @@ use kabuto_types::Purl;
 /// (image, purl type, name, version, why the peer is wrong).
 const PEER_MISTAKES: &[(&str, &str, &str, &str, &str)] = &[(
     "rocky-like",
-    "binary",
+    "generic",
     "gzip",
     "1.0",
     "syft's binary classifier matches the gzip applet string inside busybox; no gzip 1.0 is installed",

@@ -82,8 +82,8 @@ struct FileOutcome {
 
 impl FileOutcome {
     fn warn(&mut self, file: &str, message: impl ToString) {
+        // Returned in the report, not logged: the caller decides how to show them.
         let message = message.to_string();
-        tracing::warn!(file, "{message}");
         self.warnings.push(BuildWarning {
             file: file.to_owned(),
             message,

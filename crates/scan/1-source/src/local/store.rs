@@ -330,7 +330,25 @@ impl Store {
         } else {
             format!("archive (after member `{last}`)")
         };
-        self.invalid(&what, format!("not a readable tar: {source}"))
+        self.invalid(
+            &what,
+            format!("not a readable tar: {}", printable(&source.to_string())),
+        )
+    }
+}
+
+/// The tar crate quotes raw header bytes after a `:` in some errors: keep only the
+/// description before it, escaped and short, so an untrusted file cannot write to the
+/// user's terminal.
+fn printable(message: &str) -> String {
+    const MAX_CHARS: usize = 160;
+    let description = message.split(':').next().unwrap_or_default();
+    let escaped: String = description.chars().flat_map(char::escape_default).collect();
+    if escaped.chars().count() > MAX_CHARS {
+        let cut: String = escaped.chars().take(MAX_CHARS).collect();
+        format!("{cut}...")
+    } else {
+        escaped
     }
 }
 
