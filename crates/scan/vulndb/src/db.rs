@@ -49,6 +49,45 @@ pub struct DbInfo {
     pub body_crc32: u32,
 }
 
+/// A warning for the user when the database was built more than `max_age` before `now`
+/// (advisories published since are missing), or when its build time cannot be read.
+/// `None` when it is fresh enough.
+pub fn age_warning(
+    info: &DbInfo,
+    max_age: time::Duration,
+    now: time::OffsetDateTime,
+) -> Option<String> {
+    let built = match time::OffsetDateTime::parse(
+        &info.built_at,
+        &time::format_description::well_known::Rfc3339,
+    ) {
+        Ok(t) => t,
+        Err(e) => {
+            return Some(format!(
+                "the vulnerability database's build time `{}` is unreadable ({e}); it may be out of date",
+                info.built_at
+            ));
+        }
+    };
+    let age = now - built;
+    (age > max_age).then(|| {
+        format!(
+            "the vulnerability database was built {} ago ({}), more than the allowed {}; findings published since are missing: update it",
+            whole_days_or_hours(age),
+            info.built_at,
+            whole_days_or_hours(max_age)
+        )
+    })
+}
+
+fn whole_days_or_hours(d: time::Duration) -> String {
+    match d.whole_days() {
+        0 => format!("{} hours", d.whole_hours()),
+        1 => "1 day".to_owned(),
+        n => format!("{n} days"),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("cannot read database {path}: {source}")]

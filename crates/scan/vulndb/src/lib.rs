@@ -15,4 +15,4 @@ pub mod osv;
 
 pub use advisory::{Advisory, Affected, Bound, Interval, SeverityRating};
 pub use build::{BuildError, BuildReport, BuildWarning};
-pub use db::{AdvisoryRef, Database, DbError, DbInfo, PackageEntry};
+pub use db::{AdvisoryRef, Database, DbError, DbInfo, PackageEntry, age_warning};

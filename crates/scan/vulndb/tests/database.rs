@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use kabuto_vulndb::build::{self, BuildError};
 use kabuto_vulndb::manage::{self, ManageError};
-use kabuto_vulndb::{Database, DbError};
+use kabuto_vulndb::{Database, DbError, age_warning};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/feeds")
@@ -265,5 +265,36 @@ fn builds_the_shared_corpus() {
         ids(&db, "crates.io", "smallvec")
             .iter()
             .any(|id| id.starts_with("RUSTSEC-"))
+    );
+}
+
+#[test]
+fn age_warning_names_the_age_and_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(&build_fixture_db(dir.path())).unwrap();
+    let mut info = db.info().clone();
+    info.built_at = "2026-11-01T00:00:00Z".into();
+    let at = |text: &str| {
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap()
+    };
+    let week = time::Duration::days(7);
+    assert_eq!(age_warning(&info, week, at("2026-11-05T00:00:00Z")), None);
+    assert_eq!(age_warning(&info, week, at("2026-11-08T00:00:00Z")), None);
+    let warning = age_warning(&info, week, at("2026-11-21T12:00:00Z")).unwrap();
+    assert!(warning.contains("built 20 days ago"), "{warning}");
+    assert!(warning.contains("allowed 7 days"), "{warning}");
+    let warning = age_warning(&info, time::Duration::hours(6), at("2026-11-01T07:00:00Z")).unwrap();
+    assert!(warning.contains("built 7 hours ago"), "{warning}");
+    // A freshly built database is not old.
+    let fresh = db.info();
+    assert_eq!(
+        age_warning(fresh, week, time::OffsetDateTime::now_utc()),
+        None
+    );
+    info.built_at = "last tuesday".into();
+    assert!(
+        age_warning(&info, week, at("2026-11-05T00:00:00Z"))
+            .unwrap()
+            .contains("unreadable")
     );
 }
