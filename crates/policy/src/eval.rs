@@ -3,7 +3,8 @@
 
 use std::cell::OnceCell;
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use kabuto_types::{Finding, FixStatus, Package};
 use kabuto_version::{Scheme, compare};
@@ -11,16 +12,18 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::PolicySet;
-use crate::ack::{AckNote, Acknowledgements};
+use crate::ack::Acknowledgements;
 use crate::compile::{
     BaseImageMatcher, Control, PackageMatcher, PermissionKind, Policy, VulnExceptions,
 };
 use crate::image_ref::ImageRef;
 use crate::input::PolicyInput;
+use crate::pattern::Pattern;
 use crate::scope::ScopeSubject;
 use crate::verdict::{
-    ControlOutcome, ControlResult, GateOutcome, Item, PolicyAction, PolicyOutcome, PolicyResult,
-    Verdict,
+    ControlOutcome, ControlResult, FileItem, GateOutcome, ImageItem, Item, LabelItem, LicenseItem,
+    PackageItem, PolicyAction, PolicyOutcome, PolicyResult, SecretItem, Shared, Verdict,
+    VulnerabilityItem,
 };
 
 /// The OCI annotation (also used as a label) naming the image's base.
@@ -30,12 +33,13 @@ const SECONDS_PER_DAY: i64 = 86_400;
 
 struct VulnFacts<'a> {
     finding: &'a Finding,
-    /// Upper-case id and aliases.
-    ids: Vec<String>,
     score: Option<f64>,
     /// Whole days since publication; `None` when the advisory gives no date.
     age_days: Option<i64>,
-    ack: Option<AckNote>,
+    /// Acknowledged by a current (not expired) acknowledgement.
+    acknowledged: bool,
+    /// The finding as verdicts list it, built once and shared.
+    item: Shared<VulnerabilityItem>,
 }
 
 struct Prepared<'a> {
@@ -43,9 +47,23 @@ struct Prepared<'a> {
     names: Vec<ImageRef>,
     labels: &'a BTreeMap<String, String>,
     vulns: Vec<VulnFacts<'a>>,
+    /// Indices into `vulns` by upper-case id and alias.
+    vulns_by_id: HashMap<String, Vec<usize>>,
     base: Option<ImageRef>,
-    /// Licence expressions parsed on first use (only licence controls need them).
-    licenses: OnceCell<HashMap<&'a str, Option<spdx::Expression>>>,
+    /// Distinct licence texts, parsed on first use (only licence controls need them).
+    licenses: OnceCell<Licenses<'a>>,
+    /// Package indices sorted by name, built on first use by the package controls.
+    packages_by_name: OnceCell<Vec<(&'a str, usize)>>,
+    /// Packages as verdict items, built on first use and shared between controls.
+    package_items: OnceCell<Vec<Shared<PackageItem>>>,
+}
+
+/// The inventory's licence texts, each parsed once.
+struct Licenses<'a> {
+    /// Text, SPDX expression (when it parses), and the text for verdict items.
+    distinct: Vec<(&'a str, Option<spdx::Expression>, Arc<str>)>,
+    /// For each package, its licences: index into `distinct` and the verdict item.
+    per_package: Vec<Vec<(usize, Shared<LicenseItem>)>>,
 }
 
 fn parse_time(text: &str) -> Option<OffsetDateTime> {
@@ -100,22 +118,41 @@ impl<'a> Prepared<'a> {
         }
         let labels = image.map_or(&NO_LABELS, |i| &i.labels);
         let today = input.now.date();
+        let mut vulns_by_id: HashMap<String, Vec<usize>> = HashMap::new();
         let vulns = input
             .findings
             .iter()
-            .map(|finding| VulnFacts {
-                finding,
-                ids: std::iter::once(&finding.id)
-                    .chain(&finding.aliases)
-                    .map(|id| id.as_str().to_ascii_uppercase())
-                    .collect(),
-                score: best_score(finding),
-                age_days: finding
-                    .published
-                    .as_deref()
-                    .and_then(parse_time)
-                    .map(|published| days_between(published, input.now)),
-                ack: acks.find(finding, &names, today),
+            .enumerate()
+            .map(|(index, finding)| {
+                for id in std::iter::once(&finding.id).chain(&finding.aliases) {
+                    let entry = vulns_by_id
+                        .entry(id.as_str().to_ascii_uppercase())
+                        .or_default();
+                    if entry.last() != Some(&index) {
+                        entry.push(index);
+                    }
+                }
+                let ack = acks.find(finding, &names, today);
+                let score = best_score(finding);
+                VulnFacts {
+                    finding,
+                    score,
+                    age_days: finding
+                        .published
+                        .as_deref()
+                        .and_then(parse_time)
+                        .map(|published| days_between(published, input.now)),
+                    acknowledged: ack.as_ref().is_some_and(|a| !a.expired),
+                    item: Shared(Arc::new(VulnerabilityItem {
+                        id: finding.id.to_string(),
+                        package: finding.package_name.clone(),
+                        version: finding.installed_version.clone(),
+                        severity: finding.severity,
+                        score,
+                        fixed_versions: finding.fixed_versions.clone(),
+                        acknowledged: ack,
+                    })),
+                }
             })
             .collect();
         let base = input
@@ -127,9 +164,23 @@ impl<'a> Prepared<'a> {
             names,
             labels,
             vulns,
+            vulns_by_id,
             base,
             licenses: OnceCell::new(),
+            package_items: OnceCell::new(),
+            packages_by_name: OnceCell::new(),
         }
+    }
+
+    /// Marks the findings carrying any of `ids` (upper case).
+    fn findings_with_ids<'i>(&self, ids: impl IntoIterator<Item = &'i String>) -> Vec<bool> {
+        let mut marked = vec![false; self.vulns.len()];
+        for id in ids {
+            for &index in self.vulns_by_id.get(id).into_iter().flatten() {
+                marked[index] = true;
+            }
+        }
+        marked
     }
 
     fn image_name(&self) -> String {
@@ -139,17 +190,107 @@ impl<'a> Prepared<'a> {
         )
     }
 
-    fn license_expressions(&self) -> &HashMap<&'a str, Option<spdx::Expression>> {
-        self.licenses.get_or_init(|| {
-            let mut parsed = HashMap::new();
-            for package in &self.input.inventory.packages {
-                for license in &package.licenses {
-                    parsed.entry(license.as_str()).or_insert_with(|| {
-                        spdx::Expression::parse_mode(license, spdx::ParseMode::LAX).ok()
-                    });
+    /// Indices of the packages whose name `pattern` may match: a range of the sorted name
+    /// index for plain names and `prefix*`, every package otherwise.
+    fn package_candidates(&self, pattern: &Pattern) -> Vec<usize> {
+        let packages = &self.input.inventory.packages;
+        let Some((prefix, exact)) = pattern.fixed_prefix() else {
+            return (0..packages.len()).collect();
+        };
+        let by_name = self.packages_by_name.get_or_init(|| {
+            let mut index: Vec<(&str, usize)> = packages
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.name.as_str(), i))
+                .collect();
+            index.sort_unstable();
+            index
+        });
+        let start = by_name.partition_point(|(name, _)| *name < prefix);
+        by_name[start..]
+            .iter()
+            .take_while(|(name, _)| {
+                if exact {
+                    *name == prefix
+                } else {
+                    name.starts_with(prefix)
+                }
+            })
+            .map(|(_, i)| *i)
+            .collect()
+    }
+
+    /// One flag per package: whether any entry matches it.
+    fn packages_matching(&self, entries: &[PackageMatcher]) -> Vec<bool> {
+        let packages = &self.input.inventory.packages;
+        let mut matched = vec![false; packages.len()];
+        for entry in entries {
+            for index in self.package_candidates(&entry.name) {
+                if !matched[index] && package_matches(entry, &packages[index]) {
+                    matched[index] = true;
                 }
             }
-            parsed
+        }
+        matched
+    }
+
+    fn package_item(&self, index: usize) -> Shared<PackageItem> {
+        let items = self.package_items.get_or_init(|| {
+            let packages = &self.input.inventory.packages;
+            packages
+                .iter()
+                .map(|p| {
+                    Shared(Arc::new(PackageItem {
+                        name: p.name.clone(),
+                        version: p.version.clone(),
+                        ecosystem: p.ecosystem,
+                    }))
+                })
+                .collect()
+        });
+        items[index].clone()
+    }
+
+    fn licenses(&self) -> &Licenses<'a> {
+        self.licenses.get_or_init(|| {
+            let mut index: HashMap<&str, usize> = HashMap::new();
+            let mut distinct: Vec<(&str, Option<spdx::Expression>, Arc<str>)> = Vec::new();
+            let per_package = self
+                .input
+                .inventory
+                .packages
+                .iter()
+                .enumerate()
+                .map(|(package_index, package)| {
+                    package
+                        .licenses
+                        .iter()
+                        .map(|license| {
+                            let distinct_index =
+                                *index.entry(license.as_str()).or_insert_with(|| {
+                                    let parsed =
+                                        spdx::Expression::parse_mode(license, spdx::ParseMode::LAX)
+                                            .ok();
+                                    distinct.push((
+                                        license.as_str(),
+                                        parsed,
+                                        Arc::from(license.as_str()),
+                                    ));
+                                    distinct.len() - 1
+                                });
+                            let item = Shared(Arc::new(LicenseItem {
+                                package: self.package_item(package_index),
+                                license: distinct[distinct_index].2.clone(),
+                            }));
+                            (distinct_index, item)
+                        })
+                        .collect()
+                })
+                .collect();
+            Licenses {
+                distinct,
+                per_package,
+            }
         })
     }
 }
@@ -294,7 +435,11 @@ fn evaluate_control(
         } => vulnerability_control(
             control,
             prepared,
-            |v| counted(v, exceptions, *exclude_no_fix) && v.finding.severity >= *at_least,
+            Selection::Counted {
+                exceptions,
+                exclude_no_fix: *exclude_no_fix,
+            },
+            |v| v.finding.severity >= *at_least,
             &format!("of severity {at_least} or higher"),
         ),
         Control::MaximumScore {
@@ -303,23 +448,28 @@ fn evaluate_control(
         } => vulnerability_control(
             control,
             prepared,
-            |v| counted(v, exceptions, *exclude_no_fix) && v.score.is_some_and(|s| s > *above),
+            Selection::Counted {
+                exceptions,
+                exclude_no_fix: *exclude_no_fix,
+            },
+            |v| v.score.is_some_and(|s| s > *above),
             &format!("with a CVSS score above {above:.1}"),
         ),
         Control::CvesBlackList(blocked) => vulnerability_control(
             control,
             prepared,
-            |v| v.ids.iter().any(|id| blocked.contains(id)),
+            Selection::Ids(blocked),
+            |_| true,
             "on the blocked list",
         ),
         Control::PackagesBlackList(entries) => {
-            let items = packages(prepared, |p| entries.iter().any(|e| package_matches(e, p)));
+            let items = package_items(prepared, prepared.packages_matching(entries), true);
             judged(control, items, "no blocked package", |n| {
                 format!("{n} blocked packages")
             })
         }
         Control::PackagesWhiteList(entries) => {
-            let items = packages(prepared, |p| !entries.iter().any(|e| package_matches(e, p)));
+            let items = package_items(prepared, prepared.packages_matching(entries), false);
             judged(
                 control,
                 items,
@@ -338,11 +488,7 @@ fn evaluate_control(
             Some(hits) => {
                 let items = hits
                     .iter()
-                    .map(|h| Item::Malware {
-                        rule: h.rule.clone(),
-                        path: h.path.clone(),
-                        sha256: h.sha256.clone(),
-                    })
+                    .map(|h| Item::Malware(Box::new(h.clone())))
                     .collect();
                 judged(control, items, "no malware found", |n| {
                     format!("{n} malware detections")
@@ -355,10 +501,12 @@ fn evaluate_control(
                 let items = secrets
                     .iter()
                     .filter(|s| !ignored_paths.iter().any(|p| p.is_match(&s.path)))
-                    .map(|s| Item::Secret {
-                        rule_id: s.rule_id.to_string(),
-                        path: s.path.clone(),
-                        line: s.line,
+                    .map(|s| {
+                        Item::Secret(Box::new(SecretItem {
+                            rule_id: s.rule_id.to_string(),
+                            path: s.path.clone(),
+                            line: s.line,
+                        }))
                     })
                     .collect();
                 judged(control, items, "no secrets found", |n| {
@@ -399,10 +547,12 @@ fn evaluate_control(
                 let items = files
                     .iter()
                     .filter(|f| kinds.iter().any(|k| has_permission(*k, f.mode, f.uid)))
-                    .map(|f| Item::File {
-                        path: f.path.clone(),
-                        mode: format!("{:o}", f.mode & 0o7777),
-                        uid: f.uid,
+                    .map(|f| {
+                        Item::File(Box::new(FileItem {
+                            path: f.path.clone(),
+                            mode: format!("{:o}", f.mode & 0o7777),
+                            uid: f.uid,
+                        }))
                     })
                     .collect();
                 judged(control, items, "no file has a blocked permission", |n| {
@@ -414,9 +564,11 @@ fn evaluate_control(
             let items = required
                 .iter()
                 .filter(|l| !l.matches(prepared.labels))
-                .map(|l| Item::Label {
-                    key: l.key.clone(),
-                    value: l.value.as_ref().map(|v| v.as_str().to_owned()),
+                .map(|l| {
+                    Item::Label(Box::new(LabelItem {
+                        key: l.key.clone(),
+                        value: l.value.as_ref().map(|v| v.as_str().to_owned()),
+                    }))
                 })
                 .collect();
             judged(control, items, "every required label is set", |n| {
@@ -427,9 +579,11 @@ fn evaluate_control(
             let items = forbidden
                 .iter()
                 .filter(|l| l.matches(prepared.labels))
-                .map(|l| Item::Label {
-                    key: l.key.clone(),
-                    value: prepared.labels.get(&l.key).cloned(),
+                .map(|l| {
+                    Item::Label(Box::new(LabelItem {
+                        key: l.key.clone(),
+                        value: prepared.labels.get(&l.key).cloned(),
+                    }))
                 })
                 .collect();
             judged(control, items, "no forbidden label is set", |n| {
@@ -448,9 +602,9 @@ fn evaluate_control(
                 control,
                 ControlOutcome::Fail,
                 format!("base image {} is not trusted", base.original),
-                vec![Item::Image {
+                vec![Item::Image(Box::new(ImageItem {
                     reference: base.original.clone(),
-                }],
+                }))],
             ),
         },
         Control::ForbiddenBaseImages(forbidden) => match &prepared.base {
@@ -459,9 +613,9 @@ fn evaluate_control(
                 control,
                 ControlOutcome::Fail,
                 format!("base image {} is forbidden", base.original),
-                vec![Item::Image {
+                vec![Item::Image(Box::new(ImageItem {
                     reference: base.original.clone(),
-                }],
+                }))],
             ),
             Some(base) => result(
                 control,
@@ -481,8 +635,10 @@ fn evaluate_control(
                 .names
                 .iter()
                 .filter(|n| !allowed.iter().any(|p| n.registry_matches(p)))
-                .map(|n| Item::Image {
-                    reference: n.original.clone(),
+                .map(|n| {
+                    Item::Image(Box::new(ImageItem {
+                        reference: n.original.clone(),
+                    }))
                 })
                 .collect();
             judged(
@@ -536,10 +692,7 @@ fn evaluate_control(
                 let items = hits
                     .iter()
                     .filter(|h| checks.iter().any(|p| p.is_match(&h.check_id)))
-                    .map(|h| Item::Misconfiguration {
-                        check_id: h.check_id.clone(),
-                        severity: h.severity,
-                    })
+                    .map(|h| Item::Misconfiguration(Box::new(h.clone())))
                     .collect();
                 judged(control, items, "no listed check failed", |n| {
                     format!("{n} listed checks failed")
@@ -549,47 +702,67 @@ fn evaluate_control(
     }
 }
 
-/// Whether a vulnerability counts for the severity and score controls after the
-/// policy's exceptions.
-fn counted(vuln: &VulnFacts<'_>, exceptions: &VulnExceptions, exclude_no_fix: bool) -> bool {
-    if (exclude_no_fix || exceptions.exclude_no_fix) && vuln.finding.status != FixStatus::Fixed {
-        return false;
-    }
-    if vuln
-        .ids
-        .iter()
-        .any(|id| exceptions.ignored_ids.contains(id))
-    {
-        return false;
-    }
-    match (exceptions.ignore_published_within_days, vuln.age_days) {
-        (Some(grace), Some(age)) => age >= i64::from(grace),
-        _ => true,
+/// Which findings a vulnerability control looks at.
+enum Selection<'e> {
+    /// Every finding, narrowed by the policy's exceptions and the control's no-fix switch.
+    Counted {
+        exceptions: &'e VulnExceptions,
+        exclude_no_fix: bool,
+    },
+    /// Only findings with one of these ids (or aliases).
+    Ids(&'e HashSet<String>),
+}
+
+impl Selection<'_> {
+    /// One flag per finding: whether the control looks at it.
+    fn mask(&self, prepared: &Prepared<'_>) -> Vec<bool> {
+        match self {
+            Selection::Ids(ids) => prepared.findings_with_ids(ids.iter()),
+            Selection::Counted {
+                exceptions,
+                exclude_no_fix,
+            } => {
+                let excepted = prepared.findings_with_ids(exceptions.ignored_ids.iter());
+                let fixed_only = *exclude_no_fix || exceptions.exclude_no_fix;
+                prepared
+                    .vulns
+                    .iter()
+                    .zip(excepted)
+                    .map(|(vuln, excepted)| {
+                        let fix_ok = !fixed_only || vuln.finding.status == FixStatus::Fixed;
+                        let old_enough =
+                            match (exceptions.ignore_published_within_days, vuln.age_days) {
+                                (Some(grace), Some(age)) => age >= i64::from(grace),
+                                _ => true,
+                            };
+                        !excepted && fix_ok && old_enough
+                    })
+                    .collect()
+            }
+        }
     }
 }
 
 fn vulnerability_control(
     control: &Control,
     prepared: &Prepared<'_>,
+    selection: Selection<'_>,
     offends: impl Fn(&VulnFacts<'_>) -> bool,
     what: &str,
 ) -> ControlResult {
     let mut items = Vec::new();
     let mut open = 0usize;
-    for vuln in prepared.vulns.iter().filter(|v| offends(v)) {
-        let finding = vuln.finding;
-        if vuln.ack.as_ref().is_none_or(|a| a.expired) {
+    let mask = selection.mask(prepared);
+    for (vuln, _) in prepared
+        .vulns
+        .iter()
+        .zip(mask)
+        .filter(|(v, looked_at)| *looked_at && offends(v))
+    {
+        if !vuln.acknowledged {
             open += 1;
         }
-        items.push(Item::Vulnerability {
-            id: finding.id.to_string(),
-            package: finding.package_name.clone(),
-            version: finding.installed_version.clone(),
-            severity: finding.severity,
-            score: vuln.score,
-            fixed_versions: finding.fixed_versions.clone(),
-            acknowledged: vuln.ack.clone(),
-        });
+        items.push(Item::Vulnerability(vuln.item.clone()));
     }
     let acknowledged = items.len() - open;
     let mut message = format!("{open} vulnerabilities {what}");
@@ -604,18 +777,13 @@ fn vulnerability_control(
     result(control, outcome, message, items)
 }
 
-fn packages(prepared: &Prepared<'_>, offends: impl Fn(&Package) -> bool) -> Vec<Item> {
-    prepared
-        .input
-        .inventory
-        .packages
-        .iter()
-        .filter(|p| offends(p))
-        .map(|p| Item::Package {
-            name: p.name.clone(),
-            version: p.version.clone(),
-            ecosystem: p.ecosystem,
-        })
+/// Items for the packages whose match flag equals `offending_when`.
+fn package_items(prepared: &Prepared<'_>, matched: Vec<bool>, offending_when: bool) -> Vec<Item> {
+    matched
+        .into_iter()
+        .enumerate()
+        .filter(|(_, m)| *m == offending_when)
+        .map(|(index, _)| Item::Package(prepared.package_item(index)))
         .collect()
 }
 
@@ -700,18 +868,16 @@ fn license_control(
     prepared: &Prepared<'_>,
     rule: LicenseRule<'_>,
 ) -> ControlResult {
-    let parsed = prepared.license_expressions();
+    let licenses = prepared.licenses();
+    let acceptable: Vec<bool> = licenses
+        .distinct
+        .iter()
+        .map(|(text, parsed, _)| rule.accepts_expression(text, parsed.as_ref()))
+        .collect();
     let mut items = Vec::new();
-    for package in &prepared.input.inventory.packages {
-        for license in &package.licenses {
-            let expression = parsed.get(license.as_str()).and_then(Option::as_ref);
-            if !rule.accepts_expression(license, expression) {
-                items.push(Item::License {
-                    package: package.name.clone(),
-                    version: package.version.clone(),
-                    license: license.clone(),
-                });
-            }
+    for indices in &licenses.per_package {
+        for (_, item) in indices.iter().filter(|(i, _)| !acceptable[*i]) {
+            items.push(Item::License(item.clone()));
         }
     }
     let what = match rule {

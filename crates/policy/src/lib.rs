@@ -38,8 +38,9 @@ pub use input::{FilePermission, MalwareHit, MisconfigHit, PolicyInput};
 pub use load::Diagnostic;
 pub use pattern::Pattern;
 pub use verdict::{
-    ControlOutcome, ControlResult, EXIT_POLICY_FAILED, GateOutcome, Item, PolicyAction,
-    PolicyOutcome, PolicyResult, Verdict,
+    ControlOutcome, ControlResult, EXIT_POLICY_FAILED, FileItem, GateOutcome, ImageItem, Item,
+    LabelItem, LicenseItem, PackageItem, PolicyAction, PolicyOutcome, PolicyResult, SecretItem,
+    Shared, Verdict, VulnerabilityItem,
 };
 
 use compile::{CheckedPolicy, Control};

@@ -17,9 +17,15 @@ pub struct Pattern {
 
 #[derive(Clone)]
 enum Matcher {
+    /// No glob syntax: plain comparison (the common case, and much faster).
+    Literal,
+    /// `text*` with no other glob syntax.
+    Prefix(String),
     Glob(GlobMatcher),
     Regex(Regex),
 }
+
+const GLOB_SYNTAX: [char; 7] = ['*', '?', '[', ']', '{', '}', '\\'];
 
 impl Pattern {
     pub fn new(text: &str) -> Result<Pattern, String> {
@@ -28,16 +34,19 @@ impl Pattern {
                 Regex::new(&format!("^(?:{expr})$"))
                     .map_err(|e| format!("invalid regular expression `{expr}`: {e}"))?,
             ),
-            None => {
-                if text.is_empty() {
-                    return Err("empty pattern".to_owned());
-                }
-                Matcher::Glob(
-                    Glob::new(text)
-                        .map_err(|e| format!("invalid glob `{text}`: {}", e.kind()))?
-                        .compile_matcher(),
-                )
+            None if text.is_empty() => return Err("empty pattern".to_owned()),
+            None if !text.contains(GLOB_SYNTAX) => Matcher::Literal,
+            None if text
+                .strip_suffix('*')
+                .is_some_and(|prefix| !prefix.contains(GLOB_SYNTAX)) =>
+            {
+                Matcher::Prefix(text[..text.len() - 1].to_owned())
             }
+            None => Matcher::Glob(
+                Glob::new(text)
+                    .map_err(|e| format!("invalid glob `{text}`: {}", e.kind()))?
+                    .compile_matcher(),
+            ),
         };
         Ok(Pattern {
             text: text.to_owned(),
@@ -47,8 +56,20 @@ impl Pattern {
 
     pub fn is_match(&self, candidate: &str) -> bool {
         match &self.matcher {
+            Matcher::Literal => self.text == candidate,
+            Matcher::Prefix(prefix) => candidate.starts_with(prefix.as_str()),
             Matcher::Glob(glob) => glob.is_match(candidate),
             Matcher::Regex(regex) => regex.is_match(candidate),
+        }
+    }
+
+    /// For patterns that are a plain name or `name*`: the text every match starts with,
+    /// and whether it must be the whole match. Lets callers use a sorted index.
+    pub(crate) fn fixed_prefix(&self) -> Option<(&str, bool)> {
+        match &self.matcher {
+            Matcher::Literal => Some((&self.text, true)),
+            Matcher::Prefix(prefix) => Some((prefix, false)),
+            Matcher::Glob(_) | Matcher::Regex(_) => None,
         }
     }
 
@@ -85,5 +106,11 @@ mod tests {
         assert!(Pattern::new("regex:(").is_err());
         assert!(Pattern::new("a[").is_err());
         assert!(Pattern::new("").is_err());
+        let literal = Pattern::new("openssl").unwrap();
+        assert!(literal.is_match("openssl") && !literal.is_match("openssl-dev"));
+        let prefix = Pattern::new("lib*").unwrap();
+        assert!(prefix.is_match("libc6") && prefix.is_match("lib") && !prefix.is_match("glibc"));
+        let glob = Pattern::new("lib*-dev").unwrap();
+        assert!(glob.is_match("libssl-dev") && !glob.is_match("libssl"));
     }
 }

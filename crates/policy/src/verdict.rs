@@ -1,11 +1,14 @@
 //! The result of judging one image: every applicable policy's outcome with the reasons of
 //! each failed control, and the CI gate decision. All types serialize for report renderers.
 
+use std::sync::Arc;
+
 use kabuto_types::{Ecosystem, Severity};
 use serde::Serialize;
 
 use crate::ack::AckNote;
 use crate::compile::NotEvaluated;
+use crate::input::{MalwareHit, MisconfigHit};
 
 /// Exit code of a gate that failed (distinct from 1, a scan error).
 pub const EXIT_POLICY_FAILED: i32 = 4;
@@ -109,65 +112,112 @@ pub struct ControlResult {
     pub items: Vec<Item>,
 }
 
-/// One thing a control objected to.
+/// One vulnerability finding as controls list it. Shared between every control that
+/// objects to the same finding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VulnerabilityItem {
+    pub id: String,
+    pub package: String,
+    pub version: String,
+    pub severity: Severity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fixed_versions: Vec<String>,
+    /// Set when an acknowledgement covers the finding (current or expired).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<AckNote>,
+}
+
+/// An `Arc` that serializes as its content (serde's `rc` feature is not enabled).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shared<T>(pub Arc<T>);
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Serialize> Serialize for Shared<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// A package a package or licence control objected to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackageItem {
+    pub name: String,
+    pub version: String,
+    pub ecosystem: Ecosystem,
+}
+
+/// A package licence a licence control objected to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LicenseItem {
+    pub package: Shared<PackageItem>,
+    pub license: Arc<str>,
+}
+
+impl Serialize for LicenseItem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("LicenseItem", 3)?;
+        s.serialize_field("package", &self.package.name)?;
+        s.serialize_field("version", &self.package.version)?;
+        s.serialize_field("license", &*self.license)?;
+        s.end()
+    }
+}
+
+/// One thing a control objected to. Each variant is one pointer wide: controls can list
+/// thousands of items, many of them shared between controls.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Item {
-    Vulnerability {
-        id: String,
-        package: String,
-        version: String,
-        severity: Severity,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        score: Option<f64>,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        fixed_versions: Vec<String>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        acknowledged: Option<AckNote>,
-    },
-    Package {
-        name: String,
-        version: String,
-        ecosystem: Ecosystem,
-    },
-    License {
-        package: String,
-        version: String,
-        license: String,
-    },
-    Malware {
-        rule: String,
-        path: String,
-        sha256: String,
-    },
-    Secret {
-        rule_id: String,
-        path: String,
-        line: usize,
-    },
-    File {
-        path: String,
-        /// Octal mode, e.g. `4755`.
-        mode: String,
-        uid: u32,
-    },
-    Label {
-        key: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        value: Option<String>,
-    },
-    Image {
-        reference: String,
-    },
-    Misconfiguration {
-        check_id: String,
-        severity: Severity,
-    },
+    Vulnerability(Shared<VulnerabilityItem>),
+    Package(Shared<PackageItem>),
+    License(Shared<LicenseItem>),
+    Malware(Box<MalwareHit>),
+    Secret(Box<SecretItem>),
+    File(Box<FileItem>),
+    Label(Box<LabelItem>),
+    Image(Box<ImageItem>),
+    Misconfiguration(Box<MisconfigHit>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecretItem {
+    pub rule_id: String,
+    pub path: String,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileItem {
+    pub path: String,
+    /// Octal mode, e.g. `4755`.
+    pub mode: String,
+    pub uid: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LabelItem {
+    pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageItem {
+    pub reference: String,
 }
 
 impl Item {
     /// True for an acknowledged vulnerability whose acknowledgement has not expired.
     pub fn is_acknowledged(&self) -> bool {
-        matches!(self, Item::Vulnerability { acknowledged: Some(ack), .. } if !ack.expired)
+        matches!(self, Item::Vulnerability(v) if v.acknowledged.as_ref().is_some_and(|a| !a.expired))
     }
 }

@@ -67,10 +67,11 @@ fn acknowledgements_by_scope_and_expiry() {
             1,
             "acknowledged findings are still listed: {entry}"
         );
-        let Item::Vulnerability { acknowledged, .. } = &control.items[0] else {
+        let Item::Vulnerability(vuln) = &control.items[0] else {
             panic!("{entry}")
         };
-        assert_eq!(acknowledged.as_ref().map(|a| a.expired), expired, "{entry}");
+        let ack = vuln.acknowledged.as_ref();
+        assert_eq!(ack.map(|a| a.expired), expired, "{entry}");
     }
 }
 

@@ -574,14 +574,11 @@ fn offending_vulnerabilities_name_id_and_package() {
         Scan::base().judge("name: t\ncvss_severity_enabled: true\ncvss_severity: critical\n");
     let control = &verdict.policies[0].controls[0];
     assert_eq!(control.control, "cvss_severity");
-    let Item::Vulnerability {
-        id, package, score, ..
-    } = &control.items[0]
-    else {
+    let Item::Vulnerability(vuln) = &control.items[0] else {
         panic!("{:?}", control.items)
     };
     assert_eq!(
-        (id.as_str(), package.as_str(), *score),
+        (vuln.id.as_str(), vuln.package.as_str(), vuln.score),
         ("CVE-2026-0002", "lodash", Some(9.8))
     );
     assert!(
