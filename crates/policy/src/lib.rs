@@ -143,6 +143,54 @@ impl PolicySet {
         raw::policy_field_names()
     }
 
+    /// A human summary for `kabuto policy check`: each policy, its scope state, actions,
+    /// controls, and the fields it sets that Kabuto does not evaluate.
+    pub fn describe(&self) -> String {
+        let mut text = String::new();
+        for policy in &self.policies {
+            let state = if policy.enabled {
+                "enabled"
+            } else {
+                "disabled"
+            };
+            let action = if policy.fail_cicd {
+                "fail_cicd"
+            } else {
+                "audit only"
+            };
+            text.push_str(&format!("policy `{}` ({state}, {action})\n", policy.name));
+            let controls = policy.control_ids();
+            if controls.is_empty() {
+                text.push_str("  controls: none (the policy always passes)\n");
+            } else {
+                text.push_str(&format!("  controls: {}\n", controls.join(", ")));
+            }
+            let needs = PolicySet {
+                policies: vec![policy.clone()],
+            }
+            .needs();
+            let wanted: Vec<&str> = [
+                (needs.secrets, "secrets"),
+                (needs.malware, "malware"),
+                (needs.misconfigurations, "misconfigurations"),
+                (needs.file_permissions, "file permissions"),
+            ]
+            .into_iter()
+            .filter_map(|(on, what)| on.then_some(what))
+            .collect();
+            if !wanted.is_empty() {
+                text.push_str(&format!("  needs scan results: {}\n", wanted.join(", ")));
+            }
+            for note in &policy.notes {
+                text.push_str(&format!(
+                    "  note: `{}` is not evaluated: {}\n",
+                    note.field, note.reason
+                ));
+            }
+        }
+        text
+    }
+
     pub fn policies(&self) -> &[Policy] {
         &self.policies
     }

@@ -126,3 +126,26 @@ fn aqua_export_loads_as_is() {
     );
     assert!(policy.notes().is_empty(), "{:?}", policy.notes());
 }
+
+#[test]
+fn check_summary_lists_controls_needs_and_notes() {
+    let set = PolicySet::parse(
+        "name: a\nscan_sensitive_data: true\nvulnerability_exploitability: true\n",
+        "a.yaml",
+    )
+    .unwrap();
+    let summary = set.describe();
+    assert!(
+        summary.contains("policy `a` (enabled, fail_cicd)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("controls: scan_sensitive_data"),
+        "{summary}"
+    );
+    assert!(summary.contains("needs scan results: secrets"), "{summary}");
+    assert!(
+        summary.contains("`vulnerability_exploitability` is not evaluated"),
+        "{summary}"
+    );
+}
