@@ -316,3 +316,36 @@ fn red_hat_records_and_rpm_epochs() {
     // Other rpm distributions do not read Red Hat's records.
     assert!(ids_for(&db, &rhel(OsFamily::Alma, "3.0.7-24.el9")).is_empty());
 }
+
+/// Ubuntu records are keyed `Ubuntu:<release>:LTS` for LTS releases and `Ubuntu:<release>`
+/// otherwise (the shapes of Ubuntu's OSV feed); Ubuntu Pro (ESM) records need a Pro
+/// subscription and do not apply to a plain image.
+#[test]
+fn ubuntu_records_by_release_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let feeds = dir.path().join("ubuntu");
+    std::fs::create_dir_all(&feeds).unwrap();
+    for (id, ecosystem) in [
+        ("UBUNTU-CVE-2024-1", "Ubuntu:22.04:LTS"),
+        ("UBUNTU-CVE-2024-2", "Ubuntu:25.10"),
+        ("UBUNTU-CVE-2024-3", "Ubuntu:Pro:22.04:LTS"),
+    ] {
+        let record = format!(
+            r#"{{"id":"{id}","affected":[{{"package":{{"ecosystem":"{ecosystem}","name":"openssl"}},
+            "ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}},{{"fixed":"3.0.2-0ubuntu1.18"}}]}}]}}]}}"#
+        );
+        std::fs::write(feeds.join(format!("{id}.json")), record).unwrap();
+    }
+    let out = dir.path().join("db.kdb");
+    build::build(&[feeds], &out).unwrap();
+    let db = Database::open(&out).unwrap();
+    let ubuntu = |release: &str| {
+        inventory(
+            os(OsFamily::Ubuntu, release),
+            vec![deb("libssl3", "openssl", "3.0.2-0ubuntu1.15")],
+        )
+    };
+    assert_eq!(ids_for(&db, &ubuntu("22.04")), ["UBUNTU-CVE-2024-1"]);
+    assert_eq!(ids_for(&db, &ubuntu("25.10")), ["UBUNTU-CVE-2024-2"]);
+    assert!(ids_for(&db, &ubuntu("24.04")).is_empty());
+}
