@@ -150,7 +150,9 @@ pub fn builtin_rules() -> Vec<RuleInfo> {
         )
         .entropy(3.0),
         // --- GitHub ---
-        RuleInfo::new("github-pat", "GitHub", "GitHub Personal Access Token", Critical, &["ghp_"], r"\bghp_[0-9A-Za-z]{36}\b"),
+        // Classic tokens are 36 characters after the prefix; longer runs are accepted as Trivy
+        // does, since a hand-edited or future-format token is still a token.
+        RuleInfo::new("github-pat", "GitHub", "GitHub Personal Access Token", Critical, &["ghp_"], r"\bghp_[0-9A-Za-z]{36,255}\b"),
         RuleInfo::new(
             "github-fine-grained-pat",
             "GitHub",
