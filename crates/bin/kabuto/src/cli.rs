@@ -10,7 +10,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     about = "Security scanner for container images, root filesystems and projects",
     after_help = "Exit codes: 0 success; 1 the scan itself failed (bad input, unreachable registry, \
-                  broken database); N as given by --exit-code when findings match."
+                  broken database, invalid policy, usage error); 4 an image assurance policy with \
+                  fail_cicd failed (--policy); N as given by --exit-code when findings remain."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -41,11 +42,28 @@ pub enum Command {
     /// `oci-layout` file is an OCI layout, another directory is a project (`dir:`),
     /// an existing file is an image archive, and anything else is a registry reference.
     Sbom(SbomArgs),
+    /// Image assurance policies: start from a template, or validate a policy file.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Check configuration files (Dockerfiles, Kubernetes manifests) for misconfigurations.
     Config(ConfigArgs),
     /// Build, import, update and inspect the vulnerability database.
     #[command(subcommand)]
     Db(DbCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Print a built-in policy template: default, nist-800-190, pci-dss.
+    Init {
+        #[arg(long, default_value = "default", value_parser = kabuto_policy::templates::NAMES)]
+        template: String,
+    },
+    /// Validate policy files without scanning; exit 1 naming file, line and field if invalid.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,6 +202,24 @@ pub struct ScanArgs {
     /// Warn when the database is older than this many days.
     #[arg(long, default_value_t = 7, value_name = "DAYS")]
     pub db_max_age: u64,
+    /// Vulnerabilities to ignore: one id per line (`# comment`, `exp:YYYY-MM-DD`), or YAML
+    /// (`vulnerabilities: [{id, paths, purls, statement, expired_at}]`).
+    /// Default: `.kabutoignore` or `.kabutoignore.yaml` in the current directory, if present.
+    #[arg(long, value_name = "FILE")]
+    pub ignorefile: Option<PathBuf>,
+    /// VEX documents (OpenVEX or CycloneDX VEX); not_affected/fixed statements suppress findings.
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
+    /// Print suppressed findings and why, on standard error.
+    #[arg(long)]
+    pub show_suppressed: bool,
+    /// Image assurance policy files (YAML or JSON; repeat for several). A failed policy
+    /// with `fail_cicd` makes the scan exit 4.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Vec<PathBuf>,
+    /// Acknowledged vulnerabilities (who, why, until when) for the policies.
+    #[arg(long, value_name = "FILE", requires = "policy")]
+    pub acknowledgements: Option<PathBuf>,
 }
 
 fn parse_format(s: &str) -> Result<kabuto_report::Format, String> {

@@ -8,6 +8,7 @@
 mod cli;
 mod commands;
 mod paths;
+mod policy;
 mod progress;
 mod scanners;
 mod target;

@@ -3,6 +3,7 @@
 mod config;
 pub mod db;
 mod inventory;
+mod policy;
 mod scan;
 
 use std::process::ExitCode;
@@ -25,5 +26,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Db(command) => db::run(command, quiet),
         Command::Config(args) => config::run(&args, quiet),
+        Command::Policy(command) => policy::run(command),
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use kabuto_inventory::{FileFinding, FileScanner, ScanOptions, ScanOutput};
+use kabuto_match::suppress::{IgnoreFile, VexDocument};
 use kabuto_report::Report;
 use kabuto_types::{ArtifactKind, FixStatus, MisconfigFinding, SecretFinding};
 use kabuto_vulndb::Database;
@@ -12,6 +13,7 @@ use kabuto_vulndb::Database;
 use super::inventory::{print_warnings, write_report};
 use crate::cli::{DirScanArgs, ImageScanArgs, ScanArgs};
 use crate::paths;
+use crate::policy::{self, Gate};
 use crate::progress::Bar;
 use crate::scanners::{self, Misconfigs, Secrets, Selected};
 use crate::target;
@@ -23,8 +25,14 @@ struct Scanners {
 }
 
 impl Scanners {
-    fn load(args: &ScanArgs) -> Result<Self> {
-        let selected = Selected::from_names(&args.scanners);
+    /// The scanners asked for, plus those the policies need to judge the image.
+    fn load(args: &ScanArgs, gate: Option<&Gate>) -> Result<Self> {
+        let mut selected = Selected::from_names(&args.scanners);
+        if let Some(needs) = gate.map(Gate::needs) {
+            selected.vuln |= needs.vulnerabilities;
+            selected.secret |= needs.secrets;
+            selected.misconfig |= needs.misconfigurations;
+        }
         let secrets = if selected.secret {
             Some(Secrets::load(args.secret_config.as_deref())?)
         } else {
@@ -46,41 +54,78 @@ impl Scanners {
 }
 
 pub fn image(args: &ImageScanArgs, quiet: bool) -> Result<ExitCode> {
-    // Open the database and rules first: a broken DB should fail before a long image pull.
-    let db = open_db(&args.scan, quiet)?;
-    let scanners = Scanners::load(&args.scan)?;
+    // Policies, rules, suppressions and the DB first: bad input fails before a long pull.
+    let prepared = Prepared::load(&args.scan, quiet)?;
     let image = target::resolve_image(&args.target, &args.registry)?;
     let bar = Bar::new("reading layers", quiet);
     let options = ScanOptions::for_kind(ArtifactKind::ContainerImage);
     let output = kabuto_inventory::scan_image_with(
         image.as_ref(),
         &options,
-        &scanners.file_scanners(),
+        &prepared.scanners.file_scanners(),
         &bar,
     )?;
     drop(bar);
-    finish(&args.scan, db.as_ref(), &scanners, output, quiet)
+    finish(&args.scan, &prepared, output, quiet)
 }
-
 pub fn directory(args: &DirScanArgs, kind: ArtifactKind, quiet: bool) -> Result<ExitCode> {
-    let db = open_db(&args.scan, quiet)?;
-    let scanners = Scanners::load(&args.scan)?;
+    let prepared = Prepared::load(&args.scan, quiet)?;
     let bar = Bar::new("reading files", quiet);
     let options = ScanOptions::for_kind(kind);
     let output = kabuto_inventory::scan_directory_with(
         &args.path,
         kind,
         &options,
-        &scanners.file_scanners(),
+        &prepared.scanners.file_scanners(),
         &bar,
     )?;
     drop(bar);
-    finish(&args.scan, db.as_ref(), &scanners, output, quiet)
+    finish(&args.scan, &prepared, output, quiet)
+}
+
+/// Everything loaded from the user's files before scanning.
+struct Prepared {
+    gate: Option<Gate>,
+    scanners: Scanners,
+    db: Option<Database>,
+    ignores: Vec<IgnoreFile>,
+    vex: Vec<VexDocument>,
+}
+
+impl Prepared {
+    fn load(args: &ScanArgs, quiet: bool) -> Result<Self> {
+        let gate = Gate::load(&args.policy, args.acknowledgements.as_ref())?;
+        let scanners = Scanners::load(args, gate.as_ref())?;
+        let db = open_db(scanners.selected.vuln, args, quiet)?;
+        let ignore_path = args.ignorefile.clone().or_else(|| {
+            [".kabutoignore", ".kabutoignore.yaml"]
+                .into_iter()
+                .map(std::path::PathBuf::from)
+                .find(|p| p.is_file())
+        });
+        let ignores = ignore_path
+            .map(|p| IgnoreFile::load(&p))
+            .transpose()?
+            .into_iter()
+            .collect();
+        let vex = args
+            .vex
+            .iter()
+            .map(|p| VexDocument::load(p))
+            .collect::<Result<_, _>>()?;
+        Ok(Prepared {
+            gate,
+            scanners,
+            db,
+            ignores,
+            vex,
+        })
+    }
 }
 
 /// The database, when the vulnerability scanner is on.
-fn open_db(args: &ScanArgs, quiet: bool) -> Result<Option<Database>> {
-    if !Selected::from_names(&args.scanners).vuln {
+fn open_db(wanted: bool, args: &ScanArgs, quiet: bool) -> Result<Option<Database>> {
+    if !wanted {
         return Ok(None);
     }
     let path = paths::database(&args.db.db)?;
@@ -110,18 +155,19 @@ fn open_db(args: &ScanArgs, quiet: bool) -> Result<Option<Database>> {
 
 fn finish(
     args: &ScanArgs,
-    db: Option<&Database>,
-    scanners: &Scanners,
+    prepared: &Prepared,
     output: ScanOutput,
     quiet: bool,
 ) -> Result<ExitCode> {
+    let scanners = &prepared.scanners;
+    let db = prepared.db.as_ref();
     let ScanOutput {
         inventory,
         findings: file_findings,
         special_files,
     } = output;
     print_warnings(&inventory, quiet);
-    let mut vulnerabilities = match db {
+    let vulnerabilities = match db {
         Some(db) => {
             let outcome = kabuto_match::match_inventory_detailed(db, &inventory);
             if !quiet {
@@ -133,6 +179,23 @@ fn finish(
         }
         None => Vec::new(),
     };
+    let today = time::OffsetDateTime::now_utc().date();
+    let suppression =
+        kabuto_match::suppress::suppress(vulnerabilities, &prepared.ignores, &prepared.vex, today);
+    let mut vulnerabilities = suppression.kept;
+    if !quiet {
+        for expired in &suppression.expired {
+            eprintln!("warning: {expired}");
+        }
+    }
+    if args.show_suppressed {
+        for s in &suppression.suppressed {
+            eprintln!(
+                "suppressed: {} in {}@{}: {}",
+                s.finding.id, s.finding.package_name, s.finding.installed_version, s.reason
+            );
+        }
+    }
     let mut secrets: Vec<SecretFinding> = Vec::new();
     let mut misconfigs: Vec<MisconfigFinding> = Vec::new();
     for finding in file_findings {
@@ -161,6 +224,17 @@ fn finish(
         vulnerabilities.retain(|f| f.status == FixStatus::Fixed);
     }
 
+    let verdict = prepared.gate.as_ref().map(|gate| {
+        gate.evaluate(
+            &inventory,
+            &vulnerabilities,
+            scanners.selected.secret.then_some(secrets.as_slice()),
+            scanners.selected.misconfig.then_some(misconfigs.as_slice()),
+            &special_files,
+        )
+    });
+    let policies = verdict.as_ref().map(policy::summaries).unwrap_or_default();
+
     let selected = scanners.selected;
     let mut report = Report::new(&inventory)
         .list_packages(
@@ -176,7 +250,13 @@ fn finish(
     if selected.misconfig {
         report = report.with_misconfigs(&misconfigs);
     }
+    report = report.with_policies(&policies);
     write_report(args.format, &report, &args.output)?;
+    if let Some(verdict) = &verdict
+        && verdict.exit_code() == kabuto_policy::EXIT_POLICY_FAILED
+    {
+        return Ok(ExitCode::from(4));
+    }
     let found = vulnerabilities.len() + secrets.len() + misconfigs.len();
     if args.exit_code != 0 && found > 0 {
         return Ok(ExitCode::from(args.exit_code));
