@@ -33,8 +33,8 @@
 //! `serde_json::from_reader::<JsonReport>` reads a report back.
 
 use kabuto_types::{
-    Artifact, Finding, ImageMetadata, Inventory, MisconfigFinding, OsInfo, Package, SecretFinding,
-    Warning,
+    Artifact, Finding, ImageMetadata, Inventory, MalwareFinding, MisconfigFinding, OsInfo, Package,
+    SecretFinding, Warning,
 };
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +69,9 @@ pub struct JsonReport {
     pub secrets: Option<Vec<SecretFinding>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub misconfigurations: Option<Vec<MisconfigFinding>>,
+    /// Absent when the malware scanner did not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub malware: Option<Vec<MalwareFinding>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policies: Option<Vec<PolicySummary>>,
     #[serde(default)]
@@ -128,6 +131,7 @@ pub(crate) fn document(report: &Report<'_>, options: &RenderOptions) -> JsonRepo
         }),
         secrets: report.secrets.map(<[_]>::to_vec),
         misconfigurations: report.misconfigs.map(<[_]>::to_vec),
+        malware: report.malware.map(<[_]>::to_vec),
         policies: Some(report.policies.to_vec()).filter(|p| !p.is_empty()),
         warnings: inventory.warnings,
     }

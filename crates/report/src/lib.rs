@@ -42,7 +42,7 @@ use std::str::FromStr;
 pub use findings::{
     AckState, Acknowledgement, FailedControl, PolicyOutcome, PolicySummary, VexJustification,
 };
-use kabuto_types::{Finding, Inventory, MisconfigFinding, SecretFinding};
+use kabuto_types::{Finding, Inventory, MalwareFinding, MisconfigFinding, SecretFinding};
 pub use time::OffsetDateTime;
 pub use uuid::Uuid;
 
@@ -199,6 +199,7 @@ pub struct Report<'a> {
     pub vulnerabilities: Option<&'a [Finding]>,
     pub secrets: Option<&'a [SecretFinding]>,
     pub misconfigs: Option<&'a [MisconfigFinding]>,
+    pub malware: Option<&'a [MalwareFinding]>,
     pub policies: &'a [PolicySummary],
     /// Decisions about findings (accepted risk, VEX statements); the findings stay in the
     /// report, marked.
@@ -218,6 +219,7 @@ impl<'a> Report<'a> {
             vulnerabilities: None,
             secrets: None,
             misconfigs: None,
+            malware: None,
             policies: &[],
             acknowledgements: &[],
             list_packages: true,
@@ -232,6 +234,11 @@ impl<'a> Report<'a> {
 
     pub fn with_secrets(mut self, findings: &'a [SecretFinding]) -> Self {
         self.secrets = Some(findings);
+        self
+    }
+
+    pub fn with_malware(mut self, findings: &'a [MalwareFinding]) -> Self {
+        self.malware = Some(findings);
         self
     }
 
@@ -308,11 +315,17 @@ pub fn render_report(
     let vulnerabilities = report.vulnerabilities.map(findings::sorted_vulnerabilities);
     let secrets = report.secrets.map(findings::sorted_secrets);
     let misconfigs = report.misconfigs.map(findings::sorted_misconfigs);
+    let malware = report.malware.map(|m| {
+        let mut sorted = m.to_vec();
+        sorted.sort_by(|a, b| (&a.path, &a.rule).cmp(&(&b.path, &b.rule)));
+        sorted
+    });
     let sorted = Report {
         inventory: &inventory,
         vulnerabilities: vulnerabilities.as_deref(),
         secrets: secrets.as_deref(),
         misconfigs: misconfigs.as_deref(),
+        malware: malware.as_deref(),
         ..*report
     };
     let write_error = |source| ReportError::Write { format, source };

@@ -30,7 +30,9 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use kabuto_types::{ArtifactKind, Finding, Inventory, MisconfigFinding, Package, SecretFinding};
+use kabuto_types::{
+    ArtifactKind, Finding, Inventory, MalwareFinding, MisconfigFinding, Package, SecretFinding,
+};
 
 use crate::artifact::image_digest;
 use crate::findings::{SeverityCounts, ack_status_label, severity_label, status_label};
@@ -55,6 +57,9 @@ pub(crate) fn write(
     }
     if let Some(findings) = report.misconfigs {
         write_misconfigs(findings, options, out)?;
+    }
+    if let Some(findings) = report.malware {
+        write_malware(findings, options, out)?;
     }
     if !report.policies.is_empty() {
         write_policies(report.policies, out)?;
@@ -279,6 +284,45 @@ fn write_secrets(
                 );
             }
             row
+        })
+        .collect();
+    Table { headers, rows }.write(options.table_width, out)
+}
+
+fn write_malware(
+    findings: &[MalwareFinding],
+    options: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if findings.is_empty() {
+        return writeln!(out, "\nNo malware found.");
+    }
+    write_title("Malware", out)?;
+    writeln!(
+        out,
+        "{}",
+        SeverityCounts::of(findings.iter().map(|f| f.severity)).total_line()
+    )?;
+    writeln!(out)?;
+    let headers = vec![
+        ("Rule", 3),
+        ("Severity", 4),
+        ("File", 2),
+        ("SHA-256", 1),
+        ("Layer", 3),
+    ];
+    let rows = findings
+        .iter()
+        .map(|f| {
+            vec![
+                f.rule.to_string(),
+                severity_label(f.severity),
+                f.path.clone(),
+                short_digest(&f.sha256).to_owned(),
+                f.layer_diff_id
+                    .as_ref()
+                    .map_or_else(String::new, |d| short_digest(d).to_owned()),
+            ]
         })
         .collect();
     Table { headers, rows }.write(options.table_width, out)

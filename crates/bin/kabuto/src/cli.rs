@@ -120,11 +120,11 @@ pub struct DbArgs {
 #[derive(Debug, Subcommand)]
 pub enum ScanCommand {
     /// Scan a container image: docker-archive or OCI archive/layout path, or registry reference.
-    Image(ImageScanArgs),
+    Image(Box<ImageScanArgs>),
     /// Scan a root filesystem directory (e.g. `/` of a host or an unpacked image).
-    Rootfs(DirScanArgs),
+    Rootfs(Box<DirScanArgs>),
     /// Scan a project directory (lockfiles and manifests, plus installed packages).
-    Fs(DirScanArgs),
+    Fs(Box<DirScanArgs>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -166,14 +166,20 @@ pub struct OutputArgs {
 /// What a scan looks for and how it reports, shared by `scan image`, `rootfs` and `fs`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// What to look for, comma-separated: vuln, secret, misconfig (none = inventory only).
+    /// What to look for, comma-separated: vuln, secret, misconfig, malware (none = inventory only).
     #[arg(
         long,
         value_delimiter = ',',
         default_value = "vuln,secret",
-        value_parser = ["vuln", "secret", "misconfig", "none"]
+        value_parser = ["vuln", "secret", "misconfig", "malware", "none"]
     )]
     pub scanners: Vec<String>,
+    /// Extra YARA rule directories for the malware scanner (every .yar/.yara file).
+    #[arg(long, value_name = "DIR")]
+    pub malware_rules: Vec<PathBuf>,
+    /// Extra SHA-256 blocklists for the malware scanner (`sha256  name  [description]` lines).
+    #[arg(long, value_name = "FILE")]
+    pub malware_hashes: Vec<PathBuf>,
     /// Secret scanning rules: a Trivy-shaped YAML file (rules, allow-rules, disable-rules, ...).
     #[arg(long, value_name = "FILE")]
     pub secret_config: Option<PathBuf>,

@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use kabuto_inventory::SpecialFile;
 use kabuto_policy::{
-    Acknowledgements, FilePermission, Item, MisconfigHit, PolicyInput, PolicySet, Verdict,
+    Acknowledgements, FilePermission, Item, MalwareHit, MisconfigHit, PolicyInput, PolicySet,
+    Verdict,
 };
 use kabuto_report::{FailedControl, PolicyOutcome, PolicySummary};
-use kabuto_types::{Finding, Inventory, MisconfigFinding, SecretFinding};
+use kabuto_types::{Finding, Inventory, MalwareFinding, MisconfigFinding, SecretFinding};
 
 /// The policies and acknowledgements a scan was given.
 pub struct Gate {
@@ -50,8 +51,18 @@ impl Gate {
         vulnerabilities: &[Finding],
         secrets: Option<&[SecretFinding]>,
         misconfigs: Option<&[MisconfigFinding]>,
+        malware: Option<&[MalwareFinding]>,
         special_files: &[SpecialFile],
     ) -> Verdict {
+        let malware_hits: Option<Vec<MalwareHit>> = malware.map(|m| {
+            m.iter()
+                .map(|f| MalwareHit {
+                    rule: f.rule.to_string(),
+                    path: f.path.clone(),
+                    sha256: f.sha256.to_string(),
+                })
+                .collect()
+        });
         let misconfig_hits: Option<Vec<MisconfigHit>> = misconfigs.map(|m| {
             m.iter()
                 .map(|f| MisconfigHit {
@@ -71,6 +82,7 @@ impl Gate {
             .collect();
         let input = PolicyInput {
             secrets,
+            malware: malware_hits.as_deref(),
             misconfigurations: misconfig_hits.as_deref(),
             file_permissions: Some(&permissions),
             ..PolicyInput::new(inventory, vulnerabilities, time::OffsetDateTime::now_utc())

@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use kabuto_catalog::FileMeta;
 use kabuto_inventory::{FileFinding, FileScanner, SpecialFile};
+use kabuto_malware::{MalwareConfig, MalwareScanner};
 use kabuto_misconfig::{AddedFile, AddedFileKind};
 use kabuto_secrets::{SecretConfig, SecretScanner};
 use kabuto_types::{Digest, ImageMetadata, MisconfigFinding, SecretFinding};
@@ -16,6 +17,7 @@ pub struct Selected {
     pub vuln: bool,
     pub secret: bool,
     pub misconfig: bool,
+    pub malware: bool,
 }
 
 impl Selected {
@@ -25,6 +27,7 @@ impl Selected {
             vuln: has("vuln"),
             secret: has("secret"),
             misconfig: has("misconfig"),
+            malware: has("malware"),
         }
     }
 }
@@ -82,6 +85,49 @@ impl FileScanner for Secrets {
             .map(|mut f| {
                 f.layer_diff_id = layer.cloned();
                 FileFinding::Secret(f)
+            })
+            .collect())
+    }
+}
+
+pub struct Malware(pub MalwareScanner);
+
+impl Malware {
+    /// The bundled YARA rules and blocklist plus the user's rule directories and hash lists.
+    pub fn load(
+        rule_dirs: &[std::path::PathBuf],
+        hash_lists: &[std::path::PathBuf],
+    ) -> Result<Self> {
+        let config = MalwareConfig {
+            rule_dirs: rule_dirs.to_vec(),
+            hash_lists: hash_lists.to_vec(),
+            ..MalwareConfig::default()
+        };
+        Ok(Malware(MalwareScanner::new(&config)?))
+    }
+}
+
+impl FileScanner for Malware {
+    fn name(&self) -> &'static str {
+        "malware"
+    }
+    // Extension-less scripts that are not executable are not read: the pipeline decides
+    // from name and mode before reading, and `wants_head` would need the first bytes.
+    fn wants(&self, path: &str, meta: &FileMeta) -> bool {
+        self.0.wants(path, meta.size, meta.mode)
+    }
+    fn scan(
+        &self,
+        path: &str,
+        content: &[u8],
+        layer: Option<&Digest>,
+    ) -> Result<Vec<FileFinding>, String> {
+        let found = self.0.scan(path, content).map_err(|e| e.to_string())?;
+        Ok(found
+            .into_iter()
+            .map(|mut f| {
+                f.layer_diff_id = layer.cloned();
+                FileFinding::Malware(f)
             })
             .collect())
     }

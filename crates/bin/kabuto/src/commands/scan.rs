@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use kabuto_inventory::{FileFinding, FileScanner, ScanOptions, ScanOutput};
 use kabuto_match::suppress::{IgnoreFile, VexDocument};
 use kabuto_report::Report;
-use kabuto_types::{ArtifactKind, FixStatus, MisconfigFinding, SecretFinding};
+use kabuto_types::{ArtifactKind, FixStatus, MalwareFinding, MisconfigFinding, SecretFinding};
 use kabuto_vulndb::Database;
 
 use super::inventory::{print_warnings, write_report};
@@ -15,13 +15,14 @@ use crate::cli::{DirScanArgs, ImageScanArgs, ScanArgs};
 use crate::paths;
 use crate::policy::{self, Gate};
 use crate::progress::Bar;
-use crate::scanners::{self, Misconfigs, Secrets, Selected};
+use crate::scanners::{self, Malware, Misconfigs, Secrets, Selected};
 use crate::target;
 
 /// The scanners of one run, built before any bytes are read so bad rules fail fast.
 struct Scanners {
     selected: Selected,
     secrets: Option<Secrets>,
+    malware: Option<Malware>,
 }
 
 impl Scanners {
@@ -32,13 +33,23 @@ impl Scanners {
             selected.vuln |= needs.vulnerabilities;
             selected.secret |= needs.secrets;
             selected.misconfig |= needs.misconfigurations;
+            selected.malware |= needs.malware;
         }
         let secrets = if selected.secret {
             Some(Secrets::load(args.secret_config.as_deref())?)
         } else {
             None
         };
-        Ok(Scanners { selected, secrets })
+        let malware = if selected.malware {
+            Some(Malware::load(&args.malware_rules, &args.malware_hashes)?)
+        } else {
+            None
+        };
+        Ok(Scanners {
+            selected,
+            secrets,
+            malware,
+        })
     }
 
     fn file_scanners(&self) -> Vec<&dyn FileScanner> {
@@ -48,6 +59,9 @@ impl Scanners {
         }
         if self.selected.misconfig {
             list.push(&Misconfigs);
+        }
+        if let Some(malware) = &self.malware {
+            list.push(malware);
         }
         list
     }
@@ -198,11 +212,12 @@ fn finish(
     }
     let mut secrets: Vec<SecretFinding> = Vec::new();
     let mut misconfigs: Vec<MisconfigFinding> = Vec::new();
+    let mut malware: Vec<MalwareFinding> = Vec::new();
     for finding in file_findings {
         match finding {
             FileFinding::Secret(s) => secrets.push(s),
             FileFinding::Misconfig(m) => misconfigs.push(m),
-            FileFinding::Malware(_) => {}
+            FileFinding::Malware(m) => malware.push(m),
         }
     }
     if let Some(image) = &inventory.image {
@@ -220,6 +235,7 @@ fn finish(
     vulnerabilities.retain(|f| keep(&f.severity));
     secrets.retain(|f| keep(&f.severity));
     misconfigs.retain(|f| keep(&f.severity));
+    malware.retain(|f| keep(&f.severity));
     if args.ignore_unfixed {
         vulnerabilities.retain(|f| f.status == FixStatus::Fixed);
     }
@@ -230,6 +246,7 @@ fn finish(
             &vulnerabilities,
             scanners.selected.secret.then_some(secrets.as_slice()),
             scanners.selected.misconfig.then_some(misconfigs.as_slice()),
+            scanners.selected.malware.then_some(malware.as_slice()),
             &special_files,
         )
     });
@@ -238,7 +255,8 @@ fn finish(
     let selected = scanners.selected;
     let mut report = Report::new(&inventory)
         .list_packages(
-            args.list_packages || !(selected.vuln || selected.secret || selected.misconfig),
+            args.list_packages
+                || !(selected.vuln || selected.secret || selected.misconfig || selected.malware),
         )
         .explain(args.explain);
     if selected.vuln {
@@ -250,6 +268,9 @@ fn finish(
     if selected.misconfig {
         report = report.with_misconfigs(&misconfigs);
     }
+    if selected.malware {
+        report = report.with_malware(&malware);
+    }
     report = report.with_policies(&policies);
     write_report(args.format, &report, &args.output)?;
     if let Some(verdict) = &verdict
@@ -257,7 +278,7 @@ fn finish(
     {
         return Ok(ExitCode::from(4));
     }
-    let found = vulnerabilities.len() + secrets.len() + misconfigs.len();
+    let found = vulnerabilities.len() + secrets.len() + misconfigs.len() + malware.len();
     if args.exit_code != 0 && found > 0 {
         return Ok(ExitCode::from(args.exit_code));
     }
