@@ -31,7 +31,8 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use kabuto_types::{
-    ArtifactKind, Finding, Inventory, MalwareFinding, MisconfigFinding, Package, SecretFinding,
+    ArtifactKind, Digest, Finding, Inventory, MalwareFinding, MisconfigFinding, Package,
+    SecretFinding, Severity,
 };
 
 use crate::artifact::image_digest;
@@ -247,22 +248,35 @@ fn write_explanations(
     Ok(())
 }
 
+/// One findings section: the "none found" line, or a title, the severity totals and a table.
+/// Secrets, malware and misconfigurations share this shape; only their columns differ.
+fn write_findings_section(
+    title: &str,
+    severities: impl Iterator<Item = Severity>,
+    headers: Vec<(&'static str, u8)>,
+    rows: Vec<Vec<String>>,
+    options: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if rows.is_empty() {
+        return writeln!(out, "\nNo {} found.", title.to_lowercase());
+    }
+    write_title(title, out)?;
+    writeln!(out, "{}", SeverityCounts::of(severities).total_line())?;
+    writeln!(out)?;
+    Table { headers, rows }.write(options.table_width, out)
+}
+
+fn layer_cell(layer: Option<&Digest>) -> String {
+    layer.map_or_else(String::new, |d| short_digest(d).to_owned())
+}
+
 fn write_secrets(
     findings: &[SecretFinding],
     with_layer: bool,
     options: &RenderOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    if findings.is_empty() {
-        return writeln!(out, "\nNo secrets found.");
-    }
-    write_title("Secrets", out)?;
-    writeln!(
-        out,
-        "{}",
-        SeverityCounts::of(findings.iter().map(|f| f.severity)).total_line()
-    )?;
-    writeln!(out)?;
     let mut headers = vec![("Rule", 3), ("Severity", 4), ("Location", 2), ("Match", 1)];
     if with_layer {
         headers.push(("Layer", 3));
@@ -277,16 +291,13 @@ fn write_secrets(
                 f.redacted_match.clone(),
             ];
             if with_layer {
-                row.push(
-                    f.layer_diff_id
-                        .as_ref()
-                        .map_or_else(String::new, |d| short_digest(d).to_owned()),
-                );
+                row.push(layer_cell(f.layer_diff_id.as_ref()));
             }
             row
         })
         .collect();
-    Table { headers, rows }.write(options.table_width, out)
+    let severities = findings.iter().map(|f| f.severity);
+    write_findings_section("Secrets", severities, headers, rows, options, out)
 }
 
 fn write_malware(
@@ -294,16 +305,6 @@ fn write_malware(
     options: &RenderOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    if findings.is_empty() {
-        return writeln!(out, "\nNo malware found.");
-    }
-    write_title("Malware", out)?;
-    writeln!(
-        out,
-        "{}",
-        SeverityCounts::of(findings.iter().map(|f| f.severity)).total_line()
-    )?;
-    writeln!(out)?;
     let headers = vec![
         ("Rule", 3),
         ("Severity", 4),
@@ -319,13 +320,12 @@ fn write_malware(
                 severity_label(f.severity),
                 f.path.clone(),
                 short_digest(&f.sha256).to_owned(),
-                f.layer_diff_id
-                    .as_ref()
-                    .map_or_else(String::new, |d| short_digest(d).to_owned()),
+                layer_cell(f.layer_diff_id.as_ref()),
             ]
         })
         .collect();
-    Table { headers, rows }.write(options.table_width, out)
+    let severities = findings.iter().map(|f| f.severity);
+    write_findings_section("Malware", severities, headers, rows, options, out)
 }
 
 fn write_misconfigs(
@@ -333,16 +333,6 @@ fn write_misconfigs(
     options: &RenderOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    if findings.is_empty() {
-        return writeln!(out, "\nNo misconfigurations found.");
-    }
-    write_title("Misconfigurations", out)?;
-    writeln!(
-        out,
-        "{}",
-        SeverityCounts::of(findings.iter().map(|f| f.severity)).total_line()
-    )?;
-    writeln!(out)?;
     let headers = vec![
         ("Check", 4),
         ("Severity", 5),
@@ -364,7 +354,8 @@ fn write_misconfigs(
             ]
         })
         .collect();
-    Table { headers, rows }.write(options.table_width, out)
+    let severities = findings.iter().map(|f| f.severity);
+    write_findings_section("Misconfigurations", severities, headers, rows, options, out)
 }
 
 /// `Dockerfile:3` or `Dockerfile:3-5`, or the bare path when no line is known.
