@@ -154,6 +154,10 @@ pub struct RegistryArgs {
     /// Extra CA certificate (PEM) to trust for registry TLS.
     #[arg(long, value_name = "FILE")]
     pub registry_ca: Option<PathBuf>,
+    /// Never use the network: a registry reference is refused (the database is always a
+    /// local file; scans never download it).
+    #[arg(long)]
+    pub offline: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -95,6 +95,11 @@ fn open(target: &str, kind: Kind, registry: &RegistryArgs) -> Result<Target> {
             Target::Image(kabuto_source::open_local(Path::new(path), selector)?)
         }
         Kind::Registry => {
+            if registry.offline {
+                anyhow::bail!(
+                    "{target}: --offline: refusing to pull from a registry; scan a local archive or layout"
+                );
+            }
             let mut options = kabuto_source::registry::RegistryOptions::from_env();
             if let (Some(user), Some(password)) = (&registry.username, &registry.password) {
                 options.credentials = Some(kabuto_source::registry::Credentials::new(
