@@ -30,27 +30,10 @@ pub fn canonical_ecosystem(ecosystem: &str) -> std::borrow::Cow<'_, str> {
 pub fn normalize(ecosystem: &str, name: &str) -> String {
     let name = name.trim();
     match ecosystem_base(ecosystem) {
-        "PyPI" => pep503(name),
+        "PyPI" => kabuto_types::pep503_normalize(name),
         "NuGet" | "Packagist" | "crates.io" | "Hackage" => name.to_ascii_lowercase(),
         _ => name.to_owned(),
     }
-}
-
-fn pep503(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut in_separator_run = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !in_separator_run {
-                out.push('-');
-            }
-            in_separator_run = true;
-        } else {
-            out.push(c.to_ascii_lowercase());
-            in_separator_run = false;
-        }
-    }
-    out
 }
 
 #[cfg(test)]
