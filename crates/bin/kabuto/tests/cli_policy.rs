@@ -6,29 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Run, app_image, feeds_db, kabuto_at, path_arg};
-
-const ARCHIVE: &str = "app.tar";
-
-fn image() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    app_image().write(&dir.path().join(ARCHIVE));
-    dir
-}
-
-fn scan(dir: &Path, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "scan",
-        "image",
-        ARCHIVE,
-        "--scanners",
-        "vuln",
-        "--db",
-        path_arg(feeds_db()),
-    ];
-    args.extend_from_slice(extra);
-    kabuto_at(dir, &args)
-}
+use common::{app_image_dir, kabuto_at, scan_app};
 
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).expect("write fixture");
@@ -43,9 +21,9 @@ fail_cicd: true
 
 #[test]
 fn a_failed_fail_cicd_policy_exits_4_and_names_the_control() {
-    let dir = image();
+    let dir = app_image_dir();
     write(dir.path(), "policy.yaml", BLOCK_REQUESTS_CVE);
-    let run = scan(dir.path(), &["--policy", "policy.yaml", "--format", "json"]);
+    let run = scan_app(dir.path(), &["--policy", "policy.yaml", "--format", "json"]);
     run.expect_code(4);
     let report = run.json();
     let policies = report["policies"]
@@ -61,7 +39,7 @@ fn a_failed_fail_cicd_policy_exits_4_and_names_the_control() {
 
 #[test]
 fn audit_only_policies_report_the_failure_and_exit_0() {
-    let dir = image();
+    let dir = app_image_dir();
     write(
         dir.path(),
         "policy.yaml",
@@ -70,7 +48,7 @@ fn audit_only_policies_report_the_failure_and_exit_0() {
             "fail_cicd: false\naudit_on_failure: true",
         ),
     );
-    let run = scan(dir.path(), &["--policy", "policy.yaml"]);
+    let run = scan_app(dir.path(), &["--policy", "policy.yaml"]);
     run.expect_code(0);
     assert!(
         run.stdout.contains("no-known-requests-bug"),
@@ -81,14 +59,14 @@ fn audit_only_policies_report_the_failure_and_exit_0() {
 
 #[test]
 fn an_ignored_vulnerability_no_longer_fails_the_policy() {
-    let dir = image();
+    let dir = app_image_dir();
     write(dir.path(), "policy.yaml", BLOCK_REQUESTS_CVE);
     write(
         dir.path(),
         ".kabutoignore",
         "# accepted risk, ticket SEC-1\nCVE-2018-18074\n",
     );
-    let run = scan(
+    let run = scan_app(
         dir.path(),
         &["--policy", "policy.yaml", "--show-suppressed"],
     );
@@ -102,10 +80,10 @@ fn an_ignored_vulnerability_no_longer_fails_the_policy() {
 
 #[test]
 fn an_expired_ignore_entry_suppresses_nothing() {
-    let dir = image();
+    let dir = app_image_dir();
     write(dir.path(), "policy.yaml", BLOCK_REQUESTS_CVE);
     write(dir.path(), "ignore", "CVE-2018-18074 exp:2020-01-01\n");
-    let run = scan(
+    let run = scan_app(
         dir.path(),
         &["--policy", "policy.yaml", "--ignorefile", "ignore"],
     );
@@ -115,13 +93,13 @@ fn an_expired_ignore_entry_suppresses_nothing() {
 
 #[test]
 fn an_invalid_policy_is_refused_before_scanning_with_file_line_and_field() {
-    let dir = image();
+    let dir = app_image_dir();
     write(
         dir.path(),
         "policy.yaml",
         "name: x\ncvss_severity_enabled: true\ncvss_severity: catastrophic\n",
     );
-    let run = scan(dir.path(), &["--policy", "policy.yaml"]);
+    let run = scan_app(dir.path(), &["--policy", "policy.yaml"]);
     run.expect_code(1);
     assert!(run.stdout.is_empty(), "no report for a refused policy");
     assert!(
@@ -147,7 +125,7 @@ fn every_template_passes_policy_check() {
 
 #[test]
 fn an_openvex_not_affected_statement_suppresses_the_finding() {
-    let dir = image();
+    let dir = app_image_dir();
     write(
         dir.path(),
         "vex.json",
@@ -165,10 +143,10 @@ fn an_openvex_not_affected_statement_suppresses_the_finding() {
   }]
 }"#,
     );
-    let before = scan(dir.path(), &["--format", "json"]);
+    let before = scan_app(dir.path(), &["--format", "json"]);
     before.expect_code(0);
     assert!(before.stdout.contains("CVE-2018-18074"));
-    let after = scan(dir.path(), &["--format", "json", "--vex", "vex.json"]);
+    let after = scan_app(dir.path(), &["--format", "json", "--vex", "vex.json"]);
     after.expect_code(0);
     assert!(
         !after.stdout.contains("\"CVE-2018-18074\""),

@@ -7,32 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{Run, app_image, feeds_db, kabuto_at, path_arg, redact};
-
-/// The app image as `app.tar` in a fresh temp dir, where the tests run kabuto (so reports
-/// name the image `app.tar`, not a temp path).
-fn image() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    app_image().write(&dir.path().join(ARCHIVE));
-    dir
-}
-
-const ARCHIVE: &str = "app.tar";
-
-/// `kabuto scan image app.tar --scanners vuln --db FEEDS EXTRA...` in `dir`.
-fn scan(dir: &Path, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "scan",
-        "image",
-        ARCHIVE,
-        "--scanners",
-        "vuln",
-        "--db",
-        path_arg(feeds_db()),
-    ];
-    args.extend_from_slice(extra);
-    kabuto_at(dir, &args)
-}
+use common::{APP_ARCHIVE, Run, app_image_dir, kabuto_at, redact, scan_app};
 
 /// Golden stdout of a successful run, with the temp dir redacted.
 #[track_caller]
@@ -69,29 +44,29 @@ const ALL_FINDINGS: &[&str] = &[
 
 #[test]
 fn table_report() {
-    let dir = image();
-    assert_golden("table", &scan(dir.path(), &[]), dir.path());
+    let dir = app_image_dir();
+    assert_golden("table", &scan_app(dir.path(), &[]), dir.path());
 }
 
 #[test]
 fn table_report_with_packages_and_explanations() {
-    let dir = image();
-    let run = scan(dir.path(), &["--list-packages", "--explain"]);
+    let dir = app_image_dir();
+    let run = scan_app(dir.path(), &["--list-packages", "--explain"]);
     assert_golden("table_list_packages_explain", &run, dir.path());
 }
 
 #[test]
 fn json_report() {
-    let dir = image();
-    let run = scan(dir.path(), &["--format", "json"]);
+    let dir = app_image_dir();
+    let run = scan_app(dir.path(), &["--format", "json"]);
     assert_eq!(finding_ids(&run), ids(ALL_FINDINGS));
     assert_golden("json", &run, dir.path());
 }
 
 #[test]
 fn sarif_report() {
-    let dir = image();
-    let run = scan(dir.path(), &["--format", "sarif"]);
+    let dir = app_image_dir();
+    let run = scan_app(dir.path(), &["--format", "sarif"]);
     let sarif = run.json();
     assert_eq!(sarif["version"], "2.1.0");
     let rules: BTreeSet<String> = sarif["runs"][0]["tool"]["driver"]["rules"]
@@ -106,8 +81,8 @@ fn sarif_report() {
 
 #[test]
 fn cyclonedx_report() {
-    let dir = image();
-    let run = scan(dir.path(), &["--format", "cyclonedx"]);
+    let dir = app_image_dir();
+    let run = scan_app(dir.path(), &["--format", "cyclonedx"]);
     let bom = run.json();
     assert_eq!(bom["bomFormat"], "CycloneDX");
     let vulnerabilities: BTreeSet<String> = bom["vulnerabilities"]
@@ -122,8 +97,8 @@ fn cyclonedx_report() {
 
 #[test]
 fn junit_report() {
-    let dir = image();
-    let run = scan(dir.path(), &["--format", "junit"]);
+    let dir = app_image_dir();
+    let run = scan_app(dir.path(), &["--format", "junit"]);
     assert!(run.stdout.starts_with("<?xml"), "{}", run.stdout);
     for id in ALL_FINDINGS {
         assert!(run.stdout.contains(id), "{id} missing from JUnit");
@@ -133,8 +108,8 @@ fn junit_report() {
 
 #[test]
 fn html_report() {
-    let dir = image();
-    let run = scan(dir.path(), &["--format", "html"]);
+    let dir = app_image_dir();
+    let run = scan_app(dir.path(), &["--format", "html"]);
     run.expect_code(0);
     let html = &run.stdout;
     assert!(html.starts_with("<!DOCTYPE html>") || html.starts_with("<!doctype html>"));
@@ -156,25 +131,25 @@ fn html_report() {
 
 #[test]
 fn sbom_formats() {
-    let dir = image();
+    let dir = app_image_dir();
     for format in ["cyclonedx", "spdx-json", "json", "table"] {
-        let run = kabuto_at(dir.path(), &["sbom", ARCHIVE, "--format", format]);
+        let run = kabuto_at(dir.path(), &["sbom", APP_ARCHIVE, "--format", format]);
         assert_golden(&format!("sbom_{format}"), &run, dir.path());
     }
 }
 
 #[test]
 fn exit_code_gate() {
-    let dir = image();
-    scan(dir.path(), &["--exit-code", "5"]).expect_code(5);
+    let dir = app_image_dir();
+    scan_app(dir.path(), &["--exit-code", "5"]).expect_code(5);
     // No finding is CRITICAL: the filter leaves nothing, the gate passes.
-    let run = scan(
+    let run = scan_app(
         dir.path(),
         &["--exit-code", "5", "--severity", "CRITICAL", "-f", "json"],
     );
     run.expect_code(0);
     assert_eq!(finding_ids(&run), BTreeSet::new());
-    let run = scan(
+    let run = scan_app(
         dir.path(),
         &["--exit-code", "5", "--severity", "HIGH,LOW", "-f", "json"],
     );
@@ -186,7 +161,7 @@ fn exit_code_gate() {
         &[
             "scan",
             "image",
-            ARCHIVE,
+            APP_ARCHIVE,
             "--scanners",
             "none",
             "--exit-code",
@@ -198,8 +173,8 @@ fn exit_code_gate() {
 
 #[test]
 fn ignore_unfixed_hides_only_advisories_without_a_fix() {
-    let dir = image();
-    let run = scan(dir.path(), &["--ignore-unfixed", "-f", "json"]);
+    let dir = app_image_dir();
+    let run = scan_app(dir.path(), &["--ignore-unfixed", "-f", "json"]);
     run.expect_code(0);
     let fixed: BTreeSet<String> = ids(ALL_FINDINGS)
         .into_iter()
@@ -207,8 +182,8 @@ fn ignore_unfixed_hides_only_advisories_without_a_fix() {
         .collect();
     assert_eq!(finding_ids(&run), fixed);
     // The only HIGH finding has no fix: with --ignore-unfixed the gate passes.
-    scan(dir.path(), &["--severity", "HIGH", "--exit-code", "5"]).expect_code(5);
-    scan(
+    scan_app(dir.path(), &["--severity", "HIGH", "--exit-code", "5"]).expect_code(5);
+    scan_app(
         dir.path(),
         &["--severity", "HIGH", "--ignore-unfixed", "--exit-code", "5"],
     )
@@ -217,12 +192,12 @@ fn ignore_unfixed_hides_only_advisories_without_a_fix() {
 
 #[test]
 fn report_written_to_output_file() {
-    let dir = image();
-    let run = scan(dir.path(), &["-f", "json", "-o", "report.json"]);
+    let dir = app_image_dir();
+    let run = scan_app(dir.path(), &["-f", "json", "-o", "report.json"]);
     run.expect_code(0);
     assert_eq!(run.stdout, "");
     let written = std::fs::read_to_string(dir.path().join("report.json")).unwrap();
-    let stdout_run = scan(dir.path(), &["-f", "json"]);
+    let stdout_run = scan_app(dir.path(), &["-f", "json"]);
     assert_eq!(
         redact(&written, &[dir.path()]),
         redact(&stdout_run.stdout, &[dir.path()])

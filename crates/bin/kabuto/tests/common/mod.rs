@@ -397,3 +397,29 @@ pub fn app_image() -> DockerArchive {
     app.file("usr/lib/python3/dist-packages/.wh.six-1.16.0.dist-info", "");
     DockerArchive::new(vec![Layer::plain(base.finish()), Layer::gzip(app.finish())])
 }
+
+/// The file name the app image is written under, so reports name it `app.tar`.
+pub const APP_ARCHIVE: &str = "app.tar";
+
+/// The app image as `app.tar` in a fresh temp dir, where the tests run kabuto (so reports
+/// name the image `app.tar`, not a temp path).
+pub fn app_image_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    app_image().write(&dir.path().join(APP_ARCHIVE));
+    dir
+}
+
+/// `kabuto scan image app.tar --scanners vuln --db FEEDS EXTRA...` in `dir`.
+pub fn scan_app(dir: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "scan",
+        "image",
+        APP_ARCHIVE,
+        "--scanners",
+        "vuln",
+        "--db",
+        path_arg(feeds_db()),
+    ];
+    args.extend_from_slice(extra);
+    kabuto_at(dir, &args)
+}
