@@ -536,8 +536,8 @@ fn finding(package: &Package, version: &str, scheme: Scheme, mut hits: Vec<Hit>)
     }
 }
 
-/// Severity from, in order: a scored CVSS v3/v2 vector, a database's own label, nothing.
-/// Among CVSS scores the richest record's v3 wins over v2.
+/// Severity from, in order: a scored CVSS v3, v4 or v2 vector, a database's own label, nothing.
+/// v3 comes first because most feeds and peers rate by it; the richest record's vector wins.
 fn severity(hits: &[Hit]) -> (Severity, Option<String>, Vec<Cvss>) {
     let mut vectors = Vec::new();
     let mut labels = Vec::new();
@@ -545,9 +545,7 @@ fn severity(hits: &[Hit]) -> (Severity, Option<String>, Vec<Cvss>) {
         for s in &h.advisory.severities {
             match s {
                 SeverityRating::Cvss { version, vector } => {
-                    let score = cvss::parse(vector, Some(version))
-                        .ok()
-                        .and_then(|p| p.score);
+                    let score = cvss::parse(vector, Some(version)).ok().map(|p| p.score);
                     vectors.push(Cvss {
                         version: version.clone(),
                         vector: vector.clone(),
@@ -568,7 +566,7 @@ fn severity(hits: &[Hit]) -> (Severity, Option<String>, Vec<Cvss>) {
             .iter()
             .find(|c| c.version.starts_with(major) && c.score.is_some())
     };
-    if let Some(c) = scored("3").or_else(|| scored("2")) {
+    if let Some(c) = scored("3").or_else(|| scored("4")).or_else(|| scored("2")) {
         let score = c.score.unwrap_or_default();
         let source = format!("CVSS:{} base score {score:.1} ({})", c.version, c.source);
         return (Severity::from_cvss_score(score), Some(source), vectors);

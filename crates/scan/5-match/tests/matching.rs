@@ -349,3 +349,45 @@ fn ubuntu_records_by_release_key() {
     assert_eq!(ids_for(&db, &ubuntu("25.10")), ["UBUNTU-CVE-2024-2"]);
     assert!(ids_for(&db, &ubuntu("24.04")).is_empty());
 }
+
+/// A record rated only by a CVSS v4.0 vector (that of Bitnami's BIT-minio-2025-27414, which
+/// labels it Medium) gets its severity from the v4.0 score: 8.2 for the base metrics, lowered to
+/// 4.6 by the threat metric E:U (no known exploit).
+#[test]
+fn cvss_v4_only_records_are_rated_by_their_score() {
+    let dir = tempfile::tempdir().unwrap();
+    let feeds = dir.path().join("feeds");
+    std::fs::create_dir_all(&feeds).unwrap();
+    std::fs::write(
+        feeds.join("GHSA-v4-only.json"),
+        r#"{"id":"GHSA-wc79-7x8x-2p58","modified":"2025-05-20T10:02:07Z","aliases":["CVE-2025-27414"],
+        "affected":[{"package":{"ecosystem":"Go","name":"github.com/minio/minio"},
+        "severity":[{"type":"CVSS_V4","score":"CVSS:4.0/AV:N/AC:L/AT:P/PR:N/UI:N/VC:N/VI:H/VA:N/SC:N/SI:N/SA:N/E:U"}],
+        "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"0.0.0-20250228000000-91e1487de457"}]}]}]}"#,
+    )
+    .unwrap();
+    let out = dir.path().join("db.kdb");
+    build::build(&[feeds], &out).unwrap();
+    let db = Database::open(&out).unwrap();
+    let inv = inventory(
+        None,
+        vec![pkg(
+            Ecosystem::Go,
+            "github.com/minio/minio",
+            "v0.0.0-20240606000000-aaaaaaaaaaaa",
+        )],
+    );
+    let findings = match_inventory(&db, &inv);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let finding = &findings[0];
+    assert_eq!(finding.cvss[0].score, Some(4.6));
+    assert_eq!(finding.severity, Severity::Medium);
+    assert!(
+        finding
+            .severity_source
+            .as_deref()
+            .is_some_and(|s| s.starts_with("CVSS:4.0 base score 4.6")),
+        "{:?}",
+        finding.severity_source
+    );
+}
