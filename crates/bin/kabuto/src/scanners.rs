@@ -111,10 +111,15 @@ impl FileScanner for Malware {
     fn name(&self) -> &'static str {
         "malware"
     }
-    // Extension-less scripts that are not executable are not read: the pipeline decides
-    // from name and mode before reading, and `wants_head` would need the first bytes.
     fn wants(&self, path: &str, meta: &FileMeta) -> bool {
         self.0.wants(path, meta.size, meta.mode)
+    }
+    // Extension-less, non-executable scripts and the EICAR file are found by their first bytes.
+    fn head_len(&self, _path: &str, meta: &FileMeta) -> usize {
+        self.0.head_len(meta.size)
+    }
+    fn wants_head(&self, _path: &str, meta: &FileMeta, head: &[u8]) -> bool {
+        self.0.wants_head(meta.size, head)
     }
     fn scan(
         &self,

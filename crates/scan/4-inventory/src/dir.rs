@@ -1,5 +1,6 @@
 //! Scanning a directory: a root filesystem (a host's `/`, an unpacked image) or a project.
 
+use std::io::Read;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
@@ -21,6 +22,10 @@ struct Candidate {
     analyzers: Vec<usize>,
     scanners: Vec<usize>,
     size: u64,
+    mode: u32,
+    /// Wanted by nobody for its name or mode, but scanners want to see this many of its
+    /// first bytes (0: the file is wanted as it is).
+    head_len: usize,
 }
 
 /// Scans the directory `root` as an artifact of `kind` (`Rootfs` or `Filesystem`).
@@ -110,10 +115,13 @@ pub fn scan_directory_with(
         };
         let wanting = analyzers.wanting(relative, &file_meta);
         let scanning = extra::wanting(scanners, relative, &file_meta);
+        let mut head_len = 0;
         if wanting.is_empty() && scanning.is_empty() {
-            continue;
-        }
-        if file_meta.size > options.max_file_size {
+            head_len = extra::head_len(scanners, relative, &file_meta);
+            if head_len == 0 || file_meta.size > options.max_file_size {
+                continue;
+            }
+        } else if file_meta.size > options.max_file_size {
             warnings.push(Warning {
                 location: relative.to_owned(),
                 message: format!(
@@ -128,42 +136,40 @@ pub fn scan_directory_with(
             analyzers: wanting,
             scanners: scanning,
             size: file_meta.size,
+            mode,
+            head_len,
         });
     }
 
     progress.start(candidates.iter().map(|c| c.size).sum());
     let per_file: Vec<_> = candidates
         .par_iter()
-        .map(|c| {
-            let (found, content_findings, file_warnings) =
-                match std::fs::read(root.join(&c.relative)) {
-                    Ok(content) => {
-                        let (content_findings, file_warnings) = extra::scan_content(
-                            scanners,
-                            &c.scanners,
-                            &c.relative,
-                            &content,
-                            None,
-                            "",
-                        );
-                        let found =
-                            analyzers.analyze(&c.analyzers, &c.relative, &content, None, "");
-                        (found, content_findings, file_warnings)
-                    }
-                    Err(e) => {
-                        let unreadable = FileFindings {
-                            path: c.relative.clone(),
-                            warnings: vec![Warning {
-                                location: c.relative.clone(),
-                                message: format!("cannot read: {e}"),
-                            }],
-                            ..Default::default()
-                        };
-                        (unreadable, Vec::new(), Vec::new())
-                    }
-                };
+        .filter_map(|c| {
+            let per_file = match read_candidate(root, c, scanners) {
+                Ok(Some((content, scanning))) => {
+                    let (content_findings, file_warnings) =
+                        extra::scan_content(scanners, &scanning, &c.relative, &content, None, "");
+                    let found = analyzers.analyze(&c.analyzers, &c.relative, &content, None, "");
+                    Some((found, content_findings, file_warnings))
+                }
+                // The peek showed nothing of interest; or a file nobody wanted by name is
+                // unreadable (a host's root-only files), which is not worth a warning.
+                Ok(None) => None,
+                Err(_) if c.head_len > 0 => None,
+                Err(e) => {
+                    let unreadable = FileFindings {
+                        path: c.relative.clone(),
+                        warnings: vec![Warning {
+                            location: c.relative.clone(),
+                            message: format!("cannot read: {e}"),
+                        }],
+                        ..Default::default()
+                    };
+                    Some((unreadable, Vec::new(), Vec::new()))
+                }
+            };
             progress.advance(c.size);
-            (found, content_findings, file_warnings)
+            per_file
         })
         .collect();
     let mut findings = Vec::with_capacity(per_file.len());
@@ -193,4 +199,30 @@ pub fn scan_directory_with(
         findings: content_findings,
         special_files,
     })
+}
+
+/// Reads a candidate and returns its content with the scanners to run on it; `None` when a
+/// peek at its first bytes shows that no scanner wants it after all.
+fn read_candidate(
+    root: &Path,
+    candidate: &Candidate,
+    scanners: &[&dyn FileScanner],
+) -> std::io::Result<Option<(Vec<u8>, Vec<usize>)>> {
+    let path = root.join(&candidate.relative);
+    if candidate.head_len == 0 {
+        return Ok(Some((std::fs::read(path)?, candidate.scanners.clone())));
+    }
+    let mut file = std::fs::File::open(path)?;
+    let mut content = Vec::new();
+    Read::take(&mut file, candidate.head_len as u64).read_to_end(&mut content)?;
+    let meta = FileMeta {
+        size: candidate.size,
+        mode: candidate.mode,
+    };
+    let scanning = extra::wanting_head(scanners, &candidate.relative, &meta, &content);
+    if scanning.is_empty() {
+        return Ok(None);
+    }
+    file.read_to_end(&mut content)?;
+    Ok(Some((content, scanning)))
 }

@@ -21,6 +21,17 @@ pub trait FileScanner: Sync {
     /// For warnings: `secret`, `malware`.
     fn name(&self) -> &'static str;
     fn wants(&self, path: &str, meta: &FileMeta) -> bool;
+    /// For a file no analyzer or scanner wanted by name and mode: how many of its first
+    /// bytes this scanner needs to see to decide (0, the default: none). Lets a scanner find
+    /// content it cares about under any name, such as a script without an extension.
+    fn head_len(&self, _path: &str, _meta: &FileMeta) -> usize {
+        0
+    }
+    /// Whether a file declined by [`FileScanner::wants`] is wanted after all, from its first
+    /// bytes `head` (at most [`FileScanner::head_len`] of them; fewer if the file is shorter).
+    fn wants_head(&self, _path: &str, _meta: &FileMeta, _head: &[u8]) -> bool {
+        false
+    }
     /// `layer` is the diff ID of the layer the file came from (images only).
     fn scan(
         &self,
@@ -91,6 +102,34 @@ pub(crate) fn wanting(scanners: &[&dyn FileScanner], path: &str, meta: &FileMeta
         .iter()
         .enumerate()
         .filter(|(_, s)| s.wants(path, meta))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// How many leading bytes of a file nobody wanted by name the scanners would peek at (the
+/// largest [`FileScanner::head_len`]; 0 when none would).
+pub(crate) fn head_len(scanners: &[&dyn FileScanner], path: &str, meta: &FileMeta) -> usize {
+    scanners
+        .iter()
+        .map(|s| s.head_len(path, meta))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Indexes of the scanners that want a file after peeking at its first bytes.
+pub(crate) fn wanting_head(
+    scanners: &[&dyn FileScanner],
+    path: &str,
+    meta: &FileMeta,
+    head: &[u8],
+) -> Vec<usize> {
+    scanners
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            let len = s.head_len(path, meta);
+            len > 0 && s.wants_head(path, meta, &head[..head.len().min(len)])
+        })
         .map(|(i, _)| i)
         .collect()
 }

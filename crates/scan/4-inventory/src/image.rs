@@ -1,5 +1,7 @@
 //! Scanning a container image: layers are streamed in parallel, never extracted.
 
+use std::io::Read;
+
 use kabuto_catalog::FileMeta;
 use kabuto_layers::{EntryKind, FileTree, LayerChanges, NodeKind, WalkOptions, walk_layer};
 use kabuto_source::ImageSource;
@@ -177,11 +179,22 @@ fn scan_layer(
             mode: entry.mode,
         };
         let wanting = analyzers.wanting(entry.path, &meta);
-        let scanning = extra::wanting(scanners, entry.path, &meta);
+        let mut scanning = extra::wanting(scanners, entry.path, &meta);
+        let mut buffer = Vec::new();
         if wanting.is_empty() && scanning.is_empty() {
-            return Ok(());
-        }
-        if entry.size > options.max_file_size {
+            // Wanted by nobody for its name or mode: a scanner may still want it for its
+            // first bytes (a script without an extension). The stream is decompressed
+            // either way, so the peek costs a copy of a few bytes.
+            let peek = extra::head_len(scanners, entry.path, &meta);
+            if peek == 0 || entry.size > options.max_file_size {
+                return Ok(());
+            }
+            Read::take(&mut *content, peek as u64).read_to_end(&mut buffer)?;
+            scanning = extra::wanting_head(scanners, entry.path, &meta, &buffer);
+            if scanning.is_empty() {
+                return Ok(());
+            }
+        } else if entry.size > options.max_file_size {
             warnings.push(Warning {
                 location: format!("{origin}{}", entry.path),
                 message: format!(
@@ -191,7 +204,9 @@ fn scan_layer(
             });
             return Ok(());
         }
-        let mut buffer = Vec::with_capacity(usize::try_from(entry.size).unwrap_or(0));
+        buffer.reserve(
+            usize::try_from(entry.size).map_or(0, |size| size.saturating_sub(buffer.len())),
+        );
         content.read_to_end(&mut buffer)?;
         if !wanting.is_empty() {
             findings.push(analyzers.analyze(&wanting, entry.path, &buffer, Some(index), &origin));
