@@ -46,6 +46,14 @@
 //!   findings do not carry them yet. `analysis` maps acknowledgements: accepted risk to
 //!   `response: [will_not_fix]`, VEX "not affected" to `state: not_affected` with its
 //!   justification, false positives and triage to their states; the reason is `detail`.
+//! - Malware (when the malware scanner ran): each matched file is a `type: file` component
+//!   named by its path, bom-ref `file:<path>@sha256:<hex>`, with its SHA-256 in `hashes` and
+//!   the layers it was found in as `kabuto:location:N:layerDiffId`; listed in `dependencies`
+//!   with an empty `dependsOn` like packages, but nothing depends on it. Each malware rule (YARA
+//!   rule or blocklist entry) is a `vulnerabilities` entry (present, possibly `[]`, when
+//!   matching or the malware scanner ran) with the rule id, `source` naming the rule set,
+//!   `cwes: [506]` (Embedded Malicious Code), a `method: other` rating with the rule's
+//!   severity, and `affects` listing the matched files (no versions).
 //!
 //! Checked by hand against `trivy image --format cyclonedx` and `syft -o cyclonedx-json` on the
 //! `debian-app` fixture image (Kabuto scanning its unpacked rootfs): the same 137 package purls
@@ -57,14 +65,15 @@
 use std::collections::{BTreeMap, HashMap};
 
 use kabuto_types::{
-    ArtifactKind, Cvss, Ecosystem, Finding, Inventory, Package, Severity, VulnId, VulnIdKind,
+    ArtifactKind, Cvss, Digest, Ecosystem, Finding, Inventory, MalwareFinding, Package, Severity,
+    VulnId, VulnIdKind,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::artifact::{image_digest, image_purl};
-use crate::findings::{covers, web_url};
+use crate::findings::{covers, malware_source_label, web_url};
 use crate::license::{LicenseTerm, classify_all, conjunction, license_ref_id};
 use crate::{
     AckState, Acknowledgement, RenderOptions, Report, TOOL_NAME, TOOL_VERSION, utc_timestamp,
@@ -97,6 +106,8 @@ struct Vulnerability {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     references: Vec<Reference>,
     ratings: Vec<Rating>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    cwes: Vec<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -160,6 +171,7 @@ struct Analysis {
 struct Affect {
     #[serde(rename = "ref")]
     reference: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     versions: Vec<AffectedVersion>,
 }
 
@@ -195,11 +207,19 @@ struct Component {
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    hashes: Vec<Hash>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     licenses: Vec<LicenseChoice>,
     #[serde(skip_serializing_if = "Option::is_none")]
     purl: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     properties: Vec<Property>,
+}
+
+#[derive(Debug, Serialize)]
+struct Hash {
+    alg: &'static str,
+    content: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -243,9 +263,15 @@ pub(crate) fn document(report: &Report<'_>, options: &RenderOptions) -> Bom {
     let root_ref = root.bom_ref.clone().unwrap_or_default();
     let os = os_component(inventory);
     let refs = unique_refs(&inventory.packages);
-    let vulnerabilities = report
+    let mut vulnerabilities = report
         .vulnerabilities
         .map(|findings| vulnerabilities(report, findings, &refs));
+    let malware_files = report.malware.map(malware_files).unwrap_or_default();
+    if let Some(findings) = report.malware {
+        vulnerabilities
+            .get_or_insert_with(Vec::new)
+            .extend(malware_rules(findings));
+    }
 
     let mut components = Vec::with_capacity(inventory.packages.len() + 1);
     let mut root_deps = Vec::new();
@@ -277,6 +303,13 @@ pub(crate) fn document(report: &Report<'_>, options: &RenderOptions) -> Bom {
         reference,
         depends_on: Vec::new(),
     }));
+    for file in malware_files {
+        dependencies.push(Dependency {
+            reference: file.bom_ref.clone().unwrap_or_default(),
+            depends_on: Vec::new(),
+        });
+        components.push(file);
+    }
 
     Bom {
         schema: SCHEMA_URL,
@@ -361,6 +394,7 @@ fn vulnerability(
             })
             .collect(),
         ratings: ratings(first),
+        cwes: Vec::new(),
         description: first.description.clone().or_else(|| first.title.clone()),
         recommendation: Some(upgrades.join(" ")).filter(|r| !r.is_empty()),
         advisories: first
@@ -393,6 +427,102 @@ fn vulnerability(
             })
             .collect(),
     }
+}
+
+/// The bom-ref of the `file` component of a malware finding's file.
+fn malware_file_ref(finding: &MalwareFinding) -> String {
+    format!("file:{}@{}", finding.path, finding.sha256)
+}
+
+/// One `file` component per matched file (path and content), with every layer it was in.
+fn malware_files(findings: &[MalwareFinding]) -> Vec<Component> {
+    let mut files: BTreeMap<String, (&MalwareFinding, Vec<&Digest>)> = BTreeMap::new();
+    for finding in findings {
+        let (_, layers) = files
+            .entry(malware_file_ref(finding))
+            .or_insert_with(|| (finding, Vec::new()));
+        if let Some(layer) = &finding.layer_diff_id
+            && !layers.contains(&layer)
+        {
+            layers.push(layer);
+        }
+    }
+    files
+        .into_iter()
+        .map(|(bom_ref, (finding, layers))| Component {
+            bom_ref: Some(bom_ref),
+            ty: "file",
+            name: finding.path.clone(),
+            hashes: vec![Hash {
+                alg: "SHA-256",
+                content: finding.sha256.hex().to_owned(),
+            }],
+            properties: layers
+                .iter()
+                .enumerate()
+                .map(|(i, layer)| {
+                    property(format!("kabuto:location:{i}:layerDiffId"), layer.as_str())
+                })
+                .collect(),
+            ..Component::default()
+        })
+        .collect()
+}
+
+/// One `vulnerabilities` entry per malware rule; see the module docs.
+fn malware_rules(findings: &[MalwareFinding]) -> Vec<Vulnerability> {
+    /// CWE-506, Embedded Malicious Code.
+    const EMBEDDED_MALICIOUS_CODE: u32 = 506;
+    let mut rules: BTreeMap<&str, Vec<&MalwareFinding>> = BTreeMap::new();
+    for finding in findings {
+        rules
+            .entry(finding.rule.as_str())
+            .or_default()
+            .push(finding);
+    }
+    rules
+        .into_iter()
+        .map(|(id, findings)| {
+            let first = findings[0];
+            let mut affects: Vec<String> = findings.iter().map(|f| malware_file_ref(f)).collect();
+            affects.sort();
+            affects.dedup();
+            Vulnerability {
+                id: id.to_owned(),
+                source: Some(Source {
+                    name: malware_source_label(&first.source),
+                    url: None,
+                }),
+                references: Vec::new(),
+                ratings: vec![Rating {
+                    source: None,
+                    score: None,
+                    severity: first.severity.as_str(),
+                    method: "other",
+                    vector: None,
+                    justification: None,
+                }],
+                cwes: vec![EMBEDDED_MALICIOUS_CODE],
+                description: Some(first.description.clone()),
+                recommendation: Some(
+                    "Remove the file, find out how it got into the image, and rebuild from \
+                     trusted sources."
+                        .to_owned(),
+                ),
+                advisories: Vec::new(),
+                published: None,
+                updated: None,
+                analysis: None,
+                affects: affects
+                    .into_iter()
+                    .map(|reference| Affect {
+                        reference,
+                        versions: Vec::new(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 /// The bom-ref of the package a finding is about: same purl, and the same file when several

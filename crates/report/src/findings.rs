@@ -4,7 +4,9 @@
 use std::cmp::Reverse;
 use std::fmt;
 
-use kabuto_types::{Finding, FixStatus, MisconfigFinding, Purl, SecretFinding, Severity, VulnId};
+use kabuto_types::{
+    Finding, FixStatus, MalwareSource, MisconfigFinding, Purl, SecretFinding, Severity, VulnId,
+};
 use serde::{Deserialize, Serialize};
 
 /// A decision someone made about a vulnerability: an accepted risk ("acknowledge" in the
@@ -258,6 +260,18 @@ impl SeverityCounts {
 }
 
 /// `CRITICAL`, `HIGH`, ... as scanners print severities.
+/// Where a malware rule or hash comes from, for machine formats that name a rule's source.
+pub(crate) fn malware_source_label(source: &MalwareSource) -> String {
+    match source {
+        MalwareSource::Builtin => "Kabuto bundled YARA rules".to_owned(),
+        MalwareSource::UserRules(file) => format!("YARA rules {file}"),
+        MalwareSource::Sha256Blocklist(list) if list == "builtin" => {
+            "Kabuto bundled SHA-256 blocklist".to_owned()
+        }
+        MalwareSource::Sha256Blocklist(list) => format!("SHA-256 blocklist {list}"),
+    }
+}
+
 pub(crate) fn severity_label(severity: Severity) -> String {
     severity.as_str().to_ascii_uppercase()
 }

@@ -1,11 +1,13 @@
 //! SARIF 2.1.0 (<https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html>), the format
 //! code-scanning dashboards (GitHub, GitLab, Azure DevOps) import.
 //!
-//! One run; the tool driver is `kabuto` with one rule per vulnerability id, secret rule and
-//! misconfiguration check, and one result per finding:
+//! One run; the tool driver is `kabuto` with one rule per vulnerability id, secret rule,
+//! misconfiguration check and malware rule (YARA rule or blocklist entry name), and one result
+//! per finding:
 //!
-//! - Rule ids are the ids themselves (`CVE-2018-18074`, `aws-access-key-id`, `KBD005`); the
-//!   three id spaces do not overlap in practice, and `properties.tags` says which kind it is.
+//! - Rule ids are the ids themselves (`CVE-2018-18074`, `aws-access-key-id`, `KBD005`,
+//!   `eicar-test-file`); the id spaces do not overlap in practice, and `properties.tags` says
+//!   which kind it is.
 //! - `properties.security-severity` is the number GitHub buckets into critical (>= 9.0), high
 //!   (>= 7.0), medium (>= 4.0) and low: a finding's CVSS v3/v4 base score when that score
 //!   rates the same as the reported severity, otherwise a fixed score inside the severity's
@@ -20,9 +22,12 @@
 //!   `region` with their lines; package findings and image-config checks have no line to
 //!   point at and get line 1
 //!   (GitHub requires `region.startLine`; Trivy does the same).
+//!   Malware results point at line 1 of the file too, and carry the file's `sha256` and the
+//!   `layerDiffId` it came from (images) in the result's `properties`.
 //! - `partialFingerprints["kabuto/v1"]` identifies a result across scans (rule, purl and file
 //!   for packages; rule, file and line for secrets; check, file and resource for
-//!   misconfigurations), since GitHub can only compute fingerprints from source files.
+//!   misconfigurations; rule, file and hash for malware), since GitHub can only compute
+//!   fingerprints from source files.
 //! - Acknowledged findings stay results, with an external `suppressions` entry (`accepted`, or
 //!   `underReview` for "in triage") whose justification is the recorded reason.
 //!
@@ -30,10 +35,10 @@
 
 use std::collections::BTreeMap;
 
-use kabuto_types::{Finding, MisconfigFinding, SecretFinding, Severity};
+use kabuto_types::{Finding, MalwareFinding, MisconfigFinding, SecretFinding, Severity};
 use serde::Serialize;
 
-use crate::findings::{severity_label, status_label, web_url};
+use crate::findings::{malware_source_label, severity_label, status_label, web_url};
 use crate::{AckState, Acknowledgement, Report, TOOL_NAME, TOOL_VERSION};
 
 pub const SARIF_VERSION: &str = "2.1.0";
@@ -116,6 +121,8 @@ struct SarifResult {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     suppressions: Vec<Suppression>,
     partial_fingerprints: BTreeMap<&'static str, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    properties: BTreeMap<&'static str, String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -199,6 +206,10 @@ pub(crate) fn document(report: &Report<'_>) -> Log {
     for misconfig in report.misconfigs.unwrap_or_default() {
         let rule_index = rules.index_of(misconfig.check_id.as_str(), || misconfig_rule(misconfig));
         results.push(misconfig_result(misconfig, rule_index));
+    }
+    for malware in report.malware.unwrap_or_default() {
+        let rule_index = rules.index_of(malware.rule.as_str(), || malware_rule(malware));
+        results.push(malware_result(malware, rule_index));
     }
     Log {
         schema: SCHEMA_URL,
@@ -319,6 +330,7 @@ fn vulnerability_result(
             &finding.package_purl.to_string(),
             finding.locations.first().map_or("", |l| l.path.as_str()),
         ]),
+        properties: BTreeMap::new(),
     }
 }
 
@@ -400,6 +412,7 @@ fn secret_result(secret: &SecretFinding, rule_index: usize) -> SarifResult {
             &secret.path,
             &secret.line.to_string(),
         ]),
+        properties: BTreeMap::new(),
     }
 }
 
@@ -472,6 +485,69 @@ fn misconfig_result(misconfig: &MisconfigFinding, rule_index: usize) -> SarifRes
             &misconfig.path,
             misconfig.resource.as_deref().unwrap_or_default(),
         ]),
+        properties: BTreeMap::new(),
+    }
+}
+
+fn malware_rule(malware: &MalwareFinding) -> Rule {
+    let text = format!(
+        "{} ({}). The file is known or built to be malicious: remove it, find out how it got \
+         into the image, and rebuild from trusted sources.",
+        malware.description,
+        malware_source_label(&malware.source)
+    );
+    Rule {
+        id: malware.rule.to_string(),
+        short_description: Text {
+            text: malware.description.clone(),
+        },
+        full_description: Text { text: text.clone() },
+        help_uri: None,
+        help: Help {
+            markdown: markdown_escape(&text),
+            text,
+        },
+        default_configuration: Configuration {
+            level: level(malware.severity),
+        },
+        properties: RuleProperties {
+            security_severity: security_severity(malware.severity, None),
+            precision: "high",
+            tags: vec![
+                "malware".into(),
+                "security".into(),
+                severity_label(malware.severity),
+            ],
+        },
+    }
+}
+
+fn malware_result(malware: &MalwareFinding, rule_index: usize) -> SarifResult {
+    let mut properties = BTreeMap::from([("sha256", malware.sha256.to_string())]);
+    if let Some(layer) = &malware.layer_diff_id {
+        properties.insert("layerDiffId", layer.to_string());
+    }
+    SarifResult {
+        rule_id: malware.rule.to_string(),
+        rule_index,
+        level: level(malware.severity),
+        message: Text {
+            text: format!(
+                "{} ({}): {}\nSHA-256: {}",
+                malware.description,
+                severity_label(malware.severity),
+                malware.path,
+                malware.sha256.hex()
+            ),
+        },
+        locations: vec![location(&malware.path, Region::whole_file())],
+        suppressions: Vec::new(),
+        partial_fingerprints: fingerprint(&[
+            malware.rule.as_str(),
+            &malware.path,
+            malware.sha256.as_str(),
+        ]),
+        properties,
     }
 }
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{empty_inventory, fixed_options, image_findings, image_inventory};
+use common::{empty_inventory, fixed_options, image_findings, image_inventory, malware_findings};
 use kabuto_report::{Format, RenderOptions, Report, render, render_report};
 use kabuto_types::Inventory;
 
@@ -74,6 +74,56 @@ fn scanned_but_clean_sections_say_so() {
         "clean_table",
         rendered_report(Format::Table, &report, &fixed_options())
     );
+}
+
+/// Malware in the formats that carry it beside the table and JSON: SARIF in full, and of
+/// CycloneDX the parts malware adds (file components, their dependency entries, and the
+/// rules as vulnerabilities); the rest is the `image_cyclonedx` snapshot.
+#[test]
+fn malware_reports() {
+    let inventory = image_inventory();
+    let malware = malware_findings();
+    let report = Report::new(&inventory)
+        .with_malware(&malware)
+        .list_packages(false);
+    let options = fixed_options();
+    insta::assert_snapshot!(
+        "malware_sarif",
+        rendered_report(Format::Sarif, &report, &options)
+    );
+    let bom: serde_json::Value =
+        serde_json::from_str(&rendered_report(Format::CycloneDx, &report, &options))
+            .expect("CycloneDX is JSON");
+    let is_file_ref = |v: &serde_json::Value| v.as_str().is_some_and(|r| r.starts_with("file:"));
+    let malware_parts = serde_json::json!({
+        "components": bom["components"].as_array().expect("components").iter()
+            .filter(|c| c["type"] == "file").collect::<Vec<_>>(),
+        "dependencies": bom["dependencies"].as_array().expect("dependencies").iter()
+            .filter(|d| is_file_ref(&d["ref"])).collect::<Vec<_>>(),
+        "vulnerabilities": bom["vulnerabilities"],
+    });
+    insta::assert_snapshot!(
+        "malware_cyclonedx",
+        serde_json::to_string_pretty(&malware_parts).expect("JSON")
+    );
+    // Nothing else changes: without the file components, dependencies and vulnerabilities
+    // the document is the plain image BOM.
+    let mut rest = bom.clone();
+    rest["components"]
+        .as_array_mut()
+        .expect("components")
+        .retain(|c| c["type"] != "file");
+    rest["dependencies"]
+        .as_array_mut()
+        .expect("dependencies")
+        .retain(|d| !is_file_ref(&d["ref"]));
+    rest.as_object_mut()
+        .expect("object")
+        .remove("vulnerabilities");
+    let plain: serde_json::Value =
+        serde_json::from_str(&rendered(Format::CycloneDx, &inventory, &options))
+            .expect("CycloneDX is JSON");
+    assert_eq!(rest, plain);
 }
 
 #[test]

@@ -82,6 +82,11 @@ fn documents(format: Format) -> Vec<(String, Value)> {
         "image with matched findings".to_owned(),
         render_report_json(format, &Report::new(&image).with_vulnerabilities(&matched)),
     ));
+    let malware = common::malware_findings();
+    documents.push((
+        "image with malware".to_owned(),
+        render_report_json(format, &findings.report(&image).with_malware(&malware)),
+    ));
     let odd = odd_inventory();
     let hostile = hostile_findings(&odd);
     documents.push((

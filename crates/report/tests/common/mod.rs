@@ -7,9 +7,9 @@ use kabuto_report::{
 };
 use kabuto_types::{
     Artifact, ArtifactKind, Cvss, Digest, Ecosystem, Explanation, Finding, FixStatus, HistoryEntry,
-    ImageMetadata, Inventory, LayerInfo, LineRange, Location, MisconfigCheckId, MisconfigFinding,
-    OsFamily, OsInfo, Package, Purl, SecretFinding, SecretRuleId, Severity, SourcePackage, VulnId,
-    Warning,
+    ImageMetadata, Inventory, LayerInfo, LineRange, Location, MalwareFinding, MalwareRuleId,
+    MalwareSource, MisconfigCheckId, MisconfigFinding, OsFamily, OsInfo, Package, Purl,
+    SecretFinding, SecretRuleId, Severity, SourcePackage, VulnId, Warning,
 };
 
 pub fn fixed_options() -> RenderOptions {
@@ -692,4 +692,50 @@ pub fn matched_findings(inventory: &Inventory) -> Vec<Finding> {
     kabuto_vulndb::build::build(&[feeds], &db_path).expect("fixture database builds");
     let db = kabuto_vulndb::Database::open(&db_path).expect("fixture database opens");
     kabuto_match::match_inventory(&db, inventory)
+}
+
+/// Malware in [`image_inventory`]'s layers: the EICAR file added in layer 2 and copied again
+/// in layer 3, and a reverse shell in layer 3 that a YARA rule and a user blocklist both flag.
+pub fn malware_findings() -> Vec<MalwareFinding> {
+    let finding =
+        |rule: &str, source: MalwareSource, severity, path: &str, layer_index| MalwareFinding {
+            rule: MalwareRuleId::new(rule).expect("rule id"),
+            source,
+            description: format!("{rule} sample"),
+            severity,
+            path: path.to_owned(),
+            sha256: Digest::sha256_of(path.as_bytes()),
+            layer_diff_id: Some(layer(layer_index)),
+            matched_strings: 1,
+        };
+    let mut eicar = finding(
+        "eicar-test-file",
+        MalwareSource::Builtin,
+        Severity::Low,
+        "tmp/eicar.com",
+        2,
+    );
+    eicar.description = "EICAR anti-malware test file".into();
+    let mut eicar_copy = eicar.clone();
+    eicar_copy.layer_diff_id = Some(layer(3));
+    let mut blocklisted = finding(
+        "acme-dropper",
+        MalwareSource::Sha256Blocklist("/etc/kabuto/bad-hashes.txt".into()),
+        Severity::High,
+        "opt/agent/keepalive",
+        3,
+    );
+    blocklisted.matched_strings = 0;
+    vec![
+        finding(
+            "reverse-shell-bash",
+            MalwareSource::Builtin,
+            Severity::Critical,
+            "opt/agent/keepalive",
+            3,
+        ),
+        eicar,
+        blocklisted,
+        eicar_copy,
+    ]
 }
