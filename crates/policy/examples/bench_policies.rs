@@ -4,6 +4,7 @@
 //! `cargo run --release -p kabuto-policy --example bench_policies`
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kabuto_policy::{
@@ -113,15 +114,15 @@ fn scan() -> (Inventory, Vec<Finding>) {
                 },
                 severity: severities[i % 4],
                 severity_source: None,
-                cvss: vec![Cvss {
+                cvss: Arc::from([Cvss {
                     version: "3.1".to_owned(),
                     vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H".to_owned(),
                     score: Some((i % 100) as f64 / 10.0),
                     source: id,
-                }],
+                }]),
                 title: None,
                 description: None,
-                references: Vec::new(),
+                references: Vec::new().into(),
                 published: Some(format!(
                     "2025-{:02}-{:02}T00:00:00Z",
                     1 + i % 12,
@@ -132,7 +133,7 @@ fn scan() -> (Inventory, Vec<Finding>) {
                     path: "lockfile".to_owned(),
                     layer: None,
                 }],
-                explanations: Vec::new(),
+                explanations: Vec::new().into(),
             }
         })
         .collect();

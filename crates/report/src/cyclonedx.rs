@@ -395,7 +395,11 @@ fn vulnerability(
             .collect(),
         ratings: ratings(first),
         cwes: Vec::new(),
-        description: first.description.clone().or_else(|| first.title.clone()),
+        description: first
+            .description
+            .as_deref()
+            .or(first.title.as_deref())
+            .map(str::to_owned),
         recommendation: Some(upgrades.join(" ")).filter(|r| !r.is_empty()),
         advisories: first
             .references

@@ -313,14 +313,14 @@ mod tests {
             status: FixStatus::NoFix,
             severity: Severity::High,
             severity_source: None,
-            cvss: vec![],
+            cvss: vec![].into(),
             title: None,
             description: None,
-            references: vec![],
+            references: vec![].into(),
             published: None,
             modified: None,
             locations: vec![],
-            explanations: vec![],
+            explanations: vec![].into(),
         }
     }
 

@@ -231,9 +231,12 @@ pub(crate) fn document(report: &Report<'_>) -> Log {
 fn vulnerability_rule(finding: &Finding) -> Rule {
     let title = finding
         .title
-        .clone()
-        .unwrap_or_else(|| finding.id.to_string());
-    let description = finding.description.clone().unwrap_or_else(|| title.clone());
+        .as_deref()
+        .map_or_else(|| finding.id.to_string(), str::to_owned);
+    let description = finding
+        .description
+        .as_deref()
+        .map_or_else(|| title.clone(), str::to_owned);
     let mut text = format!("{title}\n");
     let mut markdown = format!("**{}**\n", markdown_escape(&title));
     if description != title {
@@ -251,7 +254,7 @@ fn vulnerability_rule(finding: &Finding) -> Rule {
     if !finding.references.is_empty() {
         text.push_str("\nReferences:\n");
         markdown.push_str("\nReferences:\n");
-        for reference in &finding.references {
+        for reference in finding.references.iter() {
             text.push_str(&format!("- {reference}\n"));
             markdown.push_str(&format!("- <{}>\n", reference.replace(['<', '>'], "")));
         }

@@ -193,7 +193,7 @@ fn vulnerability_table(report: &Report<'_>, findings: &[&Finding]) -> Table {
                 status.to_owned(),
                 f.installed_version.clone(),
                 f.fixed_versions.join(", "),
-                f.title.clone().unwrap_or_default(),
+                f.title.as_deref().unwrap_or_default().to_owned(),
             ]
         })
         .collect();
@@ -217,7 +217,7 @@ fn write_explanations(
             clean(&f.installed_version),
             clean(&place.unwrap_or_default())
         )?;
-        for e in &f.explanations {
+        for e in f.explanations.iter() {
             writeln!(
                 out,
                 "  - advisory {} ({}): affected {}; matched {}",

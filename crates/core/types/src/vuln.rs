@@ -1,5 +1,6 @@
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -7,9 +8,11 @@ use crate::{Ecosystem, Location, Purl};
 
 /// A vulnerability or advisory identifier as its database writes it (`CVE-2021-44228`,
 /// `GHSA-jfh8-c2jp-5v3q`, `PYSEC-2018-28`, `ALSA-2024:8793`). Never empty, no whitespace.
+/// Shared, not copied, when cloned: one id is repeated on every finding of every package it
+/// affects.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct VulnId(String);
+pub struct VulnId(Arc<str>);
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[error("invalid vulnerability id `{0}`: must be non-empty and contain no whitespace")]
@@ -54,7 +57,7 @@ impl VulnId {
         if id.is_empty() || id.chars().any(char::is_whitespace) {
             return Err(VulnIdError(id));
         }
-        Ok(VulnId(id))
+        Ok(VulnId(id.into()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -106,7 +109,7 @@ impl TryFrom<String> for VulnId {
 
 impl From<VulnId> for String {
     fn from(id: VulnId) -> Self {
-        id.0
+        id.0.to_string()
     }
 }
 
@@ -204,7 +207,9 @@ pub struct Explanation {
 }
 
 /// One vulnerability affecting one package. Aliases of the same problem are merged into one
-/// finding; `explanations` holds one entry per advisory record that matched.
+/// finding; `explanations` holds one entry per advisory record that matched. The advisory's
+/// text, vectors and explanations are shared (`Arc`) by the findings of every package they
+/// affect: an old library at 2,000 paths is one record, not 2,000 copies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// The preferred id (a CVE when one exists).
@@ -226,21 +231,25 @@ pub struct Finding {
     /// Where the severity came from, e.g. `CVSS:3.1 base score 9.8 (GHSA-...)`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity_source: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cvss: Vec<Cvss>,
+    #[serde(default, skip_serializing_if = "is_empty")]
+    pub cvss: Arc<[Cvss]>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
+    pub title: Option<Arc<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub references: Vec<String>,
+    pub description: Option<Arc<str>>,
+    #[serde(default, skip_serializing_if = "is_empty")]
+    pub references: Arc<[String]>,
     /// RFC 3339 timestamps as the advisory states them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified: Option<String>,
     pub locations: Vec<Location>,
-    pub explanations: Vec<Explanation>,
+    pub explanations: Arc<[Explanation]>,
+}
+
+fn is_empty<T>(items: &Arc<[T]>) -> bool {
+    items.is_empty()
 }
 
 #[cfg(test)]

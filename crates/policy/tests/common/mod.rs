@@ -63,17 +63,18 @@ pub fn finding(
             vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H".to_owned(),
             score: Some(score),
             source: VulnId::new(id).unwrap(),
-        }],
+        }]
+        .into(),
         title: None,
         description: None,
-        references: Vec::new(),
+        references: Vec::new().into(),
         published: Some(published.to_owned()),
         modified: None,
         locations: vec![Location {
             path: "var/lib/dpkg/status".to_owned(),
             layer: None,
         }],
-        explanations: Vec::new(),
+        explanations: Vec::new().into(),
     }
 }
 

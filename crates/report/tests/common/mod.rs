@@ -337,14 +337,14 @@ fn vulnerability(package: &Package, vuln: &str, severity: Severity, status: FixS
         status,
         severity,
         severity_source: None,
-        cvss: vec![],
+        cvss: vec![].into(),
         title: None,
         description: None,
-        references: vec![],
+        references: vec![].into(),
         published: None,
         modified: None,
         locations: package.locations.clone(),
-        explanations: vec![],
+        explanations: vec![].into(),
     }
 }
 
@@ -383,7 +383,8 @@ pub fn image_findings(inventory: &Inventory) -> Findings {
             "GHSA-x84v-xcm2-53pg",
         ),
         cvss("2.0", "AV:N/AC:L/Au:N/C:P/I:N/A:N", 5.0, "PYSEC-2018-28"),
-    ];
+    ]
+    .into();
     credentials.severity_source = Some("CVSS:3.1 base score 7.5 (GHSA-x84v-xcm2-53pg)".into());
     credentials.title = Some("Insufficiently Protected Credentials in Requests".into());
     credentials.description = Some(
@@ -394,7 +395,8 @@ pub fn image_findings(inventory: &Inventory) -> Findings {
     credentials.references = vec![
         "https://nvd.nist.gov/vuln/detail/CVE-2018-18074".into(),
         "https://github.com/psf/requests/pull/4718".into(),
-    ];
+    ]
+    .into();
     credentials.published = Some("2018-10-29T19:35:52Z".into());
     credentials.modified = Some("2024-11-18T17:01:34Z".into());
     credentials.explanations = vec![
@@ -410,7 +412,8 @@ pub fn image_findings(inventory: &Inventory) -> Findings {
             ">= 0, < 2.20.0",
             "2.19.1 < 2.20.0 (fixed)",
         ),
-    ];
+    ]
+    .into();
 
     let mut proxy = vulnerability(
         requests,
@@ -425,14 +428,16 @@ pub fn image_findings(inventory: &Inventory) -> Findings {
         "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:C/C:H/I:N/A:N",
         6.1,
         "GHSA-j8r2-6x86-q33q",
-    )];
+    )]
+    .into();
     proxy.title = Some("Unintended leak of Proxy-Authorization header in requests".into());
     proxy.explanations = vec![explanation(
         "GHSA-j8r2-6x86-q33q",
         "PyPI",
         ">= 2.3.0, < 2.31.0",
         "2.19.1 >= 2.3.0 and 2.19.1 < 2.31.0 (fixed)",
-    )];
+    )]
+    .into();
 
     let lodash = |path_part: &str| {
         let mut f = vulnerability(
@@ -448,14 +453,16 @@ pub fn image_findings(inventory: &Inventory) -> Findings {
             "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:H",
             9.1,
             "GHSA-jf85-cpcp-j695",
-        )];
+        )]
+        .into();
         f.title = Some("Prototype Pollution in lodash".into());
         f.explanations = vec![explanation(
             "GHSA-jf85-cpcp-j695",
             "npm",
             ">= 0, < 4.17.12",
             "4.17.4 < 4.17.12 (fixed)",
-        )];
+        )]
+        .into();
         f
     };
 
@@ -471,7 +478,8 @@ pub fn image_findings(inventory: &Inventory) -> Findings {
         "Debian:12",
         "every version (no fix yet)",
         "3.0.15-1~deb12u1: every version is affected",
-    )];
+    )]
+    .into();
 
     let mut glibc = vulnerability(
         package("libc6", "dpkg"),
@@ -487,7 +495,8 @@ pub fn image_findings(inventory: &Inventory) -> Findings {
         "Debian:12",
         "every version (unimportant)",
         "2.36-9+deb12u10: every version is affected",
-    )];
+    )]
+    .into();
 
     let secrets = vec![
         SecretFinding {
@@ -630,9 +639,9 @@ pub fn hostile_findings(inventory: &Inventory) -> Findings {
     );
     finding.title = Some(EVIL.into());
     finding.description = Some(EVIL.into());
-    finding.references = vec![format!("https://example.invalid/{EVIL}")];
+    finding.references = vec![format!("https://example.invalid/{EVIL}")].into();
     finding.published = Some("not a date".into());
-    finding.explanations = vec![explanation("CVE-2099-0001", EVIL, EVIL, EVIL)];
+    finding.explanations = vec![explanation("CVE-2099-0001", EVIL, EVIL, EVIL)].into();
     let secret = SecretFinding {
         rule_id: SecretRuleId::new("generic<rule>").expect("rule id"),
         category: EVIL.into(),

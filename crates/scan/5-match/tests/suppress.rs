@@ -29,17 +29,17 @@ fn finding(id: &str, aliases: &[&str], purl: &str, path: &str) -> Finding {
         status: FixStatus::NoFix,
         severity: Severity::High,
         severity_source: None,
-        cvss: Vec::new(),
+        cvss: Vec::new().into(),
         title: None,
         description: None,
-        references: Vec::new(),
+        references: Vec::new().into(),
         published: None,
         modified: None,
         locations: vec![Location {
             path: path.into(),
             layer: None,
         }],
-        explanations: Vec::new(),
+        explanations: Vec::new().into(),
     }
 }
 
