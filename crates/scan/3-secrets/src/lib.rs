@@ -1,8 +1,8 @@
 //! Secret scanning: finds exposed credentials (cloud keys, tokens, private keys, passwords in
 //! config files) in file contents and in image config text fields.
 //!
-//! How it stays fast: one case-insensitive Aho-Corasick automaton over every rule keyword is the
-//! only pass over a whole file. A rule's regex runs only when one of its keywords occurs, and for
+//! How it stays fast: one case-insensitive keyword search (a hashed 4-byte-window filter, see
+//! `keywords.rs`) is the only pass over a whole file. A rule's regex runs only when one of its keywords occurs, and for
 //! single-line rules only on the lines holding a keyword hit (every built-in single-line rule's
 //! match contains one of its keywords, which makes this exact; `tests/corpus.rs` checks that
 //! windowed and whole-file scanning agree).
@@ -14,6 +14,7 @@
 //! `created_by` lines.
 
 mod config;
+mod keywords;
 mod rules;
 mod scanner;
 

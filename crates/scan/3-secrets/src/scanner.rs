@@ -2,13 +2,13 @@
 
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use kabuto_types::{SecretFinding, SecretRuleId, Severity};
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::config::{
     BUILTIN_ALLOW_RULES, OneOrMany, SecretConfig, SecretError, UserAllowRule, UserRule,
 };
+use crate::keywords::{KeywordHit, KeywordSearcher};
 use crate::rules::{RuleInfo, Scope, builtin_rules};
 
 /// Bytes inspected for NUL when deciding a file is binary (as git and Trivy do).
@@ -78,8 +78,8 @@ struct Rule {
 /// A compiled rule set. Cheap to share: scanning takes `&self` and is thread-safe.
 pub struct SecretScanner {
     rules: Vec<Rule>,
-    keywords: AhoCorasick,
-    /// Keyword pattern index -> the rules it gates.
+    keywords: KeywordSearcher,
+    /// Keyword index -> the rules it gates.
     keyword_rules: Vec<Vec<usize>>,
     allow: Vec<AllowRule>,
     max_file_size: u64,
@@ -181,13 +181,8 @@ impl SecretScanner {
                 }
             }
         }
-        let keywords = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            // A full DFA: one table lookup per byte, the fastest search for ~200 short keywords.
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&patterns)
-            .map_err(|e| SecretError::Keywords(e.to_string()))?;
+        let keywords =
+            KeywordSearcher::new(&patterns).map_err(|e| SecretError::Keywords(e.to_string()))?;
         Ok(SecretScanner {
             rules,
             keywords,
@@ -329,23 +324,22 @@ impl SecretScanner {
     /// For each rule, the lines (as byte ranges without the newline) holding one of its keywords.
     fn keyword_windows(&self, content: &[u8], applies: &[bool]) -> Vec<Vec<Range<usize>>> {
         let mut windows: Vec<Vec<Range<usize>>> = vec![Vec::new(); self.rules.len()];
-        for hit in self.keywords.find_overlapping_iter(content) {
-            for &rule in &self.keyword_rules[hit.pattern().as_usize()] {
+        let mut hits = Vec::new();
+        self.keywords.find_all(content, &mut hits);
+        for KeywordHit { start, keyword } in hits {
+            for &rule in &self.keyword_rules[keyword] {
                 if !applies[rule] {
                     continue;
                 }
                 let rule_windows = &mut windows[rule];
-                if rule_windows
-                    .last()
-                    .is_some_and(|w| w.contains(&hit.start()))
-                {
+                if rule_windows.last().is_some_and(|w| w.contains(&start)) {
                     continue;
                 }
                 if self.rules[rule].scope == Scope::File {
                     // Only presence matters; the regex will run over the whole file.
                     rule_windows.push(0..content.len());
                 } else {
-                    rule_windows.push(line_around(content, hit.start()));
+                    rule_windows.push(line_around(content, start));
                 }
             }
         }
