@@ -21,6 +21,29 @@ use regex::Regex;
 /// Artistic-2.0) so that the two tools report the same ids.
 const ALIASES: &[(&str, &str, bool)] = &[
     ("AFL", "AFL-3.0", false),
+    // Full names as Maven poms and manifests spell them, after `standard_key`.
+    ("APACHE SOFTWARE-2.0", "Apache-2.0", false),
+    ("ASL-2.0", "Apache-2.0", false),
+    ("ECLIPSE PUBLIC LICENSE-1.0", "EPL-1.0", false),
+    ("ECLIPSE PUBLIC LICENSE-2.0", "EPL-2.0", false),
+    ("ECLIPSE PUBLIC-1.0", "EPL-1.0", false),
+    ("ECLIPSE PUBLIC-2.0", "EPL-2.0", false),
+    ("ECLIPSE DISTRIBUTION LICENSE-1.0", "BSD-3-Clause", false),
+    ("ECLIPSE DISTRIBUTION-1.0", "BSD-3-Clause", false),
+    ("GNU LESSER GENERAL PUBLIC-2.1", "LGPL-2.1", false),
+    ("GNU LESSER GENERAL PUBLIC-3.0", "LGPL-3.0", false),
+    ("GNU LESSER GENERAL PUBLIC-3", "LGPL-3.0", false),
+    ("GNU GENERAL PUBLIC-2.0", "GPL-2.0", false),
+    ("GNU GENERAL PUBLIC-2", "GPL-2.0", false),
+    ("GNU GENERAL PUBLIC-3.0", "GPL-3.0", false),
+    ("GNU GENERAL PUBLIC-3", "GPL-3.0", false),
+    ("MOZILLA PUBLIC-2.0", "MPL-2.0", false),
+    ("MOZILLA PUBLIC-1.1", "MPL-1.1", false),
+    ("COMMON DEVELOPMENT AND DISTRIBUTION-1.0", "CDDL-1.0", false),
+    ("COMMON DEVELOPMENT AND DISTRIBUTION-1.1", "CDDL-1.1", false),
+    ("BSD 2-CLAUSE", "BSD-2-Clause", false),
+    ("BSD 3-CLAUSE", "BSD-3-Clause", false),
+    ("REVISED BSD", "BSD-3-Clause", false),
     ("AGPL", "AGPL-3.0", false),
     ("APACHE", "Apache-2.0", false),
     ("APACHE-STYLE", "Apache-2.0", false),
@@ -176,6 +199,80 @@ pub fn normalize(name: &str) -> String {
     }
 }
 
+/// Licence URLs (lower case, without scheme, `www.`, a trailing `/` or a `.txt`/`.html`/
+/// `.php` suffix) that name exactly one licence. Java archives declare licences this way
+/// (`<url>` in a pom, OSGi `Bundle-License`).
+const URLS: &[(&str, &str)] = &[
+    ("apache.org/licenses/license-2.0", "Apache-2.0"),
+    ("opensource.org/licenses/apache-2.0", "Apache-2.0"),
+    ("opensource.org/licenses/mit", "MIT"),
+    ("opensource.org/licenses/mit-license", "MIT"),
+    ("opensource.org/licenses/bsd-2-clause", "BSD-2-Clause"),
+    ("opensource.org/licenses/bsd-3-clause", "BSD-3-Clause"),
+    ("opensource.org/licenses/bsd-license", "BSD-2-Clause"),
+    ("eclipse.org/legal/epl-v10", "EPL-1.0"),
+    ("eclipse.org/legal/epl-2.0", "EPL-2.0"),
+    ("eclipse.org/legal/epl-v20", "EPL-2.0"),
+    ("eclipse.org/org/documents/edl-v10", "BSD-3-Clause"),
+    ("gnu.org/licenses/gpl-2.0", "GPL-2.0-only"),
+    ("gnu.org/licenses/gpl-3.0", "GPL-3.0-only"),
+    ("gnu.org/licenses/lgpl-2.1", "LGPL-2.1-only"),
+    ("gnu.org/licenses/lgpl-3.0", "LGPL-3.0-only"),
+    ("gnu.org/licenses/old-licenses/gpl-2.0", "GPL-2.0-only"),
+    ("gnu.org/licenses/old-licenses/lgpl-2.1", "LGPL-2.1-only"),
+    ("mozilla.org/mpl/2.0", "MPL-2.0"),
+    ("mozilla.org/mpl/mpl-1.1", "MPL-1.1"),
+    ("opensource.org/licenses/cddl-1.0", "CDDL-1.0"),
+    ("creativecommons.org/publicdomain/zero/1.0", "CC0-1.0"),
+];
+
+/// A declared licence (a name, an SPDX id or a URL, as Java archives and other manifests
+/// state them) as an SPDX id where it names exactly one licence, otherwise as given. Unlike
+/// [`normalize`], bare `BSD` names are kept: which BSD licence they mean is unknown.
+pub fn normalize_declared(text: &str) -> String {
+    let text = text.trim();
+    if text.contains("://") {
+        return spdx_id_for_url(text).map_or_else(|| text.to_owned(), str::to_owned);
+    }
+    let bare_bsd = ["BSD", "BSD-LIKE", "BSD-STYLE", "BSD STYLE", "BSD-VARIANT"];
+    if bare_bsd.contains(&standard_key(text).0.as_str()) {
+        return text.to_owned();
+    }
+    // `The MIT License (MIT)`: a name followed by the id it stands for.
+    if let Some((name, id)) = text
+        .strip_suffix(')')
+        .and_then(|t| t.rsplit_once('('))
+        .filter(|(name, _)| !name.trim().is_empty())
+    {
+        let id = normalize(id.trim());
+        if spdx_id(&id.to_ascii_uppercase()).is_some() && normalize(name.trim()) == id {
+            return id;
+        }
+    }
+    normalize(text)
+}
+
+/// The SPDX id a well-known licence URL names: one of [`URLS`], or an SPDX or OSI page
+/// whose last component is an SPDX id.
+fn spdx_id_for_url(url: &str) -> Option<&'static str> {
+    let lower = url.trim().to_ascii_lowercase();
+    let mut key = lower
+        .split_once("://")
+        .map_or(lower.as_str(), |(_, rest)| rest);
+    key = key.strip_prefix("www.").unwrap_or(key);
+    key = key.trim_end_matches('/');
+    for suffix in [".txt", ".html", ".php", ".htm"] {
+        key = key.strip_suffix(suffix).unwrap_or(key);
+    }
+    if let Some((_, id)) = URLS.iter().find(|(u, _)| *u == key) {
+        return Some(id);
+    }
+    let (site, last) = key.rsplit_once('/')?;
+    matches!(site, "spdx.org/licenses" | "opensource.org/licenses")
+        .then(|| SPDX_IDS.get(&last.to_ascii_uppercase()).copied())
+        .flatten()
+}
+
 /// An SPDX id matching `key` ignoring case, also with a missing `.0` (`MPL-1` -> `MPL-1.0`).
 fn spdx_id(key: &str) -> Option<&'static str> {
     SPDX_IDS.get(key).copied().or_else(|| {
@@ -318,6 +415,55 @@ mod tests {
             "",
         ] {
             assert_eq!(normalize(name), name);
+        }
+    }
+
+    #[test]
+    fn declared_names_and_urls_of_java_archives() {
+        let cases = [
+            ("Apache License, Version 2.0", "Apache-2.0"),
+            ("The Apache Software License, Version 2.0", "Apache-2.0"),
+            ("Apache 2.0", "Apache-2.0"),
+            ("ASL 2.0", "Apache-2.0"),
+            ("https://www.apache.org/licenses/LICENSE-2.0", "Apache-2.0"),
+            (
+                "http://www.apache.org/licenses/LICENSE-2.0.txt",
+                "Apache-2.0",
+            ),
+            ("MIT License", "MIT"),
+            ("The MIT License (MIT)", "MIT"),
+            ("GPL (with exceptions)", "GPL (with exceptions)"),
+            ("https://opensource.org/licenses/MIT", "MIT"),
+            ("Eclipse Public License - v 1.0", "EPL-1.0"),
+            ("Eclipse Public License v2.0", "EPL-2.0"),
+            ("https://www.eclipse.org/legal/epl-v10.html", "EPL-1.0"),
+            ("Eclipse Distribution License - v 1.0", "BSD-3-Clause"),
+            (
+                "GNU Lesser General Public License, version 2.1",
+                "LGPL-2.1-only",
+            ),
+            (
+                "GNU General Public License v2.0 or later",
+                "GPL-2.0-or-later",
+            ),
+            ("BSD 3-Clause License", "BSD-3-Clause"),
+            ("New BSD License", "BSD-3-Clause"),
+            ("The BSD License", "The BSD License"),
+            ("BSD", "BSD"),
+            ("BSD-style", "BSD-style"),
+            (
+                "CDDL + GPLv2 with classpath exception",
+                "CDDL + GPLv2 with classpath exception",
+            ),
+            ("https://spdx.org/licenses/Zlib.html", "Zlib"),
+            (
+                "https://example.invalid/LICENSE",
+                "https://example.invalid/LICENSE",
+            ),
+            ("  Public Domain ", "Public Domain"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(normalize_declared(text), want, "{text}");
         }
     }
 

@@ -250,3 +250,136 @@ fn truncated_and_corrupted_archives_never_panic() {
         });
     }
 }
+
+/// Zips the tree under `dir` as an archive; a directory named like an archive
+/// (`WEB-INF/lib/a-1.0.jar/`) becomes a nested archive member.
+fn zip_tree(dir: &std::path::Path) -> Vec<u8> {
+    fn collect(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<(String, Vec<u8>)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let path = entry.path();
+            let name = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let nested = [".jar", ".war", ".ear"].iter().any(|s| name.ends_with(s));
+            if path.is_dir() && nested {
+                out.push((name, zip_tree(&path)));
+            } else if path.is_dir() {
+                collect(root, &path, out);
+            } else {
+                out.push((name, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    let mut members = Vec::new();
+    collect(dir, dir, &mut members);
+    let members: Vec<(&str, Vec<u8>)> = members
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.clone()))
+        .collect();
+    jar(&members)
+}
+
+/// Each folder of `fixtures/java/licenses/` is one scenario: `archive/` holds the members
+/// (manifests, pom.properties, pom.xml, nested archives as folders) and `expected.json`
+/// the packages with their licences and the number of warnings.
+#[test]
+fn declared_licences_per_scenario() {
+    let root =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/licenses");
+    let mut scenarios: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    scenarios.sort();
+    assert!(
+        scenarios.len() >= 7,
+        "scenarios missing under {}",
+        root.display()
+    );
+    for scenario in scenarios {
+        let expected: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(scenario.join("expected.json")).unwrap())
+                .unwrap();
+        let archive = zip_tree(&scenario.join("archive"));
+        let path = expected["archive"].as_str().unwrap();
+        let out = JavaArchiveAnalyzer
+            .analyze(FileInput {
+                path,
+                content: &archive,
+            })
+            .unwrap_or_else(|e| panic!("{}: {e}", scenario.display()));
+        let mut got: Vec<_> = out
+            .packages
+            .iter()
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    p.version.clone(),
+                    p.locations[0].path.clone(),
+                    p.licenses.clone(),
+                )
+            })
+            .collect();
+        got.sort();
+        let mut want: Vec<_> = expected["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let s = |k: &str| p[k].as_str().unwrap().to_owned();
+                let licenses = p["licenses"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.as_str().unwrap().to_owned())
+                    .collect::<Vec<_>>();
+                (s("name"), s("version"), s("location"), licenses)
+            })
+            .collect();
+        want.sort();
+        assert_eq!(got, want, "{}", scenario.display());
+        assert_eq!(
+            out.warnings.len() as u64,
+            expected["warnings"].as_u64().unwrap(),
+            "{}: {:?}",
+            scenario.display(),
+            out.warnings
+        );
+        if let Some(needle) = expected["warning_contains"].as_str() {
+            assert!(
+                out.warnings.iter().any(|w| w.contains(needle)),
+                "{:?}",
+                out.warnings
+            );
+        }
+    }
+}
+
+#[test]
+fn oversized_pom_xml_is_skipped_with_a_warning() {
+    let (props_path, props) = pom_properties("g", "big", "1");
+    let mut pom = b"<project><licenses><license><name>MIT</name></license></licenses>".to_vec();
+    pom.resize(2 * 1024 * 1024, b' ');
+    pom.extend_from_slice(b"</project>");
+    let archive = jar(&[(&props_path, props), ("META-INF/maven/g/big/pom.xml", pom)]);
+    let out = JavaArchiveAnalyzer
+        .analyze(FileInput {
+            path: "big-1.jar",
+            content: &archive,
+        })
+        .unwrap();
+    assert_eq!(out.packages.len(), 1);
+    assert!(out.packages[0].licenses.is_empty());
+    assert!(
+        out.warnings
+            .iter()
+            .any(|w| w.contains("pom.xml") && w.contains("size limit")),
+        "{:?}",
+        out.warnings
+    );
+}

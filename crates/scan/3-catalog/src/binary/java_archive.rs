@@ -8,6 +8,11 @@
 //!    `Bundle-*`);
 //! 3. failing that, the file name alone gives an artifact id and version.
 //!
+//! Licences come from the embedded `META-INF/maven/<group>/<artifact>/pom.xml` (for the
+//! package of that group and artifact), else from the manifest (`Plugin-License-Name`,
+//! `Bundle-License`) for the archive's own package when exactly one package is read from
+//! it; see [`super::java_licenses`].
+//!
 //! Nested archives (`WEB-INF/lib/*.jar`, `BOOT-INF/lib/*.jar`, ...) are read recursively and
 //! reported at `outer.war!/WEB-INF/lib/inner.jar`. Decompression is bounded per member, per
 //! file and in nesting depth, so zip bombs and archive quines end in a warning.
@@ -18,6 +23,7 @@ use std::sync::LazyLock;
 use kabuto_types::{Ecosystem, Package};
 use regex::Regex;
 
+use super::java_licenses::{embedded_pom_name, manifest_licenses, pom_licenses};
 use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
 
 /// Largest `pom.properties` or manifest we read; real ones are a few hundred bytes.
@@ -39,7 +45,7 @@ impl Analyzer for JavaArchiveAnalyzer {
         NAME
     }
     fn version(&self) -> u32 {
-        1
+        2
     }
     fn evidence(&self) -> Evidence {
         Evidence::Installed
@@ -104,7 +110,10 @@ impl ArchiveReader {
         let from_file_name = parse_file_name(location);
         let mut own_pom_found = false;
         let mut found_any = false;
-        let mut manifest = Coordinates::default();
+        let mut manifest = Vec::new();
+        // Licences of embedded poms by `group:artifact`; the path has no version.
+        let mut pom_license_lists: Vec<(String, Vec<String>)> = Vec::new();
+        let first_own = self.output.packages.len();
         for index in 0..archive.len() {
             let mut entry = match archive.by_index(index) {
                 Ok(entry) => entry,
@@ -128,7 +137,18 @@ impl ArchiveReader {
                 }
             } else if name == "META-INF/MANIFEST.MF" {
                 if let Some(text) = self.inflate(&mut entry, MAX_TEXT_MEMBER, location) {
-                    manifest = parse_manifest(&String::from_utf8_lossy(&text));
+                    manifest = manifest_headers(&String::from_utf8_lossy(&text));
+                }
+            } else if let Some(package_name) = embedded_pom_name(&name) {
+                let Some(xml) = self.inflate(&mut entry, MAX_TEXT_MEMBER, location) else {
+                    continue;
+                };
+                match pom_licenses(&String::from_utf8_lossy(&xml)) {
+                    Ok(licenses) if !licenses.is_empty() => {
+                        pom_license_lists.push((package_name, licenses));
+                    }
+                    Ok(_) => {}
+                    Err(e) => self.warn(format!("{location}!/{name}: {e}")),
                 }
             } else if is_java_archive(&name) && !entry.is_dir() {
                 let inner_location = format!("{location}!/{name}");
@@ -147,15 +167,45 @@ impl ArchiveReader {
                 }
             }
         }
-        if own_pom_found {
-            return Ok(());
+        if !own_pom_found {
+            let from_manifest = manifest_coordinates(&manifest);
+            if from_manifest.is_complete() {
+                self.push(from_manifest.package(location));
+            } else if !found_any && !from_file_name.artifact_id.is_empty() {
+                self.push(from_file_name.package(location));
+            }
         }
-        if manifest.is_complete() {
-            self.push(manifest.package(location));
-        } else if !found_any && !from_file_name.artifact_id.is_empty() {
-            self.push(from_file_name.package(location));
-        }
+        self.attach_licenses(first_own, location, &pom_license_lists, &manifest);
         Ok(())
+    }
+
+    /// Gives the packages read from the archive at `location` (pushed from index `first`
+    /// on; nested archives' packages have other locations) the licences of their embedded
+    /// pom, then the manifest's licences to the archive's own package if it is the only one.
+    fn attach_licenses(
+        &mut self,
+        first: usize,
+        location: &str,
+        pom_license_lists: &[(String, Vec<String>)],
+        manifest: &[(String, String)],
+    ) {
+        let own = |p: &Package| p.locations.first().is_some_and(|l| l.path == location);
+        let packages = &mut self.output.packages[first..];
+        for package in packages
+            .iter_mut()
+            .filter(|p| own(p) && p.licenses.is_empty())
+        {
+            if let Some((_, licenses)) = pom_license_lists.iter().find(|(n, _)| *n == package.name)
+            {
+                package.licenses.clone_from(licenses);
+            }
+        }
+        let mut owned = packages.iter_mut().filter(|p| own(p));
+        if let (Some(package), None) = (owned.next(), owned.next())
+            && package.licenses.is_empty()
+        {
+            package.licenses = manifest_licenses(manifest);
+        }
     }
 
     /// The member's bytes, or `None` (with a warning) past `limit` or the total budget.
@@ -222,9 +272,9 @@ fn parse_pom_properties(text: &str) -> Coordinates {
     coordinates
 }
 
-/// Coordinates from the main section of a manifest, with Trivy's precedence of headers.
-/// Lines longer than 72 bytes continue on lines starting with one space.
-fn parse_manifest(text: &str) -> Coordinates {
+/// The headers of a manifest's main section, in order. Lines longer than 72 bytes continue
+/// on lines starting with one space.
+fn manifest_headers(text: &str) -> Vec<(String, String)> {
     let mut headers: Vec<(String, String)> = Vec::new();
     for line in text.lines() {
         if line.trim().is_empty() {
@@ -238,6 +288,11 @@ fn parse_manifest(text: &str) -> Coordinates {
             headers.push((key.trim().to_owned(), value.trim_start().to_owned()));
         }
     }
+    headers
+}
+
+/// Coordinates from a manifest's main section, with Trivy's precedence of headers.
+fn manifest_coordinates(headers: &[(String, String)]) -> Coordinates {
     let header = |keys: &[&str]| {
         keys.iter()
             .find_map(|k| {
@@ -308,16 +363,20 @@ mod tests {
         assert_eq!(parse_file_name("x-1.0.war"), Coordinates::default());
     }
 
+    fn parse_manifest_text(text: &str) -> Coordinates {
+        manifest_coordinates(&manifest_headers(text))
+    }
+
     #[test]
     fn manifest_precedence_and_continuation_lines() {
-        let m = parse_manifest(
+        let m = parse_manifest_text(
             "Manifest-Version: 1.0\r\nBundle-SymbolicName: com.fasterxml.jackson.core.jackson-da\r\n tabind;singleton:=true\r\n\
              Bundle-Name: Jackson-databind\r\nBundle-Version: 2.9.10\r\n\r\nName: other\r\nImplementation-Version: 9\r\n",
         );
         assert_eq!(m.group_id, "com.fasterxml.jackson.core");
         assert_eq!(m.artifact_id, "Jackson-databind");
         assert_eq!(m.version, "2.9.10");
-        let vendor = parse_manifest(
+        let vendor = parse_manifest_text(
             "Implementation-Vendor-Id: org.springframework\nImplementation-Title: Spring Framework\nImplementation-Version: 2.5.6.SEC03\nBundle-Name: %bundleName\n",
         );
         assert_eq!(

@@ -6,6 +6,7 @@ pub mod classifier;
 mod executable;
 pub mod go_buildinfo;
 pub mod java_archive;
+pub mod java_licenses;
 
 use crate::Analyzer;
 
