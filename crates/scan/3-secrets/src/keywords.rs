@@ -2,18 +2,18 @@
 //! text that holds none of them.
 //!
 //! A DFA over ~150 case-insensitive keywords takes one dependent table load per byte (about
-//! 400-500 MB/s). Instead, every position's case-folded 4-byte window is hashed into a 32 KiB
-//! bitset holding the windows that start a keyword; the loads are independent of each other, so
-//! the CPU overlaps them (about twice the DFA's speed). A set bit is confirmed by comparing the
-//! keywords that start with that byte. Keywords of 3 bytes enter the bitset once per possible
-//! fourth byte; shorter ones (the built-in `q~`) go to a small Aho-Corasick automaton whose
-//! rare-byte prefilter makes its extra pass nearly free.
+//! 400-500 MB/s). Instead, each position's case-folded first three bytes are hashed to a one-byte
+//! slot of a 32 KiB table (an L1 cache) whose bits say which classes of fourth byte follow that
+//! prefix in some keyword. The loads do not depend on each other, so the CPU overlaps them (about
+//! twice the DFA's speed). A candidate is confirmed by comparing the keywords that start with its
+//! byte. 3-byte keywords accept every fourth-byte class; shorter ones (the built-in `q~`) go to a
+//! small Aho-Corasick automaton whose rare-byte prefilter makes its extra pass nearly free.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-/// log2 of the window bitset's size in bits: 2^18 bits = 32 KiB, an L1 data cache. Fewer bits
-/// give more false candidates; more bits spill to L2 and measured slower.
-const WINDOW_BITS: u32 = 18;
+/// log2 of the number of 3-byte prefix slots: 2^15 one-byte slots = 32 KiB, an L1 data cache.
+const SLOT_BITS: u32 = 15;
+const SLOTS: usize = 1 << SLOT_BITS;
 /// Setting bit 5 of every byte maps `A-Z` onto `a-z` (and some punctuation onto other
 /// punctuation: false candidates only, which confirmation rejects).
 const FOLD4: u32 = 0x2020_2020;
@@ -31,8 +31,9 @@ pub(crate) struct KeywordHit {
 pub(crate) struct KeywordSearcher {
     /// Lowercased keywords, indexed as given.
     keywords: Vec<Box<[u8]>>,
-    /// Bit `hash(fold(window))` is set for the first 4 bytes of each keyword of 3+ bytes.
-    windows: Box<[u64]>,
+    /// For each hashed, case-folded 3-byte keyword prefix, the classes of fourth bytes that
+    /// follow it in some keyword (all of them for 3-byte keywords).
+    slots: Box<[u8; SLOTS]>,
     /// Keywords of 3+ bytes by their lowercased first byte, in index order.
     by_first_byte: Vec<Vec<usize>>,
     /// Keywords shorter than `WINDOW_LEN`, with their indices.
@@ -40,32 +41,39 @@ pub(crate) struct KeywordSearcher {
 }
 
 impl KeywordSearcher {
-    pub fn new(keywords: &[String]) -> Result<Self, aho_corasick::BuildError> {
+    /// A search for the keywords whose index passes `wanted`; hits report indices into `keywords`.
+    pub fn new(
+        keywords: &[String],
+        wanted: impl Fn(usize) -> bool,
+    ) -> Result<Self, aho_corasick::BuildError> {
         let keywords: Vec<Box<[u8]>> = keywords
             .iter()
             .map(|k| k.to_ascii_lowercase().into_bytes().into_boxed_slice())
             .collect();
-        let mut windows = vec![0u64; 1 << (WINDOW_BITS - 6)].into_boxed_slice();
+        let mut slots = Box::new([0u8; SLOTS]);
         let mut by_first_byte = vec![Vec::new(); 256];
         let mut short_patterns = Vec::new();
         let mut short_indices = Vec::new();
         for (index, keyword) in keywords.iter().enumerate() {
+            if !wanted(index) {
+                continue;
+            }
             if keyword.len() < WINDOW_LEN {
                 short_patterns.push(keyword.clone());
                 short_indices.push(index);
                 continue;
             }
             by_first_byte[usize::from(keyword[0])].push(index);
-            let fourth_bytes = match keyword.get(3) {
-                Some(&byte) => byte..=byte,
-                None => 0..=u8::MAX,
+            let window = u32::from_le_bytes([
+                keyword[0],
+                keyword[1],
+                keyword[2],
+                keyword.get(3).copied().unwrap_or(0),
+            ]) | FOLD4;
+            slots[slot(window)] |= match keyword.get(3) {
+                Some(_) => fourth_byte_class(window),
+                None => u8::MAX,
             };
-            for fourth in fourth_bytes {
-                let bit = window_bit(u32::from_le_bytes([
-                    keyword[0], keyword[1], keyword[2], fourth,
-                ]));
-                windows[bit >> 6] |= 1 << (bit & 63);
-            }
         }
         let short = if short_patterns.is_empty() {
             None
@@ -78,7 +86,7 @@ impl KeywordSearcher {
         };
         Ok(KeywordSearcher {
             keywords,
-            windows,
+            slots,
             by_first_byte,
             short,
         })
@@ -131,8 +139,7 @@ impl KeywordSearcher {
 
     #[inline(always)]
     fn may_start(&self, folded_window: u32) -> bool {
-        let bit = window_bit(folded_window);
-        self.windows[bit >> 6] & (1 << (bit & 63)) != 0
+        self.slots[slot(folded_window)] & fourth_byte_class(folded_window) != 0
     }
 
     /// Records the keywords that really start at `at`.
@@ -151,10 +158,17 @@ impl KeywordSearcher {
     }
 }
 
-/// The bit standing for a 4-byte window (multiplicative hashing of the case-folded bytes).
+/// The slot of a folded window's first three bytes (multiplicative hashing; shifting the fourth
+/// byte out keeps it from influencing the product's top bits).
 #[inline(always)]
-fn window_bit(window: u32) -> usize {
-    ((window | FOLD4).wrapping_mul(0x9E37_79B1) >> (32 - WINDOW_BITS)) as usize
+fn slot(folded_window: u32) -> usize {
+    ((folded_window << 8).wrapping_mul(0x9E37_79B1) >> (32 - SLOT_BITS)) as usize
+}
+
+/// One of eight classes of a folded window's fourth byte, as a bit.
+#[inline(always)]
+fn fourth_byte_class(folded_window: u32) -> u8 {
+    1 << (folded_window >> 24 & 7)
 }
 
 #[cfg(test)]
@@ -179,7 +193,7 @@ mod tests {
 
     fn found(keywords: &[&str], haystack: &[u8]) -> Vec<KeywordHit> {
         let owned: Vec<String> = keywords.iter().map(|k| k.to_string()).collect();
-        let searcher = KeywordSearcher::new(&owned).expect("keywords build");
+        let searcher = KeywordSearcher::new(&owned, |_| true).expect("keywords build");
         let mut hits = Vec::new();
         searcher.find_all(haystack, &mut hits);
         hits
@@ -210,6 +224,21 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn unwanted_keywords_are_not_searched() {
+        let keywords = ["token".to_string(), "ghp_".to_string()];
+        let searcher = KeywordSearcher::new(&keywords, |index| index == 1).expect("keywords build");
+        let mut hits = Vec::new();
+        searcher.find_all(b"token ghp_", &mut hits);
+        assert_eq!(
+            hits,
+            vec![KeywordHit {
+                start: 6,
+                keyword: 1
+            }]
+        );
     }
 
     #[test]

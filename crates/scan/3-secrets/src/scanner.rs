@@ -48,6 +48,13 @@ struct AllowRule {
     secret: Option<Regex>,
 }
 
+impl Rule {
+    /// Whether the rule's path filter or its own path allow rules can keep it off a file.
+    fn path_restricted(&self) -> bool {
+        self.path.is_some() || self.allow.iter().any(|a| a.path.is_some())
+    }
+}
+
 impl AllowRule {
     fn allows_path(&self, path: &str) -> bool {
         self.secret.is_none() && self.path.as_ref().is_some_and(|p| p.is_match(path))
@@ -79,6 +86,10 @@ struct Rule {
 pub struct SecretScanner {
     rules: Vec<Rule>,
     keywords: KeywordSearcher,
+    /// The same search without the keywords of path-restricted rules, for files where none of
+    /// those rules applies (source code, most files): the generic rules' `token`, `secret` and
+    /// `password` are common words in code.
+    unrestricted_keywords: KeywordSearcher,
     /// Keyword index -> the rules it gates.
     keyword_rules: Vec<Vec<usize>>,
     allow: Vec<AllowRule>,
@@ -181,11 +192,18 @@ impl SecretScanner {
                 }
             }
         }
-        let keywords =
-            KeywordSearcher::new(&patterns).map_err(|e| SecretError::Keywords(e.to_string()))?;
+        let keywords = KeywordSearcher::new(&patterns, |_| true)
+            .map_err(|e| SecretError::Keywords(e.to_string()))?;
+        let unrestricted_keywords = KeywordSearcher::new(&patterns, |keyword| {
+            keyword_rules[keyword]
+                .iter()
+                .any(|&rule| !rules[rule].path_restricted())
+        })
+        .map_err(|e| SecretError::Keywords(e.to_string()))?;
         Ok(SecretScanner {
             rules,
             keywords,
+            unrestricted_keywords,
             keyword_rules,
             allow,
             max_file_size: config.max_file_size,
@@ -324,8 +342,18 @@ impl SecretScanner {
     /// For each rule, the lines (as byte ranges without the newline) holding one of its keywords.
     fn keyword_windows(&self, content: &[u8], applies: &[bool]) -> Vec<Vec<Range<usize>>> {
         let mut windows: Vec<Vec<Range<usize>>> = vec![Vec::new(); self.rules.len()];
+        let restricted_apply = self
+            .rules
+            .iter()
+            .zip(applies)
+            .any(|(rule, &applies)| applies && rule.path_restricted());
+        let searcher = if restricted_apply {
+            &self.keywords
+        } else {
+            &self.unrestricted_keywords
+        };
         let mut hits = Vec::new();
-        self.keywords.find_all(content, &mut hits);
+        searcher.find_all(content, &mut hits);
         for KeywordHit { start, keyword } in hits {
             for &rule in &self.keyword_rules[keyword] {
                 if !applies[rule] {
