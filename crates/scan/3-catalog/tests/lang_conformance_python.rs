@@ -63,8 +63,8 @@ const ROUTES: &[Route] = &[
     },
 ];
 
-const EGG_ZIP: &str =
-    "input .egg archive removed from the corpus (compiled code); .egg zips are not read yet";
+const EGG_ZIP: &str = "input .egg archive removed from the corpus (compiled code); zipped eggs are \
+    tested on archives rebuilt from fixtures in tests/python_eggs.rs";
 
 const SKIPPED: &[Exception] = &[
     Exception {

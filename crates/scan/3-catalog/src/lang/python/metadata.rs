@@ -131,24 +131,35 @@ impl Analyzer for PythonMetadataAnalyzer {
     }
 
     fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
-        // Descriptions are free text and some old PKG-INFO files are Latin-1: only the
-        // headers matter, so decode lossily rather than reject the file.
-        let text = String::from_utf8_lossy(file.content);
-        let meta = parse_core_metadata(&text)?;
-        let name = meta.get("Name").filter(|n| !n.is_empty());
-        let version = meta.get("Version").filter(|v| !v.is_empty());
-        let (Some(name), Some(version)) = (name, version) else {
-            return Err(AnalyzeError::malformed(
-                "core metadata has no `Name` or no `Version` field",
-            ));
-        };
-        let mut package = Package::new(Ecosystem::PyPi, name, version, file.path, self.name());
-        package.licenses = meta.licenses();
+        let package = core_metadata_package(file.content, file.path, self.name())?;
         Ok(AnalysisOutput {
             packages: vec![package],
             ..AnalysisOutput::default()
         })
     }
+}
+
+/// The distribution a core metadata file describes, reported at `location` (the metadata
+/// file, or the `.egg` archive holding it).
+pub(crate) fn core_metadata_package(
+    content: &[u8],
+    location: &str,
+    found_by: &'static str,
+) -> Result<Package, AnalyzeError> {
+    // Descriptions are free text and some old PKG-INFO files are Latin-1: only the
+    // headers matter, so decode lossily rather than reject the file.
+    let text = String::from_utf8_lossy(content);
+    let meta = parse_core_metadata(&text)?;
+    let name = meta.get("Name").filter(|n| !n.is_empty());
+    let version = meta.get("Version").filter(|v| !v.is_empty());
+    let (Some(name), Some(version)) = (name, version) else {
+        return Err(AnalyzeError::malformed(
+            "core metadata has no `Name` or no `Version` field",
+        ));
+    };
+    let mut package = Package::new(Ecosystem::PyPi, name, version, location, found_by);
+    package.licenses = meta.licenses();
+    Ok(package)
 }
 
 #[cfg(test)]
