@@ -227,6 +227,70 @@ mod tests {
     }
 
     #[test]
+    fn finds_what_aho_corasick_finds_for_the_builtin_keywords() {
+        let mut keywords: Vec<String> = Vec::new();
+        for rule in crate::builtin_rules() {
+            for keyword in rule.keywords {
+                if !keywords.contains(&keyword) {
+                    keywords.push(keyword);
+                }
+            }
+        }
+        let refs: Vec<&str> = keywords.iter().map(String::as_str).collect();
+        // Deterministic pseudo-random text of keyword pieces in mixed case, punctuation and
+        // folding look-alikes (`_`/DEL, `^`/`~`, `@`/backtick, CR/`-`).
+        let pieces: Vec<&[u8]> = refs
+            .iter()
+            .map(|k| k.as_bytes())
+            .chain([
+                &b"_"[..],
+                b"\x7f",
+                b"^",
+                b"~",
+                b"@",
+                b"`",
+                b"\r",
+                b"-",
+                b" ",
+                b"\n",
+                b"Q",
+            ])
+            .collect();
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..300 {
+            let mut haystack = Vec::new();
+            while haystack.len() < 200 {
+                let piece = pieces[next() as usize % pieces.len()];
+                let cut = next() as usize % (piece.len() + 1);
+                let piece = if next() % 3 == 0 {
+                    &piece[..cut]
+                } else {
+                    piece
+                };
+                haystack.extend(piece.iter().map(|&b| {
+                    if next() % 2 == 0 {
+                        b.to_ascii_uppercase()
+                    } else {
+                        b
+                    }
+                }));
+            }
+            assert_eq!(
+                found(&refs, &haystack),
+                reference(&refs, &haystack),
+                "haystack {:?}",
+                String::from_utf8_lossy(&haystack)
+            );
+        }
+    }
+
+    #[test]
     fn unwanted_keywords_are_not_searched() {
         let keywords = ["token".to_string(), "ghp_".to_string()];
         let searcher = KeywordSearcher::new(&keywords, |index| index == 1).expect("keywords build");
