@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use crate::collect::{Analyzers, FileFindings, assemble};
 use crate::extra::{self, FileFinding, FileScanner, ScanOutput, SpecialFile};
+use crate::hardlinks::{self, LayerLinks, WantedLink};
 use crate::{InventoryError, Progress, ScanOptions};
 
 /// What one layer's walk produced.
@@ -19,6 +20,8 @@ struct LayerResult {
     content_findings: Vec<FileFinding>,
     special_files: Vec<SpecialFile>,
     warnings: Vec<Warning>,
+    /// Hard links an analyzer wants; analyzed once the layers are squashed.
+    wanted_links: Vec<WantedLink>,
 }
 
 /// Builds the inventory of an image. Each layer is decompressed and analyzed on its own
@@ -58,8 +61,15 @@ pub fn scan_image_with(
     let mut content_findings = Vec::new();
     let mut special_files = Vec::new();
     let mut warnings = Vec::new();
+    let mut link_reads = Vec::new();
+    let origin = |index: usize| {
+        let diff_id = &metadata.layers[index].diff_id;
+        format!("layer {} ({}) ", index + 1, short(diff_id))
+    };
     for (index, layer) in layers.into_iter().enumerate() {
+        let links = LayerLinks::before_apply(&tree, index, layer.wanted_links);
         tree.apply(index, layer.changes);
+        links.after_apply(&tree, &origin(index), &mut link_reads, &mut warnings);
         findings.extend(layer.findings);
         content_findings.extend(layer.content_findings);
         special_files.extend(layer.special_files.into_iter().map(|f| (index, f)));
@@ -72,11 +82,20 @@ pub fn scan_image_with(
         .map(|(_, f)| f)
         .collect();
     extra::sort_and_dedup(&mut content_findings);
+    if !link_reads.is_empty() {
+        let (found, link_warnings) =
+            hardlinks::analyze_links(image, link_reads, &analyzers, options, &origin)?;
+        findings.extend(found);
+        warnings.extend(link_warnings);
+    }
     let layer_ids: Vec<Digest> = metadata.layers.iter().map(|l| l.diff_id.clone()).collect();
-    // Only the copy of a file visible in the squashed filesystem describes what is installed.
+    // Only the copy of a file visible in the squashed filesystem describes what is installed
+    // (a wanted hard link was analyzed with its target's bytes).
     let (mut findings, earlier): (Vec<_>, Vec<_>) = findings.into_iter().partition(|f| {
-        tree.get(&f.path)
-            .is_some_and(|node| node.kind == NodeKind::File && Some(node.layer) == f.layer)
+        tree.get(&f.path).is_some_and(|node| {
+            matches!(node.kind, NodeKind::File | NodeKind::Hardlink(_))
+                && Some(node.layer) == f.layer
+        })
     });
     stamp_origin_layers(&mut findings, &earlier, &layer_ids);
     let assembled = assemble(findings, &layer_ids);
@@ -154,6 +173,7 @@ fn scan_layer(
     let mut content_findings = Vec::new();
     let mut special_files = Vec::new();
     let mut warnings = Vec::new();
+    let mut wanted_links = Vec::new();
     let walk_options = WalkOptions {
         expected_diff_id: Some(diff_id.clone()),
         ..WalkOptions::default()
@@ -170,6 +190,19 @@ fn scan_layer(
                 gid: entry.gid,
                 layer: Some(diff_id.clone()),
             });
+        }
+        if let EntryKind::Hardlink { target } = entry.kind {
+            let meta = FileMeta {
+                size: entry.size,
+                mode: entry.mode,
+            };
+            if !analyzers.wanting(entry.path, &meta).is_empty() {
+                wanted_links.push(WantedLink {
+                    path: entry.path.to_owned(),
+                    target: target.to_owned(),
+                    mode: entry.mode,
+                });
+            }
         }
         if entry.kind != EntryKind::File {
             return Ok::<_, std::io::Error>(());
@@ -235,6 +268,7 @@ fn scan_layer(
         content_findings,
         special_files,
         warnings,
+        wanted_links,
     })
 }
 

@@ -10,6 +10,7 @@
 mod collect;
 mod dir;
 mod extra;
+mod hardlinks;
 mod image;
 
 pub use dir::{scan_directory, scan_directory_with};

@@ -37,11 +37,21 @@ enum Item<'a> {
     /// A file with explicit permission bits.
     Mode(&'a str, u32),
     Whiteout(&'a str),
+    /// A tar hard link: (path, target).
+    Hardlink(&'a str, &'a str),
 }
 
 fn layer(items: &[Item<'_>]) -> (Vec<u8>, Digest) {
     let mut builder = tar::Builder::new(Vec::new());
     for item in items {
+        if let Item::Hardlink(path, target) = item {
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(tar::EntryType::Link);
+            header.set_size(0);
+            header.set_mode(0o644);
+            builder.append_link(&mut header, path, target).unwrap();
+            continue;
+        }
         let mut mode = 0o644;
         let (path, content) = match item {
             Item::File(path, content) => (path.to_string(), *content),
@@ -49,6 +59,7 @@ fn layer(items: &[Item<'_>]) -> (Vec<u8>, Digest) {
                 mode = *bits;
                 (path.to_string(), "")
             }
+            Item::Hardlink(..) => unreachable!("appended above"),
             Item::Whiteout(path) => {
                 let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
                 (format!("{dir}/.wh.{name}"), "")
@@ -321,4 +332,117 @@ fn deleted_secrets_are_still_reported_and_only_visible_permissions_count() {
         .map(|f| (f.path.as_str(), f.mode))
         .collect();
     assert_eq!(special, [("usr/bin/su", 0o4755)]);
+}
+
+/// (name, version, path, layer diff ID) of every package, sorted.
+fn packages_with_layers(
+    inventory: &kabuto_types::Inventory,
+) -> Vec<(String, String, String, Digest)> {
+    let mut found: Vec<_> = inventory
+        .packages
+        .iter()
+        .map(|p| {
+            let location = &p.locations[0];
+            (
+                p.name.clone(),
+                p.version.clone(),
+                location.path.clone(),
+                location.layer.clone().unwrap(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn package_database_hard_linked_in_the_same_layer_is_analyzed() {
+    // The first copy of the inode is written under another path; the database is the link.
+    let img = image(&[&[
+        Item::File("etc/os-release", OS_RELEASE),
+        Item::File("var/backups/apk-installed", APK_TWO),
+        Item::Hardlink("lib/apk/db/installed", "var/backups/apk-installed"),
+    ]]);
+    let options = ScanOptions::for_kind(ArtifactKind::ContainerImage);
+    let inventory = scan_image(&img, &options, &NoProgress).unwrap();
+    let base = img.metadata.layers[0].diff_id.clone();
+    assert_eq!(
+        packages_with_layers(&inventory),
+        [
+            (
+                "busybox".into(),
+                "1.36.1-r5".into(),
+                "lib/apk/db/installed".into(),
+                base.clone()
+            ),
+            (
+                "musl".into(),
+                "1.2.4-r2".into(),
+                "lib/apk/db/installed".into(),
+                base
+            ),
+        ]
+    );
+    assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
+}
+
+#[test]
+fn hard_link_to_an_earlier_layer_reads_that_layers_file() {
+    // Layer 1 links to layer 0's file, then layer 2 deletes the target: the link keeps the bytes.
+    let img = image(&[
+        &[
+            Item::File("etc/os-release", OS_RELEASE),
+            Item::File("opt/snapshot/installed", APK_UPGRADED),
+        ],
+        &[Item::Hardlink(
+            "lib/apk/db/installed",
+            "opt/snapshot/installed",
+        )],
+        &[Item::Whiteout("opt/snapshot/installed")],
+    ]);
+    let options = ScanOptions::for_kind(ArtifactKind::ContainerImage);
+    let inventory = scan_image(&img, &options, &NoProgress).unwrap();
+    let second = img.metadata.layers[1].diff_id.clone();
+    assert_eq!(
+        packages_with_layers(&inventory),
+        [
+            (
+                "busybox".into(),
+                "1.36.1-r5".into(),
+                "lib/apk/db/installed".into(),
+                second.clone()
+            ),
+            (
+                "musl".into(),
+                "1.2.4-r3".into(),
+                "lib/apk/db/installed".into(),
+                second
+            ),
+        ]
+    );
+}
+
+#[test]
+fn dangling_and_deleted_hard_links_report_nothing() {
+    let img = image(&[
+        &[
+            Item::File("etc/os-release", OS_RELEASE),
+            Item::Hardlink("lib/apk/db/installed", "does/not/exist"),
+        ],
+        &[
+            Item::File("var/backups/apk-installed", APK_TWO),
+            Item::Hardlink("var/lib/dpkg/status", "var/backups/apk-installed"),
+        ],
+        &[Item::Whiteout("var/lib/dpkg/status")],
+    ]);
+    let options = ScanOptions::for_kind(ArtifactKind::ContainerImage);
+    let inventory = scan_image(&img, &options, &NoProgress).unwrap();
+    assert!(inventory.packages.is_empty(), "{:?}", inventory.packages);
+    assert_eq!(inventory.warnings.len(), 1, "{:?}", inventory.warnings);
+    let warning = &inventory.warnings[0];
+    assert!(
+        warning.location.contains("layer 1") && warning.location.ends_with("lib/apk/db/installed"),
+        "{warning:?}"
+    );
+    assert!(warning.message.contains("does/not/exist"), "{warning:?}");
 }
