@@ -21,13 +21,17 @@ command -v trivy-peer >/dev/null || bash /work/shared/peers/install-peers.sh
 
 echo "building corpus: $COPIES copies of $SRC"
 mkdir -p "$WORK/tree"
-for i in $(seq 1 "$COPIES"); do cp -r "$SRC" "$WORK/tree/copy$i"; done
-megabytes() { echo "$(du -sb "$1" | cut -f1) / 1000000" | bc -l; }
+# Hard links where possible: the same bytes under distinct paths, without filling the disk.
+for i in $(seq 1 "$COPIES"); do
+    cp -al "$SRC" "$WORK/tree/copy$i" 2>/dev/null || cp -r "$SRC" "$WORK/tree/copy$i"
+done
+# Content bytes, counting every hard link (du would count each inode once).
+megabytes() { echo "$(find "$1" -type f -printf '%s\n' | awk '{s += $1} END {print s}') / 1000000" | bc -l; }
 TREE_MB=$(megabytes "$WORK/tree")
 printf 'corpus: %.0f MB, %d files\n' "$TREE_MB" "$(find "$WORK/tree" -type f | wc -l)"
 
-# Keyword-free text (words containing none of the rules' keywords), 32 files of 8 MiB: under
-# the scanner's 10 MiB per-file limit.
+# Keyword-free text (words containing none of the rules' keywords), 32 files of 8 MiB (under
+# the scanner's 10 MiB per-file limit): one file and 31 hard links to it.
 mkdir -p "$WORK/nomatch"
 python3 - "$WORK/nomatch" <<'PY'
 import random, sys
@@ -35,10 +39,13 @@ random.seed(7)
 words = "the quick brown fox jumps over lazy dog lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua".split()
 line = lambda: " ".join(random.choice(words) for _ in range(12)) + "\n"
 block = "".join(line() for _ in range(20000))
-for n in range(32):
-    with open(f"{sys.argv[1]}/words{n}.txt", "w") as f:
-        f.write((block * (8 * 1024 * 1024 // len(block) + 1))[: 8 * 1024 * 1024])
+with open(f"{sys.argv[1]}/words0.txt", "w") as f:
+    f.write((block * (8 * 1024 * 1024 // len(block) + 1))[: 8 * 1024 * 1024])
 PY
+for n in $(seq 1 31); do
+    ln "$WORK/nomatch/words0.txt" "$WORK/nomatch/words$n.txt" 2>/dev/null \
+        || cp "$WORK/nomatch/words0.txt" "$WORK/nomatch/words$n.txt"
+done
 NOMATCH_MB=$(megabytes "$WORK/nomatch")
 
 cargo build --release -q -p kabuto-secrets --example scan_dir
