@@ -362,11 +362,20 @@ fn secret_rule(secret: &SecretFinding) -> Rule {
          image can read it.",
         secret.title, secret.category
     );
+    content_rule(
+        secret.rule_id.to_string(),
+        secret.title.clone(),
+        text,
+        secret.severity,
+        "secret",
+    )
+}
+
+/// A rule for findings in file contents (secrets, malware): always precise, tagged by kind.
+fn content_rule(id: String, title: String, text: String, severity: Severity, kind: &str) -> Rule {
     Rule {
-        id: secret.rule_id.to_string(),
-        short_description: Text {
-            text: secret.title.clone(),
-        },
+        id,
+        short_description: Text { text: title },
         full_description: Text { text: text.clone() },
         help_uri: None,
         help: Help {
@@ -374,16 +383,12 @@ fn secret_rule(secret: &SecretFinding) -> Rule {
             text,
         },
         default_configuration: Configuration {
-            level: level(secret.severity),
+            level: level(severity),
         },
         properties: RuleProperties {
-            security_severity: security_severity(secret.severity, None),
+            security_severity: security_severity(severity, None),
             precision: "high",
-            tags: vec![
-                "secret".into(),
-                "security".into(),
-                severity_label(secret.severity),
-            ],
+            tags: vec![kind.into(), "security".into(), severity_label(severity)],
         },
     }
 }
@@ -499,30 +504,13 @@ fn malware_rule(malware: &MalwareFinding) -> Rule {
         malware.description,
         malware_source_label(&malware.source)
     );
-    Rule {
-        id: malware.rule.to_string(),
-        short_description: Text {
-            text: malware.description.clone(),
-        },
-        full_description: Text { text: text.clone() },
-        help_uri: None,
-        help: Help {
-            markdown: markdown_escape(&text),
-            text,
-        },
-        default_configuration: Configuration {
-            level: level(malware.severity),
-        },
-        properties: RuleProperties {
-            security_severity: security_severity(malware.severity, None),
-            precision: "high",
-            tags: vec![
-                "malware".into(),
-                "security".into(),
-                severity_label(malware.severity),
-            ],
-        },
-    }
+    content_rule(
+        malware.rule.to_string(),
+        malware.description.clone(),
+        text,
+        malware.severity,
+        "malware",
+    )
 }
 
 fn malware_result(malware: &MalwareFinding, rule_index: usize) -> SarifResult {
