@@ -26,6 +26,7 @@
 #![allow(clippy::unwrap_used)]
 
 #[path = "fixtures/java/jar_builder.rs"]
+#[allow(dead_code)] // the scenario-folder helpers serve the analyzer tests, not the corpus
 mod jar_builder;
 
 use std::collections::BTreeSet;

@@ -6,7 +6,7 @@
 #[path = "fixtures/java/jar_builder.rs"]
 mod jar_builder;
 
-use jar_builder::{jar, maven_jar, pom_properties};
+use jar_builder::{jar, maven_jar, pom_properties, scenario_dirs, zip_tree};
 use kabuto_catalog::binary::JavaArchiveAnalyzer;
 use kabuto_catalog::{Analyzer, Evidence, FileInput, FileMeta};
 
@@ -251,38 +251,6 @@ fn truncated_and_corrupted_archives_never_panic() {
     }
 }
 
-/// Zips the tree under `dir` as an archive; a directory named like an archive
-/// (`WEB-INF/lib/a-1.0.jar/`) becomes a nested archive member.
-fn zip_tree(dir: &std::path::Path) -> Vec<u8> {
-    fn collect(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<(String, Vec<u8>)>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().collect();
-        entries.sort_by_key(|e| e.file_name());
-        for entry in entries {
-            let path = entry.path();
-            let name = path
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            let nested = [".jar", ".war", ".ear"].iter().any(|s| name.ends_with(s));
-            if path.is_dir() && nested {
-                out.push((name, zip_tree(&path)));
-            } else if path.is_dir() {
-                collect(root, &path, out);
-            } else {
-                out.push((name, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    let mut members = Vec::new();
-    collect(dir, dir, &mut members);
-    let members: Vec<(&str, Vec<u8>)> = members
-        .iter()
-        .map(|(n, b)| (n.as_str(), b.clone()))
-        .collect();
-    jar(&members)
-}
-
 /// Each folder of `fixtures/java/licenses/` is one scenario: `archive/` holds the members
 /// (manifests, pom.properties, pom.xml, nested archives as folders) and `expected.json`
 /// the packages with their licences and the number of warnings.
@@ -290,18 +258,7 @@ fn zip_tree(dir: &std::path::Path) -> Vec<u8> {
 fn declared_licences_per_scenario() {
     let root =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/licenses");
-    let mut scenarios: Vec<_> = std::fs::read_dir(&root)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    scenarios.sort();
-    assert!(
-        scenarios.len() >= 7,
-        "scenarios missing under {}",
-        root.display()
-    );
-    for scenario in scenarios {
+    for scenario in scenario_dirs(&root, 7) {
         let expected: serde_json::Value =
             serde_json::from_slice(&std::fs::read(scenario.join("expected.json")).unwrap())
                 .unwrap();

@@ -6,40 +6,14 @@
 #![allow(clippy::unwrap_used)]
 
 #[path = "fixtures/java/jar_builder.rs"]
-#[allow(dead_code)] // only the zip writer is needed for eggs
+#[allow(dead_code)] // eggs need only the folder zipper, not the Maven helpers
 mod jar_builder;
 
 use std::path::Path;
 
-use jar_builder::jar;
+use jar_builder::{jar, scenario_dirs, zip_tree};
 use kabuto_catalog::lang::python::PythonEggAnalyzer;
 use kabuto_catalog::{Analyzer, Evidence, FileInput, FileMeta};
-
-fn zip_dir(dir: &Path) -> Vec<u8> {
-    let mut members = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(current) = todo.pop() {
-        for entry in std::fs::read_dir(&current).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                todo.push(path);
-            } else {
-                let name = path
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                members.push((name, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    members.sort();
-    let members: Vec<(&str, Vec<u8>)> = members
-        .iter()
-        .map(|(n, b)| (n.as_str(), b.clone()))
-        .collect();
-    jar(&members)
-}
 
 fn analyze(
     path: &str,
@@ -66,22 +40,11 @@ fn wants_egg_files_only() {
 #[test]
 fn egg_scenarios() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/python/eggs");
-    let mut scenarios: Vec<_> = std::fs::read_dir(&root)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    scenarios.sort();
-    assert!(
-        scenarios.len() >= 6,
-        "scenarios missing under {}",
-        root.display()
-    );
-    for scenario in scenarios {
+    for scenario in scenario_dirs(&root, 6) {
         let expected: serde_json::Value =
             serde_json::from_slice(&std::fs::read(scenario.join("expected.json")).unwrap())
                 .unwrap();
-        let egg = zip_dir(&scenario.join("archive"));
+        let egg = zip_tree(&scenario.join("archive"));
         let path = expected["archive"].as_str().unwrap();
         let result = analyze(path, &egg);
         if let Some(needle) = expected["error"].as_str() {
