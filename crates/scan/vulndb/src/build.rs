@@ -327,18 +327,35 @@ fn read_zip(file: &str, bytes: Vec<u8>, outcome: &mut FileOutcome) {
             continue;
         }
         let name = format!("{file}!{}", entry.name());
-        let mut text = String::new();
-        if let Err(e) = entry.by_ref().take(MAX_ENTRY).read_to_string(&mut text) {
+        let mut bytes = Vec::new();
+        if let Err(e) = entry.by_ref().take(MAX_ENTRY + 1).read_to_end(&mut bytes) {
             outcome.warn(&name, format!("cannot read entry: {e}"));
             continue;
         }
+        // A cut document would only fail to parse at the cut, which reads like a broken
+        // feed: say what happened instead.
+        if bytes.len() as u64 > MAX_ENTRY {
+            outcome.warn(
+                &name,
+                format!(
+                    "entry inflates past the {} MiB limit; not analyzed",
+                    MAX_ENTRY >> 20
+                ),
+            );
+            continue;
+        }
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            outcome.warn(&name, "not UTF-8 text");
+            continue;
+        };
         let mut inner = FileOutcome::default();
-        read_json(&name, &text, &mut inner);
+        read_json(&name, text, &mut inner);
         outcome.absorb(inner);
     }
 }
 
-/// Larger zip members are not advisories (and may be zip bombs).
+/// Larger zip members are not advisories (the largest OSV records are a few hundred KiB)
+/// and may be zip bombs.
 const MAX_ENTRY: u64 = 16 << 20;
 
 /// What a JSON document is, from its top-level keys.

@@ -195,6 +195,41 @@ fn reads_osv_zip_archives() {
     assert!(report.warnings[0].file.ends_with("all.zip!broken.json"));
 }
 
+/// A member cut at the inflation limit is named with the limit, not reported as JSON that
+/// breaks at column 16777216; the other members are still read.
+#[test]
+fn zip_members_past_the_inflation_limit_are_named_not_parsed() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let zip_path = dir.path().join("all.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("huge.json", options).unwrap();
+    // A valid JSON document just over 16 MiB that deflates to a few KiB.
+    let padding = " ".repeat((16 << 20) + 1);
+    zip.write_all(format!("{{\"id\": \"X-1\",{padding}\"affected\": []}}").as_bytes())
+        .unwrap();
+    zip.start_file("GO-2020-0001.json", options).unwrap();
+    zip.write_all(&std::fs::read(fixtures().join("golang/GO-2020-0001.json")).unwrap())
+        .unwrap();
+    zip.finish().unwrap();
+    let (advisories, report) = build::collect(&[zip_path]).unwrap();
+    assert_eq!(advisories.len(), 1);
+    let messages: Vec<_> = report
+        .warnings
+        .iter()
+        .map(|w| (w.file.rsplit('/').next().unwrap(), w.message.as_str()))
+        .collect();
+    assert_eq!(
+        messages,
+        [(
+            "all.zip!huge.json",
+            "entry inflates past the 16 MiB limit; not analyzed"
+        )]
+    );
+}
+
 #[test]
 fn import_and_update_keep_the_previous_database_on_failure() {
     let dir = tempfile::tempdir().unwrap();
