@@ -13,14 +13,28 @@ pub mod registry;
 
 use kabuto_types::{Ecosystem, OsInfo, Package};
 
-/// What a file an analyzer reads says about packages: installed on the system (a package
-/// database, a `dist-info` directory, `node_modules/*/package.json`, a binary) or declared
-/// by a project (a lockfile or manifest). Image and rootfs scans run installed-evidence
-/// analyzers; project (`fs`) scans run both, as Trivy does.
+/// What a file an analyzer reads says about packages, which decides the scans it runs in
+/// (the per-ecosystem table, with Trivy's choice beside ours, is `docs/evidence.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Evidence {
+    /// Installed on the system: a package database, a `dist-info` directory,
+    /// `node_modules/*/package.json`, a binary, a jar.
     Installed,
+    /// A lockfile that is the only record of what a build shipped, for ecosystems whose
+    /// builds leave no per-package metadata behind (`Cargo.lock`, NuGet's
+    /// `packages.lock.json` and `packages.config`): read in images and root filesystems
+    /// too, as Trivy reads them.
+    BuildRecord,
+    /// Declared by a project (a lockfile or manifest): read in project (`fs`) scans only.
     Declared,
+}
+
+impl Evidence {
+    /// Whether image and root filesystem scans run analyzers of this evidence; project
+    /// scans run them all.
+    pub fn counts_in_images(self) -> bool {
+        self != Evidence::Declared
+    }
 }
 
 /// File metadata available before the content is read, so analyzers can decline cheaply.
@@ -102,6 +116,12 @@ impl AnalyzeError {
             message: message.into(),
         }
     }
+}
+
+/// `content` without one leading UTF-8 byte order mark, which Windows editors and .NET
+/// tools write at the start of JSON, XML and text manifests.
+pub(crate) fn strip_bom(content: &[u8]) -> &[u8] {
+    content.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(content)
 }
 
 /// One analyzer. Implementations are small structs listed explicitly in [`registry::all`];

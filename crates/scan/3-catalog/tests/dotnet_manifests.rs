@@ -1,4 +1,5 @@
-//! .NET analyzers: deps.json (installed), packages.lock.json and packages.config (declared).
+//! .NET analyzers: deps.json (installed), packages.lock.json and packages.config (build
+//! records, read in images as Trivy reads them).
 
 // Test helpers outside #[test] fns: a fixture that fails to build should panic.
 #![allow(clippy::unwrap_used)]
@@ -85,7 +86,7 @@ fn packages_lock_merges_frameworks_and_skips_projects() {
         include_str!("fixtures/dotnet/packages.lock.json"),
     )
     .unwrap();
-    assert_eq!(PackagesLockAnalyzer.evidence(), Evidence::Declared);
+    assert_eq!(PackagesLockAnalyzer.evidence(), Evidence::BuildRecord);
     assert_eq!(
         sorted(&out),
         want(&[
@@ -120,5 +121,62 @@ fn packages_config_marks_development_dependencies() {
             "<packages>\n<package id=\"a\" version=\"1\"/>\n"
         )
         .is_err()
+    );
+}
+
+#[test]
+fn packages_config_reads_xml_not_text_that_looks_like_it() {
+    let text = "\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<packages>\n  <!-- <package id=\"Commented\" version=\"1.0.0\" /> -->\n  <package id=\"Amp&amp;Co\" version=\"2.0.0\"></package>\n  <metadata><package id=\"Nested\" version=\"3.0.0\" /></metadata>\n</packages>\n";
+    let out = run(&PackagesConfigAnalyzer, "packages.config", text).unwrap();
+    assert_eq!(sorted(&out), want(&[("Amp&Co", "2.0.0", false)]));
+    assert_eq!(PackagesConfigAnalyzer.evidence(), Evidence::BuildRecord);
+}
+
+#[test]
+fn packages_config_errors_name_the_line() {
+    let err = run(
+        &PackagesConfigAnalyzer,
+        "packages.config",
+        "<packages>\n<package id=\"a\" version=\"1\"/>\n</pack>\n",
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, AnalyzeError::Malformed { line: Some(3), .. }),
+        "{err:?}"
+    );
+    let err = run(
+        &PackagesConfigAnalyzer,
+        "packages.config",
+        "<configuration/>",
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        AnalyzeError::malformed("the root element is not <packages>")
+    );
+}
+
+/// 300,000 entries (a 25 MB file) used to take over 90 s: each entry's line number was
+/// counted from the start of the file. Lines are now counted once, as the reader advances,
+/// so this completes in a debug build; every entry is read, and the warning for the
+/// entry on the last line still names that line.
+#[test]
+fn packages_config_with_300k_entries_is_read_in_one_pass() {
+    const ENTRIES: usize = 300_000;
+    let mut text = String::from("<packages>\n");
+    for i in 0..ENTRIES {
+        text.push_str(&format!(
+            "  <package id=\"Package.{i}\" version=\"1.0.{i}\" targetFramework=\"net48\" />\n"
+        ));
+    }
+    text.push_str("  <package id=\"NoVersion\" />\n</packages>\n");
+    let out = run(&PackagesConfigAnalyzer, "packages.config", &text).unwrap();
+    assert_eq!(out.packages.len(), ENTRIES);
+    assert_eq!(
+        out.warnings,
+        [format!(
+            "line {}: <package> without id or version",
+            ENTRIES + 2
+        )]
     );
 }

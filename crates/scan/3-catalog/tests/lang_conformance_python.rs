@@ -170,7 +170,7 @@ fn debian_app_rootfs_matches_peer_counts() {
     }
     let installed: Vec<_> = kabuto_catalog::lang::analyzers()
         .into_iter()
-        .filter(|a| a.evidence() == kabuto_catalog::Evidence::Installed)
+        .filter(|a| a.evidence().counts_in_images())
         .collect();
     let mut found = std::collections::BTreeSet::new();
     let mut todo = vec![root.to_path_buf()];

@@ -28,7 +28,7 @@ fn pairs(content: &str) -> Vec<(String, String)> {
 }
 
 #[test]
-fn wants_only_cargo_lock_and_is_declared() {
+fn wants_only_cargo_lock_and_counts_in_images() {
     let meta = FileMeta {
         size: 1,
         mode: 0o644,
@@ -37,7 +37,8 @@ fn wants_only_cargo_lock_and_is_declared() {
     assert!(CargoLockAnalyzer.wants("a/b/Cargo.lock", &meta));
     assert!(!CargoLockAnalyzer.wants("a/Cargo.toml", &meta));
     assert!(!CargoLockAnalyzer.wants("a/cargo.lock.bak", &meta));
-    assert_eq!(CargoLockAnalyzer.evidence(), Evidence::Declared);
+    assert_eq!(CargoLockAnalyzer.evidence(), Evidence::BuildRecord);
+    assert!(CargoLockAnalyzer.evidence().counts_in_images());
 }
 
 #[test]

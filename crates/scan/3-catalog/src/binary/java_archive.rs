@@ -128,7 +128,7 @@ impl ArchiveReader {
                 let Some(text) = self.inflate(&mut entry, MAX_TEXT_MEMBER, location) else {
                     continue;
                 };
-                let props = parse_pom_properties(&String::from_utf8_lossy(&text));
+                let props = parse_pom_properties(&member_text(&text));
                 if props.is_complete() {
                     own_pom_found |= props.artifact_id == from_file_name.artifact_id
                         && props.version == from_file_name.version;
@@ -137,13 +137,13 @@ impl ArchiveReader {
                 }
             } else if name == "META-INF/MANIFEST.MF" {
                 if let Some(text) = self.inflate(&mut entry, MAX_TEXT_MEMBER, location) {
-                    manifest = manifest_headers(&String::from_utf8_lossy(&text));
+                    manifest = manifest_headers(&member_text(&text));
                 }
             } else if let Some(package_name) = embedded_pom_name(&name) {
                 let Some(xml) = self.inflate(&mut entry, MAX_TEXT_MEMBER, location) else {
                     continue;
                 };
-                match pom_licenses(&String::from_utf8_lossy(&xml)) {
+                match pom_licenses(&member_text(&xml)) {
                     Ok(licenses) if !licenses.is_empty() => {
                         pom_license_lists.push((package_name, licenses));
                     }
@@ -249,6 +249,12 @@ impl ArchiveReader {
     fn warn(&mut self, message: String) {
         self.output.warnings.push(message);
     }
+}
+
+/// A text member (properties, manifest, pom) as text: lossily, since only ASCII keys
+/// matter, and without a leading byte order mark, which would hide the first key.
+fn member_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(crate::strip_bom(bytes))
 }
 
 /// `groupId`, `artifactId` and `version` from a Java properties file.

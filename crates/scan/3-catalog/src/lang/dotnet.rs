@@ -1,15 +1,15 @@
 //! .NET: `*.deps.json` next to a built application (installed), `packages.lock.json` and
-//! `packages.config` in projects (declared).
+//! `packages.config` (build records: Trivy reads them in images too, see `docs/evidence.md`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::LazyLock;
 
 use kabuto_types::{Ecosystem, Package};
-use regex::Regex;
+use quick_xml::XmlVersion;
+use quick_xml::events::{BytesStart, Event};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{file_name, json_error, utf8};
+use super::{LineCursor, file_name, json, line_of, utf8};
 use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
 
 fn nuget(name: &str, version: &str, path: &str, found_by: &str) -> Package {
@@ -60,7 +60,7 @@ impl Analyzer for DepsJsonAnalyzer {
         file_name(path).ends_with(".deps.json")
     }
     fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
-        let deps: DepsJson = serde_json::from_slice(file.content).map_err(|e| json_error(&e))?;
+        let deps: DepsJson = json(file.content)?;
         // Packages listed for the runtime target with no runtime, native or resource assets
         // are compile-time only (reference packs, meta-packages): nothing of them ships.
         let runtime_assets = deps
@@ -131,14 +131,13 @@ impl Analyzer for PackagesLockAnalyzer {
         1
     }
     fn evidence(&self) -> Evidence {
-        Evidence::Declared
+        Evidence::BuildRecord
     }
     fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
         file_name(path) == "packages.lock.json"
     }
     fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
-        let lock: PackagesLock =
-            serde_json::from_slice(file.content).map_err(|e| json_error(&e))?;
+        let lock: PackagesLock = json(file.content)?;
         let mut seen = BTreeSet::new();
         let mut output = AnalysisOutput::default();
         for (framework, packages) in &lock.dependencies {
@@ -163,8 +162,9 @@ impl Analyzer for PackagesLockAnalyzer {
     }
 }
 
-/// Reads the legacy `packages.config` (`<package id=".." version=".." />` elements).
-/// Packages marked `developmentDependency="true"` are reported with `dev` set.
+/// Reads the legacy `packages.config`: the `<package id=".." version=".." />` children of
+/// the root `<packages>` element, in one pass over the XML. Packages marked
+/// `developmentDependency="true"` are reported with `dev` set.
 pub struct PackagesConfigAnalyzer;
 
 const PACKAGES_CONFIG: &str = "nuget-packages-config";
@@ -174,51 +174,81 @@ impl Analyzer for PackagesConfigAnalyzer {
         PACKAGES_CONFIG
     }
     fn version(&self) -> u32 {
-        1
+        2
     }
     fn evidence(&self) -> Evidence {
-        Evidence::Declared
+        Evidence::BuildRecord
     }
     fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
         file_name(path) == "packages.config"
     }
     fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
-        static ELEMENT: LazyLock<Regex> = LazyLock::new(|| {
-            #[allow(clippy::unwrap_used)] // a constant pattern, covered by tests
-            Regex::new(r"<package\s([^>]*?)/?>").unwrap()
-        });
-        static ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
-            #[allow(clippy::unwrap_used)] // a constant pattern, covered by tests
-            Regex::new(r#"([A-Za-z]+)\s*=\s*(?:"([^"]*)"|'([^']*)')"#).unwrap()
-        });
         let text = utf8(file.content)?;
-        if !text.contains("<packages") {
+        let mut reader = quick_xml::Reader::from_str(text);
+        let mut lines = LineCursor::new(text);
+        let mut output = AnalysisOutput::default();
+        // Open elements: 0 before the root, 1 inside `<packages>`.
+        let mut depth = 0usize;
+        let mut root_seen = false;
+        loop {
+            let at = reader.buffer_position();
+            let event = reader.read_event().map_err(|e| {
+                let at = usize::try_from(reader.error_position()).unwrap_or(usize::MAX);
+                AnalyzeError::at_line(line_of(text, at), format!("invalid XML: {e}"))
+            })?;
+            let (element, opens) = match &event {
+                Event::Start(e) => (e, true),
+                Event::Empty(e) => (e, false),
+                Event::End(_) => {
+                    depth = depth.saturating_sub(1);
+                    continue;
+                }
+                Event::Eof => break,
+                _ => continue,
+            };
+            if depth == 0 {
+                if element.local_name().as_ref() != "packages" {
+                    return Err(AnalyzeError::malformed(
+                        "the root element is not <packages>",
+                    ));
+                }
+                root_seen = true;
+            } else if depth == 1 && element.local_name().as_ref() == "package" {
+                let line = lines.line_at(usize::try_from(at).unwrap_or(usize::MAX));
+                match config_package(element, file.path) {
+                    Some(package) => output.packages.push(package),
+                    None => output
+                        .warnings
+                        .push(format!("line {line}: <package> without id or version")),
+                }
+            }
+            depth += usize::from(opens);
+        }
+        if !root_seen {
             return Err(AnalyzeError::malformed("no <packages> element"));
         }
-        if !text.contains("</packages>") && !text.contains("<packages/>") {
+        if depth > 0 {
             return Err(AnalyzeError::malformed("<packages> element is not closed"));
-        }
-        let mut output = AnalysisOutput::default();
-        for element in ELEMENT.captures_iter(text) {
-            let line = text[..element.get(0).map_or(0, |m| m.start())]
-                .matches('\n')
-                .count()
-                + 1;
-            let attributes: BTreeMap<&str, &str> = ATTRIBUTE
-                .captures_iter(&element[1])
-                .filter_map(|a| Some((a.get(1)?.as_str(), a.get(2).or(a.get(3))?.as_str())))
-                .collect();
-            let (Some(id), Some(version)) = (attributes.get("id"), attributes.get("version"))
-            else {
-                output
-                    .warnings
-                    .push(format!("line {line}: <package> without id or version"));
-                continue;
-            };
-            let mut package = nuget(id, version, file.path, PACKAGES_CONFIG);
-            package.dev = attributes.get("developmentDependency") == Some(&"true");
-            output.packages.push(package);
         }
         Ok(output)
     }
+}
+
+/// The package one `<package>` element names, if it has an id and a version.
+fn config_package(element: &BytesStart<'_>, path: &str) -> Option<Package> {
+    let (mut id, mut version, mut dev) = (None, None, false);
+    for attribute in element.attributes().flatten() {
+        let Ok(value) = attribute.normalized_value(XmlVersion::Implicit1_0) else {
+            continue;
+        };
+        match attribute.key.local_name().as_ref() {
+            "id" => id = Some(value),
+            "version" => version = Some(value),
+            "developmentDependency" => dev = value == "true",
+            _ => {}
+        }
+    }
+    let mut package = nuget(&id?, &version?, path, PACKAGES_CONFIG);
+    package.dev = dev;
+    Some(package)
 }

@@ -37,9 +37,11 @@ pub(crate) fn parent_name(path: &str) -> Option<&str> {
     parts.next()
 }
 
-/// A JSON syntax or shape error, with the line serde_json reports.
-pub(crate) fn json_error(e: &serde_json::Error) -> AnalyzeError {
-    AnalyzeError::at_line(e.line(), format!("invalid JSON: {e}"))
+/// A JSON document (after one leading byte order mark) as `T`; a syntax or shape error
+/// names the line serde_json reports.
+pub(crate) fn json<T: serde::de::DeserializeOwned>(content: &[u8]) -> Result<T, AnalyzeError> {
+    serde_json::from_slice(crate::strip_bom(content))
+        .map_err(|e| AnalyzeError::at_line(e.line(), format!("invalid JSON: {e}")))
 }
 
 /// A YAML syntax or shape error, with its line when serde_yaml knows it.
@@ -65,8 +67,10 @@ pub(crate) fn toml_error(text: &str, e: &toml::de::Error) -> AnalyzeError {
     }
 }
 
-/// File content as UTF-8 text; a file that is not UTF-8 is not a lockfile we read.
+/// File content as UTF-8 text, without one leading byte order mark; a file that is not
+/// UTF-8 is not a lockfile we read.
 pub(crate) fn utf8(content: &[u8]) -> Result<&str, AnalyzeError> {
+    let content = crate::strip_bom(content);
     std::str::from_utf8(content).map_err(|e| {
         let line = content[..e.valid_up_to()]
             .iter()
@@ -75,4 +79,40 @@ pub(crate) fn utf8(content: &[u8]) -> Result<&str, AnalyzeError> {
             + 1;
         AnalyzeError::at_line(line, "file is not valid UTF-8")
     })
+}
+
+/// The 1-based line of byte `offset` in `text` (the last line past the end).
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    LineCursor::new(text).line_at(offset)
+}
+
+/// Lines of increasing byte offsets in one text, counting each newline once: asking for
+/// every element's line costs one pass over the text, not one pass per element.
+pub(crate) struct LineCursor<'a> {
+    text: &'a [u8],
+    offset: usize,
+    line: usize,
+}
+
+impl<'a> LineCursor<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        LineCursor {
+            text: text.as_bytes(),
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of `offset`; an offset before the previous one answers the previous line.
+    pub(crate) fn line_at(&mut self, offset: usize) -> usize {
+        let end = offset.min(self.text.len());
+        if end > self.offset {
+            self.line += self.text[self.offset..end]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            self.offset = end;
+        }
+        self.line
+    }
 }

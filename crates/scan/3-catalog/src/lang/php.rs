@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use kabuto_types::{Ecosystem, Package};
 use serde::Deserialize;
 
-use crate::lang::{file_name, json_error};
+use crate::lang::{file_name, json};
 use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
 
 pub fn analyzers() -> Vec<Box<dyn Analyzer>> {
@@ -77,8 +77,7 @@ impl Analyzer for ComposerLockAnalyzer {
         file_name(path) == "composer.lock"
     }
     fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
-        let lock: ComposerLock =
-            serde_json::from_slice(file.content).map_err(|e| json_error(&e))?;
+        let lock: ComposerLock = json(file.content)?;
         let prod = lock.packages.into_iter().map(|p| (p, false));
         let dev = lock.packages_dev.into_iter().map(|p| (p, true));
         let packages = prod
@@ -106,8 +105,7 @@ impl Analyzer for ComposerInstalledAnalyzer {
         path == "composer/installed.json" || path.ends_with("/composer/installed.json")
     }
     fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
-        let installed: Installed =
-            serde_json::from_slice(file.content).map_err(|e| json_error(&e))?;
+        let installed: Installed = json(file.content)?;
         let (list, dev_names) = match installed {
             Installed::V1(list) => (list, Vec::new()),
             Installed::V2 {

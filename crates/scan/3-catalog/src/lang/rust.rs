@@ -1,5 +1,7 @@
 //! `Cargo.lock`, every format version (1 through 4): each `[[package]]` is a crate in the
 //! build, workspace members included (they have no `source`), as Trivy and Syft report them.
+//! A Rust build leaves no per-crate metadata in what it installs, so a `Cargo.lock` in an
+//! image is the record of what was compiled there; Trivy reads it in images too.
 
 use kabuto_types::{Ecosystem, Package};
 use serde::Deserialize;
@@ -37,7 +39,7 @@ impl Analyzer for CargoLockAnalyzer {
         1
     }
     fn evidence(&self) -> Evidence {
-        Evidence::Declared
+        Evidence::BuildRecord
     }
     fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
         file_name(path) == "Cargo.lock"

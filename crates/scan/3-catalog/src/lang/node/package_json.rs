@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::lang::file_name;
-use crate::lang::json_error;
+use crate::lang::json;
 use crate::lang::node::{licenses_of, npm_package};
 use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
 
@@ -24,7 +24,7 @@ impl Analyzer for PackageJsonAnalyzer {
         file_name(path) == "package.json"
     }
     fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
-        let manifest: Value = serde_json::from_slice(file.content).map_err(|e| json_error(&e))?;
+        let manifest: Value = json(file.content)?;
         let text = |key: &str| {
             manifest
                 .get(key)

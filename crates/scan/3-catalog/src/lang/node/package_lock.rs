@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::lang::node::{Dedup, licenses_of, npm_package, split_at_version};
-use crate::lang::{file_name, json_error};
+use crate::lang::{file_name, json};
 use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
 
 pub struct PackageLockAnalyzer;
@@ -97,7 +97,7 @@ impl Analyzer for PackageLockAnalyzer {
         matches!(file_name(path), "package-lock.json" | "npm-shrinkwrap.json")
     }
     fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
-        let lock: Value = serde_json::from_slice(file.content).map_err(|e| json_error(&e))?;
+        let lock: Value = json(file.content)?;
         let Some(lock) = lock.as_object() else {
             return Err(AnalyzeError::malformed(
                 "package-lock.json is not a JSON object",

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use kabuto_types::{Ecosystem, Package};
 use serde::Deserialize;
 
-use crate::lang::{file_name, json_error, toml_error, utf8};
+use crate::lang::{file_name, json, toml_error, utf8};
 use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
 
 pub struct PoetryLockAnalyzer;
@@ -106,7 +106,7 @@ impl Analyzer for PipenvLockAnalyzer {
         file_name(path) == "Pipfile.lock"
     }
     fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
-        let lock: PipenvLock = serde_json::from_slice(file.content).map_err(|e| json_error(&e))?;
+        let lock: PipenvLock = json(file.content)?;
         let sections = [(lock.default, false), (lock.develop, true)];
         let mut packages = Vec::new();
         for (section, dev) in sections {

@@ -148,7 +148,7 @@ pub(crate) fn core_metadata_package(
 ) -> Result<Package, AnalyzeError> {
     // Descriptions are free text and some old PKG-INFO files are Latin-1: only the
     // headers matter, so decode lossily rather than reject the file.
-    let text = String::from_utf8_lossy(content);
+    let text = String::from_utf8_lossy(crate::strip_bom(content));
     let meta = parse_core_metadata(&text)?;
     let name = meta.get("Name").filter(|n| !n.is_empty());
     let version = meta.get("Version").filter(|v| !v.is_empty());

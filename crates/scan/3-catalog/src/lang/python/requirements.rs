@@ -46,7 +46,6 @@ fn decode(content: &[u8]) -> Result<String, AnalyzeError> {
     match content {
         [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes),
         [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes),
-        [0xEF, 0xBB, 0xBF, rest @ ..] => crate::lang::utf8(rest).map(str::to_owned),
         _ => crate::lang::utf8(content).map(str::to_owned),
     }
 }
