@@ -55,7 +55,8 @@ const SKIPPED: &[Exception] = &[Exception {
 const PER_FILE: &str = "each analyzer reads one file: node_modules/*/package.json files are reported as installed packages next to the lockfile's (Trivy merges them into the lockfile result, using them only for licences)";
 const DEV_KEPT: &str = "the peer drops development dependencies; Kabuto reports them with dev=true and lets policy filter";
 const ROOT: &str = "Syft reports the project's own root entry (the `packages` entry with an empty key) as a package; Kabuto reports dependencies only";
-const PNPM_URL: &str = "packages resolved from a tarball/git URL or a local directory have no registry version; Kabuto skips them, the peer reports the version from the tarball entry";
+const PNPM_IMPORTERS: &str = "the fixture's `packages` section was trimmed to one entry; Syft also reads the importer's `dependencies` section, which names versions without resolving them, Kabuto reads `packages`";
+const YARN_LOCAL: &str = "Kabuto lists a package from a project directory or tarball (`file:`), as an SBOM must be complete (docs/evidence.md); Trivy's yarn parser drops it";
 const DUP_YAML: &str = "the fixture repeats a key, which YAML (and yarn berry itself) rejects; Kabuto reports the file as malformed";
 const YARN_URL: &str = "Syft takes the package name from the `resolved` URL; Kabuto takes it from the descriptor, as Trivy does";
 const YARN_ALIAS: &str = "for a classic alias descriptor Syft keeps the alias name; Kabuto reports the real package (what vulnerability data is keyed on), like Trivy";
@@ -90,11 +91,11 @@ const KNOWN: &[Exception] = &[
     },
     Exception {
         dir: "syft/javascript/TestParsePnpmLock-TestParsePnpmLock",
-        reason: PNPM_URL,
+        reason: PNPM_IMPORTERS,
     },
     Exception {
         dir: "syft/javascript/TestParsePnpmLock_ExcludeDevDependencies-TestParsePnpmLock_ExcludeDevDependencie",
-        reason: PNPM_URL,
+        reason: PNPM_IMPORTERS,
     },
     Exception {
         dir: "syft/javascript/TestParseYarnBerry-TestParseYarnBerry",
@@ -173,8 +174,8 @@ const KNOWN: &[Exception] = &[
         reason: DEV_KEPT,
     },
     Exception {
-        dir: "trivy/nodejs-pnpm/TestParse-v9",
-        reason: PNPM_URL,
+        dir: "trivy/nodejs-yarn/TestParse-yarn_with_local_dependency",
+        reason: YARN_LOCAL,
     },
     Exception {
         dir: "trivy/nodejs-pnpm/TestParse-v9_with_multiple_documents",

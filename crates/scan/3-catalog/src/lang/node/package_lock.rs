@@ -1,9 +1,10 @@
 //! `package-lock.json` (and `npm-shrinkwrap.json`): lockfile v1 (`dependencies` tree) and
-//! v2/v3 (`packages` keyed by install path).
+//! v2/v3 (`packages` keyed by install path). Packages resolved from git, a tarball URL or a
+//! directory are listed with their [`Origin`].
 
 use serde_json::{Map, Value};
 
-use crate::lang::node::{Dedup, licenses_of, npm_package, split_at_version};
+use crate::lang::node::{Dedup, Origin, licenses_of, resolved_package, split_at_version};
 use crate::lang::{file_name, json};
 use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
 
@@ -22,22 +23,19 @@ fn flag(entry: &Value, key: &str) -> bool {
     entry.get(key).and_then(Value::as_bool).unwrap_or(false)
 }
 
-/// v1: a tree of `dependencies`, each possibly with its own nested `dependencies`.
+/// v1: a tree of `dependencies`, each possibly with its own nested `dependencies`. Git,
+/// tarball and directory dependencies have their spec where the version would be.
 fn walk_v1(deps: &Map<String, Value>, file: &FileInput<'_>, found_by: &str, out: &mut Dedup) {
     for (name, entry) in deps {
         let Some(version) = entry.get("version").and_then(Value::as_str) else {
             continue;
         };
         let (name, version) = resolve_alias(name, version);
-        // Git, file and tarball dependencies have a URL here, not a registry version.
-        if !version.contains(':') && !version.contains('/') {
-            out.add(npm_package(
-                name,
-                version,
-                file.path,
-                found_by,
-                flag(entry, "dev"),
-            ));
+        if let Some(origin) = Origin::of(version) {
+            let version = (origin == Origin::Registry).then_some(version);
+            let mut package = resolved_package(name, version, &origin, file.path, found_by);
+            package.dev = flag(entry, "dev");
+            out.add(package);
         }
         if let Some(nested) = entry.get("dependencies").and_then(Value::as_object) {
             walk_v1(nested, file, found_by, out);
@@ -74,8 +72,13 @@ fn walk_packages(
             continue;
         };
         let (name, version) = resolve_alias(name, version);
-        let dev = flag(entry, "dev") || flag(entry, "devOptional");
-        let mut package = npm_package(name, version, file.path, found_by, dev);
+        let origin = entry
+            .get("resolved")
+            .and_then(Value::as_str)
+            .and_then(Origin::of_resolved)
+            .unwrap_or(Origin::Registry);
+        let mut package = resolved_package(name, Some(version), &origin, file.path, found_by);
+        package.dev = flag(entry, "dev") || flag(entry, "devOptional");
         package.licenses = licenses_of(entry.get("license"), entry.get("licenses"));
         out.add(package);
     }
@@ -161,6 +164,7 @@ mod tests {
             [
                 pkg("debug", "2.6.9", false, &[]),
                 pkg("jest", "26.0.0", true, &[]),
+                pkg("local", "", false, &[]),
                 pkg("ms", "2.0.0", false, &[]),
                 pkg("string-width", "4.2.3", false, &[]),
             ]

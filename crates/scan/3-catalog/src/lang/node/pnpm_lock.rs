@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 use serde_yaml::{Mapping, Value};
 
-use crate::lang::node::{Dedup, npm_package, split_at_version};
+use crate::lang::node::{Dedup, Origin, resolved_package, split_at_version};
 use crate::lang::{file_name, utf8, yaml_error};
 use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
 
@@ -112,27 +112,61 @@ fn analyze_lock(
     let mut warnings = Vec::new();
     for (key, entry) in &lock.packages {
         let key = key.as_str().unwrap_or_default();
-        // Tarball and git packages are keyed by URL; the entry says what they are.
-        let named = entry.get("name").and_then(Value::as_str);
-        let versioned = entry.get("version").and_then(Value::as_str);
-        let (name, version) = match (named, versioned, parse_key(key, major)) {
-            (Some(n), Some(v), _) => (n, v),
-            (_, _, Some(nv)) => nv,
-            _ => {
-                warnings.push(format!("package key {key:?} names no version"));
-                continue;
-            }
+        // Tarball, git and directory packages are keyed by their source (`x@file:../x`,
+        // `@github.com/u/r/tarball/1.0`); the entry names the version when it knows it.
+        let from_key = parse_key(key, major);
+        let name = entry.get("name").and_then(Value::as_str);
+        let key_version = from_key
+            .map(|(_, v)| v)
+            .filter(|v| Origin::of(v) == Some(Origin::Registry));
+        let version = entry.get("version").and_then(Value::as_str).or(key_version);
+        let origin = origin_of(entry);
+        let Some(name) = name.or(from_key.map(|(n, _)| n)) else {
+            warnings.push(format!("package key {key:?} names no package"));
+            continue;
         };
-        if version.contains(':') || version.contains('/') {
+        if version.is_none() && origin == Origin::Registry {
+            warnings.push(format!("package key {key:?} names no version"));
             continue;
         }
         let dev = match &production {
-            Some(prod) => !prod.contains(&format!("{name}@{version}")) && !prod.contains(key),
+            Some(prod) => {
+                !prod.contains(&format!("{name}@{}", version.unwrap_or_default()))
+                    && !prod.contains(key)
+            }
             None => entry.get("dev").and_then(Value::as_bool).unwrap_or(false),
         };
-        out.add(npm_package(name, version, file.path, found_by, dev));
+        let mut package = resolved_package(name, version, &origin, file.path, found_by);
+        package.dev = dev;
+        out.add(package);
     }
     warnings
+}
+
+/// Where a `packages` entry came from, by its `resolution`: `{repo, commit}` (git),
+/// `{tarball}` (a URL, or `file:` for a tarball in the project) or `{directory}`.
+fn origin_of(entry: &Value) -> Origin {
+    let Some(resolution) = entry.get("resolution") else {
+        return Origin::Registry;
+    };
+    let text = |key: &str| resolution.get(key).and_then(Value::as_str);
+    if let Some(repo) = text("repo") {
+        let repo = if repo.starts_with("git") {
+            repo.to_owned()
+        } else {
+            format!("git+{repo}")
+        };
+        return Origin::Git(match text("commit") {
+            Some(commit) => format!("{repo}#{commit}"),
+            None => repo,
+        });
+    }
+    if text("directory").is_some() {
+        return Origin::Local;
+    }
+    text("tarball")
+        .and_then(Origin::of_resolved)
+        .unwrap_or(Origin::Registry)
 }
 
 impl Analyzer for PnpmLockAnalyzer {

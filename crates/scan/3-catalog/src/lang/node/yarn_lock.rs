@@ -1,38 +1,47 @@
 //! `yarn.lock`: classic (v1, yarn's own indented format) and berry (v2+, YAML with
-//! `__metadata`). Only packages resolved from a registry are reported: workspace, link,
-//! file, portal, patch and exec entries are the project's own code or derived from another
-//! entry.
+//! `__metadata`). Packages from a registry, git, a tarball URL or a project directory are
+//! reported, each with its [`Origin`]; workspace members (the project's own code) and
+//! patched copies of an entry (reported through that entry) are not.
 
 use serde_yaml::{Mapping, Value};
 
-use crate::lang::node::{Dedup, npm_package, split_at_version};
+use crate::lang::node::{Dedup, Origin, resolved_package, split_at_version};
 use crate::lang::{file_name, utf8, yaml_error};
 use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
 
 pub struct YarnLockAnalyzer;
 
-/// The package a classic descriptor (`name@range`, `alias@npm:real@range`) resolves to,
-/// or `None` for other protocols.
-fn classic_name(descriptor: &str) -> Option<&str> {
+/// The package a classic descriptor (`name@range`, `alias@npm:real@range`) resolves to and
+/// where from: a git range by what yarn `resolved` it to when that pins it (a commit, or a
+/// tarball of one from the git host), or `None` for a workspace member or a protocol we do
+/// not know.
+fn classic_source<'a>(descriptor: &'a str, resolved: Option<&str>) -> Option<(&'a str, Origin)> {
     let (name, range) = split_at_version(descriptor)?;
-    match range.strip_prefix("npm:") {
-        Some(aliased) => Some(split_at_version(aliased).map_or(name, |(real, _)| real)),
-        // Any other protocol (`workspace:`, `file:`, `git+https:`, ...) is not a registry
-        // package with a comparable version.
-        None if range.contains(':') => None,
-        None => Some(name),
+    if let Some(aliased) = range.strip_prefix("npm:") {
+        let real = split_at_version(aliased).map_or(name, |(real, _)| real);
+        return Some((real, Origin::Registry));
     }
+    let origin = match Origin::of(range)? {
+        Origin::Git(asked) => match resolved.and_then(Origin::of_resolved) {
+            Some(pinned @ (Origin::Git(_) | Origin::Tarball(_))) => pinned,
+            _ => Origin::Git(asked),
+        },
+        asked => asked,
+    };
+    Some((name, origin))
 }
 
 fn unquote(s: &str) -> &str {
     s.trim().trim_matches('"')
 }
 
-/// One classic entry: its descriptors' package and the `version` field, with the header line.
+/// One classic entry: its first descriptor and its `version` and `resolved` fields, with
+/// the header line.
 struct ClassicEntry<'a> {
     line: usize,
-    name: Option<&'a str>,
+    descriptor: &'a str,
     version: Option<&'a str>,
+    resolved: Option<&'a str>,
 }
 
 fn parse_classic(text: &str) -> Result<Vec<ClassicEntry<'_>>, AnalyzeError> {
@@ -52,8 +61,9 @@ fn parse_classic(text: &str) -> Result<Vec<ClassicEntry<'_>>, AnalyzeError> {
             let first = header.split(", ").next().map(unquote).unwrap_or_default();
             entries.push(ClassicEntry {
                 line: index + 1,
-                name: classic_name(first),
+                descriptor: first,
                 version: None,
+                resolved: None,
             });
             continue;
         }
@@ -66,10 +76,12 @@ fn parse_classic(text: &str) -> Result<Vec<ClassicEntry<'_>>, AnalyzeError> {
         // Only the entry's own fields (two spaces); deeper lines list its dependencies.
         // npm's yarn.lock converter quotes field names too: `"version" "3.6.0"`.
         let own_field = line.strip_prefix("  ").filter(|f| !f.starts_with(' '));
-        if let Some((key, value)) = own_field.and_then(|f| f.split_once(' '))
-            && unquote(key) == "version"
-        {
-            entry.version = Some(unquote(value));
+        if let Some((key, value)) = own_field.and_then(|f| f.split_once(' ')) {
+            match unquote(key) {
+                "version" => entry.version = Some(unquote(value)),
+                "resolved" => entry.resolved = Some(unquote(value)),
+                _ => {}
+            }
         }
     }
     Ok(entries)
@@ -83,11 +95,20 @@ fn analyze_classic(
     let mut out = Dedup::default();
     let mut warnings = Vec::new();
     for entry in parse_classic(text)? {
-        let Some(name) = entry.name else { continue };
-        match entry.version {
-            Some(version) => out.add(npm_package(name, version, file.path, found_by, false)),
-            None => warnings.push(format!("line {}: entry {name} has no version", entry.line)),
+        let Some((name, origin)) = classic_source(entry.descriptor, entry.resolved) else {
+            continue;
+        };
+        if entry.version.is_none() && origin == Origin::Registry {
+            warnings.push(format!("line {}: entry {name} has no version", entry.line));
+            continue;
         }
+        out.add(resolved_package(
+            name,
+            entry.version,
+            &origin,
+            file.path,
+            found_by,
+        ));
     }
     Ok(AnalysisOutput {
         packages: out.into_packages(),
@@ -109,15 +130,17 @@ fn analyze_berry(
         if key == "__metadata" {
             continue;
         }
-        // `resolution` names the package actually installed, also for aliases.
+        // `resolution` names the package actually installed, also for aliases; a
+        // `::locator=` suffix names the workspace that asked for a relative path.
         let resolution = entry.get("resolution").and_then(Value::as_str);
         let Some((name, locator)) = resolution.and_then(split_at_version) else {
             warnings.push(format!("entry {key:?} has no resolution"));
             continue;
         };
-        if !locator.starts_with("npm:") {
+        let locator = locator.split("::").next().unwrap_or(locator);
+        let Some(origin) = Origin::of(locator) else {
             continue;
-        }
+        };
         let version = match entry.get("version") {
             Some(Value::String(v)) => v.clone(),
             Some(Value::Number(n)) => n.to_string(),
@@ -126,7 +149,11 @@ fn analyze_berry(
                 continue;
             }
         };
-        out.add(npm_package(name, &version, file.path, found_by, false));
+        // Yarn's placeholder for a linked directory whose version it never reads.
+        let version = Some(version.as_str()).filter(|v| *v != "0.0.0-use.local");
+        out.add(resolved_package(
+            name, version, &origin, file.path, found_by,
+        ));
     }
     Ok(AnalysisOutput {
         packages: out.into_packages(),
@@ -179,7 +206,7 @@ mod tests {
     }
 
     #[test]
-    fn classic_entries_aliases_and_local_protocols() {
+    fn classic_entries_aliases_local_and_unknown_protocols() {
         let text = "# yarn lockfile v1\n\n\
             \"@babel/helper-regex@^7.0.0\", \"@babel/helper-regex@^7.4.4\":\n  version \"7.4.4\"\n  dependencies:\n    lodash \"^4.17.11\"\n\n\
             lodash@^4.17.11:\n  version \"4.17.11\"\n\n\
@@ -192,6 +219,7 @@ mod tests {
             [
                 pkg("@babel/helper-regex", "7.4.4"),
                 pkg("jquery", "3.6.0"),
+                pkg("local", "0.0.1"),
                 pkg("lodash", "4.17.11"),
                 pkg("string-width", "4.2.3")
             ]
