@@ -39,8 +39,14 @@ impl<K> Default for SeenWants<K> {
 }
 
 impl<K: Eq + Hash> SeenWants<K> {
+    /// The file is analyzed by `analyzers` under its real name.
+    pub fn record(&mut self, file: K, analyzers: &[usize]) {
+        self.by_file.entry(file).or_default().extend(analyzers);
+    }
+
     /// Of the analyzers `wanting` the file under an alias, those that have not seen it yet
-    /// (now counted as having seen it). `real` lists the analyzers wanting its real name.
+    /// (now counted as having seen it). `real` lists the analyzers wanting its real name,
+    /// for files not [`recorded`](SeenWants::record).
     pub fn unseen(
         &mut self,
         file: K,
@@ -82,9 +88,9 @@ mod tests {
     #[test]
     fn an_alias_adds_only_analyzers_that_have_not_seen_the_file() {
         let mut seen = SeenWants::default();
-        // The first alias: what the real name wants counts as seen.
+        seen.record("usr/lib/os-release", &[1]);
         assert_eq!(
-            seen.unseen("usr/lib/os-release", vec![1], || vec![1]),
+            seen.unseen("usr/lib/os-release", vec![1], Vec::new),
             [] as [usize; 0]
         );
         assert_eq!(seen.unseen("usr/lib/os-release", vec![1, 2], Vec::new), [2]);
@@ -92,6 +98,7 @@ mod tests {
             seen.unseen("usr/lib/os-release", vec![2], Vec::new),
             [] as [usize; 0]
         );
+        // Not recorded: what its real name wants counts as seen.
         assert_eq!(seen.unseen("opt/dpkg/status", vec![0], || vec![3]), [0]);
         assert_eq!(
             seen.unseen("opt/dpkg/status", vec![0, 3], Vec::new),
