@@ -35,7 +35,7 @@ mod path;
 mod tree;
 mod walk;
 
-pub use tree::{FileTree, LayerChanges, Node, NodeKind, ResolveError, Resolved};
+pub use tree::{AliasReport, FileTree, LayerChanges, Node, NodeKind, ResolveError, Resolved};
 pub use walk::{
     Compression, Entry, EntryKind, LayerError, LayerStats, Limits, WalkOptions, walk_layer,
 };

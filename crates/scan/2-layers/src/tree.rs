@@ -116,6 +116,15 @@ pub struct Resolved<'a> {
 /// Symlinks followed before giving up, as Linux's `MAXSYMLINKS`.
 const MAX_LINK_HOPS: usize = 40;
 
+/// What [`FileTree::visit_aliases`] could not follow.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AliasReport {
+    /// Symlinks that cannot be resolved: they loop, or nest links more than 40 deep.
+    pub loops: Vec<String>,
+    /// The link being listed when the budget ran out; later links were not followed.
+    pub exhausted_at: Option<String>,
+}
+
 /// The squashed filesystem of an image: for every visible path, the layer that provides it
 /// and what it is. Paths are image-relative (`usr/bin/env`); `""` is the root.
 #[derive(Debug, Clone)]
@@ -237,6 +246,82 @@ impl FileTree {
         })
     }
 
+    /// Calls `visit(name, file)` for every name that reaches a regular file through a
+    /// symlink: each symlink to a file, and each file below a symlink to a directory,
+    /// under the link's name (links nested below are followed the same way). Links
+    /// resolve inside the image as in [`FileTree::resolve`]. A directory is not listed
+    /// again through a link back into itself (those names repeat shorter ones), so cycles
+    /// end; every entry listed counts against `budget`, which bounds link farms.
+    pub fn visit_aliases(
+        &self,
+        mut budget: usize,
+        mut visit: impl FnMut(&str, Resolved<'_>),
+    ) -> AliasReport {
+        let mut report = AliasReport::default();
+        // (name through links, real directories being listed under that name)
+        let mut pending: Vec<(String, Vec<String>)> = self
+            .nodes
+            .iter()
+            .rev()
+            .filter(|(_, node)| matches!(node.kind, NodeKind::Symlink(_)))
+            .map(|(path, _)| (path.to_string(), Vec::new()))
+            .collect();
+        while let Some((alias, listing)) = pending.pop() {
+            let resolved = match self.resolve(&alias) {
+                Ok(resolved) => resolved,
+                // Reported once, under the link's own path (nested names repeat it).
+                Err(ResolveError::Loop(_)) if listing.is_empty() => {
+                    report.loops.push(alias);
+                    continue;
+                }
+                Err(_) => continue,
+            };
+            if resolved.node.kind == NodeKind::File {
+                visit(&alias, resolved);
+                continue;
+            }
+            if !resolved.node.is_dir() || listing.contains(&resolved.path) {
+                continue;
+            }
+            if listing.len() >= MAX_LINK_HOPS {
+                report.loops.push(alias);
+                continue;
+            }
+            for (path, node) in self.descendants(&resolved.path) {
+                if budget == 0 {
+                    report.exhausted_at = Some(alias);
+                    return report;
+                }
+                budget -= 1;
+                let below = path[resolved.path.len()..].trim_start_matches('/');
+                let name = format!("{alias}/{below}");
+                match node.kind {
+                    NodeKind::File => visit(
+                        &name,
+                        Resolved {
+                            path: path.to_owned(),
+                            node,
+                        },
+                    ),
+                    NodeKind::Hardlink(_) => {
+                        if let Ok(file) = self.resolve(path)
+                            && file.node.kind == NodeKind::File
+                        {
+                            visit(&name, file);
+                        }
+                    }
+                    NodeKind::Symlink(_) => {
+                        let mut nested = listing.clone();
+                        nested.push(resolved.path.clone());
+                        pending.push((name, nested));
+                    }
+                    NodeKind::Dir | NodeKind::Other => {}
+                }
+            }
+        }
+        report
+    }
+
     /// All visible paths (not the root) in byte order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
         self.nodes.iter().map(|(path, node)| (&**path, node))
@@ -268,23 +353,33 @@ impl FileTree {
         }
     }
 
+    /// Everything below `dir` (not `dir` itself), in byte order.
+    fn descendants(&self, dir: &str) -> impl Iterator<Item = (&str, &Node)> {
+        // Children of `a/b` are exactly the keys in [`a/b/`, `a/b0`): '0' follows '/'.
+        let (low, high) = if dir.is_empty() {
+            (Bound::Unbounded, Bound::Unbounded)
+        } else {
+            (
+                Bound::Included(format!("{dir}/")),
+                Bound::Excluded(format!("{dir}0")),
+            )
+        };
+        let bounds = (
+            low.as_ref().map(String::as_str),
+            high.as_ref().map(String::as_str),
+        );
+        self.nodes
+            .range::<str, _>(bounds)
+            .map(|(path, node)| (&**path, node))
+    }
+
     /// Removes everything below `dir` (not `dir` itself).
     fn remove_children(&mut self, dir: &str) {
         if dir.is_empty() {
             self.nodes.clear();
             return;
         }
-        // Children of `a/b` are exactly the keys in [`a/b/`, `a/b0`): '0' follows '/'.
-        let low = format!("{dir}/");
-        let high = format!("{dir}0");
-        let doomed: Vec<Box<str>> = self
-            .nodes
-            .range::<str, _>((
-                Bound::Included(low.as_str()),
-                Bound::Excluded(high.as_str()),
-            ))
-            .map(|(path, _)| path.clone())
-            .collect();
+        let doomed: Vec<Box<str>> = self.descendants(dir).map(|(path, _)| path.into()).collect();
         for path in doomed {
             self.nodes.remove(&path);
         }

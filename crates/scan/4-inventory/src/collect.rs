@@ -9,6 +9,8 @@ pub(crate) struct FileFindings {
     pub path: String,
     /// Index of the layer (images only) the file was read from.
     pub layer: Option<usize>,
+    /// `path` is a name through a symlink in the squashed image, not an entry of `layer`.
+    pub via_symlink: bool,
     pub os: Vec<OsInfo>,
     pub packages: Vec<Package>,
     pub warnings: Vec<Warning>,

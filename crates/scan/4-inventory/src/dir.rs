@@ -1,36 +1,73 @@
 //! Scanning a directory: a root filesystem (a host's `/`, an unpacked image) or a project.
+//!
+//! Nothing below the root is opened by a path string: the walk lists directories through
+//! descriptors ([`fd_walk`]), files are opened relative to the root without following any
+//! symlink ([`in_root`]), and what was opened is checked with `fstat` to be the very file
+//! the walk saw. A symlink swapped in mid-scan therefore cannot make the scan read the
+//! host's files. Symlinks are followed only inside the root, to find the package files
+//! behind them ([`links`]).
+
+mod fd_walk;
+mod in_root;
+mod links;
 
 use std::io::Read;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use kabuto_catalog::FileMeta;
 use kabuto_types::{Artifact, ArtifactKind, Inventory, Warning};
 use rayon::prelude::*;
-use walkdir::WalkDir;
+use rustix::fs::{FileType, OFlags, fstat};
+use rustix::io::Errno;
 
+use crate::aliases::SeenWants;
 use crate::collect::{Analyzers, FileFindings, assemble};
 use crate::extra::{self, FileScanner, ScanOutput, SpecialFile};
 use crate::{InventoryError, Progress, ScanOptions};
+use fd_walk::{Found, Kind, Meta};
+use in_root::{Follow, RootDir};
 
 /// Kernel-provided trees that hold no installed software and can be huge or endless.
 const VIRTUAL_ROOTFS_DIRS: [&str; 3] = ["proc", "sys", "dev"];
+
+/// Symlinks remembered for following after the walk; a host's `/` has about 10,000.
+const MAX_FOLLOWED_LINKS: usize = 1_000_000;
 
 /// A file some analyzer or scanner wants, found by the walk.
 struct Candidate {
     relative: String,
     analyzers: Vec<usize>,
     scanners: Vec<usize>,
-    size: u64,
-    mode: u32,
+    /// What the walk saw; the file opened later must match it.
+    meta: Meta,
+    /// [`Follow::InRoot`] for a name through a symlink.
+    follow: Follow,
     /// Wanted by nobody for its name or mode, but scanners want to see this many of its
     /// first bytes (0: the file is wanted as it is).
     head_len: usize,
 }
 
+/// What the walk of a directory collects.
+#[derive(Default)]
+struct Collected {
+    candidates: Vec<Candidate>,
+    special_files: Vec<SpecialFile>,
+    warnings: Vec<Warning>,
+    /// Symlinks met by the walk, followed once it is done.
+    symlinks: Vec<String>,
+    /// Symlinks past [`MAX_FOLLOWED_LINKS`], not followed.
+    symlinks_dropped: usize,
+    /// The analyzers that see each file (by device and inode), so that another name of
+    /// the same file adds only the others.
+    seen: SeenWants<(u64, u64)>,
+    /// Entries walked.
+    entries: usize,
+}
+
 /// Scans the directory `root` as an artifact of `kind` (`Rootfs` or `Filesystem`).
 ///
-/// Symlinks are never followed: a root filesystem's absolute links point into the host.
+/// Symlinks are followed only inside `root`, as if it were `/` (a root filesystem's
+/// absolute links mean its own files, never the host's).
 pub fn scan_directory(
     root: &Path,
     kind: ArtifactKind,
@@ -48,104 +85,47 @@ pub fn scan_directory_with(
     scanners: &[&dyn FileScanner],
     progress: &dyn Progress,
 ) -> Result<ScanOutput, InventoryError> {
-    let metadata = std::fs::metadata(root).map_err(|source| InventoryError::Directory {
+    let directory_error = |source: std::io::Error| InventoryError::Directory {
         path: root.display().to_string(),
         source,
-    })?;
-    if !metadata.is_dir() {
-        return Err(InventoryError::Directory {
-            path: root.display().to_string(),
-            source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory"),
-        });
-    }
+    };
+    let root_dir = RootDir::open(root).map_err(directory_error)?;
+    let top = root_dir
+        .open_at("", OFlags::RDONLY | OFlags::DIRECTORY, Follow::Never)
+        .map_err(|e| directory_error(e.into()))?;
     let analyzers = Analyzers::new(options);
-    let mut warnings = Vec::new();
-    let mut candidates = Vec::new();
-    let mut special_files = Vec::new();
-    let walk = WalkDir::new(root).follow_links(false).into_iter();
+    let mut collected = Collected::default();
     let skip_virtual = kind == ArtifactKind::Rootfs;
-    for entry in walk.filter_entry(|e| {
-        !(skip_virtual
-            && e.depth() == 1
-            && e.file_type().is_dir()
-            && VIRTUAL_ROOTFS_DIRS.iter().any(|d| e.file_name() == *d))
-    }) {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(e) => {
-                warnings.push(Warning {
-                    location: e
-                        .path()
-                        .map_or_else(|| root.display().to_string(), |p| p.display().to_string()),
-                    message: format!("cannot read: {e}"),
-                });
-                continue;
-            }
-        };
-        let is_dir = entry.file_type().is_dir();
-        if !entry.file_type().is_file() && !is_dir {
-            continue;
+    let skip_dir = |path: &str, depth: usize| {
+        skip_virtual && depth == 1 && VIRTUAL_ROOTFS_DIRS.contains(&path)
+    };
+    let _ = fd_walk::walk(top, "", &skip_dir, &mut |item| {
+        match item {
+            Ok(found) => collected.add(&found, &analyzers, scanners, options),
+            Err((path, e)) => collected.warnings.push(Warning {
+                location: if path.is_empty() {
+                    root.display().to_string()
+                } else {
+                    path.to_owned()
+                },
+                message: format!("cannot read: {e}"),
+            }),
         }
-        let Ok(relative) = entry.path().strip_prefix(root) else {
-            continue;
-        };
-        let Some(relative) = relative.to_str() else {
-            continue;
-        };
-        let Ok(meta) = entry.metadata() else {
-            continue;
-        };
-        let mode = meta.permissions().mode() & 0o7777;
-        if SpecialFile::is_special(mode) && !relative.is_empty() {
-            special_files.push(SpecialFile {
-                path: relative.to_owned(),
-                is_dir,
-                mode,
-                uid: u64::from(meta.uid()),
-                gid: u64::from(meta.gid()),
-                layer: None,
-            });
-        }
-        if is_dir {
-            continue;
-        }
-        let file_meta = FileMeta {
-            size: meta.len(),
-            mode,
-        };
-        let wanting = analyzers.wanting(relative, &file_meta);
-        let scanning = extra::wanting(scanners, relative, &file_meta);
-        let mut head_len = 0;
-        if wanting.is_empty() && scanning.is_empty() {
-            head_len = extra::head_len(scanners, relative, &file_meta);
-            if head_len == 0 || file_meta.size > options.max_file_size {
-                continue;
-            }
-        } else if file_meta.size > options.max_file_size {
-            warnings.push(Warning {
-                location: relative.to_owned(),
-                message: format!(
-                    "skipped: {} bytes is over the {} byte limit per file",
-                    file_meta.size, options.max_file_size
-                ),
-            });
-            continue;
-        }
-        candidates.push(Candidate {
-            relative: relative.to_owned(),
-            analyzers: wanting,
-            scanners: scanning,
-            size: file_meta.size,
-            mode,
-            head_len,
-        });
-    }
+        std::ops::ControlFlow::Continue(())
+    });
+    links::follow_symlinks(&root_dir, &analyzers, options, &mut collected);
+    let Collected {
+        candidates,
+        special_files,
+        mut warnings,
+        ..
+    } = collected;
 
-    progress.start(candidates.iter().map(|c| c.size).sum());
+    progress.start(candidates.iter().map(|c| c.meta.size).sum());
     let per_file: Vec<_> = candidates
         .par_iter()
         .filter_map(|c| {
-            let per_file = match read_candidate(root, c, scanners) {
+            let per_file = match read_candidate(&root_dir, c, scanners) {
                 Ok(Some((content, scanning))) => {
                     let (content_findings, file_warnings) =
                         extra::scan_content(scanners, &scanning, &c.relative, &content, None, "");
@@ -168,7 +148,7 @@ pub fn scan_directory_with(
                     Some((unreadable, Vec::new(), Vec::new()))
                 }
             };
-            progress.advance(c.size);
+            progress.advance(c.meta.size);
             per_file
         })
         .collect();
@@ -201,23 +181,104 @@ pub fn scan_directory_with(
     })
 }
 
+impl Collected {
+    /// Takes in one entry of the walk.
+    fn add(
+        &mut self,
+        found: &Found<'_>,
+        analyzers: &Analyzers,
+        scanners: &[&dyn FileScanner],
+        options: &ScanOptions,
+    ) {
+        self.entries += 1;
+        let (meta, is_dir) = match found.kind {
+            Kind::Symlink if self.symlinks.len() < MAX_FOLLOWED_LINKS => {
+                self.symlinks.push(found.path.to_owned());
+                return;
+            }
+            Kind::Symlink => {
+                self.symlinks_dropped += 1;
+                return;
+            }
+            Kind::File(meta) => (meta, false),
+            Kind::Dir(meta) => (meta, true),
+        };
+        if SpecialFile::is_special(meta.mode) {
+            self.special_files.push(SpecialFile {
+                path: found.path.to_owned(),
+                is_dir,
+                mode: meta.mode,
+                uid: u64::from(meta.uid),
+                gid: u64::from(meta.gid),
+                layer: None,
+            });
+        }
+        if is_dir {
+            return;
+        }
+        let file_meta = FileMeta {
+            size: meta.size,
+            mode: meta.mode,
+        };
+        let wanting = analyzers.wanting(found.path, &file_meta);
+        let scanning = extra::wanting(scanners, found.path, &file_meta);
+        if !wanting.is_empty() {
+            self.seen.record(meta.id, &wanting);
+        }
+        let mut head_len = 0;
+        if wanting.is_empty() && scanning.is_empty() {
+            head_len = extra::head_len(scanners, found.path, &file_meta);
+            if head_len == 0 || meta.size > options.max_file_size {
+                return;
+            }
+        }
+        self.push(
+            Candidate {
+                relative: found.path.to_owned(),
+                analyzers: wanting,
+                scanners: scanning,
+                meta,
+                follow: Follow::Never,
+                head_len,
+            },
+            options,
+        );
+    }
+
+    /// Adds a file to read, or a warning if it is over the size limit.
+    fn push(&mut self, candidate: Candidate, options: &ScanOptions) {
+        if candidate.meta.size > options.max_file_size {
+            self.warnings.push(Warning {
+                location: candidate.relative,
+                message: format!(
+                    "skipped: {} bytes is over the {} byte limit per file",
+                    candidate.meta.size, options.max_file_size
+                ),
+            });
+            return;
+        }
+        self.candidates.push(candidate);
+    }
+}
+
 /// Reads a candidate and returns its content with the scanners to run on it; `None` when a
 /// peek at its first bytes shows that no scanner wants it after all.
 fn read_candidate(
-    root: &Path,
+    root: &RootDir,
     candidate: &Candidate,
     scanners: &[&dyn FileScanner],
 ) -> std::io::Result<Option<(Vec<u8>, Vec<usize>)>> {
-    let path = root.join(&candidate.relative);
+    let mut file = open_candidate(root, candidate)?;
     if candidate.head_len == 0 {
-        return Ok(Some((std::fs::read(path)?, candidate.scanners.clone())));
+        let mut content = Vec::with_capacity(usize::try_from(candidate.meta.size).unwrap_or(0));
+        file.read_to_end(&mut content)?;
+        return Ok(Some((content, candidate.scanners.clone())));
     }
-    let mut file = std::fs::File::open(path)?;
     let mut content = Vec::new();
     Read::take(&mut file, candidate.head_len as u64).read_to_end(&mut content)?;
     let meta = FileMeta {
-        size: candidate.size,
-        mode: candidate.mode,
+        size: candidate.meta.size,
+        mode: candidate.meta.mode,
     };
     let scanning = extra::wanting_head(scanners, &candidate.relative, &meta, &content);
     if scanning.is_empty() {
@@ -225,4 +286,32 @@ fn read_candidate(
     }
     file.read_to_end(&mut content)?;
     Ok(Some((content, scanning)))
+}
+
+/// Opens a candidate below the root and checks that it is the regular file the walk saw
+/// (same device, inode and size); reads stop at that size.
+fn open_candidate(
+    root: &RootDir,
+    candidate: &Candidate,
+) -> std::io::Result<std::io::Take<std::fs::File>> {
+    let file = match root.open_read(&candidate.relative, candidate.follow) {
+        Ok(file) => file,
+        Err(Errno::LOOP) if candidate.follow == Follow::Never => {
+            return Err(changed("a symbolic link is now on its path"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let stat = fstat(&file)?;
+    if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
+        return Err(changed("it is no longer a regular file"));
+    }
+    let now = Meta::of(&stat);
+    if now.id != candidate.meta.id || now.size != candidate.meta.size {
+        return Err(changed("it is no longer the file first seen"));
+    }
+    Ok(file.take(candidate.meta.size))
+}
+
+fn changed(what: &str) -> std::io::Error {
+    std::io::Error::other(format!("changed while being scanned ({what}); not read"))
 }

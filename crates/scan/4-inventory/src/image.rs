@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::collect::{Analyzers, FileFindings, assemble};
 use crate::extra::{self, FileFinding, FileScanner, ScanOutput, SpecialFile};
-use crate::hardlinks::{self, LayerLinks, WantedLink};
+use crate::links::{self, LayerLinks, WantedLink};
 use crate::{InventoryError, Progress, ScanOptions};
 
 /// What one layer's walk produced.
@@ -67,9 +67,9 @@ pub fn scan_image_with(
         format!("layer {} ({}) ", index + 1, short(diff_id))
     };
     for (index, layer) in layers.into_iter().enumerate() {
-        let links = LayerLinks::before_apply(&tree, index, layer.wanted_links);
+        let hard_links = LayerLinks::before_apply(&tree, index, layer.wanted_links);
         tree.apply(index, layer.changes);
-        links.after_apply(&tree, &origin(index), &mut link_reads, &mut warnings);
+        hard_links.after_apply(&tree, &origin(index), &mut link_reads, &mut warnings);
         findings.extend(layer.findings);
         content_findings.extend(layer.content_findings);
         special_files.extend(layer.special_files.into_iter().map(|f| (index, f)));
@@ -82,20 +82,28 @@ pub fn scan_image_with(
         .map(|(_, f)| f)
         .collect();
     extra::sort_and_dedup(&mut content_findings);
+    link_reads.extend(links::symlink_reads(
+        &tree,
+        &analyzers,
+        &origin,
+        &mut warnings,
+    ));
     if !link_reads.is_empty() {
         let (found, link_warnings) =
-            hardlinks::analyze_links(image, link_reads, &analyzers, options, &origin)?;
+            links::analyze_links(image, link_reads, &analyzers, options, &origin)?;
         findings.extend(found);
         warnings.extend(link_warnings);
     }
     let layer_ids: Vec<Digest> = metadata.layers.iter().map(|l| l.diff_id.clone()).collect();
     // Only the copy of a file visible in the squashed filesystem describes what is installed
-    // (a wanted hard link was analyzed with its target's bytes).
+    // (a wanted hard link was analyzed with its target's bytes; a name through a symlink
+    // was found in the squashed filesystem).
     let (mut findings, earlier): (Vec<_>, Vec<_>) = findings.into_iter().partition(|f| {
-        tree.get(&f.path).is_some_and(|node| {
-            matches!(node.kind, NodeKind::File | NodeKind::Hardlink(_))
-                && Some(node.layer) == f.layer
-        })
+        f.via_symlink
+            || tree.get(&f.path).is_some_and(|node| {
+                matches!(node.kind, NodeKind::File | NodeKind::Hardlink(_))
+                    && Some(node.layer) == f.layer
+            })
     });
     stamp_origin_layers(&mut findings, &earlier, &layer_ids);
     let assembled = assemble(findings, &layer_ids);
@@ -196,11 +204,12 @@ fn scan_layer(
                 size: entry.size,
                 mode: entry.mode,
             };
-            if !analyzers.wanting(entry.path, &meta).is_empty() {
+            let wanting = analyzers.wanting(entry.path, &meta);
+            if !wanting.is_empty() {
                 wanted_links.push(WantedLink {
                     path: entry.path.to_owned(),
                     target: target.to_owned(),
-                    mode: entry.mode,
+                    analyzers: wanting,
                 });
             }
         }

@@ -7,11 +7,12 @@
 //! rewritten or deleted by a later layer does not leak old packages) -> OS detection, purl
 //! qualification, stable sort.
 
+mod aliases;
 mod collect;
 mod dir;
 mod extra;
-mod hardlinks;
 mod image;
+mod links;
 
 pub use dir::{scan_directory, scan_directory_with};
 pub use extra::{FileFinding, FileScanner, ScanOutput, SpecialFile};

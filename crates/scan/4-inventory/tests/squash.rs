@@ -39,14 +39,19 @@ enum Item<'a> {
     Whiteout(&'a str),
     /// A tar hard link: (path, target).
     Hardlink(&'a str, &'a str),
+    /// A symlink: (path, target as written).
+    Symlink(&'a str, &'a str),
 }
 
 fn layer(items: &[Item<'_>]) -> (Vec<u8>, Digest) {
     let mut builder = tar::Builder::new(Vec::new());
     for item in items {
-        if let Item::Hardlink(path, target) = item {
+        if let Item::Hardlink(path, target) | Item::Symlink(path, target) = item {
             let mut header = tar::Header::new_gnu();
-            header.set_entry_type(tar::EntryType::Link);
+            header.set_entry_type(match item {
+                Item::Hardlink(..) => tar::EntryType::Link,
+                _ => tar::EntryType::Symlink,
+            });
             header.set_size(0);
             header.set_mode(0o644);
             builder.append_link(&mut header, path, target).unwrap();
@@ -59,7 +64,7 @@ fn layer(items: &[Item<'_>]) -> (Vec<u8>, Digest) {
                 mode = *bits;
                 (path.to_string(), "")
             }
-            Item::Hardlink(..) => unreachable!("appended above"),
+            Item::Hardlink(..) | Item::Symlink(..) => unreachable!("appended above"),
             Item::Whiteout(path) => {
                 let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
                 (format!("{dir}/.wh.{name}"), "")
@@ -445,4 +450,125 @@ fn dangling_and_deleted_hard_links_report_nothing() {
         "{warning:?}"
     );
     assert!(warning.message.contains("does/not/exist"), "{warning:?}");
+}
+
+/// (name, path, layer) of the dpkg packages zlib1g, tzdata, adduser at `path`.
+fn dpkg_packages_at(path: &str, layer: &Digest) -> Vec<(String, String, String, Digest)> {
+    let mut found: Vec<_> = [
+        ("adduser", "3.134"),
+        ("tzdata", "2024a-0+deb12u1"),
+        ("zlib1g", "1:1.2.13.dfsg-1"),
+    ]
+    .into_iter()
+    .map(|(name, version)| (name.into(), version.into(), path.into(), layer.clone()))
+    .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn packages_behind_a_symlinked_database_directory_are_found() {
+    let cases: [&[&[Item<'_>]]; 4] = [
+        // Relative link, as in issue 9.
+        &[&[
+            Item::File("etc/os-release", DEBIAN_RELEASE),
+            Item::File("opt/dpkg/status", DPKG_STATUS),
+            Item::Symlink("var/lib/dpkg", "../../opt/dpkg"),
+        ]],
+        // Absolute target: the image's own /opt.
+        &[&[
+            Item::File("etc/os-release", DEBIAN_RELEASE),
+            Item::File("opt/dpkg/status", DPKG_STATUS),
+            Item::Symlink("var/lib/dpkg", "/opt/dpkg"),
+        ]],
+        // A chain of links.
+        &[&[
+            Item::File("etc/os-release", DEBIAN_RELEASE),
+            Item::File("opt/dpkg/status", DPKG_STATUS),
+            Item::Symlink("var/lib/dpkg", "/srv/a"),
+            Item::Symlink("srv/a", "b"),
+            Item::Symlink("srv/b", "../opt/dpkg"),
+        ]],
+        // The link in an earlier layer, the database in a later one.
+        &[
+            &[
+                Item::File("etc/os-release", DEBIAN_RELEASE),
+                Item::Symlink("var/lib/dpkg", "../../opt/dpkg"),
+            ],
+            &[Item::File("opt/dpkg/status", DPKG_STATUS)],
+        ],
+    ];
+    for (case, layers) in cases.iter().enumerate() {
+        let img = image(layers);
+        let options = ScanOptions::for_kind(ArtifactKind::ContainerImage);
+        let inventory = scan_image(&img, &options, &NoProgress).unwrap();
+        let database_layer = &img.metadata.layers[layers.len() - 1].diff_id;
+        assert_eq!(
+            packages_with_layers(&inventory),
+            dpkg_packages_at("var/lib/dpkg/status", database_layer),
+            "case {case}"
+        );
+        assert!(
+            inventory.packages[0]
+                .purl
+                .to_string()
+                .contains("distro=debian-12"),
+            "{}",
+            inventory.packages[0].purl
+        );
+        assert!(
+            inventory.warnings.is_empty(),
+            "case {case}: {:?}",
+            inventory.warnings
+        );
+    }
+}
+
+#[test]
+fn a_symlink_loop_in_an_image_is_a_warning_and_the_scan_goes_on() {
+    let img = image(&[&[
+        Item::File("etc/os-release", OS_RELEASE),
+        Item::File("lib/apk/db/installed", APK_TWO),
+        Item::Symlink("var/lib/dpkg", "../../opt/dpkg"),
+        Item::Symlink("opt/dpkg", "../var/lib/dpkg"),
+    ]]);
+    let options = ScanOptions::for_kind(ArtifactKind::ContainerImage);
+    let inventory = scan_image(&img, &options, &NoProgress).unwrap();
+    assert_eq!(inventory.packages.len(), 2, "{:?}", inventory.packages);
+    let mut warned: Vec<_> = inventory
+        .warnings
+        .iter()
+        .map(|w| {
+            (
+                w.location.rsplit(' ').next().unwrap(),
+                w.message.contains("loop"),
+            )
+        })
+        .collect();
+    warned.sort();
+    assert_eq!(warned, [("opt/dpkg", true), ("var/lib/dpkg", true)]);
+    assert!(inventory.warnings[0].location.starts_with("layer 1 ("));
+}
+
+#[test]
+fn usual_aliases_add_nothing_and_a_deleted_link_hides_nothing() {
+    // `etc/os-release -> ../usr/lib/os-release` is wanted under both names by the same
+    // analyzer: read once. A later layer replaces the link with a directory of its own.
+    let img = image(&[
+        &[
+            Item::File("usr/lib/os-release", DEBIAN_RELEASE),
+            Item::Symlink("etc/os-release", "../usr/lib/os-release"),
+            Item::File("opt/dpkg/status", DPKG_STATUS),
+            Item::Symlink("var/lib/dpkg", "../../opt/dpkg"),
+        ],
+        &[Item::Whiteout("var/lib/dpkg")],
+    ]);
+    let options = ScanOptions::for_kind(ArtifactKind::ContainerImage);
+    let inventory = scan_image(&img, &options, &NoProgress).unwrap();
+    assert!(inventory.packages.is_empty(), "{:?}", inventory.packages);
+    assert_eq!(
+        inventory.os.as_ref().map(|os| os.version.as_str()),
+        Some("12")
+    );
+    assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
 }

@@ -1,14 +1,17 @@
-//! Package files that arrive as tar hard links (`lib/apk/db/installed` linked to another
-//! path of the same layer or an earlier one).
+//! Package files that are read under a name other than their own, once the layers are
+//! squashed: tar hard links (`lib/apk/db/installed` linked to another path of the same
+//! layer or an earlier one) and names through symlinks (`var/lib/dpkg -> ../../opt/dpkg`).
 //!
 //! A hard link entry carries no content: the bytes were written earlier in the stream
-//! under the target's path, usually a path no analyzer wants, so they were not kept. The
-//! smallest correct fix that keeps the single streaming pass for everything else: while
-//! walking, remember the links an analyzer wants ([`WantedLink`]); once the layers are
-//! squashed in order, find which layer's file each link points at (inside the image only);
-//! then walk just those layers again and analyze the target's bytes under the link's path.
-//! Images without such links pay nothing; an image with one pays one more decompression of
-//! the layer holding the target (a registry image downloads that layer again).
+//! under the target's path, usually a path no analyzer wants, so they were not kept; a
+//! symlinked name is no entry at all. The smallest correct fix that keeps the single
+//! streaming pass for everything else: while walking, remember the hard links an analyzer
+//! wants ([`WantedLink`]); once the layers are squashed in order, find which layer's file
+//! each link points at, and which files analyzers want under a symlinked name ([`crate::aliases`]),
+//! inside the image only; then walk just those layers again and analyze each file's bytes
+//! under the wanted name. Images without such names pay nothing; an image with one pays one
+//! more decompression of the layer holding the file (a registry image downloads that
+//! layer again).
 
 use std::collections::HashMap;
 
@@ -18,6 +21,7 @@ use kabuto_source::ImageSource;
 use kabuto_types::Warning;
 use rayon::prelude::*;
 
+use crate::aliases::{SeenWants, alias_budget, budget_warning, loop_warning};
 use crate::collect::{Analyzers, FileFindings};
 use crate::{InventoryError, ScanOptions};
 
@@ -27,16 +31,19 @@ pub(crate) struct WantedLink {
     pub path: String,
     /// Normalized like entry paths (relative to the image root).
     pub target: String,
-    pub mode: u32,
+    /// The analyzers that want it.
+    pub analyzers: Vec<usize>,
 }
 
-/// A wanted link, the layer it is in and the file whose bytes it shares.
+/// A wanted name, the layer it counts as and the file whose bytes it reads.
 #[derive(Debug)]
 pub(crate) struct LinkRead {
     link: WantedLink,
     link_layer: usize,
     source_layer: usize,
     source_path: String,
+    /// A name through a symlink (not an entry of any layer) rather than a hard link.
+    via_symlink: bool,
 }
 
 /// The regular file `target` names in `tree`, following symlinks in its directories.
@@ -84,6 +91,7 @@ impl LayerLinks {
                     link_layer: self.layer,
                     source_layer,
                     source_path,
+                    via_symlink: false,
                 }),
                 None => warnings.push(Warning {
                     location: format!("{origin}{}", link.path),
@@ -95,6 +103,56 @@ impl LayerLinks {
             }
         }
     }
+}
+
+/// The files analyzers want under a name through a symlink in the squashed `tree`, as
+/// reads of the layer each file is in (and counted as). Loops and an exhausted budget
+/// become warnings; `origin(layer)` prefixes them.
+pub(crate) fn symlink_reads(
+    tree: &FileTree,
+    analyzers: &Analyzers,
+    origin: &dyn Fn(usize) -> String,
+    warnings: &mut Vec<Warning>,
+) -> Vec<LinkRead> {
+    let mut seen = SeenWants::default();
+    let mut reads = Vec::new();
+    let budget = alias_budget(tree.len());
+    let report = tree.visit_aliases(budget, |name, file| {
+        let meta = FileMeta {
+            size: file.node.size,
+            mode: file.node.mode,
+        };
+        let wanting = analyzers.wanting(name, &meta);
+        if wanting.is_empty() {
+            return;
+        }
+        let unseen = seen.unseen(file.path.clone(), wanting, || {
+            analyzers.wanting(&file.path, &meta)
+        });
+        if unseen.is_empty() {
+            return;
+        }
+        reads.push(LinkRead {
+            link: WantedLink {
+                path: name.to_owned(),
+                target: file.path.clone(),
+                analyzers: unseen,
+            },
+            link_layer: file.node.layer,
+            source_layer: file.node.layer,
+            source_path: file.path,
+            via_symlink: true,
+        });
+    });
+    let located = |path: String| match tree.get(&path) {
+        Some(node) => format!("{}{path}", origin(node.layer)),
+        None => path,
+    };
+    warnings.extend(report.loops.into_iter().map(|l| loop_warning(located(l))));
+    if let Some(link) = report.exhausted_at {
+        warnings.push(budget_warning(located(link), budget));
+    }
+    reads
 }
 
 /// Walks each layer holding a link target again and analyzes the target's bytes under
@@ -133,7 +191,7 @@ pub(crate) fn analyze_links(
                     warnings.extend(links.iter().map(|read| Warning {
                         location: format!("{}{}", origin(read.link_layer), read.link.path),
                         message: format!(
-                            "skipped: hard link to {} bytes, over the {} byte limit per file",
+                            "skipped: link to {} bytes, over the {} byte limit per file",
                             entry.size, options.max_file_size
                         ),
                     }));
@@ -142,18 +200,15 @@ pub(crate) fn analyze_links(
                 let mut bytes = Vec::new();
                 content.read_to_end(&mut bytes)?;
                 for read in links {
-                    let meta = FileMeta {
-                        size: entry.size,
-                        mode: read.link.mode,
-                    };
-                    let wanting = analyzers.wanting(&read.link.path, &meta);
-                    findings.push(analyzers.analyze(
-                        &wanting,
+                    let mut found = analyzers.analyze(
+                        &read.link.analyzers,
                         &read.link.path,
                         &bytes,
                         Some(read.link_layer),
                         &origin(read.link_layer),
-                    ));
+                    );
+                    found.via_symlink = read.via_symlink;
+                    findings.push(found);
                 }
                 Ok(())
             })
