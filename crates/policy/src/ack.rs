@@ -62,11 +62,7 @@ pub struct Acknowledgements {
 impl Acknowledgements {
     /// Reads an acknowledgement file: `acknowledgements: [...]` or a bare list.
     pub fn load(path: &Path) -> Result<Acknowledgements, PolicyError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
-            file: path.display().to_string(),
-            source,
-        })?;
-        Acknowledgements::parse(&text, &path.display().to_string())
+        Acknowledgements::parse(&load::read(path)?, &path.display().to_string())
     }
 
     /// Parses acknowledgement text; `file` names it in errors.

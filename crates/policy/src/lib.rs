@@ -92,11 +92,7 @@ impl PolicySet {
     /// Reads a policy file (YAML or JSON): one policy, a list of policies, or
     /// `policies: [...]`.
     pub fn load(path: &Path) -> Result<PolicySet, PolicyError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
-            file: path.display().to_string(),
-            source,
-        })?;
-        PolicySet::parse(&text, &path.display().to_string())
+        PolicySet::parse(&load::read(path)?, &path.display().to_string())
     }
 
     /// Parses policy text; `file` names it in errors.

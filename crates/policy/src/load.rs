@@ -3,10 +3,20 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::path::Path;
 
 use serde::de::DeserializeOwned;
 
+use crate::PolicyError;
 use crate::compile::FieldError;
+
+/// Reads a policy or acknowledgement file, refusing one past [`kabuto_yaml::MAX_CONFIG_SIZE`].
+pub(crate) fn read(path: &Path) -> Result<String, PolicyError> {
+    kabuto_yaml::read_config(path).map_err(|source| PolicyError::Read {
+        file: path.display().to_string(),
+        source,
+    })
+}
 
 /// Where and why a file was refused.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -85,6 +95,7 @@ pub(crate) fn shape(text: &str, file: &str, key: &str) -> Result<Shape, Diagnost
             })
         }
         Syntax::Yaml => {
+            refuse_deep_yaml(text, file)?;
             let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
                 let mut d = yaml_diagnostic(text, file, String::new(), &e);
                 d.message = format!("not valid YAML: {}", d.message);
@@ -111,11 +122,26 @@ pub(crate) fn parse<T: DeserializeOwned>(text: &str, file: &str) -> Result<T, Di
             Ok(value)
         }
         Syntax::Yaml => {
+            refuse_deep_yaml(text, file)?;
             let de = serde_yaml::Deserializer::from_str(text);
             serde_path_to_error::deserialize(de)
                 .map_err(|e| yaml_diagnostic(text, file, path_text(e.path()), e.inner()))
         }
     }
+}
+
+/// Runs the shared depth guard before serde_yaml, which is quadratic on deep flow nesting.
+fn refuse_deep_yaml(text: &str, file: &str) -> Result<(), Diagnostic> {
+    kabuto_yaml::check(file, text).map_err(|refused| Diagnostic {
+        file: file.to_owned(),
+        line: Some(refused.line),
+        column: Some(refused.column),
+        field: String::new(),
+        message: match refused.problem {
+            kabuto_yaml::Problem::Syntax(message) => format!("not valid YAML: {message}"),
+            too_deep => too_deep.to_string(),
+        },
+    })
 }
 
 fn path_text(path: &serde_path_to_error::Path) -> String {

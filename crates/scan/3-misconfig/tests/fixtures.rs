@@ -78,6 +78,7 @@ scenario!(bad, "bad");
 scenario!(helm_rendered, "helm-rendered");
 scenario!(cronjob, "cronjob");
 scenario!(list, "list");
+scenario!(merge_keys, "merge-keys");
 scenario!(multistage, "multistage");
 scenario!(peer_basic, "peer-basic");
 

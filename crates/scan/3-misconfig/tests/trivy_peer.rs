@@ -95,7 +95,20 @@ const DIFFERENCES: &[(&str, &str, &str)] = &[
         "cronjob/cronjob.yaml",
         "the pod's seccomp.security.alpha.kubernetes.io/pod: runtime/default annotation sets a profile",
     ),
+    ("KSV001", MERGE_KEYS, TRIVY_IGNORES_MERGE_KEYS),
+    ("KSV003", MERGE_KEYS, TRIVY_IGNORES_MERGE_KEYS),
+    ("KSV011", MERGE_KEYS, TRIVY_IGNORES_MERGE_KEYS),
+    ("KSV014", MERGE_KEYS, TRIVY_IGNORES_MERGE_KEYS),
+    ("KSV015", MERGE_KEYS, TRIVY_IGNORES_MERGE_KEYS),
+    ("KSV016", MERGE_KEYS, TRIVY_IGNORES_MERGE_KEYS),
+    ("KSV018", MERGE_KEYS, TRIVY_IGNORES_MERGE_KEYS),
+    ("KSV106", MERGE_KEYS, TRIVY_IGNORES_MERGE_KEYS),
 ];
+
+const MERGE_KEYS: &str = "merge-keys/deployment.yaml";
+const TRIVY_IGNORES_MERGE_KEYS: &str = "Trivy reads `<<: *base` as a plain key; Kubernetes applies it, \
+     so the containers inherit allowPrivilegeEscalation, capabilities, readOnlyRootFilesystem \
+     and resources from the anchors";
 
 #[test]
 fn trivy_findings_in_scope_are_ours_too() {

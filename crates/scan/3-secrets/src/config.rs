@@ -17,6 +17,9 @@ pub enum SecretError {
         #[source]
         source: std::io::Error,
     },
+    /// Nested too deep or not tokenizable: refused before serde_yaml reads it.
+    #[error("secret config {0}")]
+    Refused(kabuto_yaml::Refused),
     #[error("secret config {origin}: invalid YAML: {source}")]
     Yaml {
         origin: String,
@@ -148,9 +151,10 @@ impl Default for SecretConfig {
 }
 
 impl SecretConfig {
-    /// Reads a Trivy-shaped secret config file. Rules are validated by [`crate::SecretScanner::new`].
+    /// Reads a Trivy-shaped secret config file (at most [`kabuto_yaml::MAX_CONFIG_SIZE`]).
+    /// Rules are validated by [`crate::SecretScanner::new`].
     pub fn from_yaml_file(path: &Path) -> Result<Self, SecretError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SecretError::Read {
+        let text = kabuto_yaml::read_config(path).map_err(|source| SecretError::Read {
             path: path.display().to_string(),
             source,
         })?;
@@ -162,6 +166,7 @@ impl SecretConfig {
         let mut config: SecretConfig = if text.trim().is_empty() {
             SecretConfig::default()
         } else {
+            kabuto_yaml::check(origin, text).map_err(SecretError::Refused)?;
             serde_yaml::from_str(text).map_err(|source| SecretError::Yaml {
                 origin: origin.to_string(),
                 source,

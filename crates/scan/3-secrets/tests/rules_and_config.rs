@@ -114,6 +114,14 @@ fn bad_configs_name_the_file_and_rule() {
         ),
         ("rules: 5\n", "trivy-secret.yaml: invalid YAML"),
         ("unknown-key: 1\n", "trivy-secret.yaml: invalid YAML"),
+        (
+            &format!("rules:\n  - id: deep\n    regex: {}\n", "[".repeat(200_000)),
+            "secret config trivy-secret.yaml:3:",
+        ),
+        (
+            &format!("rules: {}\n", "{a: ".repeat(200_000)),
+            "YAML nested more than 128 levels deep",
+        ),
     ];
     for (yaml, expected) in cases {
         let error = config(yaml)

@@ -35,6 +35,9 @@ pub enum SuppressError {
         format: &'static str,
         reason: String,
     },
+    /// YAML nested too deep or not tokenizable, refused before parsing.
+    #[error(transparent)]
+    Refused(#[from] kabuto_yaml::Refused),
     /// A field with a wrong or missing value; `field` is a path such as `statements[2].status`
     /// or `line 4`.
     #[error("{file}: {field}: {reason}")]
@@ -310,11 +313,7 @@ pub fn apply_ignores(
         ..Suppression::default()
     };
     for finding in findings {
-        let entry = ignores
-            .entries
-            .iter()
-            .find(|e| !e.is_expired(today) && e.matches(&finding));
-        match entry {
+        match ignores.entry_for(&finding, today) {
             Some(e) => out.suppressed.push(Suppressed {
                 finding,
                 reason: SuppressionReason {

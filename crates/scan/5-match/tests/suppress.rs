@@ -412,3 +412,83 @@ fn malformed_files_name_file_and_field() {
     let missing = IgnoreFile::load(Path::new("/nonexistent/.trivyignore")).unwrap_err();
     assert!(missing.to_string().contains("/nonexistent/.trivyignore"));
 }
+
+#[test]
+fn deeply_nested_yaml_ignore_files_are_refused_with_file_and_line() {
+    let yaml = format!(
+        "vulnerabilities:\n  - id: CVE-1\n    paths: {}\n",
+        "[".repeat(200_000)
+    );
+    let error = IgnoreFile::from_yaml(&yaml, "deep.yaml").unwrap_err();
+    let SuppressError::Refused(refused) = &error else {
+        panic!("expected a depth refusal, got {error}");
+    };
+    assert_eq!((refused.file.as_str(), refused.line), ("deep.yaml", 3));
+    assert!(
+        error.to_string().starts_with("deep.yaml:3:")
+            && error.to_string().contains("more than 128 levels"),
+        "{error}"
+    );
+}
+
+/// 200k globs (11 MB) used to compile one regex each: 3.3 GB and 37 s. Such a file is now
+/// refused for its size before it is read.
+#[test]
+fn ignore_files_past_the_size_limit_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(".kabutoignore.yaml");
+    let mut yaml = String::from("vulnerabilities:\n");
+    for i in 0..200_000 {
+        yaml.push_str(&format!(
+            "  - id: CVE-2020-{}\n    paths: ['a/**/b/**/c/**/d{i}']\n",
+            i + 1000
+        ));
+    }
+    std::fs::write(&path, yaml).unwrap();
+    let error = IgnoreFile::load(&path).unwrap_err();
+    assert!(
+        matches!(&error, SuppressError::Read { source, .. } if source.kind() == std::io::ErrorKind::FileTooLarge),
+        "{error}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains(".kabutoignore.yaml") && message.contains("4 MiB"),
+        "{message}"
+    );
+}
+
+#[test]
+fn each_entry_matches_only_through_its_own_path_globs() {
+    let yaml = "vulnerabilities:
+  - id: CVE-2020-0001
+    paths: ['a/**']
+    statement: first
+  - id: CVE-2020-0002
+    paths: ['b/**']
+  - id: CVE-2020-0002
+    paths: ['c/**', 'd/*.jar']
+    statement: third
+";
+    let ignores = IgnoreFile::from_yaml(yaml, "i.yaml").unwrap();
+    let npm = "pkg:npm/x@1.0.0";
+    let findings = vec![
+        // `a/**` belongs to the CVE-2020-0001 entry: no cover for CVE-2020-0002.
+        finding("CVE-2020-0002", &[], npm, "a/x"),
+        finding("CVE-2020-0002", &[], npm, "d/lib.jar"),
+        finding("CVE-2020-0001", &[], npm, "a/y"),
+    ];
+    let out = apply_ignores(findings, &ignores, date!(2026 - 01 - 01));
+    assert_eq!(ids(&out.kept), ["CVE-2020-0002"]);
+    let statements: Vec<_> = out
+        .suppressed
+        .iter()
+        .map(|s| (s.finding.id.as_str(), s.reason.statement.as_deref()))
+        .collect();
+    assert_eq!(
+        statements,
+        [
+            ("CVE-2020-0002", Some("third")),
+            ("CVE-2020-0001", Some("first"))
+        ]
+    );
+}

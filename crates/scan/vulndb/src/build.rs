@@ -415,8 +415,13 @@ fn is_debian_tracker(obj: &serde_json::Map<String, Value>) -> bool {
 }
 
 /// YAML feeds are recognised from their top-level keys without a generic parse, which would
-/// turn unquoted versions such as `2.0` into numbers.
+/// turn unquoted versions such as `2.0` into numbers. The shared guard runs first: serde_yaml
+/// is quadratic on deep flow nesting.
 fn read_yaml(file: &str, path: &Path, text: &str, outcome: &mut FileOutcome) {
+    if let Err(refused) = kabuto_yaml::check(file, text) {
+        outcome.warn(file, format!("line {}: {}", refused.line, refused.problem));
+        return;
+    }
     let top_keys: Vec<&str> = text
         .lines()
         .filter(|l| !l.starts_with([' ', '\t', '-', '#']))

@@ -44,6 +44,13 @@ pub(crate) fn json<T: serde::de::DeserializeOwned>(content: &[u8]) -> Result<T, 
         .map_err(|e| AnalyzeError::at_line(e.line(), format!("invalid JSON: {e}")))
 }
 
+/// The shared YAML guard, run before serde_yaml (quadratic on deep flow nesting): a refused
+/// lockfile becomes a warning at the offending line.
+pub(crate) fn refuse_deep_yaml(path: &str, text: &str) -> Result<(), AnalyzeError> {
+    kabuto_yaml::check(path, text)
+        .map_err(|refused| AnalyzeError::at_line(refused.line, refused.problem.to_string()))
+}
+
 /// A YAML syntax or shape error, with its line when serde_yaml knows it.
 pub(crate) fn yaml_error(e: &serde_yaml::Error) -> AnalyzeError {
     match e.location() {

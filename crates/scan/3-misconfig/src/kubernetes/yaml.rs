@@ -1,7 +1,10 @@
 //! A YAML document tree with line numbers, built from yaml-rust2's event stream without
 //! recursion. Aliases share the anchored node (`Rc`), so a "billion laughs" document costs
-//! nothing to build; alias count and tree height are capped so neither traversal nor drop can
-//! blow up.
+//! nothing to build; alias count, tree height and entries copied by merge keys are capped so
+//! neither building, traversal nor drop can blow up.
+//!
+//! Mappings read as Kubernetes' YAML reader (go-yaml v2) reads them: a key's last occurrence
+//! wins, and merge keys (`<<: *base`, `<<: [*a, *b]`) are applied where they stand.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -13,6 +16,10 @@ use yaml_rust2::scanner::TScalarStyle;
 pub const MAX_ALIASES: usize = 10_000;
 /// Deepest nesting (counting aliased subtrees); Kubernetes objects are about 15 levels deep.
 pub const MAX_HEIGHT: usize = 128;
+/// Most mapping entries merge keys may copy in one file; real manifests merge a few dozen.
+pub const MAX_MERGED_ENTRIES: usize = 100_000;
+
+type Entry = (Rc<Node>, Rc<Node>);
 
 #[derive(Debug)]
 pub struct Node {
@@ -32,30 +39,33 @@ pub enum Value {
         plain: bool,
     },
     Seq(Vec<Rc<Node>>),
-    Map(Vec<(Rc<Node>, Rc<Node>)>),
+    /// Entries in document order, merge keys already replaced by the merged entries.
+    Map(Vec<Entry>),
 }
 
 impl Node {
-    /// The value of `key` in a mapping.
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    /// The entry of `key` in a mapping: its last occurrence, as Kubernetes reads duplicates
+    /// and merged keys.
+    fn entry(&self, key: &str) -> Option<&Entry> {
         match &self.value {
-            Value::Map(entries) => entries
-                .iter()
-                .find(|(k, _)| k.as_str() == Some(key))
-                .map(|(_, v)| v.as_ref()),
+            Value::Map(entries) => entries.iter().rev().find(|(k, _)| k.as_str() == Some(key)),
             _ => None,
         }
     }
 
+    /// The value of `key` in a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|(_, v)| v.as_ref())
+    }
+
     /// The line of `key` itself in a mapping (where a reader looks for the setting).
     pub fn key_line(&self, key: &str) -> Option<usize> {
-        match &self.value {
-            Value::Map(entries) => entries
-                .iter()
-                .find(|(k, _)| k.as_str() == Some(key))
-                .map(|(k, _)| k.line),
-            _ => None,
-        }
+        self.entry(key).map(|(k, _)| k.line)
+    }
+
+    /// A plain `<<` key: YAML's merge key.
+    fn is_merge_key(&self) -> bool {
+        matches!(&self.value, Value::Scalar { text, plain: true } if text == "<<")
     }
 
     pub fn path(&self, keys: &[&str]) -> Option<&Node> {
@@ -128,6 +138,12 @@ pub enum YamlError {
     TooDeep { line: usize },
     #[error("line {line}: alias to an undefined or enclosing anchor")]
     BadAlias { line: usize },
+    #[error("line {line}: a merge key (`<<`) needs a mapping or a list of mappings")]
+    BadMerge { line: usize },
+    #[error(
+        "line {line}: merge keys copy more than {MAX_MERGED_ENTRIES} entries (refusing a possible YAML bomb)"
+    )]
+    TooManyMerged { line: usize },
 }
 
 enum Frame {
@@ -137,7 +153,7 @@ enum Frame {
         line: usize,
     },
     Map {
-        entries: Vec<(Rc<Node>, Rc<Node>)>,
+        entries: Vec<Entry>,
         key: Option<Rc<Node>>,
         anchor: usize,
         line: usize,
@@ -152,6 +168,7 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Rc<Node>> = None;
     let mut aliases = 0usize;
+    let mut merged = 0usize;
     loop {
         let (event, mark) = parser.next_token().map_err(|e| YamlError::Syntax {
             line: e.marker().line(),
@@ -247,7 +264,7 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
                 }) => {
                     let (end_line, height) =
                         extent(line, entries.iter().flat_map(|(k, v)| [k, v]))?;
-                    let value = Value::Map(entries);
+                    let value = Value::Map(apply_merge_keys(entries, &mut merged)?);
                     Some((
                         Rc::new(Node {
                             value,
@@ -276,6 +293,38 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
         }
     }
     Ok(documents)
+}
+
+/// Replaces each merge key by the merged mappings' entries, as go-yaml v2 does: with lookups
+/// taking a key's last occurrence, a key written after `<<` overrides the merged one and one
+/// written before is overridden; in `<<: [*a, *b]` earlier mappings win, so they go last.
+/// `merged` counts copied entries across the file, capped at [`MAX_MERGED_ENTRIES`].
+fn apply_merge_keys(entries: Vec<Entry>, merged: &mut usize) -> Result<Vec<Entry>, YamlError> {
+    if !entries.iter().any(|(k, _)| k.is_merge_key()) {
+        return Ok(entries);
+    }
+    let mut out = Vec::with_capacity(entries.len());
+    for (key, value) in entries {
+        if !key.is_merge_key() {
+            out.push((key, value));
+            continue;
+        }
+        let sources: Vec<&Rc<Node>> = match &value.value {
+            Value::Seq(items) => items.iter().rev().collect(),
+            _ => vec![&value],
+        };
+        for source in sources {
+            let Value::Map(source_entries) = &source.value else {
+                return Err(YamlError::BadMerge { line: source.line });
+            };
+            *merged += source_entries.len();
+            if *merged > MAX_MERGED_ENTRIES {
+                return Err(YamlError::TooManyMerged { line: key.line });
+            }
+            out.extend(source_entries.iter().cloned());
+        }
+    }
+    Ok(out)
 }
 
 /// A collection's last line and height from its children; fails past [`MAX_HEIGHT`].
@@ -344,6 +393,55 @@ mod tests {
         assert!(matches!(
             parse_stream(&text),
             Err(YamlError::TooDeep { .. })
+        ));
+    }
+
+    #[test]
+    fn merge_keys_apply_in_place_and_later_keys_win() {
+        let text = "base: &base {a: 1, b: 1}\nextra: &extra {b: 2, c: 2}\n\
+                    after: {<<: *base, b: 3}\n\
+                    before: {b: 3, <<: *base}\n\
+                    list: {<<: [*base, *extra]}\n\
+                    dup: {x: 1, x: 2}\n";
+        let docs = parse_stream(text).expect("parses");
+        let value = |map: &str, key: &str| docs[0].root.path(&[map, key]).and_then(Node::as_i64);
+        assert_eq!(value("after", "a"), Some(1));
+        assert_eq!(value("after", "b"), Some(3), "a key after `<<` wins");
+        assert_eq!(
+            value("before", "b"),
+            Some(1),
+            "go-yaml v2: `<<` overrides keys before it"
+        );
+        assert_eq!(value("list", "b"), Some(1), "earlier merged mappings win");
+        assert_eq!(value("list", "c"), Some(2));
+        assert_eq!(value("dup", "x"), Some(2), "duplicates: the last one wins");
+        assert_eq!(
+            docs[0].root.path(&["after"]).map(|n| n.key_line("a")),
+            Some(Some(1))
+        );
+    }
+
+    #[test]
+    fn merge_keys_are_checked_and_bounded() {
+        assert_eq!(
+            parse_stream("a: {<<: 1}\n").expect_err("scalar"),
+            YamlError::BadMerge { line: 1 }
+        );
+        assert!(
+            parse_stream("a: {\"<<\": 1}\n").is_ok(),
+            "a quoted `<<` is a plain key"
+        );
+        // Each level merges the previous one twice: entries double per level.
+        let mut text = String::from("l0: &l0 {k0: 0, k1: 1}\n");
+        for level in 1..=20 {
+            let previous = level - 1;
+            text.push_str(&format!(
+                "l{level}: &l{level} {{<<: [*l{previous}, *l{previous}]}}\n"
+            ));
+        }
+        assert!(matches!(
+            parse_stream(&text),
+            Err(YamlError::TooManyMerged { .. })
         ));
     }
 

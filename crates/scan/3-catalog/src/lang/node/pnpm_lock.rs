@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_yaml::{Mapping, Value};
 
 use crate::lang::node::{Dedup, Origin, resolved_package, split_at_version};
-use crate::lang::{file_name, utf8, yaml_error};
+use crate::lang::{file_name, refuse_deep_yaml, utf8, yaml_error};
 use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
 
 pub struct PnpmLockAnalyzer;
@@ -184,6 +184,7 @@ impl Analyzer for PnpmLockAnalyzer {
     }
     fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let text = utf8(file.content)?;
+        refuse_deep_yaml(file.path, text)?;
         let mut out = Dedup::default();
         let mut warnings = Vec::new();
         // pnpm may prepend a document for its own environment: read every document.
@@ -268,5 +269,22 @@ mod tests {
             "{err:?}"
         );
         assert!(run("packages: 7\n").is_err());
+    }
+
+    /// serde_yaml took 21 s on 200 KB of `[` before its own recursion limit.
+    #[test]
+    fn deep_nesting_is_refused_before_parsing_at_its_line() {
+        let text = format!(
+            "lockfileVersion: '6.0'\npackages: {}\n",
+            "[".repeat(200_000)
+        );
+        let err = run(&text).unwrap_err();
+        match err {
+            AnalyzeError::Malformed { line, message } => {
+                assert_eq!(line, Some(2));
+                assert!(message.contains("more than 128 levels"), "{message}");
+            }
+            other => panic!("expected a malformed-file error, got {other:?}"),
+        }
     }
 }

@@ -6,7 +6,7 @@
 use serde_yaml::{Mapping, Value};
 
 use crate::lang::node::{Dedup, Origin, resolved_package, split_at_version};
-use crate::lang::{file_name, utf8, yaml_error};
+use crate::lang::{file_name, refuse_deep_yaml, utf8, yaml_error};
 use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
 
 pub struct YarnLockAnalyzer;
@@ -122,6 +122,7 @@ fn analyze_berry(
     text: &str,
     found_by: &str,
 ) -> Result<AnalysisOutput, AnalyzeError> {
+    refuse_deep_yaml(file.path, text)?;
     let lock: Mapping = serde_yaml::from_str(text).map_err(|e| yaml_error(&e))?;
     let mut out = Dedup::default();
     let mut warnings = Vec::new();
