@@ -45,40 +45,31 @@ fn scan_inventory(target: &Path) -> Run {
     ])
 }
 
-/// A docker archive of one empty layer whose `manifest.json` is `edit`ed first.
-fn archive_with_manifest(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+/// A docker archive of one empty layer whose manifest carries the hostile text in `field`.
+fn archive_with_hostile(path: &Path, field: &str) {
     let image = DockerArchive::new(vec![Layer::plain(TarBuilder::new().finish())]);
     let mut members = image.members();
-    let mut manifest: serde_json::Value = serde_json::from_slice(&members[0].1).unwrap();
-    edit(&mut manifest);
-    members[0].1 = serde_json::to_vec(&manifest).unwrap();
-    std::fs::write(path, archive_of(&members)).unwrap();
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&members[0].1).expect("manifest JSON");
+    match field {
+        "Config" => manifest[0]["Config"] = format!("{HOSTILE}.json").into(),
+        "Layers" => manifest[0]["Layers"][0] = format!("{HOSTILE}.tar").into(),
+        _ => {
+            // Two images, so the error lists their tags.
+            manifest[0]["RepoTags"] = serde_json::json!([format!("a:{HOSTILE}")]);
+            manifest = serde_json::json!([manifest[0], manifest[0]]);
+        }
+    }
+    members[0].1 = serde_json::to_vec(&manifest).expect("manifest JSON");
+    std::fs::write(path, archive_of(&members)).expect("write archive");
 }
 
 #[test]
 fn docker_manifest_config_layers_and_repo_tags() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("image.tar");
-    let edits: [(&str, Box<dyn Fn(&mut serde_json::Value)>); 3] = [
-        (
-            "Config",
-            Box::new(|m| m[0]["Config"] = format!("{HOSTILE}.json").into()),
-        ),
-        (
-            "Layers",
-            Box::new(|m| m[0]["Layers"][0] = format!("{HOSTILE}.tar").into()),
-        ),
-        (
-            "RepoTags",
-            Box::new(|m| {
-                m[0]["RepoTags"] = serde_json::json!([format!("a:{HOSTILE}")]);
-                let second = m[0].clone();
-                m.as_array_mut().unwrap().push(second);
-            }),
-        ),
-    ];
-    for (field, edit) in edits {
-        archive_with_manifest(&path, edit);
+    for field in ["Config", "Layers", "RepoTags"] {
+        archive_with_hostile(&path, field);
         let run = scan_inventory(&path);
         run.expect_code(1);
         assert!(run.stderr.starts_with("error: "), "{field}: {}", run.stderr);
