@@ -1,5 +1,6 @@
 //! Arbitrary bytes as an image archive file (docker-archive or oci-archive, plain or
-//! compressed): detection, member indexing, manifests, configs and every layer stream.
+//! compressed): detection, member indexing (links, special members), manifests, configs,
+//! image selection and every layer stream.
 #![no_main]
 
 use std::io::Read;
@@ -19,5 +20,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
+    // A selector that rarely matches: the "no image tagged" path lists what there is.
+    let _ = kabuto_source::open_local(&path, Some("latest"));
     let _ = std::fs::remove_file(&path);
 });

@@ -5,12 +5,14 @@
 //! vulnerabilities), vulnerabilities per target (each with its explanation folded in a
 //! `<details>`, which needs no script), secrets, misconfigurations, policy verdicts, the
 //! package list (with [`Report::list_packages`]) and warnings. Every string from the image,
-//! the advisories or the caller is HTML-escaped; control characters are spelled out.
+//! the advisories or the caller is HTML-escaped; control characters and bidi overrides are
+//! spelled out.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use kabuto_types::text::push_visible;
 use kabuto_types::{ArtifactKind, Finding, Package, Severity};
 
 use crate::artifact::image_digest;
@@ -490,8 +492,7 @@ fn esc(text: &str) -> String {
             '"' => escaped.push_str("&quot;"),
             '\'' => escaped.push_str("&#39;"),
             '\n' | '\t' => escaped.push(c),
-            c if c.is_control() => escaped.extend(c.escape_default()),
-            c => escaped.push(c),
+            c => push_visible(&mut escaped, c),
         }
     }
     escaped

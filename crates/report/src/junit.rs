@@ -17,12 +17,13 @@
 //!   with neither policies nor findings (an inventory alone) has no suites.
 //!
 //! Every string is escaped; characters XML 1.0 cannot carry at all (control characters other
-//! than tab and newline) are written as `\u{..}` text.
+//! than tab and newline) and bidi overrides are written as `\u{..}` text.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use kabuto_types::Finding;
+use kabuto_types::text::push_visible;
 
 use crate::findings::severity_label;
 use crate::table::misconfig_location;
@@ -290,10 +291,9 @@ fn escape(s: &str, in_attribute: bool) -> String {
             '\t' if in_attribute => escaped.push_str("&#9;"),
             '\n' | '\t' => escaped.push(c),
             // Not allowed in XML 1.0 documents, not even as character references.
-            c if c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}' => {
-                escaped.extend(c.escape_default());
-            }
-            c => escaped.push(c),
+            '\u{FFFE}' | '\u{FFFF}' => escaped.extend(c.escape_default()),
+            // Nor are most controls; bidi overrides would disguise the text in a viewer.
+            c => push_visible(&mut escaped, c),
         }
     }
     escaped

@@ -346,7 +346,9 @@ fn write_json(
     out: &mut dyn Write,
 ) -> Result<(), ReportError> {
     let mut out = out;
-    serde_json::to_writer_pretty(&mut out, document).map_err(|source| {
+    let mut serializer =
+        serde_json::Serializer::with_formatter(&mut out, TerminalSafeJson::default());
+    serde::Serialize::serialize(document, &mut serializer).map_err(|source| {
         if source.is_io() {
             ReportError::Write {
                 format,
@@ -360,6 +362,67 @@ fn write_json(
         .map_err(|source| ReportError::Write { format, source })
 }
 
+/// serde_json's pretty output, with the characters it leaves raw in strings but a terminal
+/// would act on (DEL, C1 controls, bidi overrides; it escapes C0 itself) written as `\uXXXX`:
+/// the same JSON to a reader, inert text on a terminal.
+#[derive(Default)]
+struct TerminalSafeJson(serde_json::ser::PrettyFormatter<'static>);
+
+impl serde_json::ser::Formatter for TerminalSafeJson {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut start = 0;
+        for (at, c) in fragment.char_indices() {
+            if kabuto_types::text::is_unsafe_for_terminal(c) {
+                writer.write_all(&fragment.as_bytes()[start..at])?;
+                // All of them are in the Basic Multilingual Plane: one `\u` escape each.
+                write!(writer, "\\u{:04x}", u32::from(c))?;
+                start = at + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+
+    fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_array(writer)
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_array(writer)
+    }
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_array_value(writer, first)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_array_value(writer)
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_object(writer)
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_object(writer)
+    }
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_object_key(writer, first)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(writer)
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_object_value(writer)
+    }
+}
+
 /// The first 12 hex digits of a digest, as `docker images` shows image ids.
 pub(crate) fn short_digest(digest: &kabuto_types::Digest) -> &str {
     let hex = digest.hex();
@@ -369,6 +432,21 @@ pub(crate) fn short_digest(digest: &kabuto_types::Digest) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_strings_carry_no_character_a_terminal_acts_on() {
+        let text = "a\u{1b}[31m\u{7f}\u{9b}\u{202e}é✓\n";
+        let mut out = Vec::new();
+        write_json(Format::Json, &serde_json::json!({ text: [text] }), &mut out).unwrap();
+        let json = String::from_utf8(out).unwrap();
+        let escaped = r#""a\u001b[31m\u007f\u009b\u202eé✓\n""#;
+        assert_eq!(
+            json,
+            format!("{{\n  {escaped}: [\n    {escaped}\n  ]\n}}\n")
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(parsed[text][0], text);
+    }
 
     #[test]
     fn format_names_round_trip_and_unknown_is_rejected() {

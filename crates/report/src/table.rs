@@ -24,12 +24,14 @@
 //!
 //! A finding kind that was not scanned has no section; one scanned with no result says so.
 //! When [`crate::RenderOptions::table_width`] is set, the widest columns are cut with `…`
-//! until the table fits. Control characters from package metadata and findings are escaped so
-//! a hostile image cannot send terminal escape sequences.
+//! until the table fits. Control characters and bidi overrides from package metadata and
+//! findings are escaped ([`kabuto_types::text`]) so a hostile image cannot send terminal
+//! escape sequences.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use kabuto_types::text::terminal_safe as clean;
 use kabuto_types::{
     ArtifactKind, Digest, Finding, Inventory, MalwareFinding, MisconfigFinding, Package,
     SecretFinding, Severity,
@@ -390,7 +392,7 @@ fn write_policies(policies: &[PolicySummary], out: &mut dyn Write) -> io::Result
             }
         }
         if !policy.passed.is_empty() {
-            let passed: Vec<String> = policy.passed.iter().map(|p| clean(p)).collect();
+            let passed: Vec<_> = policy.passed.iter().map(|p| clean(p)).collect();
             writeln!(out, "  ✓ passed: {}", passed.join(", "))?;
         }
     }
@@ -444,7 +446,7 @@ impl Table {
         let rows: Vec<Vec<String>> = self
             .rows
             .iter()
-            .map(|r| r.iter().map(|c| clean(c)).collect())
+            .map(|r| r.iter().map(|c| clean(c).into_owned()).collect())
             .collect();
         let mut widths: Vec<usize> = self
             .headers
@@ -518,30 +520,9 @@ fn truncate(text: &str, width: usize) -> String {
     cut
 }
 
-/// Escapes control characters (escape sequences, newlines) so each cell stays one line and
-/// nothing reaches the terminal as a command.
-fn clean(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let escaped: Vec<char> = if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            };
-            escaped
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn control_characters_are_escaped() {
-        assert_eq!(clean("evil\u{1b}[31mred\nx"), "evil\\u{1b}[31mred\\nx");
-        assert_eq!(clean("ünïcode"), "ünïcode");
-    }
 
     #[test]
     fn narrow_terminals_cut_the_widest_columns() {

@@ -16,6 +16,7 @@ mod target;
 use std::process::ExitCode;
 
 use clap::Parser;
+use kabuto_types::text::terminal_safe;
 
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
@@ -34,14 +35,15 @@ fn main() -> ExitCode {
         // A reader that stops early (`kabuto ... | head`) is not a failure of the scan.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", error_message(&e));
+            eprintln!("error: {}", terminal_safe(&error_message(&e)));
             ExitCode::from(1)
         }
     }
 }
 
 /// The error and its causes on one line. Library errors often repeat their source's text in
-/// their own message; a cause already said is not said twice.
+/// their own message; a cause already said is not said twice. Errors quote names from the
+/// input (archive members, manifest fields, file names), so the caller escapes the result.
 fn error_message(error: &anyhow::Error) -> String {
     let mut message = String::new();
     for cause in error.chain() {

@@ -568,3 +568,65 @@ fn error_names_the_image_once() {
     run.expect_code(1);
     assert_eq!(run.stderr.matches("image.tar").count(), 1, "{}", run.stderr);
 }
+
+#[test]
+fn a_hundred_thousand_images_are_counted_not_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let images: Vec<_> = (0..100_000)
+        .map(|i| {
+            serde_json::json!({
+                "Config": "c.json",
+                "RepoTags": [format!("example.invalid/app{i}:1.0")],
+                "Layers": [],
+            })
+        })
+        .collect();
+    let manifest = serde_json::to_vec(&images).unwrap();
+    let archive = dir.path().join("many.tar");
+    std::fs::write(
+        &archive,
+        common::archive_of(&[("manifest.json".into(), manifest)]),
+    )
+    .unwrap();
+    let run = scan_inventory(&archive);
+    run.expect_code(1);
+    assert!(run.stderr.len() < 1000, "{} bytes", run.stderr.len());
+    assert_stderr("a_hundred_thousand_images", &run, dir.path());
+}
+
+#[test]
+fn an_image_path_that_is_a_fifo_fails_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("image.tar");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // A writer for a kabuto that waits for one (the old behaviour): the test then fails on
+    // the message instead of hanging. The new kabuto never opens the FIFO.
+    let writer = fifo.clone();
+    std::thread::spawn(move || std::fs::OpenOptions::new().write(true).open(writer));
+    let run = scan_inventory(&fifo);
+    run.expect_code(1);
+    assert_stderr("an_image_path_that_is_a_fifo", &run, dir.path());
+}
+
+#[test]
+fn a_layer_symlinked_out_of_the_archive_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut members = app_image().members();
+    let mut manifest: serde_json::Value = serde_json::from_slice(&members[0].1).unwrap();
+    manifest[0]["Layers"][0] = "id/layer.tar".into();
+    members[0].1 = serde_json::to_vec(&manifest).unwrap();
+    let mut tar = TarBuilder::new();
+    for (name, data) in &members {
+        tar.file(name, data);
+    }
+    tar.symlink("id/layer.tar", "../../../etc/passwd");
+    let archive = dir.path().join("image.tar");
+    std::fs::write(&archive, tar.finish()).unwrap();
+    let run = scan_inventory(&archive);
+    run.expect_code(1);
+    assert_stderr("a_layer_symlinked_out_of_the_archive", &run, dir.path());
+}

@@ -13,6 +13,7 @@ mod os;
 mod package;
 mod purl;
 mod secret;
+pub mod text;
 mod vuln;
 
 pub use digest::{Digest, DigestError};

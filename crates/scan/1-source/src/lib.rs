@@ -60,6 +60,36 @@ pub enum SourceError {
     },
 }
 
+/// Most items an error message lists; the rest are counted.
+const MAX_LISTED: usize = 10;
+/// Longest item an error message lists, in characters.
+const MAX_LISTED_CHARS: usize = 120;
+
+/// `items` joined by `separator` for an error message: the first few, each cut short, then
+/// how many more there are. An archive of 100 000 images (or one 10 MB tag) gets a short
+/// message, not one naming them all.
+pub(crate) fn capped_list(items: impl IntoIterator<Item = String>, separator: &str) -> String {
+    let mut items = items.into_iter();
+    let mut text = String::new();
+    for (i, item) in items.by_ref().take(MAX_LISTED).enumerate() {
+        if i > 0 {
+            text.push_str(separator);
+        }
+        match item.char_indices().nth(MAX_LISTED_CHARS) {
+            Some((cut, _)) => {
+                text.push_str(&item[..cut]);
+                text.push('…');
+            }
+            None => text.push_str(&item),
+        }
+    }
+    let more = items.count();
+    if more > 0 {
+        text.push_str(&format!("{separator}... ({more} more)"));
+    }
+    text
+}
+
 /// An opened image: metadata read eagerly, layers streamed on demand.
 ///
 /// `open_layer` may be called from several threads at once, once per layer, so layers can
@@ -71,4 +101,25 @@ pub trait ImageSource: Send + Sync {
     /// Streams layer `index` (0 = base, in `metadata().layers` order) as stored: gzip, zstd
     /// or plain tar. The reader detects nothing; `kabuto-layers` sniffs the compression.
     fn open_layer(&self, index: usize) -> Result<Box<dyn Read + Send + '_>, SourceError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lists_and_long_items_are_cut() {
+        let names = (0..100_000).map(|i| format!("img{i}"));
+        assert_eq!(
+            capped_list(names, ", "),
+            "img0, img1, img2, img3, img4, img5, img6, img7, img8, img9, ... (99990 more)"
+        );
+        let long = "x".repeat(10_000);
+        assert_eq!(
+            capped_list([long, "b".into()], "; "),
+            format!("{}…; b", "x".repeat(MAX_LISTED_CHARS))
+        );
+        assert_eq!(capped_list(["a".to_owned()], ", "), "a");
+        assert_eq!(capped_list(Vec::new(), ", "), "");
+    }
 }

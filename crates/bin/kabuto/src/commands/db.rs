@@ -6,8 +6,10 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result, bail};
+use kabuto_types::text::terminal_safe;
 use kabuto_vulndb::{DbInfo, manage};
 
+use super::eprint_safe;
 use crate::cli::DbCommand;
 use crate::paths;
 
@@ -25,7 +27,7 @@ pub fn run(command: DbCommand, quiet: bool) -> Result<ExitCode> {
                 .with_context(|| format!("cannot build {}", output.display()))?;
             if !quiet {
                 for w in &report.warnings {
-                    eprintln!("warning: {}: {}", w.file, w.message);
+                    eprint_safe("warning", format_args!("{}: {}", w.file, w.message));
                 }
             }
             writeln!(
@@ -82,7 +84,11 @@ pub fn run(command: DbCommand, quiet: bool) -> Result<ExitCode> {
                 });
                 writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
             } else {
-                writeln!(out, "database: {}", path.display())?;
+                writeln!(
+                    out,
+                    "database: {}",
+                    terminal_safe(&path.display().to_string())
+                )?;
                 print_info(out, &info)?;
             }
         }
@@ -131,16 +137,17 @@ fn http_get(url: &str) -> Result<ureq::Response> {
         .with_context(|| format!("cannot download {url}"))
 }
 
+/// The header of a database: its text fields come from the file, so they are escaped.
 fn print_info(out: &mut dyn Write, info: &DbInfo) -> std::io::Result<()> {
     writeln!(out, "format version: {}", info.format_version)?;
+    let built_at = terminal_safe(&info.built_at);
     match age(info) {
         Some(age) => writeln!(
             out,
-            "built at: {} ({} days ago)",
-            info.built_at,
+            "built at: {built_at} ({} days ago)",
             age.as_secs() / 86_400
         ),
-        None => writeln!(out, "built at: {}", info.built_at),
+        None => writeln!(out, "built at: {built_at}"),
     }?;
     writeln!(
         out,
@@ -149,11 +156,11 @@ fn print_info(out: &mut dyn Write, info: &DbInfo) -> std::io::Result<()> {
     )?;
     writeln!(out, "sources:")?;
     for s in &info.sources {
-        writeln!(out, "  {s}")?;
+        writeln!(out, "  {}", terminal_safe(s))?;
     }
     writeln!(out, "entries per ecosystem:")?;
     for (ecosystem, count) in &info.ecosystems {
-        writeln!(out, "  {ecosystem:<24} {count}")?;
+        writeln!(out, "  {:<24} {count}", terminal_safe(ecosystem))?;
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ use kabuto_report::{Format, RenderOptions, Report};
 use kabuto_source::ImageSource;
 use kabuto_types::{ArtifactKind, Inventory};
 
+use super::eprint_safe;
 use crate::cli::{OutputArgs, SbomArgs, SbomFormat};
 use crate::progress::Bar;
 use crate::target::{self, Target};
@@ -53,7 +54,7 @@ pub fn dir_inventory(path: &Path, kind: ArtifactKind, quiet: bool) -> Result<Inv
 pub fn print_warnings(inventory: &Inventory, quiet: bool) {
     if !quiet {
         for w in &inventory.warnings {
-            eprintln!("warning: {}: {}", w.location, w.message);
+            eprint_safe("warning", format_args!("{}: {}", w.location, w.message));
         }
     }
 }

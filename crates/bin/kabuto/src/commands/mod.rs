@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use kabuto_types::ArtifactKind;
+use kabuto_types::text::terminal_safe;
 
 use crate::cli::{Cli, Command, ScanCommand};
 
@@ -28,4 +29,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config(args) => config::run(&args, quiet),
         Command::Policy(command) => policy::run(command),
     }
+}
+
+/// Prints `label: text` to stderr, `text` (which quotes the input) made terminal-safe.
+fn eprint_safe(label: &str, text: impl std::fmt::Display) {
+    eprintln!("{label}: {}", terminal_safe(&text.to_string()));
 }

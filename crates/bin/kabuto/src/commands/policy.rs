@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use kabuto_policy::PolicySet;
+use kabuto_types::text::terminal_safe;
 
 use crate::cli::PolicyCommand;
 
@@ -21,7 +22,10 @@ pub fn run(command: PolicyCommand) -> Result<ExitCode> {
             for file in files {
                 let set = PolicySet::load(&file)?;
                 writeln!(out, "{}: valid", file.display())?;
-                write!(out, "{}", set.describe())?;
+                // Policy names come from the file.
+                for line in set.describe().lines() {
+                    writeln!(out, "{}", terminal_safe(line))?;
+                }
             }
         }
     }

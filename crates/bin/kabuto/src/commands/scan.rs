@@ -10,6 +10,7 @@ use kabuto_report::Report;
 use kabuto_types::{ArtifactKind, FixStatus, MalwareFinding, MisconfigFinding, SecretFinding};
 use kabuto_vulndb::Database;
 
+use super::eprint_safe;
 use super::inventory::{print_warnings, write_report};
 use crate::cli::{DirScanArgs, ImageScanArgs, ScanArgs};
 use crate::paths;
@@ -156,12 +157,15 @@ fn open_db(wanted: bool, args: &ScanArgs, quiet: bool) -> Result<Option<Database
         && let Some(age) = super::db::age(db.info())
         && age > Duration::from_secs(args.db_max_age * 86_400)
     {
-        eprintln!(
-            "warning: the vulnerability database {} is {} days old (built {}); \
-             update it with `kabuto db update` or `kabuto db build`",
-            path.display(),
-            age.as_secs() / 86_400,
-            db.info().built_at
+        eprint_safe(
+            "warning",
+            format_args!(
+                "the vulnerability database {} is {} days old (built {}); \
+                 update it with `kabuto db update` or `kabuto db build`",
+                path.display(),
+                age.as_secs() / 86_400,
+                db.info().built_at
+            ),
         );
     }
     Ok(Some(db))
@@ -186,7 +190,7 @@ fn finish(
             let outcome = kabuto_match::match_inventory_detailed(db, &inventory);
             if !quiet {
                 for w in &outcome.warnings {
-                    eprintln!("warning: {}: {}", w.package, w.message);
+                    eprint_safe("warning", format_args!("{}: {}", w.package, w.message));
                 }
             }
             outcome.findings
@@ -199,14 +203,17 @@ fn finish(
     let mut vulnerabilities = suppression.kept;
     if !quiet {
         for expired in &suppression.expired {
-            eprintln!("warning: {expired}");
+            eprint_safe("warning", expired);
         }
     }
     if args.show_suppressed {
         for s in &suppression.suppressed {
-            eprintln!(
-                "suppressed: {} in {}@{}: {}",
-                s.finding.id, s.finding.package_name, s.finding.installed_version, s.reason
+            eprint_safe(
+                "suppressed",
+                format_args!(
+                    "{} in {}@{}: {}",
+                    s.finding.id, s.finding.package_name, s.finding.installed_version, s.reason
+                ),
             );
         }
     }

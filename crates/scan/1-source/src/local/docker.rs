@@ -5,8 +5,8 @@ use serde::Deserialize;
 
 use super::store::Store;
 use super::{LayerBlob, LocalImage, MAX_METADATA_BYTES, check_digest};
-use crate::SourceError;
 use crate::registry::{Descriptor, ImageManifest, metadata_from_config};
+use crate::{SourceError, capped_list};
 
 pub(super) const MANIFEST: &str = "manifest.json";
 const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
@@ -52,7 +52,7 @@ pub(super) fn open(store: Store, selector: Option<&str>) -> Result<LocalImage, S
     };
     let mut layers = Vec::with_capacity(image.layers.len());
     for member in &image.layers {
-        let size = store.size(member).ok_or_else(|| {
+        let size = store.size(member)?.ok_or_else(|| {
             store.invalid(
                 &format!("layer `{member}`"),
                 "listed in manifest.json but not in the archive",
@@ -106,14 +106,13 @@ fn select<'i>(
     selector: Option<&str>,
 ) -> Result<&'i DockerArchiveImage, SourceError> {
     let listing = || {
-        images
-            .iter()
-            .map(|i| match i.repo_tags.as_slice() {
+        capped_list(
+            images.iter().map(|i| match i.repo_tags.as_slice() {
                 [] => format!("untagged {}", i.config),
-                tags => tags.join(", "),
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
+                tags => capped_list(tags.iter().cloned(), ", "),
+            }),
+            "; ",
+        )
     };
     match (selector, images) {
         (None, [only]) => Ok(only),

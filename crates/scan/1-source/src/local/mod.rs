@@ -36,9 +36,9 @@ pub fn open_local(
     selector: Option<&str>,
 ) -> Result<Box<dyn ImageSource>, SourceError> {
     let store = Store::open(path)?;
-    let image = if store.size(docker::MANIFEST).is_some() {
+    let image = if store.size(docker::MANIFEST)?.is_some() {
         docker::open(store, selector)?
-    } else if store.size(oci::LAYOUT).is_some() {
+    } else if store.size(oci::LAYOUT)?.is_some() {
         oci::open(store, selector)?
     } else {
         let what = if store.is_dir() {

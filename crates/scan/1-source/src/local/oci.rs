@@ -7,11 +7,11 @@ use serde::Deserialize;
 
 use super::store::Store;
 use super::{LayerBlob, LocalImage, MAX_METADATA_BYTES, check_digest};
-use crate::SourceError;
 use crate::registry::{
     Descriptor, ImageManifest, ManifestDocument, Platform, choose_platform, is_image_config,
     metadata_from_config, parse_manifest,
 };
+use crate::{SourceError, capped_list};
 
 pub(super) const LAYOUT: &str = "oci-layout";
 const INDEX: &str = "index.json";
@@ -122,15 +122,14 @@ fn select<'e>(
     selector: Option<&str>,
 ) -> Result<&'e LayoutEntry, SourceError> {
     let listing = || {
-        entries
-            .iter()
-            .map(|e| {
+        capped_list(
+            entries.iter().map(|e| {
                 e.ref_name()
                     .unwrap_or(e.descriptor.digest.as_str())
                     .to_owned()
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
+            }),
+            ", ",
+        )
     };
     if let Some(want) = selector {
         return entries
@@ -198,14 +197,13 @@ fn resolve_image(
             let chosen = choose_platform(&host, platforms.iter().map(Option::as_ref))
                 .or((list.len() == 1).then_some(0))
                 .ok_or_else(|| {
-                    let offered: Vec<String> = platforms
-                        .iter()
-                        .flatten()
-                        .map(ToString::to_string)
-                        .collect();
+                    let offered = platforms.iter().flatten().map(ToString::to_string);
                     store.invalid(
                         &what,
-                        format!("no manifest for {host} (has: {})", offered.join(", ")),
+                        format!(
+                            "no manifest for {host} (has: {})",
+                            capped_list(offered, ", ")
+                        ),
                     )
                 })?;
             resolve_image(store, &list[chosen], depth + 1)
@@ -220,7 +218,7 @@ fn blob_member(digest: &Digest) -> String {
 fn check_size(store: &Store, descriptor: &Descriptor, member: &str) -> Result<(), SourceError> {
     let what = format!("blob {}", descriptor.digest);
     let size = store
-        .size(member)
+        .size(member)?
         .ok_or_else(|| store.invalid(&what, format!("missing: `{member}` is not in the layout")))?;
     if size != descriptor.size {
         return Err(store.invalid(

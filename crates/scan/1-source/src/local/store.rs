@@ -6,6 +6,8 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use kabuto_types::text::terminal_safe;
+
 use crate::SourceError;
 
 /// Members at most this large are kept in memory when indexing a compressed archive, so
@@ -28,8 +30,12 @@ enum Codec {
 enum Member {
     /// Content at `offset` (in the uncompressed archive), `size` bytes long.
     Data { offset: u64, size: u64 },
-    /// A symlink or hardlink member, target already made archive-relative.
-    Link(String),
+    /// A symlink or hardlink member (classic `docker save` links `<id>/layer.tar` to the
+    /// layer file), followed only inside the archive: `target` is archive-relative, `None`
+    /// when the link climbs out of the archive (`raw` is what it says).
+    Link { target: Option<String>, raw: String },
+    /// A member that holds no content: a directory, FIFO or device entry.
+    Special(&'static str),
 }
 
 #[derive(Debug)]
@@ -82,11 +88,10 @@ impl Store {
             path: path.to_owned(),
             kind: Kind::Dir,
         };
-        let metadata = std::fs::metadata(path).map_err(|e| store.io(e))?;
-        if metadata.is_dir() {
+        if std::fs::metadata(path).map_err(|e| store.io(e))?.is_dir() {
             return Ok(store);
         }
-        let mut file = File::open(path).map_err(|e| store.io(e))?;
+        let (mut file, archive_len) = open_regular(path).map_err(|e| store.io(e))?;
         let mut magic = [0u8; 4];
         let magic_len = read_up_to(&mut file, &mut magic).map_err(|e| store.io(e))?;
         file.seek(SeekFrom::Start(0)).map_err(|e| store.io(e))?;
@@ -101,7 +106,7 @@ impl Store {
                 let entries = archive
                     .entries_with_seek()
                     .map_err(|e| store.tar_error_after(e, ""))?;
-                let members = store.index(entries, metadata.len(), |_, _| Ok(()))?;
+                let members = store.index(entries, archive_len, |_, _| Ok(()))?;
                 Kind::Tar { members }
             }
             Some(codec) => {
@@ -157,20 +162,16 @@ impl Store {
             let entry_type = entry.header().entry_type();
             let member = match entry_type {
                 tar::EntryType::Symlink | tar::EntryType::Link => {
-                    let target = entry.link_name_bytes().unwrap_or_default();
-                    let target = String::from_utf8_lossy(&target);
-                    let joined =
-                        if entry_type == tar::EntryType::Symlink && !target.starts_with('/') {
-                            // Symlinks are relative to the directory holding them.
-                            let dir = name.rfind('/').map_or("", |cut| &name[..cut]);
-                            resolve_relative(dir, &target)
-                        } else {
-                            member_name(&target)
-                        };
-                    match joined {
-                        Some(target) => Member::Link(target),
-                        None => continue,
-                    }
+                    let raw = entry.link_name_bytes().unwrap_or_default();
+                    let raw = String::from_utf8_lossy(&raw).into_owned();
+                    let target = if entry_type == tar::EntryType::Symlink && !raw.starts_with('/') {
+                        // Symlinks are relative to the directory holding them.
+                        let dir = name.rfind('/').map_or("", |cut| &name[..cut]);
+                        resolve_relative(dir, &raw)
+                    } else {
+                        member_name(&raw)
+                    };
+                    Member::Link { target, raw }
                 }
                 tar::EntryType::Regular | tar::EntryType::Continuous => {
                     let offset = entry.raw_file_position();
@@ -184,6 +185,10 @@ impl Store {
                     visit(&name, &mut entry).map_err(|e| self.member_error(&name, e))?;
                     Member::Data { offset, size }
                 }
+                tar::EntryType::Directory => Member::Special("directory"),
+                tar::EntryType::Fifo => Member::Special("fifo"),
+                tar::EntryType::Char => Member::Special("character device"),
+                tar::EntryType::Block => Member::Special("block device"),
                 _ => continue,
             };
             last.clone_from(&name);
@@ -202,18 +207,29 @@ impl Store {
         matches!(self.kind, Kind::Dir)
     }
 
-    /// Size of member `name`, if it exists.
-    pub fn size(&self, name: &str) -> Option<u64> {
+    /// Size of member `name`; `None` when there is nothing by that name. A member that is
+    /// there but holds no content (a FIFO, a directory, a link that leads nowhere) is an
+    /// error that says so.
+    pub fn size(&self, name: &str) -> Result<Option<u64>, SourceError> {
         match &self.kind {
             Kind::Dir => {
-                let path = self.dir_path(name).ok()?;
-                std::fs::metadata(path)
-                    .ok()
-                    .filter(|m| m.is_file())
-                    .map(|m| m.len())
+                let path = self.dir_path(name)?;
+                match std::fs::metadata(path) {
+                    Ok(m) if m.is_file() => Ok(Some(m.len())),
+                    Ok(m) => Err(self.member_error(name, not_regular(m.file_type()))),
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                        ) =>
+                    {
+                        Ok(None)
+                    }
+                    Err(e) => Err(self.member_error(name, e)),
+                }
             }
             Kind::Tar { members } | Kind::Compressed { members, .. } => {
-                self.lookup(members, name).ok().map(|(_, _, size)| size)
+                Ok(self.lookup(members, name)?.map(|(_, _, size)| size))
             }
         }
     }
@@ -224,12 +240,14 @@ impl Store {
             members, cached, ..
         } = &self.kind
         {
-            let (resolved, _, _) = self.lookup(members, name)?;
+            let (resolved, _, _) = self
+                .lookup(members, name)?
+                .ok_or_else(|| self.missing(name))?;
             if let Some(content) = cached.get(resolved) {
                 return Ok(content.clone());
             }
         }
-        let size = self.size(name).ok_or_else(|| self.missing(name))?;
+        let size = self.size(name)?.ok_or_else(|| self.missing(name))?;
         if size > max_bytes {
             return Err(self.invalid(
                 &format!("member `{name}`"),
@@ -245,18 +263,26 @@ impl Store {
 
     /// Streams member `name`, unbuffered (callers read in large blocks).
     pub fn open_member(&self, name: &str) -> Result<Box<dyn Read + Send>, SourceError> {
-        let open = |path: &Path| File::open(path).map_err(|e| self.member_error(name, e));
+        let open = |path: &Path| {
+            open_regular(path)
+                .map(|(file, _)| file)
+                .map_err(|e| self.member_error(name, e))
+        };
+        let locate = |members| {
+            self.lookup(members, name)?
+                .ok_or_else(|| self.missing(name))
+        };
         match &self.kind {
             Kind::Dir => Ok(Box::new(open(&self.dir_path(name)?)?)),
             Kind::Tar { members } => {
-                let (_, offset, size) = self.lookup(members, name)?;
+                let (_, offset, size) = locate(members)?;
                 let mut file = open(&self.path)?;
                 file.seek(SeekFrom::Start(offset))
                     .map_err(|e| self.member_error(name, e))?;
                 Ok(Box::new(file.take(size)))
             }
             Kind::Compressed { codec, members, .. } => {
-                let (_, offset, size) = self.lookup(members, name)?;
+                let (_, offset, size) = locate(members)?;
                 let mut stream =
                     decoder(*codec, open(&self.path)?).map_err(|e| self.member_error(name, e))?;
                 let skipped = io::copy(&mut (&mut stream).take(offset), &mut io::sink())
@@ -269,22 +295,48 @@ impl Store {
         }
     }
 
+    /// Where member `name`'s content is, following links inside the archive; `None` when
+    /// the archive has no member by that name.
     fn lookup<'m>(
         &self,
         members: &'m HashMap<String, Member>,
-        name: &'m str,
-    ) -> Result<(&'m str, u64, u64), SourceError> {
-        let mut current = member_name(name).ok_or_else(|| self.missing(name))?;
-        for _ in 0..=MAX_LINK_HOPS {
-            let (key, member) = members
-                .get_key_value(current.as_str())
-                .ok_or_else(|| self.missing(name))?;
+        name: &str,
+    ) -> Result<Option<(&'m str, u64, u64)>, SourceError> {
+        let Some(mut current) = member_name(name) else {
+            return Ok(None);
+        };
+        let what = || format!("member `{name}`");
+        for hop in 0..=MAX_LINK_HOPS {
+            let Some((key, member)) = members.get_key_value(current.as_str()) else {
+                if hop == 0 {
+                    return Ok(None);
+                }
+                return Err(self.invalid(
+                    &what(),
+                    format!("is a link in the archive to `{current}`, which is not in the archive"),
+                ));
+            };
             match member {
-                Member::Data { offset, size } => return Ok((key, *offset, *size)),
-                Member::Link(target) => current.clone_from(target),
+                Member::Data { offset, size } => return Ok(Some((key, *offset, *size))),
+                Member::Link {
+                    target: Some(target),
+                    ..
+                } => current.clone_from(target),
+                Member::Link { target: None, raw } => {
+                    return Err(self.invalid(
+                        &what(),
+                        format!(
+                            "is a link in the archive to `{raw}`, outside the archive; \
+                             links are followed only inside it"
+                        ),
+                    ));
+                }
+                Member::Special(kind) => {
+                    return Err(self.invalid(&what(), format!("not a regular file ({kind})")));
+                }
             }
         }
-        Err(self.invalid(&format!("member `{name}`"), "too many levels of links"))
+        Err(self.invalid(&what(), "too many levels of links"))
     }
 
     fn dir_path(&self, name: &str) -> Result<PathBuf, SourceError> {
@@ -343,12 +395,12 @@ impl Store {
 fn printable(message: &str) -> String {
     const MAX_CHARS: usize = 160;
     let description = message.split(':').next().unwrap_or_default();
-    let escaped: String = description.chars().flat_map(char::escape_default).collect();
+    let escaped = terminal_safe(description);
     if escaped.chars().count() > MAX_CHARS {
         let cut: String = escaped.chars().take(MAX_CHARS).collect();
         format!("{cut}...")
     } else {
-        escaped
+        escaped.into_owned()
     }
 }
 
@@ -365,6 +417,56 @@ fn resolve_relative(dir: &str, target: &str) -> Option<String> {
         }
     }
     Some(parts.join("/"))
+}
+
+/// Opens the regular file at `path` (following symlinks) with its length. Anything else is
+/// refused by its type: checked before opening, so a device is never opened, and again on
+/// the open file in case it was swapped; `O_NONBLOCK` keeps the open from waiting forever
+/// for a FIFO's writer.
+fn open_regular(path: &Path) -> io::Result<(File, u64)> {
+    let before = std::fs::metadata(path)?;
+    if !before.is_file() {
+        return Err(not_regular(before.file_type()));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path)?;
+    let opened = file.metadata()?;
+    if !opened.is_file() {
+        return Err(not_regular(opened.file_type()));
+    }
+    Ok((file, opened.len()))
+}
+
+/// The error for a path that is not a regular file, naming what it is.
+fn not_regular(file_type: std::fs::FileType) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("not a regular file ({})", file_type_name(file_type)),
+    )
+}
+
+fn file_type_name(file_type: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if file_type.is_fifo() {
+            return "fifo";
+        } else if file_type.is_char_device() {
+            return "character device";
+        } else if file_type.is_block_device() {
+            return "block device";
+        } else if file_type.is_socket() {
+            return "socket";
+        }
+    }
+    if file_type.is_dir() {
+        "directory"
+    } else {
+        "special file"
+    }
 }
 
 fn decoder(codec: Codec, file: File) -> io::Result<Box<dyn Read + Send>> {

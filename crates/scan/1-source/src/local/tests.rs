@@ -492,3 +492,183 @@ fn a_directory_or_file_that_is_no_image() {
     let err = expect_err(open_local(&dir.path().join("absent.tar"), None));
     assert!(err.contains("absent.tar"), "{err}");
 }
+
+#[test]
+fn a_hundred_thousand_images_are_counted_not_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let images: Vec<_> = (0..100_000)
+        .map(|i| json!({"Config": format!("c{i}.json"), "RepoTags": [format!("img{i}:1")], "Layers": []}))
+        .collect();
+    let path = dir.path().join("many.tar");
+    write_tar(
+        &path,
+        &[("manifest.json".into(), serde_json::to_vec(&images).unwrap())],
+    );
+    let err = expect_err(open_local(&path, None));
+    assert!(
+        err.contains("holds 100000 images") && err.ends_with("img9:1; ... (99990 more))"),
+        "{err}"
+    );
+    let err = expect_err(open_local(&path, Some("other")));
+    assert!(err.contains("no image tagged `other`"), "{err}");
+    assert!(err.ends_with("img9:1; ... (99990 more))"), "{err}");
+    assert!(err.len() < 500, "{} bytes", err.len());
+}
+
+#[test]
+fn an_index_with_many_entries_lists_a_few() {
+    let dir = tempfile::tempdir().unwrap();
+    let oci = Oci::new(dir.path());
+    let manifest = oci.image(&layers(), "amd64");
+    let long_name = "x".repeat(5000);
+    let mut entries = vec![oci.tagged(manifest.clone(), &long_name)];
+    entries.extend((0..30).map(|i| oci.tagged(manifest.clone(), &format!("t{i}"))));
+    oci.index(entries);
+    let err = expect_err(open_local(&oci.dir, Some("absent")));
+    assert!(err.contains("no image named `absent` (has: xxx"), "{err}");
+    assert!(
+        err.ends_with("…, t0, t1, t2, t3, t4, t5, t6, t7, t8, ... (21 more))"),
+        "{err}"
+    );
+}
+
+/// Makes a FIFO at `path`, and a thread that opens it for writing: code that opened it for
+/// reading (and would wait forever for a writer) gets one, so a regression fails instead of
+/// hanging. Code that never opens it leaves the thread waiting until the tests end.
+fn fifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let path = path.to_owned();
+    std::thread::spawn(move || std::fs::OpenOptions::new().write(true).open(path));
+}
+
+#[test]
+fn blobs_that_are_no_regular_files_are_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let oci = Oci::new(dir.path());
+    oci.index(vec![oci.image(&layers(), "amd64")]);
+    let layer_path = oci
+        .dir
+        .join("blobs/sha256")
+        .join(Digest::sha256_of(&gzip(&layers()[1])).hex());
+    std::fs::remove_file(&layer_path).unwrap();
+
+    fifo(&layer_path);
+    let err = expect_err(open_local(&oci.dir, None));
+    assert!(err.contains("not a regular file (fifo)"), "{err}");
+    std::fs::remove_file(&layer_path).unwrap();
+
+    std::fs::create_dir(&layer_path).unwrap();
+    let err = expect_err(open_local(&oci.dir, None));
+    assert!(err.contains("not a regular file (directory)"), "{err}");
+    std::fs::remove_dir(&layer_path).unwrap();
+
+    std::os::unix::fs::symlink("/dev/null", &layer_path).unwrap();
+    let err = expect_err(open_local(&oci.dir, None));
+    assert!(
+        err.contains("not a regular file (character device)"),
+        "{err}"
+    );
+    assert!(
+        err.contains(layer_path.file_name().unwrap().to_str().unwrap()),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_image_path_that_is_a_fifo_is_refused_without_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("image.tar");
+    fifo(&path);
+    let err = expect_err(open_local(&path, None));
+    assert!(err.starts_with(&path.display().to_string()), "{err}");
+    assert!(err.contains("not a regular file (fifo)"), "{err}");
+
+    // An unpacked docker-archive whose manifest.json is a FIFO.
+    let unpacked = dir.path().join("unpacked");
+    std::fs::create_dir(&unpacked).unwrap();
+    fifo(&unpacked.join("manifest.json"));
+    let err = expect_err(open_local(&unpacked, None));
+    assert!(
+        err.contains("manifest.json: not a regular file (fifo)"),
+        "{err}"
+    );
+}
+
+/// A docker archive whose single layer is member `layer`, added by `add_layer`.
+fn archive_with_layer(path: &Path, add_layer: impl FnOnce(&mut tar::Builder<std::fs::File>)) {
+    let layers = layers();
+    let mut members = docker_members(&layers[..1], &["a:1"]);
+    let manifest = members.pop().unwrap();
+    let mut manifest_json: serde_json::Value = serde_json::from_slice(&manifest.1).unwrap();
+    manifest_json[0]["Layers"][0] = json!("id/layer.tar");
+    let mut builder = tar::Builder::new(std::fs::File::create(path).unwrap());
+    for (name, data) in members.iter().take(1) {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        builder
+            .append_data(&mut header, name, data.as_slice())
+            .unwrap();
+    }
+    add_layer(&mut builder);
+    let manifest_bytes = serde_json::to_vec(&manifest_json).unwrap();
+    let mut header = tar::Header::new_gnu();
+    header.set_size(manifest_bytes.len() as u64);
+    builder
+        .append_data(&mut header, "manifest.json", manifest_bytes.as_slice())
+        .unwrap();
+    builder.finish().unwrap();
+}
+
+fn special_member(builder: &mut tar::Builder<std::fs::File>, kind: tar::EntryType, link: &str) {
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(kind);
+    header.set_size(0);
+    if kind == tar::EntryType::Symlink {
+        builder
+            .append_link(&mut header, "id/layer.tar", link)
+            .unwrap();
+    } else {
+        builder
+            .append_data(&mut header, "id/layer.tar", std::io::empty())
+            .unwrap();
+    }
+}
+
+#[test]
+fn archive_members_that_hold_no_layer_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            tar::EntryType::Symlink,
+            "../../../etc/passwd",
+            "member `id/layer.tar`: is a link in the archive to `../../../etc/passwd`, \
+             outside the archive; links are followed only inside it",
+        ),
+        (
+            tar::EntryType::Symlink,
+            "../gone.tar",
+            "member `id/layer.tar`: is a link in the archive to `gone.tar`, which is not in \
+             the archive",
+        ),
+        (
+            tar::EntryType::Fifo,
+            "",
+            "member `id/layer.tar`: not a regular file (fifo)",
+        ),
+        (
+            tar::EntryType::Directory,
+            "",
+            "member `id/layer.tar`: not a regular file (directory)",
+        ),
+    ];
+    for (kind, link, expected) in cases {
+        let path = dir.path().join("image.tar");
+        archive_with_layer(&path, |b| special_member(b, kind, link));
+        let err = expect_err(open_local(&path, None));
+        assert_eq!(err, format!("{}: {expected}", path.display()));
+    }
+}

@@ -21,7 +21,7 @@ pub use manifest::{Descriptor, ImageManifest, ManifestDocument, ManifestError, p
 pub use platform::{Platform, PlatformError};
 pub use reference::{DOCKER_HUB, ImageReference, ReferenceError};
 
-use crate::{ImageSource, SourceError};
+use crate::{ImageSource, SourceError, capped_list};
 use client::RegistryClient;
 // Also used by the local image formats (docker-archive, OCI layout) in `crate::local`.
 pub(crate) use client::VerifyingReader;
@@ -151,16 +151,12 @@ impl RegistryImage {
                 entries.iter().map(Descriptor::platform).collect();
             let chosen = platform::choose(&wanted, platforms.iter().map(Option::as_ref))
                 .ok_or_else(|| {
-                    let offered: Vec<String> = platforms
-                        .iter()
-                        .flatten()
-                        .map(ToString::to_string)
-                        .collect();
+                    let offered = platforms.iter().flatten().map(ToString::to_string);
                     invalid(
                         what.clone(),
                         format!(
                             "no image for platform {wanted}; the index has: {}",
-                            offered.join(", ")
+                            capped_list(offered, ", ")
                         ),
                     )
                 })?;
