@@ -8,6 +8,9 @@ use serde::Deserialize;
 
 /// Files larger than this are skipped (with a warning): 10 MiB, far beyond any config file.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
+/// Findings kept per rule per file; the rule stops searching that file at the next one (with a
+/// warning). Without a cap, a line of look-alike tokens costs memory and time per match.
+pub const DEFAULT_MAX_FINDINGS_PER_RULE: usize = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -51,6 +54,29 @@ pub enum SecretError {
         origin: String,
         field: &'static str,
         id: String,
+    },
+    #[error(
+        "secret config {origin}: rule `{rule}`: `{field}` regex is too complex: its counted \
+         repetitions expand to {positions} character positions, over the limit of {limit} for \
+         user regexes (its cost per scanned byte grows with them)"
+    )]
+    RegexTooManyPositions {
+        origin: String,
+        rule: String,
+        field: &'static str,
+        positions: u64,
+        limit: u64,
+    },
+    #[error(
+        "secret config {origin}: rule `{rule}`: `{field}` regex is too complex: it compiles to \
+         more than the limit of {limit} bytes for user regexes (Unicode classes such as `\\w` \
+         are large; `(?-u:\\w)` or `[0-9A-Za-z_]` is ASCII only)"
+    )]
+    RegexTooBig {
+        origin: String,
+        rule: String,
+        field: &'static str,
+        limit: usize,
     },
     #[error("cannot build keyword automaton: {0}")]
     Keywords(String),
@@ -130,10 +156,17 @@ pub struct SecretConfig {
     /// Files larger than this are skipped with a warning.
     #[serde(skip, default = "default_max_file_size")]
     pub max_file_size: u64,
+    /// Findings kept per rule per file; more are dropped with a warning.
+    #[serde(skip, default = "default_max_findings_per_rule")]
+    pub max_findings_per_rule: usize,
 }
 
 fn default_max_file_size() -> u64 {
     DEFAULT_MAX_FILE_SIZE
+}
+
+fn default_max_findings_per_rule() -> usize {
+    DEFAULT_MAX_FINDINGS_PER_RULE
 }
 
 impl Default for SecretConfig {
@@ -146,6 +179,7 @@ impl Default for SecretConfig {
             rules: Vec::new(),
             allow_rules: Vec::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            max_findings_per_rule: DEFAULT_MAX_FINDINGS_PER_RULE,
         }
     }
 }

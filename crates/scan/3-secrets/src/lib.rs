@@ -17,10 +17,12 @@ mod config;
 mod keywords;
 mod rules;
 mod scanner;
+mod user_regex;
 
 pub use config::{
-    DEFAULT_MAX_FILE_SIZE, SecretConfig, SecretError, UserAllowRule, UserRule,
-    builtin_allow_rule_ids,
+    DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_FINDINGS_PER_RULE, SecretConfig, SecretError,
+    UserAllowRule, UserRule, builtin_allow_rule_ids,
 };
 pub use rules::{RuleInfo, builtin_rules};
 pub use scanner::{SecretScanner, SkipReason, shannon_entropy};
+pub use user_regex::{USER_REGEX_DFA_LIMIT, USER_REGEX_MAX_POSITIONS, USER_REGEX_SIZE_LIMIT};

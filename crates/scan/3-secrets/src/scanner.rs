@@ -10,6 +10,7 @@ use crate::config::{
 };
 use crate::keywords::{KeywordHit, KeywordSearcher};
 use crate::rules::{RuleInfo, Scope, builtin_rules};
+use crate::user_regex;
 
 /// Bytes inspected for NUL when deciding a file is binary (as git and Trivy do).
 const BINARY_SNIFF_LEN: usize = 8 * 1024;
@@ -44,7 +45,7 @@ pub enum SkipReason {
 
 struct AllowRule {
     id: String,
-    path: Option<regex::Regex>,
+    path: Option<Regex>,
     secret: Option<Regex>,
 }
 
@@ -57,11 +58,17 @@ impl Rule {
 
 impl AllowRule {
     fn allows_path(&self, path: &str) -> bool {
-        self.secret.is_none() && self.path.as_ref().is_some_and(|p| p.is_match(path))
+        self.secret.is_none()
+            && self
+                .path
+                .as_ref()
+                .is_some_and(|p| p.is_match(path.as_bytes()))
     }
 
     fn allows_secret(&self, path: &str, secret: &[u8]) -> bool {
-        self.path.as_ref().is_none_or(|p| p.is_match(path))
+        self.path
+            .as_ref()
+            .is_none_or(|p| p.is_match(path.as_bytes()))
             && self.secret.as_ref().is_some_and(|s| s.is_match(secret))
     }
 }
@@ -74,7 +81,7 @@ struct Rule {
     regex: Regex,
     secret_group: Option<usize>,
     min_entropy: Option<f64>,
-    path: Option<regex::Regex>,
+    path: Option<Regex>,
     scope: Scope,
     keywords: Vec<String>,
     reject_placeholders: bool,
@@ -94,6 +101,7 @@ pub struct SecretScanner {
     keyword_rules: Vec<Vec<usize>>,
     allow: Vec<AllowRule>,
     max_file_size: u64,
+    max_findings_per_rule: usize,
 }
 
 /// One regex match that passed every filter, before line/column and redaction.
@@ -207,6 +215,7 @@ impl SecretScanner {
             keyword_rules,
             allow,
             max_file_size: config.max_file_size,
+            max_findings_per_rule: config.max_findings_per_rule,
         })
     }
 
@@ -298,7 +307,7 @@ impl SecretScanner {
             .iter()
             .map(|r| {
                 any_path
-                    || (r.path.as_ref().is_none_or(|p| p.is_match(path))
+                    || (r.path.as_ref().is_none_or(|p| p.is_match(path.as_bytes()))
                         && !r.allow.iter().any(|a| a.allows_path(path)))
             })
             .collect();
@@ -313,25 +322,35 @@ impl SecretScanner {
                 continue;
             }
             let covered: usize = rule_windows.iter().map(|w| w.len()).sum();
+            let cap_at = hits.len().saturating_add(self.max_findings_per_rule);
             // Whole-file search when the rule spans lines, has no keywords, or its windows cover
             // most of the file anyway (one regex call beats thousands of small ones).
-            if !windowed
+            let complete = if !windowed
                 || rule.scope == Scope::File
                 || rule.keywords.is_empty()
                 || covered > content.len() / 2
             {
-                self.match_rule(index, rule, path, content, 0, &mut hits);
+                self.match_rule(index, path, content, 0, &mut hits, cap_at)
             } else {
-                for window in rule_windows {
+                rule_windows.iter().all(|window| {
                     self.match_rule(
                         index,
-                        rule,
                         path,
                         &content[window.clone()],
                         window.start,
                         &mut hits,
-                    );
-                }
+                        cap_at,
+                    )
+                })
+            };
+            if !complete {
+                tracing::warn!(
+                    path = shown_path,
+                    rule = rule.id.as_str(),
+                    limit = self.max_findings_per_rule,
+                    "secret rule has more findings in this file than the limit; the rest of the \
+                     file was not searched for it"
+                );
             }
         }
         self.drop_generic_duplicates(&mut hits);
@@ -374,15 +393,19 @@ impl SecretScanner {
         windows
     }
 
+    /// Appends rule `index`'s accepted matches in `haystack` (which starts at `offset` in the
+    /// file) to `hits`. False when a match would have made `hits` longer than `cap_at`: the rule
+    /// has hit its per-file cap and the rest of `haystack` is not searched.
     fn match_rule(
         &self,
         index: usize,
-        rule: &Rule,
         path: &str,
         haystack: &[u8],
         offset: usize,
         hits: &mut Vec<Hit>,
-    ) {
+        cap_at: usize,
+    ) -> bool {
+        let rule = &self.rules[index];
         let mut locations = rule.regex.capture_locations();
         let mut at = 0;
         while at <= haystack.len() {
@@ -404,6 +427,9 @@ impl SecretScanner {
             if secret.is_empty() || !self.accepts(rule, path, &haystack[secret.clone()]) {
                 continue;
             }
+            if hits.len() >= cap_at {
+                return false;
+            }
             let at = if rule.scope == Scope::File {
                 whole.start()
             } else {
@@ -415,6 +441,7 @@ impl SecretScanner {
                 at: at + offset,
             });
         }
+        true
     }
 
     fn accepts(&self, rule: &Rule, path: &str, secret: &[u8]) -> bool {
@@ -436,16 +463,27 @@ impl SecretScanner {
 
     /// A generic key-name finding adds nothing when a specific rule reports the same secret.
     fn drop_generic_duplicates(&self, hits: &mut Vec<Hit>) {
-        let specific: Vec<Range<usize>> = hits
+        let mut specific: Vec<Range<usize>> = hits
             .iter()
             .filter(|h| !self.rules[h.rule].generic)
             .map(|h| h.secret.clone())
             .collect();
+        specific.sort_unstable_by_key(|s| s.start);
+        // The furthest end among the specific secrets starting at or before each one: a generic
+        // secret overlaps one of them iff one that starts before its end ends after its start.
+        let furthest_end: Vec<usize> = specific
+            .iter()
+            .scan(0, |furthest, s| {
+                *furthest = s.end.max(*furthest);
+                Some(*furthest)
+            })
+            .collect();
         hits.retain(|h| {
-            !self.rules[h.rule].generic
-                || !specific
-                    .iter()
-                    .any(|s| s.start < h.secret.end && h.secret.start < s.end)
+            if !self.rules[h.rule].generic {
+                return true;
+            }
+            let starting_before_end = specific.partition_point(|s| s.start < h.secret.end);
+            starting_before_end == 0 || furthest_end[starting_before_end - 1] <= h.secret.start
         });
     }
 
@@ -549,21 +587,23 @@ fn compile_rule(
 ) -> Result<Rule, SecretError> {
     let id = SecretRuleId::new(info.id.clone())
         .map_err(|e| invalid(origin, &info.id, &e.to_string()))?;
-    let bad_regex = |field, source| SecretError::BadRegex {
-        origin: origin.to_string(),
-        rule: info.id.clone(),
-        field,
-        source,
-    };
-    let mut builder = RegexBuilder::new(&info.regex);
-    if builtin {
+    let regex = if builtin {
         // ASCII classes and `\b`, line anchors: see the rules module.
-        builder.unicode(false).multi_line(true).crlf(true);
-    }
-    let regex = builder
-        .size_limit(32 << 20)
-        .build()
-        .map_err(|e| bad_regex("regex", e))?;
+        RegexBuilder::new(&info.regex)
+            .unicode(false)
+            .multi_line(true)
+            .crlf(true)
+            .size_limit(32 << 20)
+            .build()
+            .map_err(|source| SecretError::BadRegex {
+                origin: origin.to_string(),
+                rule: info.id.clone(),
+                field: "regex",
+                source,
+            })?
+    } else {
+        user_regex::compile(&info.regex, origin, &info.id, "regex")?
+    };
     let secret_group = match &info.secret_group {
         None => None,
         Some(name) => Some(
@@ -582,9 +622,8 @@ fn compile_rule(
     let path = info
         .path
         .as_deref()
-        .map(regex::Regex::new)
-        .transpose()
-        .map_err(|e| bad_regex("path", e))?;
+        .map(|path| user_regex::compile(path, origin, &info.id, "path"))
+        .transpose()?;
     let allow = allow
         .iter()
         .enumerate()
@@ -622,24 +661,17 @@ fn compile_allow(
             what: "allow rule",
             index,
         })?;
-    let bad = |field, source| SecretError::BadRegex {
-        origin: origin.to_string(),
-        rule: format!("{owner}/{id}"),
-        field,
-        source,
-    };
+    let name = format!("{owner}/{id}");
     let path = rule
         .path
         .as_ref()
-        .map(|p| regex::Regex::new(&p.joined()))
-        .transpose()
-        .map_err(|e| bad("path", e))?;
+        .map(|p| user_regex::compile(&p.joined(), origin, &name, "path"))
+        .transpose()?;
     let secret = rule
         .regex
         .as_deref()
-        .map(Regex::new)
-        .transpose()
-        .map_err(|e| bad("regex", e))?;
+        .map(|r| user_regex::compile(r, origin, &name, "regex"))
+        .transpose()?;
     if path.is_none() && secret.is_none() {
         return Err(invalid(
             origin,
@@ -774,8 +806,9 @@ fn redacted_line(content: &[u8], line_start: usize, at: usize, secret: Range<usi
             byte
         });
     }
-    let line_end = memchr::memchr(b'\n', &content[to..]).map_or(content.len(), |i| to + i);
-    if to < line_end {
+    // Only whether the line goes on matters: looking for its end would cost the rest of the line
+    // per finding (quadratic on one long line full of secrets).
+    if content.get(to).is_some_and(|&next| next != b'\n') {
         line.extend_from_slice("…".as_bytes());
     }
     String::from_utf8_lossy(&line)

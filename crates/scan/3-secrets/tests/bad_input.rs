@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use kabuto_secrets::{SecretConfig, SecretScanner};
+use kabuto_secrets::{DEFAULT_MAX_FINDINGS_PER_RULE, SecretConfig, SecretScanner};
 
 fn scanner(max_file_size: u64) -> SecretScanner {
     SecretScanner::new(SecretConfig {
@@ -109,4 +109,62 @@ fn unterminated_private_keys_and_crlf() {
     let found = scanner.scan("ci.env", crlf.as_bytes());
     assert_eq!((found[0].line, found[0].column), (2, 14));
     assert!(!found[0].redacted_line.ends_with('\r'));
+}
+
+/// `count` AWS key ids (`AKIA` + 16 base32 characters), space separated on one line.
+fn aws_key_ids(count: usize) -> String {
+    const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    (0..count)
+        .map(|i| {
+            let tail: String = (0..16)
+                .map(|digit| char::from(BASE32[(i >> (digit % 4 * 5)) % 32 ^ digit]))
+                .collect();
+            format!("AKIA{tail} ")
+        })
+        .collect()
+}
+
+#[test]
+fn findings_are_capped_per_rule_and_file() {
+    let scanner = scanner(u64::MAX);
+    let cap = DEFAULT_MAX_FINDINGS_PER_RULE;
+    // One line of more look-alike keys than the cap, then a token of another rule: the flood
+    // stops at the cap and does not hide the token.
+    let mut content = aws_key_ids(cap + 50);
+    content.push_str(&token(8));
+    let found = scanner.scan("keys.txt", content.as_bytes());
+    let aws = found
+        .iter()
+        .filter(|f| f.rule_id.as_str() == "aws-access-key-id")
+        .count();
+    assert_eq!(aws, cap);
+    assert_eq!(found.len(), cap + 1);
+    assert_eq!(found[cap].rule_id.as_str(), "github-pat");
+    // Text fields (image ENV values) are capped the same way.
+    assert_eq!(
+        scanner.scan_text_field("config:Env[0]", &content).len(),
+        cap + 1
+    );
+    // Exactly the cap is not truncated.
+    let content = aws_key_ids(cap);
+    assert_eq!(scanner.scan("keys.txt", content.as_bytes()).len(), cap);
+}
+
+#[test]
+fn a_user_rule_matching_everywhere_is_capped() {
+    let rule = || {
+        SecretConfig::from_yaml_str("s.yaml", "rules:\n  - id: aaaa\n    regex: aaaa\n")
+            .expect("valid config")
+    };
+    let scanner = SecretScanner::new(rule()).expect("valid rules");
+    let cap = DEFAULT_MAX_FINDINGS_PER_RULE;
+    let line = "a".repeat(4 * (cap + 1));
+    assert_eq!(scanner.scan("a.txt", line.as_bytes()).len(), cap);
+    // The cap is a setting.
+    let small = SecretScanner::new(SecretConfig {
+        max_findings_per_rule: 3,
+        ..rule()
+    })
+    .expect("valid rules");
+    assert_eq!(small.scan("a.txt", line.as_bytes()).len(), 3);
 }

@@ -196,3 +196,56 @@ fn wants_filters_size_extension_and_allowed_paths() {
     assert!(!scanner.wants("./src/handler_test.go", 10));
     assert!(scanner.wants("src/handler.go", 10));
 }
+
+#[test]
+fn costly_user_regexes_are_rejected_at_load_naming_rule_and_limit() {
+    let cases = [
+        (
+            "rules:\n  - id: nested\n    regex: '(?:[a-z]{100}){100}'\n",
+            "rule `nested`: `regex` regex is too complex: its counted repetitions expand to 10000 \
+             character positions, over the limit of 2000",
+        ),
+        (
+            "rules:\n  - id: unicode-words\n    regex: '\\w{100}'\n",
+            "rule `unicode-words`: `regex` regex is too complex: it compiles to more than the \
+             limit of 4194304 bytes",
+        ),
+        (
+            "rules:\n  - id: ok\n    regex: ok\n    allow-rules:\n      - id: long\n        \
+             regex: 'x{3000}'\n",
+            "rule `ok/long`: `regex` regex is too complex",
+        ),
+        (
+            "allow-rules:\n  - id: paths\n    path: '(?:[a-z]{50}/){50}'\n",
+            "rule `global/paths`: `path` regex is too complex",
+        ),
+    ];
+    for (yaml, expected) in cases {
+        let error = config(yaml)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.contains(expected),
+            "config {yaml:?}: got {error:?}, want {expected:?}"
+        );
+    }
+}
+
+#[test]
+fn realistic_user_regexes_fit_the_limits() {
+    // Trivy's longest built-in (PyPI, 1,020 positions), a gitleaks-style generic rule, a
+    // Unicode class repeated 64 times and a PEM block.
+    let rules = [
+        r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9\-_]{50,1000}",
+        r#"(?i)(?:key|api|token|secret|client|passwd|password|auth|access)(?:[0-9a-z\-_\t .]{0,20})(?:[\s|']|[\s|"]){0,3}(?:=|>|:{1,3}=|\|\|:|<=|=>|:|\?=)(?:'|"|\s|=|\x60){0,5}([0-9a-z\-_.=]{10,150})(?:['|"|\n|\r|\s|\x60|;]|$)"#,
+        r"(?i)\bacme_\w{64}\b",
+        r"(?i)-----\s*?BEGIN[ A-Z0-9_-]*?PRIVATE KEY( BLOCK)?\s*?-----[\s]*?(?P<secret>[A-Za-z0-9=+/\\\r\n][A-Za-z0-9=+/\\\s]{31,})[\s]*?-----\s*?END[ A-Z0-9_-]*? PRIVATE KEY( BLOCK)?\s*?-----",
+    ];
+    for (index, regex) in rules.iter().enumerate() {
+        let yaml = format!("rules:\n  - id: rule-{index}\n    regex: '{}'\n", regex.replace('\'', "''"));
+        if let Err(error) = config(&yaml) {
+            panic!("{regex}: {error}");
+        }
+    }
+}
