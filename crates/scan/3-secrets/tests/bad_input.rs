@@ -117,7 +117,7 @@ fn aws_key_ids(count: usize) -> String {
     (0..count)
         .map(|i| {
             let tail: String = (0..16)
-                .map(|digit| char::from(BASE32[(i >> (digit % 4 * 5)) % 32 ^ digit]))
+                .map(|digit| char::from(BASE32[((i >> (digit % 4 * 5)) % 32) ^ digit]))
                 .collect();
             format!("AKIA{tail} ")
         })

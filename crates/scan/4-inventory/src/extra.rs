@@ -136,21 +136,25 @@ pub(crate) fn wanting_head(
 
 /// Sorts findings for stable reports and drops the copies a file leaves in several layers.
 pub(crate) fn sort_and_dedup(findings: &mut Vec<FileFinding>) {
-    fn key(f: &FileFinding) -> (String, usize, String) {
+    // (path, line, column, what): a secret's column tells apart equal matches on one line.
+    fn key(f: &FileFinding) -> (String, usize, usize, String) {
         match f {
             FileFinding::Secret(s) => (
                 s.path.clone(),
                 s.line,
+                s.column,
                 format!("secret {} {}", s.rule_id, s.redacted_match),
             ),
             FileFinding::Malware(m) => (
                 m.path.clone(),
+                0,
                 0,
                 format!("malware {} {}", m.rule, m.sha256),
             ),
             FileFinding::Misconfig(m) => (
                 m.path.clone(),
                 m.lines.map_or(0, |l| l.start),
+                0,
                 format!(
                     "misconfig {} {} {}",
                     m.check_id,
