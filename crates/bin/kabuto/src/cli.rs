@@ -210,7 +210,7 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub db: DbArgs,
     /// Warn when the database is older than this many days.
-    #[arg(long, default_value_t = 7, value_name = "DAYS")]
+    #[arg(long, default_value_t = kabuto_vulndb::age::DEFAULT_MAX_AGE_DAYS, value_name = "DAYS")]
     pub db_max_age: u64,
     /// Vulnerabilities to ignore: one id per line (`# comment`, `exp:YYYY-MM-DD`), or YAML
     /// (`vulnerabilities: [{id, paths, purls, statement, expired_at}]`).

@@ -229,3 +229,40 @@ fn old_database_warns_but_scans() {
     );
     assert!(run.stdout.contains("CVE-2018-18074"));
 }
+
+/// A database whose first package entry points past the end of the file, with the checksum
+/// recomputed: the old reader accepted it and scanned without that package, exit 0.
+#[test]
+fn a_crafted_database_is_refused_by_import_and_scan() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let good = std::fs::read(common::feeds_db()).unwrap();
+    let crafted = kabuto_vulndb::db::reseal(&good, |body| {
+        let past_end = u32::try_from(body.len() + 1).unwrap();
+        body[16..20].copy_from_slice(&past_end.to_le_bytes());
+    })
+    .unwrap();
+    let db = home.join("crafted.db");
+    std::fs::write(&db, crafted).unwrap();
+
+    let run = kabuto_in(home, &["db", "import", path_arg(&db)]);
+    run.expect_code(1);
+    let expected = format!("broken database: {}: package entry 0 record", path_arg(&db));
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
+    assert!(!installed(home).exists());
+
+    let archive = home.join("app.tar");
+    app_image().write(&archive);
+    let scan = [
+        "scan",
+        "image",
+        path_arg(&archive),
+        "--scanners",
+        "vuln",
+        "--db",
+        path_arg(&db),
+    ];
+    let run = kabuto_in(home, &scan);
+    run.expect_code(1);
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
+}

@@ -20,8 +20,8 @@ mod scanner;
 mod user_regex;
 
 pub use config::{
-    DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_FINDINGS_PER_RULE, SecretConfig, SecretError,
-    UserAllowRule, UserRule, builtin_allow_rule_ids,
+    DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_FINDINGS_PER_RULE, SecretConfig, SecretError, UserAllowRule,
+    UserRule, builtin_allow_rule_ids,
 };
 pub use rules::{RuleInfo, builtin_rules};
 pub use scanner::{SecretScanner, SkipReason, shannon_entropy};

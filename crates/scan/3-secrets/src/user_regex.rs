@@ -107,6 +107,9 @@ mod tests {
         assert_eq!(count("x{3,}"), 3);
         assert_eq!(count("x*y+z?"), 3);
         assert_eq!(count(r"^\bab|cd$"), 4);
-        assert_eq!(count("(?:(?:(?:a{1000}){1000}){1000}){1000}"), 10u64.pow(12));
+        assert_eq!(
+            count("(?:(?:(?:a{1000}){1000}){1000}){1000}"),
+            10u64.pow(12)
+        );
     }
 }

@@ -243,7 +243,10 @@ fn realistic_user_regexes_fit_the_limits() {
         r"(?i)-----\s*?BEGIN[ A-Z0-9_-]*?PRIVATE KEY( BLOCK)?\s*?-----[\s]*?(?P<secret>[A-Za-z0-9=+/\\\r\n][A-Za-z0-9=+/\\\s]{31,})[\s]*?-----\s*?END[ A-Z0-9_-]*? PRIVATE KEY( BLOCK)?\s*?-----",
     ];
     for (index, regex) in rules.iter().enumerate() {
-        let yaml = format!("rules:\n  - id: rule-{index}\n    regex: '{}'\n", regex.replace('\'', "''"));
+        let yaml = format!(
+            "rules:\n  - id: rule-{index}\n    regex: '{}'\n",
+            regex.replace('\'', "''")
+        );
         if let Err(error) = config(&yaml) {
             panic!("{regex}: {error}");
         }

@@ -1,10 +1,13 @@
-//! The vulnerability database: ingest OSV and non-OSV feeds, write a compact memory-mapped file, query it.
+//! The vulnerability database: ingest OSV and non-OSV feeds, write a compact file, query it.
 //!
 //! - [`build::build`] turns feed files into a database file; [`build::collect`] stops before writing.
-//! - [`Database::open`] maps a file in milliseconds; [`Database::lookup`] finds a package's entries.
+//! - [`Database::open`] reads and checks a file in milliseconds; [`Database::lookup`] finds a
+//!   package's entries.
+//! - [`age_warning`] says when a database is too old to trust.
 //! - [`manage`] installs databases (import, update with checksum) atomically.
 
 pub mod advisory;
+pub mod age;
 pub mod build;
 pub mod constraint;
 pub mod db;
@@ -14,5 +17,6 @@ pub mod names;
 pub mod osv;
 
 pub use advisory::{Advisory, Affected, Bound, Interval, SeverityRating};
+pub use age::{AgeWarning, UnreadableBuildTime, age_warning};
 pub use build::{BuildError, BuildReport, BuildWarning};
-pub use db::{AdvisoryRef, Database, DbError, DbInfo, PackageEntry, age_warning};
+pub use db::{AdvisoryRef, Database, DbError, DbInfo, PackageEntry};

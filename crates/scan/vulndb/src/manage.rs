@@ -1,16 +1,14 @@
 //! Installing a database: import a built file, update from a download with a checksum.
-//! Every path validates the new file completely before an atomic rename, so a failed
-//! import or update leaves the previous database in place.
+//! Every path checks the new file completely (structure, checksum, every record decoded)
+//! before an atomic rename, so a failed import or update leaves the previous database in
+//! place, and the installed file is never truncated or rewritten in place.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::db::{self, Database, DbError, DbInfo};
-
-/// Databases larger than this are refused when read from a stream.
-pub const MAX_DATABASE_BYTES: u64 = 2 << 30;
+use crate::db::{self, Database, DbError, DbInfo, MAX_DATABASE_BYTES};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManageError {
@@ -39,13 +37,9 @@ pub fn info(path: &Path) -> Result<DbInfo, DbError> {
     Ok(Database::open(path)?.info().clone())
 }
 
-/// Validates `candidate` and installs a copy at `target`.
+/// Checks `candidate` and installs a copy at `target`.
 pub fn import(candidate: &Path, target: &Path) -> Result<DbInfo, ManageError> {
-    let bytes = std::fs::read(candidate).map_err(|e| ManageError::Read {
-        what: candidate.display().to_string(),
-        source: e,
-    })?;
-    install(bytes, target)
+    install(Database::open(candidate)?, target)
 }
 
 /// Reads a database from `reader` (a file or an HTTP body the caller opened), checks its
@@ -72,7 +66,7 @@ pub fn update_from_reader(
     if found != expected {
         return Err(ManageError::Checksum { expected, found });
     }
-    install(bytes, target)
+    install(Database::from_bytes(bytes, what)?, target)
 }
 
 /// [`update_from_reader`] on a local file.
@@ -88,10 +82,11 @@ pub fn update_from_path(
     update_from_reader(file, &source.display().to_string(), expected_sha256, target)
 }
 
-fn install(bytes: Vec<u8>, target: &Path) -> Result<DbInfo, ManageError> {
-    let validated = Database::from_bytes(bytes)?;
-    let info = validated.info().clone();
-    let bytes = validated.into_bytes();
+/// Decodes every record of `candidate`, then installs it at `target`.
+fn install(candidate: Database, target: &Path) -> Result<DbInfo, ManageError> {
+    candidate.check_records()?;
+    let info = candidate.info().clone();
+    let bytes = candidate.into_bytes();
     db::write_atomically(target, &bytes).map_err(|e| ManageError::Install {
         path: target.to_owned(),
         source: e,

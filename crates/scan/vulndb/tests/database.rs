@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use kabuto_vulndb::build::{self, BuildError};
+use kabuto_vulndb::db::{self, Entry, Problem};
 use kabuto_vulndb::manage::{self, ManageError};
-use kabuto_vulndb::{Database, DbError, age_warning};
+use kabuto_vulndb::{AgeWarning, Database, DbError, age_warning};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/feeds")
@@ -84,22 +85,35 @@ fn refuses_damaged_files_with_clear_errors() {
     let path = build_fixture_db(dir.path());
     let good = std::fs::read(&path).unwrap();
 
-    let err = Database::from_bytes(good[..good.len() - 10].to_vec())
+    let err = Database::from_bytes(good[..good.len() - 10].to_vec(), "short.kdb")
         .err()
         .unwrap();
-    assert!(matches!(err, DbError::Corrupt { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            DbError::Broken {
+                problem: Problem::BodyLength { .. },
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().starts_with("broken database: short.kdb: "),
+        "{err}"
+    );
     assert!(err.to_string().contains("truncated"), "{err}");
 
     let mut magic = good.clone();
     magic[0] = b'X';
     assert!(matches!(
-        Database::from_bytes(magic).err().unwrap(),
+        Database::from_bytes(magic, "x.kdb").err().unwrap(),
         DbError::BadMagic { .. }
     ));
 
     let mut version = good.clone();
     version[8] = 99;
-    let err = Database::from_bytes(version).err().unwrap();
+    let err = Database::from_bytes(version, "x.kdb").err().unwrap();
     assert!(
         matches!(err, DbError::WrongVersion { found: 99, .. }),
         "{err}"
@@ -109,15 +123,15 @@ fn refuses_damaged_files_with_clear_errors() {
     let last = flipped.len() - 1;
     flipped[last] ^= 0xff;
     assert!(matches!(
-        Database::from_bytes(flipped).err().unwrap(),
+        Database::from_bytes(flipped, "x.kdb").err().unwrap(),
         DbError::Checksum { .. }
     ));
 
     assert!(matches!(
-        Database::from_bytes(Vec::new()).err().unwrap(),
+        Database::from_bytes(Vec::new(), "x.kdb").err().unwrap(),
         DbError::BadMagic { .. }
     ));
-    assert!(Database::from_bytes(good).is_ok());
+    assert!(Database::from_bytes(good, "x.kdb").is_ok());
 }
 
 #[test]
@@ -316,10 +330,24 @@ fn age_warning_names_the_age_and_the_limit() {
     assert_eq!(age_warning(&info, week, at("2026-11-05T00:00:00Z")), None);
     assert_eq!(age_warning(&info, week, at("2026-11-08T00:00:00Z")), None);
     let warning = age_warning(&info, week, at("2026-11-21T12:00:00Z")).unwrap();
-    assert!(warning.contains("built 20 days ago"), "{warning}");
-    assert!(warning.contains("allowed 7 days"), "{warning}");
+    assert_eq!(
+        warning,
+        AgeWarning::Stale {
+            built_at: info.built_at.clone(),
+            age: time::Duration::hours(20 * 24 + 12),
+            max_age: week,
+        }
+    );
+    assert_eq!(
+        warning.to_string(),
+        "was built 20 days ago (2026-11-01T00:00:00Z), more than the allowed 7 days; \
+         advisories published since are missing"
+    );
     let warning = age_warning(&info, time::Duration::hours(6), at("2026-11-01T07:00:00Z")).unwrap();
-    assert!(warning.contains("built 7 hours ago"), "{warning}");
+    assert!(
+        warning.to_string().contains("built 7 hours ago"),
+        "{warning}"
+    );
     // A freshly built database is not old.
     let fresh = db.info();
     assert_eq!(
@@ -327,9 +355,287 @@ fn age_warning_names_the_age_and_the_limit() {
         None
     );
     info.built_at = "last tuesday".into();
+    let warning = age_warning(&info, week, at("2026-11-05T00:00:00Z")).unwrap();
     assert!(
-        age_warning(&info, week, at("2026-11-05T00:00:00Z"))
-            .unwrap()
-            .contains("unreadable")
+        matches!(&warning, AgeWarning::Unreadable(u) if u.built_at == "last tuesday"),
+        "{warning:?}"
+    );
+    assert!(warning.to_string().contains("unreadable"), "{warning}");
+}
+
+/// The fixture database with package entry `entry`'s field at `field` (0 key offset, 4 key
+/// length, 8 record offset, 12 record length) set to `value`, checksum recomputed: only the
+/// index checks can tell.
+fn with_package_field(good: &[u8], entry: usize, field: usize, value: u32) -> Vec<u8> {
+    db::reseal(good, |body| {
+        let at = 8 + entry * 16 + field;
+        body[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    })
+    .expect("fixture header reads")
+}
+
+fn body_len(file: &[u8]) -> u32 {
+    let db = Database::from_bytes(file.to_vec(), "x.kdb").expect("the database opens");
+    u32::try_from(db.info().body_len).expect("body length fits u32")
+}
+
+fn problem(file: Vec<u8>) -> (Problem, String) {
+    match Database::from_bytes(file, "crafted.kdb") {
+        Err(err @ DbError::Broken { .. }) => {
+            let text = err.to_string();
+            let DbError::Broken { problem, .. } = err else {
+                unreachable!()
+            };
+            (problem, text)
+        }
+        Err(other) => panic!("not a broken-database error: {other}"),
+        Ok(_) => panic!("the crafted database opened"),
+    }
+}
+
+#[test]
+fn index_entries_outside_the_file_are_refused_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(build_fixture_db(dir.path())).unwrap();
+    let end = body_len(&good);
+
+    let (found, text) = problem(with_package_field(&good, 3, 8, end + 100));
+    assert!(
+        matches!(
+            found,
+            Problem::OutsideFile {
+                entry: Entry::Package(3),
+                part: "record",
+                ..
+            }
+        ),
+        "{text}"
+    );
+    assert!(
+        text.starts_with(&format!(
+            "broken database: crafted.kdb: package entry 3 record at offset {} ",
+            end + 100
+        )),
+        "{text}"
+    );
+    // A length that runs past the end is as wrong.
+    let (found, text) = problem(with_package_field(&good, 0, 12, u32::MAX));
+    assert!(
+        matches!(found, Problem::OutsideFile { part: "record", .. }),
+        "{text}"
+    );
+    // An advisory entry (after the package entries) pointing at the end.
+    let db = Database::from_bytes(good.clone(), "x.kdb").unwrap();
+    let packages = usize::try_from(db.info().packages).unwrap();
+    let (found, text) = problem(with_package_field(&good, packages, 0, end));
+    assert!(
+        matches!(
+            found,
+            Problem::OutsideFile {
+                entry: Entry::Advisory(0),
+                ..
+            }
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn index_entries_pointing_at_other_bytes_are_refused_on_open() {
+    // Inside the file, but not the entry's own bytes: the old reader answered a lookup of
+    // package 3 with package 2's advisories, silently.
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(build_fixture_db(dir.path())).unwrap();
+    let field = |entry: usize, field: usize| {
+        let db = Database::from_bytes(good.clone(), "x.kdb").unwrap();
+        let header_end = good.len() - usize::try_from(db.info().body_len).unwrap();
+        let at = header_end + 8 + entry * 16 + field;
+        u32::from_le_bytes(good[at..at + 4].try_into().unwrap())
+    };
+    let crafted = db::reseal(&good, |body| {
+        let at = 8 + 3 * 16 + 8;
+        body[at..at + 4].copy_from_slice(&field(2, 8).to_le_bytes());
+        body[at + 4..at + 8].copy_from_slice(&field(2, 12).to_le_bytes());
+    })
+    .unwrap();
+    let (found, text) = problem(crafted);
+    assert!(
+        matches!(
+            found,
+            Problem::Misplaced {
+                entry: Entry::Package(3),
+                part: "record",
+                ..
+            }
+        ),
+        "{text}"
+    );
+    // A key inside the index tables.
+    let (found, text) = problem(with_package_field(&good, 5, 0, 8));
+    assert!(
+        matches!(
+            found,
+            Problem::Misplaced {
+                entry: Entry::Package(5),
+                part: "key",
+                offset: 8,
+                ..
+            }
+        ),
+        "{text}"
+    );
+    // Bytes after the last record that no entry owns.
+    let padded = db::reseal(&good, |body| body.extend_from_slice(b"extra")).unwrap();
+    let (found, text) = problem(padded);
+    assert!(matches!(found, Problem::TrailingBytes { .. }), "{text}");
+}
+
+#[test]
+fn keys_out_of_order_are_refused_on_open() {
+    // Binary search over unsorted keys would silently miss packages.
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(build_fixture_db(dir.path())).unwrap();
+    // The first key's first byte made the largest: the key now sorts after the second.
+    let crafted = db::reseal(&good, |body| {
+        let first_key = u32::from_le_bytes(body[8..12].try_into().unwrap()) as usize;
+        body[first_key] = 0xff;
+    })
+    .unwrap();
+    let (found, text) = problem(crafted);
+    assert!(matches!(found, Problem::Unsorted { entry: 1 }), "{text}");
+}
+
+#[test]
+fn an_undecodable_record_is_refused_by_import_and_fails_its_lookup() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(build_fixture_db(dir.path())).unwrap();
+    let db = Database::from_bytes(good.clone(), "x.kdb").unwrap();
+    let packages = usize::try_from(db.info().packages).unwrap();
+    // Zero the record of the last package entry, `npm\0lodash` (the keys sort bytewise).
+    let crafted = db::reseal(&good, |body| {
+        let at = 8 + (packages - 1) * 16 + 8;
+        let field = |at: usize| u32::from_le_bytes(body[at..at + 4].try_into().unwrap()) as usize;
+        let (offset, len) = (field(at), field(at + 4));
+        body[offset..offset + len].fill(0);
+    })
+    .unwrap();
+    let candidate = dir.path().join("crafted.kdb");
+    std::fs::write(&candidate, &crafted).unwrap();
+
+    // Opening checks the structure only; the lookup that decodes the record fails.
+    let opened = Database::open(&candidate).unwrap();
+    let err = opened.lookup("npm", "lodash").unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            DbError::Broken {
+                problem: Problem::Decompress {
+                    entry: Entry::Package(p),
+                    ..
+                },
+                ..
+            } if *p == packages - 1
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().starts_with("broken database: "), "{err}");
+
+    let target = dir.path().join("installed.kdb");
+    let err = manage::import(&candidate, &target).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains(&candidate.display().to_string())
+            && text.contains(&format!("package entry {}", packages - 1)),
+        "{text}"
+    );
+    assert!(!target.exists());
+}
+
+#[test]
+fn install_errors_name_the_file_or_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(build_fixture_db(dir.path())).unwrap();
+    let crafted = with_package_field(&good, 0, 8, body_len(&good));
+    let target = dir.path().join("installed.kdb");
+
+    let candidate = dir.path().join("crafted.kdb");
+    std::fs::write(&candidate, &crafted).unwrap();
+    let text = manage::import(&candidate, &target).unwrap_err().to_string();
+    assert!(
+        text.starts_with(&format!("broken database: {}: ", candidate.display())),
+        "{text}"
+    );
+
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&crafted))
+    };
+    let url = "https://mirror.example.invalid/kabuto.db";
+    let text = manage::update_from_reader(&crafted[..], url, &sha, &target)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.starts_with(&format!("broken database: {url}: package entry 0")),
+        "{text}"
+    );
+    assert!(!text.contains("<memory>"), "{text}");
+}
+
+/// Every answer the fixture database gives: advisories (with text) of every fixture package.
+fn every_answer(db: &Database) -> Vec<String> {
+    let packages = [
+        ("PyPI", "requests"),
+        ("npm", "lodash"),
+        ("RubyGems", "rack"),
+        ("Packagist", "symfony/symfony"),
+        ("AlmaLinux:9", "openssl-libs"),
+        ("Go", "github.com/gin-gonic/gin"),
+    ];
+    packages
+        .iter()
+        .flat_map(|(ecosystem, name)| db.advisories_for(ecosystem, name).expect("lookup"))
+        .map(|a| format!("{a:?}"))
+        .collect()
+}
+
+#[test]
+fn an_open_database_survives_its_file_being_truncated() {
+    // A memory-mapped database died of SIGBUS here, killing the test binary.
+    let dir = tempfile::tempdir().unwrap();
+    let path = build_fixture_db(dir.path());
+    let db = Database::open(&path).unwrap();
+    let before = every_answer(&db);
+    assert!(before.len() >= 6, "{before:?}");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    assert_eq!(every_answer(&db), before);
+    db.check_records().unwrap();
+}
+
+#[test]
+fn import_replaces_the_file_and_never_rewrites_it_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = build_fixture_db(dir.path());
+    let target = dir.path().join("installed.kdb");
+    manage::import(&first, &target).unwrap();
+    let first_bytes = std::fs::read(&first).unwrap();
+    let second = dir.path().join("pypa-only.kdb");
+    build::build(&[fixtures().join("pypa")], &second).unwrap();
+
+    // Held across the import: an open file, and an open database.
+    let mut held = std::fs::File::open(&target).unwrap();
+    let db = Database::open(&target).unwrap();
+    manage::import(&second, &target).unwrap();
+    let mut seen = Vec::new();
+    std::io::Read::read_to_end(&mut held, &mut seen).unwrap();
+    assert_eq!(seen, first_bytes, "the old file was rewritten in place");
+    assert_eq!(ids(&db, "npm", "lodash").len(), 3);
+    assert_eq!(
+        std::fs::read(&target).unwrap(),
+        std::fs::read(&second).unwrap()
     );
 }

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use kabuto_types::text::terminal_safe;
@@ -53,7 +53,7 @@ pub fn run(command: DbCommand, quiet: bool) -> Result<ExitCode> {
             let info = manage::import(&file, &target)
                 .with_context(|| format!("cannot import {}", file.display()))?;
             writeln!(out, "imported {} -> {}", file.display(), target.display())?;
-            print_info(out, &info)?;
+            print_info(out, &info, quiet)?;
         }
         DbCommand::Update {
             from,
@@ -65,7 +65,7 @@ pub fn run(command: DbCommand, quiet: bool) -> Result<ExitCode> {
             create_parent(&target)?;
             let info = update(&from, sha256.as_deref(), offline, &target)?;
             writeln!(out, "updated {} from {from}", target.display())?;
-            print_info(out, &info)?;
+            print_info(out, &info, quiet)?;
         }
         DbCommand::Info { db, json } => {
             let path = paths::database(&db.db)?;
@@ -76,7 +76,7 @@ pub fn run(command: DbCommand, quiet: bool) -> Result<ExitCode> {
                     "path": path,
                     "format_version": info.format_version,
                     "built_at": info.built_at,
-                    "age_days": age(&info).map(|a| a.as_secs() / 86_400),
+                    "age_days": info.age(time::OffsetDateTime::now_utc()).ok().map(|age| age.whole_days()),
                     "sources": info.sources,
                     "advisories": info.advisories,
                     "packages": info.packages,
@@ -89,7 +89,7 @@ pub fn run(command: DbCommand, quiet: bool) -> Result<ExitCode> {
                     "database: {}",
                     terminal_safe(&path.display().to_string())
                 )?;
-                print_info(out, &info)?;
+                print_info(out, &info, quiet)?;
             }
         }
     }
@@ -137,18 +137,29 @@ fn http_get(url: &str) -> Result<ureq::Response> {
         .with_context(|| format!("cannot download {url}"))
 }
 
-/// The header of a database: its text fields come from the file, so they are escaped.
-fn print_info(out: &mut dyn Write, info: &DbInfo) -> std::io::Result<()> {
+/// The header's contents on `out` (its text fields come from the file, so they are escaped);
+/// the age warning a scan would give on stderr.
+fn print_info(out: &mut dyn Write, info: &DbInfo, quiet: bool) -> std::io::Result<()> {
     writeln!(out, "format version: {}", info.format_version)?;
     let built_at = terminal_safe(&info.built_at);
-    match age(info) {
-        Some(age) => writeln!(
+    match info.age(time::OffsetDateTime::now_utc()) {
+        Ok(age) => writeln!(out, "built at: {built_at} ({} days ago)", age.whole_days()),
+        Err(unreadable) => writeln!(
             out,
-            "built at: {built_at} ({} days ago)",
-            age.as_secs() / 86_400
+            "built at: {built_at} (age unknown: {})",
+            terminal_safe(&unreadable.reason)
         ),
-        None => writeln!(out, "built at: {built_at}"),
     }?;
+    let max_age = kabuto_vulndb::age::days(kabuto_vulndb::age::DEFAULT_MAX_AGE_DAYS);
+    if !quiet
+        && let Some(warning) =
+            kabuto_vulndb::age_warning(info, max_age, time::OffsetDateTime::now_utc())
+    {
+        eprint_safe(
+            "warning",
+            format_args!("the vulnerability database {warning}"),
+        );
+    }
     writeln!(
         out,
         "advisories: {}  packages: {}",
@@ -163,18 +174,6 @@ fn print_info(out: &mut dyn Write, info: &DbInfo) -> std::io::Result<()> {
         writeln!(out, "  {:<24} {count}", terminal_safe(ecosystem))?;
     }
     Ok(())
-}
-
-/// How long ago the database was built, when its timestamp reads.
-pub fn age(info: &DbInfo) -> Option<Duration> {
-    let built = time::OffsetDateTime::parse(
-        &info.built_at,
-        &time::format_description::well_known::Rfc3339,
-    )
-    .ok()?;
-    let built =
-        SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(built.unix_timestamp()).ok()?);
-    SystemTime::now().duration_since(built).ok()
 }
 
 fn create_parent(path: &Path) -> Result<()> {

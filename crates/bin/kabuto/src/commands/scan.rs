@@ -1,7 +1,6 @@
 //! `kabuto scan image|rootfs|fs`: inventory, vulnerabilities, filters, report, exit code.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use kabuto_inventory::{FileFinding, FileScanner, ScanOptions, ScanOutput};
@@ -153,18 +152,17 @@ fn open_db(wanted: bool, args: &ScanArgs, quiet: bool) -> Result<Option<Database
     }
     let db = Database::open(&path)
         .with_context(|| format!("vulnerability database {}", path.display()))?;
+    let max_age = kabuto_vulndb::age::days(args.db_max_age);
     if !quiet
-        && let Some(age) = super::db::age(db.info())
-        && age > Duration::from_secs(args.db_max_age * 86_400)
+        && let Some(warning) =
+            kabuto_vulndb::age_warning(db.info(), max_age, time::OffsetDateTime::now_utc())
     {
         eprint_safe(
             "warning",
             format_args!(
-                "the vulnerability database {} is {} days old (built {}); \
+                "the vulnerability database {} {warning}: \
                  update it with `kabuto db update` or `kabuto db build`",
-                path.display(),
-                age.as_secs() / 86_400,
-                db.info().built_at
+                path.display()
             ),
         );
     }
