@@ -4,12 +4,12 @@ use std::io::Read;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
-use kabuto_catalog::FileMeta;
-use kabuto_types::{Artifact, ArtifactKind, Inventory, Warning};
+use kabuto_catalog::{FileInput, FileMeta};
+use kabuto_types::{Artifact, ArtifactKind, Inventory, Warning, WarningCode};
 use rayon::prelude::*;
 use walkdir::WalkDir;
 
-use crate::collect::{Analyzers, FileFindings, assemble};
+use crate::collect::{Analyzers, Extent, FileFindings, assemble, too_large};
 use crate::extra::{self, FileScanner, ScanOutput, SpecialFile};
 use crate::{InventoryError, Progress, ScanOptions};
 
@@ -20,6 +20,8 @@ const VIRTUAL_ROOTFS_DIRS: [&str; 3] = ["proc", "sys", "dev"];
 struct Candidate {
     relative: String,
     analyzers: Vec<usize>,
+    /// How much of the file the analyzers read.
+    extent: Extent,
     scanners: Vec<usize>,
     size: u64,
     mode: u32,
@@ -73,12 +75,14 @@ pub fn scan_directory_with(
         let entry = match entry {
             Ok(entry) => entry,
             Err(e) => {
-                warnings.push(Warning {
-                    location: e
-                        .path()
-                        .map_or_else(|| root.display().to_string(), |p| p.display().to_string()),
-                    message: format!("cannot read: {e}"),
-                });
+                let location = e
+                    .path()
+                    .map_or_else(|| root.display().to_string(), |p| p.display().to_string());
+                warnings.push(Warning::new(
+                    WarningCode::FileUnreadable,
+                    location,
+                    format!("cannot read: {e}"),
+                ));
                 continue;
             }
         };
@@ -114,26 +118,29 @@ pub fn scan_directory_with(
             mode,
         };
         let wanting = analyzers.wanting(relative, &file_meta);
-        let scanning = extra::wanting(scanners, relative, &file_meta);
+        let mut scanning = extra::wanting(scanners, relative, &file_meta);
         let mut head_len = 0;
         if wanting.is_empty() && scanning.is_empty() {
             head_len = extra::head_len(scanners, relative, &file_meta);
             if head_len == 0 || file_meta.size > options.max_file_size {
                 continue;
             }
-        } else if file_meta.size > options.max_file_size {
-            warnings.push(Warning {
-                location: relative.to_owned(),
-                message: format!(
-                    "skipped: {} bytes is over the {} byte limit per file",
-                    file_meta.size, options.max_file_size
-                ),
-            });
-            continue;
+        }
+        let reading = analyzers.for_size(wanting, file_meta.size, options.max_file_size);
+        if file_meta.size > options.max_file_size {
+            if reading.skips_some || !scanning.is_empty() {
+                let location = relative.to_owned();
+                warnings.push(too_large(location, file_meta.size, options.max_file_size));
+            }
+            scanning.clear();
+            if reading.analyzers.is_empty() {
+                continue;
+            }
         }
         candidates.push(Candidate {
             relative: relative.to_owned(),
-            analyzers: wanting,
+            analyzers: reading.analyzers,
+            extent: reading.extent,
             scanners: scanning,
             size: file_meta.size,
             mode,
@@ -149,7 +156,11 @@ pub fn scan_directory_with(
                 Ok(Some((content, scanning))) => {
                     let (content_findings, file_warnings) =
                         extra::scan_content(scanners, &scanning, &c.relative, &content, None, "");
-                    let found = analyzers.analyze(&c.analyzers, &c.relative, &content, None, "");
+                    let file = FileInput {
+                        path: &c.relative,
+                        content: &content,
+                    };
+                    let found = analyzers.analyze(&c.analyzers, file, c.extent, None, "");
                     Some((found, content_findings, file_warnings))
                 }
                 // The peek showed nothing of interest; or a file nobody wanted by name is
@@ -159,10 +170,11 @@ pub fn scan_directory_with(
                 Err(e) => {
                     let unreadable = FileFindings {
                         path: c.relative.clone(),
-                        warnings: vec![Warning {
-                            location: c.relative.clone(),
-                            message: format!("cannot read: {e}"),
-                        }],
+                        warnings: vec![Warning::new(
+                            WarningCode::FileUnreadable,
+                            &c.relative,
+                            format!("cannot read: {e}"),
+                        )],
                         ..Default::default()
                     };
                     Some((unreadable, Vec::new(), Vec::new()))
@@ -209,10 +221,14 @@ fn read_candidate(
     scanners: &[&dyn FileScanner],
 ) -> std::io::Result<Option<(Vec<u8>, Vec<usize>)>> {
     let path = root.join(&candidate.relative);
-    if candidate.head_len == 0 {
-        return Ok(Some((std::fs::read(path)?, candidate.scanners.clone())));
-    }
     let mut file = std::fs::File::open(path)?;
+    if candidate.head_len == 0 {
+        let mut content = Vec::new();
+        // A file that grew since the walk is read no further than the walk said.
+        Read::take(&mut file, candidate.extent.read_len(candidate.size))
+            .read_to_end(&mut content)?;
+        return Ok(Some((content, candidate.scanners.clone())));
+    }
     let mut content = Vec::new();
     Read::take(&mut file, candidate.head_len as u64).read_to_end(&mut content)?;
     let meta = FileMeta {
