@@ -309,9 +309,17 @@ pub fn render_report(
     options: &RenderOptions,
     out: &mut dyn Write,
 ) -> Result<(), ReportError> {
-    // Reports promise a stable order whatever order the caller's inputs are in.
-    let mut inventory = report.inventory.clone();
-    inventory.sort();
+    // Reports promise a stable order whatever order the caller's inputs are in. A scan's
+    // inventory is sorted already, and copying 100,000 packages is not free.
+    let sorted_copy;
+    let inventory = if report.inventory.is_sorted() {
+        report.inventory
+    } else {
+        let mut copy = report.inventory.clone();
+        copy.sort();
+        sorted_copy = copy;
+        &sorted_copy
+    };
     let vulnerabilities = report.vulnerabilities.map(findings::sorted_vulnerabilities);
     let secrets = report.secrets.map(findings::sorted_secrets);
     let misconfigs = report.misconfigs.map(findings::sorted_misconfigs);
@@ -321,7 +329,7 @@ pub fn render_report(
         sorted
     });
     let sorted = Report {
-        inventory: &inventory,
+        inventory,
         vulnerabilities: vulnerabilities.as_deref(),
         secrets: secrets.as_deref(),
         misconfigs: misconfigs.as_deref(),

@@ -10,8 +10,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     about = "Security scanner for container images, root filesystems and projects",
     after_help = "Exit codes: 0 success; 1 the scan itself failed (bad input, unreachable registry, \
-                  broken database, invalid policy, usage error); 4 an image assurance policy with \
-                  fail_cicd failed (--policy); N as given by --exit-code when findings remain."
+                  broken database, invalid policy, usage error, a package database that could \
+                  not be read whole without --allow-incomplete); 4 an image assurance policy \
+                  with fail_cicd failed (--policy); N as given by --exit-code when findings remain."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -41,6 +42,10 @@ pub enum Command {
     /// registry:, rootfs:, dir:. Without a prefix, an existing directory with an
     /// `oci-layout` file is an OCI layout, another directory is a project (`dir:`),
     /// an existing file is an image archive, and anything else is a registry reference.
+    ///
+    /// A package database that could not be read whole (W-INCOMPLETE-PACKAGE-DB) is a
+    /// warning here and the SBOM lists what was read: an SBOM is not a gate (`kabuto scan`
+    /// fails on it unless given --allow-incomplete).
     Sbom(SbomArgs),
     /// Image assurance policies: start from a template, or validate a policy file.
     #[command(subcommand)]
@@ -207,6 +212,12 @@ pub struct ScanArgs {
     /// Exit with this code when findings remain after filtering (0 = always succeed).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub exit_code: u8,
+    /// Report what could be read when a package database could not be read whole (over the
+    /// size limit, cut short, over the package cap; warning W-INCOMPLETE-PACKAGE-DB).
+    /// Without it such a scan fails with exit code 1 naming the file, since packages (and
+    /// their vulnerabilities) may be missing.
+    #[arg(long)]
+    pub allow_incomplete: bool,
     #[command(flatten)]
     pub db: DbArgs,
     /// Warn when the database is older than this many days.

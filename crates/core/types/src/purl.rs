@@ -1,4 +1,3 @@
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -17,7 +16,57 @@ pub struct Purl {
     namespace: Option<String>,
     name: String,
     version: Option<String>,
-    qualifiers: BTreeMap<String, String>,
+    qualifiers: Qualifiers,
+}
+
+/// A purl's qualifiers (`arch=amd64`, `distro=debian-12`), sorted by key. A purl has a
+/// handful; a sorted list of them costs a small fraction of a map's node, which matters
+/// with a purl on every package and every finding.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Qualifiers(Vec<(String, String)>);
+
+impl Qualifiers {
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.position(key).ok().map(|i| &self.0[i].1)
+    }
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.position(key).is_ok()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// (key, value) pairs in key order.
+    pub fn iter(&self) -> QualifierIter<'_> {
+        self.into_iter()
+    }
+
+    fn position(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    fn insert(&mut self, key: String, value: String) {
+        match self.position(&key) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (key, value)),
+        }
+    }
+}
+
+/// Iterator over [`Qualifiers`] as (key, value) pairs.
+pub type QualifierIter<'a> = std::iter::Map<
+    std::slice::Iter<'a, (String, String)>,
+    fn(&'a (String, String)) -> (&'a String, &'a String),
+>;
+
+impl<'a> IntoIterator for &'a Qualifiers {
+    type Item = (&'a String, &'a String);
+    type IntoIter = QualifierIter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -35,7 +84,7 @@ impl Purl {
             namespace: namespace.filter(|n| !n.is_empty()).map(str::to_owned),
             name: name.to_owned(),
             version: version.filter(|v| !v.is_empty()).map(str::to_owned),
-            qualifiers: BTreeMap::new(),
+            qualifiers: Qualifiers::default(),
         }
     }
 
@@ -85,7 +134,7 @@ impl Purl {
     pub fn version(&self) -> Option<&str> {
         self.version.as_deref()
     }
-    pub fn qualifiers(&self) -> &BTreeMap<String, String> {
+    pub fn qualifiers(&self) -> &Qualifiers {
         &self.qualifiers
     }
 }
@@ -263,6 +312,26 @@ mod tests {
         assert_eq!(s.parse::<Purl>().unwrap(), p);
         let rpm = Purl::for_package(Ecosystem::Rpm, "openssl-libs", "1:3.0.7-1.el9");
         assert_eq!(rpm.to_string(), "pkg:rpm/openssl-libs@1:3.0.7-1.el9");
+    }
+
+    #[test]
+    fn qualifiers_are_kept_sorted_by_key_and_replaced() {
+        let p = Purl::new("deb", Some("debian"), "a", Some("1"))
+            .with_qualifier("distro", "debian-11")
+            .with_qualifier("Arch", "amd64")
+            .with_qualifier("distro", "debian-12");
+        assert_eq!(
+            p.to_string(),
+            "pkg:deb/debian/a@1?arch=amd64&distro=debian-12"
+        );
+        let q = p.qualifiers();
+        assert_eq!(
+            (q.len(), q.get("arch").map(String::as_str)),
+            (2, Some("amd64"))
+        );
+        assert!(q.contains_key("distro") && !q.contains_key("epoch"));
+        let keys: Vec<&String> = q.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["arch", "distro"]);
     }
 
     #[test]

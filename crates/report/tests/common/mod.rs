@@ -9,7 +9,7 @@ use kabuto_types::{
     Artifact, ArtifactKind, Cvss, Digest, Ecosystem, Explanation, Finding, FixStatus, HistoryEntry,
     ImageMetadata, Inventory, LayerInfo, LineRange, Location, MalwareFinding, MalwareRuleId,
     MalwareSource, MisconfigCheckId, MisconfigFinding, OsFamily, OsInfo, Package, Purl,
-    SecretFinding, SecretRuleId, Severity, SourcePackage, VulnId, Warning,
+    SecretFinding, SecretRuleId, Severity, SourcePackage, VulnId, Warning, WarningCode,
 };
 
 pub fn fixed_options() -> RenderOptions {
@@ -227,6 +227,7 @@ pub fn image_inventory() -> Inventory {
             ),
         ],
         warnings: vec![Warning {
+            code: WarningCode::FileUnparsable,
             location: format!(
                 "layer {} file {SITE}/broken-1.0.dist-info/METADATA",
                 layer(2)
@@ -280,6 +281,7 @@ pub fn odd_inventory() -> Inventory {
         os: None,
         packages: vec![weird, same_purl, scoped],
         warnings: vec![Warning {
+            code: WarningCode::EntrySkipped,
             location: "etc/os-release".into(),
             message: "unknown ID `\u{7}beep`".into(),
         }],

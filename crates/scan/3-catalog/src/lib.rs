@@ -75,7 +75,17 @@ pub struct AnalysisOutput {
     /// pipeline adds them to the matching packages if the file survives in the final
     /// filesystem.
     pub package_licenses: Vec<PackageLicenses>,
+    /// Why this package database's packages are not all here (more than
+    /// [`MAX_PACKAGES_PER_DATABASE`]); `None` when the file was read whole. The pipeline
+    /// turns it into an incomplete-package-database warning.
+    pub incomplete: Option<String>,
 }
+
+/// Most packages read from one package database. Real databases list a few hundred
+/// (distroless, Alpine) to a few thousand (a full Debian or Fedora system; Debian's whole
+/// archive has about 65,000 binary packages per architecture), so only a made-up file hits
+/// this; it bounds the memory and report size such a file can cost.
+pub const MAX_PACKAGES_PER_DATABASE: usize = 100_000;
 
 /// Licences one file declares for the packages of `ecosystem` named `package_name`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,4 +146,17 @@ pub trait Analyzer: Send + Sync {
     /// Called for every file of every layer: keep it cheap (suffix and component checks).
     fn wants(&self, path: &str, meta: &FileMeta) -> bool;
     fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError>;
+    /// Whether this analyzer reads a package database (dpkg status, apk installed, an rpm
+    /// database). Such a file is never skipped for its size: the pipeline reads it up to the
+    /// per-file limit, hands that to [`Analyzer::analyze_prefix`] and records the database
+    /// as incomplete, so a scan cannot silently report an image as empty.
+    fn is_package_database(&self) -> bool {
+        false
+    }
+    /// What the first bytes of a package database too large to read whole say: the
+    /// packages that were read completely. The default analyzes them as a whole file; text
+    /// formats drop the line the cut went through.
+    fn analyze_prefix(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+        self.analyze(file)
+    }
 }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use kabuto_catalog::os::rpm::{self, RpmHeader};
 use kabuto_catalog::os::{analyzers, apk, dpkg, pick_os, qualify_os_packages};
-use kabuto_catalog::{FileInput, FileMeta, PackageLicenses};
+use kabuto_catalog::{FileInput, FileMeta, MAX_PACKAGES_PER_DATABASE as MAX, PackageLicenses};
 use kabuto_types::{Ecosystem, OsFamily, OsInfo, Package, Purl};
 use serde_json::Value;
 
@@ -234,7 +234,7 @@ fn trivy_dpkg_case(dir: &Path) -> Vec<String> {
     let Ok(content) = std::fs::read(&status) else {
         return trivy_copyright_case(dir, &want);
     };
-    let (ours, _) = dpkg::parse_status(&content, "var/lib/dpkg/status", "dpkg");
+    let ours = dpkg::parse_status(&content, "var/lib/dpkg/status", "dpkg", MAX).packages;
     let packages = want["packageInfos"][0]["packages"]
         .as_array()
         .cloned()
@@ -274,14 +274,14 @@ fn trivy_copyright_case(dir: &Path, want: &Value) -> Vec<String> {
 
 fn trivy_apk_case(dir: &Path) -> Vec<String> {
     let content = std::fs::read(only_file(dir)).expect("input");
-    let (ours, _) = apk::parse_installed(&content, "lib/apk/db/installed", "apk");
+    let ours = apk::parse_installed(&content, "lib/apk/db/installed", "apk", MAX).packages;
     let want = json(&dir.join("expected.json"));
     compare(&ours, &trivy_wants(want.as_array().expect("list")), false)
 }
 
 fn syft_apk_case(dir: &Path) -> Vec<String> {
     let content = std::fs::read(only_file(dir)).expect("input");
-    let (ours, _) = apk::parse_installed(&content, "lib/apk/db/installed", "apk");
+    let ours = apk::parse_installed(&content, "lib/apk/db/installed", "apk", MAX).packages;
     let want = json(&dir.join("expected.json"));
     let wants: Vec<Want> = want
         .as_array()
@@ -304,7 +304,7 @@ fn syft_apk_case(dir: &Path) -> Vec<String> {
 
 fn syft_dpkg_case(dir: &Path) -> Vec<String> {
     let content = std::fs::read(only_file(dir)).expect("input");
-    let (ours, _) = dpkg::parse_status(&content, "var/lib/dpkg/status", "dpkg");
+    let ours = dpkg::parse_status(&content, "var/lib/dpkg/status", "dpkg", MAX).packages;
     let want = json(&dir.join("expected.json"));
     let wants: Vec<Want> = want
         .as_array()
@@ -335,8 +335,8 @@ fn syft_rpm_case(dir: &Path) -> Vec<String> {
         )
         .0
     } else {
-        match rpm::parse_rpmdb(&content, "var/lib/rpm/Packages", "rpm") {
-            Ok((packages, _)) => packages,
+        match rpm::parse_rpmdb(&content, "var/lib/rpm/Packages", "rpm", MAX) {
+            Ok(out) => out.packages,
             Err(e) => return vec![e.to_string()],
         }
     };

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use kabuto_types::Warning;
+use kabuto_types::{Warning, WarningCode};
 
 /// Links followed in one name before giving up, as Linux's `MAXSYMLINKS`.
 pub(crate) const MAX_LINK_HOPS: usize = 40;
@@ -62,23 +62,23 @@ impl<K: Eq + Hash> SeenWants<K> {
 
 /// A symlink that cannot be resolved because it loops (or nests links too deep).
 pub(crate) fn loop_warning(location: String) -> Warning {
-    Warning {
+    Warning::new(
+        WarningCode::SymlinkNotFollowed,
         location,
-        message: format!(
-            "symbolic link loop (more than {MAX_LINK_HOPS} links to follow); not followed"
-        ),
-    }
+        format!("symbolic link loop (more than {MAX_LINK_HOPS} links to follow); not followed"),
+    )
 }
 
 /// Listing below symlinked directories stopped at the link at `location`.
 pub(crate) fn budget_warning(location: String, budget: usize) -> Warning {
-    Warning {
+    Warning::new(
+        WarningCode::SymlinkNotFollowed,
         location,
-        message: format!(
+        format!(
             "stopped following symbolic links after listing {budget} entries below linked \
              directories; package files behind this and later links may be missed"
         ),
-    }
+    )
 }
 
 #[cfg(test)]

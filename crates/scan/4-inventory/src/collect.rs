@@ -1,7 +1,7 @@
 //! Handing files to the analyzers that want them, and turning their output into inventory.
 
 use kabuto_catalog::{AnalysisOutput, Analyzer, FileInput, FileMeta, PackageLicenses};
-use kabuto_types::{Digest, Ecosystem, OsInfo, Package, Warning};
+use kabuto_types::{Digest, Ecosystem, OsInfo, Package, Warning, WarningCode};
 
 /// What the analyzers found in one file, tagged with where that file came from.
 #[derive(Debug, Default)]
@@ -42,16 +42,42 @@ impl Analyzers {
             .collect()
     }
 
-    /// Runs the analyzers `which` (from [`Analyzers::wanting`]) over one file's content.
-    /// `origin` describes the file for warnings (e.g. `layer 2 (sha256:...)`).
+    /// Which of the analyzers `which` read a file of `size` bytes, and how much of it: all
+    /// of them the whole file within `limit`; over it, only the package database analyzers,
+    /// the first `limit` bytes (so a padded database cannot hide an image's packages).
+    pub fn for_size(&self, which: Vec<usize>, size: u64, limit: u64) -> Reading {
+        if size <= limit {
+            return Reading {
+                analyzers: which,
+                extent: Extent::Whole,
+                skips_some: false,
+            };
+        }
+        let wanted = which.len();
+        let databases: Vec<usize> = which
+            .into_iter()
+            .filter(|&i| self.list[i].is_package_database())
+            .collect();
+        Reading {
+            skips_some: databases.len() < wanted,
+            analyzers: databases,
+            extent: Extent::Prefix { size, limit },
+        }
+    }
+
+    /// Runs the analyzers `which` (from [`Analyzers::wanting`]) over one file's content,
+    /// all of it or (`extent`) the first bytes of a package database too large to read
+    /// whole. `origin` describes the file for warnings (e.g. `layer 2 (sha256:...) `).
     pub fn analyze(
         &self,
         which: &[usize],
-        path: &str,
-        content: &[u8],
+        file: FileInput<'_>,
+        extent: Extent,
         layer: Option<usize>,
         origin: &str,
     ) -> FileFindings {
+        let FileInput { path, content } = file;
+        let location = format!("{origin}{path}");
         let mut found = FileFindings {
             path: path.to_owned(),
             layer,
@@ -59,31 +85,93 @@ impl Analyzers {
         };
         for &i in which {
             let analyzer = &self.list[i];
-            match analyzer.analyze(FileInput { path, content }) {
-                Ok(AnalysisOutput {
-                    os,
-                    packages,
-                    warnings,
-                    package_licenses,
-                }) => {
-                    found.os.extend(os);
-                    found.packages.extend(packages);
-                    found.package_licenses.extend(package_licenses);
-                    found
-                        .warnings
-                        .extend(warnings.into_iter().map(|message| Warning {
-                            location: format!("{origin}{path}"),
-                            message: format!("{}: {message}", analyzer.name()),
-                        }));
+            let name = analyzer.name();
+            let result = match extent {
+                Extent::Whole => analyzer.analyze(file),
+                Extent::Prefix { .. } => analyzer.analyze_prefix(file),
+            };
+            let output = match result {
+                Ok(output) => output,
+                Err(e) => {
+                    found.warnings.push(Warning::new(
+                        WarningCode::FileUnparsable,
+                        &location,
+                        format!("{name}: {e}"),
+                    ));
+                    AnalysisOutput::default()
                 }
-                Err(e) => found.warnings.push(Warning {
-                    location: format!("{origin}{path}"),
-                    message: format!("{}: {e}", analyzer.name()),
-                }),
+            };
+            found.os.extend(output.os);
+            found.packages.extend(output.packages);
+            found.package_licenses.extend(output.package_licenses);
+            found
+                .warnings
+                .extend(output.warnings.into_iter().map(|message| {
+                    Warning::new(
+                        WarningCode::EntrySkipped,
+                        &location,
+                        format!("{name}: {message}"),
+                    )
+                }));
+            let cut = match extent {
+                Extent::Prefix { size, limit } => Some(format!(
+                    "{size} bytes is over the {limit} byte limit per file; only packages in the \
+                     first {} bytes were read",
+                    content.len()
+                )),
+                Extent::Whole => None,
+            };
+            for reason in cut.into_iter().chain(output.incomplete) {
+                found.warnings.push(Warning::new(
+                    WarningCode::IncompletePackageDatabase,
+                    &location,
+                    format!("{name}: package database not read whole: {reason}"),
+                ));
             }
         }
         found
     }
+}
+
+/// The analyzers that read one file, and how much of it (from [`Analyzers::for_size`]).
+#[derive(Debug)]
+pub(crate) struct Reading {
+    pub analyzers: Vec<usize>,
+    pub extent: Extent,
+    /// Some analyzer wanted the file but does not get it: it is over the limit (warn with
+    /// [`too_large`]).
+    pub skips_some: bool,
+}
+
+/// How much of a file its analyzers get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Extent {
+    Whole,
+    /// The first `limit` bytes of a package database of `size` bytes.
+    Prefix {
+        size: u64,
+        limit: u64,
+    },
+}
+
+impl Extent {
+    /// How many bytes of a file of `size` bytes to read.
+    pub fn read_len(self, size: u64) -> u64 {
+        match self {
+            Extent::Whole => size,
+            Extent::Prefix { limit, .. } => limit,
+        }
+    }
+}
+
+/// The warning for a wanted file that is not read (or, for package databases, not read
+/// whole) because of its size.
+pub(crate) fn too_large(location: String, size: u64, limit: u64) -> Warning {
+    Warning::new(
+        WarningCode::FileTooLarge,
+        location,
+        format!("skipped: {size} bytes is over the {limit} byte limit per file"),
+    )
 }
 
 /// The assembled result of all surviving file findings.

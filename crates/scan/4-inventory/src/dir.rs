@@ -14,14 +14,14 @@ mod links;
 use std::io::Read;
 use std::path::Path;
 
-use kabuto_catalog::FileMeta;
-use kabuto_types::{Artifact, ArtifactKind, Inventory, Warning};
+use kabuto_catalog::{FileInput, FileMeta};
+use kabuto_types::{Artifact, ArtifactKind, Inventory, Warning, WarningCode};
 use rayon::prelude::*;
 use rustix::fs::{FileType, OFlags, fstat};
 use rustix::io::Errno;
 
 use crate::aliases::SeenWants;
-use crate::collect::{Analyzers, FileFindings, assemble};
+use crate::collect::{Analyzers, Extent, FileFindings, assemble, too_large};
 use crate::extra::{self, FileScanner, ScanOutput, SpecialFile};
 use crate::{InventoryError, Progress, ScanOptions};
 use fd_walk::{Found, Kind, Meta};
@@ -37,6 +37,8 @@ const MAX_FOLLOWED_LINKS: usize = 1_000_000;
 struct Candidate {
     relative: String,
     analyzers: Vec<usize>,
+    /// How much of the file the analyzers read.
+    extent: Extent,
     scanners: Vec<usize>,
     /// What the walk saw; the file opened later must match it.
     meta: Meta,
@@ -102,14 +104,15 @@ pub fn scan_directory_with(
     let _ = fd_walk::walk(top, "", &skip_dir, &mut |item| {
         match item {
             Ok(found) => collected.add(&found, &analyzers, scanners, options),
-            Err((path, e)) => collected.warnings.push(Warning {
-                location: if path.is_empty() {
+            Err((path, e)) => collected.warnings.push(Warning::new(
+                WarningCode::FileUnreadable,
+                if path.is_empty() {
                     root.display().to_string()
                 } else {
                     path.to_owned()
                 },
-                message: format!("cannot read: {e}"),
-            }),
+                format!("cannot read: {e}"),
+            )),
         }
         std::ops::ControlFlow::Continue(())
     });
@@ -129,7 +132,11 @@ pub fn scan_directory_with(
                 Ok(Some((content, scanning))) => {
                     let (content_findings, file_warnings) =
                         extra::scan_content(scanners, &scanning, &c.relative, &content, None, "");
-                    let found = analyzers.analyze(&c.analyzers, &c.relative, &content, None, "");
+                    let file = FileInput {
+                        path: &c.relative,
+                        content: &content,
+                    };
+                    let found = analyzers.analyze(&c.analyzers, file, c.extent, None, "");
                     Some((found, content_findings, file_warnings))
                 }
                 // The peek showed nothing of interest; or a file nobody wanted by name is
@@ -139,10 +146,11 @@ pub fn scan_directory_with(
                 Err(e) => {
                     let unreadable = FileFindings {
                         path: c.relative.clone(),
-                        warnings: vec![Warning {
-                            location: c.relative.clone(),
-                            message: format!("cannot read: {e}"),
-                        }],
+                        warnings: vec![Warning::new(
+                            WarningCode::FileUnreadable,
+                            &c.relative,
+                            format!("cannot read: {e}"),
+                        )],
                         ..Default::default()
                     };
                     Some((unreadable, Vec::new(), Vec::new()))
@@ -237,25 +245,32 @@ impl Collected {
                 relative: found.path.to_owned(),
                 analyzers: wanting,
                 scanners: scanning,
+                extent: Extent::Whole,
                 meta,
                 follow: Follow::Never,
                 head_len,
             },
+            analyzers,
             options,
         );
     }
 
-    /// Adds a file to read, or a warning if it is over the size limit.
-    fn push(&mut self, candidate: Candidate, options: &ScanOptions) {
-        if candidate.meta.size > options.max_file_size {
-            self.warnings.push(Warning {
-                location: candidate.relative,
-                message: format!(
-                    "skipped: {} bytes is over the {} byte limit per file",
-                    candidate.meta.size, options.max_file_size
-                ),
-            });
-            return;
+    /// Adds a file to read. Over the size limit, only package databases are read (their
+    /// first bytes), with a warning if some analyzer or scanner misses the file.
+    fn push(&mut self, mut candidate: Candidate, analyzers: &Analyzers, options: &ScanOptions) {
+        let (size, limit) = (candidate.meta.size, options.max_file_size);
+        if size > limit {
+            let reading = analyzers.for_size(std::mem::take(&mut candidate.analyzers), size, limit);
+            if reading.skips_some || !candidate.scanners.is_empty() {
+                self.warnings
+                    .push(too_large(candidate.relative.clone(), size, limit));
+            }
+            if reading.analyzers.is_empty() {
+                return;
+            }
+            candidate.scanners.clear();
+            candidate.analyzers = reading.analyzers;
+            candidate.extent = reading.extent;
         }
         self.candidates.push(candidate);
     }
@@ -270,8 +285,10 @@ fn read_candidate(
 ) -> std::io::Result<Option<(Vec<u8>, Vec<usize>)>> {
     let mut file = open_candidate(root, candidate)?;
     if candidate.head_len == 0 {
-        let mut content = Vec::with_capacity(usize::try_from(candidate.meta.size).unwrap_or(0));
-        file.read_to_end(&mut content)?;
+        // A package database over the size limit is read only as far as its extent says.
+        let len = candidate.extent.read_len(candidate.meta.size);
+        let mut content = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        Read::take(&mut file, len).read_to_end(&mut content)?;
         return Ok(Some((content, candidate.scanners.clone())));
     }
     let mut content = Vec::new();

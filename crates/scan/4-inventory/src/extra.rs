@@ -3,7 +3,9 @@
 //! (setuid, setgid, world-writable) image checks and policies need.
 
 use kabuto_catalog::FileMeta;
-use kabuto_types::{Digest, Inventory, MalwareFinding, MisconfigFinding, SecretFinding};
+use kabuto_types::{
+    Digest, Inventory, MalwareFinding, MisconfigFinding, SecretFinding, Warning, WarningCode,
+};
 
 /// Something a [`FileScanner`] found in one file.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,16 +83,17 @@ pub(crate) fn scan_content(
     content: &[u8],
     layer: Option<&Digest>,
     origin: &str,
-) -> (Vec<FileFinding>, Vec<kabuto_types::Warning>) {
+) -> (Vec<FileFinding>, Vec<Warning>) {
     let mut findings = Vec::new();
     let mut warnings = Vec::new();
     for &i in which {
         match scanners[i].scan(path, content, layer) {
             Ok(found) => findings.extend(found),
-            Err(message) => warnings.push(kabuto_types::Warning {
-                location: format!("{origin}{path}"),
-                message: format!("{}: {message}", scanners[i].name()),
-            }),
+            Err(message) => warnings.push(Warning::new(
+                WarningCode::ScannerFailed,
+                format!("{origin}{path}"),
+                format!("{}: {message}", scanners[i].name()),
+            )),
         }
     }
     (findings, warnings)

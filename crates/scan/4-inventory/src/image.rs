@@ -1,14 +1,15 @@
 //! Scanning a container image: layers are streamed in parallel, never extracted.
 
+use std::collections::HashSet;
 use std::io::Read;
 
-use kabuto_catalog::FileMeta;
+use kabuto_catalog::{FileInput, FileMeta};
 use kabuto_layers::{EntryKind, FileTree, LayerChanges, NodeKind, WalkOptions, walk_layer};
 use kabuto_source::ImageSource;
 use kabuto_types::{Artifact, ArtifactKind, Digest, Inventory, Warning};
 use rayon::prelude::*;
 
-use crate::collect::{Analyzers, FileFindings, assemble};
+use crate::collect::{Analyzers, FileFindings, assemble, too_large};
 use crate::extra::{self, FileFinding, FileScanner, ScanOutput, SpecialFile};
 use crate::links::{self, LayerLinks, WantedLink};
 use crate::{InventoryError, Progress, ScanOptions};
@@ -139,24 +140,29 @@ fn stamp_origin_layers(
         let Some(visible_layer) = file.layer else {
             continue;
         };
-        // Earlier copies of the same file, newest first.
-        let mut history: Vec<&FileFindings> = earlier
+        // Earlier copies of the same file, newest first, each as the set of its packages
+        // (a set, so a database of n packages rewritten by m layers costs n * m lookups).
+        let mut history: Vec<(usize, HashSet<(&str, &str)>)> = earlier
             .iter()
-            .filter(|e| e.path == file.path && e.layer.is_some_and(|l| l < visible_layer))
-            .collect();
-        history.sort_by_key(|e| std::cmp::Reverse(e.layer));
-        for package in &mut file.packages {
-            let mut origin = visible_layer;
-            for copy in &history {
-                let present = copy
+            .filter_map(|e| Some((e.layer?, e)))
+            .filter(|(layer, e)| *layer < visible_layer && e.path == file.path)
+            .map(|(layer, e)| {
+                let present = e
                     .packages
                     .iter()
-                    .any(|p| p.name == package.name && p.version == package.version);
-                match copy.layer {
-                    Some(layer) if present => origin = layer,
-                    _ => break,
-                }
-            }
+                    .map(|p| (p.name.as_str(), p.version.as_str()))
+                    .collect();
+                (layer, present)
+            })
+            .collect();
+        history.sort_by_key(|(layer, _)| std::cmp::Reverse(*layer));
+        for package in &mut file.packages {
+            let key = (package.name.as_str(), package.version.as_str());
+            let origin = history
+                .iter()
+                .take_while(|(_, present)| present.contains(&key))
+                .last()
+                .map_or(visible_layer, |(layer, _)| *layer);
             for location in &mut package.locations {
                 if location.layer.is_none() {
                     location.layer = layer_ids.get(origin).cloned();
@@ -236,22 +242,33 @@ fn scan_layer(
             if scanning.is_empty() {
                 return Ok(());
             }
-        } else if entry.size > options.max_file_size {
-            warnings.push(Warning {
-                location: format!("{origin}{}", entry.path),
-                message: format!(
-                    "skipped: {} bytes is over the {} byte limit per file",
-                    entry.size, options.max_file_size
-                ),
-            });
-            return Ok(());
         }
-        buffer.reserve(
-            usize::try_from(entry.size).map_or(0, |size| size.saturating_sub(buffer.len())),
-        );
-        content.read_to_end(&mut buffer)?;
-        if !wanting.is_empty() {
-            findings.push(analyzers.analyze(&wanting, entry.path, &buffer, Some(index), &origin));
+        let reading = analyzers.for_size(wanting, entry.size, options.max_file_size);
+        if entry.size > options.max_file_size {
+            if reading.skips_some || !scanning.is_empty() {
+                let location = format!("{origin}{}", entry.path);
+                warnings.push(too_large(location, entry.size, options.max_file_size));
+            }
+            scanning.clear();
+            if reading.analyzers.is_empty() {
+                return Ok(());
+            }
+        }
+        let read_len = reading.extent.read_len(entry.size);
+        buffer.reserve(usize::try_from(read_len).map_or(0, |len| len.saturating_sub(buffer.len())));
+        Read::take(&mut *content, read_len).read_to_end(&mut buffer)?;
+        if !reading.analyzers.is_empty() {
+            let file = FileInput {
+                path: entry.path,
+                content: &buffer,
+            };
+            findings.push(analyzers.analyze(
+                &reading.analyzers,
+                file,
+                reading.extent,
+                Some(index),
+                &origin,
+            ));
         }
         let (found, scan_warnings) = extra::scan_content(
             scanners,

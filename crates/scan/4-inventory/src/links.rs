@@ -14,15 +14,16 @@
 //! layer again).
 
 use std::collections::HashMap;
+use std::io::Read;
 
-use kabuto_catalog::FileMeta;
+use kabuto_catalog::{FileInput, FileMeta};
 use kabuto_layers::{EntryKind, FileTree, NodeKind, WalkOptions, walk_layer};
 use kabuto_source::ImageSource;
-use kabuto_types::Warning;
+use kabuto_types::{Warning, WarningCode};
 use rayon::prelude::*;
 
 use crate::aliases::{SeenWants, alias_budget, budget_warning, loop_warning};
-use crate::collect::{Analyzers, FileFindings};
+use crate::collect::{Analyzers, FileFindings, too_large};
 use crate::{InventoryError, ScanOptions};
 
 /// A hard link whose path an analyzer wants.
@@ -93,13 +94,14 @@ impl LayerLinks {
                     source_path,
                     via_symlink: false,
                 }),
-                None => warnings.push(Warning {
-                    location: format!("{origin}{}", link.path),
-                    message: format!(
+                None => warnings.push(Warning::new(
+                    WarningCode::DanglingHardLink,
+                    format!("{origin}{}", link.path),
+                    format!(
                         "hard link to `{}`, which is not a file in the image; not analyzed",
                         link.target
                     ),
-                }),
+                )),
             }
         }
     }
@@ -187,23 +189,33 @@ pub(crate) fn analyze_links(
                 let Some(links) = wanted.remove(entry.path) else {
                     return Ok(());
                 };
-                if entry.size > options.max_file_size {
-                    warnings.extend(links.iter().map(|read| Warning {
-                        location: format!("{}{}", origin(read.link_layer), read.link.path),
-                        message: format!(
-                            "skipped: link to {} bytes, over the {} byte limit per file",
-                            entry.size, options.max_file_size
-                        ),
-                    }));
+                let limit = options.max_file_size;
+                let mut readings = Vec::new();
+                for read in links {
+                    let reading =
+                        analyzers.for_size(read.link.analyzers.clone(), entry.size, limit);
+                    if reading.skips_some {
+                        let location = format!("{}{}", origin(read.link_layer), read.link.path);
+                        warnings.push(too_large(location, entry.size, limit));
+                    }
+                    if !reading.analyzers.is_empty() {
+                        readings.push((read, reading));
+                    }
+                }
+                if readings.is_empty() {
                     return Ok(());
                 }
                 let mut bytes = Vec::new();
-                content.read_to_end(&mut bytes)?;
-                for read in links {
+                Read::take(&mut *content, limit).read_to_end(&mut bytes)?;
+                for (read, reading) in readings {
+                    let file = FileInput {
+                        path: &read.link.path,
+                        content: &bytes,
+                    };
                     let mut found = analyzers.analyze(
-                        &read.link.analyzers,
-                        &read.link.path,
-                        &bytes,
+                        &reading.analyzers,
+                        file,
+                        reading.extent,
                         Some(read.link_layer),
                         &origin(read.link_layer),
                     );

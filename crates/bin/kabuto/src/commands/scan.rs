@@ -6,7 +6,10 @@ use anyhow::{Context, Result};
 use kabuto_inventory::{FileFinding, FileScanner, ScanOptions, ScanOutput};
 use kabuto_match::suppress::{IgnoreFile, VexDocument};
 use kabuto_report::Report;
-use kabuto_types::{ArtifactKind, FixStatus, MalwareFinding, MisconfigFinding, SecretFinding};
+use kabuto_types::{
+    ArtifactKind, FixStatus, Inventory, MalwareFinding, MisconfigFinding, SecretFinding,
+    WarningCode,
+};
 use kabuto_vulndb::Database;
 
 use super::eprint_safe;
@@ -183,6 +186,9 @@ fn finish(
         special_files,
     } = output;
     print_warnings(&inventory, quiet);
+    if !args.allow_incomplete {
+        refuse_incomplete(&inventory)?;
+    }
     let vulnerabilities = match db {
         Some(db) => {
             let outcome = kabuto_match::match_inventory_detailed(db, &inventory);
@@ -288,4 +294,22 @@ fn finish(
         return Ok(ExitCode::from(args.exit_code));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A scan missing part of a package database must not pass a gate silently: it fails,
+/// naming the files, unless the user accepts partial results (`--allow-incomplete`).
+fn refuse_incomplete(inventory: &Inventory) -> Result<()> {
+    let files: Vec<&str> = inventory
+        .incomplete_databases()
+        .map(|w| w.location.as_str())
+        .collect();
+    if files.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "incomplete package database ({}): {}; packages it lists may be missing from this scan. \
+         Pass --allow-incomplete to report what was read",
+        WarningCode::IncompletePackageDatabase,
+        files.join(", ")
+    )
 }

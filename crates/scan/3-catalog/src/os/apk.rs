@@ -1,8 +1,14 @@
 //! apk's database of installed packages, `lib/apk/db/installed` (Alpine, Wolfi, Chainguard).
 
+use std::ops::ControlFlow;
+
 use kabuto_types::{Ecosystem, Package, SourcePackage};
 
-use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+use super::{DatabasePackages, field_text as text};
+use crate::{
+    AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta,
+    MAX_PACKAGES_PER_DATABASE,
+};
 
 const INSTALLED: &str = "lib/apk/db/installed";
 /// Where the database is after a /usr merge, when `lib` is a symlink to `usr/lib`.
@@ -24,12 +30,20 @@ impl Analyzer for ApkAnalyzer {
         path == INSTALLED || path == INSTALLED_USR_MERGED
     }
     fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
-        let (packages, warnings) = parse_installed(file.content, file.path, self.name());
-        Ok(AnalysisOutput {
-            os: None,
-            packages,
-            warnings,
-            ..AnalysisOutput::default()
+        Ok(parse_installed(
+            file.content,
+            file.path,
+            self.name(),
+            MAX_PACKAGES_PER_DATABASE,
+        ))
+    }
+    fn is_package_database(&self) -> bool {
+        true
+    }
+    fn analyze_prefix(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+        self.analyze(FileInput {
+            content: super::whole_lines(file.content),
+            ..file
         })
     }
 }
@@ -39,50 +53,70 @@ impl Analyzer for ApkAnalyzer {
 #[derive(Default)]
 struct Record<'a> {
     line: usize,
-    name: Option<&'a str>,
-    version: Option<&'a str>,
-    arch: Option<&'a str>,
-    origin: Option<&'a str>,
-    license: Option<&'a str>,
+    name: Option<&'a [u8]>,
+    version: Option<&'a [u8]>,
+    arch: Option<&'a [u8]>,
+    origin: Option<&'a [u8]>,
+    license: Option<&'a [u8]>,
 }
 
 impl Record<'_> {
     fn is_empty(&self) -> bool {
         self.name.is_none() && self.version.is_none()
     }
+
+    /// The package this record describes; a warning when it lacks a name or version.
+    fn package(&self, path: &str, found_by: &str) -> Result<Package, String> {
+        let (Some(name), Some(version)) = (text(self.name), text(self.version)) else {
+            return Err(format!(
+                "{path}: line {}: package record without P: name or V: version",
+                self.line
+            ));
+        };
+        let mut package = Package::new(
+            Ecosystem::Apk,
+            name.as_ref(),
+            version.as_ref(),
+            path,
+            found_by,
+        );
+        package.arch = text(self.arch).map(String::from);
+        package.source = Some(SourcePackage {
+            name: text(self.origin).map_or_else(|| name.clone().into_owned(), String::from),
+            version: version.into_owned(),
+        });
+        package.licenses = text(self.license).map(String::from).into_iter().collect();
+        Ok(package)
+    }
 }
 
 /// Installed packages of an apk `installed` database, with a warning for each record that
-/// lacks a name or version. The source package is the `o:` origin (the aport the package was
-/// built from) at the same version; the `L:` licence is kept as written.
-pub fn parse_installed(content: &[u8], path: &str, found_by: &str) -> (Vec<Package>, Vec<String>) {
-    let text = String::from_utf8_lossy(content);
-    let mut packages = Vec::new();
-    let mut warnings = Vec::new();
+/// lacks a name or version: each package once, at most `max_packages` of them (more makes
+/// the output `incomplete`). The source package is the `o:` origin (the aport the package was built
+/// from) at the same version; the `L:` licence is kept as written.
+pub fn parse_installed(
+    content: &[u8],
+    path: &str,
+    found_by: &str,
+    max_packages: usize,
+) -> AnalysisOutput {
+    let mut packages = DatabasePackages::new(max_packages);
     let mut record = Record {
         line: 1,
         ..Record::default()
     };
-    let mut finish = |record: &Record<'_>| match (record.name, record.version) {
-        (Some(name), Some(version)) => {
-            let mut package = Package::new(Ecosystem::Apk, name, version, path, found_by);
-            package.arch = record.arch.map(str::to_owned);
-            package.source = Some(SourcePackage {
-                name: record.origin.unwrap_or(name).to_owned(),
-                version: version.to_owned(),
-            });
-            package.licenses = record.license.map(str::to_owned).into_iter().collect();
-            packages.push(package);
+    let mut finish = |record: &Record<'_>| match record.package(path, found_by) {
+        Ok(package) => packages.push(package),
+        Err(warning) => {
+            packages.warn(warning);
+            ControlFlow::Continue(())
         }
-        _ => warnings.push(format!(
-            "{path}: line {}: package record without P: name or V: version",
-            record.line
-        )),
     };
-    for (index, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            if !record.is_empty() {
-                finish(&record);
+    for (index, line) in content.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.trim_ascii().is_empty() {
+            if !record.is_empty() && finish(&record).is_break() {
+                break;
             }
             record = Record {
                 line: index + 2,
@@ -90,23 +124,23 @@ pub fn parse_installed(content: &[u8], path: &str, found_by: &str) -> (Vec<Packa
             };
             continue;
         }
-        let Some((key, value)) = line.split_once(':') else {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
             continue;
         };
-        let value = Some(value.trim()).filter(|v| !v.is_empty());
-        match key {
-            "P" => record.name = value,
-            "V" => record.version = value,
-            "A" => record.arch = value,
-            "o" => record.origin = value,
-            "L" => record.license = value,
+        let value = Some(line[colon + 1..].trim_ascii()).filter(|v| !v.is_empty());
+        match &line[..colon] {
+            b"P" => record.name = value,
+            b"V" => record.version = value,
+            b"A" => record.arch = value,
+            b"o" => record.origin = value,
+            b"L" => record.license = value,
             _ => {}
         }
     }
     if !record.is_empty() {
-        finish(&record);
+        let _ = finish(&record);
     }
-    (packages, warnings)
+    packages.finish(path)
 }
 
 #[cfg(test)]
@@ -117,7 +151,9 @@ mod tests {
     fn reads_name_version_arch_origin_license() {
         let db = "C:Q1abc=\nP:libcrypto1.1\nV:1.1.1c-r0\nA:x86_64\nL:OpenSSL\no:openssl\n\n\
                   P:musl\nV:1.1.22-r2\nA:x86_64\nL:MIT\nF:lib\nR:libc.musl-x86_64.so.1\n\n";
-        let (packages, warnings) = parse_installed(db.as_bytes(), INSTALLED, "apk");
+        let AnalysisOutput {
+            packages, warnings, ..
+        } = parse_installed(db.as_bytes(), INSTALLED, "apk", MAX_PACKAGES_PER_DATABASE);
         assert!(warnings.is_empty(), "{warnings:?}");
         let got: Vec<(&str, &str, &str, &str, &[String])> = packages
             .iter()
@@ -168,7 +204,9 @@ mod tests {
     #[test]
     fn record_without_version_is_a_warning_with_its_line() {
         let db = "P:a\nV:1-r0\n\nP:broken\nA:x86_64\n";
-        let (packages, warnings) = parse_installed(db.as_bytes(), INSTALLED, "apk");
+        let AnalysisOutput {
+            packages, warnings, ..
+        } = parse_installed(db.as_bytes(), INSTALLED, "apk", MAX_PACKAGES_PER_DATABASE);
         assert_eq!(packages.len(), 1);
         assert_eq!(
             warnings,
@@ -176,5 +214,27 @@ mod tests {
                 "{INSTALLED}: line 4: package record without P: name or V: version"
             )]
         );
+    }
+
+    #[test]
+    fn stops_at_the_package_cap_and_says_so() {
+        let db: String = (0..4).map(|i| format!("P:p{i}\nV:1-r{i}\n\n")).collect();
+        let out = parse_installed(db.as_bytes(), INSTALLED, "apk", 3);
+        assert_eq!(out.packages.len(), 3);
+        let reason = out.incomplete.expect("the cap was hit");
+        assert!(reason.contains("more than 3 packages"), "{reason}");
+    }
+
+    #[test]
+    fn a_prefix_drops_the_line_the_cut_went_through() {
+        let db = b"P:a\nV:1.0-r0\n\nP:b\nV:2.0-r1";
+        let out = ApkAnalyzer
+            .analyze_prefix(FileInput {
+                path: INSTALLED,
+                content: &db[..db.len() - 2],
+            })
+            .expect("parsed");
+        assert_eq!(out.packages.len(), 1);
+        assert_eq!(out.packages[0].version, "1.0-r0");
     }
 }

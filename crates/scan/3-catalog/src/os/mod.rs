@@ -1,6 +1,7 @@
 //! Operating-system analyzers: release files and package databases (dpkg, apk, rpm).
 
 pub mod apk;
+mod database;
 pub mod dpkg;
 pub mod dpkg_copyright;
 mod qualify;
@@ -8,6 +9,8 @@ pub mod release;
 pub mod rpm;
 
 use crate::Analyzer;
+
+pub(crate) use database::DatabasePackages;
 
 pub use qualify::qualify_os_packages;
 pub use release::pick_os;
@@ -23,4 +26,19 @@ pub fn analyzers() -> Vec<Box<dyn Analyzer>> {
         Box::new(rpm::RpmAnalyzer),
         Box::new(rpm::manifest::RpmManifestAnalyzer),
     ]
+}
+
+/// The complete lines of the first bytes of a text file: everything up to the last newline.
+/// The line a cut went through could end in a shortened version, so it is not read.
+pub(crate) fn whole_lines(prefix: &[u8]) -> &[u8] {
+    prefix
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(&[], |end| &prefix[..=end])
+}
+
+/// A field of a text database as text (invalid UTF-8 replaced, as the rest of the file is
+/// never decoded).
+pub(crate) fn field_text(field: Option<&[u8]>) -> Option<std::borrow::Cow<'_, str>> {
+    field.map(String::from_utf8_lossy)
 }

@@ -4,7 +4,7 @@
 use std::ops::ControlFlow;
 
 use kabuto_catalog::FileMeta;
-use kabuto_types::Warning;
+use kabuto_types::{Warning, WarningCode};
 use rustix::fs::{FileType, Mode, OFlags, fstat, openat};
 use rustix::io::Errno;
 
@@ -13,7 +13,7 @@ use super::in_root::{Follow, RootDir};
 use super::{Candidate, Collected};
 use crate::ScanOptions;
 use crate::aliases::{MAX_LINK_HOPS, alias_budget, budget_warning, loop_warning};
-use crate::collect::Analyzers;
+use crate::collect::{Analyzers, Extent};
 
 /// Resolves each symlink of `collected` inside the root: a link to a file adds the file
 /// under the link's name, a link to a directory adds the files below it (links met there
@@ -27,15 +27,16 @@ pub(super) fn follow_symlinks(
     collected: &mut Collected,
 ) {
     if collected.symlinks_dropped > 0 {
-        collected.warnings.push(Warning {
-            location: collected.symlinks.last().cloned().unwrap_or_default(),
-            message: format!(
+        collected.warnings.push(Warning::new(
+            WarningCode::SymlinkNotFollowed,
+            collected.symlinks.last().cloned().unwrap_or_default(),
+            format!(
                 "{} more symbolic links after this one were not followed (at most {} are); \
                  package files behind them may be missed",
                 collected.symlinks_dropped,
                 collected.symlinks.len()
             ),
-        });
+        ));
     }
     let budget = alias_budget(collected.entries);
     let mut follower = Follower {
@@ -162,11 +163,13 @@ impl Collected {
             Candidate {
                 relative: path.to_owned(),
                 analyzers: unseen,
+                extent: Extent::Whole,
                 scanners: Vec::new(),
                 meta,
                 follow: Follow::InRoot,
                 head_len: 0,
             },
+            analyzers,
             options,
         );
     }

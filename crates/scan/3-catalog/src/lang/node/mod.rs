@@ -8,7 +8,7 @@ pub mod yarn_lock;
 
 use std::collections::BTreeMap;
 
-use kabuto_types::{Ecosystem, Package};
+use kabuto_types::{Ecosystem, Package, Qualifiers};
 use serde_json::Value;
 
 use crate::Analyzer;
@@ -59,7 +59,7 @@ pub(crate) fn licenses_of(license: Option<&Value>, legacy: Option<&Value>) -> Ve
 /// production dependency.
 #[derive(Default)]
 pub(crate) struct Dedup {
-    seen: BTreeMap<(String, String, BTreeMap<String, String>), Package>,
+    seen: BTreeMap<(String, String, Qualifiers), Package>,
 }
 
 impl Dedup {

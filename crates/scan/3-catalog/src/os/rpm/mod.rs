@@ -12,7 +12,11 @@ use kabuto_types::{Ecosystem, Package, SourcePackage};
 
 pub use header::{RpmHeader, parse_header};
 
-use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+use super::DatabasePackages;
+use crate::{
+    AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta,
+    MAX_PACKAGES_PER_DATABASE,
+};
 
 /// Why an rpm database or one of its header blobs could not be read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -63,13 +67,17 @@ impl Analyzer for RpmAnalyzer {
         DB_PATHS.contains(&path)
     }
     fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
-        let (packages, warnings) = parse_rpmdb(file.content, file.path, self.name())?;
-        Ok(AnalysisOutput {
-            os: None,
-            packages,
-            warnings,
-            ..AnalysisOutput::default()
-        })
+        Ok(parse_rpmdb(
+            file.content,
+            file.path,
+            self.name(),
+            MAX_PACKAGES_PER_DATABASE,
+        )?)
+    }
+    /// A cut database is read as far as its format allows (the header blobs of a Berkeley
+    /// DB or NDB file are found from its first pages); a cut SQLite file is usually refused.
+    fn is_package_database(&self) -> bool {
+        true
     }
 }
 
@@ -88,23 +96,28 @@ pub fn header_blobs(content: &[u8]) -> Result<Vec<Result<Vec<u8>, RpmError>>, Rp
     }
 }
 
-/// Installed packages of an rpm database, with a warning per unreadable header. The
-/// `gpg-pubkey` pseudo-packages (imported signing keys) are left out, as Trivy does.
+/// Installed packages of an rpm database, with a warning per unreadable header, at most
+/// `max_packages` of them, each once (more makes the output `incomplete`). The `gpg-pubkey`
+/// pseudo-packages (imported signing keys) are left out, as Trivy does.
 pub fn parse_rpmdb(
     content: &[u8],
     path: &str,
     found_by: &str,
-) -> Result<(Vec<Package>, Vec<String>), RpmError> {
-    let mut packages = Vec::new();
-    let mut warnings = Vec::new();
+    max_packages: usize,
+) -> Result<AnalysisOutput, RpmError> {
+    let mut packages = DatabasePackages::new(max_packages);
     for (index, blob) in header_blobs(content)?.into_iter().enumerate() {
         match blob.and_then(|b| parse_header(&b)) {
             Ok(h) if h.name == "gpg-pubkey" => {}
-            Ok(h) => packages.push(package(&h, path, found_by)),
-            Err(e) => warnings.push(format!("{path}: package {index}: {e}")),
+            Ok(h) => {
+                if packages.push(package(&h, path, found_by)).is_break() {
+                    break;
+                }
+            }
+            Err(e) => packages.warn(format!("{path}: package {index}: {e}")),
         }
     }
-    Ok((packages, warnings))
+    Ok(packages.finish(path))
 }
 
 fn package(h: &RpmHeader, path: &str, found_by: &str) -> Package {
@@ -175,7 +188,9 @@ mod tests {
             bdb::build_db(&blobs, 4096),
             ndb::build_db(&blobs),
         ] {
-            let (packages, warnings) = parse_rpmdb(&db, "var/lib/rpm/x", "rpm").expect("db");
+            let AnalysisOutput {
+                packages, warnings, ..
+            } = parse_rpmdb(&db, "var/lib/rpm/x", "rpm", MAX_PACKAGES_PER_DATABASE).expect("db");
             assert!(warnings.is_empty(), "{warnings:?}");
             let got: Vec<(&str, &str, &str, &str)> = packages
                 .iter()
@@ -208,8 +223,21 @@ mod tests {
     #[test]
     fn unknown_format_is_unsupported() {
         assert!(matches!(
-            parse_rpmdb(b"hello", "var/lib/rpm/Packages", "rpm"),
+            parse_rpmdb(b"hello", "var/lib/rpm/Packages", "rpm", 10),
             Err(RpmError::Unsupported(_))
         ));
+    }
+
+    #[test]
+    fn stops_at_the_package_cap_and_says_so() {
+        let blobs: Vec<Vec<u8>> = (0..3)
+            .map(|i| sample_blob(&format!("p{i}"), None, "1.0", "1"))
+            .collect();
+        let out = parse_rpmdb(&sqlite::build_db(&blobs), "var/lib/rpm/x", "rpm", 2).expect("db");
+        assert_eq!(out.packages.len(), 2);
+        assert!(
+            out.incomplete
+                .is_some_and(|r| r.contains("more than 2 packages"))
+        );
     }
 }
