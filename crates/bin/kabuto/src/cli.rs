@@ -268,6 +268,9 @@ pub struct ImageScanArgs {
 pub struct DirScanArgs {
     /// Directory to scan.
     pub path: PathBuf,
+    /// Accepted as on `scan image`: a directory scan never uses the network anyway.
+    #[arg(long = "offline")]
+    pub _offline: bool,
     #[command(flatten)]
     pub scan: ScanArgs,
 }

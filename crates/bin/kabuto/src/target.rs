@@ -14,21 +14,28 @@ pub enum Target {
     Directory(PathBuf, ArtifactKind),
 }
 
+/// The prefixes that force a target's kind.
+const PREFIXES: [(&str, Kind); 7] = [
+    ("docker-archive:", Kind::Local),
+    ("oci-archive:", Kind::Local),
+    ("oci-dir:", Kind::Local),
+    ("registry:", Kind::Registry),
+    ("docker://", Kind::Registry),
+    ("rootfs:", Kind::Dir(ArtifactKind::Rootfs)),
+    ("dir:", Kind::Dir(ArtifactKind::Filesystem)),
+];
+
+/// The target without its kind prefix, and that kind; `None` without a prefix.
+fn prefixed(target: &str) -> Option<(&str, Kind)> {
+    PREFIXES
+        .iter()
+        .find_map(|&(prefix, kind)| Some((target.strip_prefix(prefix)?, kind)))
+}
+
 /// Resolves a `kabuto sbom` target, honouring an explicit kind prefix.
 pub fn resolve(target: &str, registry: &RegistryArgs) -> Result<Target> {
-    let prefixed = [
-        ("docker-archive:", Kind::Local),
-        ("oci-archive:", Kind::Local),
-        ("oci-dir:", Kind::Local),
-        ("registry:", Kind::Registry),
-        ("docker://", Kind::Registry),
-        ("rootfs:", Kind::Dir(ArtifactKind::Rootfs)),
-        ("dir:", Kind::Dir(ArtifactKind::Filesystem)),
-    ];
-    for (prefix, kind) in prefixed {
-        if let Some(rest) = target.strip_prefix(prefix) {
-            return open(rest, kind, registry);
-        }
+    if let Some((rest, kind)) = prefixed(target) {
+        return open(rest, kind, registry);
     }
     let path = Path::new(target);
     let kind = if path.is_dir() && !path.join("oci-layout").exists() {
@@ -41,17 +48,21 @@ pub fn resolve(target: &str, registry: &RegistryArgs) -> Result<Target> {
     open(target, kind, registry)
 }
 
-/// Resolves a `kabuto scan image` target: a local archive or layout, or a reference.
+/// Resolves a `kabuto scan image` target: a local archive or layout, or a reference, with
+/// the same kind prefixes as `kabuto sbom` (a directory prefix is refused).
 pub fn resolve_image(target: &str, registry: &RegistryArgs) -> Result<Box<dyn ImageSource>> {
-    let local = Path::new(target).exists() || local_with_selector(target).is_some();
-    if !local && looks_like_a_path(target) {
-        anyhow::bail!("{target}: no such file or directory");
-    }
-    match open(
-        target,
-        if local { Kind::Local } else { Kind::Registry },
-        registry,
-    )? {
+    let (path, kind) = match prefixed(target) {
+        Some((_, Kind::Dir(_))) => return unreachable_directory(target),
+        Some(found) => found,
+        None => {
+            let local = Path::new(target).exists() || local_with_selector(target).is_some();
+            if !local && looks_like_a_path(target) {
+                anyhow::bail!("{target}: no such file or directory");
+            }
+            (target, if local { Kind::Local } else { Kind::Registry })
+        }
+    };
+    match open(path, kind, registry)? {
         Target::Image(image) => Ok(image),
         Target::Directory(..) => unreachable_directory(target),
     }

@@ -386,3 +386,78 @@ fn shared_corpus_finds_the_known_cves() {
         assert_eq!(scan(&["rootfs", path_arg(&rootfs)]), image);
     }
 }
+
+/// `scan image` takes the kind prefixes `sbom` takes (it read `oci-dir:` as a registry host
+/// with a bad port), lists the same packages whichever prefix names the image, accepts
+/// `--offline` on a local image, and refuses a directory prefix with a pointer to `scan fs`.
+#[test]
+fn scan_image_takes_the_kind_prefixes() {
+    let Some(out) = fixtures() else { return };
+    let image = "alpine-like";
+    let targets = [
+        format!(
+            "docker-archive:{}",
+            path_arg(&out.join("docker").join(format!("{image}.tar")))
+        ),
+        format!("oci-dir:{}", path_arg(&out.join("oci").join(image))),
+        format!(
+            "oci-archive:{}",
+            path_arg(&out.join("oci-archive").join(format!("{image}.tar")))
+        ),
+    ];
+    let mut first: Option<BTreeSet<String>> = None;
+    for target in &targets {
+        let run = kabuto(&[
+            "scan",
+            "image",
+            target,
+            "--scanners",
+            "none",
+            "--format",
+            "json",
+            "--offline",
+        ]);
+        run.expect_code(0);
+        let packages = json_name_versions(&run);
+        assert!(!packages.is_empty(), "{target}: no packages");
+        match &first {
+            None => first = Some(packages),
+            Some(expected) => assert_eq!(&packages, expected, "{target}"),
+        }
+    }
+    let run = kabuto(&["scan", "image", "dir:.", "--scanners", "none"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("is a directory, not an image"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// `--offline` means the same on every scan: directory scans (which never use the network)
+/// accept it instead of refusing it as an unknown flag.
+#[test]
+fn directory_scans_accept_offline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let apk = dir.path().join("lib/apk/db");
+    std::fs::create_dir_all(&apk).expect("mkdir");
+    std::fs::write(apk.join("installed"), "P:musl\nV:1.2.4-r2\nA:x86_64\n\n").expect("write");
+    for kind in ["fs", "rootfs"] {
+        let run = kabuto(&[
+            "scan",
+            kind,
+            path_arg(dir.path()),
+            "--offline",
+            "--scanners",
+            "none",
+            "--format",
+            "json",
+        ]);
+        run.expect_code(0);
+        assert!(
+            json_name_versions(&run).contains("musl@1.2.4-r2"),
+            "{kind}: {}",
+            run.stdout
+        );
+    }
+}
