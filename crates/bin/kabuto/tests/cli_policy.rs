@@ -76,6 +76,14 @@ fn an_ignored_vulnerability_no_longer_fails_the_policy() {
         "{}",
         run.stderr
     );
+    // Picked up unasked from the current directory, so the scan says which file it read.
+    assert!(
+        run.stderr.contains(
+            "note: ignoring findings listed in .kabutoignore (found in the current directory"
+        ),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

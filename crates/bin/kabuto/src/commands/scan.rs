@@ -115,10 +115,22 @@ impl Prepared {
         let scanners = Scanners::load(args, gate.as_ref())?;
         let db = open_db(scanners.selected.vuln, args, quiet)?;
         let ignore_path = args.ignorefile.clone().or_else(|| {
-            [".kabutoignore", ".kabutoignore.yaml"]
+            let found = [".kabutoignore", ".kabutoignore.yaml"]
                 .into_iter()
                 .map(std::path::PathBuf::from)
-                .find(|p| p.is_file())
+                .find(|p| p.is_file())?;
+            // A file in the current directory changes the result unasked: say which one.
+            if !quiet {
+                eprint_safe(
+                    "note",
+                    format_args!(
+                        "ignoring findings listed in {} (found in the current directory; \
+                         --ignorefile picks another)",
+                        found.display()
+                    ),
+                );
+            }
+            Some(found)
         });
         let ignores = ignore_path
             .map(|p| IgnoreFile::load(&p))
