@@ -70,6 +70,7 @@ pub fn scan_directory_with(
             && e.file_type().is_dir()
             && VIRTUAL_ROOTFS_DIRS.iter().any(|d| e.file_name() == *d))
     }) {
+        options.cancel.check()?;
         let entry = match entry {
             Ok(entry) => entry,
             Err(e) => {
@@ -145,6 +146,9 @@ pub fn scan_directory_with(
     let per_file: Vec<_> = candidates
         .par_iter()
         .filter_map(|c| {
+            if options.cancel.is_cancelled() {
+                return None;
+            }
             let per_file = match read_candidate(root, c, scanners) {
                 Ok(Some((content, scanning))) => {
                     let (content_findings, file_warnings) =
@@ -172,6 +176,7 @@ pub fn scan_directory_with(
             per_file
         })
         .collect();
+    options.cancel.check()?;
     let mut findings = Vec::with_capacity(per_file.len());
     let mut content_findings = Vec::new();
     for (found, content, file_warnings) in per_file {
