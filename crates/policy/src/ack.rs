@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use kabuto_types::Finding;
+use kabuto_types::{Finding, Inventory};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
@@ -87,6 +87,26 @@ impl Acknowledgements {
 
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
+    }
+
+    /// The findings of the scan of `inventory` that a current (not expired) acknowledgement
+    /// covers, each with that acknowledgement, as policy evaluation decides it (id or alias,
+    /// package, the image names the scan is known by). Reports mark these findings.
+    pub fn covered<'f>(
+        &self,
+        inventory: &Inventory,
+        findings: &'f [Finding],
+        today: Date,
+    ) -> Vec<(&'f Finding, AckNote)> {
+        if self.by_id.is_empty() {
+            return Vec::new();
+        }
+        let images = crate::eval::image_names(inventory);
+        findings
+            .iter()
+            .filter_map(|f| Some((f, self.find(f, &images, today)?)))
+            .filter(|(_, note)| !note.expired)
+            .collect()
     }
 
     /// The acknowledgement covering `finding` on one of `images`: a current one when there

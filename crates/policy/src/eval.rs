@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use kabuto_types::{Finding, FixStatus, Package};
+use kabuto_types::{Finding, FixStatus, Inventory, Package};
 use kabuto_version::{Scheme, compare};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -99,23 +99,32 @@ fn looks_like_reference(name: &str) -> bool {
         || TRANSPORTS.iter().any(|t| name.starts_with(t)))
 }
 
+/// The names the scanned image is known by: the scan target when it is a reference, then
+/// its repository tags and digests.
+pub(crate) fn image_names(inventory: &Inventory) -> Vec<ImageRef> {
+    let mut names: Vec<ImageRef> = inventory
+        .image
+        .as_ref()
+        .map(|i| i.repo_tags.iter().chain(&i.repo_digests))
+        .into_iter()
+        .flatten()
+        .filter_map(|name| ImageRef::parse(name))
+        .collect();
+    let target = &inventory.artifact.name;
+    if looks_like_reference(target)
+        && let Some(reference) = ImageRef::parse(target)
+        && !names.contains(&reference)
+    {
+        names.insert(0, reference);
+    }
+    names
+}
+
 impl<'a> Prepared<'a> {
     fn new(input: &'a PolicyInput<'a>, acks: &Acknowledgements) -> Self {
         static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
         let image = input.inventory.image.as_ref();
-        let mut names: Vec<ImageRef> = image
-            .map(|i| i.repo_tags.iter().chain(&i.repo_digests))
-            .into_iter()
-            .flatten()
-            .filter_map(|name| ImageRef::parse(name))
-            .collect();
-        let target = &input.inventory.artifact.name;
-        if looks_like_reference(target)
-            && let Some(reference) = ImageRef::parse(target)
-            && !names.contains(&reference)
-        {
-            names.insert(0, reference);
-        }
+        let names = image_names(input.inventory);
         let labels = image.map_or(&NO_LABELS, |i| &i.labels);
         let today = input.now.date();
         let mut vulns_by_id: HashMap<String, Vec<usize>> = HashMap::new();

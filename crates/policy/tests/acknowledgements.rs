@@ -125,3 +125,20 @@ fn acknowledgement_files_are_checked() {
     let json = Acknowledgements::parse(r#"{"acknowledgements": [{"id": "CVE-1", "by": "a", "reason": "r", "expires": "2026-01-01"}]}"#, "acks.json").unwrap();
     assert!(!json.is_empty());
 }
+
+#[test]
+fn covered_lists_the_findings_current_acknowledgements_mark() {
+    let scan = Scan::base();
+    let acks = ack(concat!(
+        "  - {id: CVE-2018-18074, by: alice, reason: behind a proxy, expires: 2026-12-31}\n",
+        "  - {id: CVE-2024-0001, by: bob, reason: lapsed, expires: 2025-01-01}\n",
+        "  - {id: CVE-2026-0002, images: ['registry.example.invalid/other/*'], by: c, reason: r, expires: 2026-12-31}\n",
+    ));
+    let covered = acks.covered(&scan.inventory, &scan.findings, common::NOW.date());
+    let ids: Vec<(&str, &str)> = covered
+        .iter()
+        .map(|(finding, note)| (finding.id.as_str(), note.by.as_str()))
+        .collect();
+    // By alias; the expired one and the one for another image mark nothing.
+    assert_eq!(ids, [("GHSA-x84v-xcm2-53pg", "alice")]);
+}

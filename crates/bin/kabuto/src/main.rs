@@ -1,4 +1,5 @@
-//! The `kabuto` command line: a thin layer over the scan pipeline and the renderers.
+//! The `kabuto` command line: a thin layer over the scan engine (`kabuto-scan`) and the
+//! renderers.
 //!
 //! Exit codes (as CI users of security scanners expect):
 //! - 0: the command succeeded (and, where a gate applies, nothing exceeded it);
@@ -8,10 +9,7 @@
 mod cli;
 mod commands;
 mod paths;
-mod policy;
 mod progress;
-mod scanners;
-mod target;
 
 use std::process::ExitCode;
 

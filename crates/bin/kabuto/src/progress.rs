@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use kabuto_inventory::Progress;
+use kabuto_scan::Progress;
 
 pub struct Bar(Option<ProgressBar>);
 

@@ -47,6 +47,42 @@ pub enum OsFamily {
 }
 
 impl OsFamily {
+    pub const ALL: [OsFamily; 28] = [
+        OsFamily::Debian,
+        OsFamily::Ubuntu,
+        OsFamily::Alpine,
+        OsFamily::Wolfi,
+        OsFamily::Chainguard,
+        OsFamily::Rhel,
+        OsFamily::Centos,
+        OsFamily::Rocky,
+        OsFamily::Alma,
+        OsFamily::Fedora,
+        OsFamily::Oracle,
+        OsFamily::Amazon,
+        OsFamily::Suse,
+        OsFamily::Opensuse,
+        OsFamily::Distroless,
+        OsFamily::CentosStream,
+        OsFamily::Sles,
+        OsFamily::SleMicro,
+        OsFamily::OpensuseLeap,
+        OsFamily::OpensuseTumbleweed,
+        OsFamily::Photon,
+        OsFamily::CblMariner,
+        OsFamily::AzureLinux,
+        OsFamily::Bottlerocket,
+        OsFamily::Echo,
+        OsFamily::MinimOs,
+        OsFamily::CoreOs,
+        OsFamily::ActiveState,
+    ];
+
+    /// The family named as [`OsFamily::as_str`] writes it (`debian`, `redhat`, `alma`).
+    pub fn from_name(name: &str) -> Option<OsFamily> {
+        OsFamily::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             OsFamily::Debian => "debian",
@@ -99,4 +135,17 @@ pub struct OsInfo {
     /// Release code name (`bookworm`, `jammy`), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub codename: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_family_is_listed_once_and_found_by_its_name() {
+        for family in OsFamily::ALL {
+            assert_eq!(OsFamily::from_name(family.as_str()), Some(family));
+        }
+        assert_eq!(OsFamily::from_name("rhel"), None);
+    }
 }

@@ -102,6 +102,9 @@ pub fn scan_directory_with(
         skip_virtual && depth == 1 && VIRTUAL_ROOTFS_DIRS.contains(&path)
     };
     let _ = fd_walk::walk(top, "", &skip_dir, &mut |item| {
+        if options.cancel.is_cancelled() {
+            return std::ops::ControlFlow::Break(());
+        }
         match item {
             Ok(found) => collected.add(&found, &analyzers, scanners, options),
             Err((path, e)) => collected.warnings.push(Warning::new(
@@ -116,6 +119,7 @@ pub fn scan_directory_with(
         }
         std::ops::ControlFlow::Continue(())
     });
+    options.cancel.check()?;
     links::follow_symlinks(&root_dir, &analyzers, options, &mut collected);
     let Collected {
         candidates,
@@ -128,6 +132,9 @@ pub fn scan_directory_with(
     let per_file: Vec<_> = candidates
         .par_iter()
         .filter_map(|c| {
+            if options.cancel.is_cancelled() {
+                return None;
+            }
             let per_file = match read_candidate(&root_dir, c, scanners) {
                 Ok(Some((content, scanning))) => {
                     let (content_findings, file_warnings) =
@@ -160,6 +167,7 @@ pub fn scan_directory_with(
             per_file
         })
         .collect();
+    options.cancel.check()?;
     let mut findings = Vec::with_capacity(per_file.len());
     let mut content_findings = Vec::new();
     for (found, content, file_warnings) in per_file {

@@ -51,11 +51,13 @@ pub fn scan_image_with(
     let layers: Vec<LayerResult> = (0..metadata.layers.len())
         .into_par_iter()
         .map(|index| {
+            options.cancel.check()?;
             let result = scan_layer(image, index, &analyzers, scanners, options);
             progress.advance(metadata.layers[index].size.unwrap_or(0));
             result
         })
         .collect::<Result<_, _>>()?;
+    options.cancel.check()?;
 
     let mut tree = FileTree::new();
     let mut findings = Vec::new();
@@ -193,6 +195,7 @@ fn scan_layer(
         ..WalkOptions::default()
     };
     walk_layer(blob, &walk_options, |entry, content| {
+        options.cancel.check_io()?;
         changes.record(entry);
         let is_dir = entry.kind == EntryKind::Dir;
         if (is_dir || entry.kind == EntryKind::File) && SpecialFile::is_special(entry.mode) {
@@ -282,11 +285,13 @@ fn scan_layer(
         warnings.extend(scan_warnings);
         Ok(())
     })
-    .map_err(|source| InventoryError::Layer {
-        image: image.name().to_owned(),
-        index: index + 1,
-        diff_id: diff_id.to_string(),
-        source,
+    .map_err(|source| {
+        options.cancel.or(InventoryError::Layer {
+            image: image.name().to_owned(),
+            index: index + 1,
+            diff_id: diff_id.to_string(),
+            source,
+        })
     })?;
     Ok(LayerResult {
         changes,

@@ -18,6 +18,9 @@ pub use dir::{scan_directory, scan_directory_with};
 pub use extra::{FileFinding, FileScanner, ScanOutput, SpecialFile};
 pub use image::{scan_image, scan_image_with};
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use kabuto_types::ArtifactKind;
 
 /// Knobs shared by every scan.
@@ -31,6 +34,9 @@ pub struct ScanOptions {
     /// Run the package analyzers at all; off when only content scanners are wanted
     /// (`kabuto config`).
     pub analyze_packages: bool,
+    /// Stops the scan with [`InventoryError::Cancelled`] once set; checked between files
+    /// and layers.
+    pub cancel: Cancel,
 }
 
 impl ScanOptions {
@@ -40,6 +46,59 @@ impl ScanOptions {
             max_file_size: 512 * 1024 * 1024,
             include_declared: kind == ArtifactKind::Filesystem,
             analyze_packages: true,
+            cancel: Cancel::default(),
+        }
+    }
+}
+
+/// A flag a front end sets to stop a running scan (a server shutting down, a client that
+/// went away). Clones share the flag, so one is kept by the caller and one travels with the
+/// scan.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    pub fn new() -> Self {
+        Cancel::default()
+    }
+
+    /// Asks every scan holding this flag (or a clone of it) to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// `Err(Cancelled)` once the flag is set.
+    pub fn check(&self) -> Result<(), InventoryError> {
+        if self.is_cancelled() {
+            Err(InventoryError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// For walk callbacks that can only fail with an I/O error: the walk stops, and the
+    /// caller turns the error into [`InventoryError::Cancelled`] with [`Cancel::or`].
+    pub(crate) fn check_io(&self) -> std::io::Result<()> {
+        if self.is_cancelled() {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                "the scan was cancelled",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// `error`, unless the scan was cancelled meanwhile (which is then why it failed).
+    pub(crate) fn or(&self, error: InventoryError) -> InventoryError {
+        if self.is_cancelled() {
+            InventoryError::Cancelled
+        } else {
+            error
         }
     }
 }
@@ -81,4 +140,7 @@ pub enum InventoryError {
         #[source]
         source: std::io::Error,
     },
+    /// The caller's [`Cancel`] flag was set.
+    #[error("the scan was cancelled")]
+    Cancelled,
 }

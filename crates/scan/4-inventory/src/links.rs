@@ -180,8 +180,10 @@ pub(crate) fn analyze_links(
         .map(|(layer, mut wanted)| {
             let mut findings = Vec::new();
             let mut warnings = Vec::new();
+            options.cancel.check()?;
             let blob = image.open_layer(layer)?;
             walk_layer(blob, &WalkOptions::default(), |entry, content| {
+                options.cancel.check_io()?;
                 if entry.kind != EntryKind::File {
                     return Ok::<_, std::io::Error>(());
                 }
@@ -224,11 +226,13 @@ pub(crate) fn analyze_links(
                 }
                 Ok(())
             })
-            .map_err(|source| InventoryError::Layer {
-                image: image.name().to_owned(),
-                index: layer + 1,
-                diff_id: image.metadata().layers[layer].diff_id.to_string(),
-                source,
+            .map_err(|source| {
+                options.cancel.or(InventoryError::Layer {
+                    image: image.name().to_owned(),
+                    index: layer + 1,
+                    diff_id: image.metadata().layers[layer].diff_id.to_string(),
+                    source,
+                })
             })?;
             Ok((findings, warnings))
         })

@@ -483,3 +483,39 @@ fn usual_aliases_add_nothing_and_a_deleted_link_hides_nothing() {
     );
     assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
 }
+
+/// Cancels the scan as soon as the walk announces its work, before any layer is read.
+struct CancelOnStart(kabuto_inventory::Cancel);
+
+impl kabuto_inventory::Progress for CancelOnStart {
+    fn start(&self, _total: u64) {
+        self.0.cancel();
+    }
+    fn advance(&self, _done: u64) {}
+}
+
+#[test]
+fn a_cancelled_scan_stops_with_cancelled() {
+    let img = image(&[&[
+        Item::File("etc/os-release", OS_RELEASE),
+        Item::File("lib/apk/db/installed", APK_TWO),
+    ]]);
+    let options = ScanOptions::for_kind(ArtifactKind::ContainerImage);
+    let progress = CancelOnStart(options.cancel.clone());
+    let result = scan_image(&img, &options, &progress);
+    assert!(
+        matches!(result, Err(kabuto_inventory::InventoryError::Cancelled)),
+        "{result:?}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("lib/apk/db")).unwrap();
+    std::fs::write(dir.path().join("lib/apk/db/installed"), APK_TWO).unwrap();
+    let options = ScanOptions::for_kind(ArtifactKind::Rootfs);
+    options.cancel.cancel();
+    let result = scan_directory(dir.path(), ArtifactKind::Rootfs, &options, &NoProgress);
+    assert!(
+        matches!(result, Err(kabuto_inventory::InventoryError::Cancelled)),
+        "{result:?}"
+    );
+}

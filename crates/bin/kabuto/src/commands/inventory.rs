@@ -1,53 +1,40 @@
-//! Building the inventory of a target, and `kabuto sbom`.
+//! `kabuto sbom`, and writing reports and warnings for every command that scans.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use kabuto_inventory::ScanOptions;
 use kabuto_report::{Format, RenderOptions, Report};
-use kabuto_source::ImageSource;
-use kabuto_types::{ArtifactKind, Inventory};
+use kabuto_scan::{Cancel, Engine, Rules, ScanPlan, Scanners, Target};
+use kabuto_types::Inventory;
 
 use super::eprint_safe;
+use super::plan::registry_access;
 use crate::cli::{OutputArgs, SbomArgs, SbomFormat};
 use crate::progress::Bar;
-use crate::target::{self, Target};
 
 pub fn sbom(args: &SbomArgs, quiet: bool) -> Result<ExitCode> {
-    let inventory = match target::resolve(&args.target, &args.registry)? {
-        Target::Image(image) => image_inventory(image.as_ref(), quiet)?,
-        Target::Directory(path, kind) => dir_inventory(&path, kind, quiet)?,
+    let plan = ScanPlan {
+        registry: registry_access(&args.registry)?,
+        // An SBOM lists what was read; the warning says what is missing.
+        allow_incomplete: true,
+        ..ScanPlan::default()
     };
-    print_warnings(&inventory, quiet);
+    let engine = Engine::new(None, &Rules::default(), Scanners::default())?;
+    let bar = Bar::new("reading", quiet);
+    let target = Target::Any(args.target.clone());
+    let result = engine.scan(&target, &plan, &bar, &Cancel::new())?;
+    drop(bar);
+    print_warnings(&result.inventory, quiet);
     let format = match args.format {
         SbomFormat::Cyclonedx => Format::CycloneDx,
         SbomFormat::SpdxJson => Format::SpdxJson,
         SbomFormat::Json => Format::Json,
         SbomFormat::Table => Format::Table,
     };
-    write_report(
-        format,
-        &Report::new(&inventory).list_packages(true),
-        &args.output,
-    )?;
+    write_report(format, &result.report().list_packages(true), &args.output)?;
     Ok(ExitCode::SUCCESS)
-}
-
-pub fn image_inventory(image: &dyn ImageSource, quiet: bool) -> Result<Inventory> {
-    let bar = Bar::new("reading layers", quiet);
-    let options = ScanOptions::for_kind(ArtifactKind::ContainerImage);
-    Ok(kabuto_inventory::scan_image(image, &options, &bar)?)
-}
-
-pub fn dir_inventory(path: &Path, kind: ArtifactKind, quiet: bool) -> Result<Inventory> {
-    let bar = Bar::new("reading files", quiet);
-    let options = ScanOptions::for_kind(kind);
-    Ok(kabuto_inventory::scan_directory(
-        path, kind, &options, &bar,
-    )?)
 }
 
 /// Warnings about single files go to stderr: the report itself stays machine-readable.

@@ -3,13 +3,13 @@
 mod config;
 pub mod db;
 mod inventory;
+mod plan;
 mod policy;
 mod scan;
 
 use std::process::ExitCode;
 
 use anyhow::Result;
-use kabuto_types::ArtifactKind;
 use kabuto_types::text::terminal_safe;
 
 use crate::cli::{Cli, Command, ScanCommand};
@@ -19,12 +19,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Sbom(args) => inventory::sbom(&args, quiet),
         Command::Scan(ScanCommand::Image(args)) => scan::image(&args, quiet),
-        Command::Scan(ScanCommand::Rootfs(args)) => {
-            scan::directory(&args, ArtifactKind::Rootfs, quiet)
-        }
-        Command::Scan(ScanCommand::Fs(args)) => {
-            scan::directory(&args, ArtifactKind::Filesystem, quiet)
-        }
+        Command::Scan(ScanCommand::Rootfs(args)) => scan::rootfs(&args, quiet),
+        Command::Scan(ScanCommand::Fs(args)) => scan::project(&args, quiet),
         Command::Db(command) => db::run(command, quiet),
         Command::Config(args) => config::run(&args, quiet),
         Command::Policy(command) => policy::run(command),

@@ -168,8 +168,8 @@ pub fn parse_lsb_release(text: &str) -> Option<OsInfo> {
     })
 }
 
-/// The family for an os-release `ID` (lowercase).
-fn family_from_id(id: &str) -> Option<OsFamily> {
+/// The family for an os-release `ID` (lowercase), as SBOMs also name operating systems.
+pub fn family_from_id(id: &str) -> Option<OsFamily> {
     Some(match id {
         "debian" => OsFamily::Debian,
         "ubuntu" => OsFamily::Ubuntu,

@@ -1,9 +1,8 @@
-//! The content scanners a scan runs beside the package analyzers, adapted to the pipeline's
+//! The content scanners a scan runs beside the package analyzers, adapted to the walk's
 //! `FileScanner` contract, and the image-level checks that need the whole image.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
 use kabuto_catalog::FileMeta;
 use kabuto_inventory::{FileFinding, FileScanner, SpecialFile};
 use kabuto_malware::{MalwareConfig, MalwareScanner};
@@ -11,42 +10,27 @@ use kabuto_misconfig::{AddedFile, AddedFileKind};
 use kabuto_secrets::{SecretConfig, SecretScanner};
 use kabuto_types::{Digest, ImageMetadata, MisconfigFinding, SecretFinding};
 
-/// Which scanners `--scanners` turned on.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Selected {
-    pub vuln: bool,
-    pub secret: bool,
-    pub misconfig: bool,
-    pub malware: bool,
-}
+use crate::EngineError;
 
-impl Selected {
-    pub fn from_names(names: &[String]) -> Self {
-        let has = |n: &str| names.iter().any(|s| s == n);
-        Selected {
-            vuln: has("vuln"),
-            secret: has("secret"),
-            misconfig: has("misconfig"),
-            malware: has("malware"),
-        }
-    }
-}
-
-pub struct Secrets(pub SecretScanner);
+pub(crate) struct Secrets(SecretScanner);
 
 impl Secrets {
     /// The built-in rules, or a Trivy-shaped secret config file.
-    pub fn load(config: Option<&Path>) -> Result<Self> {
+    pub(crate) fn load(config: Option<&Path>) -> Result<Self, EngineError> {
         let config = match config {
-            Some(path) => SecretConfig::from_yaml_file(path)
-                .with_context(|| format!("secret config {}", path.display()))?,
+            Some(path) => {
+                SecretConfig::from_yaml_file(path).map_err(|source| EngineError::SecretConfig {
+                    path: path.to_owned(),
+                    source,
+                })?
+            }
             None => SecretConfig::default(),
         };
         Ok(Secrets(SecretScanner::new(config)?))
     }
 
     /// Secrets in the image config: environment variables and build history.
-    pub fn scan_image_config(&self, image: &ImageMetadata) -> Vec<SecretFinding> {
+    pub(crate) fn scan_image_config(&self, image: &ImageMetadata) -> Vec<SecretFinding> {
         let env = image
             .env
             .iter()
@@ -90,14 +74,11 @@ impl FileScanner for Secrets {
     }
 }
 
-pub struct Malware(pub MalwareScanner);
+pub(crate) struct Malware(MalwareScanner);
 
 impl Malware {
     /// The bundled YARA rules and blocklist plus the user's rule directories and hash lists.
-    pub fn load(
-        rule_dirs: &[std::path::PathBuf],
-        hash_lists: &[std::path::PathBuf],
-    ) -> Result<Self> {
+    pub(crate) fn load(rule_dirs: &[PathBuf], hash_lists: &[PathBuf]) -> Result<Self, EngineError> {
         let config = MalwareConfig {
             rule_dirs: rule_dirs.to_vec(),
             hash_lists: hash_lists.to_vec(),
@@ -139,7 +120,7 @@ impl FileScanner for Malware {
 }
 
 /// Dockerfiles and Kubernetes manifests found among the scanned files.
-pub struct Misconfigs;
+pub(crate) struct Misconfigs;
 
 impl FileScanner for Misconfigs {
     fn name(&self) -> &'static str {
@@ -169,7 +150,7 @@ impl FileScanner for Misconfigs {
 }
 
 /// The image config checks (root user, secrets in ENV, exposed SSH, setuid binaries, ...).
-pub fn image_config_checks(
+pub(crate) fn image_config_checks(
     image: &ImageMetadata,
     special: &[SpecialFile],
 ) -> Vec<MisconfigFinding> {

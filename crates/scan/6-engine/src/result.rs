@@ -1,0 +1,148 @@
+//! What a scan produced, as data: the front end prints, renders and exits from it.
+
+use std::fmt;
+
+use kabuto_inventory::SpecialFile;
+use kabuto_match::MatchWarning;
+use kabuto_match::suppress::{ExpiredIgnore, Suppressed};
+use kabuto_policy::{EXIT_POLICY_FAILED, Verdict};
+use kabuto_report::{Acknowledgement, PolicySummary, Report};
+use kabuto_types::{Finding, Inventory, MalwareFinding, MisconfigFinding, SecretFinding};
+
+/// Everything one scan or re-evaluation found. A finding section is `None` when its
+/// scanner did not run (reports leave it out), `Some(empty)` when it ran and found nothing.
+#[derive(Debug, Clone)]
+pub struct ScanResult {
+    /// The artifact and its packages; `inventory.warnings` are the files that could not
+    /// be read or parsed.
+    pub inventory: Inventory,
+    /// After suppression and filters.
+    pub vulnerabilities: Option<Vec<Finding>>,
+    pub secrets: Option<Vec<SecretFinding>>,
+    pub misconfigs: Option<Vec<MisconfigFinding>>,
+    pub malware: Option<Vec<MalwareFinding>>,
+    /// Setuid, setgid and world-writable entries of the final filesystem (empty for a
+    /// re-evaluation: stored inventories do not record them).
+    pub special_files: Vec<SpecialFile>,
+    /// Findings an ignore file or VEX document removed, each with the rule that did.
+    pub suppressed: Vec<Suppressed>,
+    /// Marks for the findings current acknowledgements cover (attached to reports).
+    pub acknowledgements: Vec<Acknowledgement>,
+    /// The policies' judgement, when the plan had policies.
+    pub verdict: Option<Verdict>,
+    /// The verdict as reports show it.
+    pub policies: Vec<PolicySummary>,
+    /// What did not stop the scan but should be told, beyond the inventory's warnings.
+    pub warnings: Vec<ScanWarning>,
+    pub exit: ExitDecision,
+}
+
+/// Something the user should hear about that did not stop the scan.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScanWarning {
+    /// A package could not be matched completely.
+    Match(MatchWarning),
+    /// An ignore entry past its expiry date, which no longer suppresses anything.
+    ExpiredIgnore(ExpiredIgnore),
+    /// Parts of a stored inventory or SBOM that could not be used.
+    Stored(String),
+}
+
+impl fmt::Display for ScanWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScanWarning::Match(w) => write!(f, "{}: {}", w.package, w.message),
+            ScanWarning::ExpiredIgnore(e) => fmt::Display::fmt(e, f),
+            ScanWarning::Stored(text) => f.write_str(text),
+        }
+    }
+}
+
+/// [`EXIT_POLICY_FAILED`] as a process exit code.
+const POLICY_FAILED: u8 = 4;
+
+/// How the scan ends for a CI pipeline; [`ExitDecision::code`] is the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitDecision {
+    Success,
+    /// A policy with `fail_cicd` failed (exit 4).
+    PolicyFailed,
+    /// Findings remained after filtering and the plan's `findings_exit_code` is this.
+    FindingsOverGate(u8),
+}
+
+impl ExitDecision {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitDecision::Success => 0,
+            ExitDecision::PolicyFailed => POLICY_FAILED,
+            ExitDecision::FindingsOverGate(code) => code,
+        }
+    }
+
+    /// A failed policy decides before the findings gate.
+    pub(crate) fn decide(verdict: Option<&Verdict>, found: usize, findings_exit_code: u8) -> Self {
+        if verdict.is_some_and(|v| v.exit_code() == EXIT_POLICY_FAILED) {
+            ExitDecision::PolicyFailed
+        } else if findings_exit_code != 0 && found > 0 {
+            ExitDecision::FindingsOverGate(findings_exit_code)
+        } else {
+            ExitDecision::Success
+        }
+    }
+}
+
+impl ScanResult {
+    /// Every finding that counts for the findings gate.
+    pub fn finding_count(&self) -> usize {
+        self.vulnerabilities.as_ref().map_or(0, Vec::len)
+            + self.secrets.as_ref().map_or(0, Vec::len)
+            + self.misconfigs.as_ref().map_or(0, Vec::len)
+            + self.malware.as_ref().map_or(0, Vec::len)
+    }
+
+    /// A report of everything found, with policies and acknowledgement marks. It lists
+    /// packages in the table only when no finding section exists (an inventory-only scan);
+    /// call [`Report::list_packages`] to decide otherwise.
+    pub fn report(&self) -> Report<'_> {
+        let mut report = Report::new(&self.inventory);
+        let mut sections = false;
+        if let Some(v) = &self.vulnerabilities {
+            report = report.with_vulnerabilities(v);
+            sections = true;
+        }
+        if let Some(s) = &self.secrets {
+            report = report.with_secrets(s);
+            sections = true;
+        }
+        if let Some(m) = &self.misconfigs {
+            report = report.with_misconfigs(m);
+            sections = true;
+        }
+        if let Some(m) = &self.malware {
+            report = report.with_malware(m);
+            sections = true;
+        }
+        report
+            .list_packages(!sections)
+            .with_policies(&self.policies)
+            .with_acknowledgements(&self.acknowledgements)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(i32::from(POLICY_FAILED), EXIT_POLICY_FAILED);
+        assert_eq!(ExitDecision::decide(None, 3, 0), ExitDecision::Success);
+        assert_eq!(
+            ExitDecision::decide(None, 3, 5),
+            ExitDecision::FindingsOverGate(5)
+        );
+        assert_eq!(ExitDecision::decide(None, 0, 5).code(), 0);
+        assert_eq!(ExitDecision::FindingsOverGate(5).code(), 5);
+    }
+}
