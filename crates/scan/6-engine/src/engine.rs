@@ -105,9 +105,6 @@ impl Engine {
             Opened::ConfigFiles(path) => config_files(&path, progress, cancel)?,
         };
         cancel.check()?;
-        if !plan.allow_incomplete {
-            refuse_incomplete(&collected.inventory)?;
-        }
         Ok(self.judge(collected, plan, scanners))
     }
 
@@ -246,26 +243,17 @@ impl Engine {
             warnings,
             exit: ExitDecision::Success,
         };
-        result.exit = ExitDecision::decide(
-            result.verdict.as_ref(),
-            result.finding_count(),
-            plan.findings_exit_code,
-        );
+        result.exit =
+            if !plan.allow_incomplete && result.inventory.incomplete_databases().next().is_some() {
+                ExitDecision::IncompleteInventory
+            } else {
+                ExitDecision::decide(
+                    result.verdict.as_ref(),
+                    result.finding_count(),
+                    plan.findings_exit_code,
+                )
+            };
         result
-    }
-}
-
-/// Fails when a package database could not be read whole (see
-/// [`ScanPlan::allow_incomplete`]), naming the files.
-fn refuse_incomplete(inventory: &Inventory) -> Result<(), EngineError> {
-    let files: Vec<String> = inventory
-        .incomplete_databases()
-        .map(|w| w.location.clone())
-        .collect();
-    if files.is_empty() {
-        Ok(())
-    } else {
-        Err(EngineError::IncompletePackageDatabase(files))
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::EngineError;
 use kabuto_inventory::SpecialFile;
 use kabuto_match::MatchWarning;
 use kabuto_match::suppress::{ExpiredIgnore, Suppressed};
@@ -69,6 +70,10 @@ pub enum ExitDecision {
     PolicyFailed,
     /// Findings remained after filtering and the plan's `findings_exit_code` is this.
     FindingsOverGate(u8),
+    /// A package database could not be read whole and the plan does not accept partial
+    /// results ([`crate::ScanPlan::allow_incomplete`]): the scan fails (exit 1) whatever
+    /// was found, since packages may be missing. [`ScanResult::incomplete_error`] says why.
+    IncompleteInventory,
 }
 
 impl ExitDecision {
@@ -77,6 +82,7 @@ impl ExitDecision {
             ExitDecision::Success => 0,
             ExitDecision::PolicyFailed => POLICY_FAILED,
             ExitDecision::FindingsOverGate(code) => code,
+            ExitDecision::IncompleteInventory => 1,
         }
     }
 
@@ -93,6 +99,19 @@ impl ExitDecision {
 }
 
 impl ScanResult {
+    /// The error to fail with when the exit decision is
+    /// [`ExitDecision::IncompleteInventory`], naming the package databases.
+    pub fn incomplete_error(&self) -> Option<EngineError> {
+        (self.exit == ExitDecision::IncompleteInventory).then(|| {
+            EngineError::IncompletePackageDatabase(
+                self.inventory
+                    .incomplete_databases()
+                    .map(|w| w.location.clone())
+                    .collect(),
+            )
+        })
+    }
+
     /// Every finding that counts for the findings gate.
     pub fn finding_count(&self) -> usize {
         self.vulnerabilities.as_ref().map_or(0, Vec::len)

@@ -76,6 +76,9 @@ fn finish(args: &ScanArgs, result: &ScanResult, quiet: bool) -> Result<ExitCode>
             );
         }
     }
+    if let Some(error) = result.incomplete_error() {
+        return Err(error.into());
+    }
     let mut report = result.report().explain(args.explain);
     if args.list_packages {
         report = report.list_packages(true);
