@@ -27,9 +27,11 @@ impl Target {
                 None => "OS packages".to_owned(),
             }
         } else {
-            locations
-                .first()
-                .map_or_else(String::new, |l| install_target(&l.path).to_owned())
+            // A package read from an SBOM may come without a file.
+            locations.first().map_or_else(
+                || format!("{ecosystem} packages"),
+                |l| install_target(&l.path).to_owned(),
+            )
         };
         Target {
             is_lang: !ecosystem.is_os(),

@@ -130,6 +130,10 @@ pub enum ScanCommand {
     Rootfs(Box<DirScanArgs>),
     /// Scan a project directory (lockfiles and manifests, plus installed packages).
     Fs(Box<DirScanArgs>),
+    /// Match an SBOM (CycloneDX JSON, SPDX JSON: Kabuto's, Trivy's or Syft's) or a Kabuto
+    /// JSON report against the database, without the image: suppression, policies and
+    /// every report format as for `scan image`.
+    Sbom(Box<SbomScanArgs>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -262,6 +266,17 @@ pub struct ImageScanArgs {
     pub scan: ScanArgs,
     #[command(flatten)]
     pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomScanArgs {
+    /// The SBOM or report file.
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Accepted as on `scan image`: the file is read, never anything from the network.
+    #[arg(long = "offline")]
+    pub _offline: bool,
 }
 
 #[derive(Debug, Args)]

@@ -16,7 +16,7 @@ use crate::adapters::{self, Malware, Misconfigs, Secrets};
 use crate::policy::{self, Judged};
 use crate::result::{ExitDecision, ScanResult, ScanWarning};
 use crate::target::{Opened, Target};
-use crate::{EngineError, Rules, ScanPlan, Scanners};
+use crate::{EngineError, Rules, ScanPlan, Scanners, StoredScan};
 
 /// A loaded scan engine: the vulnerability database and the compiled content-scanner rules.
 /// Build one per database (and rule set) and run any number of scans on it, from several
@@ -105,6 +105,37 @@ impl Engine {
             Opened::ConfigFiles(path) => config_files(&path, progress, cancel)?,
         };
         cancel.check()?;
+        Ok(self.judge(collected, plan, scanners))
+    }
+
+    /// Judges a stored inventory (a Kabuto JSON report or an SBOM) as [`Engine::scan`]
+    /// judges a fresh one, without reading the image: a newer database, other policies or
+    /// acknowledgements give new findings and a new verdict. Content findings a Kabuto
+    /// report kept are carried over for the scanners the plan asks for; nothing is
+    /// rescanned.
+    pub fn reevaluate(
+        &self,
+        stored: StoredScan,
+        plan: &ScanPlan,
+    ) -> Result<ScanResult, EngineError> {
+        let asked = plan.effective_scanners();
+        let scanners = Scanners {
+            vuln: asked.vuln,
+            ..Scanners::default()
+        };
+        self.check_loaded(scanners)?;
+        let collected = Collected {
+            inventory: stored.inventory,
+            secrets: stored.secrets.filter(|_| asked.secret),
+            misconfigs: stored.misconfigs.filter(|_| asked.misconfig),
+            malware: stored.malware.filter(|_| asked.malware),
+            special_files: None,
+            warnings: stored
+                .skipped
+                .into_iter()
+                .map(ScanWarning::Stored)
+                .collect(),
+        };
         Ok(self.judge(collected, plan, scanners))
     }
 

@@ -65,6 +65,9 @@ pub enum EngineError {
         files = .0.join(", ")
     )]
     IncompletePackageDatabase(Vec<String>),
+    /// A stored inventory or SBOM could not be read.
+    #[error(transparent)]
+    Stored(#[from] crate::StoredError),
     /// The plan asks for a scanner the engine was not built with (see [`crate::Engine::new`]).
     #[error("the scan engine was built without {0}")]
     NotLoaded(&'static str),

@@ -41,6 +41,7 @@ mod error;
 mod plan;
 mod policy;
 mod result;
+mod stored;
 mod target;
 
 pub use engine::Engine;
@@ -48,6 +49,7 @@ pub use error::EngineError;
 pub use kabuto_inventory::{Cancel, NoProgress, Progress};
 pub use plan::{Filters, Rules, ScanPlan, Scanners};
 pub use result::{ExitDecision, ScanResult, ScanWarning};
+pub use stored::{MAX_STORED_BYTES, StoredError, StoredScan};
 pub use target::{RegistryAccess, Target};
 
 #[cfg(test)]

@@ -149,3 +149,47 @@ fn a_plan_needing_what_the_engine_lacks_is_refused() {
         "{result:?}"
     );
 }
+
+/// The server's daily path: a stored JSON report judged again with a newer database gains
+/// the new advisory's finding, with the image gone (nothing but the report is read).
+#[test]
+fn a_newer_database_adds_a_finding_to_a_stored_inventory() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    rootfs(&root);
+    let old_db = dir.path().join("old");
+    let engine_then = engine(database(&old_db, &["PYSEC-2018-28.yaml"]));
+    let scanned = engine_then
+        .scan(
+            &Target::Rootfs(root.clone()),
+            &vuln_plan(),
+            &NoProgress,
+            &Cancel::new(),
+        )
+        .unwrap();
+    assert_eq!(
+        ids(scanned.vulnerabilities.as_deref().unwrap()),
+        ["CVE-2018-18074"]
+    );
+    let mut report = Vec::new();
+    kabuto_report::render_report(
+        kabuto_report::Format::Json,
+        &scanned.report(),
+        &kabuto_report::RenderOptions::default(),
+        &mut report,
+    )
+    .unwrap();
+    std::fs::remove_dir_all(&root).unwrap();
+
+    let new_db = dir.path().join("new");
+    let engine_now = engine(database(
+        &new_db,
+        &["PYSEC-2018-28.yaml", "PYSEC-2019-133.yaml"],
+    ));
+    let stored = kabuto_scan::StoredScan::from_json(&report, "stored.json").unwrap();
+    let judged = engine_now.reevaluate(stored, &vuln_plan()).unwrap();
+    let mut found = ids(judged.vulnerabilities.as_deref().unwrap());
+    found.sort();
+    assert_eq!(found, ["CVE-2018-18074", "CVE-2019-11324"]);
+    assert_eq!(judged.inventory.packages, scanned.inventory.packages);
+}

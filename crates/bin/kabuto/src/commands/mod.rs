@@ -21,6 +21,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Scan(ScanCommand::Image(args)) => scan::image(&args, quiet),
         Command::Scan(ScanCommand::Rootfs(args)) => scan::rootfs(&args, quiet),
         Command::Scan(ScanCommand::Fs(args)) => scan::project(&args, quiet),
+        Command::Scan(ScanCommand::Sbom(args)) => scan::sbom(&args, quiet),
         Command::Db(command) => db::run(command, quiet),
         Command::Config(args) => config::run(&args, quiet),
         Command::Policy(command) => policy::run(command),

@@ -3,12 +3,12 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use kabuto_scan::{Cancel, ScanPlan, ScanResult, Target};
+use kabuto_scan::{Cancel, ScanPlan, ScanResult, Scanners, StoredScan, Target};
 
 use super::eprint_safe;
 use super::inventory::{print_warnings, write_report};
 use super::plan::{engine, plan, registry_access};
-use crate::cli::{DirScanArgs, ImageScanArgs, ScanArgs};
+use crate::cli::{DirScanArgs, ImageScanArgs, SbomScanArgs, ScanArgs};
 use crate::progress::Bar;
 
 pub fn image(args: &ImageScanArgs, quiet: bool) -> Result<ExitCode> {
@@ -40,6 +40,20 @@ pub fn project(args: &DirScanArgs, quiet: bool) -> Result<ExitCode> {
         "reading files",
         quiet,
     )
+}
+
+/// `kabuto scan sbom FILE`: the stored inventory judged as a fresh scan would be.
+pub fn sbom(args: &SbomScanArgs, quiet: bool) -> Result<ExitCode> {
+    let plan = plan(&args.scan, quiet)?;
+    let stored = StoredScan::load(&args.path)?;
+    // Only the database: nothing is rescanned, so no content-scanner rules are compiled.
+    let scanners = Scanners {
+        vuln: plan.effective_scanners().vuln,
+        ..Scanners::default()
+    };
+    let engine = engine(&args.scan, scanners, quiet)?;
+    let result = engine.reevaluate(stored, &plan)?;
+    finish(&args.scan, &result, quiet)
 }
 
 fn scan(
