@@ -54,7 +54,7 @@ run() {
             "$(tail -n 1 "$WORK/time" | cut -d' ' -f3-)"
     else
         printf '%-16s %-7s %s  exit %s  findings %s\n' "$name" "$label" "$(tail -n 1 "$WORK/time")" \
-            "$status" "$(grep -o '"RuleID"' "$WORK/out.json" 2>/dev/null | wc -l)"
+            "$status" "$(grep -o '"rule_id"' "$WORK/out.json" 2>/dev/null | wc -l)"
     fi
     rm -f "$WORK/out.json"
 }
