@@ -242,8 +242,9 @@ pub struct ScanArgs {
     /// with `fail_cicd` makes the scan exit 4.
     #[arg(long, value_name = "FILE")]
     pub policy: Vec<PathBuf>,
-    /// Acknowledged vulnerabilities (who, why, until when) for the policies.
-    #[arg(long, value_name = "FILE", requires = "policy")]
+    /// Acknowledged vulnerabilities (who, why, until when): policies do not fail on them, and
+    /// every report marks them (CycloneDX `analysis`, the JSON `acknowledgement` field).
+    #[arg(long, value_name = "FILE")]
     pub acknowledgements: Option<PathBuf>,
 }
 
