@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 /// whose rules are richer (package names, image patterns, expiry dates, as kabuto-policy's
 /// are) resolves them itself and passes one acknowledgement per covered finding, with that
 /// finding's purl.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Acknowledgement {
     /// The vulnerability, by its id or any alias.
     pub vulnerability: VulnId,
@@ -32,7 +32,7 @@ pub struct Acknowledgement {
 }
 
 /// What was decided about a finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AckState {
     /// The risk is known and accepted; no fix planned.
@@ -63,7 +63,7 @@ impl fmt::Display for AckState {
 }
 
 /// Why a package is not affected, in CycloneDX's `analysis.justification` terms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VexJustification {
     CodeNotPresent,
@@ -96,7 +96,7 @@ impl VexJustification {
 
 /// One assurance policy's verdict, as the report shows it. The caller fills it from the
 /// policy engine's result, so this crate does not depend on the engine.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PolicySummary {
     pub name: String,
     pub outcome: PolicyOutcome,
@@ -108,7 +108,7 @@ pub struct PolicySummary {
     pub passed: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyOutcome {
     Passed,
@@ -136,7 +136,7 @@ impl fmt::Display for PolicyOutcome {
 
 /// A control that failed: its id, what it says, and the items that broke it (vulnerability
 /// ids, package names, files).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FailedControl {
     pub id: String,
     pub message: String,

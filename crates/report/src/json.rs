@@ -44,14 +44,14 @@ use crate::{Acknowledgement, PolicySummary, RenderOptions, Report, TOOL_NAME, TO
 /// Version of the JSON layout described in the module docs.
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ToolInfo {
     pub name: String,
     pub version: String,
 }
 
 /// The whole JSON document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JsonReport {
     pub schema_version: u32,
     pub tool: ToolInfo,
@@ -79,7 +79,7 @@ pub struct JsonReport {
 }
 
 /// One vulnerability finding with the target it belongs to (see the module docs).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Vulnerability {
     pub target: String,
     #[serde(flatten)]

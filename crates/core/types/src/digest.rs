@@ -7,8 +7,11 @@ use sha2::{Digest as _, Sha256};
 /// A content digest such as `sha256:2c26b46b...`, as used for OCI blobs, layers and files.
 ///
 /// Only `sha256` and `sha512` are accepted, with lowercase hex of the right length.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
+#[schemars(with = "String")]
 pub struct Digest(String);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -5,7 +5,19 @@ use serde::{Deserialize, Serialize};
 
 /// The packaging ecosystem a package belongs to. It decides version semantics, name
 /// normalisation and the purl type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Ecosystem {
     /// Debian and Ubuntu binary packages (dpkg).

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::Digest;
 
 /// One layer of an image, in application order (base layer first).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LayerInfo {
     /// Digest of the uncompressed tar (the config's `rootfs.diff_ids` entry).
     pub diff_id: Digest,
@@ -23,7 +23,7 @@ pub struct LayerInfo {
 }
 
 /// One entry of the image config's `history`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HistoryEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
@@ -37,7 +37,7 @@ pub struct HistoryEntry {
 
 /// What an image is, beyond its files: identity, runtime config, history and layers.
 /// Policies (runs as root, labels, age, size) read these.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ImageMetadata {
     /// Digest of the manifest, when the source has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]

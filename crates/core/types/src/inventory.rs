@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use crate::{ImageMetadata, OsInfo, Package};
 
 /// What kind of thing was scanned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ArtifactKind {
     ContainerImage,
@@ -14,7 +14,7 @@ pub enum ArtifactKind {
 }
 
 /// The scanned target, as the user named it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Artifact {
     pub name: String,
     pub kind: ArtifactKind,
@@ -23,7 +23,9 @@ pub struct Artifact {
 /// What kind of problem a [`Warning`] reports, as a stable code (`W-FILE-TOO-LARGE`) that
 /// scripts can test for and `docs/warnings.md` explains; the message gives the details.
 /// Codes are never renamed or reused; new ones may be added.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub enum WarningCode {
     /// A file an analyzer or scanner wanted is over the per-file size limit and was not read.
     #[serde(rename = "W-FILE-TOO-LARGE")]
@@ -99,7 +101,7 @@ impl std::fmt::Display for WarningCode {
 
 /// A problem that did not stop the scan: one file could not be read or parsed, and the
 /// rest of the inventory is still reported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Warning {
     /// What kind of problem (reports written before codes existed read as `Unclassified`).
     #[serde(default)]
@@ -120,7 +122,7 @@ impl Warning {
 }
 
 /// Everything found in one artifact: the complete package inventory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Inventory {
     pub artifact: Artifact,
     #[serde(default, skip_serializing_if = "Option::is_none")]

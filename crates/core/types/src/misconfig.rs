@@ -6,8 +6,11 @@ use crate::{Digest, Severity};
 
 /// The stable identifier of a misconfiguration check: an uppercase prefix naming what it
 /// inspects followed by digits (`KBD001` Dockerfile, `KBK001` Kubernetes, `KBI001` image config).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
+#[schemars(with = "String")]
 pub struct MisconfigCheckId(String);
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -54,14 +57,26 @@ impl From<MisconfigCheckId> for String {
 }
 
 /// 1-based, inclusive line range in the scanned file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct LineRange {
     pub start: usize,
     pub end: usize,
 }
 
 /// One failed misconfiguration check on a Dockerfile, a Kubernetes manifest or an image config.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MisconfigFinding {
     pub check_id: MisconfigCheckId,
     pub title: String,

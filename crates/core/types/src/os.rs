@@ -3,7 +3,19 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// Operating-system distribution family, as detected from os-release and friends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum OsFamily {
     Debian,
@@ -124,7 +136,7 @@ impl fmt::Display for OsFamily {
 }
 
 /// The detected operating system of an image or root filesystem.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OsInfo {
     pub family: OsFamily,
     /// Release as the distribution spells it (`12.15`, `3.10.0`, `9.0`, `2023`).

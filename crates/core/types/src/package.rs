@@ -4,7 +4,9 @@ use crate::{Digest, Ecosystem, Purl};
 
 /// Where a package was found: a file path inside the artifact, and for images the layer
 /// (by diff ID) whose copy of that file is the one visible in the final filesystem.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Location {
     /// Path inside the image or directory, relative to its root, `/`-separated, no leading `/`.
     pub path: String,
@@ -13,14 +15,14 @@ pub struct Location {
 }
 
 /// The source package a binary package was built from (dpkg `Source:`, apk origin, rpm SRPM).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SourcePackage {
     pub name: String,
     pub version: String,
 }
 
 /// One installed or declared package.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Package {
     pub name: String,
     /// Version exactly as the ecosystem writes it. For rpm this is `[epoch:]version-release`,

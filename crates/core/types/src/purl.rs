@@ -9,8 +9,11 @@ use crate::Ecosystem;
 /// `pkg:deb/debian/curl@7.88.1-10?arch=amd64&distro=debian-12`.
 ///
 /// Stored as parts; [`fmt::Display`] renders the canonical, percent-encoded string.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
+#[schemars(with = "String")]
 pub struct Purl {
     ty: String,
     namespace: Option<String>,

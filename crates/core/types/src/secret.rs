@@ -6,8 +6,11 @@ use crate::{Digest, Severity};
 
 /// The stable identifier of a secret rule, kebab-case like Trivy's (`aws-access-key-id`).
 /// Never empty, no whitespace.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
+#[schemars(with = "String")]
 pub struct SecretRuleId(String);
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -49,7 +52,7 @@ impl From<SecretRuleId> for String {
 
 /// One exposed secret found in a file (or in an image config field such as an `ENV` value).
 /// The secret itself is never stored: only redacted forms of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SecretFinding {
     pub rule_id: SecretRuleId,
     /// The kind of secret, e.g. `AWS`, `GitHub`, `AsymmetricPrivateKey`, `Generic`.

@@ -10,8 +10,11 @@ use crate::{Ecosystem, Location, Purl};
 /// `GHSA-jfh8-c2jp-5v3q`, `PYSEC-2018-28`, `ALSA-2024:8793`). Never empty, no whitespace.
 /// Shared, not copied, when cloned: one id is repeated on every finding of every package it
 /// affects.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
+#[schemars(with = "String")]
 pub struct VulnId(Arc<str>);
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -19,7 +22,19 @@ pub struct VulnId(Arc<str>);
 pub struct VulnIdError(pub String);
 
 /// The database an identifier belongs to, read from its prefix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum VulnIdKind {
     Cve,
@@ -115,7 +130,18 @@ impl From<VulnId> for String {
 
 /// Qualitative severity, ordered from least to most severe.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -173,7 +199,7 @@ impl fmt::Display for Severity {
 }
 
 /// One CVSS vector with the base score computed from it (None when the version is not scored).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Cvss {
     /// `2.0`, `3.0`, `3.1` or `4.0`.
     pub version: String,
@@ -185,7 +211,7 @@ pub struct Cvss {
 }
 
 /// Whether a fixed version exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum FixStatus {
     Fixed,
@@ -195,7 +221,7 @@ pub enum FixStatus {
 }
 
 /// Why a finding was reported: which advisory, which of its ranges, which comparison held.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Explanation {
     pub advisory: VulnId,
     /// The database key the advisory was found under (`PyPI`, `Debian:12`...).
@@ -210,7 +236,7 @@ pub struct Explanation {
 /// finding; `explanations` holds one entry per advisory record that matched. The advisory's
 /// text, vectors and explanations are shared (`Arc`) by the findings of every package they
 /// affect: an old library at 2,000 paths is one record, not 2,000 copies.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     /// The preferred id (a CVE when one exists).
     pub id: VulnId,

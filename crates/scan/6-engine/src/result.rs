@@ -112,6 +112,17 @@ impl ScanResult {
         })
     }
 
+    /// The verdict a gate (a CI run through the server, an admission request) receives, in
+    /// the wire format.
+    pub fn gate_verdict(&self) -> kabuto_api::Verdict {
+        kabuto_api::Verdict::of(
+            &self.inventory.artifact.name,
+            &self.policies,
+            self.vulnerabilities.as_deref().unwrap_or_default(),
+            self.exit.code(),
+        )
+    }
+
     /// Every finding that counts for the findings gate.
     pub fn finding_count(&self) -> usize {
         self.vulnerabilities.as_ref().map_or(0, Vec::len)

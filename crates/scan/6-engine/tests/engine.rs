@@ -193,3 +193,46 @@ fn a_newer_database_adds_a_finding_to_a_stored_inventory() {
     assert_eq!(found, ["CVE-2018-18074", "CVE-2019-11324"]);
     assert_eq!(judged.inventory.packages, scanned.inventory.packages);
 }
+
+/// The wire verdict a gate receives: a failed `fail_cicd` policy disallows the image with
+/// exit 4, and the failed control is a blocking assurance check.
+#[test]
+fn a_failed_enforcing_policy_gives_a_disallowing_gate_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    rootfs(&dir.path().join("root"));
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "name: no-requests-bug\ncves_black_list_enabled: true\ncves_black_list: [CVE-2018-18074]\nfail_cicd: true\n",
+    )
+    .unwrap();
+    let engine = engine(database(dir.path(), &["PYSEC-2018-28.yaml"]));
+    let plan = vuln_plan().with_policy_files(&[policy]).unwrap();
+    let result = engine
+        .scan(
+            &Target::Rootfs(dir.path().join("root")),
+            &plan,
+            &NoProgress,
+            &Cancel::new(),
+        )
+        .unwrap();
+    let verdict = result.gate_verdict();
+    assert!(verdict.disallowed);
+    assert_eq!(verdict.exit_code, 4);
+    let counts = verdict.vulnerability_counts;
+    let total = counts.critical
+        + counts.high
+        + counts.medium
+        + counts.low
+        + counts.negligible
+        + counts.unknown;
+    assert_eq!(total, 1, "{counts:?}");
+    let blocking: Vec<_> = verdict
+        .assurance_checks_performed
+        .iter()
+        .filter(|c| c.blocking)
+        .map(|c| (c.policy_name.as_str(), c.control.as_str()))
+        .collect();
+    assert_eq!(blocking.len(), 1, "{verdict:?}");
+    assert_eq!(blocking[0].0, "no-requests-bug");
+}
