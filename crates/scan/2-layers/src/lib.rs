@@ -31,6 +31,7 @@
 //! # Ok(()) }
 //! ```
 
+mod hash_pipe;
 mod path;
 mod tree;
 mod walk;
