@@ -31,7 +31,6 @@
 //! # Ok(()) }
 //! ```
 
-mod hash_pipe;
 mod path;
 mod tree;
 mod walk;

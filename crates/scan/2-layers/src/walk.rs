@@ -7,8 +7,8 @@ use std::io::{self, BufReader, Read};
 use std::rc::Rc;
 
 use kabuto_types::Digest;
+use sha2::{Digest as _, Sha256};
 
-use crate::hash_pipe::HashPipe;
 use crate::path::{normalize_into, parent};
 
 /// Bounds that keep a hostile layer from exhausting memory or time.
@@ -175,7 +175,7 @@ struct StreamState {
 /// Counts (and optionally hashes) the decompressed bytes, enforcing `max_layer_bytes`.
 struct Counted<R> {
     inner: R,
-    hasher: Option<HashPipe>,
+    hasher: Option<Sha256>,
     limit: u64,
     state: Rc<StreamState>,
 }
@@ -324,7 +324,7 @@ where
             .expected_diff_id
             .as_ref()
             .filter(|d| d.algorithm() == "sha256")
-            .map(|_| HashPipe::new()),
+            .map(|_| Sha256::new()),
         limit: limits.max_layer_bytes,
         state: Rc::clone(&state),
     };
@@ -479,12 +479,7 @@ where
     io::copy(&mut counted, &mut io::sink()).map_err(|e| failure(e, &path, seen_entry, false))?;
     stats.decompressed_bytes = state.bytes.get();
     if let (Some(hasher), Some(expected)) = (counted.hasher.take(), &options.expected_diff_id) {
-        let Some(hash) = hasher.finish() else {
-            return Err(LayerError::Read(io::Error::other(
-                "the layer's hashing thread failed",
-            )));
-        };
-        let actual = Digest::from_sha256_bytes(hash);
+        let actual = Digest::from_sha256_bytes(hasher.finalize().into());
         if &actual != expected {
             return Err(LayerError::DiffIdMismatch {
                 expected: expected.clone(),
