@@ -6,6 +6,7 @@
 //! only results from files that survive in the final (squashed) filesystem.
 
 pub mod binary;
+pub mod file_analyzer;
 pub mod lang;
 pub mod license;
 pub mod os;
@@ -134,8 +135,9 @@ pub(crate) fn strip_bom(content: &[u8]) -> &[u8] {
     content.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(content)
 }
 
-/// One analyzer. Implementations are small structs listed explicitly in [`registry::all`];
-/// nothing registers itself.
+/// One analyzer. Implementations are small structs that describe themselves as a
+/// [`file_analyzer::FileAnalyzer`] (name, version, evidence, wanted files, parse function)
+/// and are listed explicitly in [`registry::all`]; nothing registers itself.
 pub trait Analyzer: Send + Sync {
     /// Stable kebab-case name, shown as `found_by` on every package it reports.
     fn name(&self) -> &'static str;

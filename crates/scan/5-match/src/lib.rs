@@ -13,11 +13,13 @@ use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
 use kabuto_types::{
-    Cvss, Ecosystem, Explanation, Finding, FixStatus, Inventory, OsFamily, OsInfo, Package,
-    Severity, VulnId, VulnIdKind,
+    Cvss, Ecosystem, Explanation, Finding, FixStatus, Inventory, OsInfo, Package, Severity, VulnId,
+    VulnIdKind,
 };
 use kabuto_version::{Scheme, compare};
-use kabuto_vulndb::{Advisory, AdvisoryRef, Affected, Database, DbError, Interval, SeverityRating};
+use kabuto_vulndb::{
+    Advisory, AdvisoryNamespace, AdvisoryRef, Affected, Database, DbError, Interval, SeverityRating,
+};
 use rayon::prelude::*;
 
 /// A package that could not be matched completely (unreadable version, damaged record).
@@ -171,99 +173,48 @@ fn answer(cache: &mut Cache<'_>, q: &Query, package: &Package) -> Answer {
     Answer { findings, warnings }
 }
 
-/// Where to look a package up: database ecosystem keys, names, and the version to compare
+/// Where to look a package up: database namespaces, names, and the version to compare
 /// under which scheme.
 #[derive(PartialEq, Eq, Hash)]
 struct Query {
-    keys: Vec<String>,
+    keys: Vec<AdvisoryNamespace>,
     names: Vec<String>,
     version: String,
     scheme: Scheme,
 }
 
-fn major(version: &str) -> &str {
-    version.split(['.', '-']).next().unwrap_or(version)
-}
-
-fn major_minor(version: &str) -> String {
-    version.split('.').take(2).collect::<Vec<_>>().join(".")
-}
-
 fn query(package: &Package, os: Option<&OsInfo>) -> Option<Query> {
+    let keys = AdvisoryNamespace::for_package(package.ecosystem, os);
+    if keys.is_empty() {
+        return None;
+    }
     let source = package.source.as_ref().filter(|s| !s.name.is_empty());
-    let scheme = Scheme::for_ecosystem(package.ecosystem);
-    let language = |key: &str| Query {
-        keys: vec![key.to_owned()],
-        names: vec![package.name.clone()],
-        version: package.version.clone(),
-        scheme,
-    };
-    Some(match package.ecosystem {
-        Ecosystem::PyPi => language("PyPI"),
-        Ecosystem::Npm => language("npm"),
-        Ecosystem::Cargo => language("crates.io"),
-        Ecosystem::Go => language("Go"),
-        Ecosystem::Maven => language("Maven"),
-        Ecosystem::Gem => language("RubyGems"),
-        Ecosystem::Composer => language("Packagist"),
-        Ecosystem::NuGet => language("NuGet"),
-        // No advisory feed keys packages by binary classification.
-        Ecosystem::Binary => return None,
-        Ecosystem::Deb => {
-            let os = os?;
-            let keys = match os.family {
-                OsFamily::Debian | OsFamily::Distroless => {
-                    vec![format!("Debian:{}", major(&os.version))]
-                }
-                OsFamily::Ubuntu => vec![
-                    format!("Ubuntu:{}:LTS", os.version),
-                    format!("Ubuntu:{}", os.version),
-                ],
-                _ => return None,
-            };
-            // Debian advisories are per source package and source version.
-            let (name, version) = match source {
-                Some(s) if !s.version.is_empty() => (s.name.clone(), s.version.clone()),
-                Some(s) => (s.name.clone(), package.version.clone()),
-                None => (package.name.clone(), package.version.clone()),
-            };
-            Query {
-                keys,
-                names: vec![name],
-                version,
-                scheme,
-            }
-        }
-        Ecosystem::Apk => {
-            let os = os.filter(|o| o.family == OsFamily::Alpine)?;
-            Query {
-                keys: vec![format!("Alpine:v{}", major_minor(&os.version))],
-                names: vec![source.map_or(&package.name, |s| &s.name).clone()],
-                version: package.version.clone(),
-                scheme,
-            }
-        }
+    let (names, version) = match package.ecosystem {
+        // Debian advisories are per source package and source version.
+        Ecosystem::Deb => match source {
+            Some(s) if !s.version.is_empty() => (vec![s.name.clone()], s.version.clone()),
+            Some(s) => (vec![s.name.clone()], package.version.clone()),
+            None => (vec![package.name.clone()], package.version.clone()),
+        },
+        Ecosystem::Apk => (
+            vec![source.map_or(&package.name, |s| &s.name).clone()],
+            package.version.clone(),
+        ),
+        // Errata list binary package names; the source name catches the rest.
         Ecosystem::Rpm => {
-            let os = os?;
-            // CentOS is a RHEL rebuild without errata of its own; Red Hat's apply to it.
-            let key = match os.family {
-                OsFamily::Alma => format!("AlmaLinux:{}", major(&os.version)),
-                OsFamily::Rocky => format!("Rocky Linux:{}", major(&os.version)),
-                OsFamily::Rhel | OsFamily::Centos => format!("Red Hat:{}", major(&os.version)),
-                _ => return None,
-            };
-            // Errata list binary package names; the source name catches the rest.
             let mut names = vec![package.name.clone()];
             if let Some(s) = source.filter(|s| s.name != package.name) {
                 names.push(s.name.clone());
             }
-            Query {
-                keys: vec![key],
-                names,
-                version: package.version.clone(),
-                scheme,
-            }
+            (names, package.version.clone())
         }
+        _ => (vec![package.name.clone()], package.version.clone()),
+    };
+    Some(Query {
+        keys,
+        names,
+        version,
+        scheme: Scheme::for_ecosystem(package.ecosystem),
     })
 }
 
@@ -308,7 +259,7 @@ fn match_query(
                     Ok(advisory) => hits.push(Hit {
                         explanation: Explanation {
                             advisory: advisory.id.clone(),
-                            ecosystem_key: key.clone(),
+                            ecosystem_key: key.to_string(),
                             affected_range: range,
                             comparison,
                         },

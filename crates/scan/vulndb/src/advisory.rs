@@ -3,6 +3,8 @@
 use std::fmt;
 
 use kabuto_types::VulnId;
+
+use crate::namespace::AdvisoryNamespace;
 use serde::{Deserialize, Serialize};
 
 /// One advisory record: OSV-shaped, validated, with version ranges already turned into intervals.
@@ -44,8 +46,8 @@ pub enum SeverityRating {
 /// The versions of one package the advisory covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Affected {
-    /// The OSV ecosystem string (`PyPI`, `Debian:12`, `Alpine:v3.18`, `AlmaLinux:9`).
-    pub ecosystem: String,
+    /// Where the advisory is filed (`PyPI`, `Debian:12`, `Alpine:v3.18`, `AlmaLinux:9`).
+    pub ecosystem: AdvisoryNamespace,
     /// The package name as the advisory writes it.
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

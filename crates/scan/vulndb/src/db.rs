@@ -28,7 +28,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::advisory::{Advisory, Affected};
-use crate::names;
+use crate::namespace::AdvisoryNamespace;
 
 const MAGIC: &[u8; 8] = b"KABUTODB";
 /// Bumped whenever the layout or the blob encoding changes.
@@ -317,10 +317,14 @@ impl Database {
         }
     }
 
-    /// The entries of every advisory affecting `name` in `ecosystem` (an OSV ecosystem string
-    /// such as `PyPI` or `Debian:12`). The name is normalised the way the ecosystem requires.
-    pub fn lookup(&self, ecosystem: &str, name: &str) -> Result<Vec<PackageEntry>, DbError> {
-        let key = index_key(ecosystem, &names::normalize(ecosystem, name));
+    /// The entries of every advisory affecting `name` in `namespace` (`PyPI`, `Debian:12`, or
+    /// its text). The name is normalised the way the namespace requires.
+    pub fn lookup(
+        &self,
+        namespace: impl Into<AdvisoryNamespace>,
+        name: &str,
+    ) -> Result<Vec<PackageEntry>, DbError> {
+        let key = index_key(&namespace.into(), name);
         match self
             .packages
             .binary_search_by(|slot| slot.key.of(&self.data).cmp(key.as_bytes()))
@@ -373,10 +377,10 @@ impl Database {
     /// Every advisory affecting the package, each with only that package's affected entry.
     pub fn advisories_for(
         &self,
-        ecosystem: &str,
+        namespace: impl Into<AdvisoryNamespace>,
         name: &str,
     ) -> Result<impl Iterator<Item = Result<Advisory, DbError>> + '_, DbError> {
-        Ok(self.lookup(ecosystem, name)?.into_iter().map(|e| {
+        Ok(self.lookup(namespace, name)?.into_iter().map(|e| {
             let mut advisory = self.advisory(e.advisory)?;
             advisory.affected = vec![e.affected];
             Ok(advisory)
@@ -583,8 +587,9 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
-fn index_key(ecosystem: &str, normalized_name: &str) -> String {
-    format!("{ecosystem}\0{normalized_name}")
+/// `namespace \0 normalised name`: the one place a key is spelled, for writing and lookup.
+fn index_key(namespace: &AdvisoryNamespace, name: &str) -> String {
+    format!("{namespace}\0{}", namespace.normalize(name))
 }
 
 /// Errors while writing a database file.
@@ -623,13 +628,10 @@ pub fn encode(
         let n = u32::try_from(n).map_err(|_| WriteError::TooLarge)?;
         for a in &adv.affected {
             packages
-                .entry(index_key(
-                    &a.ecosystem,
-                    &names::normalize(&a.ecosystem, &a.name),
-                ))
+                .entry(index_key(&a.ecosystem, &a.name))
                 .or_default()
                 .push((n, a));
-            *ecosystems.entry(a.ecosystem.clone()).or_default() += 1;
+            *ecosystems.entry(a.ecosystem.to_string()).or_default() += 1;
         }
         let meta = Advisory {
             affected: Vec::new(),

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::advisory::{Advisory, Affected, Interval, SeverityRating};
 use crate::constraint::{self, ConstraintError};
+use crate::namespace::{AdvisoryNamespace, OsvEcosystem};
 use crate::osv::cvss_version;
 
 /// Why a feed record was not turned into advisories.
@@ -51,9 +52,13 @@ fn empty_advisory(id: VulnId, feed: &str, affected: Affected) -> Advisory {
     }
 }
 
-fn affected(ecosystem: &str, name: &str, ranges: Vec<Interval>) -> Affected {
+fn affected(
+    ecosystem: impl Into<AdvisoryNamespace>,
+    name: &str,
+    ranges: Vec<Interval>,
+) -> Affected {
     Affected {
-        ecosystem: ecosystem.to_owned(),
+        ecosystem: ecosystem.into(),
         name: name.to_owned(),
         purl: None,
         ranges,
@@ -152,7 +157,7 @@ pub fn rubysec(text: &str) -> Result<Advisory, FeedError> {
         "unaffected_versions",
         &r.unaffected_versions.unwrap_or_default(),
     )?;
-    let mut a = affected("RubyGems", &gem, vec![Interval::ALL]);
+    let mut a = affected(OsvEcosystem::RubyGems, &gem, vec![Interval::ALL]);
     a.fixed_in = lower_versions(&patched);
     a.unaffected = patched.into_iter().chain(unaffected).collect();
     let id = ids.remove(0);
@@ -232,7 +237,11 @@ pub fn friends_of_php(text: &str, file_stem: &str) -> Result<Advisory, FeedError
         Some(c) => vuln_id("cve", c.clone())?,
         None => vuln_id("(path)", format!("FOP-{package}/{file_stem}"))?,
     };
-    let mut adv = empty_advisory(id, "friendsofphp", affected("Packagist", package, ranges));
+    let mut adv = empty_advisory(
+        id,
+        "friendsofphp",
+        affected(OsvEcosystem::Packagist, package, ranges),
+    );
     adv.summary = r.title;
     adv.references = r.link.into_iter().collect();
     Ok(adv)
@@ -292,10 +301,10 @@ pub fn nodejs_security_wg(text: &str) -> Result<Advisory, FeedError> {
                             .any(|p| p.lower.as_ref().is_some_and(|l| l.version == u.version))
                 });
             }
-            affected("npm", &module, ranges)
+            affected(OsvEcosystem::Npm, &module, ranges)
         }
         _ if !patched.is_empty() => {
-            let mut a = affected("npm", &module, vec![Interval::ALL]);
+            let mut a = affected(OsvEcosystem::Npm, &module, vec![Interval::ALL]);
             a.unaffected = patched.clone();
             a
         }
@@ -378,7 +387,7 @@ pub fn alpine_secdb(doc: SecDbDocument<'_>) -> Result<Vec<Advisory>, FeedError> 
     let release = db.distroversion.ok_or(FeedError::Missing {
         field: "distroversion",
     })?;
-    let ecosystem = format!("Alpine:{release}");
+    let ecosystem = AdvisoryNamespace::release(OsvEcosystem::Alpine, release);
     let mut out = Vec::new();
     for (i, p) in db.packages.into_iter().enumerate() {
         for (fixed, ids) in p.pkg.secfixes {
@@ -399,7 +408,7 @@ pub fn alpine_secdb(doc: SecDbDocument<'_>) -> Result<Vec<Advisory>, FeedError> 
                 out.push(empty_advisory(
                     id,
                     "alpine-secdb",
-                    affected(&ecosystem, &p.pkg.name, vec![range]),
+                    affected(ecosystem.clone(), &p.pkg.name, vec![range]),
                 ));
             }
         }
@@ -471,14 +480,14 @@ pub fn debian_tracker(text: &str) -> Result<(Vec<Advisory>, Vec<String>), FeedEr
                 let Some(number) = debian_release_number(&codename) else {
                     continue;
                 };
-                let ecosystem = format!("Debian:{number}");
                 let range = match (rel.status.as_deref(), rel.fixed_version.as_deref()) {
                     (_, Some("0")) | (Some("not-affected"), _) => continue,
                     (Some("resolved"), Some(fixed)) => Interval::fixed_at(None, fixed),
                     (Some("open" | "undetermined"), _) => Interval::ALL,
                     _ => continue,
                 };
-                let mut a = affected(&ecosystem, &source, vec![range]);
+                let debian = AdvisoryNamespace::release(OsvEcosystem::Debian, number);
+                let mut a = affected(debian, &source, vec![range]);
                 a.wont_fix = rel.nodsa_reason.as_deref() == Some("ignored");
                 affected_list.push(a);
                 let urgency = rel.urgency.as_deref().map(|u| u.trim_end_matches('*'));

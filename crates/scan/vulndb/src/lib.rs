@@ -13,10 +13,11 @@ pub mod constraint;
 pub mod db;
 pub mod feeds;
 pub mod manage;
-pub mod names;
+pub mod namespace;
 pub mod osv;
 
 pub use advisory::{Advisory, Affected, Bound, Interval, SeverityRating};
 pub use age::{AgeWarning, UnreadableBuildTime, age_warning};
 pub use build::{BuildError, BuildReport, BuildWarning};
 pub use db::{AdvisoryRef, Database, DbError, DbInfo, PackageEntry};
+pub use namespace::{AdvisoryNamespace, OsvEcosystem};

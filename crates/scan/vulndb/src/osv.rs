@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 use kabuto_version::{Scheme, compare};
 
 use crate::advisory::{Advisory, Affected, Bound, Interval, SeverityRating};
-use crate::names;
+use crate::namespace::AdvisoryNamespace;
 
 /// An OSV record, parsed leniently: every field the schema makes optional is optional here,
 /// and unknown fields are ignored. Validation happens in [`OsvRecord::convert`].
@@ -173,13 +173,13 @@ impl OsvRecord {
                     source: format!("{feed} ecosystem_specific"),
                 });
             }
-            let ecosystem = names::canonical_ecosystem(&package.ecosystem);
+            let ecosystem = AdvisoryNamespace::from_osv(&package.ecosystem);
             let mut ranges = Vec::new();
             for (j, r) in a.ranges.into_iter().flatten().enumerate() {
                 let field = format!("affected[{i}].ranges[{j}]");
                 let scheme = match r.kind.as_str() {
                     "SEMVER" => Some(Scheme::Semver),
-                    _ => Scheme::from_osv_ecosystem(&ecosystem),
+                    _ => Scheme::from_osv_ecosystem(ecosystem.ecosystem().as_str()),
                 };
                 match r.kind.as_str() {
                     "SEMVER" | "ECOSYSTEM" => {
@@ -202,7 +202,7 @@ impl OsvRecord {
                 continue;
             }
             affected.push(Affected {
-                ecosystem: ecosystem.into_owned(),
+                ecosystem,
                 name: package.name,
                 purl: package.purl,
                 ranges,

@@ -8,7 +8,8 @@ use kabuto_types::{Ecosystem, Package};
 use serde::Deserialize;
 
 use super::executable;
-use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+use crate::file_analyzer::{FileAnalyzer, Spec, Wants};
+use crate::{AnalysisOutput, AnalyzeError, Evidence, FileInput};
 
 /// The same cap `auditable-info` applies by default: real dependency lists are a few KiB.
 const MAX_JSON: u64 = 8 * 1024 * 1024;
@@ -71,20 +72,14 @@ pub struct RustAuditableAnalyzer;
 
 const NAME: &str = "rust-binary";
 
-impl Analyzer for RustAuditableAnalyzer {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Installed
-    }
-    fn wants(&self, _path: &str, meta: &FileMeta) -> bool {
-        meta.is_executable()
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for RustAuditableAnalyzer {
+    const SPEC: Spec = Spec {
+        name: NAME,
+        version: 1,
+        evidence: Evidence::Installed,
+        wants: Wants::Executable,
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let crates = read_audit_data(file.content)?.unwrap_or_default();
         Ok(AnalysisOutput {
             packages: crates

@@ -12,7 +12,9 @@ use kabuto_types::{Ecosystem, Package};
 use regex::bytes::Regex;
 
 use super::executable::has_executable_magic;
-use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+use crate::file_analyzer::{FileAnalyzer, Spec, Wants};
+use crate::lang::file_name;
+use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput};
 
 /// One program the classifier recognises.
 struct Classifier {
@@ -40,29 +42,17 @@ static BANNERS: LazyLock<Vec<Option<Regex>>> = LazyLock::new(|| {
 /// Reports programs recognised by [`CLASSIFIERS`].
 pub struct BinaryClassifierAnalyzer;
 
-fn file_name(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
-}
-
-impl Analyzer for BinaryClassifierAnalyzer {
-    fn name(&self) -> &'static str {
-        "binary-classifier"
-    }
-
-    fn version(&self) -> u32 {
-        1
-    }
-
-    fn evidence(&self) -> Evidence {
-        Evidence::Installed
-    }
-
-    fn wants(&self, path: &str, meta: &FileMeta) -> bool {
-        let name = file_name(path);
-        meta.is_executable() && CLASSIFIERS.iter().any(|c| c.file_names.contains(&name))
-    }
-
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for BinaryClassifierAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "binary-classifier",
+        version: 1,
+        evidence: Evidence::Installed,
+        wants: Wants::Matching(|path, meta| {
+            let name = file_name(path);
+            meta.is_executable() && CLASSIFIERS.iter().any(|c| c.file_names.contains(&name))
+        }),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let mut output = AnalysisOutput::default();
         if !has_executable_magic(file.content) {
             return Ok(output);
@@ -94,6 +84,7 @@ impl Analyzer for BinaryClassifierAnalyzer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::FileMeta;
 
     fn elf_with(text: &[u8]) -> Vec<u8> {
         let mut bytes = b"\x7fELF\x02\x01\x01".to_vec();

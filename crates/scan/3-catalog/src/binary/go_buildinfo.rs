@@ -11,7 +11,8 @@
 use kabuto_types::{Ecosystem, Package};
 
 use super::executable;
-use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+use crate::file_analyzer::{FileAnalyzer, Spec, Wants};
+use crate::{AnalysisOutput, AnalyzeError, Evidence, FileInput};
 
 const MAGIC: &[u8] = b"\xff Go buildinf:";
 const HEADER_LEN: usize = 32;
@@ -313,20 +314,14 @@ pub struct GoBinaryAnalyzer;
 
 const NAME: &str = "go-binary";
 
-impl Analyzer for GoBinaryAnalyzer {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Installed
-    }
-    fn wants(&self, _path: &str, meta: &FileMeta) -> bool {
-        meta.is_executable()
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for GoBinaryAnalyzer {
+    const SPEC: Spec = Spec {
+        name: NAME,
+        version: 1,
+        evidence: Evidence::Installed,
+        wants: Wants::Executable,
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let Some(info) = read_build_info(file.content)? else {
             return Ok(AnalysisOutput::default());
         };

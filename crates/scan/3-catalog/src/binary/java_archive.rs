@@ -24,7 +24,8 @@ use kabuto_types::{Ecosystem, Package};
 use regex::Regex;
 
 use super::java_licenses::{embedded_pom_name, manifest_licenses, pom_licenses};
-use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+use crate::file_analyzer::{FileAnalyzer, Spec, Wants};
+use crate::{AnalysisOutput, AnalyzeError, Evidence, FileInput};
 
 /// Largest `pom.properties` or manifest we read; real ones are a few hundred bytes.
 const MAX_TEXT_MEMBER: u64 = 1024 * 1024;
@@ -40,20 +41,14 @@ const NAME: &str = "java-archive";
 /// Reports the Maven artifacts of Java archives.
 pub struct JavaArchiveAnalyzer;
 
-impl Analyzer for JavaArchiveAnalyzer {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-    fn version(&self) -> u32 {
-        2
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Installed
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        is_java_archive(path)
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for JavaArchiveAnalyzer {
+    const SPEC: Spec = Spec {
+        name: NAME,
+        version: 2,
+        evidence: Evidence::Installed,
+        wants: Wants::Matching(|path, _| is_java_archive(path)),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let mut reader = ArchiveReader {
             inflated: 0,
             output: AnalysisOutput::default(),

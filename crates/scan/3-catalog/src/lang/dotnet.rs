@@ -9,8 +9,9 @@ use quick_xml::events::{BytesStart, Event};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{LineCursor, file_name, json, line_of, utf8};
-use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+use super::{LineCursor, json, line_of, utf8};
+use crate::file_analyzer::{FileAnalyzer, Spec, Wants};
+use crate::{AnalysisOutput, AnalyzeError, Evidence, FileInput};
 
 fn nuget(name: &str, version: &str, path: &str, found_by: &str) -> Package {
     Package::new(Ecosystem::NuGet, name, version, path, found_by)
@@ -46,20 +47,14 @@ pub struct DepsJsonAnalyzer;
 
 const DEPS_JSON: &str = "dotnet-deps";
 
-impl Analyzer for DepsJsonAnalyzer {
-    fn name(&self) -> &'static str {
-        DEPS_JSON
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Installed
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        file_name(path).ends_with(".deps.json")
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for DepsJsonAnalyzer {
+    const SPEC: Spec = Spec {
+        name: DEPS_JSON,
+        version: 1,
+        evidence: Evidence::Installed,
+        wants: Wants::NameEndsWith(".deps.json"),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let deps: DepsJson = json(file.content)?;
         // Packages listed for the runtime target with no runtime, native or resource assets
         // are compile-time only (reference packs, meta-packages): nothing of them ships.
@@ -123,20 +118,14 @@ pub struct PackagesLockAnalyzer;
 
 const PACKAGES_LOCK: &str = "nuget-lock";
 
-impl Analyzer for PackagesLockAnalyzer {
-    fn name(&self) -> &'static str {
-        PACKAGES_LOCK
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::BuildRecord
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        file_name(path) == "packages.lock.json"
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for PackagesLockAnalyzer {
+    const SPEC: Spec = Spec {
+        name: PACKAGES_LOCK,
+        version: 1,
+        evidence: Evidence::BuildRecord,
+        wants: Wants::Named(&["packages.lock.json"]),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let lock: PackagesLock = json(file.content)?;
         let mut seen = BTreeSet::new();
         let mut output = AnalysisOutput::default();
@@ -169,20 +158,14 @@ pub struct PackagesConfigAnalyzer;
 
 const PACKAGES_CONFIG: &str = "nuget-packages-config";
 
-impl Analyzer for PackagesConfigAnalyzer {
-    fn name(&self) -> &'static str {
-        PACKAGES_CONFIG
-    }
-    fn version(&self) -> u32 {
-        2
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::BuildRecord
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        file_name(path) == "packages.config"
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for PackagesConfigAnalyzer {
+    const SPEC: Spec = Spec {
+        name: PACKAGES_CONFIG,
+        version: 2,
+        evidence: Evidence::BuildRecord,
+        wants: Wants::Named(&["packages.config"]),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let text = utf8(file.content)?;
         let mut reader = quick_xml::Reader::from_str(text);
         let mut lines = LineCursor::new(text);

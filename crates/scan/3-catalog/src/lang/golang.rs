@@ -7,8 +7,9 @@
 
 use kabuto_types::{Ecosystem, Package};
 
-use super::{file_name, utf8};
-use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+use super::utf8;
+use crate::file_analyzer::{FileAnalyzer, Spec, Wants};
+use crate::{AnalysisOutput, AnalyzeError, Evidence, FileInput};
 
 /// Reads `go.mod` files.
 pub struct GoModAnalyzer;
@@ -34,20 +35,14 @@ struct GoMod {
     excludes: Vec<ModuleRef>,
 }
 
-impl Analyzer for GoModAnalyzer {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Declared
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        file_name(path) == "go.mod"
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for GoModAnalyzer {
+    const SPEC: Spec = Spec {
+        name: NAME,
+        version: 1,
+        evidence: Evidence::Declared,
+        wants: Wants::Named(&["go.mod"]),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let go_mod = parse(utf8(file.content)?)?;
         let package =
             |name: &str, version: &str| Package::new(Ecosystem::Go, name, version, file.path, NAME);

@@ -37,6 +37,13 @@ pub(crate) fn parent_name(path: &str) -> Option<&str> {
     parts.next()
 }
 
+/// Whether `text` ends with `suffix`, ignoring ASCII case (`Foo.EGG`, `x.DIST-INFO`).
+pub(crate) fn ends_with_ignore_case(text: &str, suffix: &str) -> bool {
+    text.len() >= suffix.len()
+        && text.is_char_boundary(text.len() - suffix.len())
+        && text[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+}
+
 /// A JSON document (after one leading byte order mark) as `T`; a syntax or shape error
 /// names the line serde_json reports.
 pub(crate) fn json<T: serde::de::DeserializeOwned>(content: &[u8]) -> Result<T, AnalyzeError> {

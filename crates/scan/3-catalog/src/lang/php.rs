@@ -6,8 +6,9 @@ use std::collections::HashSet;
 use kabuto_types::{Ecosystem, Package};
 use serde::Deserialize;
 
-use crate::lang::{file_name, json};
-use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+use crate::file_analyzer::{FileAnalyzer, Spec, Wants};
+use crate::lang::json;
+use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput};
 
 pub fn analyzers() -> Vec<Box<dyn Analyzer>> {
     vec![
@@ -63,20 +64,14 @@ fn to_package(p: ComposerPackage, dev: bool, path: &str, found_by: &str) -> Opti
     Some(package)
 }
 
-impl Analyzer for ComposerLockAnalyzer {
-    fn name(&self) -> &'static str {
-        "php-composer-lock"
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Declared
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        file_name(path) == "composer.lock"
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for ComposerLockAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "php-composer-lock",
+        version: 1,
+        evidence: Evidence::Declared,
+        wants: Wants::Named(&["composer.lock"]),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let lock: ComposerLock = json(file.content)?;
         let prod = lock.packages.into_iter().map(|p| (p, false));
         let dev = lock.packages_dev.into_iter().map(|p| (p, true));
@@ -91,20 +86,14 @@ impl Analyzer for ComposerLockAnalyzer {
     }
 }
 
-impl Analyzer for ComposerInstalledAnalyzer {
-    fn name(&self) -> &'static str {
-        "php-composer-installed"
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Installed
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        path == "composer/installed.json" || path.ends_with("/composer/installed.json")
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for ComposerInstalledAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "php-composer-installed",
+        version: 1,
+        evidence: Evidence::Installed,
+        wants: Wants::Named(&["composer/installed.json"]),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let installed: Installed = json(file.content)?;
         let (list, dev_names) = match installed {
             Installed::V1(list) => (list, Vec::new()),

@@ -6,8 +6,9 @@ use std::sync::LazyLock;
 use kabuto_types::{Ecosystem, Package};
 use regex::Regex;
 
-use crate::lang::{file_name, utf8};
-use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+use crate::file_analyzer::{FileAnalyzer, Spec, Wants};
+use crate::lang::utf8;
+use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput};
 
 pub fn analyzers() -> Vec<Box<dyn Analyzer>> {
     vec![Box::new(GemspecAnalyzer), Box::new(GemfileLockAnalyzer)]
@@ -35,20 +36,16 @@ static LICENSES: LazyLock<Regex> =
 static QUOTED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"["']([^"']+)["']"#).expect("static regex"));
 
-impl Analyzer for GemspecAnalyzer {
-    fn name(&self) -> &'static str {
-        "ruby-gemspec"
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Installed
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        path.ends_with(".gemspec") && crate::lang::parent_name(path) == Some("specifications")
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for GemspecAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "ruby-gemspec",
+        version: 1,
+        evidence: Evidence::Installed,
+        wants: Wants::Matching(|path, _| {
+            path.ends_with(".gemspec") && crate::lang::parent_name(path) == Some("specifications")
+        }),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let text = utf8(file.content)?;
         let block = BLOCK.captures(text).map(|c| c[1].to_owned());
         let on_spec = |c: &regex::Captures<'_>| block.as_deref().is_none_or(|b| b == &c[1]);
@@ -113,20 +110,14 @@ pub fn parse_gemfile_lock(text: &str) -> Result<Vec<(String, String)>, AnalyzeEr
     Ok(gems)
 }
 
-impl Analyzer for GemfileLockAnalyzer {
-    fn name(&self) -> &'static str {
-        "ruby-gemfile-lock"
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Declared
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        matches!(file_name(path), "Gemfile.lock" | "gems.locked")
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for GemfileLockAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "ruby-gemfile-lock",
+        version: 1,
+        evidence: Evidence::Declared,
+        wants: Wants::Named(&["Gemfile.lock", "gems.locked"]),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let text = utf8(file.content)?;
         let mut packages: Vec<Package> = parse_gemfile_lock(text)?
             .into_iter()
@@ -147,6 +138,7 @@ impl Analyzer for GemfileLockAnalyzer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::FileMeta;
 
     #[test]
     fn gemspec_name_version_licences() {

@@ -6,8 +6,9 @@
 use kabuto_types::{Ecosystem, Package};
 use serde::Deserialize;
 
-use super::{file_name, toml_error, utf8};
-use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+use super::{toml_error, utf8};
+use crate::file_analyzer::{FileAnalyzer, Spec, Wants};
+use crate::{AnalysisOutput, AnalyzeError, Evidence, FileInput};
 
 /// The newest lockfile format this parser was written against.
 const NEWEST_LOCK_VERSION: u32 = 4;
@@ -31,20 +32,14 @@ pub struct CargoLockAnalyzer;
 
 const NAME: &str = "cargo-lock";
 
-impl Analyzer for CargoLockAnalyzer {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::BuildRecord
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        file_name(path) == "Cargo.lock"
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for CargoLockAnalyzer {
+    const SPEC: Spec = Spec {
+        name: NAME,
+        version: 1,
+        evidence: Evidence::BuildRecord,
+        wants: Wants::Named(&["Cargo.lock"]),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let text = utf8(file.content)?;
         let lock: CargoLock = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         let mut warnings = Vec::new();

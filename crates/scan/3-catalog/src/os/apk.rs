@@ -5,9 +5,9 @@ use std::ops::ControlFlow;
 use kabuto_types::{Ecosystem, Package, SourcePackage};
 
 use super::{DatabasePackages, field_text as text};
+use crate::file_analyzer::{FileAnalyzer, Prefix, Spec, Wants};
 use crate::{
-    AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta,
-    MAX_PACKAGES_PER_DATABASE,
+    AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, MAX_PACKAGES_PER_DATABASE,
 };
 
 const INSTALLED: &str = "lib/apk/db/installed";
@@ -16,35 +16,21 @@ const INSTALLED_USR_MERGED: &str = "usr/lib/apk/db/installed";
 
 pub struct ApkAnalyzer;
 
-impl Analyzer for ApkAnalyzer {
-    fn name(&self) -> &'static str {
-        "apk"
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Installed
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        path == INSTALLED || path == INSTALLED_USR_MERGED
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for ApkAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "apk",
+        version: 1,
+        evidence: Evidence::Installed,
+        wants: Wants::Paths(&[INSTALLED, INSTALLED_USR_MERGED]),
+    };
+    const PACKAGE_DATABASE: Option<Prefix> = Some(Prefix::WholeLines);
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         Ok(parse_installed(
             file.content,
             file.path,
             self.name(),
             MAX_PACKAGES_PER_DATABASE,
         ))
-    }
-    fn is_package_database(&self) -> bool {
-        true
-    }
-    fn analyze_prefix(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
-        self.analyze(FileInput {
-            content: super::whole_lines(file.content),
-            ..file
-        })
     }
 }
 
@@ -146,6 +132,7 @@ pub fn parse_installed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::FileMeta;
 
     #[test]
     fn reads_name_version_arch_origin_license() {

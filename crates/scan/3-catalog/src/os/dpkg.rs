@@ -6,9 +6,9 @@ use std::ops::ControlFlow;
 use kabuto_types::{Ecosystem, Package, SourcePackage};
 
 use super::{DatabasePackages, field_text as text};
+use crate::file_analyzer::{FileAnalyzer, Prefix, Spec, Wants};
 use crate::{
-    AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta,
-    MAX_PACKAGES_PER_DATABASE,
+    AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, MAX_PACKAGES_PER_DATABASE,
 };
 
 const STATUS: &str = "var/lib/dpkg/status";
@@ -16,39 +16,27 @@ const STATUS_DIR: &str = "var/lib/dpkg/status.d/";
 
 pub struct DpkgAnalyzer;
 
-impl Analyzer for DpkgAnalyzer {
-    fn name(&self) -> &'static str {
-        "dpkg"
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Installed
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        // status.d also holds `<pkg>.md5sums` lists next to the package stanzas.
-        path == STATUS
-            || path.strip_prefix(STATUS_DIR).is_some_and(|name| {
-                !name.is_empty() && !name.contains('/') && !name.ends_with(".md5sums")
-            })
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for DpkgAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "dpkg",
+        version: 1,
+        evidence: Evidence::Installed,
+        wants: Wants::Matching(|path, _| {
+            // status.d also holds `<pkg>.md5sums` lists next to the package stanzas.
+            path == STATUS
+                || path.strip_prefix(STATUS_DIR).is_some_and(|name| {
+                    !name.is_empty() && !name.contains('/') && !name.ends_with(".md5sums")
+                })
+        }),
+    };
+    const PACKAGE_DATABASE: Option<Prefix> = Some(Prefix::WholeLines);
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         Ok(parse_status(
             file.content,
             file.path,
             self.name(),
             MAX_PACKAGES_PER_DATABASE,
         ))
-    }
-    fn is_package_database(&self) -> bool {
-        true
-    }
-    fn analyze_prefix(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
-        self.analyze(FileInput {
-            content: super::whole_lines(file.content),
-            ..file
-        })
     }
 }
 
@@ -238,6 +226,7 @@ fn stanza_package(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::FileMeta;
 
     const STATUS_TEXT: &str = "\
 Package: libgcc1

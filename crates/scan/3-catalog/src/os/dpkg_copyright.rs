@@ -15,10 +15,9 @@ use std::sync::LazyLock;
 use kabuto_types::Ecosystem;
 use regex::Regex;
 
+use crate::file_analyzer::{FileAnalyzer, Spec, Wants};
 use crate::license::{normalize, split_declaration};
-use crate::{
-    AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta, PackageLicenses,
-};
+use crate::{AnalysisOutput, AnalyzeError, Evidence, FileInput, PackageLicenses};
 
 const DOC_DIR: &str = "usr/share/doc/";
 const COPYRIGHT: &str = "/copyright";
@@ -50,20 +49,14 @@ const PROSE_MIN_WORDS: usize = 4;
 
 pub struct DpkgCopyrightAnalyzer;
 
-impl Analyzer for DpkgCopyrightAnalyzer {
-    fn name(&self) -> &'static str {
-        "dpkg-copyright"
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Installed
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        package_of(path).is_some()
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for DpkgCopyrightAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "dpkg-copyright",
+        version: 1,
+        evidence: Evidence::Installed,
+        wants: Wants::Matching(|path, _| package_of(path).is_some()),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let package_name = package_of(file.path).ok_or_else(|| {
             AnalyzeError::malformed(format!(
                 "{} is not usr/share/doc/<package>/copyright",
@@ -153,6 +146,7 @@ fn is_prose(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Analyzer, FileMeta};
 
     /// A DEP-5 file shaped like Debian's zlib1g copyright, with the edge cases real files
     /// have: an `or`/`and` list, a trailing comma, a standalone licence paragraph.

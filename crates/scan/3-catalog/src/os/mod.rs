@@ -28,15 +28,6 @@ pub fn analyzers() -> Vec<Box<dyn Analyzer>> {
     ]
 }
 
-/// The complete lines of the first bytes of a text file: everything up to the last newline.
-/// The line a cut went through could end in a shortened version, so it is not read.
-pub(crate) fn whole_lines(prefix: &[u8]) -> &[u8] {
-    prefix
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(&[], |end| &prefix[..=end])
-}
-
 /// A field of a text database as text (invalid UTF-8 replaced, as the rest of the file is
 /// never decoded).
 pub(crate) fn field_text(field: Option<&[u8]>) -> Option<std::borrow::Cow<'_, str>> {

@@ -12,7 +12,8 @@
 
 use kabuto_types::{OsFamily, OsInfo};
 
-use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+use crate::file_analyzer::{FileAnalyzer, Spec, Wants};
+use crate::{AnalysisOutput, AnalyzeError, Evidence, FileInput};
 
 /// Release files larger than this are not release files.
 const MAX_RELEASE_FILE: u64 = 64 * 1024;
@@ -20,24 +21,20 @@ const MAX_RELEASE_FILE: u64 = 64 * 1024;
 /// `etc/os-release`, `usr/lib/os-release` and `etc/lsb-release` (`KEY=value` files).
 pub struct OsReleaseAnalyzer;
 
-impl Analyzer for OsReleaseAnalyzer {
-    fn name(&self) -> &'static str {
-        "os-release"
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Installed
-    }
-    fn wants(&self, path: &str, meta: &FileMeta) -> bool {
-        meta.size <= MAX_RELEASE_FILE
-            && matches!(
-                path,
-                "etc/os-release" | "usr/lib/os-release" | "etc/lsb-release"
-            )
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for OsReleaseAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "os-release",
+        version: 1,
+        evidence: Evidence::Installed,
+        wants: Wants::Matching(|path, meta| {
+            meta.size <= MAX_RELEASE_FILE
+                && matches!(
+                    path,
+                    "etc/os-release" | "usr/lib/os-release" | "etc/lsb-release"
+                )
+        }),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let text = String::from_utf8_lossy(file.content);
         let os = if file.path.ends_with("lsb-release") {
             parse_lsb_release(&text)
@@ -66,23 +63,19 @@ const REDHAT_FAMILY_FILES: [&str; 7] = [
     "etc/system-release",
 ];
 
-impl Analyzer for ReleaseFileAnalyzer {
-    fn name(&self) -> &'static str {
-        "os-release-file"
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Installed
-    }
-    fn wants(&self, path: &str, meta: &FileMeta) -> bool {
-        meta.size <= MAX_RELEASE_FILE
-            && (path == "etc/alpine-release"
-                || path == "etc/debian_version"
-                || REDHAT_FAMILY_FILES.contains(&path))
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for ReleaseFileAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "os-release-file",
+        version: 1,
+        evidence: Evidence::Installed,
+        wants: Wants::Matching(|path, meta| {
+            meta.size <= MAX_RELEASE_FILE
+                && (path == "etc/alpine-release"
+                    || path == "etc/debian_version"
+                    || REDHAT_FAMILY_FILES.contains(&path))
+        }),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let text = String::from_utf8_lossy(file.content);
         let first_line = text.lines().map(str::trim).find(|l| !l.is_empty());
         let Some(line) = first_line else {

@@ -3,27 +3,21 @@
 
 use serde_json::Value;
 
-use crate::lang::file_name;
+use crate::file_analyzer::{FileAnalyzer, Spec, Wants};
 use crate::lang::json;
 use crate::lang::node::{licenses_of, npm_package};
-use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput};
 
 pub struct PackageJsonAnalyzer;
 
-impl Analyzer for PackageJsonAnalyzer {
-    fn name(&self) -> &'static str {
-        "node-package-json"
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Installed
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        file_name(path) == "package.json"
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for PackageJsonAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "node-package-json",
+        version: 1,
+        evidence: Evidence::Installed,
+        wants: Wants::Named(&["package.json"]),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let manifest: Value = json(file.content)?;
         let text = |key: &str| {
             manifest

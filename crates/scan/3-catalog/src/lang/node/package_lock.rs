@@ -4,9 +4,10 @@
 
 use serde_json::{Map, Value};
 
+use crate::file_analyzer::{FileAnalyzer, Spec, Wants};
 use crate::lang::node::{Dedup, Origin, licenses_of, resolved_package, split_at_version};
 use crate::lang::{file_name, json};
-use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput};
 
 pub struct PackageLockAnalyzer;
 
@@ -84,22 +85,16 @@ fn walk_packages(
     }
 }
 
-impl Analyzer for PackageLockAnalyzer {
-    fn name(&self) -> &'static str {
-        "npm-package-lock"
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Declared
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
+impl FileAnalyzer for PackageLockAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "npm-package-lock",
+        version: 1,
+        evidence: Evidence::Declared,
         // npm also writes `node_modules/.package-lock.json`: a copy of what is installed,
         // already reported through the installed package.json files.
-        matches!(file_name(path), "package-lock.json" | "npm-shrinkwrap.json")
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+        wants: Wants::Named(&["package-lock.json", "npm-shrinkwrap.json"]),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let lock: Value = json(file.content)?;
         let Some(lock) = lock.as_object() else {
             return Err(AnalyzeError::malformed(

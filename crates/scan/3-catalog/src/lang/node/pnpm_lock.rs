@@ -7,9 +7,10 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 use serde_yaml::{Mapping, Value};
 
+use crate::file_analyzer::{FileAnalyzer, Spec, Wants};
 use crate::lang::node::{Dedup, Origin, resolved_package, split_at_version};
-use crate::lang::{file_name, refuse_deep_yaml, utf8, yaml_error};
-use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+use crate::lang::{refuse_deep_yaml, utf8, yaml_error};
+use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput};
 
 pub struct PnpmLockAnalyzer;
 
@@ -169,20 +170,14 @@ fn origin_of(entry: &Value) -> Origin {
         .unwrap_or(Origin::Registry)
 }
 
-impl Analyzer for PnpmLockAnalyzer {
-    fn name(&self) -> &'static str {
-        "pnpm-lock"
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Declared
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        file_name(path) == "pnpm-lock.yaml"
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for PnpmLockAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "pnpm-lock",
+        version: 1,
+        evidence: Evidence::Declared,
+        wants: Wants::Named(&["pnpm-lock.yaml"]),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let text = utf8(file.content)?;
         refuse_deep_yaml(file.path, text)?;
         let mut out = Dedup::default();

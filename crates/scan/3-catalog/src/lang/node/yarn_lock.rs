@@ -5,9 +5,10 @@
 
 use serde_yaml::{Mapping, Value};
 
+use crate::file_analyzer::{FileAnalyzer, Spec, Wants};
 use crate::lang::node::{Dedup, Origin, resolved_package, split_at_version};
-use crate::lang::{file_name, refuse_deep_yaml, utf8, yaml_error};
-use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+use crate::lang::{refuse_deep_yaml, utf8, yaml_error};
+use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput};
 
 pub struct YarnLockAnalyzer;
 
@@ -163,20 +164,14 @@ fn analyze_berry(
     })
 }
 
-impl Analyzer for YarnLockAnalyzer {
-    fn name(&self) -> &'static str {
-        "yarn-lock"
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Declared
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        file_name(path) == "yarn.lock"
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for YarnLockAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "yarn-lock",
+        version: 1,
+        evidence: Evidence::Declared,
+        wants: Wants::Named(&["yarn.lock"]),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let text = utf8(file.content)?;
         if text.lines().any(|l| l.starts_with("__metadata:")) {
             analyze_berry(&file, text, self.name())

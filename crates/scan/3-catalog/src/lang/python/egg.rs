@@ -4,8 +4,10 @@
 
 use std::io::{Cursor, Read};
 
+use crate::file_analyzer::{FileAnalyzer, Spec, Wants};
+use crate::lang::ends_with_ignore_case;
 use crate::lang::python::metadata::core_metadata_package;
-use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput};
 
 /// The member holding the egg's metadata; nothing else in the archive is read.
 const PKG_INFO: &str = "EGG-INFO/PKG-INFO";
@@ -16,27 +18,15 @@ const MAX_PKG_INFO: u64 = 1024 * 1024;
 /// Installed Python distributions packed as `.egg` zip archives.
 pub struct PythonEggAnalyzer;
 
-impl Analyzer for PythonEggAnalyzer {
-    fn name(&self) -> &'static str {
-        "python-egg"
-    }
-
-    fn version(&self) -> u32 {
-        1
-    }
-
-    fn evidence(&self) -> Evidence {
-        Evidence::Installed
-    }
-
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        path.len() > 4
-            && path.is_char_boundary(path.len() - 4)
-            && path[path.len() - 4..].eq_ignore_ascii_case(".egg")
-    }
-
+impl FileAnalyzer for PythonEggAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "python-egg",
+        version: 1,
+        evidence: Evidence::Installed,
+        wants: Wants::Matching(|path, _| ends_with_ignore_case(path, ".egg")),
+    };
     /// An egg without `EGG-INFO/PKG-INFO` describes no distribution: no packages, no error.
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let mut archive = zip::ZipArchive::new(Cursor::new(file.content))
             .map_err(|e| AnalyzeError::malformed(format!("not a readable zip archive: {e}")))?;
         let mut entry = match archive.by_name(PKG_INFO) {

@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, HashSet};
 use kabuto_types::{Ecosystem, Package};
 use serde::Deserialize;
 
-use crate::lang::{file_name, json, toml_error, utf8};
-use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+use crate::file_analyzer::{FileAnalyzer, Spec, Wants};
+use crate::lang::{json, toml_error, utf8};
+use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput};
 
 pub struct PoetryLockAnalyzer;
 pub struct PipenvLockAnalyzer;
@@ -46,20 +47,14 @@ impl PoetryPackage {
     }
 }
 
-impl Analyzer for PoetryLockAnalyzer {
-    fn name(&self) -> &'static str {
-        "python-poetry-lock"
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Declared
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        file_name(path) == "poetry.lock"
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for PoetryLockAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "python-poetry-lock",
+        version: 1,
+        evidence: Evidence::Declared,
+        wants: Wants::Named(&["poetry.lock"]),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let text = utf8(file.content)?;
         let lock: PoetryLock = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         let packages = lock
@@ -92,20 +87,14 @@ struct PipenvEntry {
     version: Option<String>,
 }
 
-impl Analyzer for PipenvLockAnalyzer {
-    fn name(&self) -> &'static str {
-        "python-pipenv-lock"
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Declared
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        file_name(path) == "Pipfile.lock"
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for PipenvLockAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "python-pipenv-lock",
+        version: 1,
+        evidence: Evidence::Declared,
+        wants: Wants::Named(&["Pipfile.lock"]),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let lock: PipenvLock = json(file.content)?;
         let sections = [(lock.default, false), (lock.develop, true)];
         let mut packages = Vec::new();
@@ -185,20 +174,14 @@ fn reachable<'a>(
     seen
 }
 
-impl Analyzer for UvLockAnalyzer {
-    fn name(&self) -> &'static str {
-        "python-uv-lock"
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Declared
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        file_name(path) == "uv.lock"
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for UvLockAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "python-uv-lock",
+        version: 1,
+        evidence: Evidence::Declared,
+        wants: Wants::Named(&["uv.lock"]),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let text = utf8(file.content)?;
         let lock: UvLock = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         let by_name: BTreeMap<&str, &UvPackage> =

@@ -3,7 +3,8 @@
 
 use kabuto_types::{Ecosystem, Package};
 
-use crate::lang::{file_name, parent_name};
+use crate::file_analyzer::{FileAnalyzer, Spec, Wants};
+use crate::lang::{ends_with_ignore_case, file_name, parent_name};
 use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
 
 /// Installed Python distributions, from their core metadata file.
@@ -103,34 +104,24 @@ fn truncate(s: &str) -> &str {
     }
 }
 
-impl Analyzer for PythonMetadataAnalyzer {
-    fn name(&self) -> &'static str {
-        "python-metadata"
-    }
+/// `*.dist-info/METADATA`, `*.egg-info/PKG-INFO` and a `*.egg-info` file.
+fn is_metadata_file(path: &str, _meta: &FileMeta) -> bool {
+    let name = file_name(path);
+    let dir_ends =
+        |suffix: &str| parent_name(path).is_some_and(|p| ends_with_ignore_case(p, suffix));
+    (name == "METADATA" && dir_ends("dist-info"))
+        || (name == "PKG-INFO" && dir_ends("egg-info"))
+        || name.ends_with(".egg-info")
+}
 
-    fn version(&self) -> u32 {
-        1
-    }
-
-    fn evidence(&self) -> Evidence {
-        Evidence::Installed
-    }
-
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        let name = file_name(path);
-        let dir_ends = |suffix: &str| {
-            parent_name(path).is_some_and(|p| {
-                p.len() >= suffix.len()
-                    && p.is_char_boundary(p.len() - suffix.len())
-                    && p[p.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
-            })
-        };
-        (name == "METADATA" && dir_ends("dist-info"))
-            || (name == "PKG-INFO" && dir_ends("egg-info"))
-            || name.ends_with(".egg-info")
-    }
-
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for PythonMetadataAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "python-metadata",
+        version: 1,
+        evidence: Evidence::Installed,
+        wants: Wants::Matching(is_metadata_file),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let package = core_metadata_package(file.content, file.path, self.name())?;
         Ok(AnalysisOutput {
             packages: vec![package],

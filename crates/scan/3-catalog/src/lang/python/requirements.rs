@@ -7,8 +7,9 @@ use std::sync::LazyLock;
 use kabuto_types::{Ecosystem, Package};
 use regex::Regex;
 
+use crate::file_analyzer::{FileAnalyzer, Spec, Wants};
 use crate::lang::file_name;
-use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput};
 
 pub struct RequirementsAnalyzer;
 
@@ -91,25 +92,17 @@ pub fn parse_requirements(text: &str) -> Vec<Pinned> {
     pinned
 }
 
-impl Analyzer for RequirementsAnalyzer {
-    fn name(&self) -> &'static str {
-        "python-requirements"
-    }
-
-    fn version(&self) -> u32 {
-        1
-    }
-
-    fn evidence(&self) -> Evidence {
-        Evidence::Declared
-    }
-
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        let name = file_name(path);
-        name.starts_with("requirements") && name.ends_with(".txt")
-    }
-
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for RequirementsAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "python-requirements",
+        version: 1,
+        evidence: Evidence::Declared,
+        wants: Wants::Matching(|path, _| {
+            let name = file_name(path);
+            name.starts_with("requirements") && name.ends_with(".txt")
+        }),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let text = decode(file.content)?;
         let packages = parse_requirements(&text)
             .into_iter()
@@ -125,6 +118,7 @@ impl Analyzer for RequirementsAnalyzer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::FileMeta;
 
     fn pins(text: &str) -> Vec<(String, String, usize)> {
         parse_requirements(text)

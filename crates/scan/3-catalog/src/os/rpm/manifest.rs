@@ -9,26 +9,21 @@
 use kabuto_types::{Ecosystem, Package};
 
 use super::{RpmHeader, source_package};
-use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta};
+use crate::file_analyzer::{FileAnalyzer, Spec, Wants};
+use crate::{AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput};
 
 const MANIFEST: &str = "var/lib/rpmmanifest/container-manifest-2";
 
 pub struct RpmManifestAnalyzer;
 
-impl Analyzer for RpmManifestAnalyzer {
-    fn name(&self) -> &'static str {
-        "rpm-manifest"
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Installed
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        path == MANIFEST
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for RpmManifestAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "rpm-manifest",
+        version: 1,
+        evidence: Evidence::Installed,
+        wants: Wants::Paths(&[MANIFEST]),
+    };
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         let (packages, warnings) = parse_manifest(file.content, file.path, self.name());
         Ok(AnalysisOutput {
             os: None,

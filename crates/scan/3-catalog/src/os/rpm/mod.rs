@@ -13,9 +13,9 @@ use kabuto_types::{Ecosystem, Package, SourcePackage};
 pub use header::{RpmHeader, parse_header};
 
 use super::DatabasePackages;
+use crate::file_analyzer::{FileAnalyzer, Prefix, Spec, Wants};
 use crate::{
-    AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, FileMeta,
-    MAX_PACKAGES_PER_DATABASE,
+    AnalysisOutput, AnalyzeError, Analyzer, Evidence, FileInput, MAX_PACKAGES_PER_DATABASE,
 };
 
 /// Why an rpm database or one of its header blobs could not be read.
@@ -53,31 +53,23 @@ const DB_PATHS: [&str; 6] = [
 
 pub struct RpmAnalyzer;
 
-impl Analyzer for RpmAnalyzer {
-    fn name(&self) -> &'static str {
-        "rpm"
-    }
-    fn version(&self) -> u32 {
-        1
-    }
-    fn evidence(&self) -> Evidence {
-        Evidence::Installed
-    }
-    fn wants(&self, path: &str, _meta: &FileMeta) -> bool {
-        DB_PATHS.contains(&path)
-    }
-    fn analyze(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
+impl FileAnalyzer for RpmAnalyzer {
+    const SPEC: Spec = Spec {
+        name: "rpm",
+        version: 1,
+        evidence: Evidence::Installed,
+        wants: Wants::Paths(&DB_PATHS),
+    };
+    /// A cut database is read as far as its format allows (the header blobs of a Berkeley
+    /// DB or NDB file are found from its first pages); a cut SQLite file is usually refused.
+    const PACKAGE_DATABASE: Option<Prefix> = Some(Prefix::AsIs);
+    fn parse(&self, file: FileInput<'_>) -> Result<AnalysisOutput, AnalyzeError> {
         Ok(parse_rpmdb(
             file.content,
             file.path,
             self.name(),
             MAX_PACKAGES_PER_DATABASE,
         )?)
-    }
-    /// A cut database is read as far as its format allows (the header blobs of a Berkeley
-    /// DB or NDB file are found from its first pages); a cut SQLite file is usually refused.
-    fn is_package_database(&self) -> bool {
-        true
     }
 }
 
