@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use kabuto_types::{Finding, Inventory};
+use kabuto_types::{Finding, ImageReference, Inventory};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::PolicyError;
-use crate::image_ref::ImageRef;
+use crate::image_ref::ImageMatch;
 use crate::load::{self, Shape};
 use crate::pattern::Pattern;
 use crate::values::DateValue;
@@ -114,7 +114,7 @@ impl Acknowledgements {
     pub(crate) fn find(
         &self,
         finding: &Finding,
-        images: &[ImageRef],
+        images: &[ImageReference],
         today: Date,
     ) -> Option<AckNote> {
         if self.by_id.is_empty() {

@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use kabuto_types::{Finding, FixStatus, Inventory, Package};
+use kabuto_types::{Finding, FixStatus, ImageReference, Inventory, Package};
 use kabuto_version::{Scheme, compare};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -16,7 +16,7 @@ use crate::ack::Acknowledgements;
 use crate::compile::{
     BaseImageMatcher, Control, PackageMatcher, PermissionKind, Policy, VulnExceptions,
 };
-use crate::image_ref::ImageRef;
+use crate::image_ref::ImageMatch;
 use crate::input::PolicyInput;
 use crate::pattern::Pattern;
 use crate::scope::ScopeSubject;
@@ -44,12 +44,12 @@ struct VulnFacts<'a> {
 
 struct Prepared<'a> {
     input: &'a PolicyInput<'a>,
-    names: Vec<ImageRef>,
+    names: Vec<ImageReference>,
     labels: &'a BTreeMap<String, String>,
     vulns: Vec<VulnFacts<'a>>,
     /// Indices into `vulns` by upper-case id and alias.
     vulns_by_id: HashMap<String, Vec<usize>>,
-    base: Option<ImageRef>,
+    base: Option<ImageReference>,
     /// Distinct licence texts, parsed on first use (only licence controls need them).
     licenses: OnceCell<Licenses<'a>>,
     /// Package indices sorted by name, built on first use by the package controls.
@@ -101,19 +101,20 @@ fn looks_like_reference(name: &str) -> bool {
 
 /// The names the scanned image is known by: the scan target when it is a reference, then
 /// its repository tags and digests.
-pub(crate) fn image_names(inventory: &Inventory) -> Vec<ImageRef> {
-    let mut names: Vec<ImageRef> = inventory
+pub(crate) fn image_names(inventory: &Inventory) -> Vec<ImageReference> {
+    let mut names: Vec<ImageReference> = inventory
         .image
         .as_ref()
         .map(|i| i.repo_tags.iter().chain(&i.repo_digests))
         .into_iter()
         .flatten()
-        .filter_map(|name| ImageRef::parse(name))
+        .filter_map(|name| ImageReference::parse(name.trim()).ok())
         .collect();
     let target = &inventory.artifact.name;
     if looks_like_reference(target)
-        && let Some(reference) = ImageRef::parse(target)
-        && !names.contains(&reference)
+        && let Ok(reference) = ImageReference::parse(target.trim())
+        // The same text only: the target as written names the image in the verdict.
+        && !names.iter().any(|n| n.original() == reference.original())
     {
         names.insert(0, reference);
     }
@@ -167,7 +168,7 @@ impl<'a> Prepared<'a> {
         let base = input
             .base_image
             .or_else(|| labels.get(BASE_NAME_LABEL).map(String::as_str))
-            .and_then(ImageRef::parse);
+            .and_then(|text| ImageReference::parse(text.trim()).ok());
         Prepared {
             input,
             names,
@@ -195,7 +196,7 @@ impl<'a> Prepared<'a> {
     fn image_name(&self) -> String {
         self.names.first().map_or_else(
             || self.input.inventory.artifact.name.clone(),
-            |n| n.original.clone(),
+            |n| n.original().to_owned(),
         )
     }
 
@@ -604,15 +605,15 @@ fn evaluate_control(
             Some(base) if trusted.iter().any(|t| base_matches(t, base)) => result(
                 control,
                 ControlOutcome::Pass,
-                format!("base image {} is trusted", base.original),
+                format!("base image {} is trusted", base.original()),
                 Vec::new(),
             ),
             Some(base) => result(
                 control,
                 ControlOutcome::Fail,
-                format!("base image {} is not trusted", base.original),
+                format!("base image {} is not trusted", base.original()),
                 vec![Item::Image(Box::new(ImageItem {
-                    reference: base.original.clone(),
+                    reference: base.original().to_owned(),
                 }))],
             ),
         },
@@ -621,15 +622,15 @@ fn evaluate_control(
             Some(base) if forbidden.iter().any(|f| base_matches(f, base)) => result(
                 control,
                 ControlOutcome::Fail,
-                format!("base image {} is forbidden", base.original),
+                format!("base image {} is forbidden", base.original()),
                 vec![Item::Image(Box::new(ImageItem {
-                    reference: base.original.clone(),
+                    reference: base.original().to_owned(),
                 }))],
             ),
             Some(base) => result(
                 control,
                 ControlOutcome::Pass,
-                format!("base image {} is not forbidden", base.original),
+                format!("base image {} is not forbidden", base.original()),
                 Vec::new(),
             ),
         },
@@ -646,7 +647,7 @@ fn evaluate_control(
                 .filter(|n| !allowed.iter().any(|p| n.registry_matches(p)))
                 .map(|n| {
                     Item::Image(Box::new(ImageItem {
-                        reference: n.original.clone(),
+                        reference: n.original().to_owned(),
                     }))
                 })
                 .collect();
@@ -906,7 +907,7 @@ fn has_permission(kind: PermissionKind, mode: u32, uid: u32) -> bool {
     }
 }
 
-fn base_matches(entry: &BaseImageMatcher, base: &ImageRef) -> bool {
+fn base_matches(entry: &BaseImageMatcher, base: &ImageReference) -> bool {
     entry
         .registry
         .as_ref()

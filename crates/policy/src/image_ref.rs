@@ -1,151 +1,104 @@
-//! Image references (`registry/repository:tag@digest`) split into the parts policy scopes
-//! and base-image controls match on, with Docker Hub's defaults applied.
+//! How policy patterns match an image's names. The names are [`ImageReference`]s, parsed
+//! and normalised by the same parser the registry client pulls with.
+
+use kabuto_types::ImageReference;
 
 use crate::pattern::Pattern;
 
-pub(crate) const DOCKER_HUB: &str = "docker.io";
+/// Aqua's name for Docker Hub in registry fields.
+const DOCKER_HUB_AQUA_NAME: &str = "Docker Hub";
 
-/// One image name, as written and normalised.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageRef {
-    /// The reference as the scan named it.
-    pub original: String,
-    /// Registry host (`docker.io` when the reference names none).
-    pub registry: String,
-    /// Repository path; Docker Hub's official images get their `library/` prefix.
-    pub repository: String,
-    pub tag: Option<String>,
-    pub digest: Option<String>,
-}
-
-impl ImageRef {
-    /// Splits a reference; `None` for text that cannot be an image name (empty, spaces).
-    pub fn parse(reference: &str) -> Option<ImageRef> {
-        let original = reference.trim();
-        if original.is_empty() || original.contains(char::is_whitespace) {
-            return None;
-        }
-        let (name, digest) = match original.split_once('@') {
-            Some((name, digest)) => (name, Some(digest.to_owned())),
-            None => (original, None),
-        };
-        let last_slash = name.rfind('/').map_or(0, |i| i + 1);
-        let (name, tag) = match name[last_slash..].rfind(':') {
-            Some(colon) => (
-                &name[..last_slash + colon],
-                Some(name[last_slash + colon + 1..].to_owned()),
-            ),
-            None => (name, None),
-        };
-        let (registry, repository) = match name.split_once('/') {
-            Some((first, rest))
-                if first.contains('.') || first.contains(':') || first == "localhost" =>
-            {
-                (first.to_owned(), rest.to_owned())
-            }
-            _ => (DOCKER_HUB.to_owned(), name.to_owned()),
-        };
-        let registry = match registry.as_str() {
-            "index.docker.io" | "registry-1.docker.io" => DOCKER_HUB.to_owned(),
-            _ => registry,
-        };
-        let repository = if registry == DOCKER_HUB && !repository.contains('/') {
-            format!("library/{repository}")
-        } else {
-            repository
-        };
-        if repository.is_empty() {
-            return None;
-        }
-        Some(ImageRef {
-            original: original.to_owned(),
-            registry,
-            repository,
-            tag,
-            digest,
-        })
-    }
-
-    /// The repository as people write it: Docker Hub official images without `library/`.
-    pub fn short_repository(&self) -> &str {
-        if self.registry == DOCKER_HUB {
-            self.repository
-                .strip_prefix("library/")
-                .unwrap_or(&self.repository)
-        } else {
-            &self.repository
-        }
-    }
-
+/// Policy patterns against the forms people write an image name in.
+pub(crate) trait ImageMatch {
     /// Whether a registry pattern names this image's registry. Aqua calls Docker Hub
     /// `Docker Hub`; that name is accepted too.
-    pub fn registry_matches(&self, pattern: &Pattern) -> bool {
-        pattern.is_match(&self.registry)
-            || (self.registry == DOCKER_HUB && pattern.is_match("Docker Hub"))
-    }
-
+    fn registry_matches(&self, pattern: &Pattern) -> bool;
     /// Whether a pattern matches the repository, with or without tag, short or full.
-    pub fn repository_matches(&self, pattern: &Pattern) -> bool {
-        let mut forms = vec![self.repository.clone(), self.short_repository().to_owned()];
-        if let Some(tag) = &self.tag {
-            forms.push(format!("{}:{tag}", self.repository));
-            forms.push(format!("{}:{tag}", self.short_repository()));
-        }
-        forms.iter().any(|form| pattern.is_match(form))
+    fn repository_matches(&self, pattern: &Pattern) -> bool;
+    /// Whether a pattern matches the whole name: as written, or normalised with registry.
+    fn name_matches(&self, pattern: &Pattern) -> bool;
+}
+
+impl ImageMatch for ImageReference {
+    fn registry_matches(&self, pattern: &Pattern) -> bool {
+        pattern.is_match(self.registry())
+            || (self.is_docker_hub() && pattern.is_match(DOCKER_HUB_AQUA_NAME))
     }
 
-    /// Whether a pattern matches the whole name: as written, or normalised with registry.
-    pub fn name_matches(&self, pattern: &Pattern) -> bool {
-        if pattern.is_match(&self.original) {
-            return true;
-        }
-        let full = format!("{}/{}", self.registry, self.repository);
-        let mut forms = vec![full.clone(), self.short_repository().to_owned()];
-        if let Some(tag) = &self.tag {
-            forms.push(format!("{full}:{tag}"));
-            forms.push(format!("{}:{tag}", self.short_repository()));
-        }
-        forms.iter().any(|form| pattern.is_match(form))
+    fn repository_matches(&self, pattern: &Pattern) -> bool {
+        with_tag(self, &[self.repository(), self.familiar_repository()])
+            .iter()
+            .any(|form| pattern.is_match(form))
     }
+
+    fn name_matches(&self, pattern: &Pattern) -> bool {
+        pattern.is_match(self.original())
+            || with_tag(self, &[&self.name(), self.familiar_repository()])
+                .iter()
+                .any(|form| pattern.is_match(form))
+    }
+}
+
+/// Each of `names`, then each with the image's tag appended.
+fn with_tag(image: &ImageReference, names: &[&str]) -> Vec<String> {
+    let mut forms: Vec<String> = names.iter().map(|&n| n.to_owned()).collect();
+    if let Some(tag) = image.tag() {
+        forms.extend(names.iter().map(|n| format!("{n}:{tag}")));
+    }
+    forms
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn splits_references() {
-        let cases = [
-            ("debian:12", "docker.io", "library/debian", Some("12")),
-            ("nginx", "docker.io", "library/nginx", None),
-            ("bitnami/redis:7", "docker.io", "bitnami/redis", Some("7")),
-            (
-                "registry.example.invalid:5000/team/app:1.2",
-                "registry.example.invalid:5000",
-                "team/app",
-                Some("1.2"),
-            ),
-            ("localhost/app", "localhost", "app", None),
-        ];
-        for (text, registry, repository, tag) in cases {
-            let image = ImageRef::parse(text).unwrap();
-            assert_eq!(image.registry, registry, "{text}");
-            assert_eq!(image.repository, repository, "{text}");
-            assert_eq!(image.tag.as_deref(), tag, "{text}");
-        }
-        let pinned = ImageRef::parse("debian@sha256:abcd").unwrap();
-        assert_eq!(pinned.digest.as_deref(), Some("sha256:abcd"));
-        assert_eq!(pinned.tag, None);
-        assert!(ImageRef::parse("").is_none());
+    const HEX: &str = "0ac14209fa0fcba0f13b57557faf8856319d5b4a703d92eba79240f0fe7a860a";
+
+    fn image(text: &str) -> ImageReference {
+        ImageReference::parse(text).unwrap()
+    }
+
+    fn pattern(text: &str) -> Pattern {
+        Pattern::new(text).unwrap()
     }
 
     #[test]
     fn matches_short_and_full_forms() {
-        let image = ImageRef::parse("debian:12").unwrap();
-        assert!(image.name_matches(&Pattern::new("debian:*").unwrap()));
-        assert!(image.name_matches(&Pattern::new("docker.io/library/debian:12").unwrap()));
-        assert!(image.repository_matches(&Pattern::new("library/debian").unwrap()));
-        assert!(image.registry_matches(&Pattern::new("Docker Hub").unwrap()));
-        assert!(!image.name_matches(&Pattern::new("alpine*").unwrap()));
+        let debian = image("debian:12");
+        assert!(debian.name_matches(&pattern("debian:*")));
+        assert!(debian.name_matches(&pattern("docker.io/library/debian:12")));
+        assert!(debian.repository_matches(&pattern("library/debian")));
+        assert!(debian.registry_matches(&pattern("Docker Hub")));
+        assert!(!debian.name_matches(&pattern("alpine*")));
+        let private = image("registry.example.invalid:5000/team/app:1.2");
+        assert!(private.registry_matches(&pattern("registry.example.invalid:*")));
+        assert!(private.repository_matches(&pattern("team/app:1.2")));
+        assert!(!private.registry_matches(&pattern("Docker Hub")));
+    }
+
+    /// Regression: the policy parser kept no `latest` default, so a policy written for
+    /// `nginx:latest` (or the full name) did not apply to an image pulled as `nginx`.
+    #[test]
+    fn a_bare_name_is_the_latest_tag_as_the_registry_client_pulls_it() {
+        let bare = image("nginx");
+        assert!(bare.name_matches(&pattern("nginx:latest")));
+        assert!(bare.name_matches(&pattern("docker.io/library/nginx:latest")));
+        assert!(bare.name_matches(&pattern("*:latest")));
+    }
+
+    #[test]
+    fn a_scope_written_nginx_matches_every_form_of_the_image() {
+        let scope = pattern("nginx");
+        for name in [
+            "nginx".to_owned(),
+            "docker.io/library/nginx:latest".to_owned(),
+            format!("nginx@sha256:{HEX}"),
+            format!("nginx:1.25@sha256:{HEX}"),
+            format!("index.docker.io/library/nginx:1.25@sha256:{HEX}"),
+        ] {
+            assert!(image(&name).name_matches(&scope), "{name}");
+            assert!(image(&name).repository_matches(&scope), "{name}");
+        }
+        assert!(!image("nginx-unprivileged").name_matches(&scope));
     }
 }

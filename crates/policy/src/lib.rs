@@ -33,7 +33,6 @@ use std::path::Path;
 pub use ack::{AckNote, Acknowledgement, Acknowledgements};
 pub use compile::{NotEvaluated, PermissionKind, Policy};
 pub use eval::{BASE_NAME_LABEL, evaluate};
-pub use image_ref::ImageRef;
 pub use input::{FilePermission, MalwareHit, MisconfigHit, PolicyInput};
 pub use load::Diagnostic;
 pub use pattern::Pattern;

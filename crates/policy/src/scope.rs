@@ -3,10 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use kabuto_types::ImageReference;
 use serde::{Deserialize, Deserializer};
 
 use crate::compile::FieldError;
-use crate::image_ref::ImageRef;
+use crate::image_ref::ImageMatch;
 use crate::pattern::Pattern;
 use crate::raw::{RawLabel, RawScope, RawVariable};
 
@@ -20,14 +21,14 @@ pub(crate) struct Scope {
 
 /// What the scope looks at: the image's names and its config labels.
 pub(crate) struct ScopeSubject<'a> {
-    pub names: &'a [ImageRef],
+    pub names: &'a [ImageReference],
     pub labels: &'a BTreeMap<String, String>,
 }
 
 impl Scope {
     /// Every non-empty part must hold; an empty scope matches every image.
     pub fn matches(&self, subject: &ScopeSubject<'_>) -> bool {
-        let any_name = |f: &dyn Fn(&ImageRef) -> bool| subject.names.iter().any(f);
+        let any_name = |f: &dyn Fn(&ImageReference) -> bool| subject.names.iter().any(f);
         if !self.registries.is_empty()
             && !any_name(&|image| self.registries.iter().any(|p| image.registry_matches(p)))
         {
@@ -215,13 +216,13 @@ impl Condition {
     }
 
     fn holds(&self, subject: &ScopeSubject<'_>) -> bool {
-        let any = |f: &dyn Fn(&ImageRef) -> bool| subject.names.iter().any(f);
+        let any = |f: &dyn Fn(&ImageReference) -> bool| subject.names.iter().any(f);
         match self {
             Condition::Registry(p) => any(&|image| image.registry_matches(p)),
-            Condition::Repository(p) => {
-                any(&|image| p.is_match(&image.repository) || p.is_match(image.short_repository()))
-            }
-            Condition::Tag(p) => any(&|image| image.tag.as_deref().is_some_and(|t| p.is_match(t))),
+            Condition::Repository(p) => any(&|image| {
+                p.is_match(image.repository()) || p.is_match(image.familiar_repository())
+            }),
+            Condition::Tag(p) => any(&|image| image.tag().is_some_and(|t| p.is_match(t))),
             Condition::Name(p) => any(&|image| image.name_matches(p)),
             Condition::Label(label) => label.matches(subject.labels),
             Condition::Unsupported(_) => true,

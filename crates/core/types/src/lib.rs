@@ -1,11 +1,13 @@
 //! Domain types shared by every Kabuto crate.
 //!
 //! Everything here is plain data with validation at construction ("parse, don't validate"):
-//! a [`Digest`] or a [`Purl`] that exists is well formed. No I/O happens in this crate.
+//! a [`Digest`], an [`ImageReference`] or a [`Purl`] that exists is well formed. No I/O happens
+//! in this crate.
 
 mod digest;
 mod ecosystem;
 mod image;
+mod image_ref;
 mod inventory;
 mod malware;
 mod misconfig;
@@ -19,6 +21,7 @@ mod vuln;
 pub use digest::{Digest, DigestError};
 pub use ecosystem::Ecosystem;
 pub use image::{HistoryEntry, ImageMetadata, LayerInfo};
+pub use image_ref::{DOCKER_HUB, ImageReference, ImageReferenceError};
 pub use inventory::{Artifact, ArtifactKind, Inventory, Warning, WarningCode};
 pub use malware::{MalwareFinding, MalwareRuleId, MalwareRuleIdError, MalwareSource};
 pub use misconfig::{LineRange, MisconfigCheckId, MisconfigCheckIdError, MisconfigFinding};
