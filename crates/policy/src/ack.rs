@@ -10,9 +10,8 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::PolicyError;
-use crate::image_ref::ImageMatch;
 use crate::load::{self, Shape};
-use crate::pattern::Pattern;
+use crate::matchers::{ImageMatch, Pattern, image_names};
 use crate::values::DateValue;
 
 /// One acknowledgement as written in the file.
@@ -101,7 +100,7 @@ impl Acknowledgements {
         if self.by_id.is_empty() {
             return Vec::new();
         }
-        let images = crate::eval::image_names(inventory);
+        let images = image_names(inventory);
         findings
             .iter()
             .filter_map(|f| Some((f, self.find(f, &images, today)?)))

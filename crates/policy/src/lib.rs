@@ -17,11 +17,12 @@
 
 mod ack;
 mod compile;
+mod controls;
 mod eval;
-mod image_ref;
+mod facts;
 mod input;
 mod load;
-mod pattern;
+mod matchers;
 mod raw;
 mod scope;
 pub mod templates;
@@ -31,20 +32,20 @@ mod verdict;
 use std::path::Path;
 
 pub use ack::{AckNote, Acknowledgement, Acknowledgements};
-pub use compile::{NotEvaluated, PermissionKind, Policy};
-pub use eval::{BASE_NAME_LABEL, evaluate};
+pub use compile::Policy;
+pub use eval::evaluate;
+pub use facts::BASE_NAME_LABEL;
 pub use input::{FilePermission, MalwareHit, MisconfigHit, PolicyInput};
 pub use load::Diagnostic;
-pub use pattern::Pattern;
+pub use matchers::{Pattern, PermissionKind};
 pub use verdict::{
     ControlOutcome, ControlResult, EXIT_POLICY_FAILED, FileItem, GateOutcome, ImageItem, Item,
-    LabelItem, LicenseItem, PackageItem, PolicyAction, PolicyOutcome, PolicyResult, SecretItem,
-    Shared, Verdict, VulnerabilityItem,
+    LabelItem, LicenseItem, NotEvaluated, PackageItem, PolicyAction, PolicyOutcome, PolicyResult,
+    SecretItem, Shared, Verdict, VulnerabilityItem,
 };
 
-use compile::{CheckedPolicy, Control};
+use compile::{CheckedPolicy, PolicyList};
 use load::Shape;
-use raw::PolicyList;
 
 /// Why a policy or acknowledgement file was refused.
 #[derive(Debug, thiserror::Error)]
@@ -199,18 +200,7 @@ impl PolicySet {
             .filter(|p| p.enabled)
             .flat_map(|p| &p.controls)
         {
-            match control {
-                Control::Severity { .. }
-                | Control::MaximumScore { .. }
-                | Control::CvesBlackList(_) => {
-                    needs.vulnerabilities = true;
-                }
-                Control::SensitiveData { .. } => needs.secrets = true,
-                Control::Malware => needs.malware = true,
-                Control::MisconfigurationChecks(_) => needs.misconfigurations = true,
-                Control::BlacklistPermissions(_) => needs.file_permissions = true,
-                _ => {}
-            }
+            control.add_needs(&mut needs);
         }
         needs
     }

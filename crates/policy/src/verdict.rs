@@ -7,7 +7,6 @@ use kabuto_types::{Ecosystem, Severity};
 use serde::Serialize;
 
 use crate::ack::AckNote;
-use crate::compile::NotEvaluated;
 use crate::input::{MalwareHit, MisconfigHit};
 
 /// Exit code of a gate that failed (distinct from 1, a scan error).
@@ -220,4 +219,11 @@ impl Item {
     pub fn is_acknowledged(&self) -> bool {
         matches!(self, Item::Vulnerability(v) if v.acknowledged.as_ref().is_some_and(|a| !a.expired))
     }
+}
+
+/// A field Kabuto accepts but does not act on, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotEvaluated {
+    pub field: &'static str,
+    pub reason: String,
 }

@@ -1,9 +1,10 @@
-//! How policy patterns match an image's names. The names are [`ImageReference`]s, parsed
-//! and normalised by the same parser the registry client pulls with.
+//! The names a scanned image is known by and how policy patterns match them. The names are
+//! [`ImageReference`]s, parsed and normalised by the same parser the registry client pulls
+//! with.
 
-use kabuto_types::ImageReference;
+use kabuto_types::{ImageReference, Inventory};
 
-use crate::pattern::Pattern;
+use super::Pattern;
 
 /// Aqua's name for Docker Hub in registry fields.
 const DOCKER_HUB_AQUA_NAME: &str = "Docker Hub";
@@ -37,6 +38,38 @@ impl ImageMatch for ImageReference {
                 .iter()
                 .any(|form| pattern.is_match(form))
     }
+}
+
+/// A scan target name that is an image reference rather than a file path.
+fn looks_like_reference(name: &str) -> bool {
+    const ARCHIVE_SUFFIXES: [&str; 4] = [".tar", ".tar.gz", ".tgz", ".tar.zst"];
+    const TRANSPORTS: [&str; 5] = ["docker-archive:", "oci-archive:", "oci:", "dir:", "docker:"];
+    !(name.starts_with(['/', '.'])
+        || name.contains("://")
+        || ARCHIVE_SUFFIXES.iter().any(|s| name.ends_with(s))
+        || TRANSPORTS.iter().any(|t| name.starts_with(t)))
+}
+
+/// The names the scanned image is known by: the scan target when it is a reference, then
+/// its repository tags and digests.
+pub(crate) fn image_names(inventory: &Inventory) -> Vec<ImageReference> {
+    let mut names: Vec<ImageReference> = inventory
+        .image
+        .as_ref()
+        .map(|i| i.repo_tags.iter().chain(&i.repo_digests))
+        .into_iter()
+        .flatten()
+        .filter_map(|name| ImageReference::parse(name.trim()).ok())
+        .collect();
+    let target = &inventory.artifact.name;
+    if looks_like_reference(target)
+        && let Ok(reference) = ImageReference::parse(target.trim())
+        // The same text only: the target as written names the image in the verdict.
+        && !names.iter().any(|n| n.original() == reference.original())
+    {
+        names.insert(0, reference);
+    }
+    names
 }
 
 /// Each of `names`, then each with the image's tag appended.
