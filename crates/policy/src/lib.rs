@@ -35,7 +35,7 @@ pub use ack::{AckNote, Acknowledgement, Acknowledgements};
 pub use compile::Policy;
 pub use eval::evaluate;
 pub use facts::BASE_NAME_LABEL;
-pub use input::{FilePermission, MalwareHit, MisconfigHit, PolicyInput};
+pub use input::{MalwareHit, MisconfigHit, PolicyInput};
 pub use load::Diagnostic;
 pub use matchers::{Pattern, PermissionKind};
 pub use verdict::{

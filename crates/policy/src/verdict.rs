@@ -199,7 +199,7 @@ pub struct FileItem {
     pub path: String,
     /// Octal mode, e.g. `4755`.
     pub mode: String,
-    pub uid: u32,
+    pub uid: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

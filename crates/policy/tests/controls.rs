@@ -7,10 +7,8 @@
 
 mod common;
 
-use common::{Scan, secret};
-use kabuto_policy::{
-    ControlOutcome, FilePermission, GateOutcome, Item, MalwareHit, MisconfigHit, PolicyOutcome,
-};
+use common::{Scan, file, secret};
+use kabuto_policy::{ControlOutcome, GateOutcome, Item, MalwareHit, MisconfigHit, PolicyOutcome};
 use kabuto_types::{Ecosystem, Severity};
 
 struct Case {
@@ -341,26 +339,14 @@ fn content_controls() {
         Case {
             name: "setuid binary",
             policy: "blacklist_permissions_enabled: true\nblacklist_permissions: [setuid]\n",
-            scan: |s| {
-                s.files = Some(vec![FilePermission {
-                    path: "usr/bin/su".into(),
-                    mode: 0o104755,
-                    uid: 0,
-                }])
-            },
+            scan: |s| s.files = Some(vec![file("usr/bin/su", 0o104755, 0)]),
             want: Fail,
             items: 1,
         },
         Case {
             name: "setgid not blocked",
             policy: "blacklist_permissions_enabled: true\nblacklist_permissions: [setuid]\n",
-            scan: |s| {
-                s.files = Some(vec![FilePermission {
-                    path: "usr/bin/wall".into(),
-                    mode: 0o2755,
-                    uid: 0,
-                }])
-            },
+            scan: |s| s.files = Some(vec![file("usr/bin/wall", 0o2755, 0)]),
             want: Pass,
             items: 0,
         },
@@ -369,16 +355,8 @@ fn content_controls() {
             policy: "blacklist_permissions_enabled: true\nblacklist_permissions: [superuser_only, setgid]\n",
             scan: |s| {
                 s.files = Some(vec![
-                    FilePermission {
-                        path: "usr/sbin/tool".into(),
-                        mode: 0o700,
-                        uid: 0,
-                    },
-                    FilePermission {
-                        path: "usr/bin/ls".into(),
-                        mode: 0o755,
-                        uid: 0,
-                    },
+                    file("usr/sbin/tool", 0o700, 0),
+                    file("usr/bin/ls", 0o755, 0),
                 ])
             },
             want: Fail,
@@ -587,6 +565,29 @@ fn offending_vulnerabilities_name_id_and_package() {
             .contains("1 vulnerabilities of severity critical"),
         "{}",
         control.message
+    );
+}
+
+/// Regression: the engine converted the inventory's 64-bit owner ids to 32 bits with
+/// `unwrap_or(u32::MAX)`; one file-entry type now carries the id as recorded, and
+/// directories among the entries are not files with permissions.
+#[test]
+fn offending_files_keep_their_owner_and_absolute_path() {
+    let wide_uid = u64::from(u32::MAX) + 7;
+    let mut scan = Scan::base();
+    let mut setuid_dir = file("usr/lib/suid-dir", 0o4755, 0);
+    setuid_dir.kind = kabuto_types::FileKind::Dir;
+    scan.files = Some(vec![file("usr/bin/odd", 0o4755, wide_uid), setuid_dir]);
+    let verdict = scan
+        .judge("name: t\nblacklist_permissions_enabled: true\nblacklist_permissions: [setuid]\n");
+    let control = &verdict.policies[0].controls[0];
+    assert_eq!(control.items.len(), 1, "{:?}", control.items);
+    let Item::File(entry) = &control.items[0] else {
+        panic!("{:?}", control.items)
+    };
+    assert_eq!(
+        (entry.path.as_str(), entry.mode.as_str(), entry.uid),
+        ("/usr/bin/odd", "4755", wide_uid)
     );
 }
 

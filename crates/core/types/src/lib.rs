@@ -6,6 +6,7 @@
 
 mod digest;
 mod ecosystem;
+mod file;
 mod image;
 mod image_ref;
 mod inventory;
@@ -20,6 +21,7 @@ mod vuln;
 
 pub use digest::{Digest, DigestError};
 pub use ecosystem::Ecosystem;
+pub use file::{FileEntry, FileKind};
 pub use image::{HistoryEntry, ImageMetadata, LayerInfo};
 pub use image_ref::{DOCKER_HUB, ImageReference, ImageReferenceError};
 pub use inventory::{Artifact, ArtifactKind, Inventory, Warning, WarningCode};

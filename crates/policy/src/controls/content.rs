@@ -1,12 +1,12 @@
 //! Content controls: what the image's files hold (malware, secrets, misconfigurations) and
 //! blocked file permissions. Each needs its scanner's results; without them it is unknown.
 
-use kabuto_types::SecretFinding;
+use kabuto_types::{FileEntry, FileKind, SecretFinding};
 
 use super::{Control, judged, not_scanned, required_list};
 use crate::Needs;
 use crate::facts::Prepared;
-use crate::input::{FilePermission, MalwareHit, MisconfigHit};
+use crate::input::{MalwareHit, MisconfigHit};
 use crate::matchers::{FieldError, Pattern, PermissionKind};
 use crate::raw::RawPolicy;
 use crate::verdict::{ControlResult, FileItem, Item, SecretItem};
@@ -137,16 +137,17 @@ fn secrets_found(
 
 fn blocked_permissions(
     id: &'static str,
-    files: &[FilePermission],
+    entries: &[FileEntry],
     kinds: &[PermissionKind],
 ) -> ControlResult {
-    let items = files
+    let items = entries
         .iter()
+        .filter(|f| f.kind == FileKind::File)
         .filter(|f| kinds.iter().any(|k| has_permission(*k, f.mode, f.uid)))
         .map(|f| {
             Item::File(Box::new(FileItem {
-                path: f.path.clone(),
-                mode: format!("{:o}", f.mode & 0o7777),
+                path: f.absolute_path(),
+                mode: format!("{:o}", f.permission_bits()),
                 uid: f.uid,
             }))
         })
@@ -167,7 +168,7 @@ fn failed_checks(id: &'static str, hits: &[MisconfigHit], checks: &[Pattern]) ->
     })
 }
 
-fn has_permission(kind: PermissionKind, mode: u32, uid: u32) -> bool {
+fn has_permission(kind: PermissionKind, mode: u32, uid: u64) -> bool {
     match kind {
         PermissionKind::Setuid => mode & 0o4000 != 0,
         PermissionKind::Setgid => mode & 0o2000 != 0,

@@ -4,11 +4,9 @@
 
 use std::path::Path;
 
-use kabuto_inventory::{
-    Cancel, FileFinding, FileScanner, Progress, ScanOptions, ScanOutput, SpecialFile,
-};
+use kabuto_inventory::{Cancel, FileFinding, FileScanner, Progress, ScanOptions, ScanOutput};
 use kabuto_types::{
-    Artifact, ArtifactKind, Inventory, MalwareFinding, MisconfigFinding, SecretFinding,
+    Artifact, ArtifactKind, FileEntry, Inventory, MalwareFinding, MisconfigFinding, SecretFinding,
 };
 use kabuto_vulndb::Database;
 
@@ -33,7 +31,7 @@ struct Collected {
     secrets: Option<Vec<SecretFinding>>,
     misconfigs: Option<Vec<MisconfigFinding>>,
     malware: Option<Vec<MalwareFinding>>,
-    special_files: Option<Vec<SpecialFile>>,
+    special_files: Option<Vec<FileEntry>>,
     warnings: Vec<ScanWarning>,
 }
 

@@ -3,13 +3,13 @@
 
 use std::collections::HashSet;
 
-use kabuto_inventory::SpecialFile;
 use kabuto_policy::{
-    Acknowledgements, FilePermission, Item, MalwareHit, MisconfigHit, PolicyInput, PolicySet,
-    Verdict,
+    Acknowledgements, Item, MalwareHit, MisconfigHit, PolicyInput, PolicySet, Verdict,
 };
 use kabuto_report::{AckState, Acknowledgement, FailedControl, PolicyOutcome, PolicySummary};
-use kabuto_types::{Finding, Inventory, MalwareFinding, MisconfigFinding, SecretFinding};
+use kabuto_types::{
+    FileEntry, Finding, Inventory, MalwareFinding, MisconfigFinding, SecretFinding,
+};
 use time::OffsetDateTime;
 
 /// What the policies judge: the sections are `None` when their scanner did not run.
@@ -20,7 +20,7 @@ pub(crate) struct Judged<'a> {
     pub misconfigs: Option<&'a [MisconfigFinding]>,
     pub malware: Option<&'a [MalwareFinding]>,
     /// `None` when the permissions are not known (a re-evaluated SBOM does not record them).
-    pub special_files: Option<&'a [SpecialFile]>,
+    pub special_files: Option<&'a [FileEntry]>,
 }
 
 pub(crate) fn evaluate(
@@ -46,22 +46,11 @@ pub(crate) fn evaluate(
             })
             .collect()
     });
-    let permissions: Option<Vec<FilePermission>> = judged.special_files.map(|files| {
-        files
-            .iter()
-            .filter(|f| !f.is_dir)
-            .map(|f| FilePermission {
-                path: format!("/{}", f.path),
-                mode: f.mode,
-                uid: u32::try_from(f.uid).unwrap_or(u32::MAX),
-            })
-            .collect()
-    });
     let input = PolicyInput {
         secrets: judged.secrets,
         malware: malware.as_deref(),
         misconfigurations: misconfigs.as_deref(),
-        file_permissions: permissions.as_deref(),
+        file_permissions: judged.special_files,
         ..PolicyInput::new(judged.inventory, judged.vulnerabilities, now)
     };
     kabuto_policy::evaluate(policies, acknowledgements, &input)
