@@ -10,7 +10,8 @@ use crate::facts::Prepared;
 use crate::input::PolicyInput;
 use crate::scope::ScopeSubject;
 use crate::verdict::{
-    ControlOutcome, ControlResult, GateOutcome, PolicyAction, PolicyOutcome, PolicyResult, Verdict,
+    ControlOutcome, ControlResult, EvaluationOutcome, GateOutcome, PolicyAction, PolicyResult,
+    Verdict,
 };
 
 /// Judges the scan in `input` against every policy in `policies`.
@@ -27,7 +28,8 @@ pub fn evaluate(policies: &PolicySet, acks: &Acknowledgements, input: &PolicyInp
         .collect();
     let failed = |fail_cicd: bool| {
         results.iter().any(|r| {
-            r.outcome == PolicyOutcome::Fail && (!fail_cicd || r.action == PolicyAction::FailCicd)
+            r.outcome == EvaluationOutcome::Fail
+                && (!fail_cicd || r.action == PolicyAction::FailCicd)
         })
     };
     let gate = if failed(true) {
@@ -72,11 +74,11 @@ fn evaluate_policy(
             .collect()
     };
     let outcome = if skipped.is_some() {
-        PolicyOutcome::Skipped
+        EvaluationOutcome::Skipped
     } else if controls.iter().all(|c| c.outcome == ControlOutcome::Pass) {
-        PolicyOutcome::Pass
+        EvaluationOutcome::Pass
     } else {
-        PolicyOutcome::Fail
+        EvaluationOutcome::Fail
     };
     PolicyResult {
         policy: policy.name.clone(),

@@ -25,13 +25,14 @@ mod load;
 mod matchers;
 mod raw;
 mod scope;
+mod summary;
 pub mod templates;
 mod values;
 mod verdict;
 
 use std::path::Path;
 
-pub use ack::{AckNote, Acknowledgement, Acknowledgements};
+pub use ack::{AckNote, AcknowledgementRule, Acknowledgements};
 pub use compile::Policy;
 pub use eval::evaluate;
 pub use facts::BASE_NAME_LABEL;
@@ -39,8 +40,8 @@ pub use input::{MalwareHit, MisconfigHit, PolicyInput};
 pub use load::Diagnostic;
 pub use matchers::{Pattern, PermissionKind};
 pub use verdict::{
-    ControlOutcome, ControlResult, EXIT_POLICY_FAILED, FileItem, GateOutcome, ImageItem, Item,
-    LabelItem, LicenseItem, NotEvaluated, PackageItem, PolicyAction, PolicyOutcome, PolicyResult,
+    ControlOutcome, ControlResult, EXIT_POLICY_FAILED, EvaluationOutcome, FileItem, GateOutcome,
+    ImageItem, Item, LabelItem, LicenseItem, NotEvaluated, PackageItem, PolicyAction, PolicyResult,
     SecretItem, Shared, Verdict, VulnerabilityItem,
 };
 

@@ -35,7 +35,7 @@ impl Verdict {
     pub fn failed_policies(&self) -> impl Iterator<Item = &PolicyResult> {
         self.policies
             .iter()
-            .filter(|p| p.outcome == PolicyOutcome::Fail)
+            .filter(|p| p.outcome == EvaluationOutcome::Fail)
     }
 }
 
@@ -53,7 +53,7 @@ pub enum GateOutcome {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum PolicyOutcome {
+pub enum EvaluationOutcome {
     Pass,
     Fail,
     /// Disabled, or the image is outside the policy's scope.
@@ -73,7 +73,7 @@ pub struct PolicyResult {
     pub policy: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub description: String,
-    pub outcome: PolicyOutcome,
+    pub outcome: EvaluationOutcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped_because: Option<String>,
     pub action: PolicyAction,

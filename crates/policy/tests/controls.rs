@@ -8,7 +8,9 @@
 mod common;
 
 use common::{Scan, file, secret};
-use kabuto_policy::{ControlOutcome, GateOutcome, Item, MalwareHit, MisconfigHit, PolicyOutcome};
+use kabuto_policy::{
+    ControlOutcome, EvaluationOutcome, GateOutcome, Item, MalwareHit, MisconfigHit,
+};
 use kabuto_types::{Ecosystem, Severity};
 
 struct Case {
@@ -50,9 +52,9 @@ fn run(cases: &[Case]) {
             control.items
         );
         let want_policy = if case.want == ControlOutcome::Pass {
-            PolicyOutcome::Pass
+            EvaluationOutcome::Pass
         } else {
-            PolicyOutcome::Fail
+            EvaluationOutcome::Fail
         };
         assert_eq!(policy.outcome, want_policy, "{}", case.name);
     }
@@ -625,9 +627,9 @@ fn scopes_select_images() {
         let verdict = Scan::base().judge(&format!("name: t\ndisallow_malware: true\n{scope}"));
         let outcome = verdict.policies[0].outcome;
         let want = if applies {
-            PolicyOutcome::Pass
+            EvaluationOutcome::Pass
         } else {
-            PolicyOutcome::Skipped
+            EvaluationOutcome::Skipped
         };
         assert_eq!(outcome, want, "{scope}");
     }
@@ -692,9 +694,9 @@ fn several_policies_report_each_result() {
     assert_eq!(
         outcomes,
         [
-            ("vulns", PolicyOutcome::Fail),
-            ("root", PolicyOutcome::Pass),
-            ("other-team", PolicyOutcome::Skipped)
+            ("vulns", EvaluationOutcome::Fail),
+            ("root", EvaluationOutcome::Pass),
+            ("other-team", EvaluationOutcome::Skipped)
         ]
     );
     assert_eq!(verdict.failed_policies().count(), 1);

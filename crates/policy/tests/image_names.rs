@@ -9,7 +9,7 @@
 mod common;
 
 use common::Scan;
-use kabuto_policy::PolicyOutcome;
+use kabuto_policy::EvaluationOutcome;
 
 const HEX: &str = "0ac14209fa0fcba0f13b57557faf8856319d5b4a703d92eba79240f0fe7a860a";
 
@@ -23,7 +23,7 @@ fn scan_named(target: &str, repo_tags: &[&str], repo_digests: &[String]) -> Scan
     scan
 }
 
-fn outcome(scan: &Scan, scope: &str) -> PolicyOutcome {
+fn outcome(scan: &Scan, scope: &str) -> EvaluationOutcome {
     let policy = format!("name: t\ndisallow_malware: true\n{scope}");
     scan.judge(&policy).policies[0].outcome
 }
@@ -44,15 +44,15 @@ fn a_scope_written_nginx_matches_the_image_as_the_registry_client_names_it() {
         let name = &scan.inventory.artifact.name;
         assert_eq!(
             outcome(scan, "images: [nginx]\n"),
-            PolicyOutcome::Pass,
+            EvaluationOutcome::Pass,
             "{name}"
         );
         let by_repo =
             "scope:\n  expression: v1\n  variables:\n    - {attribute: image.repo, value: nginx}\n";
-        assert_eq!(outcome(scan, by_repo), PolicyOutcome::Pass, "{name}");
+        assert_eq!(outcome(scan, by_repo), EvaluationOutcome::Pass, "{name}");
         assert_eq!(
             outcome(scan, "images: [alpine]\n"),
-            PolicyOutcome::Skipped,
+            EvaluationOutcome::Skipped,
             "{name}"
         );
     }
@@ -69,7 +69,7 @@ fn a_policy_for_the_latest_tag_applies_to_a_bare_name() {
         "images: ['nginx:latest']\n",
         "scope:\n  expression: v1\n  variables:\n    - {attribute: image.tag, value: latest}\n",
     ] {
-        assert_eq!(outcome(&scan, scope), PolicyOutcome::Pass, "{scope}");
+        assert_eq!(outcome(&scan, scope), EvaluationOutcome::Pass, "{scope}");
     }
 }
 

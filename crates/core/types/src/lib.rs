@@ -4,6 +4,7 @@
 //! a [`Digest`], an [`ImageReference`] or a [`Purl`] that exists is well formed. No I/O happens
 //! in this crate.
 
+mod acknowledgement;
 mod digest;
 mod ecosystem;
 mod file;
@@ -14,11 +15,13 @@ mod malware;
 mod misconfig;
 mod os;
 mod package;
+mod policy_outcome;
 mod purl;
 mod secret;
 pub mod text;
 mod vuln;
 
+pub use acknowledgement::{AckState, Acknowledgement, VexJustification};
 pub use digest::{Digest, DigestError};
 pub use ecosystem::Ecosystem;
 pub use file::{FileEntry, FileKind};
@@ -29,6 +32,7 @@ pub use malware::{MalwareFinding, MalwareRuleId, MalwareRuleIdError, MalwareSour
 pub use misconfig::{LineRange, MisconfigCheckId, MisconfigCheckIdError, MisconfigFinding};
 pub use os::{OsFamily, OsInfo};
 pub use package::{Location, Package, SourcePackage};
+pub use policy_outcome::{FailedControl, PolicyOutcome, PolicySummary};
 pub use purl::{Purl, PurlError, QualifierIter, Qualifiers, pep503_normalize};
 pub use secret::{SecretFinding, SecretRuleId, SecretRuleIdError};
 pub use vuln::{Cvss, Explanation, Finding, FixStatus, Severity, VulnId, VulnIdError, VulnIdKind};

@@ -256,10 +256,14 @@ impl Engine {
             };
             policy::evaluate(policies, &plan.acknowledgements, &judged, now)
         });
-        let acknowledgements =
-            policy::report_acknowledgements(&plan.acknowledgements, &inventory, findings, now);
+        let acknowledgements = plan
+            .acknowledgements
+            .marks(&inventory, findings, now.date());
         let mut result = ScanResult {
-            policies: verdict.as_ref().map(policy::summaries).unwrap_or_default(),
+            policies: verdict
+                .as_ref()
+                .map(kabuto_policy::Verdict::summaries)
+                .unwrap_or_default(),
             inventory,
             vulnerabilities,
             secrets,

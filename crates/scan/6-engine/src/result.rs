@@ -6,9 +6,10 @@ use crate::EngineError;
 use kabuto_match::MatchWarning;
 use kabuto_match::suppress::{ExpiredIgnore, Suppressed};
 use kabuto_policy::{EXIT_POLICY_FAILED, Verdict};
-use kabuto_report::{Acknowledgement, PolicySummary, Report};
+use kabuto_report::Report;
 use kabuto_types::{
-    FileEntry, Finding, Inventory, MalwareFinding, MisconfigFinding, SecretFinding,
+    Acknowledgement, FileEntry, Finding, Inventory, MalwareFinding, MisconfigFinding,
+    PolicySummary, SecretFinding,
 };
 
 /// Everything one scan or re-evaluation found. A finding section is `None` when its
