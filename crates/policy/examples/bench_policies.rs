@@ -7,12 +7,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kabuto_policy::{
-    Acknowledgements, FilePermission, MalwareHit, MisconfigHit, PolicyInput, PolicySet, evaluate,
-};
+use kabuto_policy::{Acknowledgements, MalwareHit, MisconfigHit, PolicyInput, PolicySet, evaluate};
 use kabuto_types::{
-    Artifact, ArtifactKind, Cvss, Ecosystem, Finding, FixStatus, ImageMetadata, Inventory,
-    Location, Package, Purl, Severity, VulnId,
+    Artifact, ArtifactKind, Cvss, Ecosystem, FileEntry, FileKind, Finding, FixStatus,
+    ImageMetadata, Inventory, Location, Package, Purl, Severity, VulnId,
 };
 use time::macros::datetime;
 
@@ -167,10 +165,13 @@ fn main() {
         check_id: "DS002".to_owned(),
         severity: Severity::High,
     }];
-    let files = vec![FilePermission {
+    let files = vec![FileEntry {
         path: "usr/bin/su".to_owned(),
+        kind: FileKind::File,
         mode: 0o4755,
         uid: 0,
+        gid: 0,
+        layer: None,
     }];
     let secrets = Vec::new();
     let input = PolicyInput {

@@ -2,23 +2,24 @@
 //! until a date. Acknowledged findings are still reported, marked with who, why and until
 //! when.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use kabuto_types::{Finding, Inventory};
+use kabuto_types::{AckState, Acknowledgement, Finding, ImageReference, Inventory};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::PolicyError;
-use crate::image_ref::ImageRef;
 use crate::load::{self, Shape};
-use crate::pattern::Pattern;
+use crate::matchers::{ImageMatch, Pattern, image_names};
 use crate::values::DateValue;
 
-/// One acknowledgement as written in the file.
+/// One acknowledgement as written in the file: a rule that may cover many findings. What it
+/// decides about each finding it covers is a [`kabuto_types::Acknowledgement`] mark
+/// ([`Acknowledgements::marks`]).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Acknowledgement {
+#[serde(deny_unknown_fields, rename = "Acknowledgement")]
+pub struct AcknowledgementRule {
     /// The vulnerability id (or any of its aliases).
     pub id: String,
     /// Only this package (exact name); absent: any package.
@@ -40,7 +41,7 @@ pub struct Acknowledgement {
 struct AckFile {
     #[serde(rename = "$schema", default)]
     _schema: Option<serde::de::IgnoredAny>,
-    acknowledgements: Vec<Acknowledgement>,
+    acknowledgements: Vec<AcknowledgementRule>,
 }
 
 /// How an acknowledgement applies to one finding, as shown in verdicts.
@@ -56,7 +57,7 @@ pub struct AckNote {
 /// Acknowledgements indexed by upper-case vulnerability id.
 #[derive(Debug, Clone, Default)]
 pub struct Acknowledgements {
-    by_id: HashMap<String, Vec<Acknowledgement>>,
+    by_id: HashMap<String, Vec<AcknowledgementRule>>,
 }
 
 impl Acknowledgements {
@@ -68,14 +69,14 @@ impl Acknowledgements {
     /// Parses acknowledgement text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Acknowledgements, PolicyError> {
         let list = match load::shape(text, file, "acknowledgements")? {
-            Shape::Sequence => load::parse::<Vec<Acknowledgement>>(text, file)?,
+            Shape::Sequence => load::parse::<Vec<AcknowledgementRule>>(text, file)?,
             _ => load::parse::<AckFile>(text, file)?.acknowledgements,
         };
         Ok(Acknowledgements::from_list(list))
     }
 
-    pub fn from_list(list: Vec<Acknowledgement>) -> Acknowledgements {
-        let mut by_id: HashMap<String, Vec<Acknowledgement>> = HashMap::new();
+    pub fn from_list(list: Vec<AcknowledgementRule>) -> Acknowledgements {
+        let mut by_id: HashMap<String, Vec<AcknowledgementRule>> = HashMap::new();
         for ack in list {
             by_id
                 .entry(ack.id.trim().to_ascii_uppercase())
@@ -101,11 +102,37 @@ impl Acknowledgements {
         if self.by_id.is_empty() {
             return Vec::new();
         }
-        let images = crate::eval::image_names(inventory);
+        let images = image_names(inventory);
         findings
             .iter()
             .filter_map(|f| Some((f, self.find(f, &images, today)?)))
             .filter(|(_, note)| !note.expired)
+            .collect()
+    }
+
+    /// The marks reports show: one per (finding id, package) a current acknowledgement
+    /// covers, so every report format shows the decision (CycloneDX `analysis`, SARIF
+    /// suppressions, the table's status), with or without policies.
+    pub fn marks(
+        &self,
+        inventory: &Inventory,
+        findings: &[Finding],
+        today: Date,
+    ) -> Vec<Acknowledgement> {
+        let mut seen = HashSet::new();
+        self.covered(inventory, findings, today)
+            .into_iter()
+            .filter(|(finding, _)| seen.insert((&finding.id, &finding.package_purl)))
+            .map(|(finding, note)| Acknowledgement {
+                vulnerability: finding.id.clone(),
+                package_purl: Some(finding.package_purl.clone()),
+                state: AckState::Acknowledged,
+                justification: None,
+                reason: Some(format!(
+                    "{} (acknowledged by {} until {})",
+                    note.reason, note.by, note.expires
+                )),
+            })
             .collect()
     }
 
@@ -114,14 +141,14 @@ impl Acknowledgements {
     pub(crate) fn find(
         &self,
         finding: &Finding,
-        images: &[ImageRef],
+        images: &[ImageReference],
         today: Date,
     ) -> Option<AckNote> {
         if self.by_id.is_empty() {
             return None;
         }
         let ids = std::iter::once(&finding.id).chain(&finding.aliases);
-        let mut best: Option<&Acknowledgement> = None;
+        let mut best: Option<&AcknowledgementRule> = None;
         for id in ids {
             let Some(acks) = self.by_id.get(&id.as_str().to_ascii_uppercase()) else {
                 continue;

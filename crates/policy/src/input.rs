@@ -1,6 +1,6 @@
 //! What a scan produced, borrowed for evaluation.
 
-use kabuto_types::{Finding, Inventory, SecretFinding, Severity};
+use kabuto_types::{FileEntry, Finding, Inventory, SecretFinding, Severity};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -20,15 +20,6 @@ pub struct MisconfigHit {
     pub severity: Severity,
 }
 
-/// A file with notable permissions: set-user-ID, set-group-ID, or runnable by root only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FilePermission {
-    pub path: String,
-    /// Unix mode bits including the file-type-independent part (`0o4755`).
-    pub mode: u32,
-    pub uid: u32,
-}
-
 /// Scan results to judge. Results a scan did not collect are `None`: a policy control that
 /// needs them then reports `unknown` (and fails) instead of passing on missing data.
 /// [`crate::PolicySet::needs`] tells which collections the loaded policies use.
@@ -39,7 +30,9 @@ pub struct PolicyInput<'a> {
     pub secrets: Option<&'a [SecretFinding]>,
     pub malware: Option<&'a [MalwareHit]>,
     pub misconfigurations: Option<&'a [MisconfigHit]>,
-    pub file_permissions: Option<&'a [FilePermission]>,
+    /// Entries with notable permissions (the inventory records setuid, setgid and
+    /// world-writable ones); `blacklist_permissions` looks at the files among them.
+    pub file_permissions: Option<&'a [FileEntry]>,
     /// The base image reference, when the caller knows it; otherwise the
     /// `org.opencontainers.image.base.name` label is used.
     pub base_image: Option<&'a str>,

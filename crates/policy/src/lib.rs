@@ -17,35 +17,36 @@
 
 mod ack;
 mod compile;
+mod controls;
 mod eval;
-mod image_ref;
+mod facts;
 mod input;
 mod load;
-mod pattern;
+mod matchers;
 mod raw;
 mod scope;
+mod summary;
 pub mod templates;
 mod values;
 mod verdict;
 
 use std::path::Path;
 
-pub use ack::{AckNote, Acknowledgement, Acknowledgements};
-pub use compile::{NotEvaluated, PermissionKind, Policy};
-pub use eval::{BASE_NAME_LABEL, evaluate};
-pub use image_ref::ImageRef;
-pub use input::{FilePermission, MalwareHit, MisconfigHit, PolicyInput};
+pub use ack::{AckNote, AcknowledgementRule, Acknowledgements};
+pub use compile::Policy;
+pub use eval::evaluate;
+pub use facts::BASE_NAME_LABEL;
+pub use input::{MalwareHit, MisconfigHit, PolicyInput};
 pub use load::Diagnostic;
-pub use pattern::Pattern;
+pub use matchers::{Pattern, PermissionKind};
 pub use verdict::{
-    ControlOutcome, ControlResult, EXIT_POLICY_FAILED, FileItem, GateOutcome, ImageItem, Item,
-    LabelItem, LicenseItem, PackageItem, PolicyAction, PolicyOutcome, PolicyResult, SecretItem,
-    Shared, Verdict, VulnerabilityItem,
+    ControlOutcome, ControlResult, EXIT_POLICY_FAILED, EvaluationOutcome, FileItem, GateOutcome,
+    ImageItem, Item, LabelItem, LicenseItem, NotEvaluated, PackageItem, PolicyAction, PolicyResult,
+    SecretItem, Shared, Verdict, VulnerabilityItem,
 };
 
-use compile::{CheckedPolicy, Control};
+use compile::{CheckedPolicy, PolicyList};
 use load::Shape;
-use raw::PolicyList;
 
 /// Why a policy or acknowledgement file was refused.
 #[derive(Debug, thiserror::Error)]
@@ -200,18 +201,7 @@ impl PolicySet {
             .filter(|p| p.enabled)
             .flat_map(|p| &p.controls)
         {
-            match control {
-                Control::Severity { .. }
-                | Control::MaximumScore { .. }
-                | Control::CvesBlackList(_) => {
-                    needs.vulnerabilities = true;
-                }
-                Control::SensitiveData { .. } => needs.secrets = true,
-                Control::Malware => needs.malware = true,
-                Control::MisconfigurationChecks(_) => needs.misconfigurations = true,
-                Control::BlacklistPermissions(_) => needs.file_permissions = true,
-                _ => {}
-            }
+            control.add_needs(&mut needs);
         }
         needs
     }

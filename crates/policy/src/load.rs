@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 
 use crate::PolicyError;
-use crate::compile::FieldError;
+use crate::matchers::FieldError;
 
 /// Reads a policy or acknowledgement file, refusing one past [`kabuto_yaml::MAX_CONFIG_SIZE`].
 pub(crate) fn read(path: &Path) -> Result<String, PolicyError> {

@@ -2,24 +2,19 @@
 //! its Terraform provider and API), plus Kabuto's own fields for controls Aqua lacks.
 //! Every field is listed, so an unknown one is refused; fields Aqua uses for things outside
 //! a CI gate (admission control, scheduling, runtime) are accepted and have no effect.
-//! [`crate::compile`] turns this into a checked [`crate::Policy`].
+//! Entries of lists are read into their checked form ([`crate::matchers`], [`crate::scope`])
+//! as the file is read, so a bad entry is refused at its own line; [`crate::compile`] turns
+//! the whole document into a checked [`crate::Policy`].
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use crate::compile::{BaseImageMatcher, PackageMatcher, PermissionKind, VulnIdText};
-use crate::pattern::Pattern;
-use crate::scope::{KeyValueLabel, LabelMatcher, ScopeExpression};
+use crate::matchers::{
+    BaseImageMatcher, KeyValueLabel, LabelMatcher, PackageMatcher, Pattern, PermissionKind,
+    VulnIdText,
+};
+use crate::scope::ScopeExpression;
 use crate::values::{Score, SeverityName};
-
-/// A file holding several policies: `policies: [...]`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PolicyList {
-    #[serde(rename = "$schema", default)]
-    pub _schema: Option<IgnoredAny>,
-    pub policies: Vec<crate::compile::CheckedPolicy>,
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -255,67 +250,6 @@ pub(crate) struct RawPolicy {
     pub kubernetes_controls_names: Option<IgnoredAny>,
     #[serde(default)]
     pub kubernetes_controls_avd_ids: Option<IgnoredAny>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawScope {
-    #[serde(default)]
-    pub expression: Option<String>,
-    #[serde(default)]
-    pub variables: Option<Vec<crate::scope::Condition>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawVariable {
-    pub attribute: String,
-    /// For `image.label`: the label key.
-    #[serde(default)]
-    pub name: Option<String>,
-    pub value: Pattern,
-}
-
-/// Aqua's package entry. `version_range` uses comparator lists (`>= 1.0, < 2.0 || = 3.1`).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code, reason = "`display` is Aqua's UI text, accepted and unused")]
-pub(crate) struct RawPackage {
-    #[serde(default)]
-    pub format: Option<String>,
-    #[serde(default)]
-    pub name: Option<Pattern>,
-    #[serde(default)]
-    pub epoch: Option<String>,
-    #[serde(default)]
-    pub version: Option<String>,
-    #[serde(default)]
-    pub version_range: Option<String>,
-    #[serde(default)]
-    pub release: Option<String>,
-    #[serde(default)]
-    pub arch: Option<String>,
-    #[serde(default)]
-    pub license: Option<String>,
-    #[serde(default)]
-    pub display: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawLabel {
-    pub key: String,
-    /// Empty or absent: any value.
-    #[serde(default)]
-    pub value: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawBaseImage {
-    #[serde(default)]
-    pub registry: Option<String>,
-    pub imagename: Pattern,
 }
 
 /// The field names a policy may use, read from the deserializer's own list.

@@ -3,12 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer};
+use kabuto_types::ImageReference;
+use serde::Deserialize;
 
-use crate::compile::FieldError;
-use crate::image_ref::ImageRef;
-use crate::pattern::Pattern;
-use crate::raw::{RawLabel, RawScope, RawVariable};
+use crate::matchers::{FieldError, ImageMatch, LabelMatcher, Pattern};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Scope {
@@ -20,14 +18,14 @@ pub(crate) struct Scope {
 
 /// What the scope looks at: the image's names and its config labels.
 pub(crate) struct ScopeSubject<'a> {
-    pub names: &'a [ImageRef],
+    pub names: &'a [ImageReference],
     pub labels: &'a BTreeMap<String, String>,
 }
 
 impl Scope {
     /// Every non-empty part must hold; an empty scope matches every image.
     pub fn matches(&self, subject: &ScopeSubject<'_>) -> bool {
-        let any_name = |f: &dyn Fn(&ImageRef) -> bool| subject.names.iter().any(f);
+        let any_name = |f: &dyn Fn(&ImageReference) -> bool| subject.names.iter().any(f);
         if !self.registries.is_empty()
             && !any_name(&|image| self.registries.iter().any(|p| image.registry_matches(p)))
         {
@@ -53,6 +51,27 @@ impl Scope {
 pub(crate) struct ScopeExpression {
     expr: Option<Expr>,
     conditions: Vec<Condition>,
+}
+
+/// `scope` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScope {
+    #[serde(default)]
+    expression: Option<String>,
+    #[serde(default)]
+    variables: Option<Vec<Condition>>,
+}
+
+/// One `scope.variables` entry as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVariable {
+    attribute: String,
+    /// For `image.label`: the label key.
+    #[serde(default)]
+    name: Option<String>,
+    value: Pattern,
 }
 
 impl ScopeExpression {
@@ -102,54 +121,10 @@ impl TryFrom<RawScope> for ScopeExpression {
     }
 }
 
-/// An entry of Aqua's `labels` list: `key` or `key=value-pattern`.
-#[derive(Debug, Clone)]
-pub(crate) struct KeyValueLabel(pub LabelMatcher);
-
-impl<'de> Deserialize<'de> for KeyValueLabel {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        LabelMatcher::parse_key_value(&text)
-            .map(KeyValueLabel)
-            .map_err(serde::de::Error::custom)
-    }
-}
-
-/// A config label `key` with an optional value pattern (absent: any value).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(try_from = "RawLabel")]
-pub(crate) struct LabelMatcher {
-    pub key: String,
-    pub value: Option<Pattern>,
-}
-
-impl LabelMatcher {
-    /// `key` or `key=value-pattern`, the form of Aqua's `labels` list.
-    pub fn parse_key_value(text: &str) -> Result<LabelMatcher, String> {
-        let (key, value) = match text.split_once('=') {
-            Some((key, value)) => (key.trim(), Some(Pattern::new(value.trim())?)),
-            None => (text.trim(), None),
-        };
-        if key.is_empty() {
-            return Err(format!("`{text}` has no label key"));
-        }
-        Ok(LabelMatcher {
-            key: key.to_owned(),
-            value,
-        })
-    }
-
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        labels
-            .get(&self.key)
-            .is_some_and(|value| self.value.as_ref().is_none_or(|p| p.is_match(value)))
-    }
-}
-
 /// One scope variable.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(try_from = "RawVariable")]
-pub(crate) enum Condition {
+enum Condition {
     Registry(Pattern),
     Repository(Pattern),
     Tag(Pattern),
@@ -215,13 +190,13 @@ impl Condition {
     }
 
     fn holds(&self, subject: &ScopeSubject<'_>) -> bool {
-        let any = |f: &dyn Fn(&ImageRef) -> bool| subject.names.iter().any(f);
+        let any = |f: &dyn Fn(&ImageReference) -> bool| subject.names.iter().any(f);
         match self {
             Condition::Registry(p) => any(&|image| image.registry_matches(p)),
-            Condition::Repository(p) => {
-                any(&|image| p.is_match(&image.repository) || p.is_match(image.short_repository()))
-            }
-            Condition::Tag(p) => any(&|image| image.tag.as_deref().is_some_and(|t| p.is_match(t))),
+            Condition::Repository(p) => any(&|image| {
+                p.is_match(image.repository()) || p.is_match(image.familiar_repository())
+            }),
+            Condition::Tag(p) => any(&|image| image.tag().is_some_and(|t| p.is_match(t))),
             Condition::Name(p) => any(&|image| image.name_matches(p)),
             Condition::Label(label) => label.matches(subject.labels),
             Condition::Unsupported(_) => true,

@@ -7,7 +7,6 @@ use kabuto_types::{Ecosystem, Severity};
 use serde::Serialize;
 
 use crate::ack::AckNote;
-use crate::compile::NotEvaluated;
 use crate::input::{MalwareHit, MisconfigHit};
 
 /// Exit code of a gate that failed (distinct from 1, a scan error).
@@ -36,7 +35,7 @@ impl Verdict {
     pub fn failed_policies(&self) -> impl Iterator<Item = &PolicyResult> {
         self.policies
             .iter()
-            .filter(|p| p.outcome == PolicyOutcome::Fail)
+            .filter(|p| p.outcome == EvaluationOutcome::Fail)
     }
 }
 
@@ -54,7 +53,7 @@ pub enum GateOutcome {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum PolicyOutcome {
+pub enum EvaluationOutcome {
     Pass,
     Fail,
     /// Disabled, or the image is outside the policy's scope.
@@ -74,7 +73,7 @@ pub struct PolicyResult {
     pub policy: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub description: String,
-    pub outcome: PolicyOutcome,
+    pub outcome: EvaluationOutcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped_because: Option<String>,
     pub action: PolicyAction,
@@ -200,7 +199,7 @@ pub struct FileItem {
     pub path: String,
     /// Octal mode, e.g. `4755`.
     pub mode: String,
-    pub uid: u32,
+    pub uid: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -220,4 +219,11 @@ impl Item {
     pub fn is_acknowledged(&self) -> bool {
         matches!(self, Item::Vulnerability(v) if v.acknowledged.as_ref().is_some_and(|a| !a.expired))
     }
+}
+
+/// A field Kabuto accepts but does not act on, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotEvaluated {
+    pub field: &'static str,
+    pub reason: String,
 }

@@ -142,3 +142,59 @@ fn covered_lists_the_findings_current_acknowledgements_mark() {
     // By alias; the expired one and the one for another image mark nothing.
     assert_eq!(ids, [("GHSA-x84v-xcm2-53pg", "alice")]);
 }
+
+/// The marks reports show: one `kabuto_types::Acknowledgement` per covered finding, with its
+/// purl and who decided until when; expired acknowledgements mark nothing.
+#[test]
+fn current_acknowledgements_become_report_marks() {
+    let scan = Scan::base();
+    let acks = ack(concat!(
+        "  - {id: CVE-2026-0002, by: alice, reason: not reachable, expires: 2026-12-31}\n",
+        "  - {id: CVE-2018-18074, by: bob, reason: old, expires: 2025-01-01}\n",
+    ));
+    let marks = acks.marks(&scan.inventory, &scan.findings, common::NOW.date());
+    assert_eq!(marks.len(), 1, "{marks:?}");
+    let mark = &marks[0];
+    assert_eq!(mark.vulnerability.as_str(), "CVE-2026-0002");
+    assert_eq!(mark.state, kabuto_types::AckState::Acknowledged);
+    assert_eq!(
+        mark.package_purl.as_ref(),
+        Some(&scan.findings[1].package_purl)
+    );
+    assert_eq!(
+        mark.reason.as_deref(),
+        Some("not reachable (acknowledged by alice until 2026-12-31)")
+    );
+}
+
+/// The report's view of a verdict: skipped policies left out, an audit-only failure is
+/// `audit`, failed controls carry their items as text.
+#[test]
+fn verdicts_summarise_for_reports() {
+    use kabuto_types::PolicyOutcome;
+    let verdict = Scan::base().judge(concat!(
+        "- {name: enforced, cvss_severity_enabled: true, cvss_severity: critical}\n",
+        "- {name: audited, fail_cicd: false, cvss_severity_enabled: true, cvss_severity: critical}\n",
+        "- {name: clean, disallow_malware: true}\n",
+        "- {name: elsewhere, images: ['other/*'], disallow_malware: true}\n",
+    ));
+    let summaries = verdict.summaries();
+    let outcomes: Vec<(&str, PolicyOutcome)> = summaries
+        .iter()
+        .map(|s| (s.name.as_str(), s.outcome))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("enforced", PolicyOutcome::Failed),
+            ("audited", PolicyOutcome::Audit),
+            ("clean", PolicyOutcome::Passed)
+        ]
+    );
+    assert_eq!(summaries[0].failed[0].id, "cvss_severity");
+    assert_eq!(
+        summaries[0].failed[0].items,
+        ["CVE-2026-0002 in lodash@1 (critical)"]
+    );
+    assert_eq!(summaries[2].passed, ["disallow_malware"]);
+}

@@ -7,9 +7,9 @@
 
 mod common;
 
-use common::{Scan, secret};
+use common::{Scan, file, secret};
 use kabuto_policy::{
-    ControlOutcome, FilePermission, GateOutcome, Item, MalwareHit, MisconfigHit, PolicyOutcome,
+    ControlOutcome, EvaluationOutcome, GateOutcome, Item, MalwareHit, MisconfigHit,
 };
 use kabuto_types::{Ecosystem, Severity};
 
@@ -52,9 +52,9 @@ fn run(cases: &[Case]) {
             control.items
         );
         let want_policy = if case.want == ControlOutcome::Pass {
-            PolicyOutcome::Pass
+            EvaluationOutcome::Pass
         } else {
-            PolicyOutcome::Fail
+            EvaluationOutcome::Fail
         };
         assert_eq!(policy.outcome, want_policy, "{}", case.name);
     }
@@ -341,26 +341,14 @@ fn content_controls() {
         Case {
             name: "setuid binary",
             policy: "blacklist_permissions_enabled: true\nblacklist_permissions: [setuid]\n",
-            scan: |s| {
-                s.files = Some(vec![FilePermission {
-                    path: "usr/bin/su".into(),
-                    mode: 0o104755,
-                    uid: 0,
-                }])
-            },
+            scan: |s| s.files = Some(vec![file("usr/bin/su", 0o104755, 0)]),
             want: Fail,
             items: 1,
         },
         Case {
             name: "setgid not blocked",
             policy: "blacklist_permissions_enabled: true\nblacklist_permissions: [setuid]\n",
-            scan: |s| {
-                s.files = Some(vec![FilePermission {
-                    path: "usr/bin/wall".into(),
-                    mode: 0o2755,
-                    uid: 0,
-                }])
-            },
+            scan: |s| s.files = Some(vec![file("usr/bin/wall", 0o2755, 0)]),
             want: Pass,
             items: 0,
         },
@@ -369,16 +357,8 @@ fn content_controls() {
             policy: "blacklist_permissions_enabled: true\nblacklist_permissions: [superuser_only, setgid]\n",
             scan: |s| {
                 s.files = Some(vec![
-                    FilePermission {
-                        path: "usr/sbin/tool".into(),
-                        mode: 0o700,
-                        uid: 0,
-                    },
-                    FilePermission {
-                        path: "usr/bin/ls".into(),
-                        mode: 0o755,
-                        uid: 0,
-                    },
+                    file("usr/sbin/tool", 0o700, 0),
+                    file("usr/bin/ls", 0o755, 0),
                 ])
             },
             want: Fail,
@@ -590,6 +570,29 @@ fn offending_vulnerabilities_name_id_and_package() {
     );
 }
 
+/// Regression: the engine converted the inventory's 64-bit owner ids to 32 bits with
+/// `unwrap_or(u32::MAX)`; one file-entry type now carries the id as recorded, and
+/// directories among the entries are not files with permissions.
+#[test]
+fn offending_files_keep_their_owner_and_absolute_path() {
+    let wide_uid = u64::from(u32::MAX) + 7;
+    let mut scan = Scan::base();
+    let mut setuid_dir = file("usr/lib/suid-dir", 0o4755, 0);
+    setuid_dir.kind = kabuto_types::FileKind::Dir;
+    scan.files = Some(vec![file("usr/bin/odd", 0o4755, wide_uid), setuid_dir]);
+    let verdict = scan
+        .judge("name: t\nblacklist_permissions_enabled: true\nblacklist_permissions: [setuid]\n");
+    let control = &verdict.policies[0].controls[0];
+    assert_eq!(control.items.len(), 1, "{:?}", control.items);
+    let Item::File(entry) = &control.items[0] else {
+        panic!("{:?}", control.items)
+    };
+    assert_eq!(
+        (entry.path.as_str(), entry.mode.as_str(), entry.uid),
+        ("/usr/bin/odd", "4755", wide_uid)
+    );
+}
+
 #[test]
 fn scopes_select_images() {
     let cases = [
@@ -624,9 +627,9 @@ fn scopes_select_images() {
         let verdict = Scan::base().judge(&format!("name: t\ndisallow_malware: true\n{scope}"));
         let outcome = verdict.policies[0].outcome;
         let want = if applies {
-            PolicyOutcome::Pass
+            EvaluationOutcome::Pass
         } else {
-            PolicyOutcome::Skipped
+            EvaluationOutcome::Skipped
         };
         assert_eq!(outcome, want, "{scope}");
     }
@@ -691,9 +694,9 @@ fn several_policies_report_each_result() {
     assert_eq!(
         outcomes,
         [
-            ("vulns", PolicyOutcome::Fail),
-            ("root", PolicyOutcome::Pass),
-            ("other-team", PolicyOutcome::Skipped)
+            ("vulns", EvaluationOutcome::Fail),
+            ("root", EvaluationOutcome::Pass),
+            ("other-team", EvaluationOutcome::Skipped)
         ]
     );
     assert_eq!(verdict.failed_policies().count(), 1);

@@ -1,148 +1,12 @@
-//! Views the caller fills for the report (acknowledgements, policy verdicts) and the helpers
-//! every format shares to order, count and label findings.
+//! The helpers every format shares to order, count and label findings, and to find the
+//! acknowledgement marks (`kabuto_types::Acknowledgement`) that cover a finding.
 
 use std::cmp::Reverse;
-use std::fmt;
 
 use kabuto_types::{
-    Finding, FixStatus, MalwareSource, MisconfigFinding, Purl, SecretFinding, Severity, VulnId,
+    AckState, Acknowledgement, Finding, FixStatus, MalwareSource, MisconfigFinding, Purl,
+    SecretFinding, Severity,
 };
-use serde::{Deserialize, Serialize};
-
-/// A decision someone made about a vulnerability: an accepted risk ("acknowledge" in the
-/// console or a policy's acknowledgement file) or a VEX statement. It marks findings; it never
-/// hides them. Matching here is deliberately simple (id or alias, optional purl): a caller
-/// whose rules are richer (package names, image patterns, expiry dates, as kabuto-policy's
-/// are) resolves them itself and passes one acknowledgement per covered finding, with that
-/// finding's purl.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Acknowledgement {
-    /// The vulnerability, by its id or any alias.
-    pub vulnerability: VulnId,
-    /// Limits the decision to one package; qualifiers (`arch`, `distro`) are ignored when
-    /// comparing. `None` covers every package.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_purl: Option<Purl>,
-    pub state: AckState,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub justification: Option<VexJustification>,
-    /// Free text: why, and who decided.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-/// What was decided about a finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AckState {
-    /// The risk is known and accepted; no fix planned.
-    Acknowledged,
-    /// The vulnerable code cannot be reached or is not present (VEX `not_affected`).
-    NotAffected,
-    /// The match is wrong.
-    FalsePositive,
-    /// Being investigated.
-    InTriage,
-}
-
-impl AckState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AckState::Acknowledged => "acknowledged",
-            AckState::NotAffected => "not affected",
-            AckState::FalsePositive => "false positive",
-            AckState::InTriage => "in triage",
-        }
-    }
-}
-
-impl fmt::Display for AckState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Why a package is not affected, in CycloneDX's `analysis.justification` terms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum VexJustification {
-    CodeNotPresent,
-    CodeNotReachable,
-    RequiresConfiguration,
-    RequiresDependency,
-    RequiresEnvironment,
-    ProtectedByCompiler,
-    ProtectedAtRuntime,
-    ProtectedAtPerimeter,
-    ProtectedByMitigatingControl,
-}
-
-impl VexJustification {
-    /// The CycloneDX 1.6 `analysis.justification` value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VexJustification::CodeNotPresent => "code_not_present",
-            VexJustification::CodeNotReachable => "code_not_reachable",
-            VexJustification::RequiresConfiguration => "requires_configuration",
-            VexJustification::RequiresDependency => "requires_dependency",
-            VexJustification::RequiresEnvironment => "requires_environment",
-            VexJustification::ProtectedByCompiler => "protected_by_compiler",
-            VexJustification::ProtectedAtRuntime => "protected_at_runtime",
-            VexJustification::ProtectedAtPerimeter => "protected_at_perimeter",
-            VexJustification::ProtectedByMitigatingControl => "protected_by_mitigating_control",
-        }
-    }
-}
-
-/// One assurance policy's verdict, as the report shows it. The caller fills it from the
-/// policy engine's result, so this crate does not depend on the engine.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct PolicySummary {
-    pub name: String,
-    pub outcome: PolicyOutcome,
-    /// Controls that failed, in the policy's order.
-    #[serde(default)]
-    pub failed: Vec<FailedControl>,
-    /// Ids of the controls that passed (JUnit lists them as passing test cases).
-    #[serde(default)]
-    pub passed: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PolicyOutcome {
-    Passed,
-    /// At least one control failed and the policy enforces (CI exit code 4).
-    Failed,
-    /// Controls failed but the policy only audits.
-    Audit,
-}
-
-impl PolicyOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PolicyOutcome::Passed => "passed",
-            PolicyOutcome::Failed => "failed",
-            PolicyOutcome::Audit => "audit",
-        }
-    }
-}
-
-impl fmt::Display for PolicyOutcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A control that failed: its id, what it says, and the items that broke it (vulnerability
-/// ids, package names, files).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct FailedControl {
-    pub id: String,
-    pub message: String,
-    #[serde(default)]
-    pub items: Vec<String>,
-}
 
 pub(crate) fn covers(ack: &Acknowledgement, finding: &Finding) -> bool {
     let names_it = ack.vulnerability == finding.id || finding.aliases.contains(&ack.vulnerability);
@@ -298,7 +162,7 @@ pub(crate) fn ack_status_label(state: AckState) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kabuto_types::Ecosystem;
+    use kabuto_types::{Ecosystem, VulnId};
 
     fn finding(id: &str, aliases: &[&str], purl: &str) -> Finding {
         Finding {

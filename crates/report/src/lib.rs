@@ -39,7 +39,9 @@ use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
 
-pub use findings::{
+// The decisions and policy outcomes reports show are domain types; re-exported so callers
+// of the renderers need one import.
+pub use kabuto_types::{
     AckState, Acknowledgement, FailedControl, PolicyOutcome, PolicySummary, VexJustification,
 };
 use kabuto_types::{Finding, Inventory, MalwareFinding, MisconfigFinding, SecretFinding};

@@ -14,7 +14,7 @@ use sha2::{Digest as _, Sha256};
 #[schemars(with = "String")]
 pub struct Digest(String);
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum DigestError {
     #[error("digest `{0}` has no `algorithm:` prefix")]
     MissingAlgorithm(String),

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 
 use kabuto_policy::{
-    Acknowledgements, FilePermission, MalwareHit, MisconfigHit, PolicyInput, PolicySet, Verdict,
-    evaluate,
+    Acknowledgements, MalwareHit, MisconfigHit, PolicyInput, PolicySet, Verdict, evaluate,
 };
 use kabuto_types::{
-    Artifact, ArtifactKind, Cvss, Digest, Ecosystem, Finding, FixStatus, ImageMetadata, Inventory,
-    LayerInfo, Location, Package, Purl, SecretFinding, SecretRuleId, Severity, VulnId,
+    Artifact, ArtifactKind, Cvss, Digest, Ecosystem, FileEntry, FileKind, Finding, FixStatus,
+    ImageMetadata, Inventory, LayerInfo, Location, Package, Purl, SecretFinding, SecretRuleId,
+    Severity, VulnId,
 };
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -24,7 +24,7 @@ pub struct Scan {
     pub secrets: Option<Vec<SecretFinding>>,
     pub malware: Option<Vec<MalwareHit>>,
     pub misconfigurations: Option<Vec<MisconfigHit>>,
-    pub files: Option<Vec<FilePermission>>,
+    pub files: Option<Vec<FileEntry>>,
 }
 
 pub fn package(ecosystem: Ecosystem, name: &str, version: &str, license: &str) -> Package {
@@ -75,6 +75,18 @@ pub fn finding(
             layer: None,
         }],
         explanations: Vec::new().into(),
+    }
+}
+
+/// A regular file as the inventory records it (path without the leading `/`).
+pub fn file(path: &str, mode: u32, uid: u64) -> FileEntry {
+    FileEntry {
+        path: path.to_owned(),
+        kind: FileKind::File,
+        mode,
+        uid,
+        gid: 0,
+        layer: None,
     }
 }
 

@@ -39,6 +39,9 @@ pub enum SourceError {
         what: String,
         message: String,
     },
+    /// The image reference does not parse (it names itself and what is wrong).
+    #[error(transparent)]
+    Reference(#[from] kabuto_types::ImageReferenceError),
     /// The bytes of a blob do not hash to the digest that names them.
     #[error("{image}: blob {expected} has digest {actual}")]
     DigestMismatch {

@@ -1,6 +1,6 @@
 //! Image config checks (`KBI...`): the runtime config plus the files the layers add.
 
-use kabuto_types::{Digest, ImageMetadata, MisconfigFinding};
+use kabuto_types::{FileEntry, FileKind, ImageMetadata, MisconfigFinding};
 
 use crate::credentials::is_credential_name;
 use crate::dockerfile::{is_root_user, login_service};
@@ -11,35 +11,16 @@ use crate::registry::{
 /// Label used as the `path` of image config findings that are not about a file.
 const CONFIG_PATH: &str = "image config";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AddedFileKind {
-    File,
-    Dir,
-    Symlink,
-    Other,
-}
-
-/// A file a layer adds, as the layer walker saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AddedFile {
-    /// Path in the image, with or without the leading `/` (`usr/bin/passwd`).
-    pub path: String,
-    pub kind: AddedFileKind,
-    /// Permission bits including setuid (0o4000), setgid (0o2000) and sticky (0o1000).
-    pub mode: u32,
-    pub uid: u32,
-    pub layer_diff_id: Option<Digest>,
-}
-
 /// Directories where a world-writable file lets any user change what root runs.
 const SYSTEM_DIRS: &[&str] = &[
     "etc", "usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "boot",
 ];
 
-/// Runs the image config checks on an image's metadata and the files its layers add.
+/// Runs the image config checks on an image's metadata and the files its layers add
+/// (the setuid, setgid and world-writable entries the inventory walk records).
 pub fn scan_image_config(
     image: &ImageMetadata,
-    added_files: &[AddedFile],
+    added_files: &[FileEntry],
 ) -> Vec<MisconfigFinding> {
     let mut findings = Vec::new();
     let user = image.user.as_deref().unwrap_or_default();
@@ -80,18 +61,15 @@ pub fn scan_image_config(
     findings
 }
 
-fn check_file(file: &AddedFile) -> Vec<MisconfigFinding> {
-    let path = format!(
-        "/{}",
-        file.path.trim_start_matches("./").trim_start_matches('/')
-    );
+fn check_file(file: &FileEntry) -> Vec<MisconfigFinding> {
+    let path = file.absolute_path();
     let mut findings = Vec::new();
     let mut push = |check: &crate::registry::Check, message: String| {
         let mut finding = check.finding(&path, None, Some(path.clone()), message);
-        finding.layer_diff_id = file.layer_diff_id.clone();
+        finding.layer_diff_id = file.layer.clone();
         findings.push(finding);
     };
-    if file.kind == AddedFileKind::File {
+    if file.kind == FileKind::File {
         let bits = [(0o4000, "setuid"), (0o2000, "setgid")]
             .iter()
             .filter(|(bit, _)| file.mode & bit != 0)
@@ -103,7 +81,7 @@ fn check_file(file: &AddedFile) -> Vec<MisconfigFinding> {
                 format!(
                     "{path} is {} (mode {:04o}, owner uid {})",
                     bits.join(" and "),
-                    file.mode & 0o7777,
+                    file.permission_bits(),
                     file.uid
                 ),
             );
@@ -114,15 +92,18 @@ fn check_file(file: &AddedFile) -> Vec<MisconfigFinding> {
         .split('/')
         .next()
         .unwrap_or_default();
-    let sticky_dir = file.kind == AddedFileKind::Dir && file.mode & 0o1000 != 0;
-    if file.kind != AddedFileKind::Symlink
+    let sticky_dir = file.kind == FileKind::Dir && file.mode & 0o1000 != 0;
+    if file.kind != FileKind::Symlink
         && !sticky_dir
         && file.mode & 0o002 != 0
         && SYSTEM_DIRS.contains(&top)
     {
         push(
             &IMAGE_WORLD_WRITABLE,
-            format!("{path} is world-writable (mode {:04o})", file.mode & 0o7777),
+            format!(
+                "{path} is world-writable (mode {:04o})",
+                file.permission_bits()
+            ),
         );
     }
     findings
@@ -132,13 +113,14 @@ fn check_file(file: &AddedFile) -> Vec<MisconfigFinding> {
 mod tests {
     use super::*;
 
-    fn file(path: &str, kind: AddedFileKind, mode: u32) -> AddedFile {
-        AddedFile {
+    fn file(path: &str, kind: FileKind, mode: u32) -> FileEntry {
+        FileEntry {
             path: path.into(),
             kind,
             mode,
             uid: 0,
-            layer_diff_id: None,
+            gid: 0,
+            layer: None,
         }
     }
 
@@ -173,14 +155,14 @@ mod tests {
     #[test]
     fn file_checks() {
         let files = [
-            file("usr/bin/passwd", AddedFileKind::File, 0o4755),
-            file("./usr/bin/wall", AddedFileKind::File, 0o2755),
-            file("/etc/app.conf", AddedFileKind::File, 0o666),
-            file("usr/lib/x.so", AddedFileKind::Symlink, 0o777),
-            file("usr/tmp", AddedFileKind::Dir, 0o1777),
-            file("tmp/x", AddedFileKind::File, 0o666),
-            file("usr/bin/ls", AddedFileKind::File, 0o755),
-            file("usr/bin/suid-dir", AddedFileKind::Dir, 0o4755),
+            file("usr/bin/passwd", FileKind::File, 0o4755),
+            file("./usr/bin/wall", FileKind::File, 0o2755),
+            file("/etc/app.conf", FileKind::File, 0o666),
+            file("usr/lib/x.so", FileKind::Symlink, 0o777),
+            file("usr/tmp", FileKind::Dir, 0o1777),
+            file("tmp/x", FileKind::File, 0o666),
+            file("usr/bin/ls", FileKind::File, 0o755),
+            file("usr/bin/suid-dir", FileKind::Dir, 0o4755),
         ];
         let got = scan_image_config(
             &ImageMetadata {

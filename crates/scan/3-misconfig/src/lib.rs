@@ -17,7 +17,7 @@ use std::path::Path;
 
 use kabuto_types::MisconfigFinding;
 
-pub use image::{AddedFile, AddedFileKind, scan_image_config};
+pub use image::scan_image_config;
 
 /// Largest Dockerfile read; real ones are a few kilobytes.
 pub const MAX_DOCKERFILE_BYTES: usize = 1 << 20;

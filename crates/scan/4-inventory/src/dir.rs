@@ -15,14 +15,14 @@ use std::io::Read;
 use std::path::Path;
 
 use kabuto_catalog::{FileInput, FileMeta};
-use kabuto_types::{Artifact, ArtifactKind, Inventory, Warning, WarningCode};
+use kabuto_types::{Artifact, ArtifactKind, FileEntry, FileKind, Inventory, Warning, WarningCode};
 use rayon::prelude::*;
 use rustix::fs::{FileType, OFlags, fstat};
 use rustix::io::Errno;
 
 use crate::aliases::SeenWants;
 use crate::collect::{Analyzers, Extent, FileFindings, assemble, too_large};
-use crate::extra::{self, FileScanner, ScanOutput, SpecialFile};
+use crate::extra::{self, FileScanner, ScanOutput};
 use crate::{InventoryError, Progress, ScanOptions};
 use fd_walk::{Found, Kind, Meta};
 use in_root::{Follow, RootDir};
@@ -53,7 +53,7 @@ struct Candidate {
 #[derive(Default)]
 struct Collected {
     candidates: Vec<Candidate>,
-    special_files: Vec<SpecialFile>,
+    special_files: Vec<FileEntry>,
     warnings: Vec<Warning>,
     /// Symlinks met by the walk, followed once it is done.
     symlinks: Vec<String>,
@@ -219,10 +219,14 @@ impl Collected {
             Kind::File(meta) => (meta, false),
             Kind::Dir(meta) => (meta, true),
         };
-        if SpecialFile::is_special(meta.mode) {
-            self.special_files.push(SpecialFile {
+        if extra::is_special(meta.mode) {
+            self.special_files.push(FileEntry {
                 path: found.path.to_owned(),
-                is_dir,
+                kind: if is_dir {
+                    FileKind::Dir
+                } else {
+                    FileKind::File
+                },
                 mode: meta.mode,
                 uid: u64::from(meta.uid),
                 gid: u64::from(meta.gid),

@@ -4,7 +4,8 @@
 
 use kabuto_catalog::FileMeta;
 use kabuto_types::{
-    Digest, Inventory, MalwareFinding, MisconfigFinding, SecretFinding, Warning, WarningCode,
+    Digest, FileEntry, Inventory, MalwareFinding, MisconfigFinding, SecretFinding, Warning,
+    WarningCode,
 };
 
 /// Something a [`FileScanner`] found in one file.
@@ -43,24 +44,10 @@ pub trait FileScanner: Sync {
     ) -> Result<Vec<FileFinding>, String>;
 }
 
-/// A file or directory whose permissions matter for security checks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpecialFile {
-    pub path: String,
-    pub is_dir: bool,
-    /// Permission bits including setuid (0o4000), setgid (0o2000) and sticky (0o1000).
-    pub mode: u32,
-    pub uid: u64,
-    pub gid: u64,
-    pub layer: Option<Digest>,
-}
-
-impl SpecialFile {
-    /// Setuid, setgid or world-writable: what image checks look at. Everything else is
-    /// not recorded, so an image of 100,000 files costs nothing here.
-    pub fn is_special(mode: u32) -> bool {
-        mode & 0o6000 != 0 || mode & 0o002 != 0
-    }
+/// Setuid, setgid or world-writable: the entries image checks and policies look at.
+/// Everything else is not recorded, so an image of 100,000 files costs nothing here.
+pub(crate) fn is_special(mode: u32) -> bool {
+    mode & 0o6000 != 0 || mode & 0o002 != 0
 }
 
 /// Everything one pass over an artifact produced.
@@ -71,7 +58,7 @@ pub struct ScanOutput {
     /// several layers' copies of a file) removed.
     pub findings: Vec<FileFinding>,
     /// Setuid/setgid/world-writable entries visible in the final filesystem.
-    pub special_files: Vec<SpecialFile>,
+    pub special_files: Vec<FileEntry>,
 }
 
 /// Runs the scanners that want a file and returns their findings; a scanner error becomes

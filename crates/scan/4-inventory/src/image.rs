@@ -6,11 +6,11 @@ use std::io::Read;
 use kabuto_catalog::{FileInput, FileMeta};
 use kabuto_layers::{EntryKind, FileTree, LayerChanges, NodeKind, WalkOptions, walk_layer};
 use kabuto_source::ImageSource;
-use kabuto_types::{Artifact, ArtifactKind, Digest, Inventory, Warning};
+use kabuto_types::{Artifact, ArtifactKind, Digest, FileEntry, FileKind, Inventory, Warning};
 use rayon::prelude::*;
 
 use crate::collect::{Analyzers, FileFindings, assemble, too_large};
-use crate::extra::{self, FileFinding, FileScanner, ScanOutput, SpecialFile};
+use crate::extra::{self, FileFinding, FileScanner, ScanOutput};
 use crate::links::{self, LayerLinks, WantedLink};
 use crate::{InventoryError, Progress, ScanOptions};
 
@@ -19,7 +19,7 @@ struct LayerResult {
     changes: LayerChanges,
     findings: Vec<FileFindings>,
     content_findings: Vec<FileFinding>,
-    special_files: Vec<SpecialFile>,
+    special_files: Vec<FileEntry>,
     warnings: Vec<Warning>,
     /// Hard links an analyzer wants; analyzed once the layers are squashed.
     wanted_links: Vec<WantedLink>,
@@ -197,11 +197,17 @@ fn scan_layer(
     walk_layer(blob, &walk_options, |entry, content| {
         options.cancel.check_io()?;
         changes.record(entry);
-        let is_dir = entry.kind == EntryKind::Dir;
-        if (is_dir || entry.kind == EntryKind::File) && SpecialFile::is_special(entry.mode) {
-            special_files.push(SpecialFile {
+        let kind = match entry.kind {
+            EntryKind::Dir => Some(FileKind::Dir),
+            EntryKind::File => Some(FileKind::File),
+            _ => None,
+        };
+        if let Some(kind) = kind
+            && extra::is_special(entry.mode)
+        {
+            special_files.push(FileEntry {
                 path: entry.path.to_owned(),
-                is_dir,
+                kind,
                 mode: entry.mode,
                 uid: entry.uid,
                 gid: entry.gid,

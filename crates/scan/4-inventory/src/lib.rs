@@ -15,7 +15,7 @@ mod image;
 mod links;
 
 pub use dir::{scan_directory, scan_directory_with};
-pub use extra::{FileFinding, FileScanner, ScanOutput, SpecialFile};
+pub use extra::{FileFinding, FileScanner, ScanOutput};
 pub use image::{scan_image, scan_image_with};
 
 use std::sync::Arc;

@@ -4,11 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use kabuto_catalog::FileMeta;
-use kabuto_inventory::{FileFinding, FileScanner, SpecialFile};
+use kabuto_inventory::{FileFinding, FileScanner};
 use kabuto_malware::{MalwareConfig, MalwareScanner};
-use kabuto_misconfig::{AddedFile, AddedFileKind};
 use kabuto_secrets::{SecretConfig, SecretScanner};
-use kabuto_types::{Digest, ImageMetadata, MisconfigFinding, SecretFinding};
+use kabuto_types::{Digest, FileEntry, ImageMetadata, MisconfigFinding, SecretFinding};
 
 use crate::EngineError;
 
@@ -152,21 +151,7 @@ impl FileScanner for Misconfigs {
 /// The image config checks (root user, secrets in ENV, exposed SSH, setuid binaries, ...).
 pub(crate) fn image_config_checks(
     image: &ImageMetadata,
-    special: &[SpecialFile],
+    special: &[FileEntry],
 ) -> Vec<MisconfigFinding> {
-    let added: Vec<AddedFile> = special
-        .iter()
-        .map(|f| AddedFile {
-            path: f.path.clone(),
-            kind: if f.is_dir {
-                AddedFileKind::Dir
-            } else {
-                AddedFileKind::File
-            },
-            mode: f.mode,
-            uid: u32::try_from(f.uid).unwrap_or(u32::MAX),
-            layer_diff_id: f.layer.clone(),
-        })
-        .collect();
-    kabuto_misconfig::scan_image_config(image, &added)
+    kabuto_misconfig::scan_image_config(image, special)
 }

@@ -4,11 +4,9 @@
 
 use std::path::Path;
 
-use kabuto_inventory::{
-    Cancel, FileFinding, FileScanner, Progress, ScanOptions, ScanOutput, SpecialFile,
-};
+use kabuto_inventory::{Cancel, FileFinding, FileScanner, Progress, ScanOptions, ScanOutput};
 use kabuto_types::{
-    Artifact, ArtifactKind, Inventory, MalwareFinding, MisconfigFinding, SecretFinding,
+    Artifact, ArtifactKind, FileEntry, Inventory, MalwareFinding, MisconfigFinding, SecretFinding,
 };
 use kabuto_vulndb::Database;
 
@@ -33,7 +31,7 @@ struct Collected {
     secrets: Option<Vec<SecretFinding>>,
     misconfigs: Option<Vec<MisconfigFinding>>,
     malware: Option<Vec<MalwareFinding>>,
-    special_files: Option<Vec<SpecialFile>>,
+    special_files: Option<Vec<FileEntry>>,
     warnings: Vec<ScanWarning>,
 }
 
@@ -258,10 +256,14 @@ impl Engine {
             };
             policy::evaluate(policies, &plan.acknowledgements, &judged, now)
         });
-        let acknowledgements =
-            policy::report_acknowledgements(&plan.acknowledgements, &inventory, findings, now);
+        let acknowledgements = plan
+            .acknowledgements
+            .marks(&inventory, findings, now.date());
         let mut result = ScanResult {
-            policies: verdict.as_ref().map(policy::summaries).unwrap_or_default(),
+            policies: verdict
+                .as_ref()
+                .map(kabuto_policy::Verdict::summaries)
+                .unwrap_or_default(),
             inventory,
             vulnerabilities,
             secrets,

@@ -3,12 +3,14 @@
 use std::fmt;
 
 use crate::EngineError;
-use kabuto_inventory::SpecialFile;
 use kabuto_match::MatchWarning;
 use kabuto_match::suppress::{ExpiredIgnore, Suppressed};
 use kabuto_policy::{EXIT_POLICY_FAILED, Verdict};
-use kabuto_report::{Acknowledgement, PolicySummary, Report};
-use kabuto_types::{Finding, Inventory, MalwareFinding, MisconfigFinding, SecretFinding};
+use kabuto_report::Report;
+use kabuto_types::{
+    Acknowledgement, FileEntry, Finding, Inventory, MalwareFinding, MisconfigFinding,
+    PolicySummary, SecretFinding,
+};
 
 /// Everything one scan or re-evaluation found. A finding section is `None` when its
 /// scanner did not run (reports leave it out), `Some(empty)` when it ran and found nothing.
@@ -24,7 +26,7 @@ pub struct ScanResult {
     pub malware: Option<Vec<MalwareFinding>>,
     /// Setuid, setgid and world-writable entries of the final filesystem (empty for a
     /// re-evaluation: stored inventories do not record them).
-    pub special_files: Vec<SpecialFile>,
+    pub special_files: Vec<FileEntry>,
     /// Findings an ignore file or VEX document removed, each with the rule that did.
     pub suppressed: Vec<Suppressed>,
     /// Marks for the findings current acknowledgements cover (attached to reports).

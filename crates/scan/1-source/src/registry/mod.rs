@@ -9,17 +9,17 @@ mod auth;
 mod client;
 mod manifest;
 mod platform;
-mod reference;
 
 use std::io::Read;
 use std::path::PathBuf;
 
-use kabuto_types::ImageMetadata;
+use kabuto_types::{DOCKER_HUB, ImageMetadata};
 
 pub use auth::{Challenge, ChallengeError, Credentials, DockerConfigError, parse_www_authenticate};
+/// The reference type the registry pulls by (one parser for every crate).
+pub use kabuto_types::ImageReference;
 pub use manifest::{Descriptor, ImageManifest, ManifestDocument, ManifestError, parse_manifest};
 pub use platform::{Platform, PlatformError};
-pub use reference::{DOCKER_HUB, ImageReference, ReferenceError};
 
 use crate::{ImageSource, SourceError, capped_list};
 use client::RegistryClient;
@@ -93,12 +93,19 @@ pub fn open_registry(
     reference: &str,
     options: &RegistryOptions,
 ) -> Result<Box<dyn ImageSource>, SourceError> {
-    let parsed = ImageReference::parse(reference).map_err(|e| SourceError::Invalid {
-        image: reference.to_owned(),
-        what: "reference".into(),
-        message: e.reason,
-    })?;
+    let parsed = ImageReference::parse(reference)?;
     Ok(Box::new(RegistryImage::open(reference, &parsed, options)?))
+}
+
+/// The `host[:port]` that serves the registry API: Docker Hub's is another host than its
+/// name.
+fn api_host(reference: &ImageReference) -> &str {
+    const DOCKER_HUB_API_HOST: &str = "registry-1.docker.io";
+    if reference.registry() == DOCKER_HUB {
+        DOCKER_HUB_API_HOST
+    } else {
+        reference.registry()
+    }
 }
 
 /// An image in a registry: manifest and config read, layers streamed on demand.
@@ -119,7 +126,7 @@ impl RegistryImage {
     ) -> Result<Self, SourceError> {
         let client = RegistryClient::new(
             name.to_owned(),
-            reference.api_host(),
+            api_host(reference),
             reference.repository(),
             options.insecure,
             options.ca_file.as_deref(),
@@ -224,5 +231,28 @@ impl ImageSource for RegistryImage {
             message: format!("the image has {} layers", self.layers.len()),
         })?;
         Ok(Box::new(self.client.blob("layer", descriptor)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_hub_is_served_from_its_api_host() {
+        let api = |text: &str| api_host(&ImageReference::parse(text).unwrap()).to_owned();
+        assert_eq!(api("alpine"), "registry-1.docker.io");
+        assert_eq!(api("index.docker.io/user/app"), "registry-1.docker.io");
+        assert_eq!(api("ghcr.io/org/app"), "ghcr.io");
+        assert_eq!(api("localhost:5000/app"), "localhost:5000");
+    }
+
+    #[test]
+    fn a_bad_reference_is_refused_naming_it() {
+        let err = open_registry("app@sha256:abc", &RegistryOptions::default())
+            .err()
+            .expect("refused");
+        assert!(matches!(err, SourceError::Reference(_)), "{err}");
+        assert!(err.to_string().contains("`app@sha256:abc`"), "{err}");
     }
 }
