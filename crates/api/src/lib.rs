@@ -164,5 +164,21 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
 }
 
 fn schema<T: JsonSchema>() -> serde_json::Value {
-    schemars::schema_for!(T).to_value()
+    sorted(schemars::schema_for!(T).to_value())
+}
+
+/// `value` with every object's keys in sorted order, so the published text does not depend on
+/// whether serde_json keeps insertion order (a feature another crate of a build may turn on).
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<_> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(sorted).collect())
+        }
+        other => other,
+    }
 }
