@@ -17,7 +17,12 @@ use time::{Date, OffsetDateTime, Time};
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
 )]
 #[serde(try_from = "String", into = "String")]
-#[schemars(with = "String")]
+#[schemars(
+    with = "String",
+    inline,
+    description = "An RFC 3339 timestamp, or a YYYY-MM-DD date where an advisory gives only that.",
+    extend("format" = "date-time")
+)]
 pub struct Timestamp {
     at: OffsetDateTime,
     text: Arc<str>,
