@@ -153,7 +153,13 @@ mod tests {
 
     #[test]
     fn rejects_other_text_with_the_text_named() {
-        for text in ["", "not a date", "2018-02-30", "2018-02-12 10:00:00", "12/02/2018"] {
+        for text in [
+            "",
+            "not a date",
+            "2018-02-30",
+            "2018-02-12 10:00:00",
+            "12/02/2018",
+        ] {
             let err = Timestamp::parse(text).unwrap_err();
             assert!(err.to_string().contains(&format!("`{text}`")), "{err}");
         }

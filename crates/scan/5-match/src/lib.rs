@@ -13,8 +13,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
 use kabuto_types::{
-    Cvss, Ecosystem, Explanation, Finding, FixStatus, Inventory, OsInfo, Package, Severity, VulnId,
-    Timestamp, VulnIdKind,
+    Cvss, Ecosystem, Explanation, Finding, FixStatus, Inventory, OsInfo, Package, Severity,
+    Timestamp, VulnId, VulnIdKind,
 };
 use kabuto_version::{Scheme, compare};
 use kabuto_vulndb::{
