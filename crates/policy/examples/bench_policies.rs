@@ -121,11 +121,9 @@ fn scan() -> (Inventory, Vec<Finding>) {
                 title: None,
                 description: None,
                 references: Vec::new().into(),
-                published: Some(format!(
-                    "2025-{:02}-{:02}T00:00:00Z",
-                    1 + i % 12,
-                    1 + i % 28
-                )),
+                published: format!("2025-{:02}-{:02}T00:00:00Z", 1 + i % 12, 1 + i % 28)
+                    .parse()
+                    .ok(),
                 modified: None,
                 locations: vec![Location {
                     path: "lockfile".to_owned(),

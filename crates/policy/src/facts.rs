@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use kabuto_types::{Finding, ImageReference};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::ack::Acknowledgements;
 use crate::input::PolicyInput;
@@ -58,10 +57,6 @@ pub(crate) struct Licenses<'a> {
     pub per_package: Vec<Vec<(usize, Shared<LicenseItem>)>>,
 }
 
-pub(crate) fn parse_time(text: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(text, &Rfc3339).ok()
-}
-
 pub(crate) fn days_between(earlier: OffsetDateTime, later: OffsetDateTime) -> i64 {
     (later - earlier)
         .whole_seconds()
@@ -109,9 +104,8 @@ impl<'a> Prepared<'a> {
                     score,
                     age_days: finding
                         .published
-                        .as_deref()
-                        .and_then(parse_time)
-                        .map(|published| days_between(published, input.now)),
+                        .as_ref()
+                        .map(|published| days_between(published.at(), input.now)),
                     acknowledged: ack.as_ref().is_some_and(|a| !a.expired),
                     item: Shared(Arc::new(VulnerabilityItem {
                         id: finding.id.to_string(),

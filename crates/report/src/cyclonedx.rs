@@ -66,11 +66,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use kabuto_types::{
     ArtifactKind, Cvss, Digest, Ecosystem, Finding, Inventory, MalwareFinding, Package, Severity,
-    VulnId, VulnIdKind,
+    Timestamp, VulnId, VulnIdKind,
 };
 use serde::Serialize;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::artifact::{image_digest, image_purl};
 use crate::findings::{covers, malware_source_label, web_url};
@@ -409,8 +407,8 @@ fn vulnerability(
                 url: url.to_owned(),
             })
             .collect(),
-        published: first.published.as_deref().and_then(rfc3339),
-        updated: first.modified.as_deref().and_then(rfc3339),
+        published: first.published.as_ref().and_then(rfc3339),
+        updated: first.modified.as_ref().and_then(rfc3339),
         analysis: ack.map(analysis),
         affects: findings
             .iter()
@@ -617,10 +615,9 @@ fn analysis(ack: &Acknowledgement) -> Analysis {
 }
 
 /// An advisory timestamp in the `date-time` form CycloneDX requires, if it is RFC 3339.
-fn rfc3339(text: &str) -> Option<String> {
-    OffsetDateTime::parse(text, &Rfc3339)
-        .ok()
-        .map(utc_timestamp)
+/// CycloneDX wants a date-time: a bare advisory date is left out.
+fn rfc3339(timestamp: &Timestamp) -> Option<String> {
+    (!timestamp.is_date_only()).then(|| utc_timestamp(timestamp.at()))
 }
 
 fn artifact_component(inventory: &Inventory) -> Component {

@@ -34,7 +34,7 @@
 
 use kabuto_types::{
     Artifact, Finding, ImageMetadata, Inventory, MalwareFinding, MisconfigFinding, OsInfo, Package,
-    SecretFinding, Warning,
+    SecretFinding, Timestamp, Warning,
 };
 use serde::{Deserialize, Serialize};
 
@@ -56,7 +56,10 @@ pub struct JsonReport {
     pub schema_version: u32,
     pub tool: ToolInfo,
     /// Creation time, `YYYY-MM-DDThh:mm:ssZ`.
-    pub created: String,
+    // None only when a stored report's text is not a timestamp (a report is still read).
+    #[serde(deserialize_with = "Timestamp::lenient")]
+    #[schemars(with = "Timestamp")]
+    pub created: Option<Timestamp>,
     pub artifact: Artifact,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageMetadata>,
@@ -109,7 +112,7 @@ pub(crate) fn document(report: &Report<'_>, options: &RenderOptions) -> JsonRepo
             name: TOOL_NAME.to_owned(),
             version: TOOL_VERSION.to_owned(),
         },
-        created: options.timestamp(),
+        created: Timestamp::parse(&options.timestamp()).ok(),
         artifact: inventory.artifact,
         image: inventory.image,
         os: inventory.os,

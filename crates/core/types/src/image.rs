@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::Digest;
+use crate::{Digest, Timestamp};
 
 /// One layer of an image, in application order (base layer first).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -25,8 +25,13 @@ pub struct LayerInfo {
 /// One entry of the image config's `history`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HistoryEntry {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
+    // Dropped when the config's text is not a timestamp.
+    #[serde(
+        default,
+        deserialize_with = "Timestamp::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub created: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -55,8 +60,13 @@ pub struct ImageMetadata {
     pub architecture: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
+    // Dropped when the config's text is not a timestamp.
+    #[serde(
+        default,
+        deserialize_with = "Timestamp::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub created: Option<Timestamp>,
     /// `config.User`; empty or absent means root.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,

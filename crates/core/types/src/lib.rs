@@ -19,6 +19,7 @@ mod policy_outcome;
 mod purl;
 mod secret;
 pub mod text;
+mod timestamp;
 mod vuln;
 
 pub use acknowledgement::{AckState, Acknowledgement, VexJustification};
@@ -35,4 +36,5 @@ pub use package::{Location, Package, SourcePackage};
 pub use policy_outcome::{FailedControl, PolicyOutcome, PolicySummary};
 pub use purl::{Purl, PurlError, QualifierIter, Qualifiers, pep503_normalize};
 pub use secret::{SecretFinding, SecretRuleId, SecretRuleIdError};
+pub use timestamp::{Timestamp, TimestampError};
 pub use vuln::{Cvss, Explanation, Finding, FixStatus, Severity, VulnId, VulnIdError, VulnIdKind};

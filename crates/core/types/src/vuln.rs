@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Ecosystem, Location, Purl};
+use crate::{Ecosystem, Location, Purl, Timestamp};
 
 /// A vulnerability or advisory identifier as its database writes it (`CVE-2021-44228`,
 /// `GHSA-jfh8-c2jp-5v3q`, `PYSEC-2018-28`, `ALSA-2024:8793`). Never empty, no whitespace.
@@ -266,10 +266,19 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "is_empty")]
     pub references: Arc<[String]>,
     /// RFC 3339 timestamps as the advisory states them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub published: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modified: Option<String>,
+    // (or bare dates; text that is not a timestamp is dropped when read)
+    #[serde(
+        default,
+        deserialize_with = "Timestamp::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub published: Option<Timestamp>,
+    #[serde(
+        default,
+        deserialize_with = "Timestamp::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub modified: Option<Timestamp>,
     pub locations: Vec<Location>,
     pub explanations: Arc<[Explanation]>,
 }

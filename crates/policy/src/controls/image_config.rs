@@ -1,7 +1,7 @@
 //! Image configuration controls: the user, labels, base image, registry, age and size.
 
 use super::{Control, judged, required_list, required_value, result, unknown};
-use crate::facts::{BASE_NAME_LABEL, Prepared, days_between, parse_time};
+use crate::facts::{BASE_NAME_LABEL, Prepared, days_between};
 use crate::matchers::{BaseImageMatcher, FieldError, ImageMatch, LabelMatcher, Pattern};
 use crate::raw::RawPolicy;
 use crate::verdict::{ControlOutcome, ControlResult, ImageItem, Item, LabelItem};
@@ -255,13 +255,10 @@ fn registries(id: &'static str, prepared: &Prepared<'_>, allowed: &[Pattern]) ->
 
 fn max_age(id: &'static str, prepared: &Prepared<'_>, days: u32) -> ControlResult {
     let image = prepared.input.inventory.image.as_ref();
-    let Some(created) = image
-        .and_then(|i| i.created.as_deref())
-        .and_then(parse_time)
-    else {
+    let Some(created) = image.and_then(|i| i.created.as_ref()) else {
         return unknown(id, "the image config has no creation time".to_owned());
     };
-    let age = days_between(created, prepared.input.now);
+    let age = days_between(created.at(), prepared.input.now);
     let message = format!("the image is {age} days old (limit {days})");
     result(id, pass_or_fail(age > i64::from(days)), message, Vec::new())
 }

@@ -68,7 +68,7 @@ pub fn finding(
         title: None,
         description: None,
         references: Vec::new().into(),
-        published: Some(published.to_owned()),
+        published: published.parse().ok(),
         modified: None,
         locations: vec![Location {
             path: "var/lib/dpkg/status".to_owned(),
@@ -132,7 +132,7 @@ impl Scan {
         ]);
         let image = ImageMetadata {
             repo_tags: vec!["registry.example.invalid/team/app:1.0".to_owned()],
-            created: Some("2026-05-01T00:00:00Z".to_owned()),
+            created: "2026-05-01T00:00:00Z".parse().ok(),
             user: Some("app".to_owned()),
             labels,
             layers: vec![layer(1, 12_000_000), layer(2, 8_000_000)],

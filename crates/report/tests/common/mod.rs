@@ -96,7 +96,7 @@ pub fn image_inventory() -> Inventory {
             repo_digests: vec![format!("registry.example.invalid/acme/shop@{manifest}")],
             os: Some("linux".into()),
             architecture: Some("amd64".into()),
-            created: Some("2025-01-01T00:00:00Z".into()),
+            created: "2025-01-01T00:00:00Z".parse().ok(),
             user: Some("app".into()),
             cmd: vec!["python".into(), "-m".into(), "shop".into()],
             labels: [(
@@ -105,7 +105,7 @@ pub fn image_inventory() -> Inventory {
             )]
             .into(),
             history: vec![HistoryEntry {
-                created: Some("2025-01-01T00:00:00Z".into()),
+                created: "2025-01-01T00:00:00Z".parse().ok(),
                 created_by: Some("COPY app /app".into()),
                 comment: None,
                 empty_layer: false,
@@ -399,8 +399,8 @@ pub fn image_findings(inventory: &Inventory) -> Findings {
         "https://github.com/psf/requests/pull/4718".into(),
     ]
     .into();
-    credentials.published = Some("2018-10-29T19:35:52Z".into());
-    credentials.modified = Some("2024-11-18T17:01:34Z".into());
+    credentials.published = "2018-10-29T19:35:52Z".parse().ok();
+    credentials.modified = "2024-11-18T17:01:34Z".parse().ok();
     credentials.explanations = vec![
         explanation(
             "GHSA-x84v-xcm2-53pg",
@@ -642,7 +642,8 @@ pub fn hostile_findings(inventory: &Inventory) -> Findings {
     finding.title = Some(EVIL.into());
     finding.description = Some(EVIL.into());
     finding.references = vec![format!("https://example.invalid/{EVIL}")].into();
-    finding.published = Some("not a date".into());
+    // A bare date: no date-time for CycloneDX.
+    finding.published = "2099-01-01".parse().ok();
     finding.explanations = vec![explanation("CVE-2099-0001", EVIL, EVIL, EVIL)].into();
     let secret = SecretFinding {
         rule_id: SecretRuleId::new("generic<rule>").expect("rule id"),

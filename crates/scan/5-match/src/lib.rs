@@ -13,8 +13,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
 use kabuto_types::{
-    Cvss, Ecosystem, Explanation, Finding, FixStatus, Inventory, OsInfo, Package, Severity, VulnId,
-    VulnIdKind,
+    Cvss, Ecosystem, Explanation, Finding, FixStatus, Inventory, OsInfo, Package, Severity,
+    Timestamp, VulnId, VulnIdKind,
 };
 use kabuto_version::{Scheme, compare};
 use kabuto_vulndb::{
@@ -456,14 +456,14 @@ fn finding(package: &Package, version: &str, scheme: Scheme, mut hits: Vec<Hit>)
         FixStatus::NoFix
     };
     let best = &hits[0].advisory;
-    let published = hits
-        .iter()
-        .filter_map(|h| h.advisory.published.clone())
-        .min();
-    let modified = hits
-        .iter()
-        .filter_map(|h| h.advisory.modified.clone())
-        .max();
+    // The database keeps each feed's text; what does not read as a time is left out.
+    let timestamps = |text: fn(&Advisory) -> &Option<String>| {
+        hits.iter()
+            .filter_map(move |h| text(&h.advisory).as_deref())
+            .filter_map(|t| Timestamp::parse(t).ok())
+    };
+    let published = timestamps(|a| &a.published).min();
+    let modified = timestamps(|a| &a.modified).max();
     Finding {
         id,
         aliases,

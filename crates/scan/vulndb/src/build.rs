@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::advisory::Advisory;
+use crate::age::BuildTime;
 use crate::db::{self, WriteError};
 use crate::feeds::{self, FeedError, SecDbDocument};
 use crate::osv::{OsvError, OsvRecord};
@@ -187,7 +188,11 @@ pub fn build(sources: &[PathBuf], out: &Path) -> Result<BuildReport, BuildError>
         return Err(BuildError::Empty);
     }
     let names = sources.iter().map(|s| s.display().to_string()).collect();
-    let bytes = db::encode(&advisories, names, now_rfc3339())?;
+    let bytes = db::encode(
+        &advisories,
+        names,
+        BuildTime::from(time::OffsetDateTime::now_utc()),
+    )?;
     db::write_atomically(out, &bytes).map_err(|e| BuildError::Output {
         path: out.to_owned(),
         source: e,
@@ -195,12 +200,6 @@ pub fn build(sources: &[PathBuf], out: &Path) -> Result<BuildReport, BuildError>
     report.output_bytes = bytes.len() as u64;
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
-}
-
-pub(crate) fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// Two records with one id (a CVE listed by several feeds or releases): one advisory with

@@ -28,6 +28,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::advisory::{Advisory, Affected};
+use crate::age::BuildTime;
 use crate::namespace::AdvisoryNamespace;
 
 const MAGIC: &[u8; 8] = b"KABUTODB";
@@ -43,7 +44,7 @@ const ZSTD_LEVEL: i32 = 9;
 pub struct DbInfo {
     pub format_version: u32,
     /// RFC 3339 UTC build time.
-    pub built_at: String,
+    pub built_at: BuildTime,
     /// The source paths or names the database was built from.
     pub sources: Vec<String>,
     pub advisories: u64,
@@ -615,7 +616,7 @@ fn compress(json: &[u8]) -> Result<Vec<u8>, std::io::Error> {
 pub fn encode(
     advisories: &[Advisory],
     sources: Vec<String>,
-    built_at: String,
+    built_at: BuildTime,
 ) -> Result<Vec<u8>, WriteError> {
     let encode_err = |id: &str, e: &dyn std::fmt::Display| WriteError::Encode {
         id: id.to_owned(),

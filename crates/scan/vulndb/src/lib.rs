@@ -17,7 +17,7 @@ pub mod namespace;
 pub mod osv;
 
 pub use advisory::{Advisory, Affected, Bound, Interval, SeverityRating};
-pub use age::{AgeWarning, UnreadableBuildTime, age_warning};
+pub use age::{AgeWarning, BuildTime, UnreadableBuildTime, age_warning};
 pub use build::{BuildError, BuildReport, BuildWarning};
 pub use db::{AdvisoryRef, Database, DbError, DbInfo, PackageEntry};
 pub use namespace::{AdvisoryNamespace, OsvEcosystem};

@@ -333,7 +333,7 @@ fn age_warning_names_the_age_and_the_limit() {
     assert_eq!(
         warning,
         AgeWarning::Stale {
-            built_at: info.built_at.clone(),
+            built_at: "2026-11-01T00:00:00Z".parse().unwrap(),
             age: time::Duration::hours(20 * 24 + 12),
             max_age: week,
         }

@@ -141,7 +141,7 @@ fn http_get(url: &str) -> Result<ureq::Response> {
 /// the age warning a scan would give on stderr.
 fn print_info(out: &mut dyn Write, info: &DbInfo, quiet: bool) -> std::io::Result<()> {
     writeln!(out, "format version: {}", info.format_version)?;
-    let built_at = terminal_safe(&info.built_at);
+    let built_at = terminal_safe(info.built_at.as_str());
     match info.age(time::OffsetDateTime::now_utc()) {
         Ok(age) => writeln!(out, "built at: {built_at} ({} days ago)", age.whole_days()),
         Err(unreadable) => writeln!(

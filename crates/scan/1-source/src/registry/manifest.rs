@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use kabuto_types::{Digest, HistoryEntry, ImageMetadata, LayerInfo};
+use kabuto_types::{Digest, HistoryEntry, ImageMetadata, LayerInfo, Timestamp};
 use serde::Deserialize;
 
 use super::platform::Platform;
@@ -150,8 +150,8 @@ struct RawConfig {
     os: Option<String>,
     #[serde(default)]
     variant: Option<String>,
-    #[serde(default)]
-    created: Option<String>,
+    #[serde(default, deserialize_with = "Timestamp::lenient")]
+    created: Option<Timestamp>,
     #[serde(default)]
     config: Option<RuntimeConfig>,
     rootfs: RootFs,
@@ -186,8 +186,8 @@ struct RootFs {
 
 #[derive(Deserialize)]
 struct RawHistory {
-    #[serde(default)]
-    created: Option<String>,
+    #[serde(default, deserialize_with = "Timestamp::lenient")]
+    created: Option<Timestamp>,
     #[serde(default)]
     created_by: Option<String>,
     #[serde(default)]
@@ -393,5 +393,24 @@ mod tests {
         let err = metadata_from_config(two_diff_ids.as_bytes(), &manifest).unwrap_err();
         assert!(err.contains("2 entries but the manifest has 1"), "{err}");
         assert!(metadata_from_config(b"{}", &manifest).is_err());
+    }
+
+    #[test]
+    fn unreadable_creation_times_are_dropped_not_fatal() {
+        let ManifestDocument::Image(manifest) =
+            parse_manifest(image_manifest(OCI_MANIFEST).as_bytes(), None).unwrap()
+        else {
+            panic!("not an image");
+        };
+        let config = format!(
+            r#"{{"created":"last tuesday","rootfs":{{"diff_ids":["{D1}"]}},
+            "history":[{{"created":"2024-01-01T01:00:00.5+01:00","created_by":"ADD x"}},
+                {{"created":"soon"}}]}}"#
+        );
+        let m = metadata_from_config(config.as_bytes(), &manifest).unwrap();
+        assert_eq!(m.created, None);
+        let created = m.history[0].created.as_ref().map(Timestamp::as_str);
+        assert_eq!(created, Some("2024-01-01T01:00:00.5+01:00"));
+        assert_eq!(m.history[1].created, None);
     }
 }
