@@ -1,66 +1,7 @@
-//! CycloneDX 1.6 JSON (<https://cyclonedx.org/docs/1.6/json/>).
-//!
-//! Layout, and the conventions taken from Trivy and Syft output for the same image:
-//!
-//! - `metadata.component` is the scanned artifact: `type: container` for an image, named as the
-//!   user named it, `version` = manifest digest (or image id for a `docker save` archive, as
-//!   Syft does), and a `pkg:oci/<name>@<digest>?arch=..&repository_url=..&tag=..` purl when a
-//!   manifest digest and repository are known (see the purl spec's `oci` type; Syft writes a
-//!   malformed one from the archive path, Trivy none for archives). Directories are
-//!   `type: application`, as Trivy does for `fs` and `rootfs`.
-//! - Image facts are properties of that component (Trivy writes `aquasecurity:trivy:DiffID`,
-//!   `ImageID`, `RepoTag`, `RepoDigest`, `Labels:*`): ours are `kabuto:image:id`,
-//!   `kabuto:image:repoTag`, `kabuto:image:repoDigest`, `kabuto:image:layer:N:diffId`,
-//!   `kabuto:image:label:KEY`, `kabuto:image:os`, `kabuto:image:architecture`.
-//! - The detected OS is a `type: operating-system` component (both peers do this) with
-//!   bom-ref `os:<family>@<version>` (Syft's form; Trivy uses a UUID).
-//! - Packages are `type: library`. Their bom-ref is the purl (both peers), made unique when
-//!   the same purl was found in several places by appending `|<path>` of the first location.
-//!   The purl keeps the analyzer's distro qualifiers (`distro=debian-12`, `arch`); Trivy
-//!   writes the full release (`debian-12.15`), Syft the major one.
-//! - Maven and scoped npm packages put the group id / `@scope` in `group` (Trivy does), so
-//!   `name` is the artifact id / bare package name.
-//! - Package facts are properties in a `kabuto:` namespace, one value per property, with
-//!   location indices like Syft's `syft:location:0:layerID`: `kabuto:package:foundBy`,
-//!   `kabuto:package:ecosystem`, `kabuto:package:sourceName`, `kabuto:package:sourceVersion`,
-//!   `kabuto:package:dev`, `kabuto:location:N:path`, `kabuto:location:N:layerDiffId`.
-//! - Licences follow CycloneDX's rule that `licenses` is either license objects or exactly one
-//!   expression: SPDX ids go to `license.id`, other text to `license.name`; if any declared
-//!   licence is a compound expression, they are all joined with `AND` into one `expression`
-//!   (free text then becomes `LicenseRef-<text>`). Trivy writes everything as `name`.
-//! - `dependencies` follows Trivy: the artifact depends on the OS component and on every
-//!   language package, the OS component on every OS package, and every other component is
-//!   listed with an empty `dependsOn` (the inventory records no package-to-package edges yet).
-//! - `serialNumber` is `urn:uuid:` + [`RenderOptions::document_id`].
-//! - `vulnerabilities` (only when matching ran; `[]` when it found nothing), one entry per
-//!   vulnerability id, Trivy style, whose `affects` lists the bom-refs of every package it was
-//!   found in, with the installed version `affected` and fixed versions `unaffected`.
-//!   Findings of one id with different acknowledgements get one entry per acknowledgement,
-//!   since `analysis` belongs to the entry. `source` is the database the id comes from (NVD,
-//!   GitHub Advisory Database, OSV for the other prefixes); aliases are `references`;
-//!   plain `http(s)` advisory links are `advisories`. `ratings`: one per CVSS vector
-//!   (`method` CVSSv2/CVSSv3/CVSSv31/CVSSv4, the vector, its base score and that score's
-//!   rating), plus a `method: other` rating with the reported severity and its source when no
-//!   vector rates the same as the reported severity (a Debian urgency, say). `published` and
-//!   `updated` are written when the advisory's timestamps are RFC 3339. CWEs are not written:
-//!   findings do not carry them yet. `analysis` maps acknowledgements: accepted risk to
-//!   `response: [will_not_fix]`, VEX "not affected" to `state: not_affected` with its
-//!   justification, false positives and triage to their states; the reason is `detail`.
-//! - Malware (when the malware scanner ran): each matched file is a `type: file` component
-//!   named by its path, bom-ref `file:<path>@sha256:<hex>`, with its SHA-256 in `hashes` and
-//!   the layers it was found in as `kabuto:location:N:layerDiffId`; listed in `dependencies`
-//!   with an empty `dependsOn` like packages, but nothing depends on it. Each malware rule (YARA
-//!   rule or blocklist entry) is a `vulnerabilities` entry (present, possibly `[]`, when
-//!   matching or the malware scanner ran) with the rule id, `source` naming the rule set,
-//!   `cwes: [506]` (Embedded Malicious Code), a `method: other` rating with the rule's
-//!   severity, and `affects` listing the matched files (no versions).
-//!
-//! Checked by hand against `trivy image --format cyclonedx` and `syft -o cyclonedx-json` on the
-//! `debian-app` fixture image (Kabuto scanning its unpacked rootfs): the same 137 package purls
-//! as Trivy's, apart from the `distro` qualifier noted above, plus the OS component in both.
-//! The purl of the image writes the digest's `:` unescaped (`@sha256:...`), as
-//! `kabuto_types::Purl` renders versions; the purl spec's example escapes it (`sha256%3A`),
-//! and both forms parse to the same purl.
+//! CycloneDX 1.6 JSON (<https://cyclonedx.org/docs/1.6/json/>): the artifact, the OS, packages
+//! with `kabuto:` properties, vulnerabilities with acknowledgements as `analysis`, malware as
+//! files. The conventions, and how they compare with Trivy's and Syft's output, are in
+//! `docs/formats.md`.
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -1,23 +1,7 @@
-//! SPDX 2.3 JSON (<https://spdx.github.io/spdx-spec/v2.3/>).
-//!
-//! - One package per inventory package plus a root package for the artifact (Syft's
-//!   `SPDXRef-DocumentRoot-Image-...`; ours is `SPDXRef-Image-<name>` or
-//!   `SPDXRef-Directory-<name>`, `primaryPackagePurpose` `CONTAINER` / `SOURCE`) and, when an
-//!   OS was detected, an `OPERATING_SYSTEM` package (Trivy does the same).
-//! - Relationships: `SPDXRef-DOCUMENT DESCRIBES` the root; the root `CONTAINS` the OS package
-//!   and every package.
-//! - SPDXIDs are `SPDXRef-Package-<ecosystem>-<name>-<version>` with every character outside
-//!   `[A-Za-z0-9.-]` replaced by `-`, made unique with a `-N` suffix; being derived from the
-//!   stable package order, they are the same on every run.
-//! - `licenseDeclared` is every declared licence joined with `AND` (a valid SPDX expression);
-//!   free text that is not an SPDX id or expression becomes `LicenseRef-<text>` with the
-//!   original in `hasExtractedLicensingInfos`, as Syft does. `licenseConcluded` is
-//!   `NOASSERTION`: Kabuto reports what packages declare, it concludes nothing.
-//! - Purls are `externalRefs` of category `PACKAGE-MANAGER`, type `purl`.
-//! - Where the package was found goes into `sourceInfo` (analyzer and paths, like Syft) and
-//!   layer diff ids and source packages into `annotations` of type `OTHER` (like Trivy's
-//!   `LayerDiffID: ...` annotations), since SPDX 2.3 packages have no property bag.
-//! - `documentNamespace` is `<repository URL>/spdx/<artifact>-<document id>`.
+//! SPDX 2.3 JSON (<https://spdx.github.io/spdx-spec/v2.3/>): a root package for the artifact,
+//! an OS package, one package per inventory package with its purl, sourceInfo and annotations.
+//! The conventions, and how they compare with Trivy's and Syft's output, are in
+//! `docs/formats.md`.
 
 use std::collections::{BTreeMap, HashMap};
 
