@@ -120,11 +120,16 @@ fn open_kernel(
     result
 }
 
-/// The components of a path in reverse (the next one last), `.` and empty ones dropped.
+/// The components of a path in reverse (the next one last), empty ones dropped. `.` stays,
+/// and a trailing `/` counts as one: the kernel requires a directory before either
+/// (`status/.` and `status/` are ENOTDIR for a file), and so does the walk below.
 fn components_reversed(path: &[u8]) -> impl Iterator<Item = Vec<u8>> {
-    path.rsplit(|&b| b == b'/')
-        .filter(|c| !c.is_empty() && *c != b".")
-        .map(<[u8]>::to_vec)
+    let trailing_slash = path.len() > 1 && path.ends_with(b"/");
+    trailing_slash.then(|| b".".to_vec()).into_iter().chain(
+        path.rsplit(|&b| b == b'/')
+            .filter(|c| !c.is_empty())
+            .map(<[u8]>::to_vec),
+    )
 }
 
 /// `RESOLVE_IN_ROOT` by hand: each component is opened `O_PATH | O_NOFOLLOW` relative to
@@ -145,6 +150,9 @@ fn open_components(
     while let Some(name) = pending.pop() {
         if name == b".." {
             dirs.pop();
+            continue;
+        }
+        if name == b"." {
             continue;
         }
         let dir = dirs.last().map_or(root, AsFd::as_fd);
@@ -340,6 +348,26 @@ mod tests {
                     prop_assert!(results.windows(2).all(|w| w[0] == w[1]), "{query} {follow:?}: {results:?}");
                 }
             }
+        }
+    }
+
+    /// Found by the property test: `f/.` and `f/` name a directory, so for a file they are
+    /// ENOTDIR, as the kernel says; the by-hand walk used to drop the `.` and open the file.
+    #[test]
+    fn a_dot_or_slash_after_a_file_is_not_a_directory() {
+        let sandbox = Sandbox::new();
+        fs::create_dir_all(sandbox.root.join("b")).unwrap();
+        fs::write(sandbox.root.join("b/f"), "f").unwrap();
+        for root in sandbox.roots() {
+            for query in ["b/f/.", "b/f/", "./b/f/."] {
+                assert_eq!(
+                    id_of(&root, query, Follow::InRoot),
+                    Err(Errno::NOTDIR),
+                    "{query}"
+                );
+            }
+            assert!(id_of(&root, "./b/./f", Follow::InRoot).is_ok());
+            assert!(id_of(&root, "b/.", Follow::InRoot).is_ok());
         }
     }
 
