@@ -499,38 +499,6 @@ fn os_analyzers_agree_with_peer_fixtures() {
     }
 }
 
-/// Every OS family, to map Trivy's family names back to ours.
-const FAMILIES: [OsFamily; 28] = [
-    OsFamily::Debian,
-    OsFamily::Ubuntu,
-    OsFamily::Alpine,
-    OsFamily::Wolfi,
-    OsFamily::Chainguard,
-    OsFamily::Rhel,
-    OsFamily::Centos,
-    OsFamily::Rocky,
-    OsFamily::Alma,
-    OsFamily::Fedora,
-    OsFamily::Oracle,
-    OsFamily::Amazon,
-    OsFamily::Suse,
-    OsFamily::Opensuse,
-    OsFamily::Distroless,
-    OsFamily::CentosStream,
-    OsFamily::Sles,
-    OsFamily::SleMicro,
-    OsFamily::OpensuseLeap,
-    OsFamily::OpensuseTumbleweed,
-    OsFamily::Photon,
-    OsFamily::CblMariner,
-    OsFamily::AzureLinux,
-    OsFamily::Bottlerocket,
-    OsFamily::Echo,
-    OsFamily::MinimOs,
-    OsFamily::CoreOs,
-    OsFamily::ActiveState,
-];
-
 /// Trivy's image goldens name the OS and, per vulnerable OS package, its installed version
 /// and purl: [`qualify_os_packages`] must build the same purl from name, version and arch.
 #[test]
@@ -552,7 +520,7 @@ fn os_purls_agree_with_trivy_image_goldens() {
             continue;
         };
         let os = &golden["Metadata"]["OS"];
-        let Some(family) = FAMILIES
+        let Some(family) = OsFamily::ALL
             .into_iter()
             .find(|f| Some(f.as_str()) == os["Family"].as_str())
         else {

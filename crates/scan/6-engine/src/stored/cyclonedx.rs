@@ -2,10 +2,10 @@
 //! the artifact, an `operating-system` component the OS, every other component with a purl
 //! is a package (nested components included).
 
-use kabuto_types::{Artifact, ArtifactKind, Inventory};
+use kabuto_types::{Artifact, ArtifactKind};
 use serde::Deserialize;
 
-use super::purl::{Facts, os_from_purls, os_info, package};
+use super::purl::{Facts, os_info, package};
 use super::{Skipped, StoredScan};
 
 #[derive(Debug, Deserialize)]
@@ -106,22 +106,7 @@ pub(super) fn read(bom: Bom) -> StoredScan {
             }
         }
     }
-    let os = os.or_else(|| os_from_purls(&packages));
-    let mut inventory = Inventory {
-        artifact,
-        image: None,
-        os,
-        packages,
-        warnings: Vec::new(),
-    };
-    inventory.sort();
-    StoredScan {
-        inventory,
-        secrets: None,
-        misconfigs: None,
-        malware: None,
-        skipped: skipped.messages(),
-    }
+    StoredScan::from_sbom(artifact, os, packages, skipped)
 }
 
 fn property(component: &Component, name: &str) -> Option<String> {

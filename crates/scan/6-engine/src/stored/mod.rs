@@ -120,6 +120,33 @@ fn typed<T: DeserializeOwned>(value: serde_json::Value, origin: &str) -> Result<
     })
 }
 
+impl StoredScan {
+    /// What an SBOM reader found: the OS it named, else the one its packages' purls name.
+    fn from_sbom(
+        artifact: kabuto_types::Artifact,
+        os: Option<kabuto_types::OsInfo>,
+        packages: Vec<kabuto_types::Package>,
+        skipped: Skipped,
+    ) -> StoredScan {
+        let os = os.or_else(|| purl::os_from_purls(&packages));
+        let mut inventory = Inventory {
+            artifact,
+            image: None,
+            os,
+            packages,
+            warnings: Vec::new(),
+        };
+        inventory.sort();
+        StoredScan {
+            inventory,
+            secrets: None,
+            misconfigs: None,
+            malware: None,
+            skipped: skipped.messages(),
+        }
+    }
+}
+
 fn kabuto_report(value: serde_json::Value, origin: &str) -> Result<StoredScan, StoredError> {
     let version = &value["schema_version"];
     if version.as_u64() != Some(u64::from(kabuto_report::json::SCHEMA_VERSION)) {

@@ -8,10 +8,10 @@
 
 use std::collections::HashMap;
 
-use kabuto_types::{Artifact, ArtifactKind, Inventory};
+use kabuto_types::{Artifact, ArtifactKind};
 use serde::Deserialize;
 
-use super::purl::{Facts, os_from_purls, os_info, package};
+use super::purl::{Facts, os_info, package};
 use super::{Skipped, StoredScan};
 
 #[derive(Debug, Deserialize)]
@@ -119,22 +119,7 @@ pub(super) fn read(document: Document) -> StoredScan {
             packages.push(package);
         }
     }
-    let os = os.or_else(|| os_from_purls(&packages));
-    let mut inventory = Inventory {
-        artifact,
-        image: None,
-        os,
-        packages,
-        warnings: Vec::new(),
-    };
-    inventory.sort();
-    StoredScan {
-        inventory,
-        secrets: None,
-        misconfigs: None,
-        malware: None,
-        skipped: skipped.messages(),
-    }
+    StoredScan::from_sbom(artifact, os, packages, skipped)
 }
 
 fn facts(p: SpdxPackage) -> Facts {
