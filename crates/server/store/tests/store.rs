@@ -1,0 +1,542 @@
+//! The store test suite, run against every backend: an SQLite file always, and PostgreSQL
+//! when `KABUTO_TEST_POSTGRES_URL` names a server (scripts/test.sh starts a throwaway one
+//! with scripts/test-postgres.sh); each test gets its own fresh database.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use kabuto_store::{
+    AckKey, AuditEvent, AuditQuery, Evaluation, ImageKey, ImageOrder, ImageQuery, Ingest, NewAck,
+    NewScan, NewToken, PageRequest, SeverityCountsRow, Store, StoreError, StoreUrl,
+    VulnerabilityQuery, VulnerabilityRow,
+};
+use sqlx::Executor;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+const NOW: OffsetDateTime = datetime!(2026-12-07 10:00 UTC);
+
+/// A fresh store per backend; the temp dir keeps the SQLite file alive.
+async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::open(&StoreUrl::in_data_dir(dir.path()))
+        .await
+        .unwrap();
+    let mut stores = vec![(sqlite, Some(dir))];
+    match std::env::var("KABUTO_TEST_POSTGRES_URL") {
+        Ok(admin) => stores.push((
+            Store::open(&fresh_postgres(&admin).await).await.unwrap(),
+            None,
+        )),
+        Err(_) => eprintln!(
+            "note: PostgreSQL half skipped: KABUTO_TEST_POSTGRES_URL is not set \
+             (scripts/test.sh starts a server with scripts/test-postgres.sh)"
+        ),
+    }
+    stores
+}
+
+/// A new empty database on the test server.
+async fn fresh_postgres(admin: &str) -> StoreUrl {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    sqlx::any::install_default_drivers();
+    let name = format!(
+        "kabuto_test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let pool = sqlx::AnyPool::connect(admin).await.unwrap();
+    pool.execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
+        .await
+        .unwrap();
+    pool.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    pool.close().await;
+    let base = admin.rsplit_once('/').unwrap().0;
+    format!("{base}/{name}").parse().unwrap()
+}
+
+fn key(repository: &str, tag: &str) -> ImageKey {
+    ImageKey {
+        registry: "registry.example".into(),
+        repository: repository.into(),
+        tag: tag.into(),
+    }
+}
+
+fn vulnerability(id: &str, severity: &str, rank: i64, fixed: bool) -> VulnerabilityRow {
+    VulnerabilityRow {
+        issue_name: id.into(),
+        severity: severity.into(),
+        severity_rank: rank,
+        score: Some(7.5),
+        resource_type: "deb".into(),
+        resource_name: "openssl".into(),
+        resource_version: "3.0.11-1~deb12u2".into(),
+        fix_version: fixed.then(|| "3.0.15-1~deb12u1".into()),
+        acknowledged: false,
+    }
+}
+
+fn evaluation(disallowed: bool, vulnerabilities: Vec<VulnerabilityRow>) -> Evaluation {
+    let critical = vulnerabilities
+        .iter()
+        .filter(|v| v.severity == "critical")
+        .count();
+    Evaluation {
+        evaluated_at: NOW,
+        db_version: Some("2026-12-07T00:00:00Z".into()),
+        os: Some("debian 12".into()),
+        packages: 120,
+        disallowed,
+        counts: SeverityCountsRow {
+            critical: critical as i64,
+            high: (vulnerabilities.len() - critical) as i64,
+            ..SeverityCountsRow::default()
+        },
+        checks: "[]".into(),
+        result: br#"{"evaluated":true}"#.to_vec(),
+        vulnerabilities,
+    }
+}
+
+#[tokio::test]
+async fn users_tokens_and_sessions() {
+    for (store, _dir) in stores().await {
+        assert_eq!(store.user_count().await.unwrap(), 0);
+        store
+            .create_user("administrator", "administrator", Some("$argon2id$x"), NOW)
+            .await
+            .unwrap();
+        let again = store
+            .create_user("administrator", "auditor", None, NOW)
+            .await;
+        assert!(
+            matches!(again, Err(StoreError::Conflict { .. })),
+            "{again:?}"
+        );
+        store.create_user("ci", "scanner", None, NOW).await.unwrap();
+        assert_eq!(store.users().await.unwrap().len(), 2);
+
+        let token = NewToken {
+            id: "t1",
+            user_id: "ci",
+            name: "pipeline",
+            token_hash: "hash-1",
+            prefix: "abcd1234",
+            created_at: NOW,
+        };
+        store.create_token(&token).await.unwrap();
+        let (user, found) = store.user_by_token("hash-1").await.unwrap().unwrap();
+        assert_eq!((user.id.as_str(), user.role.as_str()), ("ci", "scanner"));
+        assert_eq!(found.name, "pipeline");
+        assert!(store.user_by_token("hash-2").await.unwrap().is_none());
+        assert!(store.revoke_token("t1", NOW).await.unwrap());
+        assert!(
+            !store.revoke_token("t1", NOW).await.unwrap(),
+            "revoked once"
+        );
+        assert!(store.user_by_token("hash-1").await.unwrap().is_none());
+        assert!(
+            store.tokens(Some("ci")).await.unwrap()[0]
+                .revoked_at
+                .is_some()
+        );
+        assert_eq!(store.tokens(None).await.unwrap().len(), 1);
+        assert!(
+            store
+                .tokens(Some("administrator"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let later = datetime!(2026-12-07 22:00 UTC);
+        store
+            .create_session("s1", "administrator", "csrf", NOW, later)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.session("s1", NOW).await.unwrap().unwrap().csrf_token,
+            "csrf"
+        );
+        assert!(
+            store.session("s1", later).await.unwrap().is_none(),
+            "expired"
+        );
+        store.delete_session("s1", NOW).await.unwrap();
+        assert!(store.session("s1", NOW).await.unwrap().is_none());
+
+        assert!(store.delete_user("ci").await.unwrap());
+        assert!(
+            store.tokens(Some("ci")).await.unwrap().is_empty(),
+            "cascade"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_scan_is_stored_once_and_tags_point_at_it() {
+    for (store, _dir) in stores().await {
+        let report = br#"{"schema_version":"1"}"#;
+        let scan = NewScan {
+            scan_key: "sha256:aaa|vuln|db1",
+            digest: "sha256:aaa",
+            report,
+            uploaded_by: "ci",
+        };
+        let eval = evaluation(
+            true,
+            vec![
+                vulnerability("CVE-2024-0001", "critical", 5, true),
+                vulnerability("CVE-2024-0002", "high", 4, false),
+            ],
+        );
+        let first_key = key("app", "1.0");
+        let ingest = Ingest {
+            image: &first_key,
+            scan: scan.clone(),
+            evaluation: &eval,
+        };
+        let first = store.ingest(&ingest, NOW).await.unwrap();
+        assert!(first.new_scan && first.new_image);
+        let again = store.ingest(&ingest, NOW).await.unwrap();
+        assert_eq!(
+            again,
+            kabuto_store::IngestOutcome {
+                new_scan: false,
+                new_image: false,
+                ..first
+            }
+        );
+        let latest = key("app", "latest");
+        let tagged = store
+            .ingest(
+                &Ingest {
+                    image: &latest,
+                    ..ingest.clone()
+                },
+                NOW,
+            )
+            .await
+            .unwrap();
+        assert_eq!((tagged.new_scan, tagged.new_image), (false, true));
+        assert_eq!(tagged.scan_id, first.scan_id);
+        assert_eq!(store.images_by_digest("sha256:aaa").await.unwrap().len(), 2);
+        assert_eq!(store.scan_report(first.scan_id).await.unwrap(), report);
+        assert_eq!(
+            store.image_result(first.image_id).await.unwrap().unwrap(),
+            eval.result
+        );
+
+        let image = store.image(&first_key).await.unwrap().unwrap();
+        assert!(image.disallowed);
+        assert_eq!(image.scan_status, "scanned");
+        assert_eq!(image.counts.critical, 1);
+        assert_eq!(image.digest.as_deref(), Some("sha256:aaa"));
+
+        let all = store
+            .vulnerabilities(&VulnerabilityQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(all.count, 4, "two vulnerabilities on two tags");
+        assert_eq!(all.result[0].vulnerability.severity, "critical");
+        let unfixed = store
+            .vulnerabilities(&VulnerabilityQuery {
+                fix_availability: Some(false),
+                image_name: Some("APP:LATEST".into()),
+                ..VulnerabilityQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(unfixed.count, 1);
+        assert_eq!(unfixed.result[0].vulnerability.issue_name, "CVE-2024-0002");
+        assert_eq!(unfixed.result[0].image, latest);
+
+        // Re-evaluation replaces the verdict and the vulnerability rows.
+        let mut acked = vulnerability("CVE-2024-0001", "critical", 5, true);
+        acked.acknowledged = true;
+        store
+            .set_evaluation(first.image_id, &evaluation(false, vec![acked]))
+            .await
+            .unwrap();
+        let image = store.image(&first_key).await.unwrap().unwrap();
+        assert!(!image.disallowed);
+        let acknowledged = store
+            .vulnerabilities(&VulnerabilityQuery {
+                acknowledged: Some(true),
+                ..VulnerabilityQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(acknowledged.count, 1);
+    }
+}
+
+#[tokio::test]
+async fn image_lists_filter_sort_and_page() {
+    for (store, _dir) in stores().await {
+        for (i, tag) in ["a", "b", "c", "d", "e"].iter().enumerate() {
+            let image = key("svc", tag);
+            let digest = format!("sha256:{i}");
+            let scan_key = digest.clone();
+            let vulns = (0..i)
+                .map(|n| vulnerability(&format!("CVE-2024-{n}"), "critical", 5, true))
+                .collect();
+            let ingest = Ingest {
+                image: &image,
+                scan: NewScan {
+                    scan_key: &scan_key,
+                    digest: &digest,
+                    report: b"{}",
+                    uploaded_by: "ci",
+                },
+                evaluation: &evaluation(i % 2 == 0, vulns),
+            };
+            store.ingest(&ingest, NOW).await.unwrap();
+        }
+        assert!(
+            store
+                .register_image(&key("pending", "1"), "admin", NOW)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .register_image(&key("pending", "1"), "admin", NOW)
+                .await
+                .unwrap()
+        );
+
+        let page = store
+            .images(&ImageQuery {
+                order: ImageOrder::Critical,
+                descending: true,
+                page: Some(PageRequest::new(Some(1), Some(2))),
+                ..ImageQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.count, 6);
+        let tags: Vec<_> = page.result.iter().map(|i| i.key.tag.as_str()).collect();
+        assert_eq!(tags, ["e", "d"]);
+        let second = store
+            .images(&ImageQuery {
+                order: ImageOrder::Critical,
+                descending: true,
+                page: Some(PageRequest::new(Some(2), Some(2))),
+                ..ImageQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(second.result[0].key.tag, "c");
+
+        let compliant = store
+            .images(&ImageQuery {
+                disallowed: Some(true),
+                severity: Some("critical".into()),
+                ..ImageQuery::default()
+            })
+            .await
+            .unwrap();
+        let tags: Vec<_> = compliant
+            .result
+            .iter()
+            .map(|i| i.key.tag.as_str())
+            .collect();
+        assert_eq!(tags, ["c", "e"], "disallowed with a critical, by name");
+
+        let searched = store
+            .images(&ImageQuery {
+                search: Some("PENDING".into()),
+                ..ImageQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(searched.count, 1);
+        assert_eq!(searched.result[0].scan_status, "pending");
+        let percent = store
+            .images(&ImageQuery {
+                search: Some("%".into()),
+                ..ImageQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(percent.count, 0, "% is a character, not a wildcard");
+    }
+}
+
+#[tokio::test]
+async fn acknowledgements_replace_by_key() {
+    for (store, _dir) in stores().await {
+        let ack = NewAck {
+            key: AckKey {
+                issue_name: "CVE-2024-0001".into(),
+                resource_name: "openssl".into(),
+                resource_version: String::new(),
+                image_name: String::new(),
+                registry_name: String::new(),
+            },
+            issue_type: "vulnerability".into(),
+            resource_type: "package".into(),
+            fix_version: String::new(),
+            comment: "not reachable".into(),
+            state: "not_affected".into(),
+            justification: Some("code_not_reachable".into()),
+            author: "administrator".into(),
+            expires_at: Some(datetime!(2027-01-01 0:00 UTC)),
+        };
+        assert!(store.put_ack(&ack, NOW).await.unwrap().is_none());
+        let changed = NewAck {
+            comment: "still not reachable".into(),
+            ..ack.clone()
+        };
+        let previous = store.put_ack(&changed, NOW).await.unwrap().unwrap();
+        assert_eq!(previous.ack, ack);
+        let all = store.acks().await.unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].ack, changed);
+        assert_eq!(
+            store.delete_ack(&ack.key).await.unwrap().unwrap().ack,
+            changed
+        );
+        assert!(store.delete_ack(&ack.key).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn policies_are_kept_as_written() {
+    for (store, _dir) in stores().await {
+        let doc = r#"{"name":"no-critical","cvss_severity_enabled":true}"#;
+        assert!(
+            store
+                .put_policy("image", "no-critical", doc, "administrator", NOW)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let replaced = store
+            .put_policy("image", "no-critical", "{}", "author", NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(replaced.document, doc);
+        assert_eq!(store.policies("image").await.unwrap().len(), 1);
+        assert!(store.policies("kubernetes").await.unwrap().is_empty());
+        assert_eq!(
+            store
+                .policy("image", "no-critical")
+                .await
+                .unwrap()
+                .unwrap()
+                .author,
+            "author"
+        );
+        assert!(
+            store
+                .delete_policy("image", "no-critical")
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .policy("image", "no-critical")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_only_grows() {
+    for (store, dir) in stores().await {
+        for (i, action) in ["login", "policy.update", "policy.delete"]
+            .iter()
+            .enumerate()
+        {
+            store
+                .append_audit(&AuditEvent {
+                    at: NOW + time::Duration::seconds(i as i64),
+                    actor: "administrator".into(),
+                    credential: "password".into(),
+                    source: "127.0.0.1".into(),
+                    action: (*action).into(),
+                    target: "x".into(),
+                    outcome: "success".into(),
+                    detail: "{}".into(),
+                })
+                .await
+                .unwrap();
+        }
+        let policy = store
+            .audit(&AuditQuery {
+                action: Some("policy.".into()),
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(policy.count, 2);
+        assert_eq!(
+            policy.result[0].event.action, "policy.delete",
+            "newest first"
+        );
+
+        // Not even SQL written by hand changes it.
+        let url = match &dir {
+            Some(dir) => format!("sqlite://{}", dir.path().join("kabuto.sqlite").display()),
+            None => continue_with_postgres(&store).await,
+        };
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        for sql in [
+            "UPDATE audit_events SET actor = 'x'",
+            "DELETE FROM audit_events",
+        ] {
+            let refused = pool.execute(sql).await.unwrap_err();
+            assert!(
+                refused.to_string().contains("append-only"),
+                "{sql}: {refused}"
+            );
+        }
+        assert_eq!(store.audit(&AuditQuery::default()).await.unwrap().count, 3);
+    }
+}
+
+/// The URL of the PostgreSQL database a store runs on (the tests' own server).
+async fn continue_with_postgres(store: &Store) -> String {
+    let admin = std::env::var("KABUTO_TEST_POSTGRES_URL").unwrap();
+    let name = store.database_name().await.unwrap().unwrap();
+    format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
+}
+
+#[tokio::test]
+async fn migrations_run_once_and_a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = StoreUrl::in_data_dir(dir.path());
+    let store = Store::open(&url).await.unwrap();
+    let latest = store.latest_schema_version();
+    assert_eq!(store.schema_version().await.unwrap(), Some(latest));
+    store.set_setting("db_version", "v1").await.unwrap();
+    store.close().await;
+    let reopened = Store::open(&url).await.unwrap();
+    assert_eq!(
+        reopened.setting("db_version").await.unwrap().as_deref(),
+        Some("v1")
+    );
+    let pool = sqlx::AnyPool::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("kabuto.sqlite").display()
+    ))
+    .await
+    .unwrap();
+    pool.execute("UPDATE _sqlx_migrations SET version = 9999 WHERE version = 1")
+        .await
+        .unwrap();
+    reopened.close().await;
+    let refused = Store::open(&url).await.unwrap_err();
+    assert!(
+        matches!(refused, StoreError::NewerSchema { found: 9999, .. }),
+        "{refused}"
+    );
+}
