@@ -11,6 +11,8 @@
 //! A version changes when a field is renamed, removed or changes meaning; added optional
 //! fields keep it.
 
+pub mod server;
+
 use kabuto_report::{FailedControl, PolicyOutcome, PolicySummary};
 use kabuto_types::{Finding, Severity};
 use schemars::JsonSchema;

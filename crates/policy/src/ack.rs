@@ -5,7 +5,9 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use kabuto_types::{AckState, Acknowledgement, Finding, ImageReference, Inventory};
+use kabuto_types::{
+    AckState, Acknowledgement, Finding, ImageReference, Inventory, VexJustification,
+};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
@@ -34,6 +36,12 @@ pub struct AcknowledgementRule {
     pub reason: String,
     /// The last day the acknowledgement holds (`YYYY-MM-DD`).
     pub expires: DateValue,
+    /// The triage decision (CycloneDX/OpenVEX analysis state); `acknowledged` when absent.
+    #[serde(default)]
+    pub state: Option<AckState>,
+    /// Why the package is not affected, for `not_affected`.
+    #[serde(default)]
+    pub justification: Option<VexJustification>,
 }
 
 #[derive(Deserialize)]
@@ -52,6 +60,8 @@ pub struct AckNote {
     pub expires: String,
     /// True when the date has passed: the finding counts again.
     pub expired: bool,
+    pub state: AckState,
+    pub justification: Option<VexJustification>,
 }
 
 /// Acknowledgements indexed by upper-case vulnerability id.
@@ -126,8 +136,8 @@ impl Acknowledgements {
             .map(|(finding, note)| Acknowledgement {
                 vulnerability: finding.id.clone(),
                 package_purl: Some(finding.package_purl.clone()),
-                state: AckState::Acknowledged,
-                justification: None,
+                state: note.state,
+                justification: note.justification,
                 reason: Some(format!(
                     "{} (acknowledged by {} until {})",
                     note.reason, note.by, note.expires
@@ -172,6 +182,8 @@ impl Acknowledgements {
             reason: ack.reason.clone(),
             expires: ack.expires.to_string(),
             expired: ack.expires.0 < today,
+            state: ack.state.unwrap_or(AckState::Acknowledged),
+            justification: ack.justification,
         })
     }
 }

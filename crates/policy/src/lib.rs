@@ -39,6 +39,7 @@ pub use facts::BASE_NAME_LABEL;
 pub use input::{MalwareHit, MisconfigHit, PolicyInput};
 pub use load::Diagnostic;
 pub use matchers::{Pattern, PermissionKind};
+pub use values::DateValue;
 pub use verdict::{
     ControlOutcome, ControlResult, EXIT_POLICY_FAILED, EvaluationOutcome, FileItem, GateOutcome,
     ImageItem, Item, LabelItem, LicenseItem, NotEvaluated, PackageItem, PolicyAction, PolicyResult,

@@ -1,0 +1,338 @@
+//! The server's REST API bodies (`kabuto server`), in Aqua's vocabulary where it has one.
+//! Requests refuse unknown fields; lists come in Aqua's page shape ([`Page`]).
+
+use std::fmt;
+
+use kabuto_auth::Role;
+use kabuto_types::{AckState, VexJustification};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::{AssuranceCheck, ScanReport, Verdict};
+
+/// `POST /api/v1/login`.
+#[derive(Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// The user id (`administrator` for the first user).
+    pub id: String,
+    pub password: String,
+}
+
+impl fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("id", &self.id)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A successful login: a session token for `Authorization: Bearer` (the console gets the
+/// same session as a cookie).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+pub struct LoginResponse {
+    pub token: String,
+    pub user: UserInfo,
+    /// RFC 3339 time the session ends.
+    pub expires: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct UserInfo {
+    pub id: String,
+    pub role: Role,
+}
+
+/// `POST /api/v1/users`.
+#[derive(Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub id: String,
+    pub role: Role,
+    /// Absent for accounts that use API tokens only (scanners, enforcers).
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+impl fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewUser")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `PUT /api/v1/users/{id}/password`.
+#[derive(Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub password: String,
+}
+
+impl fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordChange { .. }")
+    }
+}
+
+/// `POST /api/v1/tokens`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTokenRequest {
+    /// What the token is for (`gitlab-ci`).
+    pub name: String,
+    /// Whose token: the caller when absent; another user needs the administrator.
+    #[serde(default)]
+    pub user: Option<String>,
+}
+
+/// A token as listed: never the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct TokenInfo {
+    pub id: String,
+    pub name: String,
+    pub user: String,
+    /// The first characters after `kbt_`, to recognise the token by.
+    pub prefix: String,
+    pub created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<String>,
+}
+
+/// A new token: the only time its secret is shown.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    pub info: TokenInfo,
+    pub token: String,
+}
+
+/// An image as listed (Aqua's image fields).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct ImageSummary {
+    pub registry: String,
+    pub repository: String,
+    pub tag: String,
+    /// `repository:tag`.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// `pending` (registered, not scanned yet) or `scanned`.
+    pub scan_status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    pub packages: i64,
+    /// A policy with `fail_cicd` failed: the image does not pass a gate.
+    pub disallowed: bool,
+    pub vulns_found: i64,
+    pub crit_vulns: i64,
+    pub high_vulns: i64,
+    pub med_vulns: i64,
+    pub low_vulns: i64,
+    pub neg_vulns: i64,
+    pub unknown_vulns: i64,
+    pub registered_by: String,
+    pub registered: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluated: Option<String>,
+    /// Build time of the vulnerability database the image was last matched against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_version: Option<String>,
+    pub assurance_checks_performed: Vec<AssuranceCheck>,
+}
+
+/// An image with its evaluated report (layers, packages, findings, policies).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct ImageDetail {
+    #[serde(flatten)]
+    pub summary: ImageSummary,
+    /// Other tags of the same digest.
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<ScanReport>,
+}
+
+/// The answer to a scan upload (`POST /api/v1/scans`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct ScanUploadResponse {
+    /// The verdict of the server's policies and acknowledgements; a CI gate exits with
+    /// `verdict.exit_code`.
+    pub verdict: Verdict,
+    /// Whether the scan was stored (`register=true`).
+    pub registered: bool,
+    /// False when the same scan was stored before.
+    pub new_scan: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageSummary>,
+}
+
+/// One vulnerability of one image (`GET /api/v2/risks/vulnerabilities`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct VulnerabilityEntry {
+    /// The vulnerability id (`CVE-2024-1234`).
+    pub name: String,
+    pub severity: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    pub resource: Resource,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix_version: Option<String>,
+    pub acknowledged: bool,
+    pub registry: String,
+    /// `repository:tag`.
+    pub image_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_digest: Option<String>,
+}
+
+/// The package a vulnerability is in.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct Resource {
+    /// The package type (`deb`, `npm`, ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub version: String,
+}
+
+/// `POST /api/v2/risks/acknowledge` (Aqua's shape).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AckRequest {
+    /// Why the risk is accepted.
+    pub comment: String,
+    pub issues: Vec<AckIssue>,
+}
+
+/// One acknowledged issue. Empty or absent `resource_name`, `image_name`, `registry_name`
+/// cover every package, image, registry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AckIssue {
+    pub issue_name: String,
+    /// `vulnerability` (the only type policies judge today).
+    #[serde(default = "vulnerability")]
+    pub issue_type: String,
+    /// `package`.
+    #[serde(default = "package")]
+    pub resource_type: String,
+    #[serde(default)]
+    pub resource_name: String,
+    #[serde(default)]
+    pub resource_version: String,
+    #[serde(default)]
+    pub image_name: String,
+    #[serde(default)]
+    pub registry_name: String,
+    #[serde(default)]
+    pub fix_version: String,
+    /// Days the acknowledgement holds (1-999); absent: until removed.
+    #[serde(default)]
+    pub expiration_days: Option<u16>,
+    /// The triage decision; `acknowledged` when absent.
+    #[serde(default)]
+    pub state: Option<AckState>,
+    #[serde(default)]
+    pub justification: Option<VexJustification>,
+}
+
+fn vulnerability() -> String {
+    "vulnerability".to_owned()
+}
+
+fn package() -> String {
+    "package".to_owned()
+}
+
+/// `DELETE /api/v2/risks/acknowledge`: the issues to stop acknowledging, by their key
+/// fields.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AckRemoval {
+    pub issues: Vec<AckIssue>,
+}
+
+/// A stored acknowledgement.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct AckEntry {
+    #[serde(flatten)]
+    pub issue: AckIssue,
+    pub comment: String,
+    pub author: String,
+    pub created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// The expiry passed: the acknowledgement no longer applies.
+    pub expired: bool,
+}
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub time: String,
+    pub user: String,
+    /// `password`, `token:<prefix>`, `session` or `none`.
+    pub credential: String,
+    pub source: String,
+    pub action: String,
+    pub target: String,
+    /// `success`, `failure`, `denied`, `blocked`.
+    pub result: String,
+    pub detail: serde_json::Value,
+}
+
+/// A page of a list (Aqua's list shape).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct Page<T> {
+    /// Entries matching the filters over all pages.
+    pub count: i64,
+    pub page: i64,
+    pub pagesize: i64,
+    pub result: Vec<T>,
+}
+
+/// The server's vulnerability database and re-evaluation state (`GET /api/v1/db`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct DatabaseStatus {
+    pub loaded: bool,
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub built_at: Option<String>,
+    pub advisories: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_reevaluation: Option<Reevaluation>,
+}
+
+/// One pass of re-evaluating every stored image.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct Reevaluation {
+    pub reason: String,
+    pub started: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished: Option<String>,
+    pub images: usize,
+    /// Images whose `disallowed` changed.
+    pub changed: Vec<String>,
+    pub failed: usize,
+}
+
+/// Every error answer: a stable code, a message for people, the JSON field at fault.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct ErrorDetail {
+    /// `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`,
+    /// `payload_too_large`, `too_many_requests`, `unavailable`, `internal`.
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}

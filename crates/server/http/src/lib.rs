@@ -1,0 +1,249 @@
+//! `kabuto server`: keeps every registered scan, judges it centrally with the server's
+//! assurance policies and acknowledgements against the server's vulnerability database,
+//! and answers the CI gate, the console and (later) admission controllers over a REST API.
+//!
+//! ```text
+//! upload (Kabuto JSON report) ─> parse ─> StoredScan ─> Engine::reevaluate(server DB, policies, acks)
+//!                                                  └─> store: scan once per digest+analyzers, tag -> scan, evaluation
+//! policy / acknowledgement / database change ─> background job ─> every stored image judged again
+//! ```
+//!
+//! Storage is `kabuto-store` (SQLite or PostgreSQL); identities, passwords and tokens are
+//! `kabuto-auth`; the bodies are `kabuto_api::server`.
+
+mod error;
+mod evaluate;
+mod extract;
+mod metrics;
+mod openapi;
+mod routes;
+mod state;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::middleware;
+use axum_server::Handle;
+use kabuto_auth::{LoginLimiter, PasswordHash, Role, UserId};
+use kabuto_store::{Store, StoreUrl};
+use time::OffsetDateTime;
+use tokio::sync::{Notify, Semaphore};
+
+pub use openapi::{Endpoint, endpoints};
+pub use routes::openapi_document;
+
+use crate::metrics::Metrics;
+use crate::state::{AppState, Vulndb};
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub store: StoreUrl,
+    /// The vulnerability database file (loaded when it appears or changes).
+    pub db: PathBuf,
+    /// PEM certificate chain and private key; plain HTTP without them.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Allows plain HTTP on a non-loopback address.
+    pub insecure_listen: bool,
+    /// The administrator's password on first start (`KABUTO_ADMIN_PASSWORD`).
+    pub admin_password: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(
+        "refusing to listen on {0} without TLS: give --tls-cert and --tls-key, or \
+         --insecure-listen when a proxy in front terminates TLS"
+    )]
+    Insecure(SocketAddr),
+    #[error(
+        "the store has no users yet: set KABUTO_ADMIN_PASSWORD (at least 12 characters) for the \
+         `administrator` user, or run `kabuto server init`"
+    )]
+    NoAdministrator,
+    #[error("KABUTO_ADMIN_PASSWORD: {0}")]
+    AdminPassword(#[source] kabuto_auth::AuthError),
+    #[error(transparent)]
+    Store(#[from] kabuto_store::StoreError),
+    #[error("cannot load TLS certificate {cert} or key {key}: {message}")]
+    Tls {
+        cert: PathBuf,
+        key: PathBuf,
+        message: String,
+    },
+    #[error("cannot listen on {addr}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the server stopped")]
+    Serve(#[source] std::io::Error),
+}
+
+/// Creates the administrator when the store has no user: from `password`, never a default.
+pub async fn ensure_administrator(
+    store: &Store,
+    password: Option<&str>,
+) -> Result<bool, ServerError> {
+    if store.user_count().await? > 0 {
+        return Ok(false);
+    }
+    let password = password.ok_or(ServerError::NoAdministrator)?;
+    let password =
+        kabuto_auth::Password::new(password.to_owned()).map_err(ServerError::AdminPassword)?;
+    let hash = tokio::task::spawn_blocking(move || PasswordHash::new(&password))
+        .await
+        .map_err(|e| ServerError::Serve(std::io::Error::other(e)))?
+        .map_err(ServerError::AdminPassword)?;
+    store
+        .create_user(
+            UserId::ADMINISTRATOR,
+            Role::Administrator.as_str(),
+            Some(hash.as_str()),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+    Ok(true)
+}
+
+/// A started server: its address, and a handle to stop it.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    handle: Handle<SocketAddr>,
+    task: tokio::task::JoinHandle<Result<(), ServerError>>,
+    store: Store,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets in-flight requests finish (up to `grace`), closes the store.
+    pub async fn shutdown(self, grace: Duration) -> Result<(), ServerError> {
+        self.handle.graceful_shutdown(Some(grace));
+        let result = self
+            .task
+            .await
+            .map_err(|e| ServerError::Serve(std::io::Error::other(e)))?;
+        self.store.close().await;
+        result
+    }
+
+    /// Waits until the server stops by itself (it does not, unless serving fails).
+    pub async fn wait(self) -> Result<(), ServerError> {
+        let result = self
+            .task
+            .await
+            .map_err(|e| ServerError::Serve(std::io::Error::other(e)))?;
+        self.store.close().await;
+        result
+    }
+
+    pub fn handle(&self) -> Handle<SocketAddr> {
+        self.handle.clone()
+    }
+}
+
+/// Opens the store, creates the administrator on first start, loads the database, binds
+/// and serves in the background.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    let loopback = config.listen.ip().is_loopback();
+    if config.tls.is_none() && !loopback && !config.insecure_listen {
+        return Err(ServerError::Insecure(config.listen));
+    }
+    if config.tls.is_none() {
+        tracing::warn!(listen = %config.listen, "serving plain HTTP: tokens and passwords cross the network unencrypted");
+    }
+    let store = Store::open(&config.store).await?;
+    if ensure_administrator(&store, config.admin_password.as_deref()).await? {
+        tracing::info!("created the administrator user");
+    }
+    let state = Arc::new(AppState {
+        store: store.clone(),
+        vulndb: Vulndb::new(config.db.clone()),
+        limiter: LoginLimiter::new(),
+        password_checks: Semaphore::new(2),
+        metrics: Metrics::new(),
+        reevaluate: Notify::new(),
+        reevaluate_reason: Mutex::new(None),
+        last_reevaluation: Mutex::new(None),
+        tls: config.tls.is_some(),
+    });
+    evaluate::reload_database(&state).await;
+    if state.vulndb.engine().is_none() {
+        tracing::warn!(db = %config.db.display(), "no vulnerability database yet: uploads answer 503 until one is there");
+    }
+    tokio::spawn(evaluate::reevaluation_job(Arc::clone(&state)));
+    let app = routes::router(Arc::clone(&state))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            metrics::record,
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .into_make_service_with_connect_info::<SocketAddr>();
+    let listener =
+        std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ServerError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let handle = Handle::new();
+    let task = match &config.tls {
+        Some((cert, key)) => {
+            let tls = tls_config(cert, key)?;
+            let server = axum_server::from_tcp_rustls(listener, tls)
+                .map_err(|source| ServerError::Listen { addr, source })?
+                .handle(handle.clone());
+            tokio::spawn(async move { server.serve(app).await.map_err(ServerError::Serve) })
+        }
+        None => {
+            let server = axum_server::from_tcp(listener)
+                .map_err(|source| ServerError::Listen { addr, source })?
+                .handle(handle.clone());
+            tokio::spawn(async move { server.serve(app).await.map_err(ServerError::Serve) })
+        }
+    };
+    tracing::info!(%addr, store = %config.store, tls = config.tls.is_some(), "kabuto server listening");
+    Ok(RunningServer {
+        addr,
+        handle,
+        task,
+        store,
+    })
+}
+
+/// rustls with the ring provider (no process-wide default is installed).
+fn tls_config(
+    cert: &PathBuf,
+    key: &PathBuf,
+) -> Result<axum_server::tls_rustls::RustlsConfig, ServerError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let fail = |message: String| ServerError::Tls {
+        cert: cert.clone(),
+        key: key.clone(),
+        message,
+    };
+    let chain = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| fail(e.to_string()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| fail(e.to_string()))?;
+    let private = PrivateKeyDer::from_pem_file(key).map_err(|e| fail(e.to_string()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| fail(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(chain, private)
+        .map_err(|e| fail(e.to_string()))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(axum_server::tls_rustls::RustlsConfig::from_config(
+        Arc::new(config),
+    ))
+}

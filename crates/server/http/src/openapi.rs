@@ -1,0 +1,458 @@
+//! The OpenAPI 3.1 document, generated from the wire types' JSON Schemas (schemars) and one
+//! table of endpoints. The table also says which permission each operation needs
+//! (`x-kabuto-permission`), which the role test walks.
+
+use kabuto_api::server::{
+    AckEntry, AckRemoval, AckRequest, AuditEntry, CreatedToken, DatabaseStatus, ErrorBody,
+    ImageDetail, ImageSummary, LoginRequest, LoginResponse, NewTokenRequest, NewUser, Page,
+    PasswordChange, ScanUploadResponse, TokenInfo, UserInfo, VulnerabilityEntry,
+};
+use kabuto_api::{ImageRegistration, ScanReport};
+use kabuto_auth::Permission;
+use schemars::generate::{SchemaGenerator, SchemaSettings};
+use schemars::{JsonSchema, Schema};
+use serde_json::{Map, Value, json};
+
+type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+/// One operation of the API.
+pub struct Endpoint {
+    pub method: &'static str,
+    /// OpenAPI path template.
+    pub path: &'static str,
+    /// `None`: no login needed.
+    pub permission: Option<Permission>,
+    pub summary: &'static str,
+    pub request: Option<SchemaFn>,
+    pub response: Option<SchemaFn>,
+    /// Status of a success.
+    pub status: u16,
+}
+
+fn of<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
+    g.subschema_for::<T>()
+}
+
+const fn op(
+    method: &'static str,
+    path: &'static str,
+    permission: Option<Permission>,
+    summary: &'static str,
+    request: Option<SchemaFn>,
+    response: Option<SchemaFn>,
+    status: u16,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        permission,
+        summary,
+        request,
+        response,
+        status,
+    }
+}
+
+use Permission::*;
+
+/// Every operation, in the order the document lists them.
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        op(
+            "post",
+            "/api/v1/login",
+            None,
+            "Log in with a user id and password; returns a session token",
+            Some(of::<LoginRequest>),
+            Some(of::<LoginResponse>),
+            200,
+        ),
+        op(
+            "post",
+            "/api/v1/logout",
+            Some(ManageOwnTokens),
+            "End the session",
+            None,
+            None,
+            204,
+        ),
+        op(
+            "get",
+            "/api/v1/me",
+            Some(ManageOwnTokens),
+            "Who the caller is",
+            None,
+            Some(of::<UserInfo>),
+            200,
+        ),
+        op(
+            "get",
+            "/api/v1/users",
+            Some(ManageUsers),
+            "List users",
+            None,
+            Some(of::<Vec<UserInfo>>),
+            200,
+        ),
+        op(
+            "post",
+            "/api/v1/users",
+            Some(ManageUsers),
+            "Create a user",
+            Some(of::<NewUser>),
+            Some(of::<UserInfo>),
+            201,
+        ),
+        op(
+            "delete",
+            "/api/v1/users/{id}",
+            Some(ManageUsers),
+            "Delete a user with their tokens and sessions",
+            None,
+            None,
+            204,
+        ),
+        op(
+            "put",
+            "/api/v1/users/{id}/password",
+            Some(ManageUsers),
+            "Set a password (any user may set their own)",
+            Some(of::<PasswordChange>),
+            None,
+            204,
+        ),
+        op(
+            "get",
+            "/api/v1/tokens",
+            Some(ManageOwnTokens),
+            "List API tokens (the administrator sees all)",
+            None,
+            Some(of::<Vec<TokenInfo>>),
+            200,
+        ),
+        op(
+            "post",
+            "/api/v1/tokens",
+            Some(ManageOwnTokens),
+            "Create an API token; the secret is shown once",
+            Some(of::<NewTokenRequest>),
+            Some(of::<CreatedToken>),
+            201,
+        ),
+        op(
+            "delete",
+            "/api/v1/tokens/{id}",
+            Some(ManageOwnTokens),
+            "Revoke an API token",
+            None,
+            None,
+            204,
+        ),
+        op(
+            "post",
+            "/api/v1/images",
+            Some(RegisterScans),
+            "Register images (registry, repository, tag) to be scanned",
+            Some(of::<ImageRegistration>),
+            Some(of::<Vec<ImageSummary>>),
+            201,
+        ),
+        op(
+            "post",
+            "/api/v1/scans",
+            Some(AskVerdict),
+            "Upload a Kabuto JSON scan report; `register=true` stores it (needs register_scans); returns the server's verdict",
+            Some(of::<ScanReport>),
+            Some(of::<ScanUploadResponse>),
+            200,
+        ),
+        op(
+            "get",
+            "/api/v2/images",
+            Some(Read),
+            "List images with paging, filters (registry, search, severity, disallowed) and order_by",
+            None,
+            Some(of::<Page<ImageSummary>>),
+            200,
+        ),
+        op(
+            "get",
+            "/api/v2/images/{registry}/{repository}/{tag}",
+            Some(Read),
+            "An image with its evaluated report; `format=cyclonedx|spdx-json|sarif|html` returns that document",
+            None,
+            Some(of::<ImageDetail>),
+            200,
+        ),
+        op(
+            "get",
+            "/api/v2/digests/{digest}",
+            Some(Read),
+            "An image by digest",
+            None,
+            Some(of::<ImageDetail>),
+            200,
+        ),
+        op(
+            "get",
+            "/api/v2/risks/vulnerabilities",
+            Some(Read),
+            "Vulnerabilities across images (image_name, registry_name, name, severity, fix_availability, acknowledged)",
+            None,
+            Some(of::<Page<VulnerabilityEntry>>),
+            200,
+        ),
+        op(
+            "get",
+            "/api/v2/risks/acknowledge",
+            Some(Read),
+            "Acknowledgements, expired ones marked",
+            None,
+            Some(of::<Page<AckEntry>>),
+            200,
+        ),
+        op(
+            "post",
+            "/api/v2/risks/acknowledge",
+            Some(WriteAcknowledgements),
+            "Acknowledge issues (Aqua's fields, plus triage state and justification)",
+            Some(of::<AckRequest>),
+            Some(of::<Vec<AckEntry>>),
+            201,
+        ),
+        op(
+            "delete",
+            "/api/v2/risks/acknowledge",
+            Some(WriteAcknowledgements),
+            "Remove acknowledgements",
+            Some(of::<AckRemoval>),
+            None,
+            204,
+        ),
+        op(
+            "delete",
+            "/api/v2/risks/acknowledge/multiple",
+            Some(WriteAcknowledgements),
+            "Remove acknowledgements (Aqua's path)",
+            Some(of::<AckRemoval>),
+            None,
+            204,
+        ),
+        op(
+            "get",
+            "/api/v2/risks/acknowledge/openvex",
+            Some(Read),
+            "Current acknowledgements as an OpenVEX document",
+            None,
+            None,
+            200,
+        ),
+        op(
+            "get",
+            "/api/v2/assurance_policy/image",
+            Some(Read),
+            "Every image assurance policy (export)",
+            None,
+            None,
+            200,
+        ),
+        op(
+            "post",
+            "/api/v2/assurance_policy/image",
+            Some(WritePolicies),
+            "Create an image assurance policy (the JSON `kabuto policy` reads)",
+            Some(any_object),
+            None,
+            201,
+        ),
+        op(
+            "get",
+            "/api/v2/assurance_policy/image/{name}",
+            Some(Read),
+            "One image assurance policy",
+            None,
+            None,
+            200,
+        ),
+        op(
+            "put",
+            "/api/v2/assurance_policy/image/{name}",
+            Some(WritePolicies),
+            "Create or replace an image assurance policy",
+            Some(any_object),
+            None,
+            200,
+        ),
+        op(
+            "delete",
+            "/api/v2/assurance_policy/image/{name}",
+            Some(WritePolicies),
+            "Delete an image assurance policy",
+            None,
+            None,
+            204,
+        ),
+        op(
+            "get",
+            "/api/v2/assurance_policy/templates",
+            Some(Read),
+            "Policy template names",
+            None,
+            None,
+            200,
+        ),
+        op(
+            "get",
+            "/api/v2/assurance_policy/templates/{name}",
+            Some(Read),
+            "A policy template as JSON",
+            None,
+            None,
+            200,
+        ),
+        op(
+            "get",
+            "/api/v1/audit",
+            Some(Read),
+            "The audit log, newest first (user, action prefix, result, since)",
+            None,
+            Some(of::<Page<AuditEntry>>),
+            200,
+        ),
+        op(
+            "get",
+            "/api/v1/db",
+            Some(Read),
+            "The vulnerability database and the last re-evaluation",
+            None,
+            Some(of::<DatabaseStatus>),
+            200,
+        ),
+        op(
+            "post",
+            "/api/v1/db/reload",
+            Some(ManageDatabase),
+            "Load the database file now",
+            None,
+            Some(of::<DatabaseStatus>),
+            200,
+        ),
+        op(
+            "post",
+            "/api/v1/reevaluate",
+            Some(ManageDatabase),
+            "Re-evaluate every stored image now",
+            None,
+            None,
+            202,
+        ),
+        op("get", "/healthz", None, "Liveness", None, None, 200),
+        op(
+            "get",
+            "/readyz",
+            None,
+            "Readiness: store answers, database loaded",
+            None,
+            None,
+            200,
+        ),
+        op(
+            "get",
+            "/metrics",
+            None,
+            "Prometheus metrics",
+            None,
+            None,
+            200,
+        ),
+    ]
+}
+
+fn any_object(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({ "type": "object", "description": "An image assurance policy in Aqua's field names (see policy.schema.json)" })
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut settings = SchemaSettings::draft2020_12();
+    settings.definitions_path = "/components/schemas".into();
+    settings.meta_schema = None;
+    let mut generator = settings.into_generator();
+    let error = of::<ErrorBody>(&mut generator);
+    let mut paths: Map<String, Value> = Map::new();
+    for endpoint in endpoints() {
+        let operation = operation(&endpoint, &mut generator, &error);
+        let item = paths
+            .entry(endpoint.path.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        item[endpoint.method] = operation;
+    }
+    let schemas = generator.take_definitions(true);
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Kabuto server API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Scans registered and kept, verdicts decided centrally. Field and path names follow Aqua's API where it has them."
+        },
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "An API token (kbt_...) or the session token POST /api/v1/login returns (kbs_...)" }
+            }
+        },
+        "paths": paths,
+    })
+}
+
+fn operation(endpoint: &Endpoint, generator: &mut SchemaGenerator, error: &Schema) -> Value {
+    let mut op = json!({
+        "summary": endpoint.summary,
+        "operationId": operation_id(endpoint),
+        "responses": {
+            "default": { "description": "An error", "content": { "application/json": { "schema": error } } }
+        },
+    });
+    let success = match endpoint.response {
+        Some(schema) => {
+            json!({ "description": "Success", "content": { "application/json": { "schema": schema(generator) } } })
+        }
+        None => json!({ "description": "Success" }),
+    };
+    op["responses"][endpoint.status.to_string()] = success;
+    if let Some(schema) = endpoint.request {
+        op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema(generator) } } });
+    }
+    let parameters: Vec<Value> = path_parameters(endpoint.path)
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .collect();
+    if !parameters.is_empty() {
+        op["parameters"] = Value::Array(parameters);
+    }
+    if let Some(permission) = endpoint.permission {
+        op["security"] = json!([{ "bearer": [] }]);
+        op["x-kabuto-permission"] = serde_json::to_value(permission).unwrap_or(Value::Null);
+    }
+    op
+}
+
+fn path_parameters(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+}
+
+fn operation_id(endpoint: &Endpoint) -> String {
+    let path: String = endpoint
+        .path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(
+            |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(param) => format!("by_{param}"),
+                None => s.to_owned(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("_");
+    format!("{}_{}", endpoint.method, path)
+}

@@ -1,0 +1,202 @@
+//! Image assurance policies, kept in exactly the JSON shape `kabuto policy` reads (Aqua's
+//! field names). A change re-evaluates every stored image.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use kabuto_auth::Permission;
+use kabuto_policy::{PolicySet, templates};
+use kabuto_store::PolicyRow;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use super::{Audit, authorize, record};
+use crate::error::{ApiError, ApiResult};
+use crate::evaluate::IMAGE_POLICIES;
+use crate::extract::{Caller, StrictJson};
+use crate::state::AppState;
+
+/// Every policy document (the export: `PUT` each back, or keep the list as a policy file).
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<Value>>> {
+    caller.require(Permission::Read)?;
+    let rows = state.store.policies(IMAGE_POLICIES).await?;
+    Ok(Json(rows.iter().map(document).collect::<ApiResult<_>>()?))
+}
+
+fn document(row: &PolicyRow) -> ApiResult<Value> {
+    serde_json::from_str(&row.document)
+        .map_err(|e| ApiError::internal("reading a stored policy", &e))
+}
+
+pub async fn get_one(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Permission::Read)?;
+    let row = state
+        .store
+        .policy(IMAGE_POLICIES, &name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no image assurance policy {name:?}")))?;
+    Ok(Json(document(&row)?))
+}
+
+/// `POST`: a new policy; 409 when the name is taken.
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    StrictJson(body): StrictJson<Value>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let name = body
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("-")
+        .to_owned();
+    authorize(
+        &state,
+        &caller,
+        Permission::WritePolicies,
+        "policy.create",
+        &name,
+    )
+    .await?;
+    let (name, text) = checked_policy(&body, None)?;
+    if state.store.policy(IMAGE_POLICIES, &name).await?.is_some() {
+        return Err(ApiError::conflict(format!(
+            "image assurance policy {name:?} already exists: PUT /api/v2/assurance_policy/image/{name} replaces it"
+        )));
+    }
+    save(&state, &caller, &name, &text).await?;
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// `PUT`: create or replace the policy of that name.
+pub async fn replace(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(name): Path<String>,
+    StrictJson(body): StrictJson<Value>,
+) -> ApiResult<Json<Value>> {
+    authorize(
+        &state,
+        &caller,
+        Permission::WritePolicies,
+        "policy.update",
+        &name,
+    )
+    .await?;
+    let (name, text) = checked_policy(&body, Some(&name))?;
+    save(&state, &caller, &name, &text).await?;
+    Ok(Json(body))
+}
+
+/// The policy's name and JSON text, once the policy reader accepts it; its errors name the
+/// field and line.
+fn checked_policy(body: &Value, path_name: Option<&str>) -> ApiResult<(String, String)> {
+    if !body.is_object() {
+        return Err(ApiError::bad_request(
+            "a policy is one JSON object (Aqua's image assurance policy fields)",
+        ));
+    }
+    let text = serde_json::to_string_pretty(body)
+        .map_err(|e| ApiError::internal("encoding the policy", &e))?;
+    let set = PolicySet::parse(&text, "request body")
+        .map_err(|e| ApiError::bad_request(crate::error::chain(&e)))?;
+    let name = set
+        .policies()
+        .first()
+        .map(|p| p.name.clone())
+        .ok_or_else(|| ApiError::field("name", "the policy needs a name"))?;
+    if let Some(expected) = path_name
+        && expected != name
+    {
+        return Err(ApiError::field(
+            "name",
+            format!("the body names policy {name:?} but the path names {expected:?}"),
+        ));
+    }
+    Ok((name, text))
+}
+
+async fn save(state: &AppState, caller: &Caller, name: &str, text: &str) -> ApiResult<()> {
+    let previous = state
+        .store
+        .put_policy(
+            IMAGE_POLICIES,
+            name,
+            text,
+            caller.user.as_str(),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+    let audit = Audit {
+        action: if previous.is_some() {
+            "policy.update"
+        } else {
+            "policy.create"
+        },
+        target: name,
+        outcome: "success",
+        detail: serde_json::json!({
+            "before": previous.map(|p| p.document),
+            "after": text,
+        }),
+    };
+    record(state, caller, audit).await;
+    state.request_reevaluation(format!("policy {name} changed by {}", caller.user));
+    Ok(())
+}
+
+pub async fn remove(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    authorize(
+        &state,
+        &caller,
+        Permission::WritePolicies,
+        "policy.delete",
+        &name,
+    )
+    .await?;
+    let removed = state
+        .store
+        .delete_policy(IMAGE_POLICIES, &name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no image assurance policy {name:?}")))?;
+    let audit = Audit {
+        action: "policy.delete",
+        target: &name,
+        outcome: "success",
+        detail: serde_json::json!({ "before": removed.document }),
+    };
+    record(&state, &caller, audit).await;
+    state.request_reevaluation(format!("policy {name} deleted by {}", caller.user));
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn templates(caller: Caller) -> ApiResult<Json<Vec<&'static str>>> {
+    caller.require(Permission::Read)?;
+    Ok(Json(templates::NAMES.to_vec()))
+}
+
+/// A template as a policy document, to edit and `POST`.
+pub async fn template(caller: Caller, Path(name): Path<String>) -> ApiResult<Json<Value>> {
+    caller.require(Permission::Read)?;
+    let text = templates::get(&name).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no template {name:?}: the templates are {}",
+            templates::NAMES.join(", ")
+        ))
+    })?;
+    let value: Value = serde_yaml::from_str(text)
+        .map_err(|e| ApiError::internal("reading a built-in template", &e))?;
+    Ok(Json(value))
+}

@@ -1,0 +1,139 @@
+//! What every request shares: the store, the loaded vulnerability database (swapped whole
+//! when the file changes), the login limiter, metrics, and the re-evaluation trigger.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::SystemTime;
+
+use kabuto_api::server::{DatabaseStatus, Reevaluation};
+use kabuto_auth::LoginLimiter;
+use kabuto_scan::{Engine, Rules, Scanners};
+use kabuto_store::Store;
+use kabuto_vulndb::Database;
+use tokio::sync::{Notify, Semaphore};
+
+use crate::metrics::Metrics;
+
+pub struct AppState {
+    pub store: Store,
+    pub vulndb: Vulndb,
+    pub limiter: LoginLimiter,
+    /// Password checks at once: argon2id takes ~20 MiB and tens of milliseconds each, so
+    /// a login flood must queue rather than exhaust memory.
+    pub password_checks: Semaphore,
+    pub metrics: Metrics,
+    /// Wakes the re-evaluation job; the reason is kept until it runs.
+    pub reevaluate: Notify,
+    pub reevaluate_reason: Mutex<Option<String>>,
+    pub last_reevaluation: Mutex<Option<Reevaluation>>,
+    /// Cookies get `Secure` when the server speaks TLS.
+    pub tls: bool,
+}
+
+impl AppState {
+    /// Asks the background job to evaluate every stored image again.
+    pub fn request_reevaluation(&self, reason: impl Into<String>) {
+        let reason = reason.into();
+        if let Ok(mut pending) = self.reevaluate_reason.lock() {
+            *pending = Some(match pending.take() {
+                Some(earlier) if earlier != reason => format!("{earlier}; {reason}"),
+                _ => reason,
+            });
+        }
+        self.reevaluate.notify_one();
+    }
+}
+
+/// The server's vulnerability database: loaded at start and again whenever the file
+/// changes (`kabuto db update --db` writes it atomically), or on request.
+pub struct Vulndb {
+    pub path: PathBuf,
+    loaded: RwLock<Option<Loaded>>,
+}
+
+#[derive(Clone)]
+struct Loaded {
+    engine: Arc<Engine>,
+    built_at: String,
+    advisories: u64,
+    modified: Option<SystemTime>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VulndbError {
+    #[error(transparent)]
+    Open(#[from] kabuto_vulndb::DbError),
+    #[error(transparent)]
+    Engine(#[from] kabuto_scan::EngineError),
+}
+
+impl Vulndb {
+    pub fn new(path: PathBuf) -> Vulndb {
+        Vulndb {
+            path,
+            loaded: RwLock::new(None),
+        }
+    }
+
+    /// The engine on the current database; `None` until a database was loaded.
+    pub fn engine(&self) -> Option<(Arc<Engine>, String)> {
+        let loaded = self.loaded.read().ok()?;
+        loaded
+            .as_ref()
+            .map(|l| (Arc::clone(&l.engine), l.built_at.clone()))
+    }
+
+    /// Loads the file when it changed since the last load (or was never loaded); true when
+    /// a new database is in use. Blocking: call from `spawn_blocking`.
+    pub fn reload_if_changed(&self) -> Result<bool, VulndbError> {
+        let modified = modified(&self.path);
+        if modified.is_none() {
+            return Ok(false);
+        }
+        let current = self
+            .loaded
+            .read()
+            .ok()
+            .and_then(|l| l.as_ref().map(|l| l.modified));
+        if current == Some(modified) {
+            return Ok(false);
+        }
+        let db = Database::open(&self.path)?;
+        let built_at = db.info().built_at.to_string();
+        let advisories = db.info().advisories;
+        let engine = Engine::new(Some(db), &Rules::default(), vuln_only())?;
+        if let Ok(mut slot) = self.loaded.write() {
+            *slot = Some(Loaded {
+                engine: Arc::new(engine),
+                built_at,
+                advisories,
+                modified,
+            });
+        }
+        Ok(true)
+    }
+
+    pub fn status(&self, last_reevaluation: Option<Reevaluation>) -> DatabaseStatus {
+        let loaded = self.loaded.read().ok().and_then(|l| l.clone());
+        DatabaseStatus {
+            loaded: loaded.is_some(),
+            path: self.path.display().to_string(),
+            built_at: loaded.as_ref().map(|l| l.built_at.clone()),
+            advisories: loaded.map_or(0, |l| l.advisories),
+            last_reevaluation,
+        }
+    }
+}
+
+/// Stored scans are matched again; content findings are carried from the upload, so the
+/// server's engine needs no secret or malware rules.
+fn vuln_only() -> Scanners {
+    Scanners {
+        vuln: true,
+        ..Scanners::default()
+    }
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
