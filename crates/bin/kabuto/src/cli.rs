@@ -55,6 +55,92 @@ pub enum Command {
     /// Build, import, update and inspect the vulnerability database.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Run the Kabuto server: keeps registered scans, decides verdicts with its policies and
+    /// acknowledgements, serves the REST API (docs: README "The server").
+    Server(ServerArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ServerArgs {
+    #[command(subcommand)]
+    pub command: Option<ServerCommand>,
+    #[command(flatten)]
+    pub run: ServerRunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServerCommand {
+    /// Create the administrator user, asking for its password on the terminal (or reading
+    /// it from KABUTO_ADMIN_PASSWORD), then exit.
+    Init(ServerStoreArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServerStoreArgs {
+    /// Where the server keeps its files (default: $XDG_DATA_HOME/kabuto, or
+    /// ~/.local/share/kabuto).
+    #[arg(long, env = "KABUTO_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Where scans, policies and users live: `sqlite:PATH` or `postgres://USER@HOST/DB`
+    /// (default: kabuto.sqlite in the data directory).
+    #[arg(long, env = "KABUTO_STORE", value_name = "URL", hide_env_values = true)]
+    pub store: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServerRunArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    #[command(flatten)]
+    pub store: ServerStoreArgs,
+    /// The server's vulnerability database (default: kabuto.db in the data directory); it is
+    /// loaded again whenever the file changes (`kabuto db update --db FILE`).
+    #[arg(long, env = "KABUTO_DB", value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// TLS certificate chain (PEM); with --tls-key the server speaks HTTPS.
+    #[arg(
+        long,
+        env = "KABUTO_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(
+        long,
+        env = "KABUTO_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// Allow plain HTTP on a non-loopback address (when a proxy in front terminates TLS).
+    #[arg(long)]
+    pub insecure_listen: bool,
+}
+
+/// Sending a scan to a Kabuto server (the CI gate through the server).
+#[derive(Debug, Args)]
+pub struct ServerGateArgs {
+    /// Kabuto server URL: the server judges the scan with its own policies and
+    /// acknowledgements; the exit code is 4 when a fail_cicd policy failed there.
+    #[arg(long, env = "KABUTO_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// API token for --server (create one with POST /api/v1/tokens).
+    #[arg(
+        long,
+        env = "KABUTO_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// Store the scan at the server (without it the server only answers the verdict).
+    #[arg(long, requires = "server")]
+    pub register: bool,
+    /// Extra CA certificate (PEM) to trust for the server's TLS.
+    #[arg(long, value_name = "FILE")]
+    pub server_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -246,6 +332,8 @@ pub struct ScanArgs {
     /// every report marks them (CycloneDX `analysis`, the JSON `acknowledgement` field).
     #[arg(long, value_name = "FILE")]
     pub acknowledgements: Option<PathBuf>,
+    #[command(flatten)]
+    pub gate: ServerGateArgs,
 }
 
 fn parse_format(s: &str) -> Result<kabuto_report::Format, String> {

@@ -27,7 +27,8 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    init_logging(cli.global.quiet, cli.global.debug);
+    let server = matches!(cli.command, cli::Command::Server(_));
+    init_logging(cli.global.quiet, cli.global.debug, server);
     match commands::run(cli) {
         Ok(code) => code,
         // A reader that stops early (`kabuto ... | head`) is not a failure of the scan.
@@ -64,11 +65,14 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
-fn init_logging(quiet: bool, debug: bool) {
+/// A server logs what it does (`info`); a scan only what went wrong.
+fn init_logging(quiet: bool, debug: bool, server: bool) {
     let default = if debug {
         "debug"
     } else if quiet {
         "error"
+    } else if server {
+        "info"
     } else {
         "warn"
     };

@@ -21,3 +21,13 @@ pub fn database(explicit: &Option<PathBuf>) -> Result<PathBuf> {
         None => default_database(),
     }
 }
+
+/// `$XDG_DATA_HOME/kabuto`, or `~/.local/share/kabuto`: the server's files.
+pub fn default_data_dir() -> Result<PathBuf> {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .context("neither XDG_DATA_HOME nor HOME is set: give --data-dir")?;
+    Ok(data.join("kabuto"))
+}

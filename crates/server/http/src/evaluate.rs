@@ -230,7 +230,8 @@ const DB_CHECK: Duration = Duration::from_secs(30);
 /// The background job: waits for a trigger (or the hourly tick), then evaluates every
 /// stored image again. Reads are never blocked: each image is one short write.
 pub async fn reevaluation_job(state: Arc<AppState>) {
-    let mut periodic = tokio::time::interval(PERIODIC);
+    // The first hourly pass is an hour after start: startup evaluates when the database loads.
+    let mut periodic = tokio::time::interval_at(tokio::time::Instant::now() + PERIODIC, PERIODIC);
     let mut db_check = tokio::time::interval(DB_CHECK);
     loop {
         tokio::select! {

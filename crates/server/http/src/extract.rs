@@ -226,20 +226,63 @@ impl<T: DeserializeOwned> FromRequest<Arc<AppState>> for StrictJson<T> {
 
 /// The body of a JSON request, refused when it is not JSON or over `limit` bytes.
 pub async fn json_body(request: Request<Body>, limit: usize) -> ApiResult<axum::body::Bytes> {
-    let json = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            let media = v.split(';').next().unwrap_or_default().trim();
-            media.eq_ignore_ascii_case("application/json") || media.ends_with("+json")
-        });
-    if !json {
-        return Err(ApiError::unsupported_media_type());
+    let body = JsonBody::read(request, limit).await?;
+    body.check_json()?;
+    Ok(body.bytes)
+}
+
+/// A request body of at most [`SMALL_BODY`] bytes, not parsed yet: handlers authorise the
+/// caller first, so a caller without the right learns nothing about what the body should
+/// hold.
+pub struct JsonBody {
+    bytes: axum::body::Bytes,
+    json: bool,
+}
+
+impl JsonBody {
+    async fn read(request: Request<Body>, limit: usize) -> ApiResult<JsonBody> {
+        let json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                let media = v.split(';').next().unwrap_or_default().trim();
+                media.eq_ignore_ascii_case("application/json") || media.ends_with("+json")
+            });
+        let bytes = axum::body::to_bytes(request.into_body(), limit)
+            .await
+            .map_err(|_| ApiError::too_large(limit))?;
+        Ok(JsonBody { bytes, json })
     }
-    axum::body::to_bytes(request.into_body(), limit)
-        .await
-        .map_err(|_| ApiError::too_large(limit))
+
+    fn check_json(&self) -> ApiResult<()> {
+        if self.json {
+            Ok(())
+        } else {
+            Err(ApiError::unsupported_media_type())
+        }
+    }
+
+    /// The body as `T`, strictly.
+    pub fn parse<T: DeserializeOwned>(&self) -> ApiResult<T> {
+        self.check_json()?;
+        parse_json(&self.bytes)
+    }
+
+    /// A top-level string field, only to name the target of an audit record (or pick the
+    /// permission) before the body is checked.
+    pub fn peek(&self, field: &str) -> Option<String> {
+        let value: serde_json::Value = serde_json::from_slice(&self.bytes).ok()?;
+        value.get(field)?.as_str().map(str::to_owned)
+    }
+}
+
+impl FromRequest<Arc<AppState>> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _: &Arc<AppState>) -> ApiResult<JsonBody> {
+        JsonBody::read(request, SMALL_BODY).await
+    }
 }
 
 /// `bytes` as `T`, an error naming the JSON field (`issues[2].expiration_days`) otherwise.

@@ -88,6 +88,16 @@ pub struct SessionRow {
     pub expires_at: OffsetDateTime,
 }
 
+#[derive(FromRow)]
+struct RawUserToken {
+    #[sqlx(flatten)]
+    user: RawUser,
+    token_id: String,
+    token_name: String,
+    prefix: String,
+    token_created_at: i64,
+}
+
 const USER_COLUMNS: &str = "users.id, users.role, users.password_hash, users.created_at";
 
 impl Store {
@@ -185,39 +195,22 @@ impl Store {
              FROM api_tokens JOIN users ON users.id = api_tokens.user_id \
              WHERE api_tokens.token_hash = $1 AND api_tokens.revoked_at IS NULL"
         );
-        let row: Option<(
-            String,
-            String,
-            Option<String>,
-            i64,
-            String,
-            String,
-            String,
-            i64,
-        )> = sqlx::query_as(&sql)
+        let row: Option<RawUserToken> = sqlx::query_as(&sql)
             .bind(token_hash)
             .fetch_optional(&self.pool)
             .await
             .map_err(query("find token"))?;
-        Ok(row.map(
-            |(id, role, password_hash, created, token_id, name, prefix, token_created)| {
-                let token = TokenRow {
-                    id: token_id,
-                    user_id: id.clone(),
-                    name,
-                    prefix,
-                    created_at: at(token_created),
-                    revoked_at: None,
-                };
-                let user = UserRow::from(RawUser {
-                    id,
-                    role,
-                    password_hash,
-                    created_at: created,
-                });
-                (user, token)
-            },
-        ))
+        Ok(row.map(|r| {
+            let token = TokenRow {
+                id: r.token_id,
+                user_id: r.user.id.clone(),
+                name: r.token_name,
+                prefix: r.prefix,
+                created_at: at(r.token_created_at),
+                revoked_at: None,
+            };
+            (UserRow::from(r.user), token)
+        }))
     }
 
     /// Tokens of one user, or of everyone, newest first.

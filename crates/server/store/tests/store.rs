@@ -2,6 +2,11 @@
 //! when `KABUTO_TEST_POSTGRES_URL` names a server (scripts/test.sh starts a throwaway one
 //! with scripts/test-postgres.sh); each test gets its own fresh database.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use kabuto_store::{

@@ -2,10 +2,12 @@
 
 mod config;
 pub mod db;
+mod gate;
 mod inventory;
 mod plan;
 mod policy;
 mod scan;
+mod server;
 
 use std::process::ExitCode;
 
@@ -25,6 +27,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Db(command) => db::run(command, quiet),
         Command::Config(args) => config::run(&args, quiet),
         Command::Policy(command) => policy::run(command),
+        Command::Server(args) => server::run(&args, quiet),
     }
 }
 

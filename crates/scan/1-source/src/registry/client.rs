@@ -328,8 +328,9 @@ impl RegistryClient {
     }
 }
 
-/// Roots: webpki's bundle, the system's, and `ca_file` (PEM) when given.
-fn tls_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, String> {
+/// A TLS client configuration (ring) whose roots are webpki's bundle, the system's, and
+/// `ca_file` (PEM) when given; shared by every HTTPS client of Kabuto's.
+pub fn tls_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, String> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     // Unreadable system certificates are not fatal: webpki's roots remain.

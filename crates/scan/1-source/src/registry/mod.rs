@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use kabuto_types::{DOCKER_HUB, ImageMetadata};
 
 pub use auth::{Challenge, ChallengeError, Credentials, DockerConfigError, parse_www_authenticate};
+pub use client::tls_config;
 /// The reference type the registry pulls by (one parser for every crate).
 pub use kabuto_types::ImageReference;
 pub use manifest::{Descriptor, ImageManifest, ManifestDocument, ManifestError, parse_manifest};

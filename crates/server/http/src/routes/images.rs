@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 use super::{Audit, authorize, record, rfc3339};
 use crate::error::{ApiError, ApiResult};
 use crate::evaluate::{Judge, evaluation, judge};
-use crate::extract::{Caller, Params, SCAN_BODY, StrictJson, json_body, parse_json};
+use crate::extract::{Caller, JsonBody, Params, SCAN_BODY, json_body, parse_json};
 use crate::state::AppState;
 
 /// The registry name of images scanned from files (archives, directories) rather than
@@ -33,7 +33,7 @@ const LOCAL_REGISTRY: &str = "local";
 pub async fn register(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    StrictJson(request): StrictJson<ImageRegistration>,
+    body: JsonBody,
 ) -> ApiResult<(StatusCode, Json<Vec<ImageSummary>>)> {
     authorize(
         &state,
@@ -43,6 +43,7 @@ pub async fn register(
         "images",
     )
     .await?;
+    let request: ImageRegistration = body.parse()?;
     if request.images.is_empty() || request.images.len() > 1000 {
         return Err(ApiError::field("images", "give 1 to 1000 images"));
     }

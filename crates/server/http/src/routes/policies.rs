@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use super::{Audit, authorize, record};
 use crate::error::{ApiError, ApiResult};
 use crate::evaluate::IMAGE_POLICIES;
-use crate::extract::{Caller, StrictJson};
+use crate::extract::{Caller, JsonBody};
 use crate::state::AppState;
 
 /// Every policy document (the export: `PUT` each back, or keep the list as a policy file).
@@ -51,21 +51,18 @@ pub async fn get_one(
 pub async fn create(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    StrictJson(body): StrictJson<Value>,
+    body: JsonBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let name = body
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or("-")
-        .to_owned();
+    let target = body.peek("name").unwrap_or_else(|| "-".to_owned());
     authorize(
         &state,
         &caller,
         Permission::WritePolicies,
         "policy.create",
-        &name,
+        &target,
     )
     .await?;
+    let body: Value = body.parse()?;
     let (name, text) = checked_policy(&body, None)?;
     if state.store.policy(IMAGE_POLICIES, &name).await?.is_some() {
         return Err(ApiError::conflict(format!(
@@ -81,7 +78,7 @@ pub async fn replace(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(name): Path<String>,
-    StrictJson(body): StrictJson<Value>,
+    body: JsonBody,
 ) -> ApiResult<Json<Value>> {
     authorize(
         &state,
@@ -91,6 +88,7 @@ pub async fn replace(
         &name,
     )
     .await?;
+    let body: Value = body.parse()?;
     let (name, text) = checked_policy(&body, Some(&name))?;
     save(&state, &caller, &name, &text).await?;
     Ok(Json(body))

@@ -17,7 +17,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::{Audit, authorize, record, rfc3339};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Caller, Params, StrictJson};
+use crate::extract::{Caller, JsonBody, Params};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -131,7 +131,7 @@ fn ack_entry(row: AckRow, now: OffsetDateTime) -> AckEntry {
 pub async fn acknowledge(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    StrictJson(request): StrictJson<AckRequest>,
+    body: JsonBody,
 ) -> ApiResult<(StatusCode, Json<Vec<AckEntry>>)> {
     authorize(
         &state,
@@ -141,6 +141,7 @@ pub async fn acknowledge(
         "acknowledgements",
     )
     .await?;
+    let request: AckRequest = body.parse()?;
     if request.comment.trim().is_empty() {
         return Err(ApiError::field("comment", "say why the risk is accepted"));
     }
@@ -262,7 +263,7 @@ fn ack_key(issue: &AckIssue) -> AckKey {
 pub async fn unacknowledge(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    StrictJson(request): StrictJson<AckRemoval>,
+    body: JsonBody,
 ) -> ApiResult<StatusCode> {
     authorize(
         &state,
@@ -272,6 +273,7 @@ pub async fn unacknowledge(
         "acknowledgements",
     )
     .await?;
+    let request: AckRemoval = body.parse()?;
     let mut removed = 0;
     for issue in &request.issues {
         if let Some(row) = state.store.delete_ack(&ack_key(issue)).await? {

@@ -18,7 +18,9 @@ use time::{Duration, OffsetDateTime};
 
 use super::{Audit, authorize, record, rfc3339};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{CSRF_COOKIE, Caller, Credential, SESSION_COOKIE, StrictJson, session_token};
+use crate::extract::{
+    CSRF_COOKIE, Caller, Credential, JsonBody, SESSION_COOKIE, StrictJson, session_token,
+};
 use crate::state::AppState;
 
 /// How long a login lasts.
@@ -207,16 +209,18 @@ pub async fn users(
 pub async fn create_user(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    StrictJson(request): StrictJson<NewUser>,
+    body: JsonBody,
 ) -> ApiResult<(StatusCode, Json<UserInfo>)> {
+    let target = body.peek("id").unwrap_or_else(|| "-".to_owned());
     authorize(
         &state,
         &caller,
         Permission::ManageUsers,
         "user.create",
-        &request.id,
+        &target,
     )
     .await?;
+    let request: NewUser = body.parse()?;
     let id =
         UserId::try_from(request.id.clone()).map_err(|e| ApiError::field("id", e.to_string()))?;
     let hash = match request.password {
@@ -284,7 +288,7 @@ pub async fn set_password(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<String>,
-    StrictJson(change): StrictJson<PasswordChange>,
+    body: JsonBody,
 ) -> ApiResult<StatusCode> {
     if id != caller.user.as_str() {
         authorize(
@@ -296,6 +300,7 @@ pub async fn set_password(
         )
         .await?;
     }
+    let change: PasswordChange = body.parse()?;
     let hash = hash_password(change.password).await?;
     if !state.store.set_password(&id, hash.as_str()).await? {
         return Err(ApiError::not_found(format!("no user {id}")));
@@ -338,18 +343,20 @@ pub async fn tokens(
 pub async fn create_token(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    StrictJson(request): StrictJson<NewTokenRequest>,
+    body: JsonBody,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    let owner = request
-        .user
-        .clone()
-        .unwrap_or_else(|| caller.user.to_string());
+    let owner = body.peek("user").unwrap_or_else(|| caller.user.to_string());
     let permission = if owner == caller.user.as_str() {
         Permission::ManageOwnTokens
     } else {
         Permission::ManageUsers
     };
     authorize(&state, &caller, permission, "token.create", &owner).await?;
+    let request: NewTokenRequest = body.parse()?;
+    // The permission was picked from a peek at `user`; the parsed body must agree.
+    if request.user.as_deref().is_some_and(|user| user != owner) {
+        return Err(ApiError::field("user", "give `user` once"));
+    }
     if request.name.trim().is_empty() || request.name.len() > 200 {
         return Err(ApiError::field(
             "name",

@@ -1,0 +1,128 @@
+//! `kabuto server` and `kabuto server init`: flags -> config -> the server crate.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use kabuto_server::ServerConfig;
+use kabuto_store::{Store, StoreUrl};
+
+use crate::cli::{ServerArgs, ServerCommand, ServerRunArgs, ServerStoreArgs};
+use crate::paths;
+
+/// How long in-flight requests get to finish on SIGTERM or Ctrl-C.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+pub fn run(args: &ServerArgs, quiet: bool) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    match &args.command {
+        Some(ServerCommand::Init(store)) => runtime.block_on(init(store, quiet)),
+        None => runtime.block_on(serve(&args.run, quiet)),
+    }
+}
+
+/// The data directory (created, private to the user) and the store URL.
+fn locations(args: &ServerStoreArgs) -> Result<(PathBuf, StoreUrl)> {
+    let data_dir = match &args.data_dir {
+        Some(dir) => dir.clone(),
+        None => paths::default_data_dir()?,
+    };
+    create_private_dir(&data_dir)?;
+    let store = match &args.store {
+        Some(text) => text.parse()?,
+        None => StoreUrl::in_data_dir(&data_dir),
+    };
+    Ok((data_dir, store))
+}
+
+fn create_private_dir(dir: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create the data directory {}", dir.display()))
+}
+
+async fn serve(args: &ServerRunArgs, quiet: bool) -> Result<ExitCode> {
+    let (data_dir, store) = locations(&args.store)?;
+    let config = ServerConfig {
+        listen: args.listen,
+        store,
+        db: args
+            .db
+            .clone()
+            .unwrap_or_else(|| data_dir.join("kabuto.db")),
+        tls: args.tls_cert.clone().zip(args.tls_key.clone()),
+        insecure_listen: args.insecure_listen,
+        admin_password: std::env::var("KABUTO_ADMIN_PASSWORD").ok(),
+    };
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let running = kabuto_server::start(config).await?;
+    if !quiet {
+        eprintln!("kabuto server listening on {scheme}://{}", running.addr);
+    }
+    let handle = running.handle();
+    tokio::spawn(async move {
+        stop_signal().await;
+        tracing::info!("stopping: finishing requests in flight");
+        handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
+    });
+    running.wait().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGTERM (service managers, Kubernetes) or SIGINT (Ctrl-C).
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+async fn init(args: &ServerStoreArgs, quiet: bool) -> Result<ExitCode> {
+    let (_, url) = locations(args)?;
+    let store = Store::open(&url).await?;
+    if store.user_count().await? > 0 {
+        if !quiet {
+            eprintln!("the store at {url} has users already: nothing to do");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let password = match std::env::var("KABUTO_ADMIN_PASSWORD") {
+        Ok(password) => password,
+        Err(_) => ask_password()?,
+    };
+    kabuto_server::ensure_administrator(&store, Some(&password)).await?;
+    store.close().await;
+    if !quiet {
+        eprintln!("created the administrator user in {url}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ask_password() -> Result<String> {
+    let first = rpassword::prompt_password("administrator password (12 characters or more): ")
+        .context("cannot read a password from the terminal: set KABUTO_ADMIN_PASSWORD instead")?;
+    let second = rpassword::prompt_password("again: ").context("cannot read the password")?;
+    if first != second {
+        bail!("the two passwords differ");
+    }
+    Ok(first)
+}

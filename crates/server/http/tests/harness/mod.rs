@@ -1,0 +1,316 @@
+//! A server on a loopback port with its own store and database, and a blocking HTTP client.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use kabuto_auth::Role;
+use kabuto_scan::{Cancel, Engine, NoProgress, Rules, ScanPlan, Scanners, Target};
+use kabuto_server::{RunningServer, ServerConfig};
+use kabuto_store::StoreUrl;
+use serde_json::{Value, json};
+
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub text: String,
+    pub retry_after: Option<u64>,
+    pub cookies: Vec<String>,
+}
+
+pub struct Harness {
+    base: String,
+    runtime: Option<tokio::runtime::Runtime>,
+    server: Option<RunningServer>,
+    admin_password: String,
+    admin_session: Mutex<Option<String>>,
+    _dir: tempfile::TempDir,
+}
+
+/// The committed PyPA advisory records the database is built from.
+fn feeds() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scan/vulndb/tests/fixtures/feeds/pypa")
+}
+
+/// A vulnerability database built from the committed records, at `path`.
+fn build_database(path: &Path) {
+    kabuto_vulndb::build::build(&[feeds()], path).unwrap();
+}
+
+/// A Kabuto JSON report of a root filesystem with requests 2.19.1 and urllib3 1.24.1 (both
+/// with known advisories), made by the engine.
+pub fn report_bytes() -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    for (name, version) in [("requests", "2.19.1"), ("urllib3", "1.24.1")] {
+        let info = root.join(format!(
+            "usr/lib/python3/dist-packages/{name}-{version}.dist-info"
+        ));
+        std::fs::create_dir_all(&info).unwrap();
+        std::fs::write(
+            info.join("METADATA"),
+            format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"),
+        )
+        .unwrap();
+    }
+    let db = dir.path().join("kabuto.db");
+    build_database(&db);
+    let plan = ScanPlan {
+        scanners: Scanners::from_names(&["vuln"]),
+        ..ScanPlan::default()
+    };
+    let engine = Engine::new(
+        Some(kabuto_vulndb::Database::open(&db).unwrap()),
+        &Rules::default(),
+        plan.scanners,
+    )
+    .unwrap();
+    let result = engine
+        .scan(&Target::Rootfs(root), &plan, &NoProgress, &Cancel::new())
+        .unwrap();
+    let mut out = Vec::new();
+    kabuto_report::render_report(
+        kabuto_report::Format::Json,
+        &result.report().list_packages(true),
+        &kabuto_report::RenderOptions::new(),
+        &mut out,
+    )
+    .unwrap();
+    out
+}
+
+impl Harness {
+    pub fn start(admin_password: &str) -> Harness {
+        Harness::try_start(Some(admin_password)).unwrap()
+    }
+
+    pub fn try_start(admin_password: Option<&str>) -> Result<Harness, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StoreUrl::in_data_dir(dir.path());
+        Harness::start_on(dir, store, admin_password)
+    }
+
+    /// On a fresh database of the test PostgreSQL server, when there is one.
+    pub fn start_postgres(admin_password: &str) -> Option<Harness> {
+        let admin = std::env::var("KABUTO_TEST_POSTGRES_URL").ok()?;
+        let name = format!("kabuto_api_{}_{}", std::process::id(), rand_suffix());
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            use sqlx::Executor;
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
+            pool.execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .unwrap();
+            pool.close().await;
+        });
+        let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
+            .parse()
+            .unwrap();
+        Some(Harness::start_on(tempfile::tempdir().unwrap(), url, Some(admin_password)).unwrap())
+    }
+
+    fn start_on(
+        dir: tempfile::TempDir,
+        store: StoreUrl,
+        admin_password: Option<&str>,
+    ) -> Result<Harness, String> {
+        let db = dir.path().join("kabuto.db");
+        build_database(&db);
+        let config = ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            store,
+            db,
+            tls: None,
+            insecure_listen: false,
+            admin_password: admin_password.map(str::to_owned),
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = runtime
+            .block_on(kabuto_server::start(config))
+            .map_err(|e| e.to_string())?;
+        Ok(Harness {
+            base: format!("http://{}", server.addr),
+            runtime: Some(runtime),
+            server: Some(server),
+            admin_password: admin_password.unwrap_or_default().to_owned(),
+            admin_session: Mutex::new(None),
+            _dir: dir,
+        })
+    }
+
+    pub fn login(&self, id: &str, password: &str) -> String {
+        let reply = self.call(
+            "POST",
+            "/api/v1/login",
+            None,
+            Some(json!({"id": id, "password": password})),
+        );
+        assert_eq!(reply.status, 200, "login: {}", reply.text);
+        reply.body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// The session cookie (`name=value`) and the CSRF token a login sets.
+    pub fn login_cookies(&self, id: &str, password: &str) -> (String, String) {
+        let reply = self.call(
+            "POST",
+            "/api/v1/login",
+            None,
+            Some(json!({"id": id, "password": password})),
+        );
+        let find = |name: &str| {
+            reply
+                .cookies
+                .iter()
+                .find(|c| c.starts_with(&format!("{name}=")))
+                .map(|c| c.split(';').next().unwrap().to_owned())
+                .unwrap()
+        };
+        let session = find("kabuto_session");
+        assert!(
+            reply
+                .cookies
+                .iter()
+                .any(|c| c.contains("HttpOnly") && c.starts_with("kabuto_session"))
+        );
+        let csrf = find("kabuto_csrf").split_once('=').unwrap().1.to_owned();
+        (session, csrf)
+    }
+
+    fn admin(&self) -> String {
+        let mut session = self.admin_session.lock().unwrap();
+        session
+            .get_or_insert_with(|| self.login("administrator", &self.admin_password))
+            .clone()
+    }
+
+    /// An API token of a new user with `role`.
+    pub fn token_for(&self, role: Role) -> String {
+        let admin = self.admin();
+        let id = format!("{role}-{}", rand_suffix());
+        let user = self.call(
+            "POST",
+            "/api/v1/users",
+            Some(&admin),
+            Some(json!({"id": id, "role": role})),
+        );
+        assert_eq!(user.status, 201, "{}", user.text);
+        let token = self.call(
+            "POST",
+            "/api/v1/tokens",
+            Some(&admin),
+            Some(json!({"name": "test", "user": id})),
+        );
+        assert_eq!(token.status, 201, "{}", token.text);
+        token.body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        self.raw(method, path, token, "application/json", bytes)
+    }
+
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut request = ureq::request(method, &format!("{}{path}", self.base))
+            .set("Content-Type", content_type);
+        if let Some(token) = token {
+            request = request.set("Authorization", &format!("Bearer {token}"));
+        }
+        reply(if body.is_empty() && method == "GET" {
+            request.call()
+        } else {
+            request.send_bytes(&body)
+        })
+    }
+
+    pub fn call_with_cookie(
+        &self,
+        method: &str,
+        path: &str,
+        cookie: &str,
+        csrf: Option<&str>,
+        body: Value,
+    ) -> Reply {
+        let mut request = ureq::request(method, &format!("{}{path}", self.base))
+            .set("Content-Type", "application/json")
+            .set("Cookie", cookie);
+        if let Some(csrf) = csrf {
+            request = request.set("X-CSRF-Token", csrf);
+        }
+        reply(if body.is_null() {
+            request.call()
+        } else {
+            request.send_string(&body.to_string())
+        })
+    }
+
+    /// Polls `path` until `done` holds (the background re-evaluation), for at most 30 s.
+    pub fn wait_for(&self, path: &str, token: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let reply = self.call("GET", path, Some(token), None);
+            if done(&reply.body) {
+                return reply.body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{path} never reached the expected state: {}",
+                reply.text
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
+    let response = match result {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(e) => panic!("transport error: {e}"),
+    };
+    let status = response.status();
+    let retry_after = response.header("Retry-After").and_then(|v| v.parse().ok());
+    let cookies = response
+        .all("Set-Cookie")
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let text = response.into_string().unwrap_or_default();
+    Reply {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
+        retry_after,
+        cookies,
+    }
+}
+
+fn rand_suffix() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..8].to_owned()
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let (Some(runtime), Some(server)) = (self.runtime.take(), self.server.take()) {
+            let _ = runtime.block_on(server.shutdown(Duration::from_secs(5)));
+            runtime.shutdown_timeout(Duration::from_secs(5));
+        }
+    }
+}
