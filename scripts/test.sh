@@ -3,6 +3,8 @@
 #   - builds the real fixture images from ../shared/images (when that folder exists; tests that
 #     need them skip with a note otherwise),
 #   - starts local OCI registries on loopback for the registry tests (scripts/test-registry.sh),
+#   - starts a throwaway PostgreSQL on loopback for the server's store tests
+#     (scripts/test-postgres.sh; installs Debian's postgresql when missing),
 #   - runs cargo fmt --check, clippy -D warnings and every test in the workspace.
 # Usage: scripts/test.sh [extra cargo test args]
 set -euo pipefail
@@ -24,9 +26,19 @@ if [ -x scripts/test-registry.sh ]; then
   bash scripts/test-registry.sh start
 fi
 
+echo "== PostgreSQL"
+if url=$(bash scripts/test-postgres.sh start); then
+  export KABUTO_TEST_POSTGRES_URL=$url
+  trap 'bash scripts/test-postgres.sh stop' EXIT
+else
+  echo "note: PostgreSQL could not be started: the store's PostgreSQL tests will skip"
+fi
+
 echo "== fmt"
 cargo fmt --all -- --check
 echo "== clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== tests"
 cargo test --workspace "$@"
+echo "== deploy files"
+scripts/check-deploy.sh
