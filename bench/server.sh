@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The server's figures against the goals of its issue, on loopback only, bounded in count and
+# time (no peer server runs here: each line prints the goal beside our figure and the ratio).
+#   1. ingest of a scan report with ~5,000 findings (SQLite): p50 of 30 uploads (goal 200 ms)
+#   2. 10,000 stored images (the debian-app fixture's real report, varied digests and tags)
+#   3. image list and detail reads under load: req/s and p99 (goals 1,000 req/s, 50 ms)
+#   4. re-evaluation of all 10,000 after a policy change (goal 30 s), reads measured meanwhile
+#   5. server RSS (goal 150 MB) and store bytes per image
+# Usage: bench/server.sh [IMAGES]    PROFILE=debug for a debug build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+images=${1:-10000}
+profile=${PROFILE:-release}
+flag=$([ "$profile" = release ] && echo --release || true)
+shared=${KABUTO_SHARED:-$PWD/../shared}
+fixture=${KABUTO_FIXTURES:-$HOME/.cache/kabuto-fixtures/out}/docker/debian-app.tar
+[ -f "$fixture" ] || { echo "missing $fixture: run ../shared/images/build-fixture-images.sh" >&2; exit 1; }
+command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
+cargo build $flag -q -p kabuto
+kabuto=$PWD/target/$profile/kabuto
+tmp=$(mktemp -d)
+pid=
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+
+"$kabuto" db build --quiet --source "$shared/vulndata" --output "$tmp/data/kabuto.db" >/dev/null
+findings=$(python3 bench/server/make-rootfs.py "$shared/vulndata/pypa/vulns" "$tmp/root" 5200)
+"$kabuto" scan rootfs "$tmp/root" --quiet --db "$tmp/data/kabuto.db" --scanners vuln --list-packages -f json -o "$tmp/big.json" || true
+"$kabuto" scan image "$fixture" --quiet --db "$tmp/data/kabuto.db" --scanners vuln,secret --list-packages -f json -o "$tmp/app.json" || true
+
+KABUTO_ADMIN_PASSWORD='bench password 1234' "$kabuto" server --listen 127.0.0.1:0 --data-dir "$tmp/data" 2>"$tmp/server.log" &
+pid=$!
+for _ in $(seq 600); do grep -q "listening on" "$tmp/server.log" 2>/dev/null && break; sleep 0.1; done
+url=$(grep -o 'http://[0-9.:]*' "$tmp/server.log" | head -1)
+session=$(curl -sf -XPOST "$url/api/v1/login" -H 'content-type: application/json' \
+  -d '{"id":"administrator","password":"bench password 1234"}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])')
+token=$(curl -sf -XPOST "$url/api/v1/tokens" -H "authorization: Bearer $session" -H 'content-type: application/json' \
+  -d '{"name":"bench"}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])')
+echo "profile: $profile; server $url"
+
+# 1. Ingest: each upload a new scan (artifact name varied, so the digest differs).
+n=$(python3 -c "import json;print(len(json.load(open('$tmp/big.json'))['vulnerabilities']))")
+times=$(python3 - "$tmp/big.json" "$url" "$token" <<'PY'
+import json, sys, time, urllib.request
+path, url, token = sys.argv[1:]
+report = json.load(open(path))
+out = []
+for i in range(30):
+    report["artifact"]["name"] = f"/bench/root-{i}"
+    body = json.dumps(report).encode()
+    req = urllib.request.Request(f"{url}/api/v1/scans?register=true&image=bench.example/big:{i}", body,
+                                 {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    start = time.perf_counter()
+    urllib.request.urlopen(req).read()
+    out.append((time.perf_counter() - start) * 1000)
+out.sort()
+print(f"{out[len(out)//2]:.0f} {out[int(len(out)*0.95)]:.0f} {len(body)}")
+PY
+)
+read -r p50 p95 bytes <<<"$times"
+echo "ingest of a $n-finding report ($((bytes / 1024)) KiB, $findings advisories aimed at): p50 $p50 ms, p95 $p95 ms; goal 200 ms; ratio $(ratio "$p50" 200)"
+
+# 2. 10,000 images from the fixture's real report, two uploads at a time.
+start=$(date +%s.%N)
+python3 - "$tmp/app.json" "$url" "$token" "$images" <<'PY'
+import json, sys, urllib.request
+from concurrent.futures import ThreadPoolExecutor
+path, url, token, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+report = json.load(open(path))
+def upload(i):
+    r = dict(report)
+    r["image"] = dict(report.get("image") or {})
+    r["image"]["manifest_digest"] = "sha256:%064x" % i
+    body = json.dumps(r).encode()
+    req = urllib.request.Request(f"{url}/api/v1/scans?register=true&image=registry.example/team{i % 50}/app:{i}", body,
+                                 {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    urllib.request.urlopen(req).read()
+with ThreadPoolExecutor(2) as pool:
+    list(pool.map(upload, range(count)))
+PY
+stored_s=$(python3 -c "print(f'{$(date +%s.%N) - $start:.0f}')")
+echo "stored $images images in $stored_s s"
+
+# 3. Reads under load (wrk, 10 s each, 16 connections).
+detail=/api/v2/images/registry.example/team7%2Fapp/7
+for path in "/api/v2/images?pagesize=50&order_by=-critical" "$detail" "/api/v2/risks/vulnerabilities?severity=high&pagesize=50"; do
+  out=$(wrk -t2 -c16 -d10s --latency -H "Authorization: Bearer $token" "$url$path")
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  echo "GET $path: $rps req/s (goal 1000, ratio $(ratio "${rps%.*}" 1000)), p99 $p99 (goal 50ms)"
+done
+
+# 4. Re-evaluation after a policy change, with reads going on.
+curl -sf -XPUT "$url/api/v2/assurance_policy/image/bench" -H "authorization: Bearer $token" -H 'content-type: application/json' \
+  -d '{"name":"bench","fail_cicd":true,"cvss_severity_enabled":true,"cvss_severity":"critical"}' >/dev/null
+start=$(date +%s.%N)
+wrk -t1 -c4 -d10s --latency -H "Authorization: Bearer $token" "$url/api/v2/images?pagesize=50" >"$tmp/reads.txt" &
+wrk_pid=$!
+until curl -sf "$url/api/v1/db" -H "authorization: Bearer $token" | grep -q '"reason":"policy bench changed.*"finished"'; do sleep 0.2; done
+reeval_s=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
+wait $wrk_pid
+reads=$(awk '/Requests\/sec/ {r=$2} $1=="99%" {p=$2} END {print r" req/s, p99 "p}' "$tmp/reads.txt")
+echo "re-evaluation of $((images + 30)) images after a policy change: $reeval_s s (goal 30 s, ratio $(ratio "$reeval_s" 30)); reads meanwhile: $reads"
+
+# 5. Memory and size.
+rss=$(awk '/VmHWM/ {print int($2/1024)}' /proc/$pid/status)
+bytes=$(du -b "$tmp/data/kabuto.sqlite"* | awk '{s+=$1} END {print s}')
+echo "server peak RSS $rss MB (goal 150, ratio $(ratio "$rss" 150)); store $((bytes / 1048576)) MiB, $((bytes / (images + 30))) bytes per image"
