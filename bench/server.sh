@@ -24,7 +24,7 @@ trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 
 "$kabuto" db build --quiet --source "$shared/vulndata" --output "$tmp/data/kabuto.db" >/dev/null
-findings=$(python3 bench/server/make-rootfs.py "$shared/vulndata/pypa/vulns" "$tmp/root" 5200)
+findings=$(python3 bench/server/make-rootfs.py "$shared/vulndata/pypa/vulns" "$tmp/root" 6500)
 "$kabuto" scan rootfs "$tmp/root" --quiet --db "$tmp/data/kabuto.db" --scanners vuln --list-packages -f json -o "$tmp/big.json" || true
 "$kabuto" scan image "$fixture" --quiet --db "$tmp/data/kabuto.db" --scanners vuln,secret --list-packages -f json -o "$tmp/app.json" || true
 

@@ -4,6 +4,8 @@
 //! policy or acknowledgement change, and hourly so expired acknowledgements stop applying).
 
 use std::sync::Arc;
+
+use rayon::prelude::*;
 use std::time::Duration;
 
 use kabuto_api::server::Reevaluation;
@@ -269,6 +271,9 @@ pub async fn reload_database(state: &Arc<AppState>) {
     }
 }
 
+/// Images judged per batch: judged in parallel, written in one transaction.
+const BATCH: usize = 64;
+
 /// Evaluates every scanned image again and records which verdicts changed.
 pub async fn reevaluate_all(state: &Arc<AppState>, reason: &str) {
     let Some((engine, db_version)) = state.vulndb.engine() else {
@@ -293,18 +298,18 @@ pub async fn reevaluate_all(state: &Arc<AppState>, reason: &str) {
             return;
         }
     };
-    for image in images {
-        match reevaluate_one(state, &engine, &judge_now, &db_version, &image).await {
+    for batch in images.chunks(BATCH) {
+        match reevaluate_batch(state, &engine, &judge_now, &db_version, batch).await {
             Ok(changed) => {
-                run.images += 1;
-                if changed {
+                run.images += batch.len();
+                for image in changed {
                     run.changed.push(image.key.to_string());
-                    audit_change(state, &image, reason).await;
+                    audit_change(state, image, reason).await;
                 }
             }
             Err(e) => {
-                run.failed += 1;
-                tracing::error!(image = %image.key, error = %e.message, "re-evaluation failed");
+                run.failed += batch.len();
+                tracing::error!(error = %e.message, "re-evaluation of a batch failed");
             }
         }
     }
@@ -320,31 +325,55 @@ pub async fn reevaluate_all(state: &Arc<AppState>, reason: &str) {
     }
 }
 
-/// Re-evaluates one image; true when its `disallowed` changed.
-async fn reevaluate_one(
+/// Re-evaluates a batch of images; the ones whose `disallowed` changed.
+async fn reevaluate_batch<'i>(
     state: &Arc<AppState>,
     engine: &Arc<Engine>,
     judge_now: &Arc<Judge>,
     db_version: &str,
-    image: &ImageRow,
-) -> ApiResult<bool> {
-    let Some(scan_id) = image.scan_id else {
-        return Ok(false);
-    };
-    let report = state.store.scan_report(scan_id).await?;
-    let (engine, judge_now, key) = (Arc::clone(engine), Arc::clone(judge_now), image.key.clone());
-    let db_version = db_version.to_owned();
-    let evaluation = tokio::task::spawn_blocking(move || {
-        let stored = StoredScan::from_json(&report, &format!("stored scan {scan_id}"))
-            .map_err(|e| ApiError::internal("reading a stored scan", &e))?;
-        let result = judge(&engine, &judge_now, stored, &key)?;
-        evaluation(&result, &db_version, judge_now.now)
+    batch: &'i [ImageRow],
+) -> ApiResult<Vec<&'i ImageRow>> {
+    let mut work = Vec::with_capacity(batch.len());
+    for image in batch {
+        if let Some(scan_id) = image.scan_id {
+            work.push((
+                image.id,
+                image.key.clone(),
+                scan_id,
+                state.store.scan_report(scan_id).await?,
+            ));
+        }
+    }
+    let (engine, judge_now, db_version) = (
+        Arc::clone(engine),
+        Arc::clone(judge_now),
+        db_version.to_owned(),
+    );
+    let evaluations = tokio::task::spawn_blocking(move || {
+        work.into_par_iter()
+            .map(|(id, key, scan_id, report)| {
+                let stored = StoredScan::from_json(&report, &format!("stored scan {scan_id}"))
+                    .map_err(|e| ApiError::internal("reading a stored scan", &e))?;
+                let result = judge(&engine, &judge_now, stored, &key)?;
+                Ok((id, evaluation(&result, &db_version, judge_now.now)?))
+            })
+            .collect::<ApiResult<Vec<_>>>()
     })
     .await
     .map_err(|e| ApiError::internal("the evaluation task", &e))??;
-    state.store.set_evaluation(image.id, &evaluation).await?;
-    state.metrics.images_reevaluated.inc();
-    Ok(evaluation.disallowed != image.disallowed)
+    state.store.set_evaluations(&evaluations).await?;
+    state
+        .metrics
+        .images_reevaluated
+        .inc_by(evaluations.len() as u64);
+    Ok(batch
+        .iter()
+        .filter(|image| {
+            evaluations
+                .iter()
+                .any(|(id, e)| *id == image.id && e.disallowed != image.disallowed)
+        })
+        .collect())
 }
 
 async fn audit_change(state: &AppState, image: &ImageRow, reason: &str) {

@@ -248,14 +248,8 @@ fn bad_bodies_get_a_4xx_naming_the_field() {
             .contains("colour"),
         "{unknown:?}"
     );
-    let huge = h.raw(
-        "POST",
-        "/api/v2/risks/acknowledge",
-        Some(&admin),
-        "application/json",
-        vec![b' '; 2 << 20],
-    );
-    assert_eq!(huge.status, 413, "{huge:?}");
+    let huge = h.post_oversized("/api/v2/risks/acknowledge", &admin, &vec![b' '; 2 << 20]);
+    assert_eq!(huge, 413);
     let policy = h.call(
         "PUT",
         "/api/v2/assurance_policy/image/p",

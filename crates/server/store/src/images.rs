@@ -294,11 +294,17 @@ impl Store {
         Ok(created)
     }
 
-    /// Replaces an image's evaluation (after a database, policy or acknowledgement change).
-    pub async fn set_evaluation(&self, image_id: i64, evaluation: &Evaluation) -> Result<()> {
-        let result = compress(&evaluation.result)?;
+    /// Replaces the evaluations of several images (after a database, policy or
+    /// acknowledgement change) in one transaction: one disk sync for the batch.
+    pub async fn set_evaluations(&self, batch: &[(i64, Evaluation)]) -> Result<()> {
+        let compressed = batch
+            .iter()
+            .map(|(_, e)| compress(&e.result))
+            .collect::<Result<Vec<_>>>()?;
         let mut tx = self.pool.begin().await.map_err(query("begin evaluation"))?;
-        write_evaluation(&mut tx, image_id, evaluation, &result).await?;
+        for ((image_id, evaluation), result) in batch.iter().zip(&compressed) {
+            write_evaluation(&mut tx, *image_id, evaluation, result).await?;
+        }
         tx.commit().await.map_err(query("commit evaluation"))?;
         Ok(())
     }

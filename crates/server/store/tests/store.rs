@@ -262,7 +262,7 @@ async fn a_scan_is_stored_once_and_tags_point_at_it() {
         let mut acked = vulnerability("CVE-2024-0001", "critical", 5, true);
         acked.acknowledged = true;
         store
-            .set_evaluation(first.image_id, &evaluation(false, vec![acked]))
+            .set_evaluations(&[(first.image_id, evaluation(false, vec![acked]))])
             .await
             .unwrap();
         let image = store.image(&first_key).await.unwrap().unwrap();

@@ -240,6 +240,30 @@ impl Harness {
         })
     }
 
+    /// The status of a POST whose body the server may refuse before reading it all: a
+    /// plain socket that keeps reading the answer when the server stops reading the body.
+    pub fn post_oversized(&self, path: &str, token: &str, body: &[u8]) -> u16 {
+        use std::io::{Read, Write};
+        let addr = self.base.trim_start_matches("http://");
+        let mut socket = std::net::TcpStream::connect(addr).unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        // The server may answer and close before the body is all sent: ignore write errors.
+        let _ = socket
+            .write_all(head.as_bytes())
+            .and_then(|()| socket.write_all(body));
+        let mut answer = Vec::new();
+        let _ = socket.read_to_end(&mut answer);
+        let text = String::from_utf8_lossy(&answer);
+        text.split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(0)
+    }
+
     pub fn call_with_cookie(
         &self,
         method: &str,
