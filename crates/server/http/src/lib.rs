@@ -175,13 +175,18 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         tracing::warn!(db = %config.db.display(), "no vulnerability database yet: uploads answer 503 until one is there");
     }
     tokio::spawn(evaluate::reevaluation_job(Arc::clone(&state)));
-    let app = routes::router(Arc::clone(&state))
-        .layer(middleware::from_fn_with_state(
-            Arc::clone(&state),
-            metrics::record,
-        ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .into_make_service_with_connect_info::<SocketAddr>();
+    let app =
+        routes::router(Arc::clone(&state))
+            .layer(middleware::from_fn_with_state(
+                Arc::clone(&state),
+                metrics::record,
+            ))
+            // Errors are logged where they happen, with their cause; the per-request trace stays
+            // at debug level (a readiness probe answering 503 is not an error of the server).
+            .layer(tower_http::trace::TraceLayer::new_for_http().on_failure(
+                tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG),
+            ))
+            .into_make_service_with_connect_info::<SocketAddr>();
     let listener =
         std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Listen {
             addr: config.listen,
