@@ -167,6 +167,29 @@ fn current_acknowledgements_become_report_marks() {
     );
 }
 
+/// A triage state and justification given with an acknowledgement reach the mark (and so
+/// CycloneDX `analysis`); an unknown state is refused naming the field.
+#[test]
+fn acknowledgements_carry_their_triage_state() {
+    let scan = Scan::base();
+    let acks = ack(
+        "  - {id: CVE-2026-0002, by: alice, reason: not reachable, expires: 2026-12-31, state: not_affected, justification: code_not_reachable}\n",
+    );
+    let marks = acks.marks(&scan.inventory, &scan.findings, common::NOW.date());
+    assert_eq!(marks[0].state, kabuto_types::AckState::NotAffected);
+    assert_eq!(
+        marks[0].justification,
+        Some(kabuto_types::VexJustification::CodeNotReachable)
+    );
+    let error = Acknowledgements::parse(
+        "acknowledgements:\n  - {id: CVE-1, by: a, reason: r, expires: 2026-01-01, state: ignored}\n",
+        "acks.yaml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("state"), "{error}");
+}
+
 /// The report's view of a verdict: skipped policies left out, an audit-only failure is
 /// `audit`, failed controls carry their items as text.
 #[test]
