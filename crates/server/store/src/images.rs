@@ -359,13 +359,13 @@ impl Store {
 
     /// The evaluated report of an image, when it was scanned.
     pub async fn image_result(&self, image_id: i64) -> Result<Option<Vec<u8>>> {
-        let row: Option<(Option<Vec<u8>>,)> =
-            sqlx::query_as("SELECT result FROM images WHERE id = $1")
+        let row: Option<(Vec<u8>,)> =
+            sqlx::query_as("SELECT result FROM image_results WHERE image_id = $1")
                 .bind(image_id)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(query("read image result"))?;
-        match row.and_then(|(blob,)| blob) {
+        match row.map(|(blob,)| blob) {
             Some(blob) => Ok(Some(decompress(&blob, &format!("image {image_id}"))?)),
             None => Ok(None),
         }
@@ -376,7 +376,7 @@ impl Store {
     pub async fn storage_totals(&self) -> Result<(i64, i64)> {
         let (images, bytes): (i64, Option<i64>) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM images), \
-             (SELECT SUM(LENGTH(report)) FROM scans) + (SELECT COALESCE(SUM(LENGTH(result)), 0) FROM images)",
+             (SELECT SUM(LENGTH(report)) FROM scans) + (SELECT COALESCE(SUM(LENGTH(result)), 0) FROM image_results)",
         )
         .fetch_one(&self.pool)
         .await
@@ -430,8 +430,7 @@ impl Store {
         ));
         vulnerability_filters(&mut list, q);
         list.push(
-            " ORDER BY v.severity_rank DESC, v.issue_name, i.registry, i.repository, i.tag, \
-             v.resource_name LIMIT ",
+            " ORDER BY v.severity_rank DESC, v.issue_name, v.image_id, v.resource_name LIMIT ",
         )
         .bind(page.pagesize)
         .push(" OFFSET ")
@@ -515,10 +514,17 @@ async fn write_evaluation(
     e: &Evaluation,
     compressed_result: &[u8],
 ) -> Result<()> {
+    let digest = vulnerabilities_digest(&e.vulnerabilities);
+    let (previous,): (Option<String>,) =
+        sqlx::query_as("SELECT vulnerabilities_digest FROM images WHERE id = $1")
+            .bind(image_id)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(query("read evaluation"))?;
     sqlx::query(
         "UPDATE images SET evaluated_at = $1, db_version = $2, os = $3, packages = $4, \
          disallowed = $5, critical = $6, high = $7, medium = $8, low = $9, negligible = $10, \
-         unknown = $11, checks = $12, result = $13 WHERE id = $14",
+         unknown = $11, checks = $12, vulnerabilities_digest = $13 WHERE id = $14",
     )
     .bind(seconds(e.evaluated_at))
     .bind(e.db_version.as_deref())
@@ -532,17 +538,53 @@ async fn write_evaluation(
     .bind(e.counts.negligible)
     .bind(e.counts.unknown)
     .bind(&e.checks)
-    .bind(compressed_result)
+    .bind(&digest)
     .bind(image_id)
     .execute(&mut **tx)
     .await
     .map_err(query("write evaluation"))?;
+    sqlx::query(
+        "INSERT INTO image_results (image_id, result) VALUES ($1, $2) \
+         ON CONFLICT (image_id) DO UPDATE SET result = excluded.result",
+    )
+    .bind(image_id)
+    .bind(compressed_result)
+    .execute(&mut **tx)
+    .await
+    .map_err(query("write evaluated report"))?;
+    // A policy change leaves the vulnerabilities as they were: do not rewrite them.
+    if previous.as_deref() == Some(digest.as_str()) {
+        return Ok(());
+    }
     sqlx::query("DELETE FROM image_vulnerabilities WHERE image_id = $1")
         .bind(image_id)
         .execute(&mut **tx)
         .await
         .map_err(query("clear vulnerabilities"))?;
     insert_vulnerabilities(tx, image_id, &e.vulnerabilities).await
+}
+
+/// A digest of an image's vulnerability rows, every field included.
+fn vulnerabilities_digest(rows: &[VulnerabilityRow]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for v in rows {
+        for field in [
+            v.issue_name.as_str(),
+            &v.severity,
+            &v.resource_type,
+            &v.resource_name,
+            &v.resource_version,
+            v.fix_version.as_deref().unwrap_or("\u{0}"),
+        ] {
+            hash.update(field.as_bytes());
+            hash.update([0xff]);
+        }
+        hash.update(v.severity_rank.to_le_bytes());
+        hash.update(v.score.map_or(-1.0, |s| s).to_le_bytes());
+        hash.update([u8::from(v.acknowledged)]);
+    }
+    hex::encode(hash.finalize())
 }
 
 /// Rows per INSERT: 10 parameters each, under SQLite's 32,766 bound parameters.

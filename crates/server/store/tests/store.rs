@@ -577,6 +577,8 @@ async fn a_store_written_by_schema_version_1_opens_with_its_data() {
         images[0].disallowed,
         "the fixture's policy blocked its image"
     );
+    let moved = store.image_result(images[0].id).await.unwrap().unwrap();
+    assert!(moved.starts_with(b"{"), "version 2 moved the evaluated report out of images");
     let report = store.scan_report(images[0].scan_id.unwrap()).await.unwrap();
     assert!(report.starts_with(b"{"), "the stored report decompresses");
     assert_eq!(

@@ -487,7 +487,11 @@ async fn respond_with_image(
     format: Option<&str>,
 ) -> ApiResult<Response> {
     match format {
-        None | Some("json") => Ok(Json(image_detail(state, row).await?).into_response()),
+        None | Some("json") => Ok((
+            [(header::CONTENT_TYPE, "application/json")],
+            image_detail(state, row).await?,
+        )
+            .into_response()),
         Some(name) => {
             let format: Format = name.parse().map_err(|_| {
                 ApiError::field(
@@ -508,15 +512,11 @@ async fn respond_with_image(
     }
 }
 
-async fn image_detail(state: &AppState, row: ImageRow) -> ApiResult<ImageDetail> {
-    let report = match state.store.image_result(row.id).await? {
-        Some(bytes) => Some(
-            serde_json::from_slice::<ScanReport>(&bytes)
-                .map_err(|e| ApiError::internal("reading the stored report", &e))?,
-        ),
-        None => None,
-    };
-    let tags = match &row.digest {
+/// The image as [`ImageDetail`]'s JSON, the stored report spliced in as stored (it is the
+/// server's own rendering): no parse and re-encode of a large report per read.
+async fn image_detail(state: &AppState, row: ImageRow) -> ApiResult<Vec<u8>> {
+    let report = state.store.image_result(row.id).await?;
+    let tags: Vec<String> = match &row.digest {
         Some(digest) => state
             .store
             .images_by_digest(digest)
@@ -527,11 +527,21 @@ async fn image_detail(state: &AppState, row: ImageRow) -> ApiResult<ImageDetail>
             .collect(),
         None => Vec::new(),
     };
-    Ok(ImageDetail {
+    let summary = ImageDetail {
         summary: summary(&row)?,
         tags,
-        report,
-    })
+        report: None,
+    };
+    let mut out =
+        serde_json::to_vec(&summary).map_err(|e| ApiError::internal("encoding the image", &e))?;
+    if let Some(report) = report
+        && out.pop() == Some(b'}')
+    {
+        out.extend_from_slice(b",\"report\":");
+        out.extend_from_slice(report.trim_ascii());
+        out.push(b'}');
+    }
+    Ok(out)
 }
 
 /// The image's report as a document, judged now (so acknowledgements show as CycloneDX
