@@ -22,6 +22,7 @@ tmp=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+rss() { echo "  (server RSS now $(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status) MB)"; }
 
 "$kabuto" db build --quiet --source "$shared/vulndata" --output "$tmp/data/kabuto.db" >/dev/null
 findings=$(python3 bench/server/make-rootfs.py "$shared/vulndata/pypa/vulns" "$tmp/root" 6500)
@@ -58,6 +59,7 @@ print(f"{out[len(out)//2]:.0f} {out[int(len(out)*0.95)]:.0f} {len(body)}")
 PY
 )
 read -r p50 p95 bytes <<<"$times"
+rss
 echo "ingest of a $n-finding report ($((bytes / 1024)) KiB, $findings advisories aimed at): p50 $p50 ms, p95 $p95 ms; goal 200 ms; ratio $(ratio "$p50" 200)"
 
 # 2. 10,000 images from the fixture's real report, two uploads at a time.
@@ -79,7 +81,7 @@ with ThreadPoolExecutor(2) as pool:
     list(pool.map(upload, range(count)))
 PY
 stored_s=$(python3 -c "print(f'{$(date +%s.%N) - $start:.0f}')")
-echo "stored $images images in $stored_s s"
+echo "stored $images images in $stored_s s"; rss
 
 # 3. Reads under load (wrk, 10 s each, 16 connections).
 detail=/api/v2/images/registry.example/team7%2Fapp/7
@@ -100,6 +102,7 @@ until curl -sf "$url/api/v1/db" -H "authorization: Bearer $token" | grep -q '"re
 reeval_s=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
 wait $wrk_pid
 reads=$(awk '/Requests\/sec/ {r=$2} $1=="99%" {p=$2} END {print r" req/s, p99 "p}' "$tmp/reads.txt")
+rss
 echo "re-evaluation of $((images + 30)) images after a policy change: $reeval_s s (goal 30 s, ratio $(ratio "$reeval_s" 30)); reads meanwhile: $reads"
 
 # 5. Memory and size.

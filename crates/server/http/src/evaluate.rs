@@ -126,22 +126,17 @@ pub fn judge(
         .map_err(|e| ApiError::internal("evaluating the scan", &e))
 }
 
-/// A judged scan as the store keeps it.
+/// A judged scan as the store keeps it. The stored report leaves the policies out (the
+/// verdict is in `checks`), so a policy change does not rewrite it: `previous` is the image's
+/// stored state, and when its vulnerabilities and database are the same the report is kept.
 pub fn evaluation(
     result: &ScanResult,
     db_version: &str,
     now: OffsetDateTime,
+    previous: Option<&ImageRow>,
 ) -> ApiResult<Evaluation> {
     let verdict = result.gate_verdict();
     let counts = verdict.vulnerability_counts;
-    let mut rendered = Vec::new();
-    kabuto_report::render_report(
-        Format::Json,
-        &result.report(),
-        &RenderOptions::new(),
-        &mut rendered,
-    )
-    .map_err(|e| ApiError::internal("rendering the evaluated report", &e))?;
     let checks = serde_json::to_string(&verdict.assurance_checks_performed)
         .map_err(|e| ApiError::internal("encoding assurance checks", &e))?;
     let acknowledged: std::collections::HashSet<_> = result
@@ -149,7 +144,7 @@ pub fn evaluation(
         .iter()
         .map(|a| (a.vulnerability.as_str().to_owned(), a.package_purl.clone()))
         .collect();
-    let vulnerabilities = result
+    let vulnerabilities: Vec<VulnerabilityRow> = result
         .vulnerabilities
         .as_deref()
         .unwrap_or_default()
@@ -160,6 +155,20 @@ pub fn evaluation(
             vulnerability_row(f, acked)
         })
         .collect();
+    let unchanged = previous.is_some_and(|image| {
+        image.db_version.as_deref() == Some(db_version)
+            && image.vulnerabilities_digest.as_deref()
+                == Some(kabuto_store::vulnerabilities_digest(&vulnerabilities).as_str())
+    });
+    let rendered = if unchanged {
+        None
+    } else {
+        let mut out = Vec::new();
+        let report = result.report().with_policies(&[]);
+        kabuto_report::render_report(Format::Json, &report, &RenderOptions::new(), &mut out)
+            .map_err(|e| ApiError::internal("rendering the evaluated report", &e))?;
+        Some(out)
+    };
     let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
     Ok(Evaluation {
         evaluated_at: now,
@@ -337,8 +346,7 @@ async fn reevaluate_batch<'i>(
     for image in batch {
         if let Some(scan_id) = image.scan_id {
             work.push((
-                image.id,
-                image.key.clone(),
+                image.clone(),
                 scan_id,
                 state.store.scan_report(scan_id).await?,
             ));
@@ -351,11 +359,14 @@ async fn reevaluate_batch<'i>(
     );
     let evaluations = tokio::task::spawn_blocking(move || {
         work.into_par_iter()
-            .map(|(id, key, scan_id, report)| {
+            .map(|(image, scan_id, report)| {
                 let stored = StoredScan::from_json(&report, &format!("stored scan {scan_id}"))
                     .map_err(|e| ApiError::internal("reading a stored scan", &e))?;
-                let result = judge(&engine, &judge_now, stored, &key)?;
-                Ok((id, evaluation(&result, &db_version, judge_now.now)?))
+                let result = judge(&engine, &judge_now, stored, &image.key)?;
+                Ok((
+                    image.id,
+                    evaluation(&result, &db_version, judge_now.now, Some(&image))?,
+                ))
             })
             .collect::<ApiResult<Vec<_>>>()
     })

@@ -75,8 +75,9 @@ pub struct Evaluation {
     pub counts: SeverityCountsRow,
     /// `assurance_checks_performed` as JSON.
     pub checks: String,
-    /// The evaluated report (JSON); stored compressed.
-    pub result: Vec<u8>,
+    /// The evaluated report (JSON), stored compressed; `None` keeps the stored one (nothing
+    /// it shows changed).
+    pub result: Option<Vec<u8>>,
     pub vulnerabilities: Vec<VulnerabilityRow>,
 }
 
@@ -119,6 +120,8 @@ pub struct ImageRow {
     pub counts: SeverityCountsRow,
     /// `assurance_checks_performed` as JSON.
     pub checks: String,
+    /// [`vulnerabilities_digest`] of the stored vulnerability rows.
+    pub vulnerabilities_digest: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -145,6 +148,7 @@ struct RawImage {
     negligible: i64,
     unknown: i64,
     checks: String,
+    vulnerabilities_digest: Option<String>,
 }
 
 impl From<RawImage> for ImageRow {
@@ -176,13 +180,14 @@ impl From<RawImage> for ImageRow {
                 unknown: r.unknown,
             },
             checks: r.checks,
+            vulnerabilities_digest: r.vulnerabilities_digest,
         }
     }
 }
 
 const IMAGE_COLUMNS: &str = "id, registry, repository, tag, digest, scan_id, scan_status, os, \
     packages, registered_by, registered_at, scanned_at, evaluated_at, db_version, disallowed, \
-    critical, high, medium, low, negligible, unknown, checks";
+    critical, high, medium, low, negligible, unknown, checks, vulnerabilities_digest";
 
 /// How an image list is sorted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -254,7 +259,12 @@ impl Store {
     /// scan once per key, the tag created or moved to it, its vulnerabilities replaced.
     pub async fn ingest(&self, ingest: &Ingest<'_>, now: OffsetDateTime) -> Result<IngestOutcome> {
         let report = compress(ingest.scan.report)?;
-        let result = compress(&ingest.evaluation.result)?;
+        let result = ingest
+            .evaluation
+            .result
+            .as_deref()
+            .map(compress)
+            .transpose()?;
         let mut tx = self.pool.begin().await.map_err(query("begin ingest"))?;
         let (scan_id, new_scan) = put_scan(&mut tx, &ingest.scan, &report, now).await?;
         let (image_id, new_image) =
@@ -270,7 +280,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(query("point image at scan"))?;
-        write_evaluation(&mut tx, image_id, ingest.evaluation, &result).await?;
+        write_evaluation(&mut tx, image_id, ingest.evaluation, result.as_deref()).await?;
         tx.commit().await.map_err(query("commit ingest"))?;
         Ok(IngestOutcome {
             image_id,
@@ -299,11 +309,11 @@ impl Store {
     pub async fn set_evaluations(&self, batch: &[(i64, Evaluation)]) -> Result<()> {
         let compressed = batch
             .iter()
-            .map(|(_, e)| compress(&e.result))
+            .map(|(_, e)| e.result.as_deref().map(compress).transpose())
             .collect::<Result<Vec<_>>>()?;
         let mut tx = self.pool.begin().await.map_err(query("begin evaluation"))?;
         for ((image_id, evaluation), result) in batch.iter().zip(&compressed) {
-            write_evaluation(&mut tx, *image_id, evaluation, result).await?;
+            write_evaluation(&mut tx, *image_id, evaluation, result.as_deref()).await?;
         }
         tx.commit().await.map_err(query("commit evaluation"))?;
         Ok(())
@@ -512,7 +522,7 @@ async fn write_evaluation(
     tx: &mut Transaction<'_, Any>,
     image_id: i64,
     e: &Evaluation,
-    compressed_result: &[u8],
+    compressed_result: Option<&[u8]>,
 ) -> Result<()> {
     let digest = vulnerabilities_digest(&e.vulnerabilities);
     let (previous,): (Option<String>,) =
@@ -543,15 +553,17 @@ async fn write_evaluation(
     .execute(&mut **tx)
     .await
     .map_err(query("write evaluation"))?;
-    sqlx::query(
-        "INSERT INTO image_results (image_id, result) VALUES ($1, $2) \
-         ON CONFLICT (image_id) DO UPDATE SET result = excluded.result",
-    )
-    .bind(image_id)
-    .bind(compressed_result)
-    .execute(&mut **tx)
-    .await
-    .map_err(query("write evaluated report"))?;
+    if let Some(result) = compressed_result {
+        sqlx::query(
+            "INSERT INTO image_results (image_id, result) VALUES ($1, $2) \
+             ON CONFLICT (image_id) DO UPDATE SET result = excluded.result",
+        )
+        .bind(image_id)
+        .bind(result)
+        .execute(&mut **tx)
+        .await
+        .map_err(query("write evaluated report"))?;
+    }
     // A policy change leaves the vulnerabilities as they were: do not rewrite them.
     if previous.as_deref() == Some(digest.as_str()) {
         return Ok(());
@@ -565,7 +577,7 @@ async fn write_evaluation(
 }
 
 /// A digest of an image's vulnerability rows, every field included.
-fn vulnerabilities_digest(rows: &[VulnerabilityRow]) -> String {
+pub fn vulnerabilities_digest(rows: &[VulnerabilityRow]) -> String {
     use sha2::{Digest, Sha256};
     let mut hash = Sha256::new();
     for v in rows {

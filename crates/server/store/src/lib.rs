@@ -32,6 +32,7 @@ pub use audit::{AuditEvent, AuditQuery, AuditRow};
 pub use images::{
     Evaluation, ImageKey, ImageOrder, ImageQuery, ImageRow, Ingest, IngestOutcome, NewScan,
     SeverityCountsRow, VulnerabilityQuery, VulnerabilityRow, VulnerabilitySummary,
+    vulnerabilities_digest,
 };
 pub use policies::PolicyRow;
 pub use url::{Backend, StoreUrl, StoreUrlError};

@@ -139,12 +139,15 @@ pub async fn upload(
     let scan_key = scan_key(&digest, &report)?;
     let (engine, db_version) = state.vulndb.engine().ok_or_else(no_database)?;
     let judge_now = Judge::load(&state.store).await?;
-    let stored = stored_scan(report);
+    let (kept, stored) = kept_scan(report)?;
     let judged_key = key.clone();
     let (verdict, evaluated) = tokio::task::spawn_blocking(move || {
         let result = judge(&engine, &judge_now, stored, &judged_key)?;
         let verdict = result.gate_verdict();
-        Ok::<_, ApiError>((verdict, evaluation(&result, &db_version, judge_now.now)?))
+        Ok::<_, ApiError>((
+            verdict,
+            evaluation(&result, &db_version, judge_now.now, None)?,
+        ))
     })
     .await
     .map_err(|e| ApiError::internal("the evaluation task", &e))??;
@@ -161,7 +164,7 @@ pub async fn upload(
             &key,
             &digest,
             &scan_key,
-            &bytes,
+            &kept,
             &evaluated,
             &mut response,
         )
@@ -308,6 +311,17 @@ fn scan_key(digest: &str, report: &ScanReport) -> ApiResult<String> {
     ))
     .map_err(|e| ApiError::internal("hashing the scan", &e))?;
     Ok(format!("{digest}|{}", hex::encode(Sha256::digest(content))))
+}
+
+/// What the server keeps of an upload: the report without its vulnerabilities and policy
+/// results (the server computes its own, and every re-evaluation would parse them for
+/// nothing), and that as the engine reads it.
+fn kept_scan(mut report: ScanReport) -> ApiResult<(Vec<u8>, StoredScan)> {
+    report.vulnerabilities = None;
+    report.policies = None;
+    let kept =
+        serde_json::to_vec(&report).map_err(|e| ApiError::internal("encoding the scan", &e))?;
+    Ok((kept, stored_scan(report)))
 }
 
 fn stored_scan(mut report: ScanReport) -> StoredScan {
