@@ -145,7 +145,8 @@ pub struct ImageSummary {
     pub assurance_checks_performed: Vec<AssuranceCheck>,
 }
 
-/// An image with its evaluated report (layers, packages, findings, policies).
+/// An image with its evaluated report (layers, packages, findings with acknowledgement
+/// marks); the verdict is the summary's `assurance_checks_performed`.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ImageDetail {
     #[serde(flatten)]

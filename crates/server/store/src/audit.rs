@@ -80,14 +80,17 @@ impl Store {
 
     pub async fn audit(&self, q: &AuditQuery) -> Result<Page<AuditRow>> {
         let page = q.page.unwrap_or(PageRequest::new(None, None));
-        let mut count = Sql::new("SELECT COUNT(*) FROM audit_events WHERE 1 = 1");
+        let mut count = Sql::new(
+            self.backend,
+            "SELECT COUNT(*) FROM audit_events WHERE 1 = 1",
+        );
         audit_filters(&mut count, q);
         let (total,): (i64,) = count
             .query_as()
             .fetch_one(&self.pool)
             .await
             .map_err(query("count audit events"))?;
-        let mut list = Sql::new("SELECT * FROM audit_events WHERE 1 = 1");
+        let mut list = Sql::new(self.backend, "SELECT * FROM audit_events WHERE 1 = 1");
         audit_filters(&mut list, q);
         list.push(" ORDER BY id DESC LIMIT ")
             .bind(page.pagesize)

@@ -3,6 +3,7 @@
 use sqlx::{Any, FromRow, Transaction};
 use time::OffsetDateTime;
 
+use crate::Backend;
 use crate::sql::Sql;
 use crate::{Page, PageRequest, Result, Store, StoreError, at, contains_pattern, query, seconds};
 
@@ -280,7 +281,14 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(query("point image at scan"))?;
-        write_evaluation(&mut tx, image_id, ingest.evaluation, result.as_deref()).await?;
+        write_evaluation(
+            &mut tx,
+            self.backend,
+            image_id,
+            ingest.evaluation,
+            result.as_deref(),
+        )
+        .await?;
         tx.commit().await.map_err(query("commit ingest"))?;
         Ok(IngestOutcome {
             image_id,
@@ -313,7 +321,14 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
         let mut tx = self.pool.begin().await.map_err(query("begin evaluation"))?;
         for ((image_id, evaluation), result) in batch.iter().zip(&compressed) {
-            write_evaluation(&mut tx, *image_id, evaluation, result.as_deref()).await?;
+            write_evaluation(
+                &mut tx,
+                self.backend,
+                *image_id,
+                evaluation,
+                result.as_deref(),
+            )
+            .await?;
         }
         tx.commit().await.map_err(query("commit evaluation"))?;
         Ok(())
@@ -396,14 +411,17 @@ impl Store {
 
     pub async fn images(&self, q: &ImageQuery) -> Result<Page<ImageRow>> {
         let page = q.page.unwrap_or(PageRequest::new(None, None));
-        let mut count = Sql::new("SELECT COUNT(*) FROM images WHERE 1 = 1");
+        let mut count = Sql::new(self.backend, "SELECT COUNT(*) FROM images WHERE 1 = 1");
         image_filters(&mut count, q)?;
         let (total,): (i64,) = count
             .query_as()
             .fetch_one(&self.pool)
             .await
             .map_err(query("count images"))?;
-        let mut list = Sql::new(&format!("SELECT {IMAGE_COLUMNS} FROM images WHERE 1 = 1"));
+        let mut list = Sql::new(
+            self.backend,
+            &format!("SELECT {IMAGE_COLUMNS} FROM images WHERE 1 = 1"),
+        );
         image_filters(&mut list, q)?;
         let dir = if q.descending { "DESC" } else { "ASC" };
         list.push(" ORDER BY ")
@@ -426,18 +444,21 @@ impl Store {
     ) -> Result<Page<VulnerabilitySummary>> {
         let page = q.page.unwrap_or(PageRequest::new(None, None));
         let from = "FROM image_vulnerabilities v JOIN images i ON i.id = v.image_id WHERE 1 = 1";
-        let mut count = Sql::new(&format!("SELECT COUNT(*) {from}"));
+        let mut count = Sql::new(self.backend, &format!("SELECT COUNT(*) {from}"));
         vulnerability_filters(&mut count, q);
         let (total,): (i64,) = count
             .query_as()
             .fetch_one(&self.pool)
             .await
             .map_err(query("count vulnerabilities"))?;
-        let mut list = Sql::new(&format!(
-            "SELECT v.issue_name, v.severity, v.severity_rank, v.score, v.resource_type, \
+        let mut list = Sql::new(
+            self.backend,
+            &format!(
+                "SELECT v.issue_name, v.severity, v.severity_rank, v.score, v.resource_type, \
              v.resource_name, v.resource_version, v.fix_version, v.acknowledged, \
              i.registry, i.repository, i.tag, i.digest {from}"
-        ));
+            ),
+        );
         vulnerability_filters(&mut list, q);
         list.push(
             " ORDER BY v.severity_rank DESC, v.issue_name, v.image_id, v.resource_name LIMIT ",
@@ -520,6 +541,7 @@ async fn put_image(
 
 async fn write_evaluation(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     image_id: i64,
     e: &Evaluation,
     compressed_result: Option<&[u8]>,
@@ -573,7 +595,7 @@ async fn write_evaluation(
         .execute(&mut **tx)
         .await
         .map_err(query("clear vulnerabilities"))?;
-    insert_vulnerabilities(tx, image_id, &e.vulnerabilities).await
+    insert_vulnerabilities(tx, backend, image_id, &e.vulnerabilities).await
 }
 
 /// A digest of an image's vulnerability rows, every field included.
@@ -604,11 +626,13 @@ const VULNERABILITY_BATCH: usize = 500;
 
 async fn insert_vulnerabilities(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     image_id: i64,
     rows: &[VulnerabilityRow],
 ) -> Result<()> {
     for batch in rows.chunks(VULNERABILITY_BATCH) {
         let mut insert = Sql::new(
+            backend,
             "INSERT INTO image_vulnerabilities (image_id, issue_name, severity, severity_rank, \
              score, resource_type, resource_name, resource_version, fix_version, acknowledged) \
              VALUES ",
