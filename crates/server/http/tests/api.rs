@@ -555,3 +555,64 @@ impl std::fmt::Debug for Reply {
         )
     }
 }
+
+/// With a certificate the server speaks HTTPS (rustls) and a client that trusts the
+/// certificate gets answers; plain HTTP on that port gets none. Without one, a non-loopback
+/// address is refused unless asked for.
+#[test]
+fn tls_serves_https_and_plain_http_off_loopback_needs_consent() {
+    let dir = tempfile::tempdir().unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.key_pair.serialize_pem()).unwrap();
+    let config = |listen: &str, tls: Option<(std::path::PathBuf, std::path::PathBuf)>| {
+        kabuto_server::ServerConfig {
+            listen: listen.parse().unwrap(),
+            store: kabuto_store::StoreUrl::in_data_dir(dir.path()),
+            db: dir.path().join("kabuto.db"),
+            tls,
+            insecure_listen: false,
+            admin_password: Some(ADMIN_PASSWORD.to_owned()),
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let refused = runtime
+        .block_on(kabuto_server::start(config("0.0.0.0:0", None)))
+        .err()
+        .unwrap();
+    assert!(
+        refused.to_string().contains("--insecure-listen"),
+        "{refused}"
+    );
+
+    let server = runtime
+        .block_on(kabuto_server::start(config(
+            "127.0.0.1:0",
+            Some((cert, key)),
+        )))
+        .unwrap();
+    let port = server.addr.port();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(certified.cert.der().clone()).unwrap();
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let agent = ureq::AgentBuilder::new()
+        .tls_config(std::sync::Arc::new(tls))
+        .build();
+    let answer = agent
+        .get(&format!("https://localhost:{port}/healthz"))
+        .call()
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let plain = ureq::get(&format!("http://127.0.0.1:{port}/healthz")).call();
+    assert!(plain.is_err(), "plain HTTP on the TLS port answered");
+    runtime
+        .block_on(server.shutdown(std::time::Duration::from_secs(5)))
+        .unwrap();
+}
