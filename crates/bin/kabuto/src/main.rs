@@ -14,11 +14,6 @@ mod progress;
 use std::process::ExitCode;
 
 use clap::Parser;
-
-/// mimalloc returns freed memory to the system and keeps per-thread heaps small: the server's
-/// parallel re-evaluation peaked at 800 MB RSS with glibc's allocator.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use kabuto_types::text::terminal_safe;
 
 fn main() -> ExitCode {
