@@ -322,6 +322,7 @@ pub async fn reevaluate_all(state: &Arc<AppState>, reason: &str) {
             }
         }
     }
+    release_freed_memory();
     run.finished = Some(crate::routes::rfc3339(OffsetDateTime::now_utc()));
     tracing::info!(
         images = run.images,
@@ -406,5 +407,18 @@ async fn audit_change(state: &AppState, image: &ImageRow, reason: &str) {
     };
     if let Err(e) = state.store.append_audit(&event).await {
         tracing::error!(error = %chain(&e), "cannot record a verdict change");
+    }
+}
+
+/// Gives memory freed by a large piece of work back to the system. glibc keeps freed memory
+/// in per-thread arenas; after a parallel re-evaluation of 10,000 images that was over
+/// 100 MB the process never used again.
+pub fn release_freed_memory() {
+    #[cfg(target_env = "gnu")]
+    #[allow(unsafe_code, reason = "one call into glibc")]
+    // SAFETY: malloc_trim takes no pointers and only walks glibc's own heap structures under
+    // their locks; glibc documents it as callable at any time from any thread.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }

@@ -30,6 +30,9 @@ use crate::state::AppState;
 /// pulled from a registry.
 const LOCAL_REGISTRY: &str = "local";
 
+/// An upload over this size leaves enough freed memory behind to hand back to the system.
+const LARGE_UPLOAD: usize = 1 << 20;
+
 pub async fn register(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -169,6 +172,9 @@ pub async fn upload(
             &mut response,
         )
         .await?;
+    }
+    if bytes.len() > LARGE_UPLOAD {
+        crate::evaluate::release_freed_memory();
     }
     if response.verdict.disallowed {
         let audit = Audit {
