@@ -97,17 +97,27 @@ fn ack_rule(row: &AckRow) -> Option<AcknowledgementRule> {
         by: row.ack.author.clone(),
         reason: row.ack.comment.clone(),
         expires: DateValue(expires),
-        state: state_of(&row.ack.state),
-        justification: row
-            .ack
-            .justification
-            .as_deref()
-            .and_then(|j| serde_json::from_value(serde_json::Value::String(j.to_owned())).ok()),
+        state: wire_enum::<AckState>(&row.ack.state),
+        justification: row.ack.justification.as_deref().and_then(wire_enum),
     })
 }
 
-fn state_of(text: &str) -> Option<AckState> {
+/// A stored enum value (`not_affected`) back as its type; `None` for text it does not name.
+pub fn wire_enum<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
+}
+
+/// A scan as stored (`scan_id`'s report) judged for the image `key`. Blocking.
+pub fn judge_stored(
+    engine: &Engine,
+    judge_now: &Judge,
+    report: &[u8],
+    scan_id: i64,
+    key: &ImageKey,
+) -> ApiResult<ScanResult> {
+    let stored = StoredScan::from_json(report, &format!("stored scan {scan_id}"))
+        .map_err(|e| ApiError::internal("reading a stored scan", &e))?;
+    judge(engine, judge_now, stored, key)
 }
 
 /// Judges a stored scan for the image `key`. Blocking (matching is CPU work).
@@ -361,9 +371,7 @@ async fn reevaluate_batch<'i>(
     let evaluations = tokio::task::spawn_blocking(move || {
         work.into_par_iter()
             .map(|(image, scan_id, report)| {
-                let stored = StoredScan::from_json(&report, &format!("stored scan {scan_id}"))
-                    .map_err(|e| ApiError::internal("reading a stored scan", &e))?;
-                let result = judge(&engine, &judge_now, stored, &image.key)?;
+                let result = judge_stored(&engine, &judge_now, &report, scan_id, &image.key)?;
                 Ok((
                     image.id,
                     evaluation(&result, &db_version, judge_now.now, Some(&image))?,

@@ -121,6 +121,21 @@ fn typed<T: DeserializeOwned>(value: serde_json::Value, origin: &str) -> Result<
 }
 
 impl StoredScan {
+    /// A Kabuto JSON report already parsed (a server's upload): its inventory and the
+    /// content findings it kept.
+    pub fn from_report(mut report: kabuto_report::json::JsonReport) -> StoredScan {
+        let secrets = report.secrets.take();
+        let misconfigs = report.misconfigurations.take();
+        let malware = report.malware.take();
+        StoredScan {
+            inventory: report.into_inventory(),
+            secrets,
+            misconfigs,
+            malware,
+            skipped: Vec::new(),
+        }
+    }
+
     /// What an SBOM reader found: the OS it named, else the one its packages' purls name.
     fn from_sbom(
         artifact: kabuto_types::Artifact,
@@ -155,17 +170,7 @@ fn kabuto_report(value: serde_json::Value, origin: &str) -> Result<StoredScan, S
             found: version.to_string(),
         });
     }
-    let report: kabuto_report::json::JsonReport = typed(value, origin)?;
-    let secrets = report.secrets.clone();
-    let misconfigs = report.misconfigurations.clone();
-    let malware = report.malware.clone();
-    Ok(StoredScan {
-        inventory: report.into_inventory(),
-        secrets,
-        misconfigs,
-        malware,
-        skipped: Vec::new(),
-    })
+    Ok(StoredScan::from_report(typed(value, origin)?))
 }
 
 /// Counts of what an SBOM reader left out, turned into messages for [`StoredScan::skipped`].

@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 
 use super::{Audit, authorize, record, rfc3339};
 use crate::error::{ApiError, ApiResult};
-use crate::evaluate::{Judge, evaluation, judge};
+use crate::evaluate::{Judge, evaluation, judge, judge_stored};
 use crate::extract::{Caller, JsonBody, Params, SCAN_BODY, json_body, parse_json};
 use crate::state::AppState;
 
@@ -327,20 +327,7 @@ fn kept_scan(mut report: ScanReport) -> ApiResult<(Vec<u8>, StoredScan)> {
     report.policies = None;
     let kept =
         serde_json::to_vec(&report).map_err(|e| ApiError::internal("encoding the scan", &e))?;
-    Ok((kept, stored_scan(report)))
-}
-
-fn stored_scan(mut report: ScanReport) -> StoredScan {
-    let secrets = report.secrets.take();
-    let misconfigs = report.misconfigurations.take();
-    let malware = report.malware.take();
-    StoredScan {
-        inventory: report.into_inventory(),
-        secrets,
-        misconfigs,
-        malware,
-        skipped: Vec::new(),
-    }
+    Ok((kept, StoredScan::from_report(report)))
 }
 
 pub fn summary(row: &ImageRow) -> ApiResult<ImageSummary> {
@@ -575,9 +562,7 @@ async fn document(state: &Arc<AppState>, row: ImageRow, format: Format) -> ApiRe
     let judge_now = Judge::load(&state.store).await?;
     let key = row.key.clone();
     let rendered = tokio::task::spawn_blocking(move || {
-        let stored = StoredScan::from_json(&bytes, &format!("stored scan {scan_id}"))
-            .map_err(|e| ApiError::internal("reading a stored scan", &e))?;
-        let result = judge(&engine, &judge_now, stored, &key)?;
+        let result = judge_stored(&engine, &judge_now, &bytes, scan_id, &key)?;
         let mut out = Vec::new();
         kabuto_report::render_report(format, &result.report(), &RenderOptions::new(), &mut out)
             .map_err(|e| ApiError::internal("rendering the report", &e))?;

@@ -17,6 +17,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::{Audit, authorize, record, rfc3339};
 use crate::error::{ApiError, ApiResult};
+use crate::evaluate::wire_enum;
 use crate::extract::{Caller, JsonBody, Params};
 use crate::state::AppState;
 
@@ -115,10 +116,8 @@ fn ack_entry(row: AckRow, now: OffsetDateTime) -> AckEntry {
             registry_name: ack.key.registry_name,
             fix_version: ack.fix_version,
             expiration_days,
-            state: serde_json::from_value(serde_json::Value::String(ack.state)).ok(),
-            justification: ack
-                .justification
-                .and_then(|j| serde_json::from_value(serde_json::Value::String(j)).ok()),
+            state: wire_enum(&ack.state),
+            justification: ack.justification.as_deref().and_then(wire_enum),
         },
         comment: ack.comment,
         author: ack.author,
