@@ -3,7 +3,6 @@
 //! unsupported Aqua controls noted.
 
 use serde::Deserialize;
-use serde::de::IgnoredAny;
 
 use crate::controls::{self, Control, VulnExceptions};
 use crate::matchers::FieldError;
@@ -52,15 +51,6 @@ impl TryFrom<RawPolicy> for CheckedPolicy {
     }
 }
 
-/// A file holding several policies: `policies: [...]`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PolicyList {
-    #[serde(rename = "$schema", default)]
-    pub _schema: Option<IgnoredAny>,
-    pub policies: Vec<CheckedPolicy>,
-}
-
 fn compile(mut raw: RawPolicy) -> Result<Policy, FieldError> {
     if raw.name.trim().is_empty() {
         return Err(FieldError::new("name", "must not be empty"));
@@ -68,10 +58,19 @@ fn compile(mut raw: RawPolicy) -> Result<Policy, FieldError> {
     if let Some(kind) = &raw.assurance_type
         && !kind.eq_ignore_ascii_case("image")
     {
-        return Err(FieldError::new(
-            "assurance_type",
-            format!("`{kind}` policies are not image policies: Kabuto evaluates only `image`"),
-        ));
+        let message = if kind.eq_ignore_ascii_case(crate::kubernetes::ASSURANCE_TYPE) {
+            format!(
+                "policy `{}` is a Kubernetes assurance policy (assurance_type: kubernetes); \
+                 use it with kabuto kube-enforcer",
+                raw.name
+            )
+        } else {
+            format!(
+                "`{kind}` policies are not image policies: Kabuto evaluates only `image` \
+                 (and `kubernetes` in kabuto kube-enforcer)"
+            )
+        };
+        return Err(FieldError::new("assurance_type", message));
     }
     let mut notes = Vec::new();
     let scope = compile_scope(&raw, &mut notes);
@@ -94,26 +93,13 @@ fn compile(mut raw: RawPolicy) -> Result<Policy, FieldError> {
 }
 
 fn compile_scope(raw: &RawPolicy, notes: &mut Vec<NotEvaluated>) -> Scope {
-    let application_scopes = raw.application_scopes.as_deref().unwrap_or_default();
-    let excluded_scopes = raw
-        .exclude_application_scopes
-        .as_deref()
-        .unwrap_or_default();
-    if !excluded_scopes.is_empty()
-        || application_scopes
-            .iter()
-            .any(|s| !s.eq_ignore_ascii_case("global"))
-    {
-        notes.push(NotEvaluated {
-            field: "application_scopes",
-            reason: "Aqua application scopes other than Global are not known to Kabuto; \
-                     the policy is scoped by `scope`, `images`, `registries` and `labels` only"
-                .to_owned(),
-        });
-    }
+    notes.extend(application_scopes_note(
+        raw.application_scopes.as_deref(),
+        raw.exclude_application_scopes.as_deref(),
+    ));
     let expression = raw.scope.clone();
     if let Some(scope) = &expression {
-        for attribute in scope.unsupported_attributes() {
+        for attribute in scope.unchecked_attributes(false) {
             notes.push(NotEvaluated {
                 field: "scope",
                 reason: format!(
@@ -135,6 +121,23 @@ fn compile_scope(raw: &RawPolicy, notes: &mut Vec<NotEvaluated>) -> Scope {
             .map(|l| l.0)
             .collect(),
     }
+}
+
+/// Aqua's application scopes are Aqua objects; only `Global` (everywhere) means anything here.
+pub(crate) fn application_scopes_note(
+    included: Option<&[String]>,
+    excluded: Option<&[String]>,
+) -> Option<NotEvaluated> {
+    let excluded = excluded.unwrap_or_default();
+    let included = included.unwrap_or_default();
+    (!excluded.is_empty() || included.iter().any(|s| !s.eq_ignore_ascii_case("global"))).then(
+        || NotEvaluated {
+            field: "application_scopes",
+            reason: "Aqua application scopes other than Global are not known to Kabuto; \
+                     the policy is scoped by its other scope fields only"
+                .to_owned(),
+        },
+    )
 }
 
 fn note_unsupported(raw: &RawPolicy, notes: &mut Vec<NotEvaluated>) {

@@ -20,6 +20,7 @@ pub fn evaluate(policies: &PolicySet, acks: &Acknowledgements, input: &PolicyInp
     let subject = ScopeSubject {
         names: &prepared.names,
         labels: prepared.labels,
+        placement: None,
     };
     let results: Vec<PolicyResult> = policies
         .policies()

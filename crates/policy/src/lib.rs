@@ -1,5 +1,6 @@
-//! Image assurance policies for Kabuto: files kept in git that say what an image must not
-//! contain or be, judged against a scan to decide a CI gate.
+//! Assurance policies for Kabuto: files kept in git that say what an image must not
+//! contain or be, judged against a scan to decide a CI gate; and Kubernetes assurance
+//! policies, judged against a workload object at admission ([`evaluate_workload`]).
 //!
 //! The file format uses the vocabulary of Aqua's image assurance policy (the field names of
 //! its public Terraform provider and API), so an exported Aqua policy loads as it is; Kabuto
@@ -20,7 +21,9 @@ mod compile;
 mod controls;
 mod eval;
 mod facts;
+mod files;
 mod input;
+mod kubernetes;
 mod load;
 mod matchers;
 mod raw;
@@ -36,7 +39,12 @@ pub use ack::{AckNote, AcknowledgementRule, Acknowledgements};
 pub use compile::Policy;
 pub use eval::evaluate;
 pub use facts::BASE_NAME_LABEL;
+pub use files::PolicyFiles;
 pub use input::{MalwareHit, MisconfigHit, PolicyInput};
+pub use kubernetes::{
+    ALLOWED_REGISTRIES_CONTROL, FailedControl, KubernetesPolicy, KubernetesPolicySet,
+    WorkloadError, WorkloadSubject, WorkloadViolation, evaluate_workload,
+};
 pub use load::Diagnostic;
 pub use matchers::{Pattern, PermissionKind};
 pub use values::DateValue;
@@ -46,8 +54,7 @@ pub use verdict::{
     SecretItem, Shared, Verdict, VulnerabilityItem,
 };
 
-use compile::{CheckedPolicy, PolicyList};
-use load::Shape;
+use compile::CheckedPolicy;
 
 /// Why a policy or acknowledgement file was refused.
 #[derive(Debug, thiserror::Error)]
@@ -99,14 +106,10 @@ impl PolicySet {
 
     /// Parses policy text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<PolicySet, PolicyError> {
-        let checked: Vec<CheckedPolicy> = match load::shape(text, file, "policies")? {
-            Shape::Sequence => load::parse(text, file)?,
-            Shape::MappingWith(true) => load::parse::<PolicyList>(text, file)?.policies,
-            Shape::MappingWith(false) | Shape::Other => vec![load::parse(text, file)?],
-        };
+        let checked: Vec<CheckedPolicy> = load::parse_policies(text, file)?;
         let mut set = PolicySet::default();
         set.extend(checked.into_iter().map(|c| c.0), file)?;
-        if set.policies.is_empty() {
+        if set.is_empty() {
             return Err(PolicyError::Empty {
                 file: file.to_owned(),
             });
@@ -119,21 +122,16 @@ impl PolicySet {
         self.extend(other.policies, file)
     }
 
-    fn extend(
+    pub(crate) fn extend(
         &mut self,
         policies: impl IntoIterator<Item = Policy>,
         file: &str,
     ) -> Result<(), PolicyError> {
-        for policy in policies {
-            if self.policies.iter().any(|p| p.name == policy.name) {
-                return Err(PolicyError::DuplicateName {
-                    file: file.to_owned(),
-                    name: policy.name,
-                });
-            }
-            self.policies.push(policy);
-        }
-        Ok(())
+        push_unique(&mut self.policies, policies, |p| &p.name, file)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.policies.is_empty()
     }
 
     /// Every field name a policy may use (Aqua's vocabulary and Kabuto's own fields).
@@ -206,4 +204,23 @@ impl PolicySet {
         }
         needs
     }
+}
+
+/// Appends `items` to `list`, refusing a name already taken.
+fn push_unique<T>(
+    list: &mut Vec<T>,
+    items: impl IntoIterator<Item = T>,
+    name: fn(&T) -> &String,
+    file: &str,
+) -> Result<(), PolicyError> {
+    for item in items {
+        if list.iter().any(|taken| name(taken) == name(&item)) {
+            return Err(PolicyError::DuplicateName {
+                file: file.to_owned(),
+                name: name(&item).clone(),
+            });
+        }
+        list.push(item);
+    }
+    Ok(())
 }

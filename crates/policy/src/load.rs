@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny};
 
 use crate::PolicyError;
 use crate::matchers::FieldError;
@@ -72,6 +73,7 @@ impl Syntax {
 }
 
 /// The top-level shape of a document, read before the typed pass.
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Shape {
     Sequence,
     /// A mapping that has this key.
@@ -81,6 +83,19 @@ pub(crate) enum Shape {
 
 /// Parses `text` as untyped data to learn its shape (whether a mapping has `key`).
 pub(crate) fn shape(text: &str, file: &str, key: &str) -> Result<Shape, Diagnostic> {
+    Ok(shape_of(&untyped(text, file)?, key))
+}
+
+fn shape_of(document: &serde_yaml::Value, key: &str) -> Shape {
+    match document {
+        serde_yaml::Value::Sequence(_) => Shape::Sequence,
+        serde_yaml::Value::Mapping(map) => Shape::MappingWith(map.contains_key(key)),
+        _ => Shape::Other,
+    }
+}
+
+/// `text` as untyped data; JSON is read by JSON's parser, for its error messages.
+fn untyped(text: &str, file: &str) -> Result<serde_yaml::Value, Diagnostic> {
     match Syntax::detect(text) {
         Syntax::Json => {
             let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
@@ -88,23 +103,14 @@ pub(crate) fn shape(text: &str, file: &str, key: &str) -> Result<Shape, Diagnost
                 d.message = format!("not valid JSON: {}", d.message);
                 d
             })?;
-            Ok(match value {
-                serde_json::Value::Array(_) => Shape::Sequence,
-                serde_json::Value::Object(map) => Shape::MappingWith(map.contains_key(key)),
-                _ => Shape::Other,
-            })
+            serde_yaml::to_value(value).map_err(|e| yaml_diagnostic(text, file, String::new(), &e))
         }
         Syntax::Yaml => {
             refuse_deep_yaml(text, file)?;
-            let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
+            serde_yaml::from_str(text).map_err(|e| {
                 let mut d = yaml_diagnostic(text, file, String::new(), &e);
                 d.message = format!("not valid YAML: {}", d.message);
                 d
-            })?;
-            Ok(match value {
-                serde_yaml::Value::Sequence(_) => Shape::Sequence,
-                serde_yaml::Value::Mapping(map) => Shape::MappingWith(map.contains_key(key)),
-                _ => Shape::Other,
             })
         }
     }
@@ -128,6 +134,82 @@ pub(crate) fn parse<T: DeserializeOwned>(text: &str, file: &str) -> Result<T, Di
                 .map_err(|e| yaml_diagnostic(text, file, path_text(e.path()), e.inner()))
         }
     }
+}
+
+/// A file holding several policies: `policies: [...]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyList<T> {
+    #[serde(rename = "$schema", default)]
+    _schema: Option<IgnoredAny>,
+    policies: Vec<T>,
+}
+
+/// Every policy of a document: one policy (a mapping), a list, or `policies: [...]`.
+pub(crate) fn parse_policies<T: DeserializeOwned>(
+    text: &str,
+    file: &str,
+) -> Result<Vec<T>, Diagnostic> {
+    Ok(match shape(text, file, "policies")? {
+        Shape::Sequence => parse(text, file)?,
+        Shape::MappingWith(true) => parse::<PolicyList<T>>(text, file)?.policies,
+        Shape::MappingWith(false) | Shape::Other => vec![parse(text, file)?],
+    })
+}
+
+/// Deserializes `text` with `seed`, reporting the first problem with its location.
+pub(crate) fn parse_seed<T>(
+    text: &str,
+    file: &str,
+    seed: impl for<'de> DeserializeSeed<'de, Value = T>,
+) -> Result<T, Diagnostic> {
+    let mut track = serde_path_to_error::Track::new();
+    match Syntax::detect(text) {
+        Syntax::Json => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let value = seed
+                .deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
+                .map_err(|e| json_diagnostic(text, file, path_text(&track.path()), &e))?;
+            de.end()
+                .map_err(|e| json_diagnostic(text, file, String::new(), &e))?;
+            Ok(value)
+        }
+        Syntax::Yaml => {
+            refuse_deep_yaml(text, file)?;
+            let de = serde_yaml::Deserializer::from_str(text);
+            seed.deserialize(serde_path_to_error::Deserializer::new(de, &mut track))
+                .map_err(|e| yaml_diagnostic(text, file, path_text(&track.path()), &e))
+        }
+    }
+}
+
+/// The document's shape and the `assurance_type` of every policy in it, in order (absent:
+/// `None`); a policy that is not a mapping counts as absent, and its own parse reports it.
+pub(crate) fn assurance_types(
+    text: &str,
+    file: &str,
+) -> Result<(Shape, Vec<Option<String>>), Diagnostic> {
+    let document = untyped(text, file)?;
+    let shape = shape_of(&document, "policies");
+    let policies = match &document {
+        serde_yaml::Value::Sequence(items) => items.as_slice(),
+        serde_yaml::Value::Mapping(map) => match map.get("policies") {
+            Some(serde_yaml::Value::Sequence(items)) => items.as_slice(),
+            Some(_) => &[],
+            None => std::slice::from_ref(&document),
+        },
+        _ => std::slice::from_ref(&document),
+    };
+    let types = policies
+        .iter()
+        .map(|policy| {
+            policy
+                .get("assurance_type")
+                .and_then(serde_yaml::Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect();
+    Ok((shape, types))
 }
 
 /// Runs the shared depth guard before serde_yaml, which is quadratic on deep flow nesting.

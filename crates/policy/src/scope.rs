@@ -1,5 +1,5 @@
-//! Which images a policy applies to: Aqua's `scope` (variables combined by an expression
-//! such as `v1 && (v2 || v3)`) and its `registries`, `images` and `labels` lists.
+//! Which images or workloads a policy applies to: Aqua's `scope` (variables combined by an
+//! expression such as `v1 && (v2 || v3)`) and its `registries`, `images` and `labels` lists.
 
 use std::collections::BTreeMap;
 
@@ -16,9 +16,21 @@ pub(crate) struct Scope {
     pub labels: Vec<LabelMatcher>,
 }
 
-/// What the scope looks at: the image's names and its config labels.
+/// What the scope looks at: the image's names and its config labels, and where it runs
+/// when a workload is judged.
 pub(crate) struct ScopeSubject<'a> {
     pub names: &'a [ImageReference],
+    pub labels: &'a BTreeMap<String, String>,
+    /// `None` when an image is judged on its own: `kubernetes.*` conditions then hold.
+    pub placement: Option<Placement<'a>>,
+}
+
+/// Where a workload is submitted: the `kubernetes.*` scope attributes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Placement<'a> {
+    pub cluster: &'a str,
+    pub namespace: &'a str,
+    /// The pod template's labels.
     pub labels: &'a BTreeMap<String, String>,
 }
 
@@ -86,11 +98,23 @@ impl ScopeExpression {
         }
     }
 
-    pub fn unsupported_attributes(&self) -> impl Iterator<Item = &str> {
-        self.conditions.iter().filter_map(|c| match c {
+    /// Attributes that hold without being checked: Aqua's runtime attributes always, and
+    /// the `kubernetes.*` ones too when no workload is judged (`with_placement` false).
+    pub fn unchecked_attributes(&self, with_placement: bool) -> impl Iterator<Item = &str> {
+        self.conditions.iter().filter_map(move |c| match c {
             Condition::Unsupported(attribute) => Some(attribute.as_str()),
+            Condition::Cluster(_) if !with_placement => Some(CLUSTER),
+            Condition::Namespace(_) if !with_placement => Some(NAMESPACE),
+            Condition::WorkloadLabel(_) if !with_placement => Some(WORKLOAD_LABEL),
             _ => None,
         })
+    }
+
+    /// Whether a variable reads the image's config labels (`image.label`).
+    pub fn reads_image_labels(&self) -> bool {
+        self.conditions
+            .iter()
+            .any(|c| matches!(c, Condition::Label(_)))
     }
 }
 
@@ -130,9 +154,19 @@ enum Condition {
     Tag(Pattern),
     Name(Pattern),
     Label(LabelMatcher),
-    /// An Aqua attribute about runtime objects (clusters, hosts, services): always holds.
+    /// `kubernetes.cluster`: the cluster name the enforcer is configured with.
+    Cluster(Pattern),
+    /// `kubernetes.namespace`.
+    Namespace(Pattern),
+    /// `kubernetes.label`: a label of the pod template (`name` is the key).
+    WorkloadLabel(LabelMatcher),
+    /// An Aqua attribute about other runtime objects (hosts, services): always holds.
     Unsupported(String),
 }
+
+const CLUSTER: &str = "kubernetes.cluster";
+const NAMESPACE: &str = "kubernetes.namespace";
+const WORKLOAD_LABEL: &str = "kubernetes.label";
 
 /// Attribute namespaces of Aqua scopes that describe runtime objects, not images.
 const RUNTIME_NAMESPACES: [&str; 7] = [
@@ -160,19 +194,11 @@ impl Condition {
             "image.repo" | "image.repository" => Condition::Repository(value),
             "image.tag" => Condition::Tag(value),
             "image.name" | "image" => Condition::Name(value),
-            "image.label" => {
-                let key = variable
-                    .name
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|k| !k.is_empty())
-                    .ok_or_else(|| {
-                        FieldError::new("attribute", "`image.label` needs `name`: the label key")
-                    })?;
-                Condition::Label(LabelMatcher {
-                    key: key.to_owned(),
-                    value: Some(value),
-                })
+            "image.label" => Condition::Label(label_matcher(variable.name, value, "image.label")?),
+            CLUSTER => Condition::Cluster(value),
+            NAMESPACE => Condition::Namespace(value),
+            WORKLOAD_LABEL => {
+                Condition::WorkloadLabel(label_matcher(variable.name, value, WORKLOAD_LABEL)?)
             }
             other if RUNTIME_NAMESPACES.iter().any(|ns| other.starts_with(ns)) => {
                 Condition::Unsupported(other.to_owned())
@@ -199,9 +225,36 @@ impl Condition {
             Condition::Tag(p) => any(&|image| image.tag().is_some_and(|t| p.is_match(t))),
             Condition::Name(p) => any(&|image| image.name_matches(p)),
             Condition::Label(label) => label.matches(subject.labels),
+            Condition::Cluster(p) => subject.placement.is_none_or(|at| p.is_match(at.cluster)),
+            Condition::Namespace(p) => subject.placement.is_none_or(|at| p.is_match(at.namespace)),
+            Condition::WorkloadLabel(label) => {
+                subject.placement.is_none_or(|at| label.matches(at.labels))
+            }
             Condition::Unsupported(_) => true,
         }
     }
+}
+
+/// A label variable: `name` is the key, `value` the value pattern.
+fn label_matcher(
+    name: Option<String>,
+    value: Pattern,
+    attribute: &str,
+) -> Result<LabelMatcher, FieldError> {
+    let key = name
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| {
+            FieldError::new(
+                "attribute",
+                format!("`{attribute}` needs `name`: the label key"),
+            )
+        })?;
+    Ok(LabelMatcher {
+        key: key.to_owned(),
+        value: Some(value),
+    })
 }
 
 /// A boolean expression over scope variables `v1`, `v2`, ... (1-based).
