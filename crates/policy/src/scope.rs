@@ -426,4 +426,44 @@ mod tests {
             assert!(Expr::parse(bad, 3).is_err(), "{bad} should be refused");
         }
     }
+
+    #[test]
+    fn kubernetes_conditions_hold_for_images_and_are_checked_for_workloads() {
+        let scope: ScopeExpression = serde_yaml::from_str(
+            "expression: v1 && v2 && v3\nvariables:\n\
+             - {attribute: kubernetes.cluster, value: 'gke-*'}\n\
+             - {attribute: kubernetes.namespace, value: prod}\n\
+             - {attribute: kubernetes.label, name: team, value: pay*}\n",
+        )
+        .unwrap();
+        let labels = BTreeMap::from([("team".to_owned(), "payments".to_owned())]);
+        let none = BTreeMap::new();
+        let subject = |placement| ScopeSubject {
+            names: &[],
+            labels: &none,
+            placement,
+        };
+        let at = |cluster, namespace, labels| {
+            Some(Placement {
+                cluster,
+                namespace,
+                labels,
+            })
+        };
+        assert!(scope.matches(&subject(None)), "an image alone: they hold");
+        assert!(scope.matches(&subject(at("gke-eu", "prod", &labels))));
+        assert!(!scope.matches(&subject(at("eks", "prod", &labels))));
+        assert!(!scope.matches(&subject(at("gke-eu", "dev", &labels))));
+        assert!(!scope.matches(&subject(at("gke-eu", "prod", &none))));
+        let unchecked: Vec<&str> = scope.unchecked_attributes(false).collect();
+        assert_eq!(
+            unchecked,
+            [
+                "kubernetes.cluster",
+                "kubernetes.namespace",
+                "kubernetes.label"
+            ]
+        );
+        assert_eq!(scope.unchecked_attributes(true).count(), 0);
+    }
 }
