@@ -3,8 +3,10 @@
 #   - `kabuto config deploy/` (Dockerfile, Kubernetes manifests) finds nothing HIGH or CRITICAL;
 #   - the Helm chart's templates read only values that values.yaml defines, and every value
 #     there is read by a template (a typo in either would render silently as empty);
-#   - when helm or kubectl is installed: the chart renders and `kabuto config` passes on the
-#     output (Kabuto reads rendered charts only), and the kustomization builds.
+#   - when helm or kubectl is installed: the chart renders (the server alone, and with the kube
+#     enforcer fail open, fail closed and standalone) and the kustomizations build (the kube
+#     enforcer with and without its components), and `kabuto config` passes on the output
+#     (Kabuto reads rendered charts only); the enforcer's failurePolicy and --fail-closed agree.
 # Usage: scripts/check-deploy.sh   (KABUTO=path/to/kabuto, default target/debug/kabuto)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +27,21 @@ config_gate() {
     "$gate_exit") cat "$work/report.txt"; echo "FAIL: HIGH or CRITICAL findings in $1" >&2; return 1 ;;
     *) echo "FAIL: kabuto config $1 exited with $status" >&2; return 1 ;;
   esac
+}
+
+# The kube enforcer's two failure switches must agree: failurePolicy Fail in every webhook
+# exactly when the pods run with --fail-closed (one value, kubeEnforcer.failClosed, or the
+# fail-closed component, sets both).
+check_fail_policy() {
+  local file=$1 want=$2 flag=no want_flag=no policies
+  grep -q -- '- --fail-closed' "$file" && flag=yes
+  [[ $want == Fail ]] && want_flag=yes
+  policies=$(grep -o 'failurePolicy: [A-Za-z]*' "$file" | sort -u)
+  if [[ $policies != "failurePolicy: $want" || $flag != "$want_flag" ]]; then
+    echo "FAIL: $file: failurePolicy ${policies//failurePolicy: /}, --fail-closed $flag; expected $want" >&2
+    return 1
+  fi
+  echo "ok: $(basename "$file"): failurePolicy $want and --fail-closed agree"
 }
 
 config_gate deploy/
@@ -79,6 +96,22 @@ if command -v helm >/dev/null; then
   helm template kabuto "$chart" >"$rendered/default.yaml"
   helm template kabuto "$chart" --set store.postgres.existingSecret=pg \
     --set tls.existingSecret=tls --set replicaCount=2 >"$rendered/postgres-tls.yaml"
+  # The kube enforcer: fail open with generated certificates (a caBundle and a TLS Secret
+  # named in values), fail closed with cert-manager and every option, standalone alone.
+  enforcer=(--set kubeEnforcer.enabled=true)
+  helm template kabuto "$chart" "${enforcer[@]}" --set kubeEnforcer.tls.caBundle=Y2E= \
+    --set kubeEnforcer.tls.existingSecret=tls >"$rendered/kube-enforcer-open.yaml"
+  helm template kabuto "$chart" "${enforcer[@]}" --set kubeEnforcer.failClosed=true \
+    --set kubeEnforcer.certManager.enabled=true --set kubeEnforcer.blockUnregistered=true \
+    --set 'kubeEnforcer.excludeNamespaces={monitoring}' --set kubeEnforcer.server.caSecret=ca \
+    --set kubeEnforcer.registryAuth.existingSecret=registry >"$rendered/kube-enforcer-closed.yaml"
+  helm template kabuto "$chart" "${enforcer[@]}" --set server.enabled=false \
+    --set kubeEnforcer.certManager.enabled=true --set kubeEnforcer.standalone.enabled=true \
+    --set kubeEnforcer.standalone.dbUrl=https://db.invalid/kabuto.db \
+    --set-string 'kubeEnforcer.standalone.policies.policy\.yaml=name: p' \
+    >"$rendered/kube-enforcer-standalone.yaml"
+  check_fail_policy "$rendered/kube-enforcer-open.yaml" Ignore
+  check_fail_policy "$rendered/kube-enforcer-closed.yaml" Fail
   config_gate "$rendered"
 else
   echo "note: helm not installed; the chart was not rendered"
@@ -86,4 +119,18 @@ fi
 if command -v kubectl >/dev/null; then
   kubectl kustomize deploy/kubernetes >/dev/null
   echo "ok: kubectl kustomize deploy/kubernetes"
+  # The kube enforcer with no component and with all of them (a throwaway kustomization that
+  # enables them; kustomize takes only relative paths).
+  kustomized=$work/kustomized
+  mkdir -p "$kustomized/all"
+  kubectl kustomize deploy/kubernetes/kube-enforcer >"$kustomized/kube-enforcer.yaml"
+  base=$(realpath --relative-to="$kustomized/all" deploy/kubernetes/kube-enforcer)
+  printf 'resources: [%s]\ncomponents: [%s]\n' "$base" \
+    "$base/cert-manager, $base/fail-closed, $base/standalone, $base/registry-auth" \
+    >"$kustomized/all/kustomization.yaml"
+  kubectl kustomize "$kustomized/all" >"$kustomized/kube-enforcer-all.yaml"
+  rm -r "$kustomized/all"
+  check_fail_policy "$kustomized/kube-enforcer.yaml" Ignore
+  check_fail_policy "$kustomized/kube-enforcer-all.yaml" Fail
+  config_gate "$kustomized"
 fi
