@@ -337,3 +337,66 @@ pub struct ErrorDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
+
+/// `GET /api/v1/verdicts?digest=&image=`: what an admission controller needs to know of one
+/// image, as the server's last evaluation decided it. The image is looked up by digest first,
+/// then by `registry/repository:tag`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImageVerdict {
+    /// The image found (`registry/repository:tag`), or the name asked for when none was.
+    pub image: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// `scanned`, `pending` (registered, not scanned yet) or `unregistered`.
+    pub scan_status: String,
+    /// Policies the image fails, with whether each blocks it from running (`block_failed`).
+    #[serde(default)]
+    pub failed_policies: Vec<FailedPolicy>,
+    /// The verdict generation this answer belongs to (see [`VerdictGeneration`]).
+    pub generation: u64,
+}
+
+/// One image assurance policy an image fails.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FailedPolicy {
+    pub policy_name: String,
+    /// Aqua's `block_failed`: an image failing the policy must not run.
+    pub block_failed: bool,
+    /// The failed controls' ids.
+    pub controls: Vec<String>,
+}
+
+/// `GET /api/v1/verdicts/generation`: a number that changes whenever stored verdicts may
+/// have changed (a policy, acknowledgement or database change, a finished re-evaluation, a
+/// new scan), so admission controllers know when to drop cached verdicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerdictGeneration {
+    pub generation: u64,
+}
+
+/// `POST /api/v1/audit/events`: events an enforcer reports (admission decisions, runtime
+/// detections), kept in the audit log under the enforcer's identity.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnforcerEvents {
+    pub events: Vec<EnforcerEvent>,
+}
+
+/// One enforcer event, in the audit log's shape.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnforcerEvent {
+    /// When it happened (RFC 3339).
+    pub time: String,
+    /// `Admission.Control.Allowed`, `Admission.Control.Denied`, `Admission.Control.Violation`...
+    pub action: String,
+    /// What it is about: `Deployment shop/web`.
+    pub target: String,
+    /// `allowed`, `denied` or `blocked`.
+    pub result: String,
+    /// The event's own fields (namespace, user, images, reasons...).
+    pub detail: serde_json::Value,
+}

@@ -20,6 +20,9 @@ pub struct Policy {
     pub fail_cicd: bool,
     /// Action `audit_on_failure`: a failure is reported only.
     pub audit_on_failure: bool,
+    /// Action `block_failed`: an image failing this policy must not run (admission control
+    /// denies it); otherwise admission only warns.
+    pub block_failed: bool,
     pub(crate) scope: Scope,
     pub(crate) controls: Vec<Control>,
     pub(crate) exceptions: VulnExceptions,
@@ -85,6 +88,7 @@ fn compile(mut raw: RawPolicy) -> Result<Policy, FieldError> {
         // Aqua's defaults for both actions are on.
         fail_cicd: raw.fail_cicd.unwrap_or(true),
         audit_on_failure: raw.audit_on_failure.unwrap_or(true),
+        block_failed: raw.block_failed.unwrap_or(false),
         scope,
         controls,
         exceptions,

@@ -58,6 +58,119 @@ pub enum Command {
     /// Run the Kabuto server: keeps registered scans, decides verdicts with its policies and
     /// acknowledgements, serves the REST API (docs: README "The server").
     Server(ServerArgs),
+    /// Run the Kubernetes admission webhook: denies pods and workloads whose images fail a
+    /// blocking image assurance policy or whose settings fail a Kubernetes assurance policy
+    /// (docs: README "Admission control in Kubernetes").
+    KubeEnforcer(KubeEnforcerArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct KubeEnforcerArgs {
+    #[command(subcommand)]
+    pub command: Option<KubeEnforcerCommand>,
+    #[command(flatten)]
+    pub run: Box<KubeEnforcerRunArgs>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KubeEnforcerCommand {
+    /// Write a private CA, the webhook's serving certificate and key for its Service, and
+    /// webhook.yaml: the two webhook configurations with the CA in their caBundle.
+    Certs(KubeCertsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KubeCertsArgs {
+    /// The enforcer's Service name.
+    #[arg(long, default_value = "kabuto-kube-enforcer")]
+    pub service: String,
+    /// The enforcer's namespace.
+    #[arg(long, default_value = "kabuto")]
+    pub namespace: String,
+    /// Directory to write ca.crt, tls.crt, tls.key and webhook.yaml into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Extra names (DNS names or IP addresses) the certificate is valid for.
+    #[arg(long = "name", value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Days the certificates are valid.
+    #[arg(long, default_value_t = 365)]
+    pub days: u32,
+    /// The API server refuses objects when the webhook cannot be reached (failurePolicy
+    /// Fail); run the enforcer with --fail-closed to match.
+    #[arg(long)]
+    pub fail_closed: bool,
+    /// How long the API server waits for the webhook (1-30 s).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u8).range(1..=30))]
+    pub timeout_seconds: u8,
+}
+
+#[derive(Debug, Args)]
+pub struct KubeEnforcerRunArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0:8443", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// TLS certificate chain (PEM): the API server only calls webhooks over HTTPS. Reloaded
+    /// when the file changes (cert-manager renewals).
+    #[arg(long, env = "KABUTO_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "KABUTO_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Kabuto server to ask for image verdicts (and to send audit events to).
+    #[arg(long, env = "KABUTO_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// API token of a user with the `enforcer` role.
+    #[arg(
+        long,
+        env = "KABUTO_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// Extra CA certificate (PEM) to trust for the server's TLS.
+    #[arg(long, value_name = "FILE")]
+    pub server_ca: Option<PathBuf>,
+    /// Policy files: Kubernetes assurance policies (judged here, with or without a server)
+    /// and, without --server, image assurance policies for images scanned here.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Vec<PathBuf>,
+    /// Acknowledgements file for images scanned here (without --server).
+    #[arg(long, value_name = "FILE")]
+    pub acknowledgements: Option<PathBuf>,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The enforcer's own namespace (never judged, so its pods always start).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "kabuto")]
+    pub namespace: String,
+    /// More namespaces never judged, besides kube-system and the enforcer's own.
+    #[arg(long, value_name = "NAMESPACE")]
+    pub exclude_namespace: Vec<String>,
+    /// The cluster's name, for `kubernetes.cluster` scopes and audit events.
+    #[arg(long, env = "KABUTO_CLUSTER", default_value = "default")]
+    pub cluster: String,
+    /// Deny images the server does not know (or has not scanned yet).
+    #[arg(long)]
+    pub block_unregistered: bool,
+    /// Deny when no verdict can be had (server unreachable, timeout): Aqua's
+    /// block_admission_control. Without it the request is allowed with a warning and an
+    /// audit event. Match the webhook's failurePolicy (`certs --fail-closed`).
+    #[arg(long)]
+    pub fail_closed: bool,
+    /// Seconds a verdict and a tag's digest are reused (0: never).
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub cache_ttl: u64,
+    /// Seconds one review may wait for its images' verdicts (keep it under the webhook's
+    /// timeoutSeconds). A local scan that takes longer goes on for the next request.
+    #[arg(long, default_value_t = 4, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Docker config.json with registry credentials (a mounted pull secret), for resolving
+    /// tags to digests and for local scans.
+    #[arg(long, value_name = "FILE")]
+    pub registry_auth: Option<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]

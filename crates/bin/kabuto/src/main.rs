@@ -27,7 +27,10 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let server = matches!(cli.command, cli::Command::Server(_));
+    let server = matches!(
+        cli.command,
+        cli::Command::Server(_) | cli::Command::KubeEnforcer(_)
+    );
     init_logging(cli.global.quiet, cli.global.debug, server);
     match commands::run(cli) {
         Ok(code) => code,

@@ -333,6 +333,7 @@ pub async fn reevaluate_all(state: &Arc<AppState>, reason: &str) {
         }
     }
     release_freed_memory();
+    state.bump_generation();
     run.finished = Some(crate::routes::rfc3339(OffsetDateTime::now_utc()));
     tracing::info!(
         images = run.images,

@@ -169,6 +169,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         reevaluate_reason: Mutex::new(None),
         last_reevaluation: Mutex::new(None),
         tls: config.tls.is_some(),
+        generation: std::sync::atomic::AtomicU64::new(initial_generation()),
+        blocking: std::sync::RwLock::new(None),
     });
     evaluate::reload_database(&state).await;
     if state.vulndb.engine().is_none() {
@@ -223,16 +225,33 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     })
 }
 
+/// Starts the verdict generation from the clock, so a restarted server never repeats a
+/// generation an enforcer saw before the restart.
+fn initial_generation() -> u64 {
+    u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0) << 20
+}
+
 /// rustls with the ring provider (no process-wide default is installed).
 fn tls_config(
     cert: &PathBuf,
     key: &PathBuf,
 ) -> Result<axum_server::tls_rustls::RustlsConfig, ServerError> {
+    Ok(axum_server::tls_rustls::RustlsConfig::from_config(
+        rustls_server_config(cert, key)?,
+    ))
+}
+
+/// A rustls server configuration (ring provider, HTTP/1.1) from PEM files: the server's and
+/// the admission webhook's.
+pub fn rustls_server_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<Arc<rustls::ServerConfig>, ServerError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let fail = |message: String| ServerError::Tls {
-        cert: cert.clone(),
-        key: key.clone(),
+        cert: cert.to_path_buf(),
+        key: key.to_path_buf(),
         message,
     };
     let chain = CertificateDer::pem_file_iter(cert)
@@ -248,7 +267,5 @@ fn tls_config(
         .with_single_cert(chain, private)
         .map_err(|e| fail(e.to_string()))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(axum_server::tls_rustls::RustlsConfig::from_config(
-        Arc::new(config),
-    ))
+    Ok(Arc::new(config))
 }

@@ -3,9 +3,10 @@
 //! (`x-kabuto-permission`), which the role test walks.
 
 use kabuto_api::server::{
-    AckEntry, AckRemoval, AckRequest, AuditEntry, CreatedToken, DatabaseStatus, ErrorBody,
-    ImageDetail, ImageSummary, LoginRequest, LoginResponse, NewTokenRequest, NewUser, Page,
-    PasswordChange, ScanUploadResponse, TokenInfo, UserInfo, VulnerabilityEntry,
+    AckEntry, AckRemoval, AckRequest, AuditEntry, CreatedToken, DatabaseStatus, EnforcerEvents,
+    ErrorBody, ImageDetail, ImageSummary, ImageVerdict, LoginRequest, LoginResponse,
+    NewTokenRequest, NewUser, Page, PasswordChange, ScanUploadResponse, TokenInfo, UserInfo,
+    VerdictGeneration, VulnerabilityEntry,
 };
 use kabuto_api::{ImageRegistration, ScanReport};
 use kabuto_auth::Permission;
@@ -317,6 +318,33 @@ pub fn endpoints() -> Vec<Endpoint> {
             "The audit log, newest first (user, action prefix, result, since)",
             None,
             Some(of::<Page<AuditEntry>>),
+            200,
+        ),
+        op(
+            "post",
+            "/api/v1/audit/events",
+            Some(ReportEvents),
+            "Enforcer events (admission decisions) appended to the audit log",
+            Some(of::<EnforcerEvents>),
+            None,
+            204,
+        ),
+        op(
+            "get",
+            "/api/v1/verdicts",
+            Some(AskVerdict),
+            "The verdict on one image by digest and/or registry/repository:tag, for admission control",
+            None,
+            Some(of::<ImageVerdict>),
+            200,
+        ),
+        op(
+            "get",
+            "/api/v1/verdicts/generation",
+            Some(AskVerdict),
+            "A number that changes whenever stored verdicts may have changed",
+            None,
+            Some(of::<VerdictGeneration>),
             200,
         ),
         op(

@@ -1,7 +1,9 @@
 //! What every request shares: the store, the loaded vulnerability database (swapped whole
 //! when the file changes), the login limiter, metrics, and the re-evaluation trigger.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
@@ -28,6 +30,11 @@ pub struct AppState {
     pub last_reevaluation: Mutex<Option<Reevaluation>>,
     /// Cookies get `Secure` when the server speaks TLS.
     pub tls: bool,
+    /// Changes whenever stored verdicts may have changed (see `verdict_generation`).
+    pub generation: AtomicU64,
+    /// Names of the image policies with `block_failed`, loaded on first use and dropped when
+    /// policies change.
+    pub blocking: RwLock<Option<Arc<BTreeSet<String>>>>,
 }
 
 impl AppState {
@@ -40,7 +47,42 @@ impl AppState {
                 _ => reason,
             });
         }
+        if let Ok(mut blocking) = self.blocking.write() {
+            *blocking = None;
+        }
+        self.bump_generation();
         self.reevaluate.notify_one();
+    }
+
+    /// The verdict generation: admission controllers drop cached verdicts when it changes.
+    pub fn verdict_generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
+    }
+
+    /// Says verdicts may have changed: a new scan, a change that asks for re-evaluation, and
+    /// the end of a re-evaluation pass.
+    pub fn bump_generation(&self) {
+        self.generation.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The image policies that block failing images from running (`block_failed`).
+    pub async fn blocking_policies(&self) -> crate::error::ApiResult<Arc<BTreeSet<String>>> {
+        if let Some(names) = self.blocking.read().ok().and_then(|b| b.clone()) {
+            return Ok(names);
+        }
+        let judge = crate::evaluate::Judge::load(&self.store).await?;
+        let names: BTreeSet<String> = judge
+            .policies
+            .iter()
+            .flat_map(|set| set.policies())
+            .filter(|p| p.block_failed)
+            .map(|p| p.name.clone())
+            .collect();
+        let names = Arc::new(names);
+        if let Ok(mut blocking) = self.blocking.write() {
+            *blocking = Some(Arc::clone(&names));
+        }
+        Ok(names)
     }
 }
 

@@ -4,6 +4,7 @@ mod config;
 pub mod db;
 mod gate;
 mod inventory;
+mod kube_enforcer;
 mod plan;
 mod policy;
 mod scan;
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config(args) => config::run(&args, quiet),
         Command::Policy(command) => policy::run(command),
         Command::Server(args) => server::run(&args, quiet),
+        Command::KubeEnforcer(args) => kube_enforcer::run(&args, quiet),
     }
 }
 

@@ -81,7 +81,7 @@ async fn serve(args: &ServerRunArgs, quiet: bool) -> Result<ExitCode> {
 }
 
 /// SIGTERM (service managers, Kubernetes) or SIGINT (Ctrl-C).
-async fn stop_signal() {
+pub(super) async fn stop_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     match signal(SignalKind::terminate()) {
         Ok(mut term) => {

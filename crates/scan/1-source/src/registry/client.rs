@@ -52,15 +52,20 @@ impl RegistryClient {
         plain_http: bool,
         ca_file: Option<&Path>,
         credentials: Option<Credentials>,
+        timeout: Option<Duration>,
     ) -> Result<Self, SourceError> {
         let tls = tls_config(ca_file).map_err(|message| SourceError::Registry {
             image: image.clone(),
             message,
         })?;
-        let agent = ureq::AgentBuilder::new()
+        let mut agent = ureq::AgentBuilder::new()
             .tls_config(tls)
-            .timeout_connect(CONNECT_TIMEOUT)
-            .timeout_read(READ_TIMEOUT)
+            .timeout_connect(timeout.unwrap_or(CONNECT_TIMEOUT))
+            .timeout_read(timeout.unwrap_or(READ_TIMEOUT));
+        if let Some(total) = timeout {
+            agent = agent.timeout(total);
+        }
+        let agent = agent
             .redirects(MAX_REDIRECTS)
             // Blob redirects go to storage hosts that must not see our registry token.
             .redirect_auth_headers(ureq::RedirectAuthHeaders::Never)
@@ -110,6 +115,21 @@ impl RegistryClient {
         })
     }
 
+    /// The digest `reference` (a tag) names now: a HEAD request read from
+    /// `Docker-Content-Digest`, or the manifest itself when the registry does not send it.
+    pub fn manifest_digest(&self, reference: &str) -> Result<Digest, SourceError> {
+        let step = format!("manifest {reference}");
+        let url = format!("{}/manifests/{reference}", self.repository_url);
+        let response = self.call("HEAD", &step, &url, Some(MANIFEST_ACCEPT))?;
+        match response
+            .header("docker-content-digest")
+            .and_then(|h| h.parse::<Digest>().ok())
+        {
+            Some(digest) => Ok(digest),
+            None => Ok(self.manifest(reference)?.digest),
+        }
+    }
+
     /// Streams a blob; the reader fails at the end if the bytes do not match the
     /// descriptor's digest and size.
     pub fn blob(
@@ -148,16 +168,27 @@ impl RegistryClient {
         Ok(bytes)
     }
 
-    /// GET with the current authorization; on 401, answers the challenge once and retries.
     fn get(
         &self,
         step: &str,
         url: &str,
         accept: Option<&str>,
     ) -> Result<ureq::Response, SourceError> {
+        self.call("GET", step, url, accept)
+    }
+
+    /// A request with the current authorization; on 401, answers the challenge once and
+    /// retries.
+    fn call(
+        &self,
+        method: &str,
+        step: &str,
+        url: &str,
+        accept: Option<&str>,
+    ) -> Result<ureq::Response, SourceError> {
         let mut answered_challenge = false;
         loop {
-            let mut request = self.agent.get(url);
+            let mut request = self.agent.request(method, url);
             if let Some(accept) = accept {
                 request = request.set("Accept", accept);
             }

@@ -13,7 +13,7 @@ mod platform;
 use std::io::Read;
 use std::path::PathBuf;
 
-use kabuto_types::{DOCKER_HUB, ImageMetadata};
+use kabuto_types::{DOCKER_HUB, Digest, ImageMetadata};
 
 pub use auth::{Challenge, ChallengeError, Credentials, DockerConfigError, parse_www_authenticate};
 pub use client::tls_config;
@@ -53,6 +53,9 @@ pub struct RegistryOptions {
     pub insecure: bool,
     /// PEM file of extra CA certificates to trust besides the system and webpki roots.
     pub ca_file: Option<PathBuf>,
+    /// A bound on each whole request (connect, send, read) instead of the defaults made for
+    /// pulling large layers; an admission webhook answering within seconds sets it.
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl RegistryOptions {
@@ -98,6 +101,28 @@ pub fn open_registry(
     Ok(Box::new(RegistryImage::open(reference, &parsed, options)?))
 }
 
+/// The digest `reference` stands for in its registry: the digest it carries, else the one its
+/// tag names now (a HEAD request; for a multi-platform image, the index's digest, which is what
+/// a node pulls).
+pub fn resolve_digest(
+    reference: &ImageReference,
+    options: &RegistryOptions,
+) -> Result<Digest, SourceError> {
+    if let Some(digest) = reference.digest() {
+        return Ok(digest.clone());
+    }
+    let client = RegistryClient::new(
+        reference.original().to_owned(),
+        api_host(reference),
+        reference.repository(),
+        options.insecure,
+        options.ca_file.as_deref(),
+        options.resolve_credentials(reference)?,
+        options.timeout,
+    )?;
+    client.manifest_digest(reference.manifest_reference())
+}
+
 /// The `host[:port]` that serves the registry API: Docker Hub's is another host than its
 /// name.
 fn api_host(reference: &ImageReference) -> &str {
@@ -132,6 +157,7 @@ impl RegistryImage {
             options.insecure,
             options.ca_file.as_deref(),
             options.resolve_credentials(reference)?,
+            options.timeout,
         )?;
         let invalid = |what: String, message: String| SourceError::Invalid {
             image: name.to_owned(),

@@ -63,6 +63,7 @@ pub async fn register(
             registered.push(summary(&row)?);
         }
     }
+    state.bump_generation();
     let audit = Audit {
         action: "image.register",
         target: "images",
@@ -214,6 +215,7 @@ async fn store_scan(
         .ingest(&ingest, OffsetDateTime::now_utc())
         .await?;
     state.metrics.scans_ingested.inc();
+    state.bump_generation();
     response.new_scan = outcome.new_scan;
     response.image = state
         .store
@@ -284,7 +286,7 @@ fn image_key(given: Option<&str>, report: &ScanReport) -> ApiResult<ImageKey> {
     checked_key(LOCAL_REGISTRY, &file, "latest").map_err(|m| ApiError::field("artifact.name", m))
 }
 
-fn key_of(reference: &ImageReference) -> ImageKey {
+pub(crate) fn key_of(reference: &ImageReference) -> ImageKey {
     ImageKey {
         registry: reference.registry().to_owned(),
         repository: reference.repository().to_owned(),

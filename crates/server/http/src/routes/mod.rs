@@ -6,6 +6,7 @@ mod policies;
 mod risks;
 mod session;
 mod system;
+mod verdicts;
 
 use std::sync::Arc;
 
@@ -81,6 +82,9 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(policies::template),
         )
         .route("/api/v1/audit", get(system::audit))
+        .route("/api/v1/audit/events", post(verdicts::events))
+        .route("/api/v1/verdicts", get(verdicts::verdict))
+        .route("/api/v1/verdicts/generation", get(verdicts::generation))
         .route("/api/v1/db", get(system::database))
         .route("/api/v1/db/reload", post(system::reload_database))
         .route("/api/v1/reevaluate", post(system::reevaluate))
