@@ -90,11 +90,7 @@ impl Store {
     /// Stores an acknowledgement, replacing one with the same key; returns the one it
     /// replaced.
     pub async fn put_ack(&self, ack: &NewAck, now: OffsetDateTime) -> Result<Option<AckRow>> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(query("begin acknowledge"))?;
+        let mut tx = self.begin_write("begin acknowledge").await?;
         let previous: Option<RawAck> =
             sqlx::query_as(&format!("SELECT * FROM acknowledgements WHERE {KEY_MATCH}"))
                 .bind(&ack.key.issue_name)

@@ -266,7 +266,7 @@ impl Store {
             .as_deref()
             .map(compress)
             .transpose()?;
-        let mut tx = self.pool.begin().await.map_err(query("begin ingest"))?;
+        let mut tx = self.begin_write("begin ingest").await?;
         let (scan_id, new_scan) = put_scan(&mut tx, &ingest.scan, &report, now).await?;
         let (image_id, new_image) =
             put_image(&mut tx, ingest.image, ingest.scan.uploaded_by, now).await?;
@@ -306,7 +306,7 @@ impl Store {
         by: &str,
         now: OffsetDateTime,
     ) -> Result<bool> {
-        let mut tx = self.pool.begin().await.map_err(query("begin register"))?;
+        let mut tx = self.begin_write("begin register").await?;
         let (_, created) = put_image(&mut tx, key, by, now).await?;
         tx.commit().await.map_err(query("commit register"))?;
         Ok(created)
@@ -319,7 +319,7 @@ impl Store {
             .iter()
             .map(|(_, e)| e.result.as_deref().map(compress).transpose())
             .collect::<Result<Vec<_>>>()?;
-        let mut tx = self.pool.begin().await.map_err(query("begin evaluation"))?;
+        let mut tx = self.begin_write("begin evaluation").await?;
         for ((image_id, evaluation), result) in batch.iter().zip(&compressed) {
             write_evaluation(
                 &mut tx,

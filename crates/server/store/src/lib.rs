@@ -129,6 +129,20 @@ pub struct Store {
 }
 
 impl Store {
+    /// A transaction that will write. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a deferred transaction that reads first cannot wait for a concurrent
+    /// writer and fails with "database is locked" (SQLITE_BUSY_SNAPSHOT) instead.
+    async fn begin_write(
+        &self,
+        what: &'static str,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let statement = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        self.pool.begin_with(statement).await.map_err(query(what))
+    }
+
     /// Connects (creating an SQLite file when missing) and brings the schema up to date.
     pub async fn open(url: &StoreUrl) -> Result<Store> {
         install_default_drivers();

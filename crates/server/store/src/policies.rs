@@ -48,7 +48,7 @@ impl Store {
         author: &str,
         now: OffsetDateTime,
     ) -> Result<Option<PolicyRow>> {
-        let mut tx = self.pool.begin().await.map_err(query("begin policy"))?;
+        let mut tx = self.begin_write("begin policy").await?;
         let previous: Option<RawPolicy> =
             sqlx::query_as("SELECT * FROM policies WHERE kind = $1 AND name = $2")
                 .bind(kind)
