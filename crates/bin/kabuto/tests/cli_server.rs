@@ -7,15 +7,15 @@
     reason = "test code: a panic is the failure report"
 )]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "correct horse battery staple";
+mod common;
+use common::server::Server;
 
 fn kabuto() -> Command {
     Command::new(env!("CARGO_BIN_EXE_kabuto"))
@@ -71,91 +71,6 @@ impl Setup {
     }
 }
 
-/// A running `kabuto server` and its URL.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(setup: &Setup) -> Server {
-        let mut child = kabuto()
-            .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(setup.data())
-            .env("KABUTO_ADMIN_PASSWORD", PASSWORD)
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let mut lines = BufReader::new(stderr).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("the server stopped before listening")
-                .unwrap();
-            if let Some(url) = line.strip_prefix("kabuto server listening on ") {
-                break url.to_owned();
-            }
-        };
-        // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, url }
-    }
-
-    fn call(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&[u8]>,
-    ) -> (u16, Value) {
-        let mut request = ureq::request(method, &format!("{}{path}", self.url))
-            .set("Content-Type", "application/json");
-        if let Some(token) = token {
-            request = request.set("Authorization", &format!("Bearer {token}"));
-        }
-        let result = match body {
-            Some(body) => request.send_bytes(body),
-            None => request.call(),
-        };
-        let response = match result {
-            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{method} {path}: {e}"),
-        };
-        let status = response.status();
-        (status, response.into_json().unwrap_or(Value::Null))
-    }
-
-    /// An API token of the administrator.
-    fn token(&self) -> String {
-        let login = json!({"id": "administrator", "password": PASSWORD}).to_string();
-        let (status, session) = self.call("POST", "/api/v1/login", None, Some(login.as_bytes()));
-        assert_eq!(status, 200, "{session}");
-        let session = session["token"].as_str().unwrap();
-        let (_, token) = self.call(
-            "POST",
-            "/api/v1/tokens",
-            Some(session),
-            Some(br#"{"name":"ci"}"#),
-        );
-        token["token"].as_str().unwrap().to_owned()
-    }
-
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        self.child.wait().unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn gate(setup: &Setup, server: &Server, token: &str) -> Output {
     kabuto()
         .args(["scan", "rootfs"])
@@ -186,7 +101,7 @@ fn stderr(output: &Output) -> String {
 #[test]
 fn the_ci_gate_follows_the_servers_policies_and_acknowledgements() {
     let setup = Setup::new();
-    let server = Server::start(&setup);
+    let server = Server::start(&setup.data());
     let token = server.token();
 
     let clean = gate(&setup, &server, &token);
@@ -278,7 +193,7 @@ fn an_upload_that_was_answered_survives_kill_9_and_none_is_half_stored() {
         .unwrap();
     assert!(scanned.status.success(), "{}", stderr(&scanned));
     let report = Arc::new(std::fs::read(&report_path).unwrap());
-    let server = Arc::new(Mutex::new(Some(Server::start(&setup))));
+    let server = Arc::new(Mutex::new(Some(Server::start(&setup.data()))));
     let (url, token) = {
         let guard = server.lock().unwrap();
         let s = guard.as_ref().unwrap();
@@ -325,7 +240,7 @@ fn an_upload_that_was_answered_survives_kill_9_and_none_is_half_stored() {
     let answered = answered.lock().unwrap().clone();
     assert!(answered.len() < 800, "the kill came before the last upload");
 
-    let restarted = Server::start(&setup);
+    let restarted = Server::start(&setup.data());
     let token = restarted.token();
     let (_, listed) = restarted.call("GET", "/api/v2/images?pagesize=1000", Some(&token), None);
     let stored: Vec<&Value> = listed["result"].as_array().unwrap().iter().collect();

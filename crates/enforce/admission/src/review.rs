@@ -20,6 +20,8 @@ pub enum ReviewError {
     Kind(String),
     #[error("`request` is missing")]
     NoRequest,
+    #[error("invalid `request`: {0}")]
+    Request(#[source] serde_json::Error),
     #[error("`request.uid` is empty")]
     NoUid,
     #[error("`request.operation` is {0:?}")]
@@ -31,8 +33,9 @@ pub enum ReviewError {
 struct RawReview {
     api_version: String,
     kind: String,
+    /// Read once `apiVersion` and `kind` say it is a review we speak.
     #[serde(default)]
-    request: Option<RawRequest>,
+    request: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,7 +136,9 @@ impl TryFrom<RawReview> for Request {
         if raw.kind != KIND {
             return Err(ReviewError::Kind(raw.kind));
         }
-        let request = raw.request.ok_or(ReviewError::NoRequest)?;
+        let request: RawRequest =
+            serde_json::from_value(raw.request.ok_or(ReviewError::NoRequest)?)
+                .map_err(ReviewError::Request)?;
         if request.uid.is_empty() {
             return Err(ReviewError::NoUid);
         }

@@ -2,6 +2,8 @@
 //! advisory databases in code, and redacting what changes between runs from golden output.
 #![allow(dead_code)] // Each test binary uses its own part of this module.
 
+pub mod server;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
