@@ -574,3 +574,55 @@ fn standalone_kubernetes_and_image_policies() {
     ));
     assert_eq!(answer["allowed"], true, "{answer}");
 }
+
+/// `certs` writes both shipped webhook configurations pointed at the given Service, with the
+/// CA in caBundle and the failure policy and timeout asked for; the key is private.
+#[test]
+fn certs_fill_in_the_webhook_configurations() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("certs");
+    let status = kabuto()
+        .args([
+            "kube-enforcer",
+            "certs",
+            "--quiet",
+            "--namespace",
+            "security",
+        ])
+        .args(["--fail-closed", "--timeout-seconds", "7", "--out"])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let ca = std::fs::read(out.join("ca.crt")).unwrap();
+    let ca_bundle = base64::engine::general_purpose::STANDARD.encode(&ca);
+    let mode = std::fs::metadata(out.join("tls.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "tls.key is readable by others: {mode:o}");
+    let text = std::fs::read_to_string(out.join("webhook.yaml")).unwrap();
+    let mut kinds = Vec::new();
+    for document in serde_yaml::Deserializer::from_str(&text) {
+        let document: Value = serde::Deserialize::deserialize(document).unwrap();
+        kinds.push(document["kind"].as_str().unwrap().to_owned());
+        for webhook in document["webhooks"].as_array().unwrap() {
+            assert_eq!(webhook["clientConfig"]["caBundle"], ca_bundle.as_str());
+            assert_eq!(webhook["clientConfig"]["service"]["namespace"], "security");
+            assert_eq!(webhook["failurePolicy"], "Fail");
+            assert_eq!(webhook["timeoutSeconds"], 7);
+            assert_eq!(
+                webhook["namespaceSelector"]["matchExpressions"][0]["values"],
+                json!(["kube-system", "security"])
+            );
+        }
+    }
+    assert_eq!(
+        kinds,
+        [
+            "ValidatingWebhookConfiguration",
+            "MutatingWebhookConfiguration"
+        ]
+    );
+}

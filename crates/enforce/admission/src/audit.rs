@@ -1,12 +1,14 @@
 //! Where decisions are recorded: the enforcer's log (always) and the server's audit log
 //! (when there is a server), as `Admission.Control.*` events.
 
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::time::Duration;
 
 use kabuto_api::server::EnforcerEvent;
 
 use crate::server_source::ServerVerdicts;
+use crate::verdict::VerdictError;
 
 /// Event names, as Aqua's and NeuVector's consoles name admission events.
 pub const ALLOWED: &str = "Admission.Control.Allowed";
@@ -28,70 +30,84 @@ impl AuditSink for LogAudit {
     }
 }
 
-/// Largest batch sent in one request, and how long events wait to join one.
-const MAX_BATCH: usize = 200;
+/// Largest batch sent in one request (the server takes up to 1,000), and how long events wait
+/// to join one.
+const MAX_BATCH: usize = 500;
 const BATCH_WAIT: Duration = Duration::from_millis(500);
-/// Events kept while the server is unreachable; older ones are dropped (and counted).
-const MAX_BACKLOG: usize = 10_000;
+/// Events waiting to be sent; beyond this (a server unreachable for long, or slower than the
+/// admission rate) new events are dropped and counted, so memory stays bounded.
+const MAX_BACKLOG: usize = 2_000;
 
 /// Sends events to the server in batches from a background thread, so a slow server never
 /// slows an admission answer.
 pub struct ServerAudit {
-    sender: Sender<EnforcerEvent>,
+    sender: SyncSender<EnforcerEvent>,
+    dropped: AtomicU64,
 }
 
 impl ServerAudit {
     pub fn start(client: ServerVerdicts) -> ServerAudit {
-        let (sender, receiver) = channel();
+        let (sender, receiver) = sync_channel(MAX_BACKLOG);
         std::thread::Builder::new()
             .name("audit-sender".into())
             .spawn(move || send_loop(&client, &receiver))
             .map_err(|e| tracing::error!("cannot start the audit sender: {e}"))
             .ok();
-        ServerAudit { sender }
+        ServerAudit {
+            sender,
+            dropped: AtomicU64::new(0),
+        }
     }
 }
 
 impl AuditSink for ServerAudit {
     fn record(&self, event: &EnforcerEvent) {
-        // The receiver lives as long as the process; a send error means it died (logged).
-        let _ = self.sender.send(event.clone());
+        match self.sender.try_send(event.clone()) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                if dropped.is_power_of_two() {
+                    tracing::warn!(
+                        dropped,
+                        "audit events dropped: the server takes them slower than they come \
+                         (each is still in this log)"
+                    );
+                }
+            }
+            // The sender thread died (its start failure was logged).
+            Err(TrySendError::Disconnected(_)) => {}
+        }
     }
 }
 
 fn send_loop(client: &ServerVerdicts, receiver: &Receiver<EnforcerEvent>) {
-    let mut backlog: Vec<EnforcerEvent> = Vec::new();
     loop {
         let first = match receiver.recv_timeout(BATCH_WAIT) {
-            Ok(event) => Some(event),
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
+            Ok(event) => event,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
         };
-        backlog.extend(first);
-        backlog.extend(receiver.try_iter().take(MAX_BATCH));
-        if backlog.is_empty() {
-            continue;
-        }
-        if backlog.len() > MAX_BACKLOG {
-            let dropped = backlog.len() - MAX_BACKLOG;
-            backlog.drain(..dropped);
-            tracing::warn!(
-                dropped,
-                "audit events dropped: the server has been unreachable too long"
-            );
-        }
-        let batch: Vec<EnforcerEvent> = backlog.iter().take(MAX_BATCH).cloned().collect();
-        let sent = batch.len();
-        match client.send_events(batch) {
-            Ok(()) => {
-                backlog.drain(..sent);
-            }
-            Err(error) => {
-                tracing::warn!(
-                    pending = backlog.len(),
-                    "audit events not sent yet: {error}"
-                );
-                std::thread::sleep(Duration::from_secs(2));
+        let mut batch = vec![first];
+        batch.extend(receiver.try_iter().take(MAX_BATCH - 1));
+        // Retried until the server takes it (new events meanwhile queue up to MAX_BACKLOG),
+        // unless it refuses the batch itself: retrying that would never end.
+        loop {
+            match client.send_events(batch.clone()) {
+                Ok(()) => break,
+                Err(VerdictError::Refused { status, message })
+                    if (400..500).contains(&status) && status != 429 =>
+                {
+                    tracing::error!(
+                        events = batch.len(),
+                        status,
+                        "the server refused audit events (dropped; each is still in this log): {message}"
+                    );
+                    break;
+                }
+                Err(error) => {
+                    tracing::warn!(events = batch.len(), "audit events not sent yet: {error}");
+                    std::thread::sleep(Duration::from_secs(2));
+                }
             }
         }
     }

@@ -20,7 +20,7 @@ mod routes;
 mod state;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -233,8 +233,8 @@ fn initial_generation() -> u64 {
 
 /// rustls with the ring provider (no process-wide default is installed).
 fn tls_config(
-    cert: &PathBuf,
-    key: &PathBuf,
+    cert: &Path,
+    key: &Path,
 ) -> Result<axum_server::tls_rustls::RustlsConfig, ServerError> {
     Ok(axum_server::tls_rustls::RustlsConfig::from_config(
         rustls_server_config(cert, key)?,

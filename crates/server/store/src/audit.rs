@@ -58,12 +58,14 @@ pub struct AuditQuery {
     pub page: Option<PageRequest>,
 }
 
-impl Store {
-    pub async fn append_audit(&self, event: &AuditEvent) -> Result<i64> {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO audit_events (at, actor, credential, source, action, target, outcome, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        )
+const APPEND_AUDIT: &str = "INSERT INTO audit_events \
+    (at, actor, credential, source, action, target, outcome, detail) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+
+fn append_query(
+    event: &AuditEvent,
+) -> sqlx::query::QueryAs<'_, sqlx::Any, (i64,), sqlx::any::AnyArguments<'_>> {
+    sqlx::query_as(APPEND_AUDIT)
         .bind(seconds(event.at))
         .bind(&event.actor)
         .bind(&event.credential)
@@ -72,10 +74,27 @@ impl Store {
         .bind(&event.target)
         .bind(&event.outcome)
         .bind(&event.detail)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(query("append audit event"))?;
+}
+
+impl Store {
+    pub async fn append_audit(&self, event: &AuditEvent) -> Result<i64> {
+        let (id,) = append_query(event)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(query("append audit event"))?;
         Ok(id)
+    }
+
+    /// Appends events in one transaction: all or none (an enforcer's batch).
+    pub async fn append_audit_batch(&self, events: &[AuditEvent]) -> Result<()> {
+        let mut tx = self.begin_write("begin audit batch").await?;
+        for event in events {
+            append_query(event)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(query("append audit event"))?;
+        }
+        tx.commit().await.map_err(query("commit audit batch"))
     }
 
     pub async fn audit(&self, q: &AuditQuery) -> Result<Page<AuditRow>> {

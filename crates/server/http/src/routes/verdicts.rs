@@ -19,7 +19,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::authorize;
 use super::images::key_of;
-use crate::error::{ApiError, ApiResult, chain};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody, Params};
 use crate::state::AppState;
 
@@ -142,6 +142,7 @@ pub async fn events(
             ),
         ));
     }
+    let mut records = Vec::with_capacity(batch.events.len());
     for (index, event) in batch.events.into_iter().enumerate() {
         let at = OffsetDateTime::parse(&event.time, &Rfc3339).map_err(|e| {
             ApiError::field(
@@ -149,7 +150,7 @@ pub async fn events(
                 format!("not RFC 3339: {e}"),
             )
         })?;
-        let record = AuditEvent {
+        records.push(AuditEvent {
             at,
             actor: caller.user.to_string(),
             credential: caller.credential.audit_name(),
@@ -158,11 +159,8 @@ pub async fn events(
             target: event.target,
             outcome: event.result,
             detail: event.detail.to_string(),
-        };
-        if let Err(e) = state.store.append_audit(&record).await {
-            tracing::error!(error = %chain(&e), "cannot write the audit log");
-            return Err(e.into());
-        }
+        });
     }
+    state.store.append_audit_batch(&records).await?;
     Ok(StatusCode::NO_CONTENT)
 }
