@@ -188,8 +188,15 @@ fn message(response: &Value) -> String {
         .to_owned()
 }
 
+/// The warnings, one per line.
 fn warnings(response: &Value) -> String {
-    response["warnings"].to_string()
+    response["warnings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Registers `image` (a reference in the test registry) at the server by scanning it.
@@ -348,7 +355,7 @@ fn a_deployment_is_denied_while_its_image_fails_a_blocking_policy_and_admitted_o
     });
     assert!(
         warnings(&warned).contains(&format!(
-            "kabuto (audit): image {registry}/fixtures/debian-app"
+            "kabuto (audit): policy \"watch-requests\" fails image {registry}/fixtures/debian-app"
         )),
         "{warned}"
     );

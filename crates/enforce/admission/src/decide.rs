@@ -26,8 +26,10 @@ use crate::workload::Workload;
 const CACHE_CAPACITY: usize = 50_000;
 /// Longest denial message: `kubectl` prints it whole.
 const MAX_MESSAGE_CHARS: usize = 1_000;
-/// The API server keeps warnings short; longer ones are cut here, visibly.
-const MAX_WARNING_CHARS: usize = 120;
+/// The API server may truncate a warning longer than this; cut here, visibly, instead.
+const MAX_WARNING_CHARS: usize = 256;
+/// Hex digits of a digest shown in messages (as `docker images` shows ids).
+const SHORT_DIGEST: usize = 12;
 
 /// How the enforcer decides.
 pub struct Settings {
@@ -173,6 +175,18 @@ fn status_name(status: &ImageStatus) -> &'static str {
         ImageStatus::Judged(_) => "non-compliant",
         ImageStatus::Pending => "pending",
         ImageStatus::Unregistered => "unregistered",
+    }
+}
+
+/// The image as messages name it: a digest shortened to its first hex digits, so that
+/// several images fit in what `kubectl` prints.
+fn short_image(image: &str) -> String {
+    match image.split_once("@sha256:") {
+        Some((name, hex)) if hex.chars().count() > SHORT_DIGEST => {
+            let short: String = hex.chars().take(SHORT_DIGEST).collect();
+            format!("{name}@sha256:{short}")
+        }
+        _ => image.to_owned(),
     }
 }
 
@@ -344,7 +358,7 @@ impl Enforcer {
     }
 
     fn judge_image(&self, outcome: &ImageOutcome, decision: &mut Decision) {
-        let image = &outcome.image;
+        let image = short_image(&outcome.image);
         match &outcome.verdict {
             Ok(verdict) => {
                 for policy in verdict.blocking() {
@@ -356,7 +370,7 @@ impl Enforcer {
                 }
                 for policy in verdict.auditing() {
                     decision.warnings.push(format!(
-                        "kabuto (audit): image {image} fails policy \"{}\" ({})",
+                        "kabuto (audit): policy \"{}\" fails image {image} ({})",
                         policy.policy_name,
                         policy.controls.join(", ")
                     ));
@@ -366,12 +380,14 @@ impl Enforcer {
                     ImageStatus::Pending => Some("is registered but not scanned yet"),
                     ImageStatus::Judged(_) => None,
                 };
-                if let Some(what) = unknown
-                    && self.settings.block_unregistered
-                {
-                    decision
+                match unknown {
+                    Some(what) if self.settings.block_unregistered => decision
                         .reasons
-                        .push(format!("image {image} {what} (block unregistered images)"));
+                        .push(format!("image {image} {what} (block unregistered images)")),
+                    Some(what) => decision
+                        .warnings
+                        .push(format!("kabuto: image {image} {what}: not judged")),
+                    None => {}
                 }
             }
             Err(error) if self.settings.fail_closed => decision.reasons.push(format!(
@@ -536,5 +552,234 @@ impl Enforcer {
             Ok(None) => {}
             Err(error) => tracing::warn!("cannot ask the verdict generation: {error}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::fmt::Write as _;
+
+    use kabuto_api::server::FailedPolicy;
+
+    use super::*;
+
+    const APP: &str = "registry.example.test/shop/app@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const SIDECAR: &str = "registry.example.test/shop/proxy@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    /// Verdicts by image as written in the pod spec; an image without one is unknown to
+    /// the server, and `down` makes every call fail as an unreachable server does.
+    struct Verdicts {
+        failed: BTreeMap<&'static str, Vec<FailedPolicy>>,
+        down: bool,
+    }
+
+    impl VerdictSource for Verdicts {
+        fn verdict(
+            &self,
+            image: &ImageReference,
+            digest: Option<&Digest>,
+        ) -> Result<ImageVerdict, VerdictError> {
+            if self.down {
+                return Err(VerdictError::Unreachable {
+                    url: "https://kabuto.example.test".into(),
+                    message: "connection refused".into(),
+                });
+            }
+            let status = match self.failed.get(image.original()) {
+                Some(failed) => ImageStatus::Judged(failed.clone()),
+                None => ImageStatus::Unregistered,
+            };
+            Ok(ImageVerdict {
+                image: image.original().to_owned(),
+                digest: digest.cloned(),
+                status,
+            })
+        }
+
+        fn describe(&self) -> String {
+            "test verdicts".into()
+        }
+    }
+
+    fn failed(policy: &str, block_failed: bool, controls: &[&str]) -> FailedPolicy {
+        FailedPolicy {
+            policy_name: policy.into(),
+            block_failed,
+            controls: controls.iter().map(|c| (*c).to_owned()).collect(),
+        }
+    }
+
+    /// A privileged container without a memory limit, and a sidecar.
+    fn deployment(labels: Value) -> Value {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop", "labels": labels},
+            "spec": {"replicas": 2, "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [
+                    {"name": "app", "image": APP, "securityContext": {"privileged": true}},
+                    {"name": "proxy", "image": SIDECAR,
+                     "resources": {"limits": {"memory": "64Mi"}}},
+                ]},
+            }},
+        })
+    }
+
+    fn request(operation: &str, object: Value, old: Option<Value>) -> Request {
+        let body = json!({
+            "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {
+                "uid": "e911857d-c318-11e8-bbad-025000000001",
+                "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+                "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
+                "name": "web", "namespace": "shop", "operation": operation,
+                "userInfo": {"username": "alice"},
+                "object": object, "oldObject": old,
+            },
+        });
+        Request::from_body(body.to_string().as_bytes()).expect("a valid review")
+    }
+
+    const KUBERNETES_POLICIES: &str = r#"
+- {name: no-privileged, assurance_type: kubernetes, enforce: true,
+   kubernetes_controls: [{name: KBK001, enabled: true}]}
+- {name: limits, assurance_type: kubernetes, enforce: false,
+   kubernetes_controls: [{name: KBK013, enabled: true}]}
+"#;
+
+    fn enforcer(source: Verdicts, fail_closed: bool, block_unregistered: bool) -> Arc<Enforcer> {
+        let settings = Settings {
+            cluster: "prod".into(),
+            excluded_namespaces: BTreeSet::from(["kube-system".to_owned()]),
+            block_unregistered,
+            fail_closed,
+            kubernetes_policies: KubernetesPolicySet::parse(KUBERNETES_POLICIES, "k8s.yaml")
+                .expect("valid policies"),
+            cache_ttl: Duration::from_secs(60),
+            budget: Duration::from_secs(2),
+            registry: RegistryOptions::default(),
+        };
+        Arc::new(Enforcer::new(settings, Some(Arc::new(source)), Vec::new()))
+    }
+
+    /// What `kubectl` shows of a decision: allowed or the denial message, then warnings.
+    async fn shown(enforcer: &Arc<Enforcer>, request: &Request) -> String {
+        let decision = enforcer.validate(request).await;
+        let review = decision.response(request).into_review();
+        let response = &review["response"];
+        assert_eq!(response["uid"], json!(request.uid), "the uid is echoed");
+        let mut text = match response["status"]["message"].as_str() {
+            Some(message) if response["allowed"] == json!(false) => {
+                format!("denied ({}): {message}\n", response["status"]["code"])
+            }
+            _ => "allowed\n".to_owned(),
+        };
+        for warning in response["warnings"].as_array().into_iter().flatten() {
+            let _ = writeln!(text, "warning: {}", warning.as_str().unwrap_or_default());
+        }
+        if let Some(skip) = decision.skipped {
+            let _ = writeln!(text, "not judged: {skip:?}");
+        }
+        text
+    }
+
+    fn seed_verdicts(acknowledged: bool) -> Verdicts {
+        let app = if acknowledged {
+            Vec::new()
+        } else {
+            vec![failed(
+                "no-critical",
+                true,
+                &["vulnerability_severity", "cves_black_list"],
+            )]
+        };
+        Verdicts {
+            failed: BTreeMap::from([
+                (APP, app),
+                (SIDECAR, vec![failed("watch", false, &["malware"])]),
+            ]),
+            down: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn denial_names_the_images_policies_and_controls() {
+        let denied = enforcer(seed_verdicts(false), false, false);
+        let request = request("CREATE", deployment(json!({})), None);
+        insta::assert_snapshot!("deny_blocking_policy", shown(&denied, &request).await);
+        let acknowledged = enforcer(seed_verdicts(true), false, false);
+        let mut compliant = deployment(json!({}));
+        compliant["spec"]["template"]["spec"]["containers"][0]["securityContext"] = json!({});
+        let request = self::request("CREATE", compliant, None);
+        insta::assert_snapshot!(
+            "allow_after_acknowledgement",
+            shown(&acknowledged, &request).await
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_fails_open_or_closed_as_configured() {
+        let down = || Verdicts {
+            failed: BTreeMap::new(),
+            down: true,
+        };
+        let request = request("CREATE", deployment(json!({})), None);
+        let open = shown(&enforcer(down(), false, false), &request).await;
+        let closed = shown(&enforcer(down(), true, false), &request).await;
+        insta::assert_snapshot!(
+            "server_down",
+            format!("fail open:\n{open}\nfail closed:\n{closed}")
+        );
+    }
+
+    #[tokio::test]
+    async fn unregistered_images_are_denied_only_when_asked() {
+        let unknown = || Verdicts {
+            failed: BTreeMap::new(),
+            down: false,
+        };
+        let request = request("CREATE", deployment(json!({})), None);
+        let allowed = shown(&enforcer(unknown(), false, false), &request).await;
+        let blocked = shown(&enforcer(unknown(), false, true), &request).await;
+        insta::assert_snapshot!(
+            "unregistered",
+            format!("default:\n{allowed}\n--block-unregistered:\n{blocked}")
+        );
+    }
+
+    #[tokio::test]
+    async fn an_update_that_keeps_the_pod_spec_is_not_judged_again() {
+        let enforcer = enforcer(seed_verdicts(false), true, true);
+        let mut scaled = deployment(json!({"tier": "front"}));
+        scaled["spec"]["replicas"] = json!(5);
+        let request = request("UPDATE", scaled, Some(deployment(json!({}))));
+        assert_eq!(
+            shown(&enforcer, &request).await,
+            "allowed\nnot judged: PodSpecUnchanged\n"
+        );
+    }
+
+    #[test]
+    fn long_messages_are_cut_visibly() {
+        let text = "x".repeat(MAX_MESSAGE_CHARS + 10);
+        let cut = cut(&text, MAX_MESSAGE_CHARS);
+        assert_eq!(cut.chars().count(), MAX_MESSAGE_CHARS);
+        assert!(cut.ends_with('…'));
+        assert_eq!(self::cut("short", MAX_MESSAGE_CHARS), "short");
+    }
+
+    #[test]
+    fn digests_are_shortened_in_messages() {
+        assert_eq!(
+            short_image(APP),
+            "registry.example.test/shop/app@sha256:aaaaaaaaaaaa"
+        );
+        assert_eq!(short_image("app:1"), "app:1");
+        // Whatever a pod spec holds, shortening never splits a character.
+        assert_eq!(
+            short_image("a@sha256:ééééééééééééé"),
+            "a@sha256:éééééééééééé"
+        );
     }
 }
