@@ -130,6 +130,9 @@ fn scan() -> (Inventory, Vec<Finding>) {
                     layer: None,
                 }],
                 explanations: Vec::new().into(),
+                vendor_severity: Default::default(),
+                epss: None,
+                kev: None,
             }
         })
         .collect();

@@ -185,6 +185,9 @@ mod tests {
             modified: None,
             locations: vec![],
             explanations: vec![].into(),
+            vendor_severity: Default::default(),
+            epss: None,
+            kev: None,
         }
     }
 

@@ -37,4 +37,7 @@ pub use policy_outcome::{FailedControl, PolicyOutcome, PolicySummary};
 pub use purl::{Purl, PurlError, QualifierIter, Qualifiers, pep503_normalize};
 pub use secret::{SecretFinding, SecretRuleId, SecretRuleIdError};
 pub use timestamp::{Timestamp, TimestampError};
-pub use vuln::{Cvss, Explanation, Finding, FixStatus, Severity, VulnId, VulnIdError, VulnIdKind};
+pub use vuln::{
+    Cvss, Epss, Explanation, Finding, FixStatus, KnownExploited, Severity, VulnId, VulnIdError,
+    VulnIdKind,
+};

@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -210,6 +211,29 @@ pub struct Cvss {
     pub source: VulnId,
 }
 
+/// FIRST's Exploit Prediction Scoring System for one CVE: the probability of exploitation
+/// activity in the next 30 days, and where that stands among all scored CVEs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Epss {
+    /// 0.0 to 1.0.
+    pub score: f64,
+    /// 0.0 to 1.0: the share of scored CVEs with a lower or equal score.
+    pub percentile: f64,
+}
+
+/// An entry of CISA's Known Exploited Vulnerabilities catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct KnownExploited {
+    /// When CISA added the CVE (`YYYY-MM-DD`).
+    pub date_added: String,
+    /// The remediation deadline CISA set for U.S. federal agencies (`YYYY-MM-DD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<String>,
+    /// Whether CISA knows it to be used in ransomware campaigns.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ransomware: bool,
+}
+
 /// Whether a fixed version exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -281,6 +305,15 @@ pub struct Finding {
     pub modified: Option<Timestamp>,
     pub locations: Vec<Location>,
     pub explanations: Arc<[Explanation]>,
+    /// Each source's own rating (`nvd`, `ghsa`, `debian`...), as Trivy's `VendorSeverity`:
+    /// `severity` is one of them, chosen as `severity_source` says.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vendor_severity: BTreeMap<String, Severity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epss: Option<Epss>,
+    /// Listed in CISA's Known Exploited Vulnerabilities catalog.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kev: Option<KnownExploited>,
 }
 
 fn is_empty<T>(items: &Arc<[T]>) -> bool {

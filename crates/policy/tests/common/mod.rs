@@ -75,6 +75,9 @@ pub fn finding(
             layer: None,
         }],
         explanations: Vec::new().into(),
+        vendor_severity: Default::default(),
+        epss: None,
+        kev: None,
     }
 }
 

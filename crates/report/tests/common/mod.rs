@@ -347,6 +347,9 @@ fn vulnerability(package: &Package, vuln: &str, severity: Severity, status: FixS
         modified: None,
         locations: package.locations.clone(),
         explanations: vec![].into(),
+        vendor_severity: Default::default(),
+        epss: None,
+        kev: None,
     }
 }
 

@@ -9,12 +9,12 @@ pub mod cvss;
 pub mod suppress;
 
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
 use kabuto_types::{
-    Cvss, Ecosystem, Explanation, Finding, FixStatus, Inventory, OsInfo, Package, Severity,
-    Timestamp, VulnId, VulnIdKind,
+    Cvss, Ecosystem, Epss, Explanation, Finding, FixStatus, Inventory, KnownExploited, OsInfo,
+    Package, Severity, Timestamp, VulnId, VulnIdKind,
 };
 use kabuto_version::{Scheme, compare};
 use kabuto_vulndb::{
@@ -150,6 +150,9 @@ impl Answer {
                 modified: f.modified.clone(),
                 locations: package.locations.clone(),
                 explanations: f.explanations.clone(),
+                vendor_severity: f.vendor_severity.clone(),
+                epss: f.epss,
+                kev: f.kev.clone(),
             })
             .collect();
         let warnings = self
@@ -447,7 +450,8 @@ fn finding(package: &Package, version: &str, scheme: Scheme, mut hits: Vec<Hit>)
         .filter(|r| !all_ids.contains(r))
         .collect();
     let aliases: Vec<VulnId> = all_ids.into_iter().filter(|a| *a != id).collect();
-    let (severity, severity_source, cvss) = severity(&hits);
+    let rated = severity(&hits);
+    let (epss, kev) = exploitation(&hits, &id);
     let status = if !fixed.is_empty() {
         FixStatus::Fixed
     } else if hits.iter().any(|h| h.wont_fix) {
@@ -474,9 +478,9 @@ fn finding(package: &Package, version: &str, scheme: Scheme, mut hits: Vec<Hit>)
         installed_version: version.to_owned(),
         fixed_versions: fixed,
         status,
-        severity,
-        severity_source,
-        cvss: cvss.into(),
+        severity: rated.severity,
+        severity_source: rated.source,
+        cvss: rated.cvss.into(),
         title: best.summary.as_deref().map(Into::into),
         description: best.details.as_deref().map(Into::into),
         references: references.into(),
@@ -484,46 +488,137 @@ fn finding(package: &Package, version: &str, scheme: Scheme, mut hits: Vec<Hit>)
         modified,
         locations: package.locations.clone(),
         explanations: hits.into_iter().map(|h| h.explanation).collect(),
+        vendor_severity: rated.vendors,
+        epss,
+        kev,
     }
 }
 
-/// Severity from, in order: a scored CVSS v3, v4 or v2 vector, a database's own label, nothing.
-/// v3 comes first because most feeds and peers rate by it; the richest record's vector wins.
-fn severity(hits: &[Hit]) -> (Severity, Option<String>, Vec<Cvss>) {
-    let mut vectors = Vec::new();
+/// What the records of one finding say about its severity.
+struct Rated {
+    severity: Severity,
+    source: Option<String>,
+    cvss: Vec<Cvss>,
+    /// Each source's own rating, Trivy's `VendorSeverity`.
+    vendors: BTreeMap<String, Severity>,
+}
+
+/// Severity from, in order: a scored CVSS v3, v4 or v2 vector of the advisories themselves,
+/// then NVD's vector for the CVE (distribution feeds carry none), then a database's own
+/// label, then nothing. v3 comes first because most feeds and peers rate by it; the richest
+/// record's vector wins.
+fn severity(hits: &[Hit]) -> Rated {
+    let mut own = Vec::new();
+    let mut nvd = Vec::new();
     let mut labels = Vec::new();
+    let mut vendors = BTreeMap::new();
     for h in hits {
+        let vendor = vendor_name(&h.advisory.id);
         for s in &h.advisory.severities {
             match s {
                 SeverityRating::Cvss { version, vector } => {
-                    let score = cvss::parse(vector, Some(version)).ok().map(|p| p.score);
-                    vectors.push(Cvss {
-                        version: version.clone(),
-                        vector: vector.clone(),
-                        score,
-                        source: h.advisory.id.clone(),
-                    });
+                    let cvss = scored(version, vector, &h.advisory.id);
+                    rate(&mut vendors, vendor.clone(), &cvss);
+                    own.push(cvss);
                 }
                 SeverityRating::Label { label, source } => {
                     if let Some(level) = Severity::from_label(label) {
+                        vendors.entry(source.clone()).or_insert(level);
                         labels.push((level, format!("{source} `{label}` ({})", h.advisory.id)));
                     }
                 }
             }
         }
+        let context = h.advisory.context.as_ref();
+        for s in context.map(|c| c.nvd_cvss.as_slice()).unwrap_or_default() {
+            if let (SeverityRating::Cvss { version, vector }, Some(c)) = (s, context) {
+                let cvss = scored(version, vector, &c.cve);
+                if !nvd.contains(&cvss) {
+                    rate(&mut vendors, "nvd".to_owned(), &cvss);
+                    nvd.push(cvss);
+                }
+            }
+        }
     }
-    let scored = |major: &str| {
-        vectors
-            .iter()
-            .find(|c| c.version.starts_with(major) && c.score.is_some())
+    let best = |vectors: &[Cvss]| {
+        let major = |m: &str| {
+            vectors
+                .iter()
+                .find(|c| c.version.starts_with(m) && c.score.is_some())
+                .cloned()
+        };
+        major("3").or_else(|| major("4")).or_else(|| major("2"))
     };
-    if let Some(c) = scored("3").or_else(|| scored("4")).or_else(|| scored("2")) {
-        let score = c.score.unwrap_or_default();
-        let source = format!("CVSS:{} base score {score:.1} ({})", c.version, c.source);
-        return (Severity::from_cvss_score(score), Some(source), vectors);
+    let chosen = best(&own)
+        .map(|c| (c, ""))
+        .or_else(|| best(&nvd).map(|c| (c, "NVD ")));
+    let (severity, source) = match chosen {
+        Some((c, from)) => {
+            let score = c.score.unwrap_or_default();
+            let source = format!(
+                "CVSS:{} base score {score:.1} ({from}{})",
+                c.version, c.source
+            );
+            (Severity::from_cvss_score(score), Some(source))
+        }
+        None => match labels.into_iter().next() {
+            Some((level, source)) => (level, Some(source)),
+            None => (Severity::Unknown, None),
+        },
+    };
+    own.extend(nvd);
+    Rated {
+        severity,
+        source,
+        cvss: own,
+        vendors,
     }
-    match labels.into_iter().next() {
-        Some((level, source)) => (level, Some(source), vectors),
-        None => (Severity::Unknown, None, vectors),
+}
+
+fn scored(version: &str, vector: &str, source: &VulnId) -> Cvss {
+    Cvss {
+        version: version.to_owned(),
+        vector: vector.to_owned(),
+        score: cvss::parse(vector, Some(version)).ok().map(|p| p.score),
+        source: source.clone(),
     }
+}
+
+/// A source's rating: its v3 score over its others, the first one seen otherwise.
+fn rate(vendors: &mut BTreeMap<String, Severity>, vendor: String, cvss: &Cvss) {
+    let Some(score) = cvss.score else {
+        return;
+    };
+    let level = Severity::from_cvss_score(score);
+    if cvss.version.starts_with('3') {
+        vendors.insert(vendor, level);
+    } else {
+        vendors.entry(vendor).or_insert(level);
+    }
+}
+
+/// Who rated: an advisory id's prefix (`GHSA-...` -> `ghsa`, `DEBIAN-CVE-...` -> `debian`);
+/// a CVE record's own vectors are the CNA's, as OSV's CVE records carry them.
+fn vendor_name(id: &VulnId) -> String {
+    match id.kind() {
+        VulnIdKind::Cve => "cve".to_owned(),
+        _ => id
+            .as_str()
+            .split(['-', ':'])
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase(),
+    }
+}
+
+/// EPSS and KEV of the finding's CVE: from the record about `id`, else from any record.
+fn exploitation(hits: &[Hit], id: &VulnId) -> (Option<Epss>, Option<KnownExploited>) {
+    let contexts = || hits.iter().filter_map(|h| h.advisory.context.as_ref());
+    let context = contexts()
+        .find(|c| &c.cve == id)
+        .or_else(|| contexts().next());
+    (
+        context.and_then(|c| c.epss),
+        context.and_then(|c| c.kev.clone()),
+    )
 }

@@ -40,6 +40,9 @@ fn finding(id: &str, aliases: &[&str], purl: &str, path: &str) -> Finding {
             layer: None,
         }],
         explanations: Vec::new().into(),
+        vendor_severity: Default::default(),
+        epss: None,
+        kev: None,
     }
 }
 

@@ -4,6 +4,7 @@ use std::fmt;
 
 use kabuto_types::VulnId;
 
+use crate::enrich::CveContext;
 use crate::namespace::AdvisoryNamespace;
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +32,9 @@ pub struct Advisory {
     /// `debian-tracker`).
     pub feed: String,
     pub affected: Vec<Affected>,
+    /// NVD's vectors, EPSS and KEV for the CVE this advisory is about, attached at build time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<CveContext>,
 }
 
 /// A severity statement as the advisory makes it.

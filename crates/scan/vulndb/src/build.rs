@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::advisory::Advisory;
 use crate::age::BuildTime;
 use crate::db::{self, WriteError};
+use crate::enrich::{self, Enrichment};
 use crate::feeds::{self, FeedError, SecDbDocument};
 use crate::osv::{OsvError, OsvRecord};
 
@@ -43,6 +44,12 @@ pub struct BuildReport {
     pub ignored_files: usize,
     /// Soft problems inside records that were still kept (dropped alias, unknown range type).
     pub notes: usize,
+    /// CVEs with NVD vectors, EPSS scores and KEV entries read.
+    pub nvd_records: usize,
+    pub epss_scores: usize,
+    pub kev_entries: usize,
+    /// Advisories that got NVD, EPSS or KEV context.
+    pub enriched: usize,
     pub warnings: Vec<BuildWarning>,
     pub output_bytes: u64,
     pub elapsed_ms: u128,
@@ -79,6 +86,7 @@ struct FileOutcome {
     ignored: bool,
     notes: usize,
     bytes: u64,
+    enrichment: Enrichment,
 }
 
 impl FileOutcome {
@@ -98,6 +106,7 @@ impl FileOutcome {
         self.git_ranges_skipped += other.git_ranges_skipped;
         self.not_applicable += other.not_applicable;
         self.notes += other.notes;
+        self.enrichment.absorb(other.enrichment);
     }
 
     fn feed_result(&mut self, file: &str, result: Result<Vec<Advisory>, FeedError>) {
@@ -155,7 +164,9 @@ pub fn collect(sources: &[PathBuf]) -> Result<(Vec<Advisory>, BuildReport), Buil
         ..BuildReport::default()
     };
     let mut merged: HashMap<String, Advisory> = HashMap::new();
+    let mut enrichment = Enrichment::default();
     for outcome in outcomes {
+        enrichment.absorb(outcome.enrichment);
         report.input_bytes += outcome.bytes;
         report.records += outcome.advisories.len();
         report.withdrawn += outcome.withdrawn;
@@ -176,6 +187,10 @@ pub fn collect(sources: &[PathBuf]) -> Result<(Vec<Advisory>, BuildReport), Buil
     let mut advisories: Vec<Advisory> = merged.into_values().collect();
     advisories.sort_by(|a, b| a.id.cmp(&b.id));
     report.advisories = advisories.len();
+    report.nvd_records = enrichment.nvd.len();
+    report.epss_scores = enrichment.epss.len();
+    report.kev_entries = enrichment.kev.len();
+    report.enriched = enrichment.apply(&mut advisories);
     report.elapsed_ms = started.elapsed().as_millis();
     Ok((advisories, report))
 }
@@ -278,8 +293,19 @@ fn read_file(path: &Path) -> FileOutcome {
     let file = path.display().to_string();
     let mut outcome = FileOutcome::default();
     let ext = extension(path);
-    if !matches!(ext.as_str(), "json" | "yaml" | "yml" | "zip") {
+    if !matches!(
+        ext.as_str(),
+        "json" | "jsonl" | "yaml" | "yml" | "zip" | "csv" | "gz"
+    ) {
         outcome.ignored = true;
+        return outcome;
+    }
+    if matches!(ext.as_str(), "csv" | "gz") {
+        read_epss(&file, path, &mut outcome);
+        return outcome;
+    }
+    if ext == "zip" {
+        read_zip(&file, path, &mut outcome);
         return outcome;
     }
     let bytes = match std::fs::read(path) {
@@ -290,15 +316,13 @@ fn read_file(path: &Path) -> FileOutcome {
         }
     };
     outcome.bytes = bytes.len() as u64;
-    if ext == "zip" {
-        read_zip(&file, bytes, &mut outcome);
-        return outcome;
-    }
     let Ok(text) = std::str::from_utf8(&bytes) else {
         outcome.warn(&file, "not UTF-8 text");
         return outcome;
     };
-    if ext == "json" {
+    if ext == "jsonl" {
+        read_nvd(&file, text, &mut outcome);
+    } else if ext == "json" {
         read_json(&file, text, &mut outcome);
     } else {
         read_yaml(&file, path, text, &mut outcome);
@@ -306,8 +330,18 @@ fn read_file(path: &Path) -> FileOutcome {
     outcome
 }
 
-fn read_zip(file: &str, bytes: Vec<u8>, outcome: &mut FileOutcome) {
-    let mut archive = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
+/// Reads the archive's members one at a time from the file: an ecosystem's `all.zip` can be
+/// hundreds of MiB, and only one member is in memory at once.
+fn read_zip(file: &str, path: &Path, outcome: &mut FileOutcome) {
+    let opened = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            outcome.warn(file, format!("cannot read: {e}"));
+            return;
+        }
+    };
+    outcome.bytes = opened.metadata().map(|m| m.len()).unwrap_or_default();
+    let mut archive = match zip::ZipArchive::new(std::io::BufReader::new(opened)) {
         Ok(a) => a,
         Err(e) => {
             outcome.warn(file, format!("not a readable zip archive: {e}"));
@@ -371,7 +405,16 @@ fn read_json(file: &str, text: &str, outcome: &mut FileOutcome) {
         return;
     };
     let has = |k: &str| obj.contains_key(k);
-    if has("id") && (has("affected") || has("modified") || has("withdrawn")) && !has("module_name")
+    if is_nvd(obj) {
+        read_nvd(file, text, outcome);
+    } else if has("catalogVersion") && has("vulnerabilities") {
+        match enrich::read_kev(text) {
+            Ok(kev) => outcome.enrichment.kev = kev,
+            Err(e) => outcome.warn(file, format!("KEV catalog: {e}")),
+        }
+    } else if has("id")
+        && (has("affected") || has("modified") || has("withdrawn"))
+        && !has("module_name")
     {
         match serde_json::from_value::<OsvRecord>(value) {
             Ok(record) => outcome.osv(file, record),
@@ -401,6 +444,56 @@ fn read_json(file: &str, text: &str, outcome: &mut FileOutcome) {
         outcome.warn(file, "unrecognised JSON document (not OSV or a known feed)");
     }
 }
+
+/// An NVD API 2.0 page, or one of its `cve` objects (which has an `affected` key too, so
+/// this is asked before OSV).
+fn is_nvd(obj: &serde_json::Map<String, Value>) -> bool {
+    let page = obj
+        .get("vulnerabilities")
+        .and_then(Value::as_array)
+        .is_some_and(|v| v.first().is_none_or(|first| first.get("cve").is_some()))
+        && obj.contains_key("resultsPerPage");
+    let record = obj.contains_key("sourceIdentifier") && obj.contains_key("metrics");
+    page || record
+}
+
+fn read_nvd(file: &str, text: &str, outcome: &mut FileOutcome) {
+    match enrich::read_nvd(text) {
+        Ok(nvd) => outcome.enrichment.nvd = nvd,
+        Err(e) => outcome.warn(file, format!("NVD records: {e}")),
+    }
+}
+
+/// FIRST's EPSS scores: `.csv`, or `.csv.gz` as FIRST serves them. Other `.gz` files are not
+/// advisories.
+fn read_epss(file: &str, path: &Path, outcome: &mut FileOutcome) {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let gzipped = name.ends_with(".gz");
+    if gzipped && !name.ends_with(".csv.gz") {
+        outcome.ignored = true;
+        return;
+    }
+    let opened = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            outcome.warn(file, format!("cannot read: {e}"));
+            return;
+        }
+    };
+    outcome.bytes = opened.metadata().map(|m| m.len()).unwrap_or_default();
+    let reader: Box<dyn std::io::Read> = if gzipped {
+        Box::new(flate2::read::GzDecoder::new(opened))
+    } else {
+        Box::new(opened)
+    };
+    match enrich::read_epss(std::io::BufReader::new(reader.take(MAX_EPSS))) {
+        Ok(epss) => outcome.enrichment.epss = epss,
+        Err(e) => outcome.warn(file, format!("EPSS scores: {e}")),
+    }
+}
+
+/// FIRST's full CSV is about 10 MiB for 300,000 CVEs; far larger is not an EPSS file.
+const MAX_EPSS: u64 = 256 << 20;
 
 fn is_debian_tracker(obj: &serde_json::Map<String, Value>) -> bool {
     !obj.is_empty()

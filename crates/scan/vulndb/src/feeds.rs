@@ -49,6 +49,7 @@ fn empty_advisory(id: VulnId, feed: &str, affected: Affected) -> Advisory {
         modified: None,
         feed: feed.to_owned(),
         affected: vec![affected],
+        context: None,
     }
 }
 

@@ -4,6 +4,7 @@
 //! - [`Database::open`] reads and checks a file in milliseconds; [`Database::lookup`] finds a
 //!   package's entries.
 //! - [`age_warning`] says when a database is too old to trust.
+//! - [`enrich`] reads NVD, EPSS and KEV and attaches them to the advisories of each CVE.
 //! - [`manage`] installs databases (import, update with checksum) atomically.
 
 pub mod advisory;
@@ -11,6 +12,7 @@ pub mod age;
 pub mod build;
 pub mod constraint;
 pub mod db;
+pub mod enrich;
 pub mod feeds;
 pub mod manage;
 pub mod namespace;
@@ -20,4 +22,5 @@ pub use advisory::{Advisory, Affected, Bound, Interval, SeverityRating};
 pub use age::{AgeWarning, BuildTime, UnreadableBuildTime, age_warning};
 pub use build::{BuildError, BuildReport, BuildWarning};
 pub use db::{AdvisoryRef, Database, DbError, DbInfo, PackageEntry};
+pub use enrich::{CveContext, Enrichment};
 pub use namespace::{AdvisoryNamespace, OsvEcosystem};

@@ -234,6 +234,7 @@ impl OsvRecord {
                 modified: self.modified,
                 feed: feed.to_owned(),
                 affected,
+                context: None,
             },
             git_ranges_skipped,
             notes,
