@@ -4,6 +4,7 @@
 //! - [`Database::open`] reads and checks a file in milliseconds; [`Database::lookup`] finds a
 //!   package's entries.
 //! - [`age_warning`] says when a database is too old to trust.
+//! - [`signature`] signs database files (Ed25519 over the SHA-256) and verifies them.
 //! - [`manage`] installs databases (import, update with checksum) atomically.
 
 pub mod advisory;
@@ -15,6 +16,7 @@ pub mod feeds;
 pub mod manage;
 pub mod namespace;
 pub mod osv;
+pub mod signature;
 
 pub use advisory::{Advisory, Affected, Bound, Interval, SeverityRating};
 pub use age::{AgeWarning, BuildTime, UnreadableBuildTime, age_warning};
