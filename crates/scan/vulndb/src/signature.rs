@@ -191,7 +191,7 @@ impl SigningKey {
         let signature = self.0.sign(&signed_message(digest));
         DbSignature {
             key_id: self.public_key().key_id(),
-            digest: digest.clone(),
+            digest: *digest,
             signature,
         }
     }
