@@ -5,18 +5,22 @@
 //!   package's entries.
 //! - [`age_warning`] says when a database is too old to trust.
 //! - [`enrich`] reads NVD, EPSS and KEV and attaches them to the advisories of each CVE.
-//! - [`manage`] installs databases (import, update with checksum) atomically.
+//! - [`signature`] signs database files (Ed25519 over the SHA-256) and verifies them.
+//! - [`manage`] installs databases (import, signed import, update with checksum) atomically.
+//! - [`distribute`] publishes a database as a signed OCI artifact and pulls it back.
 
 pub mod advisory;
 pub mod age;
 pub mod build;
 pub mod constraint;
 pub mod db;
+pub mod distribute;
 pub mod enrich;
 pub mod feeds;
 pub mod manage;
 pub mod namespace;
 pub mod osv;
+pub mod signature;
 
 pub use advisory::{Advisory, Affected, Bound, Interval, SeverityRating};
 pub use age::{AgeWarning, BuildTime, UnreadableBuildTime, age_warning};

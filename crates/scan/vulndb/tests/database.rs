@@ -275,6 +275,48 @@ fn import_and_update_keep_the_previous_database_on_failure() {
     assert!(Database::open(&target).is_ok());
 }
 
+#[test]
+fn a_signed_import_checks_the_signature_beside_the_file() {
+    use kabuto_vulndb::signature::{self, SigningKey, VerifyError};
+    let dir = tempfile::tempdir().unwrap();
+    let built = build_fixture_db(dir.path());
+    let key = SigningKey::generate().unwrap();
+    let target = dir.path().join("installed/db.kdb");
+    let err = manage::import_verified(&built, &key.public_key(), &target).unwrap_err();
+    assert!(
+        matches!(err, ManageError::Signature(VerifyError::NoSignature { .. })),
+        "{err}"
+    );
+    assert!(!target.exists());
+    let signed = signature::sign_file(&built, &key).unwrap();
+    std::fs::write(signature::signature_path(&built), signed.to_json()).unwrap();
+    manage::import_verified(&built, &key.public_key(), &target).unwrap();
+    assert_eq!(
+        std::fs::read(&target).unwrap(),
+        std::fs::read(&built).unwrap()
+    );
+
+    let other = SigningKey::generate().unwrap().public_key();
+    let err = manage::import_verified(&built, &other, &dir.path().join("b.kdb")).unwrap_err();
+    assert!(
+        matches!(err, ManageError::Signature(VerifyError::OtherKey { .. })),
+        "{err}"
+    );
+    // A changed file under the old signature.
+    let mut bytes = std::fs::read(&built).unwrap();
+    bytes.push(0);
+    std::fs::write(&built, bytes).unwrap();
+    let err = manage::import_verified(&built, &key.public_key(), &target).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ManageError::Signature(VerifyError::DigestMismatch { .. })
+        ),
+        "{err}"
+    );
+    assert!(Database::open(&target).is_ok());
+}
+
 /// The whole staged corpus: every feed converts without aborting and known records land.
 #[test]
 fn builds_the_shared_corpus() {

@@ -33,6 +33,8 @@ pub(crate) struct RegistryClient {
     repository_url: String,
     repository: String,
     credentials: Option<Credentials>,
+    /// The token scope's actions when a challenge names none: `pull`, or `pull,push`.
+    actions: &'static str,
     /// The `Authorization` value that last worked or was last obtained.
     authorization: RwLock<Option<String>>,
 }
@@ -78,8 +80,15 @@ impl RegistryClient {
             repository_url: format!("{scheme}://{api_host}/v2/{repository}"),
             repository: repository.to_owned(),
             credentials,
+            actions: "pull",
             authorization: RwLock::new(None),
         })
+    }
+
+    /// A client that asks token servers for push rights too, when a challenge names no scope.
+    pub fn for_push(mut self) -> Self {
+        self.actions = "pull,push";
+        self
     }
 
     /// GETs `/manifests/<reference>` (a tag or digest) and checks the body against the
@@ -177,8 +186,7 @@ impl RegistryClient {
         self.call("GET", step, url, accept)
     }
 
-    /// A request with the current authorization; on 401, answers the challenge once and
-    /// retries.
+    /// A request without a body; see [`Self::send`].
     fn call(
         &self,
         method: &str,
@@ -186,16 +194,43 @@ impl RegistryClient {
         url: &str,
         accept: Option<&str>,
     ) -> Result<ureq::Response, SourceError> {
+        let headers: &[(&str, &str)] = match accept {
+            Some(accept) => &[("Accept", accept)],
+            None => &[],
+        };
+        self.send(method, step, url, headers, &Body::Empty)
+    }
+
+    /// A request with the current authorization; on 401, answers the challenge once and
+    /// retries (which is why a body is something that can be sent twice).
+    fn send(
+        &self,
+        method: &str,
+        step: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &Body<'_>,
+    ) -> Result<ureq::Response, SourceError> {
         let mut answered_challenge = false;
         loop {
             let mut request = self.agent.request(method, url);
-            if let Some(accept) = accept {
-                request = request.set("Accept", accept);
+            for (name, value) in headers {
+                request = request.set(name, value);
             }
             if let Some(value) = &self.current_authorization() {
                 request = request.set("Authorization", value);
             }
-            match request.call() {
+            let sent = match body {
+                Body::Empty => request.call(),
+                Body::Bytes(bytes) => request.send_bytes(bytes),
+                Body::File(path) => {
+                    let (file, len) = open_with_len(path).map_err(|e| {
+                        self.registry_error(step, format!("{}: {e}", path.display()))
+                    })?;
+                    request.set("Content-Length", &len.to_string()).send(file)
+                }
+            };
+            match sent {
                 Ok(response) => return Ok(response),
                 Err(ureq::Error::Status(401, response)) if !answered_challenge => {
                     answered_challenge = true;
@@ -213,6 +248,68 @@ impl RegistryClient {
                 }
             }
         }
+    }
+
+    /// Whether the repository has the blob `digest` (a HEAD request).
+    pub fn has_blob(&self, digest: &Digest) -> Result<bool, SourceError> {
+        let step = format!("blob {digest}");
+        let url = format!("{}/blobs/{digest}", self.repository_url);
+        match self.call("HEAD", &step, &url, None) {
+            Ok(_) => Ok(true),
+            Err(SourceError::RegistryStatus { status: 404, .. }) => Ok(false),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Uploads a blob in one piece: POST `/blobs/uploads/`, then PUT its bytes to the
+    /// upload's location with `?digest=`; the registry checks the digest.
+    pub fn upload_blob(&self, digest: &Digest, body: &Body<'_>) -> Result<(), SourceError> {
+        let step = format!("upload blob {digest}");
+        let url = format!("{}/blobs/uploads/", self.repository_url);
+        let started = self.send(
+            "POST",
+            &step,
+            &url,
+            &[("Content-Length", "0")],
+            &Body::Empty,
+        )?;
+        let location = started
+            .header("location")
+            .ok_or_else(|| self.registry_error(&step, "upload has no Location".into()))?;
+        let location = self.absolute_url(location);
+        let separator = if location.contains('?') { '&' } else { '?' };
+        let put_url = format!("{location}{separator}digest={digest}");
+        let headers = [("Content-Type", "application/octet-stream")];
+        self.send("PUT", &step, &put_url, &headers, body)?;
+        Ok(())
+    }
+
+    /// PUTs a manifest under `reference` (a tag or its digest); returns its digest.
+    pub fn put_manifest(
+        &self,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<Digest, SourceError> {
+        let step = format!("put manifest {reference}");
+        let url = format!("{}/manifests/{reference}", self.repository_url);
+        let headers = [("Content-Type", media_type)];
+        self.send("PUT", &step, &url, &headers, &Body::Bytes(bytes))?;
+        Ok(Digest::sha256_of(bytes))
+    }
+
+    /// An upload `Location` made absolute: registries may send a path only.
+    fn absolute_url(&self, location: &str) -> String {
+        if location.starts_with("http://") || location.starts_with("https://") {
+            return location.to_owned();
+        }
+        let origin = self
+            .repository_url
+            .find("/v2/")
+            .map_or(self.repository_url.as_str(), |end| {
+                &self.repository_url[..end]
+            });
+        format!("{origin}/{}", location.trim_start_matches('/'))
     }
 
     fn current_authorization(&self) -> Option<String> {
@@ -283,7 +380,7 @@ impl RegistryClient {
         if !(realm.starts_with("https://") || realm.starts_with("http://")) {
             return Err(self.registry_error(&step, "realm is not an http(s) URL".into()));
         }
-        let default_scope = format!("repository:{}:pull", self.repository);
+        let default_scope = format!("repository:{}:{}", self.repository, self.actions);
         let mut request = self
             .agent
             .get(realm)
@@ -388,6 +485,20 @@ pub fn tls_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, S
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(Arc::new(config))
+}
+
+/// What a request sends.
+pub(crate) enum Body<'a> {
+    Empty,
+    Bytes(&'a [u8]),
+    /// A file, opened anew for each try.
+    File(&'a Path),
+}
+
+fn open_with_len(path: &Path) -> io::Result<(std::fs::File, u64)> {
+    let file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    Ok((file, len))
 }
 
 fn read_limited(reader: impl Read, max: u64) -> io::Result<Vec<u8>> {
@@ -547,7 +658,7 @@ impl<R: Read> Read for VerifyingReader<R> {
 }
 
 /// Unwraps the [`SourceError`] a [`VerifyingReader`] put into an I/O error.
-fn into_source_error(error: io::Error, image: &str, step: &str) -> SourceError {
+pub(crate) fn into_source_error(error: io::Error, image: &str, step: &str) -> SourceError {
     error
         .downcast::<SourceError>()
         .unwrap_or_else(|error| SourceError::Registry {

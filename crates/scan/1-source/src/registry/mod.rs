@@ -4,7 +4,12 @@
 //! multi-arch index), reads the config eagerly and streams layer blobs on demand, each
 //! verified against its digest while it is read. Auth: anonymous, basic, and the bearer
 //! token flow (`WWW-Authenticate: Bearer realm=..`), with or without credentials.
+//!
+//! [`push_artifact`] and [`open_artifact`] push and pull OCI artifacts (an image manifest
+//! with an `artifactType`, the empty config and arbitrary layers), e.g. the vulnerability
+//! database.
 
+mod artifact;
 mod auth;
 mod client;
 mod manifest;
@@ -15,6 +20,10 @@ use std::path::PathBuf;
 
 use kabuto_types::{DOCKER_HUB, Digest, ImageMetadata};
 
+pub use artifact::{
+    Artifact, BlobSource, EMPTY_CONFIG_MEDIA_TYPE, PushBlob, blob_read_error, open_artifact,
+    push_artifact,
+};
 pub use auth::{Challenge, ChallengeError, Credentials, DockerConfigError, parse_www_authenticate};
 pub use client::tls_config;
 /// The reference type the registry pulls by (one parser for every crate).
@@ -111,16 +120,25 @@ pub fn resolve_digest(
     if let Some(digest) = reference.digest() {
         return Ok(digest.clone());
     }
-    let client = RegistryClient::new(
-        reference.original().to_owned(),
+    let client = client_for(reference.original(), reference, options)?;
+    client.manifest_digest(reference.manifest_reference())
+}
+
+/// A client for `reference`'s repository; `name` is how the user wrote it, for messages.
+fn client_for(
+    name: &str,
+    reference: &ImageReference,
+    options: &RegistryOptions,
+) -> Result<RegistryClient, SourceError> {
+    RegistryClient::new(
+        name.to_owned(),
         api_host(reference),
         reference.repository(),
         options.insecure,
         options.ca_file.as_deref(),
         options.resolve_credentials(reference)?,
         options.timeout,
-    )?;
-    client.manifest_digest(reference.manifest_reference())
+    )
 }
 
 /// The `host[:port]` that serves the registry API: Docker Hub's is another host than its
@@ -150,15 +168,7 @@ impl RegistryImage {
         reference: &ImageReference,
         options: &RegistryOptions,
     ) -> Result<Self, SourceError> {
-        let client = RegistryClient::new(
-            name.to_owned(),
-            api_host(reference),
-            reference.repository(),
-            options.insecure,
-            options.ca_file.as_deref(),
-            options.resolve_credentials(reference)?,
-            options.timeout,
-        )?;
+        let client = client_for(name, reference, options)?;
         let invalid = |what: String, message: String| SourceError::Invalid {
             image: name.to_owned(),
             what,
