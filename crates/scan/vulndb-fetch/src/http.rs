@@ -169,7 +169,12 @@ pub struct ProxyError {
 impl<'a> Client<'a> {
     pub fn new(options: &'a FetchOptions, progress: &'a dyn Progress) -> Result<Self, ProxyError> {
         let agent = |proxy: Option<&str>| -> Result<ureq::Agent, ProxyError> {
+            // No connection reuse: ureq 2.12 clears a pooled connection's read timeout and
+            // sets it again only for the body, so a server that stalls before the response
+            // head on a reused connection would hang forever. One connection per feed file
+            // costs a handshake each, nothing next to the transfers.
             let builder = ureq::AgentBuilder::new()
+                .max_idle_connections(0)
                 .timeout_connect(options.timeout)
                 .timeout_read(options.timeout)
                 .timeout_write(options.timeout)
