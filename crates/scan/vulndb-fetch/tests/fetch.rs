@@ -15,8 +15,8 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use kabuto_fetch::readers::{EpssScores, KevCatalog, read_nvd_cves};
 use kabuto_fetch::{
-    FeedCache, FeedStatus, FetchError, FetchOptions, FetchReport, NoProgress, ProxySettings,
-    Sources, fetch,
+    FeedCache, FeedOutcome, FeedStatus, FetchError, FetchOptions, FetchReport, NoProgress,
+    Progress, ProxySettings, Sources, fetch,
 };
 
 const VULNDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../../shared/vulndata");
@@ -371,13 +371,45 @@ const ALL_FEEDS: [&str; 11] = [
     "kev",
 ];
 
+/// Counts what a [`Progress`] is told.
+#[derive(Default)]
+struct Counts {
+    planned: Mutex<usize>,
+    started: Mutex<usize>,
+    received: Mutex<u64>,
+    finished: Mutex<Vec<String>>,
+}
+
+impl Progress for Counts {
+    fn planned(&self, feeds: usize) {
+        *self.planned.lock().expect("lock") += feeds;
+    }
+    fn started(&self, _feed: &str, _url: &str) {
+        *self.started.lock().expect("lock") += 1;
+    }
+    fn received(&self, _feed: &str, bytes: u64) {
+        *self.received.lock().expect("lock") += bytes;
+    }
+    fn finished(&self, outcome: &FeedOutcome) {
+        self.finished
+            .lock()
+            .expect("lock")
+            .push(outcome.name.clone());
+    }
+}
+
 #[test]
 fn first_fetch_downloads_every_feed_and_the_builder_reads_the_cache() {
     let server = Server::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let cache = FeedCache::new(dir.path());
     let sources = server.sources();
-    let report = fetch(&sources, &cache, &options(), &NoProgress).expect("fetch");
+    let progress = Counts::default();
+    let report = fetch(&sources, &cache, &options(), &progress).expect("fetch");
+    assert_eq!(*progress.planned.lock().expect("lock"), ALL_FEEDS.len());
+    assert_eq!(*progress.started.lock().expect("lock"), ALL_FEEDS.len());
+    assert_eq!(*progress.finished.lock().expect("lock"), ALL_FEEDS);
+    assert_eq!(*progress.received.lock().expect("lock"), report.bytes());
 
     assert_eq!(names(&report), ALL_FEEDS);
     assert!(!report.has_failures(), "{report:#?}");
