@@ -84,6 +84,15 @@ impl FeedCache {
                 }
             }
         }
+        if sources.nvd.is_some() {
+            inputs.push(self.nvd_cves());
+        }
+        if sources.epss.is_some() {
+            inputs.push(self.epss_scores());
+        }
+        if sources.kev.is_some() {
+            inputs.push(self.kev_catalog());
+        }
         inputs.retain(|p| p.is_file());
         inputs
     }

@@ -23,14 +23,13 @@
 //! gzip must inflate to its end) and renamed into place, so a failed or truncated download
 //! leaves the previous good copy. NVD's API gives no validators: it is fetched whole each
 //! time, and `cves.jsonl` is replaced only when every page arrived. NVD, EPSS and KEV are not
-//! advisories; [`build_inputs`](FeedCache::build_inputs) leaves them out, and [`readers`]
-//! reads them.
+//! advisories: the builder reads them (`kabuto_vulndb::enrich`) and attaches them to the
+//! advisories of each CVE.
 
 mod cache;
 mod fetch;
 mod http;
 mod nvd;
-pub mod readers;
 mod sources;
 
 use std::path::{Path, PathBuf};
