@@ -273,35 +273,86 @@ pub enum PolicyCommand {
 #[derive(Debug, Subcommand)]
 pub enum DbCommand {
     /// Build a database file from advisory feeds (OSV JSON/YAML/all.zip, RustSec, rubysec,
-    /// FriendsOfPHP, Node.js security WG, Alpine secdb, Debian tracker JSON).
+    /// FriendsOfPHP, Node.js security WG, Alpine secdb, Debian tracker JSON), enriched with
+    /// NVD CVSS, EPSS and KEV when those files are among the sources. `--fetch` downloads the
+    /// feeds first.
     Build {
-        /// A feed file, directory or `all.zip`; repeat for several.
-        #[arg(long = "source", required = true, value_name = "PATH")]
+        /// A feed file, directory or `all.zip`; repeat for several. With `--fetch`, read
+        /// beside the fetched feeds.
+        #[arg(
+            long = "source",
+            value_name = "PATH",
+            required_unless_present = "fetch"
+        )]
         sources: Vec<PathBuf>,
-        /// Where to write the database (default: the user's cache directory).
-        #[arg(short, long, value_name = "FILE")]
+        /// Where to write the database (default: the user's cache directory); `--db` and
+        /// `KABUTO_DB` name it as on every other subcommand.
+        #[arg(
+            short,
+            long,
+            visible_alias = "db",
+            env = "KABUTO_DB",
+            value_name = "FILE"
+        )]
         output: Option<PathBuf>,
+        #[command(flatten)]
+        fetch: FetchArgs,
+        /// Sign the database with this Ed25519 key (PEM, `kabuto db keygen`): writes
+        /// `<output>.sig` beside it.
+        #[arg(long, value_name = "FILE")]
+        signing_key: Option<PathBuf>,
     },
-    /// Validate a database file and install it as the default (or --db) database.
+    /// Print the feed sources `db build --fetch` uses (the built-in ones, or FILE checked
+    /// and normalised): the starting point of a mirror's sources file.
+    Sources {
+        #[arg(long = "sources", value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Validate a database file (and its signature `<file>.sig`) and install it as the
+    /// default (or --db) database.
     Import {
         file: PathBuf,
         #[command(flatten)]
-        db: DbArgs,
-    },
-    /// Download (or copy) a database, check its SHA-256 and swap it in atomically; the
-    /// previous database stays in place if anything fails.
-    Update {
-        /// URL (http/https) or path of the database file.
-        #[arg(long, value_name = "URL|PATH")]
-        from: String,
-        /// Expected SHA-256 (hex). Default: read from `<from>.sha256`.
-        #[arg(long, value_name = "HEX")]
-        sha256: Option<String>,
-        /// Refuse to use the network (only a local path is accepted).
-        #[arg(long)]
-        offline: bool,
+        verify: VerifyArgs,
         #[command(flatten)]
         db: DbArgs,
+    },
+    /// Download (or copy) a database, check its digest and signature and swap it in
+    /// atomically; the previous database stays in place if anything fails.
+    Update {
+        /// `oci://REGISTRY/REPO:TAG` (default: the project's published database), or the URL
+        /// (http/https) or path of a database file (checksum from --sha256 or `<from>.sha256`,
+        /// signature from `<from>.sig`).
+        #[arg(long, value_name = "oci://REF|URL|PATH")]
+        from: Option<String>,
+        /// Expected SHA-256 (hex) of a database file. Default: read from `<from>.sha256`.
+        #[arg(long, value_name = "HEX")]
+        sha256: Option<String>,
+        #[command(flatten)]
+        verify: VerifyArgs,
+        #[command(flatten)]
+        registry: RegistryArgs,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Push the database as a signed OCI artifact (`kabuto db update --from` pulls it).
+    Publish {
+        /// Where: `oci://REGISTRY/REPO:TAG`.
+        #[arg(long, value_name = "oci://REF")]
+        to: String,
+        /// Ed25519 key (PEM) to sign with; without one the artifact is unsigned and `db
+        /// update` refuses it unless --insecure-skip-verify.
+        #[arg(long, value_name = "FILE")]
+        signing_key: Option<PathBuf>,
+        #[command(flatten)]
+        registry: RegistryArgs,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Make an Ed25519 key pair for signing databases: FILE (private, mode 600) and FILE.pub.
+    Keygen {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
     /// Show sources, counts per ecosystem, build time and age.
     Info {
@@ -311,6 +362,41 @@ pub enum DbCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// How `db build --fetch` downloads the feeds.
+#[derive(Debug, Clone, Args)]
+pub struct FetchArgs {
+    /// Download the feeds first (conditional requests: only what changed upstream).
+    #[arg(long)]
+    pub fetch: bool,
+    /// Sources file (YAML; `kabuto db sources` prints the built-in one) replacing the feed
+    /// locations, e.g. for a mirror.
+    #[arg(long = "sources", value_name = "FILE", requires = "fetch")]
+    pub sources_file: Option<PathBuf>,
+    /// Where fetched feeds are kept between runs (default: `kabuto/feeds` in the user's
+    /// cache directory).
+    #[arg(long, value_name = "DIR")]
+    pub feed_cache: Option<PathBuf>,
+    /// Fail, keeping the old database, when any feed could not be fetched (default: build
+    /// from what was fetched and the cached copies of the feeds that failed).
+    #[arg(long)]
+    pub strict: bool,
+    /// Never use the network: build from the feed cache as it is.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// How a database's signature is checked.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// Ed25519 public key (PEM) the signature must verify with (default: the project's
+    /// release key).
+    #[arg(long, value_name = "FILE")]
+    pub public_key: Option<PathBuf>,
+    /// Install a database without a valid signature (its digest is still checked).
+    #[arg(long)]
+    pub insecure_skip_verify: bool,
 }
 
 /// Which vulnerability database to use.

@@ -1,6 +1,6 @@
 //! Where Kabuto keeps its files by default.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -12,6 +12,16 @@ pub fn default_database() -> Result<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .context("neither XDG_CACHE_HOME nor HOME is set: give the database with --db")?;
     Ok(cache.join("kabuto").join("db").join("kabuto.db"))
+}
+
+/// Where `db build --fetch` keeps the downloaded feeds between runs.
+pub fn feed_cache() -> Result<PathBuf> {
+    let database = default_database()?;
+    let kabuto = database
+        .parent()
+        .and_then(Path::parent)
+        .context("the default database has no parent directory")?;
+    Ok(kabuto.join("feeds"))
 }
 
 /// `--db` (or `KABUTO_DB`) when given, the default otherwise.

@@ -34,6 +34,9 @@ fn build(home: &Path, sources: &[&str], output: &Path) -> Run {
     kabuto_in(home, &args)
 }
 
+/// Databases built in these tests are unsigned (signatures have their own test).
+const SKIP_VERIFY: &str = "--insecure-skip-verify";
+
 #[test]
 fn build_import_info_and_scan_with_the_default_database() {
     let home = tempfile::tempdir().unwrap();
@@ -52,7 +55,29 @@ fn build_import_info_and_scan_with_the_default_database() {
         run.stderr
     );
 
+    // Import checks the signature beside the file: signed with our own key, it verifies
+    // with that key and not with the release key.
+    let key = home.join("signing.pem");
+    kabuto_in(home, &["db", "keygen", "--out", path_arg(&key)]).expect_code(0);
+    let mut signed_build = vec!["db", "build", "--output", path_arg(&built)];
+    let feeds = feeds();
+    signed_build.extend(["--source", feeds.as_str(), "--signing-key", path_arg(&key)]);
+    let run = kabuto_in(home, &signed_build);
+    run.expect_code(0);
+    assert!(run.stdout.contains("signed: "), "{}", run.stdout);
     let run = kabuto_in(home, &["db", "import", path_arg(&built)]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("signed by another key"),
+        "{}",
+        run.stderr
+    );
+    assert!(!installed(home).exists());
+    let public = format!("{}.pub", path_arg(&key));
+    let run = kabuto_in(
+        home,
+        &["db", "import", path_arg(&built), "--public-key", &public],
+    );
     run.expect_code(0);
     assert_eq!(
         std::fs::read(installed(home)).unwrap(),
@@ -142,14 +167,14 @@ fn failed_import_or_update_keeps_the_installed_database() {
     let home = home.path();
     let good = home.join("good.db");
     build(home, &[&feeds()], &good).expect_code(0);
-    kabuto_in(home, &["db", "import", path_arg(&good)]).expect_code(0);
+    kabuto_in(home, &["db", "import", path_arg(&good), SKIP_VERIFY]).expect_code(0);
     let before = std::fs::read(installed(home)).unwrap();
 
     let garbage = home.join("garbage.db");
     std::fs::write(&garbage, "not a database\n").unwrap();
     let mut transcript = String::new();
     let failures: [Vec<&str>; 4] = [
-        vec!["db", "import", path_arg(&garbage)],
+        vec!["db", "import", path_arg(&garbage), SKIP_VERIFY],
         vec![
             "db",
             "update",
@@ -157,9 +182,10 @@ fn failed_import_or_update_keeps_the_installed_database() {
             path_arg(&good),
             "--sha256",
             "00ff",
+            SKIP_VERIFY,
         ],
         // No --sha256 and no `<from>.sha256` next to it.
-        vec!["db", "update", "--from", path_arg(&good)],
+        vec!["db", "update", "--from", path_arg(&good), SKIP_VERIFY],
         vec![
             "db",
             "update",
@@ -180,7 +206,10 @@ fn failed_import_or_update_keeps_the_installed_database() {
         format!("{}  good.db\n", &common::sha256(&before)[7..]),
     )
     .unwrap();
-    let run = kabuto_in(home, &["db", "update", "--from", path_arg(&garbage)]);
+    let run = kabuto_in(
+        home,
+        &["db", "update", "--from", path_arg(&garbage), SKIP_VERIFY],
+    );
     run.expect_code(1);
     assert_eq!(std::fs::read(installed(home)).unwrap(), before);
     transcript.push_str(&run.stderr);
@@ -194,7 +223,18 @@ fn failed_import_or_update_keeps_the_installed_database() {
         format!("{}  good.db\n", &common::sha256(&before)[7..]),
     )
     .unwrap();
+    // Without a signature beside it, the update is refused unless told to skip the check.
     let run = kabuto_in(home, &["db", "update", "--from", path_arg(&good)]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("the signature is needed"),
+        "{}",
+        run.stderr
+    );
+    let run = kabuto_in(
+        home,
+        &["db", "update", "--from", path_arg(&good), SKIP_VERIFY],
+    );
     run.expect_code(0);
     assert!(run.stdout.starts_with("updated "), "{}", run.stdout);
 }
@@ -245,7 +285,7 @@ fn a_crafted_database_is_refused_by_import_and_scan() {
     let db = home.join("crafted.db");
     std::fs::write(&db, crafted).unwrap();
 
-    let run = kabuto_in(home, &["db", "import", path_arg(&db)]);
+    let run = kabuto_in(home, &["db", "import", path_arg(&db), SKIP_VERIFY]);
     run.expect_code(1);
     let expected = format!("broken database: {}: package entry 0 record", path_arg(&db));
     assert!(run.stderr.contains(&expected), "{}", run.stderr);
@@ -265,4 +305,89 @@ fn a_crafted_database_is_refused_by_import_and_scan() {
     let run = kabuto_in(home, &scan);
     run.expect_code(1);
     assert!(run.stderr.contains(&expected), "{}", run.stderr);
+}
+
+/// Publish to the local Debian docker-registry and pull back: the signature checked with the
+/// key given, a different key refused with the installed database kept, and the first-run
+/// hint of a scan naming the exact commands.
+#[test]
+fn publish_and_pull_a_signed_database_through_a_registry() {
+    let Some(registry) = common::plain_registry() else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let key = home.join("release.pem");
+    kabuto_in(home, &["db", "keygen", "--out", path_arg(&key)]).expect_code(0);
+    let public = format!("{}.pub", path_arg(&key));
+    let built = home.join("built.db");
+    build(home, &[&feeds()], &built).expect_code(0);
+    let reference = format!("oci://{registry}/kabuto-test/cli-db:{}", std::process::id());
+
+    let run = kabuto_in(
+        home,
+        &[
+            "db",
+            "publish",
+            "--to",
+            &reference,
+            "--db",
+            path_arg(&built),
+            "--signing-key",
+            path_arg(&key),
+            "--insecure",
+        ],
+    );
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains("signed by key sha256:"),
+        "{}",
+        run.stdout
+    );
+
+    // A scan without a database says how to get one.
+    let archive = home.join("app.tar");
+    app_image().write(&archive);
+    let run = kabuto_in(home, &["scan", "image", path_arg(&archive)]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("`kabuto db build --fetch`"),
+        "{}",
+        run.stderr
+    );
+
+    let pull = |extra: &[&str]| {
+        let mut args = vec!["db", "update", "--from", &reference, "--insecure"];
+        args.extend(extra);
+        kabuto_in(home, &args)
+    };
+    pull(&["--public-key", &public]).expect_code(0);
+    assert_eq!(
+        std::fs::read(installed(home)).unwrap(),
+        std::fs::read(&built).unwrap()
+    );
+    kabuto_in(home, &["scan", "image", path_arg(&archive)]).expect_code(0);
+
+    // The release key did not sign it: refused, the installed file kept.
+    std::fs::write(installed(home), b"the installed database").unwrap();
+    let run = pull(&[]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("signed by another key"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("the previous database is unchanged"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read(installed(home)).unwrap(),
+        b"the installed database"
+    );
+    // --offline never reaches the registry.
+    let run = pull(&["--offline"]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("--offline"), "{}", run.stderr);
 }

@@ -25,26 +25,6 @@ fn kabuto() -> Command {
     Command::new(env!("CARGO_BIN_EXE_kabuto"))
 }
 
-/// The plain-HTTP test registry's `host:port`, or `None` (with a note) when it is not running.
-fn registry() -> Option<String> {
-    let dir = std::env::var_os("KABUTO_REGISTRY_DIR")
-        .map_or_else(|| PathBuf::from("/tmp/kabuto-registry"), PathBuf::from);
-    let text = std::fs::read_to_string(dir.join("registry.env")).ok();
-    let port = text.as_deref().and_then(|text| {
-        text.lines()
-            .find_map(|line| line.strip_prefix("PLAIN_PORT="))
-            .map(str::to_owned)
-    });
-    let address = port.map(|port| format!("127.0.0.1:{port}"));
-    match address {
-        Some(address) if std::net::TcpStream::connect(&address).is_ok() => Some(address),
-        _ => {
-            eprintln!("SKIP: the test registries are not running (scripts/test-registry.sh)");
-            None
-        }
-    }
-}
-
 /// `kabuto kube-enforcer certs` for a webhook reached at 127.0.0.1.
 fn certificates(dir: &Path) -> PathBuf {
     let out = dir.join("certs");
@@ -241,7 +221,9 @@ fn eventually(webhook: &Webhook, review: &Value, check: impl Fn(&Value) -> bool)
 /// templates, UPDATEs that only scale, excluded namespaces, and the audit log.
 #[test]
 fn a_deployment_is_denied_while_its_image_fails_a_blocking_policy_and_admitted_once_acknowledged() {
-    let Some(registry) = registry() else { return };
+    let Some(registry) = common::plain_registry() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("server");
     std::fs::create_dir_all(&data).unwrap();
@@ -541,7 +523,9 @@ fn standalone_kubernetes_and_image_policies() {
         "{warned}"
     );
 
-    let Some(registry) = registry() else { return };
+    let Some(registry) = common::plain_registry() else {
+        return;
+    };
     let image_policy = dir.path().join("image.yaml");
     std::fs::write(
         &image_policy,

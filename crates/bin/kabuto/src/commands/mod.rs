@@ -2,6 +2,7 @@
 
 mod config;
 pub mod db;
+mod db_remote;
 mod gate;
 mod inventory;
 mod kube_enforcer;

@@ -75,9 +75,16 @@ pub fn engine(args: &ScanArgs, scanners: Scanners, quiet: bool) -> Result<Engine
 fn open_db(args: &ScanArgs, quiet: bool) -> Result<Database> {
     let path = paths::database(&args.db.db)?;
     if !path.exists() {
+        // The exact command: the same --db when one was given.
+        let db_flag = match &args.db.db {
+            Some(explicit) => format!(" --db {}", explicit.display()),
+            None => String::new(),
+        };
         anyhow::bail!(
-            "no vulnerability database at {}: build one with `kabuto db build --source FEED...`, \
-             install one with `kabuto db import FILE`, or scan with `--scanners none`",
+            "no vulnerability database at {}: download the advisory feeds and build one with \
+             `kabuto db build --fetch{db_flag}`, pull one from a mirror with \
+             `kabuto db update --from oci://REGISTRY/REPO:TAG{db_flag}`, build one from local \
+             feeds with `kabuto db build --source FEED...{db_flag}`, or scan with `--scanners none`",
             path.display()
         );
     }
@@ -92,7 +99,7 @@ fn open_db(args: &ScanArgs, quiet: bool) -> Result<Database> {
             "warning",
             format_args!(
                 "the vulnerability database {} {warning}: \
-                 update it with `kabuto db update` or `kabuto db build`",
+                 update it with `kabuto db build --fetch` or `kabuto db update --from oci://...`",
                 path.display()
             ),
         );

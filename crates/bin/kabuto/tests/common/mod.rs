@@ -425,3 +425,23 @@ pub fn scan_app(dir: &Path, extra: &[&str]) -> Run {
     args.extend_from_slice(extra);
     kabuto_at(dir, &args)
 }
+
+/// The plain-HTTP test registry's `host:port`, or `None` (with a note) when it is not running.
+pub fn plain_registry() -> Option<String> {
+    let dir = std::env::var_os("KABUTO_REGISTRY_DIR")
+        .map_or_else(|| PathBuf::from("/tmp/kabuto-registry"), PathBuf::from);
+    let text = std::fs::read_to_string(dir.join("registry.env")).ok();
+    let port = text.as_deref().and_then(|text| {
+        text.lines()
+            .find_map(|line| line.strip_prefix("PLAIN_PORT="))
+            .map(str::to_owned)
+    });
+    let address = port.map(|port| format!("127.0.0.1:{port}"));
+    match address {
+        Some(address) if std::net::TcpStream::connect(&address).is_ok() => Some(address),
+        _ => {
+            eprintln!("SKIP: the test registries are not running (scripts/test-registry.sh)");
+            None
+        }
+    }
+}
