@@ -14,7 +14,7 @@ use crate::matchers::{
     VulnIdText,
 };
 use crate::scope::ScopeExpression;
-use crate::values::{Score, SeverityName};
+use crate::values::{Probability, Score, SeverityName};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,6 +70,14 @@ pub(crate) struct RawPolicy {
     pub maximum_score_exclude_no_fix: bool,
     #[serde(default)]
     pub control_exclude_no_fix: bool,
+    /// Kabuto extension: fail on vulnerabilities whose EPSS score is above `epss_score`.
+    #[serde(default)]
+    pub epss_score_enabled: bool,
+    #[serde(default)]
+    pub epss_score: Option<Probability>,
+    /// Kabuto extension: fail on vulnerabilities in CISA's KEV catalog.
+    #[serde(default)]
+    pub kev_enabled: bool,
     #[serde(default)]
     pub cves_black_list_enabled: bool,
     #[serde(default)]

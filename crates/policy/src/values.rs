@@ -44,6 +44,22 @@ impl<'de> Deserialize<'de> for Score {
     }
 }
 
+/// `epss_score`: a probability, 0.0 to 1.0, as FIRST publishes EPSS scores.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Probability(pub f64);
+
+impl<'de> Deserialize<'de> for Probability {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = f64::deserialize(deserializer)?;
+        if !(0.0..=1.0).contains(&value) {
+            return Err(serde::de::Error::custom(format!(
+                "{value} is out of range: EPSS scores are probabilities from 0.0 to 1.0"
+            )));
+        }
+        Ok(Probability(value))
+    }
+}
+
 /// A calendar date written `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DateValue(pub Date);

@@ -163,7 +163,64 @@ fn vulnerability_controls() {
             want: Pass,
             items: 0,
         },
+        Case {
+            name: "no EPSS scores: nothing above the threshold",
+            policy: "epss_score_enabled: true\nepss_score: 0.1\n",
+            scan: unchanged,
+            want: Pass,
+            items: 0,
+        },
+        Case {
+            name: "EPSS above 0.1",
+            policy: "epss_score_enabled: true\nepss_score: 0.1\n",
+            scan: with_exploitation,
+            want: Fail,
+            items: 1,
+        },
+        Case {
+            name: "EPSS above 0.01",
+            policy: "epss_score_enabled: true\nepss_score: 0.01\n",
+            scan: with_exploitation,
+            want: Fail,
+            items: 2,
+        },
+        Case {
+            name: "known exploited",
+            policy: "kev_enabled: true\n",
+            scan: with_exploitation,
+            want: Fail,
+            items: 1,
+        },
+        Case {
+            name: "known exploited but white-listed",
+            policy: "kev_enabled: true\ncves_white_list_enabled: true\ncves_white_list: [CVE-2024-0001]\n",
+            scan: with_exploitation,
+            want: Pass,
+            items: 0,
+        },
+        Case {
+            name: "nothing known exploited",
+            policy: "kev_enabled: true\n",
+            scan: unchanged,
+            want: Pass,
+            items: 0,
+        },
     ]);
+}
+
+/// EPSS scores on the first two findings (0.5 and 0.05) and the first one in KEV.
+fn with_exploitation(scan: &mut Scan) {
+    for (finding, score) in scan.findings.iter_mut().zip([0.5, 0.05]) {
+        finding.epss = Some(kabuto_types::Epss {
+            score,
+            percentile: 0.9,
+        });
+    }
+    scan.findings[0].kev = Some(kabuto_types::KnownExploited {
+        date_added: "2026-01-12".to_owned(),
+        due_date: None,
+        ransomware: false,
+    });
 }
 
 #[test]

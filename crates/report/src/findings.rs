@@ -3,6 +3,8 @@
 
 use std::cmp::Reverse;
 
+use crate::VulnerabilityOrder;
+
 use kabuto_types::{
     AckState, Acknowledgement, Finding, FixStatus, MalwareSource, MisconfigFinding, Purl,
     SecretFinding, Severity,
@@ -24,9 +26,23 @@ fn same_package(a: &Purl, b: &Purl) -> bool {
         && a.version() == b.version()
 }
 
-/// Package, then most severe first, then id.
-pub(crate) fn sorted_vulnerabilities(findings: &[Finding]) -> Vec<Finding> {
+/// Package, then most severe first, then id; or, by risk, the most urgent first.
+pub(crate) fn sorted_vulnerabilities(
+    findings: &[Finding],
+    order: VulnerabilityOrder,
+) -> Vec<Finding> {
     let mut sorted = findings.to_vec();
+    if order == VulnerabilityOrder::Risk {
+        sorted.sort_by(|a, b| {
+            risk(b)
+                .partial_cmp(&risk(a))
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then_with(|| a.id.cmp(&b.id))
+                .then_with(|| a.package_name.cmp(&b.package_name))
+                .then_with(|| a.package_purl.to_string().cmp(&b.package_purl.to_string()))
+        });
+        return sorted;
+    }
     sorted.sort_by_cached_key(|f| {
         (
             f.package_name.clone(),
@@ -38,6 +54,21 @@ pub(crate) fn sorted_vulnerabilities(findings: &[Finding]) -> Vec<Finding> {
         )
     });
     sorted
+}
+
+/// What `--sort-by risk` compares, most urgent greatest: KEV, EPSS, CVSS, severity.
+fn risk(f: &Finding) -> (bool, f64, f64, Severity) {
+    let cvss = f
+        .cvss
+        .iter()
+        .filter_map(|c| c.score)
+        .fold(0.0_f64, f64::max);
+    (
+        f.kev.is_some(),
+        f.epss.map_or(0.0, |e| e.score),
+        cvss,
+        f.severity,
+    )
 }
 
 pub(crate) fn sorted_secrets(findings: &[SecretFinding]) -> Vec<SecretFinding> {

@@ -212,6 +212,18 @@ pub struct Report<'a> {
     /// Whether the table prints, after each vulnerability table, why each finding was
     /// reported (advisory, affected range, the comparison that matched).
     pub explain: bool,
+    pub order: VulnerabilityOrder,
+}
+
+/// How vulnerabilities are listed (`--sort-by`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum VulnerabilityOrder {
+    /// By package, then most severe first (as Trivy lists them).
+    #[default]
+    Package,
+    /// Most urgent first: in CISA's KEV catalog, then the highest EPSS score, then the
+    /// highest CVSS score, then severity.
+    Risk,
 }
 
 impl<'a> Report<'a> {
@@ -226,6 +238,7 @@ impl<'a> Report<'a> {
             acknowledgements: &[],
             list_packages: true,
             explain: false,
+            order: VulnerabilityOrder::Package,
         }
     }
 
@@ -266,6 +279,11 @@ impl<'a> Report<'a> {
 
     pub fn explain(mut self, explain: bool) -> Self {
         self.explain = explain;
+        self
+    }
+
+    pub fn order(mut self, order: VulnerabilityOrder) -> Self {
+        self.order = order;
         self
     }
 
@@ -322,7 +340,9 @@ pub fn render_report(
         sorted_copy = copy;
         &sorted_copy
     };
-    let vulnerabilities = report.vulnerabilities.map(findings::sorted_vulnerabilities);
+    let vulnerabilities = report
+        .vulnerabilities
+        .map(|v| findings::sorted_vulnerabilities(v, report.order));
     let secrets = report.secrets.map(findings::sorted_secrets);
     let misconfigs = report.misconfigs.map(findings::sorted_misconfigs);
     let malware = report.malware.map(|m| {

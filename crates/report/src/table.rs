@@ -188,9 +188,14 @@ fn vulnerability_table(report: &Report<'_>, findings: &[&Finding]) -> Table {
                 Some(ack) => ack_status_label(ack.state),
                 None => status_label(f.status),
             };
+            // Known exploitation is what a reader should see first.
+            let id = match f.kev {
+                Some(_) => format!("{} (KEV)", f.id),
+                None => f.id.to_string(),
+            };
             vec![
                 f.package_name.clone(),
-                f.id.to_string(),
+                id,
                 severity_label(f.severity),
                 status.to_owned(),
                 f.installed_version.clone(),
@@ -235,6 +240,34 @@ fn write_explanations(
                 "  - severity {}: {}",
                 severity_label(f.severity),
                 clean(source)
+            )?;
+        }
+        if f.vendor_severity.len() > 1 {
+            let ratings: Vec<String> = f
+                .vendor_severity
+                .iter()
+                .map(|(vendor, severity)| format!("{vendor} {severity}"))
+                .collect();
+            writeln!(out, "  - ratings: {}", clean(&ratings.join(", ")))?;
+        }
+        if let Some(kev) = &f.kev {
+            let ransomware = if kev.ransomware {
+                ", used in ransomware campaigns"
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "  - known exploited: in CISA's KEV catalog since {}{ransomware}",
+                clean(&kev.date_added)
+            )?;
+        }
+        if let Some(epss) = f.epss {
+            writeln!(
+                out,
+                "  - EPSS: {:.2}% chance of exploitation in 30 days ({:.0}th percentile)",
+                epss.score * 100.0,
+                epss.percentile * 100.0
             )?;
         }
         if let Some(ack) = report.acknowledgement_for(f) {

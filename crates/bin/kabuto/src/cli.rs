@@ -407,6 +407,21 @@ pub struct DbArgs {
     pub db: Option<PathBuf>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SortBy {
+    Package,
+    Risk,
+}
+
+impl From<SortBy> for kabuto_report::VulnerabilityOrder {
+    fn from(sort: SortBy) -> Self {
+        match sort {
+            SortBy::Package => kabuto_report::VulnerabilityOrder::Package,
+            SortBy::Risk => kabuto_report::VulnerabilityOrder::Risk,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ScanCommand {
     /// Scan a container image: docker-archive or OCI archive/layout path, or registry reference.
@@ -492,6 +507,10 @@ pub struct ScanArgs {
     /// Show, for each finding, the advisory range and the version comparison that matched.
     #[arg(long)]
     pub explain: bool,
+    /// Order of the vulnerabilities: `package` (by package, most severe first) or `risk`
+    /// (known exploited first, then by EPSS score, then by CVSS score).
+    #[arg(long, value_enum, default_value = "package", value_name = "ORDER")]
+    pub sort_by: SortBy,
     /// Only report these severities, comma-separated (UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL).
     #[arg(long, value_delimiter = ',', value_parser = parse_severity)]
     pub severity: Vec<kabuto_types::Severity>,

@@ -36,9 +36,11 @@ pub(crate) enum Control {
 type CompileStep = fn(&mut RawPolicy) -> Result<Option<Control>, FieldError>;
 
 /// Every control's compile step, in the order verdicts list the controls.
-const COMPILE_ORDER: [CompileStep; 19] = [
+const COMPILE_ORDER: [CompileStep; 21] = [
     vulnerability::severity,
     vulnerability::maximum_score,
+    vulnerability::epss_score,
+    vulnerability::known_exploited,
     vulnerability::cves_black_list,
     package::black_list,
     package::white_list,

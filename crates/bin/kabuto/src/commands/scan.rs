@@ -125,7 +125,10 @@ fn finish(
     if let Some(error) = result.incomplete_error() {
         return Err(error.into());
     }
-    let mut report = result.report().explain(args.explain);
+    let mut report = result
+        .report()
+        .explain(args.explain)
+        .order(args.sort_by.into());
     if args.list_packages {
         report = report.list_packages(true);
     }
