@@ -2,6 +2,7 @@
 //! advisory databases in code, and redacting what changes between runs from golden output.
 #![allow(dead_code)] // Each test binary uses its own part of this module.
 
+pub mod mirror;
 pub mod server;
 
 use std::io::Write;
