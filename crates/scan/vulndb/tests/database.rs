@@ -681,3 +681,46 @@ fn import_replaces_the_file_and_never_rewrites_it_in_place() {
         std::fs::read(&second).unwrap()
     );
 }
+
+/// A member whose bytes were damaged is named with its CRC-32 mismatch; the others are read.
+#[test]
+fn damaged_zip_members_are_named_and_skipped() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let zip_path = dir.path().join("all.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("damaged.json", stored).unwrap();
+    zip.write_all(br#"{"id": "X-DAMAGED-1", "modified": "2026-01-01T00:00:00Z", "affected": []}"#)
+        .unwrap();
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("GO-2020-0001.json", deflated).unwrap();
+    zip.write_all(&std::fs::read(fixtures().join("golang/GO-2020-0001.json")).unwrap())
+        .unwrap();
+    zip.finish().unwrap();
+    let mut bytes = std::fs::read(&zip_path).unwrap();
+    let at = bytes
+        .windows(12)
+        .position(|w| w == b"X-DAMAGED-1\"")
+        .unwrap();
+    bytes[at] = b'Y';
+    std::fs::write(&zip_path, bytes).unwrap();
+
+    let (advisories, report) = build::collect(&[zip_path]).unwrap();
+    assert_eq!(advisories.len(), 1);
+    assert_eq!(advisories[0].id.as_str(), "GO-2020-0001");
+    let messages: Vec<_> = report
+        .warnings
+        .iter()
+        .map(|w| (w.file.rsplit('/').next().unwrap(), w.message.as_str()))
+        .collect();
+    assert_eq!(
+        messages,
+        [(
+            "all.zip!damaged.json",
+            "cannot read entry: CRC-32 mismatch: the archive is damaged"
+        )]
+    );
+}
