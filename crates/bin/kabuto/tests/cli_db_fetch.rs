@@ -115,23 +115,18 @@ fn fetched_feeds_give_a_current_enriched_database() {
 
     let db = home.join("kabuto.db");
     let cache = home.join("feeds");
-    let fetch = |home: &Path| {
-        let args = [
-            "db",
-            "build",
-            "--fetch",
-            "--sources",
-            path_arg(&sources),
-            "--feed-cache",
-            path_arg(&cache),
-            "--db",
-            path_arg(&db),
-        ];
-        let run = kabuto_in(home, &args);
+    let fetch_with = |extra: &[&str]| {
+        let mut args = vec!["db", "build", "--fetch", "--sources", path_arg(&sources)];
+        args.extend(["--feed-cache", path_arg(&cache), "--db", path_arg(&db)]);
+        args.extend(extra);
+        kabuto_in(home, &args)
+    };
+    let fetch = || {
+        let run = fetch_with(&[]);
         run.expect_code(0);
         run
     };
-    let first = fetch(home);
+    let first = fetch();
     assert!(first.stdout.contains("6786 advisories"), "{}", first.stdout);
     assert!(first.stdout.contains("EPSS 2, KEV 1"), "{}", first.stdout);
     assert!(
@@ -196,7 +191,7 @@ fn fetched_feeds_give_a_current_enriched_database() {
     // A daily rebuild with nothing changed upstream downloads nothing again (NVD has no
     // validators and is asked again).
     let before = mirror.hits().len();
-    let second = fetch(home);
+    let second = fetch();
     let again: Vec<(String, u16)> = mirror.hits()[before..].to_vec();
     let downloaded: Vec<&(String, u16)> = again
         .iter()
@@ -211,23 +206,11 @@ fn fetched_feeds_give_a_current_enriched_database() {
 
     // A failing feed keeps the cached copy; --strict refuses to rebuild.
     std::fs::remove_file(upstream.join("kev.json")).unwrap();
-    let third = fetch(home);
+    let third = fetch();
     assert!(third.stderr.contains("kev.json"), "{}", third.stderr);
     assert!(third.stdout.contains("KEV 1"), "{}", third.stdout);
     let built = std::fs::read(&db).unwrap();
-    let args = [
-        "db",
-        "build",
-        "--fetch",
-        "--strict",
-        "--sources",
-        path_arg(&sources),
-        "--feed-cache",
-        path_arg(&cache),
-        "--db",
-        path_arg(&db),
-    ];
-    let run = kabuto_in(home, &args);
+    let run = fetch_with(&["--strict"]);
     run.expect_code(1);
     assert!(run.stderr.contains("--strict"), "{}", run.stderr);
     assert_eq!(

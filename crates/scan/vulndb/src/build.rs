@@ -99,6 +99,20 @@ impl FileOutcome {
         });
     }
 
+    /// The file, read as a stream (its size counted); `None` with a warning when it cannot be.
+    fn open(&mut self, file: &str, path: &Path) -> Option<std::fs::File> {
+        match std::fs::File::open(path) {
+            Ok(opened) => {
+                self.bytes = opened.metadata().map(|m| m.len()).unwrap_or_default();
+                Some(opened)
+            }
+            Err(e) => {
+                self.warn(file, format!("cannot read: {e}"));
+                None
+            }
+        }
+    }
+
     fn absorb(&mut self, other: FileOutcome) {
         self.advisories.extend(other.advisories);
         self.warnings.extend(other.warnings);
@@ -333,14 +347,9 @@ fn read_file(path: &Path) -> FileOutcome {
 /// Reads the archive's members one at a time from the file: an ecosystem's `all.zip` can be
 /// hundreds of MiB, and only one member is in memory at once.
 fn read_zip(file: &str, path: &Path, outcome: &mut FileOutcome) {
-    let opened = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) => {
-            outcome.warn(file, format!("cannot read: {e}"));
-            return;
-        }
+    let Some(opened) = outcome.open(file, path) else {
+        return;
     };
-    outcome.bytes = opened.metadata().map(|m| m.len()).unwrap_or_default();
     let mut archive = match zip::ZipArchive::new(std::io::BufReader::new(opened)) {
         Ok(a) => a,
         Err(e) => {
@@ -543,14 +552,9 @@ fn read_epss(file: &str, path: &Path, outcome: &mut FileOutcome) {
         outcome.ignored = true;
         return;
     }
-    let opened = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) => {
-            outcome.warn(file, format!("cannot read: {e}"));
-            return;
-        }
+    let Some(opened) = outcome.open(file, path) else {
+        return;
     };
-    outcome.bytes = opened.metadata().map(|m| m.len()).unwrap_or_default();
     let reader: Box<dyn std::io::Read> = if gzipped {
         Box::new(flate2::read::GzDecoder::new(opened))
     } else {
