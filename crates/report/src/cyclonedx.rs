@@ -60,6 +60,9 @@ struct Vulnerability {
     #[serde(skip_serializing_if = "Option::is_none")]
     analysis: Option<Analysis>,
     affects: Vec<Affect>,
+    /// EPSS and KEV, which CycloneDX has no fields for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    properties: Vec<Property>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -351,6 +354,7 @@ fn vulnerability(
         published: first.published.as_ref().and_then(rfc3339),
         updated: first.modified.as_ref().and_then(rfc3339),
         analysis: ack.map(analysis),
+        properties: exploitation(first),
         affects: findings
             .iter()
             .filter_map(|f| {
@@ -456,6 +460,7 @@ fn malware_rules(findings: &[MalwareFinding]) -> Vec<Vulnerability> {
                 published: None,
                 updated: None,
                 analysis: None,
+                properties: Vec::new(),
                 affects: affects
                     .into_iter()
                     .map(|reference| Affect {
@@ -496,6 +501,25 @@ fn database(id: &VulnId) -> Option<Source> {
         name: name.to_owned(),
         url: web_url(&url).map(str::to_owned),
     })
+}
+
+/// `kabuto:epss:*` and `kabuto:kev:*` properties of a finding.
+fn exploitation(finding: &Finding) -> Vec<Property> {
+    let mut properties = Vec::new();
+    if let Some(epss) = finding.epss {
+        properties.push(property("kabuto:epss:score", epss.score.to_string()));
+        properties.push(property(
+            "kabuto:epss:percentile",
+            epss.percentile.to_string(),
+        ));
+    }
+    if let Some(kev) = &finding.kev {
+        properties.push(property("kabuto:kev:dateAdded", kev.date_added.clone()));
+        if kev.ransomware {
+            properties.push(property("kabuto:kev:knownRansomwareCampaignUse", "Known"));
+        }
+    }
+    properties
 }
 
 fn ratings(finding: &Finding) -> Vec<Rating> {

@@ -72,7 +72,9 @@ fn mirror_tree(root: &Path) {
 
 fn scan_json(home: &Path, image: &Path, db: &Path, extra: &[&str]) -> Value {
     let mut args = vec!["scan", "image", path_arg(image), "--db", path_arg(db)];
-    args.extend(["--format", "json"]);
+    if !extra.contains(&"--format") {
+        args.extend(["--format", "json"]);
+    }
     args.extend(extra);
     let run: Run = kabuto_in(home, &args);
     run.expect_code(0);
@@ -155,6 +157,21 @@ fn fetched_feeds_give_a_current_enriched_database() {
         .filter(|f| f["severity"] != "unknown")
         .count();
     assert!(rated >= 8, "{rated} findings with an NVD severity");
+
+    // CycloneDX: NVD's vector rated with source NVD; EPSS and KEV as properties.
+    let bom = scan_json(home, &image, &db, &["--format", "cyclonedx"]);
+    let entry = bom["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == KEV_CVE)
+        .unwrap()
+        .clone();
+    assert_eq!(entry["ratings"][0]["source"]["name"], "NVD", "{entry}");
+    assert_eq!(entry["ratings"][0]["method"], "CVSSv31", "{entry}");
+    let properties = entry["properties"].to_string();
+    assert!(properties.contains("kabuto:kev:dateAdded"), "{properties}");
+    assert!(properties.contains("kabuto:epss:score"), "{properties}");
 
     // Most urgent first: the KEV finding, then by EPSS.
     let report = scan_json(home, &image, &db, &["--sort-by", "risk"]);
