@@ -392,7 +392,7 @@ pub struct FetchArgs {
 pub struct VerifyArgs {
     /// Ed25519 public key (PEM) the signature must verify with (default: the project's
     /// release key).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, env = "KABUTO_DB_PUBLIC_KEY", value_name = "FILE")]
     pub public_key: Option<PathBuf>,
     /// Install a database without a valid signature (its digest is still checked).
     #[arg(long)]
