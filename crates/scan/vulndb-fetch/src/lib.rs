@@ -15,14 +15,16 @@
 //! CACHE/debian/tracker.json                      Debian security tracker JSON
 //! CACHE/alpine/<v3.N>/{main,community}.json      Alpine secdb
 //! CACHE/nvd/cves.jsonl                           NVD API 2.0: one `cve` object per line, all pages
+//! CACHE/nvd/state.json                          when the last complete NVD fetch started
 //! CACHE/epss/epss_scores.csv.gz                  FIRST EPSS scores, gzipped CSV as published
 //! CACHE/kev/known_exploited_vulnerabilities.json CISA KEV catalog
 //! ```
 //!
 //! Every file is written to a temp file beside it, checked (zips must open, JSON must parse,
 //! gzip must inflate to its end) and renamed into place, so a failed or truncated download
-//! leaves the previous good copy. NVD's API gives no validators: it is fetched whole each
-//! time, and `cves.jsonl` is replaced only when every page arrived. NVD, EPSS and KEV are not
+//! leaves the previous good copy. NVD's API gives no validators: after one complete fetch,
+//! later ones ask only for the records modified since (up to 120 days; older caches are
+//! fetched whole) and merge them into `cves.jsonl` by CVE id. NVD, EPSS and KEV are not
 //! advisories: the builder reads them (`kabuto_vulndb::enrich`) and attaches them to the
 //! advisories of each CVE.
 

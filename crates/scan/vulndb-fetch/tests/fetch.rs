@@ -49,6 +49,8 @@ struct Mirror {
     faults: Mutex<HashMap<String, Fault>>,
     hits: Mutex<Vec<Hit>>,
     nvd: Vec<serde_json::Value>,
+    /// What a query for records modified in a time window answers.
+    nvd_modified: Mutex<Vec<serde_json::Value>>,
 }
 
 struct Server {
@@ -166,7 +168,15 @@ async fn serve(State(mirror): State<Arc<Mirror>>, uri: Uri, headers: HeaderMap) 
             builder = builder.header("retry-after", "0");
             (503, b"busy".to_vec())
         }
-        None if path == "/nvd/cves/2.0" => (200, nvd_page(&mirror.nvd, uri.query().unwrap_or(""))),
+        None if path == "/nvd/cves/2.0" => {
+            let query = uri.query().unwrap_or("");
+            let page = if query.contains("lastModStartDate=") && query.contains("lastModEndDate=") {
+                nvd_page(&mirror.nvd_modified.lock().expect("lock"), query)
+            } else {
+                nvd_page(&mirror.nvd, query)
+            };
+            (200, page)
+        }
         None => match mirror.files.lock().expect("lock").get(&path) {
             None => (404, b"not found".to_vec()),
             Some(body) if header("if-none-match") == Some(etag(body)) => (304, Vec::new()),
@@ -498,6 +508,57 @@ fn second_fetch_is_conditional_and_every_file_is_not_modified() {
     );
     assert_eq!(second.iter().map(|h| h.bytes).sum::<usize>(), 0);
     assert_eq!(report.bytes(), 0);
+}
+
+/// NVD sends no validators: after a complete fetch only the records modified since are asked
+/// for, and merged in by id.
+#[test]
+fn nvd_is_kept_up_to_date_with_the_records_modified_since() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = FeedCache::new(dir.path());
+    let mut sources = server.sources();
+    sources.osv = None;
+    sources.debian = None;
+    sources.alpine = None;
+    fetch(&sources, &cache, &options(), &NoProgress).expect("first");
+    let lines = || -> Vec<serde_json::Value> {
+        std::fs::read_to_string(cache.nvd_cves())
+            .expect("jsonl")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json"))
+            .collect()
+    };
+    let before = lines();
+    assert_eq!(before.len(), 44);
+    let nvd_queries = |hits: Vec<Hit>| -> Vec<Hit> {
+        hits.into_iter()
+            .filter(|h| h.path.starts_with("/nvd"))
+            .collect()
+    };
+    assert_eq!(nvd_queries(server.hits()).len(), 3, "three pages at first");
+
+    // Nothing modified since: one small query, nothing rewritten.
+    let report = fetch(&sources, &cache, &options(), &NoProgress).expect("second");
+    assert!(matches!(status_of(&report, "nvd"), FeedStatus::NotModified));
+    assert_eq!(nvd_queries(server.hits()).len(), 1);
+    assert_eq!(lines(), before);
+
+    // One record changed, one new: merged by id, the rest kept.
+    let mut changed = before[3].clone();
+    changed["vulnStatus"] = serde_json::json!("Modified again");
+    let added = serde_json::json!({"id": "CVE-2099-0001", "vulnStatus": "Received", "metrics": {}});
+    *server.mirror.nvd_modified.lock().expect("lock") = vec![changed.clone(), added.clone()];
+    let report = fetch(&sources, &cache, &options(), &NoProgress).expect("third");
+    assert!(matches!(
+        status_of(&report, "nvd"),
+        FeedStatus::Fetched { .. }
+    ));
+    let after = lines();
+    assert_eq!(after.len(), 45);
+    assert_eq!(after[3], changed);
+    assert_eq!(after[44], added);
+    assert_eq!(after[..3], before[..3]);
 }
 
 #[test]
