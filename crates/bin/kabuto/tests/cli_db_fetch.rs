@@ -235,4 +235,25 @@ fn fetched_feeds_give_a_current_enriched_database() {
         built,
         "the database is untouched"
     );
+
+    // Nothing fetched and nothing cached: said so, and the database is untouched.
+    let empty = home.join("empty-cache");
+    let args = [
+        "db",
+        "build",
+        "--fetch",
+        "--offline",
+        "--feed-cache",
+        path_arg(&empty),
+        "--db",
+        path_arg(&db),
+    ];
+    let run = kabuto_in(home, &args);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("the feed cache holds none"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read(&db).unwrap(), built);
 }

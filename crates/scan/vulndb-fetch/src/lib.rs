@@ -49,7 +49,8 @@ pub use sources::{
 pub enum FetchError {
     #[error("{url}: HTTP status {status}")]
     Status { url: String, status: u16 },
-    #[error("{url}: {source}")]
+    /// ureq's message names the URL itself.
+    #[error("{source}")]
     Transport {
         url: String,
         #[source]

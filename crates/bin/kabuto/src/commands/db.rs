@@ -35,6 +35,12 @@ pub fn run(command: DbCommand, quiet: bool) -> Result<ExitCode> {
                 inputs = db_remote::fetch_feeds(&fetch, quiet)?;
             }
             inputs.extend(sources);
+            if inputs.is_empty() {
+                bail!(
+                    "no feed could be fetched and the feed cache holds none: {} was not rebuilt",
+                    output.display()
+                );
+            }
             build(out, &inputs, &output, quiet)?;
             if let Some(key) = signing_key {
                 let signature = db_remote::sign(&output, &key)?;

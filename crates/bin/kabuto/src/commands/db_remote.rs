@@ -45,12 +45,8 @@ pub fn fetch_feeds(args: &FetchArgs, quiet: bool) -> Result<Vec<PathBuf>> {
     for failure in report.failures() {
         eprint_safe(
             "error",
-            format_args!(
-                "feed {} ({}): {}",
-                failure.name,
-                failure.url,
-                status_text(&failure.status)
-            ),
+            // Each error names the URL it failed on.
+            format_args!("feed {}: {}", failure.name, status_text(&failure.status)),
         );
     }
     if !quiet {
