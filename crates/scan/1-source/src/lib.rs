@@ -61,6 +61,14 @@ pub enum SourceError {
         status: u16,
         message: String,
     },
+    /// A page of a registry listing (catalog or tags) is not the documented JSON or links
+    /// on wrongly; `message` names the field or the link.
+    #[error("{registry}: registry: listing page {url}: {message}")]
+    ListPage {
+        registry: String,
+        url: String,
+        message: String,
+    },
 }
 
 /// Most items an error message lists; the rest are counted.

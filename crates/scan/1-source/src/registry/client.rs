@@ -29,12 +29,14 @@ pub(crate) struct RegistryClient {
     agent: ureq::Agent,
     /// The image as the user named it, for messages.
     image: String,
+    /// `scheme://host[:port]`.
+    origin: String,
     /// `scheme://host[:port]/v2/<repository>`.
     repository_url: String,
-    repository: String,
     credentials: Option<Credentials>,
-    /// The token scope's actions when a challenge names none: `pull`, or `pull,push`.
-    actions: &'static str,
+    /// The token scope asked for when a challenge names none: the repository's `pull`,
+    /// `pull,push`, or the registry's catalog.
+    default_scope: String,
     /// The `Authorization` value that last worked or was last obtained.
     authorization: RwLock<Option<String>>,
 }
@@ -74,21 +76,63 @@ impl RegistryClient {
             .user_agent(concat!("kabuto/", env!("CARGO_PKG_VERSION")))
             .build();
         let scheme = if plain_http { "http" } else { "https" };
+        let origin = format!("{scheme}://{api_host}");
         Ok(Self {
             agent,
             image,
-            repository_url: format!("{scheme}://{api_host}/v2/{repository}"),
-            repository: repository.to_owned(),
+            repository_url: format!("{origin}/v2/{repository}"),
+            origin,
             credentials,
-            actions: "pull",
+            default_scope: format!("repository:{repository}:pull"),
             authorization: RwLock::new(None),
         })
     }
 
     /// A client that asks token servers for push rights too, when a challenge names no scope.
     pub fn for_push(mut self) -> Self {
-        self.actions = "pull,push";
+        self.default_scope.push_str(",push");
         self
+    }
+
+    /// A client for the registry's catalog: token servers are asked for
+    /// `registry:catalog:*` when a challenge names no scope.
+    pub fn for_catalog(mut self) -> Self {
+        self.default_scope = "registry:catalog:*".to_owned();
+        self
+    }
+
+    /// The registry or image as the caller named it, for messages.
+    pub fn name(&self) -> &str {
+        &self.image
+    }
+
+    /// `scheme://host[:port]`, which every URL the client requests starts with.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// `scheme://host[:port]/v2/<repository>`.
+    pub fn repository_url(&self) -> &str {
+        &self.repository_url
+    }
+
+    /// One page of a listing (catalog or tags) as JSON bytes of at most `max_bytes`, and
+    /// the raw `Link` headers that may name the next page.
+    pub fn list_page(
+        &self,
+        step: &str,
+        url: &str,
+        max_bytes: u64,
+    ) -> Result<(Vec<u8>, Vec<String>), SourceError> {
+        let response = self.get(step, url, Some("application/json"))?;
+        let links = response
+            .all("link")
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let body = read_limited(response.into_reader(), max_bytes)
+            .map_err(|e| self.registry_error(step, format!("reading body: {e}")))?;
+        Ok((body, links))
     }
 
     /// GETs `/manifests/<reference>` (a tag or digest) and checks the body against the
@@ -303,13 +347,7 @@ impl RegistryClient {
         if location.starts_with("http://") || location.starts_with("https://") {
             return location.to_owned();
         }
-        let origin = self
-            .repository_url
-            .find("/v2/")
-            .map_or(self.repository_url.as_str(), |end| {
-                &self.repository_url[..end]
-            });
-        format!("{origin}/{}", location.trim_start_matches('/'))
+        format!("{}/{}", self.origin, location.trim_start_matches('/'))
     }
 
     fn current_authorization(&self) -> Option<String> {
@@ -380,11 +418,10 @@ impl RegistryClient {
         if !(realm.starts_with("https://") || realm.starts_with("http://")) {
             return Err(self.registry_error(&step, "realm is not an http(s) URL".into()));
         }
-        let default_scope = format!("repository:{}:{}", self.repository, self.actions);
         let mut request = self
             .agent
             .get(realm)
-            .query("scope", scope.unwrap_or(&default_scope));
+            .query("scope", scope.unwrap_or(&self.default_scope));
         if let Some(service) = service {
             request = request.query("service", service);
         }

@@ -5,6 +5,9 @@
 //! verified against its digest while it is read. Auth: anonymous, basic, and the bearer
 //! token flow (`WWW-Authenticate: Bearer realm=..`), with or without credentials.
 //!
+//! [`list_repositories`] and [`list_tags`] walk a registry's catalog and a repository's tags
+//! page by page; [`PullSelection`] picks what of them to scan.
+//!
 //! [`push_artifact`] and [`open_artifact`] push and pull OCI artifacts (an image manifest
 //! with an `artifactType`, the empty config and arbitrary layers), e.g. the vulnerability
 //! database.
@@ -12,8 +15,10 @@
 mod artifact;
 mod auth;
 mod client;
+mod listing;
 mod manifest;
 mod platform;
+mod selection;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -28,8 +33,10 @@ pub use auth::{Challenge, ChallengeError, Credentials, DockerConfigError, parse_
 pub use client::tls_config;
 /// The reference type the registry pulls by (one parser for every crate).
 pub use kabuto_types::ImageReference;
+pub use listing::{DEFAULT_PAGE_SIZE, MAX_PAGE_BYTES, list_repositories, list_tags};
 pub use manifest::{Descriptor, ImageManifest, ManifestDocument, ManifestError, parse_manifest};
 pub use platform::{Platform, PlatformError};
+pub use selection::{PullSelection, PullSelectionSpec, SelectionError, version_order};
 
 use crate::{ImageSource, SourceError, capped_list};
 use client::RegistryClient;
@@ -82,9 +89,12 @@ impl RegistryOptions {
         }
     }
 
+    /// Credentials for `registry` (`host[:port]` as in an image reference); `name` is what
+    /// error messages name.
     fn resolve_credentials(
         &self,
-        reference: &ImageReference,
+        name: &str,
+        registry: &str,
     ) -> Result<Option<Credentials>, SourceError> {
         if let Some(credentials) = &self.credentials {
             return Ok(Some(credentials.clone()));
@@ -92,11 +102,9 @@ impl RegistryOptions {
         let Some(path) = &self.docker_config else {
             return Ok(None);
         };
-        Credentials::from_docker_config(path, reference.registry()).map_err(|e| {
-            SourceError::Registry {
-                image: reference.to_string(),
-                message: format!("credentials: {e}"),
-            }
+        Credentials::from_docker_config(path, registry).map_err(|e| SourceError::Registry {
+            image: name.to_owned(),
+            message: format!("credentials: {e}"),
         })
     }
 }
@@ -132,23 +140,23 @@ fn client_for(
 ) -> Result<RegistryClient, SourceError> {
     RegistryClient::new(
         name.to_owned(),
-        api_host(reference),
+        api_host(reference.registry()),
         reference.repository(),
         options.insecure,
         options.ca_file.as_deref(),
-        options.resolve_credentials(reference)?,
+        options.resolve_credentials(&reference.to_string(), reference.registry())?,
         options.timeout,
     )
 }
 
-/// The `host[:port]` that serves the registry API: Docker Hub's is another host than its
+/// The `host[:port]` that serves `registry`'s API: Docker Hub's is another host than its
 /// name.
-fn api_host(reference: &ImageReference) -> &str {
+fn api_host(registry: &str) -> &str {
     const DOCKER_HUB_API_HOST: &str = "registry-1.docker.io";
-    if reference.registry() == DOCKER_HUB {
+    if registry == DOCKER_HUB {
         DOCKER_HUB_API_HOST
     } else {
-        reference.registry()
+        registry
     }
 }
 
@@ -277,7 +285,7 @@ mod tests {
 
     #[test]
     fn docker_hub_is_served_from_its_api_host() {
-        let api = |text: &str| api_host(&ImageReference::parse(text).unwrap()).to_owned();
+        let api = |text: &str| api_host(ImageReference::parse(text).unwrap().registry()).to_owned();
         assert_eq!(api("alpine"), "registry-1.docker.io");
         assert_eq!(api("index.docker.io/user/app"), "registry-1.docker.io");
         assert_eq!(api("ghcr.io/org/app"), "ghcr.io");
