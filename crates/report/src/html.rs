@@ -384,9 +384,14 @@ fn vulnerabilities(
                     format!("<br><span class=\"ack\">{}{reason}</span>", a.state)
                 })
                 .unwrap_or_default();
+            let kev = if f.kev.is_some() {
+                " <span class=\"fail\" title=\"in CISA's Known Exploited Vulnerabilities catalog\">KEV</span>"
+            } else {
+                ""
+            };
             writeln!(
                 page,
-                "<tr><td>{}</td><td class=\"v\">{id}{ack}</td><td>{}</td><td>{}</td><td class=\"v\">{}</td><td class=\"v\">{}</td><td>{}{}</td></tr>",
+                "<tr><td>{}</td><td class=\"v\">{id}{kev}{ack}</td><td>{}</td><td>{}</td><td class=\"v\">{}</td><td class=\"v\">{}</td><td>{}{}</td></tr>",
                 esc(&f.package_name),
                 badge(f.severity),
                 status_label(f.status),
@@ -418,6 +423,19 @@ fn explanation(f: &Finding) -> String {
         .collect();
     if let Some(source) = &f.severity_source {
         lines.push(format!("<li>severity: {}</li>", esc(source)));
+    }
+    if let Some(kev) = &f.kev {
+        lines.push(format!(
+            "<li>known exploited: in CISA's KEV catalog since {}</li>",
+            esc(&kev.date_added)
+        ));
+    }
+    if let Some(epss) = f.epss {
+        lines.push(format!(
+            "<li>EPSS: {:.2}% chance of exploitation in 30 days ({:.0}th percentile)</li>",
+            epss.score * 100.0,
+            epss.percentile * 100.0
+        ));
     }
     if let Some(location) = f.locations.first() {
         lines.push(format!(

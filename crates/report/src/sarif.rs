@@ -24,6 +24,8 @@
 //!   (GitHub requires `region.startLine`; Trivy does the same).
 //!   Malware results point at line 1 of the file too, and carry the file's `sha256` and the
 //!   `layerDiffId` it came from (images) in the result's `properties`.
+//!   Vulnerability results carry `epssScore`, `epssPercentile` and `kevDateAdded` there when
+//!   the database knows them.
 //! - `partialFingerprints["kabuto/v1"]` identifies a result across scans (rule, purl and file
 //!   for packages; rule, file and line for secrets; check, file and resource for
 //!   misconfigurations; rule, file and hash for malware), since GitHub can only compute
@@ -333,8 +335,21 @@ fn vulnerability_result(
             &finding.package_purl.to_string(),
             finding.locations.first().map_or("", |l| l.path.as_str()),
         ]),
-        properties: BTreeMap::new(),
+        properties: exploitation(finding),
     }
+}
+
+/// EPSS and KEV, which SARIF has no fields for.
+fn exploitation(finding: &Finding) -> BTreeMap<&'static str, String> {
+    let mut properties = BTreeMap::new();
+    if let Some(epss) = finding.epss {
+        properties.insert("epssScore", epss.score.to_string());
+        properties.insert("epssPercentile", epss.percentile.to_string());
+    }
+    if let Some(kev) = &finding.kev {
+        properties.insert("kevDateAdded", kev.date_added.clone());
+    }
+    properties
 }
 
 fn suppression(ack: &Acknowledgement) -> Suppression {

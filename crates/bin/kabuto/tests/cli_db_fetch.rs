@@ -173,6 +173,28 @@ fn fetched_feeds_give_a_current_enriched_database() {
     assert!(properties.contains("kabuto:kev:dateAdded"), "{properties}");
     assert!(properties.contains("kabuto:epss:score"), "{properties}");
 
+    // SARIF results and the HTML report carry them too.
+    let sarif = scan_json(home, &image, &db, &["--format", "sarif"]).to_string();
+    assert!(
+        sarif.contains("\"kevDateAdded\":\"2026-03-02\""),
+        "KEV in SARIF"
+    );
+    let html = kabuto_in(
+        home,
+        &[
+            "scan",
+            "image",
+            path_arg(&image),
+            "--db",
+            path_arg(&db),
+            "--format",
+            "html",
+        ],
+    );
+    html.expect_code(0);
+    assert!(html.stdout.contains(">KEV</span>"), "KEV badge in HTML");
+    assert!(html.stdout.contains("EPSS: 31.2"), "EPSS in HTML");
+
     // Most urgent first: the KEV finding, then by EPSS.
     let report = scan_json(home, &image, &db, &["--sort-by", "risk"]);
     let ids: Vec<&str> = report["vulnerabilities"]
