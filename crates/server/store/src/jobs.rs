@@ -359,10 +359,10 @@ impl Store {
             JobOutcome::Cancelled => (JobState::Cancelled, None, None, None),
         };
         let finished = state != JobState::Pending;
-        sqlx::query(
+        let updated = sqlx::query(
             "UPDATE scan_jobs SET state = $1, digest = COALESCE($2, digest), error = $3, \
              not_before = COALESCE($4, not_before), lease_until = NULL, finished_at = $5 \
-             WHERE id = $6",
+             WHERE id = $6 AND state = 'running' AND worker = $7",
         )
         .bind(state.as_str())
         .bind(digest)
@@ -370,11 +370,13 @@ impl Store {
         .bind(not_before.filter(|_| !finished).map(seconds))
         .bind(finished.then_some(seconds(now)))
         .bind(id.0)
+        .bind(worker)
         .execute(&mut *tx)
         .await
         .map_err(query("finish job"))?;
         tx.commit().await.map_err(query("commit finish job"))?;
-        Ok(Some(state))
+        // Checked again on PostgreSQL: another worker may have taken it since the read.
+        Ok((updated.rows_affected() == 1).then_some(state))
     }
 
     /// Cancels a pending or running job (a running job's worker learns it at its next
