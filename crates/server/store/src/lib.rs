@@ -1,7 +1,8 @@
 //! The Kabuto server's storage: users, API tokens and console sessions; scans and the images
 //! (registry/repository/tag) that point at them with the server's latest evaluation; the
 //! vulnerabilities of each image for cross-image queries; acknowledgements; assurance
-//! policies; the append-only audit log.
+//! policies; the append-only audit log; the scan-job queue of the registry integrations and
+//! the notification outbox.
 //!
 //! Two backends, one query text: an embedded SQLite file (the default) and PostgreSQL,
 //! through sqlx's `Any` driver. The schemas differ only in type names (see
@@ -15,6 +16,8 @@
 mod acks;
 mod audit;
 mod images;
+mod jobs;
+mod outbox;
 mod policies;
 mod sql;
 mod url;
@@ -34,6 +37,8 @@ pub use images::{
     SeverityCountsRow, VulnerabilityQuery, VulnerabilityRow, VulnerabilitySummary,
     vulnerabilities_digest,
 };
+pub use jobs::{Enqueued, Job, JobId, JobOutcome, JobQuery, JobReason, JobState, NewJob};
+pub use outbox::{NewNotification, Notification, NotificationId, NotificationState};
 pub use policies::PolicyRow;
 pub use url::{Backend, StoreUrl, StoreUrlError};
 pub use users::{NewToken, SessionRow, TokenRow, UserRow};
@@ -128,7 +133,108 @@ pub struct Store {
     backend: Backend,
 }
 
+/// A text that names none of a stored enum's values (a state or reason in a query string,
+/// or a damaged row).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {text:?} (expected one of: {expected})")]
+pub struct UnknownValue {
+    pub what: &'static str,
+    pub text: String,
+    pub expected: String,
+}
+
+/// An enum stored as text: `as_str` writes it, `FromStr` reads it back (an unknown text is
+/// an [`UnknownValue`]), serialized as the same text.
+macro_rules! stored_text {
+    ($(#[$meta:meta])* $name:ident ($what:literal) {
+        $($(#[$vmeta:meta])* $variant:ident => $text:literal,)+
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: &[$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::UnknownValue;
+
+            fn from_str(text: &str) -> Result<$name, $crate::UnknownValue> {
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == text)
+                    .ok_or_else(|| $crate::UnknownValue {
+                        what: $what,
+                        text: text.to_owned(),
+                        expected: $name::ALL
+                            .iter()
+                            .map(|v| v.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    })
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use stored_text;
+
+/// A stored text read back as one of its enum's values; an unknown one is a damaged `row`.
+pub(crate) fn parse_stored<T>(text: &str, row: impl FnOnce() -> String) -> Result<T>
+where
+    T: std::str::FromStr<Err = UnknownValue>,
+{
+    text.parse().map_err(|e: UnknownValue| StoreError::Damaged {
+        what: row(),
+        message: e.to_string(),
+    })
+}
+
+/// The first retry's delay in [`backoff`].
+pub const BACKOFF_BASE: Duration = Duration::from_secs(30);
+/// The longest delay [`backoff`] gives.
+pub const BACKOFF_CAP: Duration = Duration::from_secs(60 * 60);
+
+/// How long to wait before retrying after the `attempts`-th failed attempt: 30 s, doubled
+/// for each further attempt, at most an hour. The caller passes
+/// `now + backoff(attempts)` as the retry time of a failed job or notification.
+pub fn backoff(attempts: i64) -> Duration {
+    // 2^12 x 30 s is well past the cap: more doublings change nothing.
+    let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 12)).unwrap_or(12);
+    (BACKOFF_BASE * 2u32.pow(doublings)).min(BACKOFF_CAP)
+}
+
 impl Store {
+    /// The clause that makes a claiming `SELECT` pass over rows another transaction is
+    /// claiming (PostgreSQL); SQLite needs none, its write transactions run one at a time.
+    fn skip_locked(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// A transaction that will write. On SQLite it takes the write lock at once (`BEGIN
     /// IMMEDIATE`): a deferred transaction that reads first cannot wait for a concurrent
     /// writer and fails with "database is locked" (SQLITE_BUSY_SNAPSHOT) instead.
@@ -297,6 +403,15 @@ pub(crate) fn seconds(at: OffsetDateTime) -> i64 {
     at.unix_timestamp()
 }
 
+/// `now` plus `duration` as stored, a part second counted as a whole one (a lease of half
+/// a second must not have expired at once).
+pub(crate) fn seconds_after(now: OffsetDateTime, duration: Duration) -> i64 {
+    let whole = duration
+        .as_secs()
+        .saturating_add(u64::from(duration.subsec_nanos() > 0));
+    seconds(now).saturating_add(i64::try_from(whole).unwrap_or(i64::MAX))
+}
+
 /// A stored time back as a date-time; times outside `time`'s range (never written by the
 /// server) read as the epoch rather than failing a whole list.
 pub(crate) fn at(seconds: i64) -> OffsetDateTime {
@@ -322,4 +437,26 @@ pub(crate) fn contains_pattern(text: &str) -> String {
     }
     pattern.push('%');
     pattern
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_30_seconds_up_to_an_hour() {
+        let secs: Vec<u64> = [0, 1, 2, 3, 7, 8, 64, i64::MAX]
+            .into_iter()
+            .map(|n| backoff(n).as_secs())
+            .collect();
+        assert_eq!(secs, [30, 30, 60, 120, 1920, 3600, 3600, 3600]);
+    }
+
+    #[test]
+    fn a_part_second_of_a_lease_counts_as_a_whole_one() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        assert_eq!(seconds_after(now, Duration::from_millis(500)), 1);
+        assert_eq!(seconds_after(now, Duration::from_secs(60)), 60);
+        assert_eq!(seconds_after(now, Duration::MAX), i64::MAX);
+    }
 }

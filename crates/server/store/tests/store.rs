@@ -7,59 +7,20 @@
     reason = "test code: a panic is the failure report"
 )]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use kabuto_store::{
-    AckKey, AuditEvent, AuditQuery, Evaluation, ImageKey, ImageOrder, ImageQuery, Ingest, NewAck,
-    NewScan, NewToken, PageRequest, SeverityCountsRow, Store, StoreError, StoreUrl,
-    VulnerabilityQuery, VulnerabilityRow,
+    AckKey, AuditEvent, AuditQuery, Enqueued, Evaluation, ImageKey, ImageOrder, ImageQuery, Ingest,
+    JobReason, NewAck, NewJob, NewNotification, NewScan, NewToken, PageRequest, SeverityCountsRow,
+    Store, StoreError, StoreUrl, VulnerabilityQuery, VulnerabilityRow,
 };
 use sqlx::Executor;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
+mod common;
+use common::stores;
+
 const NOW: OffsetDateTime = datetime!(2026-12-07 10:00 UTC);
-
-/// A fresh store per backend; the temp dir keeps the SQLite file alive.
-async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = Store::open(&StoreUrl::in_data_dir(dir.path()))
-        .await
-        .unwrap();
-    let mut stores = vec![(sqlite, Some(dir))];
-    match std::env::var("KABUTO_TEST_POSTGRES_URL") {
-        Ok(admin) => stores.push((
-            Store::open(&fresh_postgres(&admin).await).await.unwrap(),
-            None,
-        )),
-        Err(_) => eprintln!(
-            "note: PostgreSQL half skipped: KABUTO_TEST_POSTGRES_URL is not set \
-             (scripts/test.sh starts a server with scripts/test-postgres.sh)"
-        ),
-    }
-    stores
-}
-
-/// A new empty database on the test server.
-async fn fresh_postgres(admin: &str) -> StoreUrl {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    sqlx::any::install_default_drivers();
-    let name = format!(
-        "kabuto_test_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    let pool = sqlx::AnyPool::connect(admin).await.unwrap();
-    pool.execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
-        .await
-        .unwrap();
-    pool.execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    pool.close().await;
-    let base = admin.rsplit_once('/').unwrap().0;
-    format!("{base}/{name}").parse().unwrap()
-}
+const LEASE: std::time::Duration = std::time::Duration::from_secs(60);
 
 fn key(repository: &str, tag: &str) -> ImageKey {
     ImageKey {
@@ -546,15 +507,13 @@ async fn migrations_run_once_and_a_newer_schema_is_refused() {
     );
 }
 
-/// Forward-only migrations: a store written by schema version 1 (a dump of a real server's
-/// store, `tests/fixtures/schema-v1.sql`) opens with this build, its data intact. An edited
-/// migration fails here too (sqlx checks each applied migration's checksum).
-#[tokio::test]
-async fn a_store_written_by_schema_version_1_opens_with_its_data() {
-    let dir = tempfile::tempdir().unwrap();
+/// A store file loaded from an SQL dump in `tests/fixtures`, opened with this build.
+async fn open_dump(dir: &tempfile::TempDir, fixture: &str) -> Store {
     let path = dir.path().join("kabuto.sqlite");
     let dump = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema-v1.sql"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(fixture),
     )
     .unwrap();
     sqlx::any::install_default_drivers();
@@ -563,12 +522,21 @@ async fn a_store_written_by_schema_version_1_opens_with_its_data() {
         .unwrap();
     sqlx::raw_sql(&dump).execute(&pool).await.unwrap();
     pool.close().await;
-
     let store = Store::open(&StoreUrl::Sqlite(path)).await.unwrap();
     assert_eq!(
         store.schema_version().await.unwrap(),
         Some(store.latest_schema_version())
     );
+    store
+}
+
+/// Forward-only migrations: a store written by schema version 1 (a dump of a real server's
+/// store, `tests/fixtures/schema-v1.sql`) opens with this build, its data intact. An edited
+/// migration fails here too (sqlx checks each applied migration's checksum).
+#[tokio::test]
+async fn a_store_written_by_schema_version_1_opens_with_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_dump(&dir, "schema-v1.sql").await;
     let admin = store.user("administrator").await.unwrap().unwrap();
     assert!(admin.password_hash.unwrap().starts_with("$argon2id$"));
     let images = store.scanned_images().await.unwrap();
@@ -590,6 +558,34 @@ async fn a_store_written_by_schema_version_1_opens_with_its_data() {
     );
     assert_eq!(store.policies("image").await.unwrap()[0].name, "blocked");
     assert!(store.audit(&AuditQuery::default()).await.unwrap().count >= 4);
+}
+
+/// A store written by schema version 2 (`tests/fixtures/schema-v2.sql`: the version-1 dump
+/// as the version-2 server left it) gets the job queue and the outbox, and a job for its
+/// scanned digest is skipped.
+#[tokio::test]
+async fn a_store_written_by_schema_version_2_gets_the_queue_and_the_outbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_dump(&dir, "schema-v2.sql").await;
+    let image = &store.scanned_images().await.unwrap()[0];
+    let job = NewJob {
+        image: image.key.clone(),
+        digest: Some(image.digest.clone().unwrap().parse().unwrap()),
+        reason: JobReason::Poll,
+        max_attempts: 3,
+    };
+    let skipped = store.enqueue_job(&job, NOW).await.unwrap();
+    assert!(matches!(skipped, Enqueued::Skipped(_)), "{skipped:?}");
+    let notification = NewNotification {
+        output: "ops".into(),
+        trigger: "scan_failed".into(),
+        payload: serde_json::json!({}),
+    };
+    store
+        .enqueue_notification(&notification, NOW)
+        .await
+        .unwrap();
+    assert!(store.take_notification(LEASE, NOW).await.unwrap().is_some());
 }
 
 /// Writers at the same time all succeed: a write transaction that read first used to fail
