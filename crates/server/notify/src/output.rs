@@ -217,6 +217,9 @@ impl TryFrom<RawOutput> for Output {
         match raw {
             RawOutput::Webhook(raw) => {
                 let name = OutputName::try_from(raw.name)?;
+                if raw.secret.as_ref().is_some_and(|s| s.expose().is_empty()) {
+                    return Err(field_error(&name, "secret", "is empty", None));
+                }
                 let kind = OutputKind::Webhook(WebhookOutput {
                     url: http_url(&name, "url", &raw.url)?,
                     secret: raw.secret,
@@ -367,6 +370,11 @@ fn email_output(raw: RawEmail) -> Result<Output, OutputError> {
             ));
         }
     };
+    if credentials.is_some() && raw.tls == SmtpTls::Off {
+        // lettre would send AUTH PLAIN in clear text.
+        let reason = "would be sent unencrypted: set `tls` to `starttls` or `tls`";
+        return Err(field_error(&name, "password", reason, None));
+    }
     if raw.to.is_empty() {
         return Err(field_error(&name, "to", "needs at least one address", None));
     }
@@ -478,6 +486,15 @@ mod tests {
             (
                 r#"{"name":"m","type":"email","host":"smtp.h","username":"u","from":"a@h","to":["b@h"]}"#,
                 "field `password`: is required with `username`",
+            ),
+            (
+                r#"{"name":"m","type":"email","host":"h","tls":"off","username":"u","password":"p",
+                    "from":"a@h","to":["b@h"]}"#,
+                "field `password`: would be sent unencrypted",
+            ),
+            (
+                r#"{"name":"w","type":"webhook","url":"http://h/","secret":""}"#,
+                "field `secret`: is empty",
             ),
         ];
         for (json, expected) in cases {
