@@ -322,6 +322,10 @@ fn read_file(path: &Path) -> FileOutcome {
         read_zip(&file, path, &mut outcome);
         return outcome;
     }
+    if ext == "jsonl" {
+        read_nvd_lines(&file, path, &mut outcome);
+        return outcome;
+    }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -334,9 +338,7 @@ fn read_file(path: &Path) -> FileOutcome {
         outcome.warn(&file, "not UTF-8 text");
         return outcome;
     };
-    if ext == "jsonl" {
-        read_nvd(&file, text, &mut outcome);
-    } else if ext == "json" {
+    if ext == "json" {
         read_json(&file, text, &mut outcome);
     } else {
         read_yaml(&file, path, text, &mut outcome);
@@ -537,7 +539,25 @@ fn is_nvd(obj: &serde_json::Map<String, Value>) -> bool {
 }
 
 fn read_nvd(file: &str, text: &str, outcome: &mut FileOutcome) {
-    match enrich::read_nvd(text) {
+    nvd_outcome(file, enrich::read_nvd(text), outcome);
+}
+
+/// NVD's records as the feed cache keeps them (`cves.jsonl`, all of NVD), read line by line
+/// from the file rather than whole.
+fn read_nvd_lines(file: &str, path: &Path, outcome: &mut FileOutcome) {
+    let Some(opened) = outcome.open(file, path) else {
+        return;
+    };
+    let read = enrich::read_nvd_lines(std::io::BufReader::new(opened));
+    nvd_outcome(file, read, outcome);
+}
+
+fn nvd_outcome(
+    file: &str,
+    read: Result<enrich::NvdVectors, enrich::EnrichError>,
+    outcome: &mut FileOutcome,
+) {
+    match read {
         Ok(nvd) => outcome.enrichment.nvd = nvd,
         Err(e) => outcome.warn(file, format!("NVD records: {e}")),
     }

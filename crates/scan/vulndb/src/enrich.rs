@@ -31,10 +31,13 @@ pub struct CveContext {
     pub kev: Option<KnownExploited>,
 }
 
+/// NVD's vectors by CVE id.
+pub type NvdVectors = HashMap<String, Vec<SeverityRating>>;
+
 /// Everything the enrichment feeds said, by CVE id.
 #[derive(Debug, Default)]
 pub struct Enrichment {
-    pub nvd: HashMap<String, Vec<SeverityRating>>,
+    pub nvd: NvdVectors,
     pub epss: HashMap<String, Epss>,
     pub kev: HashMap<String, KnownExploited>,
 }
@@ -91,38 +94,46 @@ pub enum EnrichError {
 
 /// NVD records in any of the shapes in the module docs. Rejected CVEs and records without
 /// metrics are skipped.
-pub fn read_nvd(text: &str) -> Result<HashMap<String, Vec<SeverityRating>>, EnrichError> {
-    let mut out = HashMap::new();
+pub fn read_nvd(text: &str) -> Result<NvdVectors, EnrichError> {
     let trimmed = text.trim_start();
-    let documents: Vec<Value> = if trimmed.starts_with('{') && !looks_like_json_lines(trimmed) {
-        vec![serde_json::from_str(text).map_err(|e| EnrichError::Document(e.to_string()))?]
-    } else {
-        let mut documents = Vec::new();
-        for (number, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let value = serde_json::from_str(line).map_err(|e| EnrichError::Line {
-                line: number + 1,
-                message: e.to_string(),
-            })?;
-            documents.push(value);
+    if trimmed.starts_with('{') && !looks_like_json_lines(trimmed) {
+        let document =
+            serde_json::from_str(text).map_err(|e| EnrichError::Document(e.to_string()))?;
+        let mut out = HashMap::new();
+        nvd_document(&document, &mut out);
+        return Ok(out);
+    }
+    read_nvd_lines(text.as_bytes())
+}
+
+/// NVD records as JSON lines (a page or a `cve` object per line), read one line at a time:
+/// the cache's `cves.jsonl` holds all of NVD.
+pub fn read_nvd_lines(reader: impl BufRead) -> Result<NvdVectors, EnrichError> {
+    let mut out = HashMap::new();
+    for (number, line) in reader.lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
         }
-        documents
-    };
-    for document in documents {
-        match document.get("vulnerabilities").and_then(Value::as_array) {
-            Some(page) => {
-                for item in page {
-                    if let Some(cve) = item.get("cve") {
-                        nvd_record(cve, &mut out);
-                    }
-                }
-            }
-            None => nvd_record(&document, &mut out),
-        }
+        let document = serde_json::from_str(&line).map_err(|e| EnrichError::Line {
+            line: number + 1,
+            message: e.to_string(),
+        })?;
+        nvd_document(&document, &mut out);
     }
     Ok(out)
+}
+
+/// An API page's records, or the document itself when it is one record.
+fn nvd_document(document: &Value, out: &mut NvdVectors) {
+    match document.get("vulnerabilities").and_then(Value::as_array) {
+        Some(page) => {
+            for cve in page.iter().filter_map(|item| item.get("cve")) {
+                nvd_record(cve, out);
+            }
+        }
+        None => nvd_record(document, out),
+    }
 }
 
 /// More than one line, each a whole object: JSON lines, not one pretty-printed document.
@@ -132,7 +143,7 @@ fn looks_like_json_lines(text: &str) -> bool {
     lines.next().is_some() && serde_json::from_str::<Value>(first).is_ok()
 }
 
-fn nvd_record(cve: &Value, out: &mut HashMap<String, Vec<SeverityRating>>) {
+fn nvd_record(cve: &Value, out: &mut NvdVectors) {
     let Some(id) = cve.get("id").and_then(Value::as_str) else {
         return;
     };
