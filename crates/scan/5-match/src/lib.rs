@@ -529,10 +529,12 @@ fn severity(hits: &[Hit]) -> Rated {
                 }
             }
         }
-        let context = h.advisory.context.as_ref();
-        for s in context.map(|c| c.nvd_cvss.as_slice()).unwrap_or_default() {
-            if let (SeverityRating::Cvss { version, vector }, Some(c)) = (s, context) {
-                let cvss = scored(version, vector, &c.cve);
+        let Some(context) = &h.advisory.context else {
+            continue;
+        };
+        for rating in &context.nvd_cvss {
+            if let SeverityRating::Cvss { version, vector } = rating {
+                let cvss = scored(version, vector, &context.cve);
                 if !nvd.contains(&cvss) {
                     rate(&mut vendors, "nvd".to_owned(), &cvss);
                     nvd.push(cvss);
