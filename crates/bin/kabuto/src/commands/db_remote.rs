@@ -1,12 +1,11 @@
 //! The network side of `kabuto db`: fetching the feeds, publishing and pulling the database
 //! as a signed OCI artifact, and the keys that sign it.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use kabuto_fetch::{FeedCache, FeedOutcome, FeedStatus, FetchOptions, Progress, Sources};
+use kabuto_fetch::{FeedCache, FeedStatus, FetchOptions, Sources};
 use kabuto_vulndb::DbInfo;
 use kabuto_vulndb::distribute::{self, DbReference, Verification};
 use kabuto_vulndb::signature::{self, PublicKey, SigningKey};
@@ -14,6 +13,7 @@ use kabuto_vulndb::signature::{self, PublicKey, SigningKey};
 use super::eprint_safe;
 use super::plan::registry_access;
 use crate::cli::{FetchArgs, RegistryArgs, VerifyArgs};
+use crate::progress::FeedBars;
 
 /// Downloads the feeds into the feed cache and returns the files to build from. A feed that
 /// failed is reported; its cached copy from an earlier run (if any) is built from, unless
@@ -38,7 +38,7 @@ pub fn fetch_feeds(args: &FetchArgs, quiet: bool) -> Result<Vec<PathBuf>> {
         );
         return Ok(cache.build_inputs(&sources));
     }
-    let bars = Bars::new(quiet);
+    let bars = FeedBars::new(quiet);
     let report = kabuto_fetch::fetch(&sources, &cache, &FetchOptions::default(), &bars)
         .with_context(|| format!("cannot fetch into {}", cache_dir.display()))?;
     drop(bars);
@@ -76,80 +76,6 @@ fn status_text(status: &FeedStatus) -> String {
         FeedStatus::Fetched { bytes } => format!("fetched {bytes} bytes"),
         FeedStatus::NotModified => "not modified".to_owned(),
         FeedStatus::Failed(error) => error.to_string(),
-    }
-}
-
-/// Two bars on a terminal: feeds done, and the bytes of the file being received.
-struct Bars {
-    feeds: Option<ProgressBar>,
-    bytes: Option<ProgressBar>,
-    _multi: Option<MultiProgress>,
-}
-
-impl Bars {
-    fn new(quiet: bool) -> Bars {
-        if quiet || !std::io::stderr().is_terminal() {
-            return Bars {
-                feeds: None,
-                bytes: None,
-                _multi: None,
-            };
-        }
-        let multi = MultiProgress::new();
-        let feeds = multi.add(ProgressBar::new(0));
-        if let Ok(style) = ProgressStyle::with_template("feeds {pos}/{len} {wide_bar} {msg}") {
-            feeds.set_style(style);
-        }
-        let bytes = multi.add(ProgressBar::new(0));
-        if let Ok(style) =
-            ProgressStyle::with_template("{msg:30} {bytes}/{total_bytes} {bytes_per_sec}")
-        {
-            bytes.set_style(style);
-        }
-        Bars {
-            feeds: Some(feeds),
-            bytes: Some(bytes),
-            _multi: Some(multi),
-        }
-    }
-}
-
-impl Progress for Bars {
-    fn planned(&self, feeds: usize) {
-        if let Some(bar) = &self.feeds {
-            bar.set_length(feeds as u64);
-        }
-    }
-    fn started(&self, feed: &str, _url: &str) {
-        if let Some(bar) = &self.bytes {
-            bar.reset();
-            bar.set_length(0);
-            bar.set_message(feed.to_owned());
-        }
-    }
-    fn length(&self, _feed: &str, bytes: u64) {
-        if let Some(bar) = &self.bytes {
-            bar.set_length(bytes);
-        }
-    }
-    fn received(&self, _feed: &str, bytes: u64) {
-        if let Some(bar) = &self.bytes {
-            bar.inc(bytes);
-        }
-    }
-    fn finished(&self, outcome: &FeedOutcome) {
-        if let Some(bar) = &self.feeds {
-            bar.inc(1);
-            bar.set_message(outcome.name.clone());
-        }
-    }
-}
-
-impl Drop for Bars {
-    fn drop(&mut self) {
-        for bar in [&self.feeds, &self.bytes].into_iter().flatten() {
-            bar.finish_and_clear();
-        }
     }
 }
 
