@@ -70,13 +70,16 @@ fn mirror_tree(root: &Path) {
     std::fs::write(root.join("kev.json"), kev.to_string()).unwrap();
 }
 
-fn scan_json(home: &Path, image: &Path, db: &Path, extra: &[&str]) -> Value {
+/// `kabuto scan image IMAGE --db DB EXTRA...`.
+fn scan(home: &Path, image: &Path, db: &Path, extra: &[&str]) -> Run {
     let mut args = vec!["scan", "image", path_arg(image), "--db", path_arg(db)];
-    if !extra.contains(&"--format") {
-        args.extend(["--format", "json"]);
-    }
     args.extend(extra);
-    let run: Run = kabuto_in(home, &args);
+    kabuto_in(home, &args)
+}
+
+/// A scan that succeeds, its report as `format` (a JSON format).
+fn scan_json(home: &Path, image: &Path, db: &Path, format: &str, extra: &[&str]) -> Value {
+    let run = scan(home, image, db, &[&["--format", format], extra].concat());
     run.expect_code(0);
     run.json()
 }
@@ -140,7 +143,7 @@ fn fetched_feeds_give_a_current_enriched_database() {
     // No other step: the scan finds Debian's records, rated by NVD where the records have no
     // CVSS of their own.
     let image = images.join("docker/debian-app.tar");
-    let report = scan_json(home, &image, &db, &[]);
+    let report = scan_json(home, &image, &db, "json", &[]);
     let findings = report["vulnerabilities"].as_array().unwrap();
     let with = |cve: &str| findings.iter().find(|f| f["id"] == cve).unwrap().clone();
     let kev = with(KEV_CVE);
@@ -159,7 +162,7 @@ fn fetched_feeds_give_a_current_enriched_database() {
     assert!(rated >= 8, "{rated} findings with an NVD severity");
 
     // CycloneDX: NVD's vector rated with source NVD; EPSS and KEV as properties.
-    let bom = scan_json(home, &image, &db, &["--format", "cyclonedx"]);
+    let bom = scan_json(home, &image, &db, "cyclonedx", &[]);
     let entry = bom["vulnerabilities"]
         .as_array()
         .unwrap()
@@ -174,29 +177,18 @@ fn fetched_feeds_give_a_current_enriched_database() {
     assert!(properties.contains("kabuto:epss:score"), "{properties}");
 
     // SARIF results and the HTML report carry them too.
-    let sarif = scan_json(home, &image, &db, &["--format", "sarif"]).to_string();
+    let sarif = scan_json(home, &image, &db, "sarif", &[]).to_string();
     assert!(
         sarif.contains("\"kevDateAdded\":\"2026-03-02\""),
         "KEV in SARIF"
     );
-    let html = kabuto_in(
-        home,
-        &[
-            "scan",
-            "image",
-            path_arg(&image),
-            "--db",
-            path_arg(&db),
-            "--format",
-            "html",
-        ],
-    );
+    let html = scan(home, &image, &db, &["--format", "html"]);
     html.expect_code(0);
     assert!(html.stdout.contains(">KEV</span>"), "KEV badge in HTML");
     assert!(html.stdout.contains("EPSS: 31.2"), "EPSS in HTML");
 
     // Most urgent first: the KEV finding, then by EPSS.
-    let report = scan_json(home, &image, &db, &["--sort-by", "risk"]);
+    let report = scan_json(home, &image, &db, "json", &["--sort-by", "risk"]);
     let ids: Vec<&str> = report["vulnerabilities"]
         .as_array()
         .unwrap()
@@ -212,18 +204,7 @@ fn fetched_feeds_give_a_current_enriched_database() {
         "name: exploited\nfail_cicd: true\nkev_enabled: true\nepss_score_enabled: true\nepss_score: 0.3\n",
     )
     .unwrap();
-    let run = kabuto_in(
-        home,
-        &[
-            "scan",
-            "image",
-            path_arg(&image),
-            "--db",
-            path_arg(&db),
-            "--policy",
-            path_arg(&policy),
-        ],
-    );
+    let run = scan(home, &image, &db, &["--policy", path_arg(&policy)]);
     run.expect_code(4);
     assert!(run.stdout.contains(KEV_CVE), "{}", run.stdout);
 
