@@ -7,7 +7,8 @@
 #   scripts/test-postgres.sh stop
 set -euo pipefail
 dir=/tmp/kabuto-test-postgres
-port=${KABUTO_TEST_POSTGRES_PORT:-55432}
+# Below the kernel's ephemeral port range (32768 and up by default), which client sockets use.
+port=${KABUTO_TEST_POSTGRES_PORT:-25432}
 url="postgres://postgres@127.0.0.1:$port/postgres"
 
 bin_dir() {

@@ -58,11 +58,18 @@ fi
 rm -rf "$dir/storage" "$dir/multi"
 mkdir -p "$dir/storage"
 
-# A free loopback port: nothing accepts a connection on it.
+# A free loopback port: below the kernel's ephemeral range (the client sockets of skopeo and
+# curl take ports from that range, and a port one of them holds cannot be listened on), not
+# handed out before in this run, and nothing accepts a connection on it.
+read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range
+port_span=$((ephemeral_low - 10000))
+[ "$port_span" -ge 2000 ] || port_span=30000 # no room below it: the start retries cover a race
+taken_ports=" "
 free_port() {
     local port
-    for _ in $(seq 1 50); do
-        port=$((20000 + RANDOM % 30000))
+    for _ in $(seq 1 200); do
+        port=$((10000 + RANDOM % port_span))
+        case "$taken_ports" in *" $port "*) continue ;; esac
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return
@@ -71,10 +78,8 @@ free_port() {
     echo "no free port found" >&2
     exit 1
 }
-plain_port=$(free_port)
-tls_port=$(free_port)
-token_port=$(free_port)
 token_server_port=$(free_port)
+taken_ports=" $token_server_port "
 
 # Certificates: a CA and a server cert for 127.0.0.1/localhost; a token signing key.
 if [ ! -e "$dir/server.crt" ]; then
@@ -105,34 +110,53 @@ http:
 $3
 EOF
 }
-write_config plain "$plain_port" ""
-write_config tls "$tls_port" "  tls:
+registry_extra_config() { # name -> the config lines beyond the listen address
+    case "$1" in
+    plain) ;;
+    tls) echo "  tls:
     certificate: $dir/server.crt
     key: $dir/server.key
 auth:
   htpasswd:
     realm: kabuto-test
-    path: $dir/htpasswd"
-write_config token "$token_port" "auth:
+    path: $dir/htpasswd" ;;
+    token) echo "auth:
   token:
     realm: http://127.0.0.1:$token_server_port/token
     service: kabuto-test-registry
     issuer: kabuto-test-issuer
-    rootcertbundle: $dir/token.crt"
+    rootcertbundle: $dir/token.crt" ;;
+    esac
+}
 
-start_registry() { # name port scheme
-    setsid docker-registry serve "$dir/$1.yml" >"$dir/$1.log" 2>&1 </dev/null &
-    echo $! >"$dir/$1.pid"
-    for _ in $(seq 1 100); do
-        if curl -s -o /dev/null --cacert "$dir/ca.crt" "$3://127.0.0.1:$2/v2/"; then return; fi
-        sleep 0.1
+# Starts registry NAME on a fresh port (set in ${NAME}_port); a port another process took in
+# the meantime makes it try the next one.
+start_registry() { # name scheme
+    local port pid
+    for _ in 1 2 3 4 5; do
+        port=$(free_port)
+        taken_ports="$taken_ports$port "
+        write_config "$1" "$port" "$(registry_extra_config "$1")"
+        setsid docker-registry serve "$dir/$1.yml" >"$dir/$1.log" 2>&1 </dev/null &
+        pid=$!
+        echo $pid >"$dir/$1.pid"
+        for _ in $(seq 1 100); do
+            if curl -s -o /dev/null --cacert "$dir/ca.crt" "$2://127.0.0.1:$port/v2/"; then
+                printf -v "${1}_port" '%s' "$port"
+                return
+            fi
+            kill -0 $pid 2>/dev/null || break
+            sleep 0.1
+        done
+        grep -q "address already in use" "$dir/$1.log" || break
+        kill $pid 2>/dev/null || true
     done
     echo "registry $1 did not start; log:" >&2
     cat "$dir/$1.log" >&2
     exit 1
 }
 
-start_registry plain "$plain_port" http
+start_registry plain http
 push() { # skopeo source, destination repo:tag, extra flags
     skopeo copy -q --dest-tls-verify=false "${@:3}" "$1" "docker://127.0.0.1:$plain_port/$2" >/dev/null
 }
@@ -178,8 +202,8 @@ jq -nc --arg d "$index_digest" --argjson s "$index_size" '{schemaVersion: 2, man
    annotations: {"org.opencontainers.image.ref.name": "latest"}}]}' >"$multi/index.json"
 push "oci:$multi:latest" "fixtures/multi:latest" --all
 
-start_registry tls "$tls_port" https
-start_registry token "$token_port" http
+start_registry tls https
+start_registry token http
 
 cat >"$dir/registry.env" <<EOF
 PLAIN_PORT=$plain_port
