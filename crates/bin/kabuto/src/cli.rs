@@ -231,6 +231,10 @@ pub struct ServerRunArgs {
     /// Allow plain HTTP on a non-loopback address (when a proxy in front terminates TLS).
     #[arg(long)]
     pub insecure_listen: bool,
+    /// Registry scans the server runs at once (each holds one image's layers in flight).
+    #[arg(long, env = "KABUTO_SCAN_WORKERS", default_value_t = 2, value_name = "N",
+          value_parser = clap::value_parser!(u8).range(1..=64))]
+    pub scan_workers: u8,
 }
 
 /// Sending a scan to a Kabuto server (the CI gate through the server).

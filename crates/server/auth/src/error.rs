@@ -54,6 +54,19 @@ pub enum AuthError {
     #[error("stored token hash is not 64 lowercase hex characters")]
     MalformedTokenHash,
 
+    #[error(
+        "the secret key is not 64 hex characters (32 bytes); make one with `openssl rand -hex 32`"
+    )]
+    MalformedSealingKey,
+    #[error("sealed value is not `v1:` followed by base64")]
+    MalformedSealed,
+    #[error(
+        "sealed value for {context} does not open with this key: the server's secret key changed, or the value was altered"
+    )]
+    Unseal { context: String },
+    #[error("sealing a value failed")]
+    Seal,
+
     #[error("the operating system's random number generator failed")]
     Randomness(#[source] getrandom::Error),
 }

@@ -13,6 +13,7 @@ mod limiter;
 mod password;
 mod random;
 mod role;
+mod sealed;
 mod token;
 mod user_id;
 
@@ -20,5 +21,6 @@ pub use error::AuthError;
 pub use limiter::{LoginLimiter, RetryAfter};
 pub use password::{Password, PasswordHash};
 pub use role::{Permission, Role};
+pub use sealed::SealingKey;
 pub use token::{ApiToken, CsrfToken, SessionToken, Token, TokenHash, TokenKind, kind};
 pub use user_id::UserId;

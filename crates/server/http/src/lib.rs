@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use axum::middleware;
 use axum_server::Handle;
-use kabuto_auth::{LoginLimiter, PasswordHash, Role, UserId};
+use kabuto_auth::{LoginLimiter, PasswordHash, Role, SealingKey, UserId};
 use kabuto_store::{Store, StoreUrl};
 use time::OffsetDateTime;
 use tokio::sync::{Notify, Semaphore};
@@ -50,6 +50,10 @@ pub struct ServerConfig {
     pub insecure_listen: bool,
     /// The administrator's password on first start (`KABUTO_ADMIN_PASSWORD`).
     pub admin_password: Option<String>,
+    /// Seals registry and notification credentials at rest ([`load_sealing_key`]).
+    pub sealing_key: SealingKey,
+    /// Registry scans run at once.
+    pub scan_workers: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +84,18 @@ pub enum ServerError {
         #[source]
         source: std::io::Error,
     },
+    #[error("secret key {path}")]
+    SecretKeyFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("secret key from {origin}")]
+    SecretKey {
+        origin: String,
+        #[source]
+        source: kabuto_auth::AuthError,
+    },
     #[error("the server stopped")]
     Serve(#[source] std::io::Error),
 }
@@ -108,6 +124,48 @@ pub async fn ensure_administrator(
         )
         .await?;
     Ok(true)
+}
+
+/// The key that seals credentials at rest: `KABUTO_SECRET_KEY` when set (`from_env`), else
+/// the file (64 hex characters), created readable by the owner only on first start. Losing it
+/// loses the stored registry and notification credentials, not the scans.
+pub fn load_sealing_key(file: &Path, from_env: Option<&str>) -> Result<SealingKey, ServerError> {
+    if let Some(text) = from_env {
+        return SealingKey::from_text(text).map_err(|source| ServerError::SecretKey {
+            origin: "KABUTO_SECRET_KEY".into(),
+            source,
+        });
+    }
+    let io = |source| ServerError::SecretKeyFile {
+        path: file.to_path_buf(),
+        source,
+    };
+    match std::fs::read_to_string(file) {
+        Ok(text) => SealingKey::from_text(&text).map_err(|source| ServerError::SecretKey {
+            origin: file.display().to_string(),
+            source,
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let key = SealingKey::generate().map_err(|source| ServerError::SecretKey {
+                origin: "the random number generator".into(),
+                source,
+            })?;
+            let mut out = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(file)
+                .map_err(io)?;
+            out.write_all(format!("{}\n", key.to_text().as_str()).as_bytes())
+                .and_then(|()| out.sync_all())
+                .map_err(io)?;
+            tracing::info!(file = %file.display(), "created the secret key that seals stored credentials");
+            Ok(key)
+        }
+        Err(e) => Err(io(e)),
+    }
 }
 
 /// A started server: its address, and a handle to stop it.
@@ -171,6 +229,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         tls: config.tls.is_some(),
         generation: std::sync::atomic::AtomicU64::new(initial_generation()),
         blocking: std::sync::RwLock::new(None),
+        sealing: config.sealing_key.clone(),
+        scan_workers: config.scan_workers.max(1),
     });
     evaluate::reload_database(&state).await;
     if state.vulndb.engine().is_none() {

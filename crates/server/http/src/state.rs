@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
 use kabuto_api::server::{DatabaseStatus, Reevaluation};
-use kabuto_auth::LoginLimiter;
+use kabuto_auth::{LoginLimiter, SealingKey};
 use kabuto_scan::{Engine, Rules, Scanners};
 use kabuto_store::Store;
 use kabuto_vulndb::Database;
@@ -35,6 +35,10 @@ pub struct AppState {
     /// Names of the image policies with `block_failed`, loaded on first use and dropped when
     /// policies change.
     pub blocking: RwLock<Option<Arc<BTreeSet<String>>>>,
+    /// Seals registry and notification credentials before they reach the store.
+    pub sealing: SealingKey,
+    /// Registry scans run at once.
+    pub scan_workers: usize,
 }
 
 impl AppState {

@@ -574,6 +574,8 @@ fn tls_serves_https_and_plain_http_off_loopback_needs_consent() {
             tls,
             insecure_listen: false,
             admin_password: Some(ADMIN_PASSWORD.to_owned()),
+            sealing_key: kabuto_auth::SealingKey::generate().unwrap(),
+            scan_workers: 1,
         }
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();

@@ -588,6 +588,24 @@ async fn a_store_written_by_schema_version_2_gets_the_queue_and_the_outbox() {
     assert!(store.take_notification(LEASE, NOW).await.unwrap().is_some());
 }
 
+/// A store written by schema version 3 (`tests/fixtures/schema-v3.sql`) keeps its queued
+/// job and notification across the upgrade to version 4.
+#[tokio::test]
+async fn a_store_written_by_schema_version_3_keeps_its_queue_and_outbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_dump(&dir, "schema-v3.sql").await;
+    let later = NOW.max(time::OffsetDateTime::from_unix_timestamp(1_796_000_000).unwrap());
+    let job = store.take_job("w1", LEASE, later).await.unwrap().unwrap();
+    assert_eq!(job.image.to_string(), "registry.example/library/app:2.0");
+    let notification = store
+        .take_notification(LEASE, later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(notification.output, "ops");
+    assert_eq!(store.scanned_images().await.unwrap().len(), 1);
+}
+
 /// Writers at the same time all succeed: a write transaction that read first used to fail
 /// at once with "database is locked" (SQLITE_BUSY_SNAPSHOT) when another writer committed in
 /// between, instead of waiting for it.

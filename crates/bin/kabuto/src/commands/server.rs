@@ -60,6 +60,11 @@ async fn serve(args: &ServerRunArgs, quiet: bool) -> Result<ExitCode> {
         tls: args.tls_cert.clone().zip(args.tls_key.clone()),
         insecure_listen: args.insecure_listen,
         admin_password: std::env::var("KABUTO_ADMIN_PASSWORD").ok(),
+        sealing_key: kabuto_server::load_sealing_key(
+            &data_dir.join("secret.key"),
+            std::env::var("KABUTO_SECRET_KEY").ok().as_deref(),
+        )?,
+        scan_workers: usize::from(args.scan_workers),
     };
     let scheme = if config.tls.is_some() {
         "https"

@@ -124,6 +124,8 @@ impl Harness {
             tls: None,
             insecure_listen: false,
             admin_password: admin_password.map(str::to_owned),
+            sealing_key: kabuto_auth::SealingKey::generate().unwrap(),
+            scan_workers: 1,
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
