@@ -12,8 +12,11 @@ use std::sync::atomic::Ordering;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use kabuto_source::registry::{Credentials, RegistryOptions, open_registry};
+use kabuto_source::registry::{
+    Credentials, Platform, RegistryOptions, open_registry, platform_manifests,
+};
 use kabuto_source::{ImageSource, SourceError};
+use kabuto_types::ImageReference;
 use registries::{TOKENS_ISSUED, TOKENS_REFUSED, registries, start_token_server};
 
 fn plain(platform: Option<&str>) -> RegistryOptions {
@@ -180,6 +183,50 @@ fn platform_selection_in_multi_arch_index() {
             .contains("image is for platform linux/amd64, not the requested linux/arm64"),
         "{err}"
     );
+}
+
+/// A scheduler learns each platform's manifest digest (what a scan records) without pulling:
+/// the index's entries for the platforms asked for, or a single image's own digest.
+#[test]
+fn platform_manifests_name_what_a_scan_records() {
+    let Some(r) = registries() else { return };
+    let multi = ImageReference::parse(&format!(
+        "{}/fixtures/multi:latest",
+        r.address("PLAIN_PORT")
+    ))
+    .unwrap();
+    let wanted: Vec<Platform> = ["linux/arm64", "linux/s390x", "linux/amd64"]
+        .iter()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    let found = platform_manifests(&multi, &plain(None), &wanted).unwrap();
+    let found: Vec<(String, &str)> = found
+        .iter()
+        .map(|(p, d)| (p.to_string(), d.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("linux/arm64".to_owned(), r.var("MULTI_ARM64_DIGEST")),
+            ("linux/amd64".to_owned(), r.var("MULTI_AMD64_DIGEST")),
+        ]
+    );
+    let none = platform_manifests(&multi, &plain(None), &wanted[1..2]).unwrap_err();
+    assert!(
+        none.to_string()
+            .contains("no image for platform linux/s390x"),
+        "{none}"
+    );
+
+    let single = ImageReference::parse(&format!(
+        "{}/fixtures/alpine-like:latest",
+        r.address("PLAIN_PORT")
+    ))
+    .unwrap();
+    let found = platform_manifests(&single, &plain(None), &wanted).unwrap();
+    let image = open_registry(&single.to_string(), &plain(None)).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(Some(&found[0].1), image.metadata().manifest_digest.as_ref());
 }
 
 #[test]

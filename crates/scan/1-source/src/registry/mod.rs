@@ -132,6 +132,56 @@ pub fn resolve_digest(
     client.manifest_digest(reference.manifest_reference())
 }
 
+/// The manifest digest of each `wanted` platform that `reference` offers, in `wanted`'s order:
+/// what a scan of that platform records, so a scheduler can tell a known image from a new one
+/// before pulling. A single-platform image is offered once, for the first wanted platform
+/// (its config, which names its platform, is not read); an index answers for each wanted
+/// platform it has an entry for, and is an error when it has none.
+pub fn platform_manifests(
+    reference: &ImageReference,
+    options: &RegistryOptions,
+    wanted: &[Platform],
+) -> Result<Vec<(Platform, Digest)>, SourceError> {
+    let name = reference.to_string();
+    let client = client_for(&name, reference, options)?;
+    let top = client.manifest(reference.manifest_reference())?;
+    let document = parse_manifest(&top.bytes, top.content_type.as_deref()).map_err(|e| {
+        SourceError::Invalid {
+            image: name.clone(),
+            what: format!("manifest {}", top.digest),
+            message: e.to_string(),
+        }
+    })?;
+    let entries = match document {
+        ManifestDocument::Image(_) => {
+            let first = wanted.first().cloned().unwrap_or_else(Platform::host);
+            return Ok(vec![(first, top.digest)]);
+        }
+        ManifestDocument::Index(entries) => entries,
+    };
+    let platforms: Vec<Option<Platform>> = entries.iter().map(Descriptor::platform).collect();
+    let found: Vec<(Platform, Digest)> = wanted
+        .iter()
+        .filter_map(|platform| {
+            let chosen = platform::choose(platform, platforms.iter().map(Option::as_ref))?;
+            Some((platform.clone(), entries[chosen].digest.clone()))
+        })
+        .collect();
+    if found.is_empty() {
+        let offered = platforms.iter().flatten().map(ToString::to_string);
+        return Err(SourceError::Invalid {
+            image: name,
+            what: format!("manifest {}", top.digest),
+            message: format!(
+                "no image for platform {}; the index has: {}",
+                capped_list(wanted.iter().map(ToString::to_string), ", "),
+                capped_list(offered, ", ")
+            ),
+        });
+    }
+    Ok(found)
+}
+
 /// A client for `reference`'s repository; `name` is how the user wrote it, for messages.
 fn client_for(
     name: &str,
