@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{AssuranceCheck, ScanReport, Verdict};
 
+mod registries;
+pub use registries::{PullResult, PullStatus, Registry, RegistryWebhook, ScanJob};
+
 /// `POST /api/v1/login`.
 #[derive(Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -19,6 +19,7 @@ mod images;
 mod jobs;
 mod outbox;
 mod policies;
+mod registries;
 mod sql;
 mod url;
 mod users;
@@ -40,6 +41,7 @@ pub use images::{
 pub use jobs::{Enqueued, Job, JobId, JobOutcome, JobQuery, JobReason, JobState, NewJob};
 pub use outbox::{NewNotification, Notification, NotificationId, NotificationState};
 pub use policies::PolicyRow;
+pub use registries::RegistryRow;
 pub use url::{Backend, StoreUrl, StoreUrlError};
 pub use users::{NewToken, SessionRow, TokenRow, UserRow};
 

@@ -421,3 +421,60 @@ async fn four_senders_take_every_notification_exactly_once() {
         assert_eq!(taken.into_iter().collect::<BTreeSet<_>>(), queued);
     }
 }
+
+/// Registry integrations: created once by name, replaced keeping their creation time and
+/// last pull, listed by name, deleted; the store keeps the sealed texts as given.
+#[tokio::test]
+async fn registry_integrations_round_trip() {
+    for (store, _dir) in stores().await {
+        let row = kabuto_store::RegistryRow {
+            name: "local".into(),
+            settings: r#"{"name":"local","type":"V2"}"#.into(),
+            credentials: Some("v1:sealed".into()),
+            webhook_token: None,
+            created_at: NOW,
+            updated_at: NOW,
+            last_pull: None,
+        };
+        assert!(store.create_registry(&row).await.unwrap());
+        assert!(!store.create_registry(&row).await.unwrap(), "same name");
+        store
+            .set_registry_pull("local", r#"{"queued":3}"#)
+            .await
+            .unwrap();
+        let later = NOW + Duration::from_secs(60);
+        let replaced = kabuto_store::RegistryRow {
+            credentials: None,
+            webhook_token: Some("v1:token".into()),
+            created_at: later,
+            updated_at: later,
+            ..row.clone()
+        };
+        assert!(store.replace_registry(&replaced).await.unwrap());
+        let stored = store.registry("local").await.unwrap().unwrap();
+        assert_eq!(stored.created_at, NOW);
+        assert_eq!(stored.updated_at, later);
+        assert_eq!(stored.credentials, None);
+        assert_eq!(stored.webhook_token.as_deref(), Some("v1:token"));
+        assert_eq!(stored.last_pull.as_deref(), Some(r#"{"queued":3}"#));
+        let other = kabuto_store::RegistryRow {
+            name: "hub".into(),
+            ..row.clone()
+        };
+        assert!(store.create_registry(&other).await.unwrap());
+        let names: Vec<String> = store
+            .registries()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        assert_eq!(names, ["hub", "local"]);
+        assert_eq!(
+            store.delete_registry("hub").await.unwrap().unwrap().name,
+            "hub"
+        );
+        assert!(store.delete_registry("hub").await.unwrap().is_none());
+        assert!(!store.replace_registry(&other).await.unwrap());
+    }
+}

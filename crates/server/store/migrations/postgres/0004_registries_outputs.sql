@@ -12,8 +12,8 @@ CREATE TABLE registries (
     webhook_token   TEXT,
     created_at      BIGINT NOT NULL,
     updated_at      BIGINT NOT NULL,
-    last_pull_at    BIGINT,
-    last_pull_error TEXT
+    -- How the last pull went (JSON).
+    last_pull       TEXT
 );
 
 CREATE TABLE notification_outputs (
