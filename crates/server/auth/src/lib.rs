@@ -22,5 +22,7 @@ pub use limiter::{LoginLimiter, RetryAfter};
 pub use password::{Password, PasswordHash};
 pub use role::{Permission, Role};
 pub use sealed::SealingKey;
-pub use token::{ApiToken, CsrfToken, SessionToken, Token, TokenHash, TokenKind, kind};
+pub use token::{
+    ApiToken, CsrfToken, SessionToken, Token, TokenHash, TokenKind, kind, random_secret,
+};
 pub use user_id::UserId;

@@ -184,8 +184,12 @@ impl fmt::Debug for CsrfToken {
     }
 }
 
-/// 32 random bytes as 43 url-safe base64 characters.
-fn random_secret() -> Zeroizing<String> {
+/// 32 random bytes as 43 url-safe base64 characters: a shared secret another system
+/// presents (a registry's webhook token).
+///
+/// # Panics
+/// If the operating system's random number generator fails (see [`Token::generate`]).
+pub fn random_secret() -> Zeroizing<String> {
     let bytes = os_random::<SECRET_BYTES>()
         .unwrap_or_else(|error| panic!("cannot generate a token: {error}"));
     Zeroizing::new(URL_SAFE_NO_PAD.encode(bytes.as_slice()))

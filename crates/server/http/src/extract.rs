@@ -27,6 +27,8 @@ pub enum Credential {
     /// An API token, named by its prefix.
     Token(String),
     Session,
+    /// The server itself (its registry scan workers).
+    Server,
 }
 
 impl Credential {
@@ -34,6 +36,7 @@ impl Credential {
         match self {
             Credential::Token(prefix) => format!("token:{prefix}"),
             Credential::Session => "session".to_owned(),
+            Credential::Server => "server".to_owned(),
         }
     }
 }
@@ -73,6 +76,7 @@ fn permission_text(permission: Permission) -> &'static str {
         Permission::ManageOwnTokens => "manage API tokens",
         Permission::ReportEvents => "report enforcer events",
         Permission::ManageDatabase => "manage the vulnerability database",
+        Permission::ManageIntegrations => "manage registry integrations or notification outputs",
     }
 }
 

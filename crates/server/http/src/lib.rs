@@ -16,6 +16,7 @@ mod evaluate;
 mod extract;
 mod metrics;
 mod openapi;
+mod registries;
 mod routes;
 mod state;
 
@@ -231,12 +232,15 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         blocking: std::sync::RwLock::new(None),
         sealing: config.sealing_key.clone(),
         scan_workers: config.scan_workers.max(1),
+        jobs_ready: Notify::new(),
     });
     evaluate::reload_database(&state).await;
     if state.vulndb.engine().is_none() {
         tracing::warn!(db = %config.db.display(), "no vulnerability database yet: uploads answer 503 until one is there");
     }
     tokio::spawn(evaluate::reevaluation_job(Arc::clone(&state)));
+    registries::worker::start(&state);
+    tokio::spawn(registries::schedule::run(Arc::clone(&state)));
     let app =
         routes::router(Arc::clone(&state))
             .layer(middleware::from_fn_with_state(

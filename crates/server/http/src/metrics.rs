@@ -39,6 +39,7 @@ pub struct Metrics {
     pub scans_ingested: Counter,
     pub images_reevaluated: Counter,
     pub images_stored: Gauge,
+    pub registry_scans: Counter,
 }
 
 impl Metrics {
@@ -52,6 +53,7 @@ impl Metrics {
         let scans_ingested = Counter::default();
         let images_reevaluated = Counter::default();
         let images_stored = Gauge::default();
+        let registry_scans = Counter::default();
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register(
             "http_request_duration_seconds",
@@ -74,6 +76,11 @@ impl Metrics {
             "Images (tags) in the store",
             images_stored.clone(),
         );
+        registry.register(
+            "registry_scans",
+            "Scan jobs of registry integrations run (each attempt)",
+            registry_scans.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -82,6 +89,7 @@ impl Metrics {
             scans_ingested,
             images_reevaluated,
             images_stored,
+            registry_scans,
         }
     }
 

@@ -5,8 +5,8 @@
 use kabuto_api::server::{
     AckEntry, AckRemoval, AckRequest, AuditEntry, CreatedToken, DatabaseStatus, EnforcerEvents,
     ErrorBody, ImageDetail, ImageSummary, ImageVerdict, LoginRequest, LoginResponse,
-    NewTokenRequest, NewUser, Page, PasswordChange, ScanUploadResponse, TokenInfo, UserInfo,
-    VerdictGeneration, VulnerabilityEntry,
+    NewTokenRequest, NewUser, Page, PasswordChange, PullResult, Registry, ScanJob,
+    ScanUploadResponse, TokenInfo, UserInfo, VerdictGeneration, VulnerabilityEntry,
 };
 use kabuto_api::{ImageRegistration, ScanReport};
 use kabuto_auth::Permission;
@@ -374,6 +374,88 @@ pub fn endpoints() -> Vec<Endpoint> {
             None,
             202,
         ),
+        op(
+            "get",
+            "/api/v1/registries",
+            Some(Read),
+            "List registry integrations (credentials are never answered)",
+            None,
+            Some(of::<Vec<Registry>>),
+            200,
+        ),
+        op(
+            "post",
+            "/api/v1/registries",
+            Some(ManageIntegrations),
+            "Add a registry integration; its images are pulled and scanned",
+            Some(of::<Registry>),
+            Some(of::<Registry>),
+            201,
+        ),
+        op(
+            "get",
+            "/api/v1/registries/{name}",
+            Some(Read),
+            "One registry integration, with its last pull",
+            None,
+            Some(of::<Registry>),
+            200,
+        ),
+        op(
+            "put",
+            "/api/v1/registries/{name}",
+            Some(ManageIntegrations),
+            "Change a registry integration (no password keeps the stored one)",
+            Some(of::<Registry>),
+            Some(of::<Registry>),
+            200,
+        ),
+        op(
+            "delete",
+            "/api/v1/registries/{name}",
+            Some(ManageIntegrations),
+            "Remove a registry integration and cancel its queued scans",
+            None,
+            None,
+            204,
+        ),
+        op(
+            "post",
+            "/api/v1/registries/{name}/scan",
+            Some(ManageIntegrations),
+            "Pull the registry now: queue scans of new and moved tags",
+            None,
+            Some(of::<PullResult>),
+            200,
+        ),
+        op(
+            "post",
+            "/api/v1/registries/{name}/webhook",
+            None,
+            "Registry push events (distribution notifications or Harbor webhooks), \
+             authenticated by the integration's webhook token as a bearer token",
+            Some(registry_event),
+            Some(of::<Vec<PullResult>>),
+            200,
+        ),
+        op(
+            "get",
+            "/api/v1/scan_jobs",
+            Some(Read),
+            "Scan jobs of the registry integrations, newest first (filters: registry, state)",
+            None,
+            Some(of::<Page<ScanJob>>),
+            200,
+        ),
+        op(
+            "delete",
+            "/api/v1/scan_jobs/{id}",
+            Some(ManageIntegrations),
+            "Cancel a pending or running scan job",
+            None,
+            None,
+            204,
+        ),
         op("get", "/healthz", None, "Liveness", None, None, 200),
         op(
             "get",
@@ -394,6 +476,10 @@ pub fn endpoints() -> Vec<Endpoint> {
             200,
         ),
     ]
+}
+
+fn registry_event(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({ "type": "object", "description": "A distribution notification envelope ({\"events\": [...]}) or a Harbor webhook body" })
 }
 
 fn any_object(_: &mut SchemaGenerator) -> Schema {

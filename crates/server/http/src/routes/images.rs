@@ -128,7 +128,24 @@ pub async fn upload(
     )
     .await?;
     let bytes = json_body(request, SCAN_BODY).await?;
-    let report: ScanReport = parse_json(&bytes)?;
+    let key = params.image.as_deref().map(given_key).transpose()?;
+    let response = ingest(&state, &caller, key, &bytes, params.register).await?;
+    if bytes.len() > LARGE_UPLOAD {
+        crate::evaluate::release_freed_memory();
+    }
+    Ok(Json(response))
+}
+
+/// A Kabuto JSON scan report judged by the server (and stored when `register`), under `key`
+/// or else the image the report names: an upload's, and a registry scan's.
+pub async fn ingest(
+    state: &AppState,
+    caller: &Caller,
+    key: Option<ImageKey>,
+    bytes: &[u8],
+    register: bool,
+) -> ApiResult<ScanUploadResponse> {
+    let report: ScanReport = parse_json(bytes)?;
     if report.schema_version != SCAN_REPORT_VERSION {
         return Err(ApiError::field(
             "schema_version",
@@ -138,8 +155,11 @@ pub async fn upload(
             ),
         ));
     }
-    let key = image_key(params.image.as_deref(), &report)?;
-    let digest = image_digest(&report, &bytes);
+    let key = match key {
+        Some(key) => key,
+        None => image_key(&report)?,
+    };
+    let digest = image_digest(&report, bytes);
     let scan_key = scan_key(&digest, &report)?;
     let (engine, db_version) = state.vulndb.engine().ok_or_else(no_database)?;
     let judge_now = Judge::load(&state.store).await?;
@@ -157,25 +177,18 @@ pub async fn upload(
     .map_err(|e| ApiError::internal("the evaluation task", &e))??;
     let mut response = ScanUploadResponse {
         verdict,
-        registered: params.register,
+        registered: register,
         new_scan: false,
         image: None,
     };
-    if params.register {
-        store_scan(
-            &state,
-            &caller,
-            &key,
-            &digest,
-            &scan_key,
-            &kept,
-            &evaluated,
-            &mut response,
-        )
-        .await?;
-    }
-    if bytes.len() > LARGE_UPLOAD {
-        crate::evaluate::release_freed_memory();
+    if register {
+        let scan = NewScan {
+            scan_key: &scan_key,
+            digest: &digest,
+            report: &kept,
+            uploaded_by: caller.user.as_str(),
+        };
+        store_scan(state, caller, &key, scan, &evaluated, &mut response).await?;
     }
     if response.verdict.disallowed {
         let audit = Audit {
@@ -184,30 +197,23 @@ pub async fn upload(
             outcome: "blocked",
             detail: serde_json::json!({ "failed": failed_checks(&response.verdict) }),
         };
-        record(&state, &caller, audit).await;
+        record(state, caller, audit).await;
     }
-    Ok(Json(response))
+    Ok(response)
 }
 
-#[allow(clippy::too_many_arguments, reason = "one upload's parts, named")]
 async fn store_scan(
     state: &AppState,
     caller: &Caller,
     key: &ImageKey,
-    digest: &str,
-    scan_key: &str,
-    bytes: &[u8],
+    scan: NewScan<'_>,
     evaluated: &Evaluation,
     response: &mut ScanUploadResponse,
 ) -> ApiResult<()> {
+    let digest = scan.digest;
     let ingest = Ingest {
         image: key,
-        scan: NewScan {
-            scan_key,
-            digest,
-            report: bytes,
-            uploaded_by: caller.user.as_str(),
-        },
+        scan,
         evaluation: evaluated,
     };
     let outcome = state
@@ -255,14 +261,16 @@ pub fn no_database() -> ApiError {
     )
 }
 
-/// The image a scan is registered under: `?image=` when given, else the image's own tag,
-/// else the scan target when it is a reference, else `local/<file name>:latest`.
-fn image_key(given: Option<&str>, report: &ScanReport) -> ApiResult<ImageKey> {
-    if let Some(text) = given {
-        let reference = ImageReference::parse(text)
-            .map_err(|e| ApiError::bad_request(format!("image {text:?}: {e}")))?;
-        return Ok(key_of(&reference));
-    }
+/// The image `?image=` names.
+fn given_key(text: &str) -> ApiResult<ImageKey> {
+    let reference = ImageReference::parse(text)
+        .map_err(|e| ApiError::bad_request(format!("image {text:?}: {e}")))?;
+    Ok(key_of(&reference))
+}
+
+/// The image a scan is registered under when not given: the image's own tag, else the scan
+/// target when it is a reference, else `local/<file name>:latest`.
+fn image_key(report: &ScanReport) -> ApiResult<ImageKey> {
     let candidates = report
         .image
         .iter()

@@ -1,8 +1,9 @@
 //! The REST API: the router, and the helpers handlers share (audit records, time format,
 //! authorisation with an audit record of every refused write).
 
-mod images;
+pub mod images;
 mod policies;
+mod registries;
 mod risks;
 mod session;
 mod system;
@@ -88,6 +89,23 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/db", get(system::database))
         .route("/api/v1/db/reload", post(system::reload_database))
         .route("/api/v1/reevaluate", post(system::reevaluate))
+        .route(
+            "/api/v1/registries",
+            get(registries::list).post(registries::create),
+        )
+        .route(
+            "/api/v1/registries/{name}",
+            get(registries::get_one)
+                .put(registries::replace)
+                .delete(registries::remove),
+        )
+        .route("/api/v1/registries/{name}/scan", post(registries::scan))
+        .route(
+            "/api/v1/registries/{name}/webhook",
+            post(registries::push_event),
+        )
+        .route("/api/v1/scan_jobs", get(registries::jobs))
+        .route("/api/v1/scan_jobs/{id}", delete(registries::cancel))
         .fallback(system::not_found)
         .layer(DefaultBodyLimit::max(SCAN_BODY))
         .with_state(state)
