@@ -183,7 +183,7 @@ impl Harness {
         (session, csrf)
     }
 
-    fn admin(&self) -> String {
+    pub fn admin(&self) -> String {
         let mut session = self.admin_session.lock().unwrap();
         session
             .get_or_insert_with(|| self.login("administrator", &self.admin_password))
@@ -191,6 +191,11 @@ impl Harness {
     }
 
     /// An API token of a new user with `role`.
+    /// `http://127.0.0.1:PORT`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     pub fn token_for(&self, role: Role) -> String {
         let admin = self.admin();
         let id = format!("{role}-{}", rand_suffix());

@@ -1,0 +1,325 @@
+//! Registry integrations against the real registries `scripts/test-registry.sh` starts
+//! (Debian's docker-registry on loopback): adding one leads to its images scanned with
+//! verdicts, new tags are picked up by the schedule and by push webhooks (docker-registry's
+//! own notifications), a tag that moves to a known digest is not pulled again, and a broken
+//! registry's error is recorded. Each test prints a note and passes when the script has not
+//! been run.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
+
+mod harness;
+
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use harness::Harness;
+use serde_json::{Value, json};
+
+const ADMIN_PASSWORD: &str = "registry-test-password";
+
+/// The plain-HTTP test registry's port, or `None` (with a note) when it is not running.
+fn plain_port() -> Option<String> {
+    let env = std::fs::read_to_string("/tmp/kabuto-registry/registry.env").ok();
+    let port = env.as_deref().and_then(|text| {
+        text.lines()
+            .find_map(|line| line.strip_prefix("PLAIN_PORT="))
+            .map(str::to_owned)
+    });
+    if port.is_none() {
+        eprintln!("note: test registries not running (scripts/test-registry.sh start); skipped");
+    }
+    port
+}
+
+fn fixture(name: &str) -> String {
+    let root = std::env::var("KABUTO_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from("/root/.cache/kabuto-fixtures/out"));
+    format!("oci:{}:latest", root.join("oci").join(name).display())
+}
+
+/// Pushes a fixture image to `host/repository:tag` with skopeo.
+fn push(image: &str, host: &str, repository: &str, tag: &str) {
+    let status = Command::new("skopeo")
+        .args(["copy", "-q", "--dest-tls-verify=false", &fixture(image)])
+        .arg(format!("docker://{host}/{repository}:{tag}"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "skopeo copy {image} {repository}:{tag}");
+}
+
+fn unique(what: &str) -> String {
+    format!("{what}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// The registry's images of `repository` the server lists, by tag.
+fn images(h: &Harness, token: &str, repository: &str) -> Vec<Value> {
+    let reply = h.call(
+        "GET",
+        &format!("/api/v2/images?search={repository}&pagesize=100"),
+        Some(token),
+        None,
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    reply.body["result"].as_array().unwrap().clone()
+}
+
+/// Waits (at most 60 s: a debug build scans slowly) until `repository:tag` is scanned.
+fn wait_scanned(h: &Harness, token: &str, repository: &str, tag: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let found = images(h, token, repository).into_iter().find(|i| {
+            i["repository"] == repository && i["tag"] == tag && i["scan_status"] == "scanned"
+        });
+        if let Some(image) = found {
+            return image;
+        }
+        let jobs = h.call("GET", "/api/v1/scan_jobs?pagesize=20", Some(token), None);
+        assert!(
+            Instant::now() < deadline,
+            "{repository}:{tag} never scanned; jobs: {}",
+            jobs.text
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn jobs_of(h: &Harness, token: &str, repository: &str) -> Vec<Value> {
+    let reply = h.call("GET", "/api/v1/scan_jobs?pagesize=200", Some(token), None);
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    reply.body["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["repository"] == repository)
+        .cloned()
+        .collect()
+}
+
+/// Adding a registry is the only step: its selected images get scanned with verdicts. A tag
+/// pushed later is found by the schedule; a tag moved to a digest scanned before is
+/// registered without a pull; credentials are never answered.
+#[test]
+fn an_added_registry_is_scanned_and_polled() {
+    let Some(port) = plain_port() else { return };
+    let host = format!("127.0.0.1:{port}");
+    let repository = unique("poll");
+    push("alpine-like", &host, &format!("{repository}/app"), "1.0");
+    let h = Harness::start(ADMIN_PASSWORD);
+    let admin = h.admin();
+    let created = h.call(
+        "POST",
+        "/api/v1/registries",
+        Some(&admin),
+        Some(json!({
+            "name": "local", "type": "V2", "url": format!("http://{host}"),
+            "username": "reader", "password": "never-shown-pass",
+            "auto_pull": true, "auto_pull_interval_seconds": 5,
+            "pull_repo_patterns": [format!("{repository}/*")],
+        })),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert!(
+        !created.text.contains("never-shown-pass"),
+        "{}",
+        created.text
+    );
+    assert_eq!(created.body["password_set"], true);
+
+    let app = format!("{repository}/app");
+    let first = wait_scanned(&h, &admin, &app, "1.0");
+    assert_eq!(first["registry"], host);
+    assert!(first["digest"].as_str().unwrap().starts_with("sha256:"));
+    assert!(first["os"].as_str().unwrap().starts_with("alpine"), "{first}");
+
+    // The same image under a new tag: registered with the stored scan, no pull.
+    push("alpine-like", &host, &app, "1.0-copy");
+    let copy = wait_scanned(&h, &admin, &app, "1.0-copy");
+    assert_eq!(copy["digest"], first["digest"]);
+    let jobs = jobs_of(&h, &admin, &app);
+    let copy_job = jobs.iter().find(|j| j["tag"] == "1.0-copy").unwrap();
+    assert_eq!(copy_job["state"], "skipped", "{jobs:?}");
+
+    // Another image: pulled and scanned by the next scheduled pull.
+    push("debian-base", &host, &app, "2.0");
+    let second = wait_scanned(&h, &admin, &app, "2.0");
+    assert_ne!(second["digest"], first["digest"]);
+    assert!(
+        second["os"].as_str().unwrap().starts_with("debian"),
+        "{second}"
+    );
+
+    let registry = h.call("GET", "/api/v1/registries/local", Some(&admin), None);
+    assert!(!registry.text.contains("never-shown-pass"));
+    assert!(
+        registry.body["last_pull"]["at"].is_string(),
+        "{}",
+        registry.text
+    );
+    let audit = h.call(
+        "GET",
+        "/api/v1/audit?action=registry.create",
+        Some(&admin),
+        None,
+    );
+    assert!(!audit.text.contains("never-shown-pass"), "{}", audit.text);
+    assert_eq!(audit.body["count"], 1, "{}", audit.text);
+}
+
+/// A registry started here with docker-registry's own notifications pointed at the server:
+/// a push reaches the webhook and the tag is scanned without a poll; a wrong token is
+/// refused.
+#[test]
+fn push_events_from_the_registry_queue_the_tag() {
+    let Some(_) = plain_port() else { return };
+    let h = Harness::start(ADMIN_PASSWORD);
+    let admin = h.admin();
+    let token = "webhook-token-for-the-test-registry-0123456789";
+    let registry_port = free_port();
+    let host = format!("127.0.0.1:{registry_port}");
+    let created = h.call(
+        "POST",
+        "/api/v1/registries",
+        Some(&admin),
+        Some(json!({
+            "name": "pushing", "type": "V2", "url": format!("http://{host}"),
+            "webhook": {"enabled": true, "auth_token": token},
+        })),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    let path = created.body["webhook"]["url"].as_str().unwrap().to_owned();
+    let endpoint = format!("{}{path}", h.base());
+    let _registry = NotifyingRegistry::start(registry_port, &endpoint, token);
+
+    push("alpine-like", &host, "team/app", "7.0");
+    let image = wait_scanned(&h, &admin, "team/app", "7.0");
+    assert_eq!(image["registry"], host);
+    let jobs = jobs_of(&h, &admin, "team/app");
+    assert!(
+        jobs.iter()
+            .any(|j| j["reason"] == "webhook" && j["state"] == "done"),
+        "{jobs:?}"
+    );
+
+    let forged = h.raw(
+        "POST",
+        &path,
+        Some("wrong-token"),
+        "application/json",
+        br#"{"events": []}"#.to_vec(),
+    );
+    assert_eq!(forged.status, 401, "{}", forged.text);
+    let unknown = h.raw(
+        "POST",
+        "/api/v1/registries/none/webhook",
+        Some(token),
+        "application/json",
+        b"{}".to_vec(),
+    );
+    assert_eq!(unknown.status, 401, "{}", unknown.text);
+}
+
+/// A registry that fails (here: nothing listens) leaves its error in the pull status and
+/// queues nothing; a refused field names itself; scan jobs can be cancelled.
+#[test]
+fn a_failing_registry_reports_why() {
+    let h = Harness::start(ADMIN_PASSWORD);
+    let admin = h.admin();
+    let port = free_port();
+    let created = h.call(
+        "POST",
+        "/api/v1/registries",
+        Some(&admin),
+        Some(json!({"name": "down", "type": "V2", "url": format!("http://127.0.0.1:{port}")})),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    let pulled = h.call("POST", "/api/v1/registries/down/scan", Some(&admin), None);
+    assert_eq!(pulled.status, 200, "{}", pulled.text);
+    assert_eq!(pulled.body["status"]["queued"], 0);
+    let error = pulled.body["status"]["error"].as_str().unwrap();
+    assert!(
+        error.contains("catalog") && error.contains(&port.to_string()),
+        "{error}"
+    );
+
+    let bad = h.call(
+        "POST",
+        "/api/v1/registries",
+        Some(&admin),
+        Some(json!({"name": "bad", "type": "V2", "url": "http://127.0.0.1:1", "pull_image_age": "soon"})),
+    );
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.body["error"]["field"], "pull_image_age", "{}", bad.text);
+    let same_host = h.call(
+        "POST",
+        "/api/v1/registries",
+        Some(&admin),
+        Some(json!({"name": "again", "type": "V2", "url": format!("http://127.0.0.1:{port}")})),
+    );
+    assert_eq!(same_host.status, 409, "{}", same_host.text);
+    let auditor = h.token_for(kabuto_auth::Role::Auditor);
+    let refused = h.call("POST", "/api/v1/registries/down/scan", Some(&auditor), None);
+    assert_eq!(refused.status, 403);
+    let listed = h.call("GET", "/api/v1/registries", Some(&auditor), None);
+    assert_eq!(listed.body.as_array().unwrap().len(), 1, "{}", listed.text);
+    let removed = h.call("DELETE", "/api/v1/registries/down", Some(&admin), None);
+    assert_eq!(removed.status, 204);
+    let cancel = h.call("DELETE", "/api/v1/scan_jobs/999999", Some(&admin), None);
+    assert_eq!(cancel.status, 409, "{}", cancel.text);
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A docker-registry whose notifications go to the server's webhook; stopped on drop.
+struct NotifyingRegistry {
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl NotifyingRegistry {
+    fn start(port: u16, endpoint: &str, token: &str) -> NotifyingRegistry {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {root}\n\
+                 http:\n  addr: 127.0.0.1:{port}\nnotifications:\n  endpoints:\n    - name: kabuto\n\
+                 \x20     url: {endpoint}\n      headers:\n        Authorization: [\"Bearer {token}\"]\n\
+                 \x20     timeout: 2s\n      threshold: 5\n      backoff: 1s\n",
+                root = dir.path().join("storage").display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("docker-registry runs (scripts/test-registry.sh installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "docker-registry did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        NotifyingRegistry { child, _dir: dir }
+    }
+}
+
+impl Drop for NotifyingRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
