@@ -134,7 +134,10 @@ fn an_added_registry_is_scanned_and_polled() {
     let first = wait_scanned(&h, &admin, &app, "1.0");
     assert_eq!(first["registry"], host);
     assert!(first["digest"].as_str().unwrap().starts_with("sha256:"));
-    assert!(first["os"].as_str().unwrap().starts_with("alpine"), "{first}");
+    assert!(
+        first["os"].as_str().unwrap().starts_with("alpine"),
+        "{first}"
+    );
 
     // The same image under a new tag: registered with the stored scan, no pull.
     push("alpine-like", &host, &app, "1.0-copy");

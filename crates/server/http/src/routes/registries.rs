@@ -286,19 +286,22 @@ pub async fn jobs(
 pub async fn cancel(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     authorize(
         &state,
         &caller,
         Permission::ManageIntegrations,
         "scan_job.cancel",
-        &id.to_string(),
+        &id,
     )
     .await?;
+    let job = id
+        .parse()
+        .map_err(|_| ApiError::not_found(format!("no scan job {id:?}")))?;
     if !state
         .store
-        .cancel_job(JobId(id), OffsetDateTime::now_utc())
+        .cancel_job(JobId(job), OffsetDateTime::now_utc())
         .await?
     {
         return Err(ApiError::conflict(format!(
@@ -307,7 +310,7 @@ pub async fn cancel(
     }
     let audit = Audit {
         action: "scan_job.cancel",
-        target: &id.to_string(),
+        target: &id,
         outcome: "success",
         detail: serde_json::Value::Null,
     };
