@@ -235,6 +235,29 @@ pub struct ServerRunArgs {
     #[arg(long, env = "KABUTO_SCAN_WORKERS", default_value_t = 2, value_name = "N",
           value_parser = clap::value_parser!(u8).range(1..=64))]
     pub scan_workers: u8,
+    /// Update the server's vulnerability database on this schedule (`24h`, `6h`), at once
+    /// when there is none yet; the new database is loaded and every stored image is judged
+    /// again. Off when not given.
+    #[arg(long, env = "KABUTO_DB_UPDATE_EVERY", value_name = "DURATION", value_parser = parse_interval)]
+    pub db_update_every: Option<std::time::Duration>,
+    /// Where the scheduled update takes the database from: `fetch` builds it from the feeds
+    /// (`kabuto db build --fetch`), anything else is what `kabuto db update --from` takes
+    /// (default: the project's published database).
+    #[arg(
+        long,
+        env = "KABUTO_DB_UPDATE_FROM",
+        value_name = "fetch|oci://REF|URL|PATH"
+    )]
+    pub db_update_from: Option<String>,
+}
+
+/// A schedule interval: `humantime` text of at least a minute.
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let interval = humantime::parse_duration(text).map_err(|e| format!("{text:?}: {e}"))?;
+    if interval < std::time::Duration::from_secs(60) {
+        return Err(format!("{text:?}: at least 1m"));
+    }
+    Ok(interval)
 }
 
 /// Sending a scan to a Kabuto server (the CI gate through the server).

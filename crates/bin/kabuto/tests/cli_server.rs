@@ -272,3 +272,72 @@ fn an_upload_that_was_answered_survives_kill_9_and_none_is_half_stored() {
         stored.len()
     );
 }
+
+/// `--db-update-every` with `--db-update-from`: a server started without a database gets
+/// one from the scheduled update at once (verified against its signature, as `kabuto db
+/// update` does), loads it, and answers ready.
+#[test]
+fn the_scheduled_database_update_brings_a_database() {
+    let setup = Setup::new();
+    let dir = setup.dir.path();
+    let key = dir.join("release.key");
+    let published = dir.join("published.db");
+    let feeds =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scan/vulndb/tests/fixtures/feeds/pypa");
+    for args in [
+        vec![
+            "db".into(),
+            "keygen".into(),
+            "--out".into(),
+            key.display().to_string(),
+        ],
+        vec![
+            "db".into(),
+            "build".into(),
+            "--source".into(),
+            feeds.display().to_string(),
+            "--output".into(),
+            published.display().to_string(),
+            "--signing-key".into(),
+            key.display().to_string(),
+        ],
+    ] {
+        let run = kabuto().args(&args).output().unwrap();
+        assert!(run.status.success(), "{args:?}: {}", stderr(&run));
+    }
+    let digest = common::sha256(&std::fs::read(&published).unwrap()).replace("sha256:", "");
+    std::fs::write(
+        dir.join("published.db.sha256"),
+        format!("{digest}  published.db\n"),
+    )
+    .unwrap();
+    let data = dir.join("fresh-data");
+    let public = format!("{}.pub", key.display());
+    let server = Server::start_with(
+        &data,
+        &[
+            "--db-update-every",
+            "1h",
+            "--db-update-from",
+            &published.display().to_string(),
+        ],
+        &[("KABUTO_DB_PUBLIC_KEY", &public)],
+    );
+    let token = server.token();
+    // The server looks at its database file every 30 s.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = server.call("GET", "/api/v1/db", Some(&token), None);
+        if status == 200 && body["loaded"] == true {
+            assert!(body["advisories"].as_u64().unwrap() > 0, "{body}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no database loaded: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(data.join("kabuto.db").exists());
+    server.terminate();
+}

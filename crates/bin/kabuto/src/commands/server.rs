@@ -71,7 +71,11 @@ async fn serve(args: &ServerRunArgs, quiet: bool) -> Result<ExitCode> {
     } else {
         "http"
     };
+    let db_path = config.db.clone();
     let running = kabuto_server::start(config).await?;
+    if let Some(every) = args.db_update_every {
+        tokio::spawn(update_database(every, db_path, args.db_update_from.clone()));
+    }
     if !quiet {
         eprintln!("kabuto server listening on {scheme}://{}", running.addr);
     }
@@ -83,6 +87,45 @@ async fn serve(args: &ServerRunArgs, quiet: bool) -> Result<ExitCode> {
     });
     running.wait().await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The scheduled database update: `kabuto db update` (or `db build --fetch`) run as a child
+/// of this same binary against the server's `--db`, so it behaves exactly as on the command
+/// line (verification, atomic replacement). The server notices the new file within 30 s,
+/// loads it and judges every stored image again; a failure keeps the old database.
+async fn update_database(every: Duration, db: PathBuf, from: Option<String>) {
+    if db.exists() {
+        tokio::time::sleep(every).await;
+    }
+    loop {
+        let exe = match std::env::current_exe() {
+            Ok(exe) => exe,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot find the kabuto binary for the database update");
+                return;
+            }
+        };
+        let mut command = tokio::process::Command::new(exe);
+        command.arg("--quiet").arg("db");
+        match from.as_deref() {
+            Some("fetch") => command.args(["build", "--fetch", "--db"]).arg(&db),
+            Some(source) => command.args(["update", "--from", source, "--db"]).arg(&db),
+            None => command.args(["update", "--db"]).arg(&db),
+        };
+        match command.output().await {
+            Ok(output) if output.status.success() => {
+                tracing::info!(db = %db.display(), "scheduled database update done");
+            }
+            Ok(output) => tracing::error!(
+                db = %db.display(),
+                status = %output.status,
+                stderr = %String::from_utf8_lossy(&output.stderr).trim(),
+                "scheduled database update failed; the previous database stays"
+            ),
+            Err(e) => tracing::error!(error = %e, "cannot run the database update"),
+        }
+        tokio::time::sleep(every).await;
+    }
 }
 
 /// SIGTERM (service managers, Kubernetes) or SIGINT (Ctrl-C).

@@ -40,9 +40,16 @@ pub struct Server {
 
 impl Server {
     pub fn start(data_dir: &Path) -> Server {
+        Server::start_with(data_dir, &[], &[])
+    }
+
+    /// A server with more flags and environment variables.
+    pub fn start_with(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kabuto"))
             .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
+            .args(args)
+            .envs(env.iter().copied())
             .env("KABUTO_ADMIN_PASSWORD", PASSWORD)
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
