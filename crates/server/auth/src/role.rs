@@ -70,6 +70,9 @@ pub enum Permission {
     ReportEvents,
     /// Trigger a vulnerability database update or import.
     ManageDatabase,
+    /// Create, change, delete and test notification outputs; re-queue dead letters. Outputs
+    /// hold credentials (signing keys, SMTP passwords, chat webhook URLs) and send data out.
+    ManageIntegrations,
 }
 
 impl Role {
@@ -121,7 +124,7 @@ impl Role {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 10] = [
         Permission::Read,
         Permission::RegisterScans,
         Permission::AskVerdict,
@@ -131,6 +134,7 @@ impl Permission {
         Permission::ManageOwnTokens,
         Permission::ReportEvents,
         Permission::ManageDatabase,
+        Permission::ManageIntegrations,
     ];
 }
 
@@ -162,7 +166,7 @@ mod tests {
     fn permission_matrix() {
         use Permission::*;
         #[rustfmt::skip]
-        let expected: [(Role, Permission, bool); 45] = [
+        let expected: [(Role, Permission, bool); 50] = [
             (Role::Administrator, Read, true),
             (Role::Administrator, RegisterScans, true),
             (Role::Administrator, AskVerdict, true),
@@ -172,6 +176,7 @@ mod tests {
             (Role::Administrator, ManageOwnTokens, true),
             (Role::Administrator, ReportEvents, true),
             (Role::Administrator, ManageDatabase, true),
+            (Role::Administrator, ManageIntegrations, true),
 
             (Role::PolicyAuthor, Read, true),
             (Role::PolicyAuthor, RegisterScans, false),
@@ -182,6 +187,7 @@ mod tests {
             (Role::PolicyAuthor, ManageOwnTokens, true),
             (Role::PolicyAuthor, ReportEvents, false),
             (Role::PolicyAuthor, ManageDatabase, false),
+            (Role::PolicyAuthor, ManageIntegrations, false),
 
             (Role::Auditor, Read, true),
             (Role::Auditor, RegisterScans, false),
@@ -192,6 +198,7 @@ mod tests {
             (Role::Auditor, ManageOwnTokens, true),
             (Role::Auditor, ReportEvents, false),
             (Role::Auditor, ManageDatabase, false),
+            (Role::Auditor, ManageIntegrations, false),
 
             (Role::Scanner, Read, false),
             (Role::Scanner, RegisterScans, true),
@@ -202,6 +209,7 @@ mod tests {
             (Role::Scanner, ManageOwnTokens, true),
             (Role::Scanner, ReportEvents, false),
             (Role::Scanner, ManageDatabase, false),
+            (Role::Scanner, ManageIntegrations, false),
 
             (Role::Enforcer, Read, false),
             (Role::Enforcer, RegisterScans, false),
@@ -212,6 +220,7 @@ mod tests {
             (Role::Enforcer, ManageOwnTokens, true),
             (Role::Enforcer, ReportEvents, true),
             (Role::Enforcer, ManageDatabase, false),
+            (Role::Enforcer, ManageIntegrations, false),
         ];
         for (role, permission, allowed) in expected {
             assert_eq!(role.allows(permission), allowed, "{role} {permission:?}");

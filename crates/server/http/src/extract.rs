@@ -73,6 +73,7 @@ fn permission_text(permission: Permission) -> &'static str {
         Permission::ManageOwnTokens => "manage API tokens",
         Permission::ReportEvents => "report enforcer events",
         Permission::ManageDatabase => "manage the vulnerability database",
+        Permission::ManageIntegrations => "manage notification outputs",
     }
 }
 
