@@ -14,6 +14,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use zeroize::Zeroizing;
+
 use crate::secret::{REDACTED, Secret};
 
 /// An output as the API receives it. Unknown fields are refused, naming the field.
@@ -219,6 +221,32 @@ impl Output {
 
     pub fn kind(&self) -> &OutputKind {
         &self.kind
+    }
+
+    /// The output as [`Output::from_json`] reads it back, secrets included: only for sealing
+    /// it at rest ([`RawOutput::from`] is the view that shows them as `<redacted>`).
+    pub fn to_json_with_secrets(&self) -> Result<Zeroizing<String>, serde_json::Error> {
+        let mut value = serde_json::to_value(RawOutput::from(self))?;
+        match &self.kind {
+            OutputKind::Webhook(w) => {
+                if let Some(secret) = &w.secret {
+                    value["secret"] = secret.expose().into();
+                }
+                for (name, header) in &w.headers {
+                    value["headers"][name] = header.expose().into();
+                }
+            }
+            OutputKind::Slack(SlackOutput { webhook_url })
+            | OutputKind::Teams(TeamsOutput { webhook_url }) => {
+                value["webhook_url"] = webhook_url.0.as_str().into();
+            }
+            OutputKind::Email(e) => {
+                if let Some((_, password)) = &e.smtp.credentials {
+                    value["password"] = password.expose().into();
+                }
+            }
+        }
+        Ok(Zeroizing::new(value.to_string()))
     }
 
     /// `text` (an error message, which may quote a URL or what a server answered) with every
@@ -729,5 +757,30 @@ mod tests {
         );
         let Ok(mail) = mail else { panic!("{mail:?}") };
         assert_eq!(mail.redact("auth pa55 refused"), "auth <redacted> refused");
+    }
+
+    #[test]
+    fn the_json_with_secrets_reads_back_as_the_same_output() {
+        let outputs = [
+            r#"{"name":"w","type":"webhook","url":"https://h/k","secret":"k3y","headers":{"A":"b"}}"#,
+            r#"{"name":"s","type":"slack","webhook_url":"https://h/services/T/B/X"}"#,
+            r#"{"name":"t","type":"teams","webhook_url":"https://h/workflows/1"}"#,
+            r#"{"name":"m","type":"email","host":"h","username":"u","password":"p4ss","from":"a@h","to":["b@h"]}"#,
+        ];
+        for json in outputs {
+            let Ok(output) = parse(json) else {
+                panic!("{json}")
+            };
+            let sealable = output.to_json_with_secrets().map(|j| j.to_string());
+            let back = sealable.as_deref().map(parse);
+            let Ok(Ok(back)) = back else {
+                panic!("{json}: {back:?}")
+            };
+            let text = sealable.unwrap_or_default();
+            for secret in ["k3y", "\"b\"", "/services/T/B/X", "/workflows/1", "p4ss"] {
+                assert_eq!(json.contains(secret), text.contains(secret), "{text}");
+            }
+            assert_eq!(view(&back), view(&output));
+        }
     }
 }
