@@ -405,6 +405,7 @@ pub struct EnforcerEvent {
 /// (its `type` and that type's fields, `O`: kabuto-notify's outputs) and the triggers (`T`)
 /// it is sent for. A secret sent back as `<redacted>` in a `PUT` keeps the stored value.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(bound(deserialize = "O: Deserialize<'de>, T: Deserialize<'de>"))]
 pub struct NotificationOutputRequest<O, T> {
     #[serde(flatten)]
     pub output: O,

@@ -15,6 +15,7 @@ mod error;
 mod evaluate;
 mod extract;
 mod metrics;
+mod notifications;
 mod openapi;
 mod routes;
 mod state;
@@ -231,12 +232,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         blocking: std::sync::RwLock::new(None),
         sealing: config.sealing_key.clone(),
         scan_workers: config.scan_workers.max(1),
+        outbox: Notify::new(),
     });
     evaluate::reload_database(&state).await;
     if state.vulndb.engine().is_none() {
         tracing::warn!(db = %config.db.display(), "no vulnerability database yet: uploads answer 503 until one is there");
     }
     tokio::spawn(evaluate::reevaluation_job(Arc::clone(&state)));
+    tokio::spawn(notifications::delivery_loop(Arc::clone(&state)));
     let app =
         routes::router(Arc::clone(&state))
             .layer(middleware::from_fn_with_state(

@@ -38,7 +38,10 @@ pub struct AppState {
     /// Seals registry and notification credentials before they reach the store.
     pub sealing: SealingKey,
     /// Registry scans run at once.
+    #[expect(dead_code, reason = "the registry scan workers read it; not wired yet")]
     pub scan_workers: usize,
+    /// Wakes the notification delivery loop when something was queued.
+    pub outbox: Notify,
 }
 
 impl AppState {
