@@ -403,3 +403,72 @@ pub struct EnforcerEvent {
     /// The event's own fields (namespace, user, images, reasons...).
     pub detail: serde_json::Value,
 }
+
+/// `POST /api/v2/notification/outputs`, `PUT /api/v2/notification/outputs/{name}`: an output
+/// (its `type` and that type's fields, `O`: kabuto-notify's outputs) and the triggers (`T`)
+/// it is sent for. A secret sent back as `<redacted>` in a `PUT` keeps the stored value.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(bound(deserialize = "O: Deserialize<'de>, T: Deserialize<'de>"))]
+pub struct NotificationOutputRequest<O, T> {
+    #[serde(flatten)]
+    pub output: O,
+    /// A disabled output is kept but sent nothing. Default: true.
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+    /// The triggers it is sent for. Default: every trigger.
+    #[serde(default)]
+    pub triggers: Option<Vec<T>>,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// A notification output as the API shows it: every secret as `<redacted>`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+pub struct NotificationOutputEntry<O, T> {
+    #[serde(flatten)]
+    pub output: O,
+    pub enabled: bool,
+    pub triggers: Vec<T>,
+    pub created: String,
+    pub updated: String,
+}
+
+/// `POST /api/v2/notification/outputs/{name}/test`: the result of one delivery of a test
+/// event, made at once.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct NotificationTestResult {
+    pub output: String,
+    pub delivered: bool,
+    /// Why it was not delivered (secrets of the output removed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// When not delivered: whether the outbox would try again (a 5xx, 429, timeout,
+    /// connection refused) or give up at once (4xx, a refused address, bad TLS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retryable: Option<bool>,
+}
+
+/// A notification of the outbox (`GET /api/v2/notification/dead_letters` lists those given
+/// up on).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct NotificationEntry {
+    pub id: i64,
+    /// The output's name.
+    pub output: String,
+    /// The trigger code.
+    pub trigger: String,
+    /// `pending`, `delivered` or `dead`.
+    pub state: String,
+    /// Deliveries tried.
+    pub attempts: i64,
+    /// The last failed delivery's error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished: Option<String>,
+    /// The event, as the webhook output sends it.
+    pub event: serde_json::Value,
+}

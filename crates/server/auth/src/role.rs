@@ -71,7 +71,8 @@ pub enum Permission {
     /// Trigger a vulnerability database update or import.
     ManageDatabase,
     /// Create, change and delete registry integrations and notification outputs (they hold
-    /// credentials), and start or cancel their scans.
+    /// credentials and send data out), start or cancel registry scans, test outputs and
+    /// re-queue dead letters.
     ManageIntegrations,
 }
 

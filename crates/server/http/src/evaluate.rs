@@ -382,7 +382,8 @@ async fn reevaluate_batch<'i>(
     })
     .await
     .map_err(|e| ApiError::internal("the evaluation task", &e))??;
-    state.store.set_evaluations(&evaluations).await?;
+    let priors = state.store.set_evaluations(&evaluations).await?;
+    crate::notifications::reevaluated(state, batch, &evaluations, &priors).await;
     state
         .metrics
         .images_reevaluated

@@ -15,6 +15,7 @@ mod error;
 mod evaluate;
 mod extract;
 mod metrics;
+mod notifications;
 mod openapi;
 mod registries;
 mod routes;
@@ -22,20 +23,18 @@ mod state;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::middleware;
 use axum_server::Handle;
-use kabuto_auth::{LoginLimiter, PasswordHash, Role, SealingKey, UserId};
+use kabuto_auth::{PasswordHash, Role, SealingKey, UserId};
 use kabuto_store::{Store, StoreUrl};
 use time::OffsetDateTime;
-use tokio::sync::{Notify, Semaphore};
 
 pub use openapi::{Endpoint, endpoints};
 pub use routes::openapi_document;
 
-use crate::metrics::Metrics;
 use crate::state::{AppState, Vulndb};
 
 /// How the server runs.
@@ -218,22 +217,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     if ensure_administrator(&store, config.admin_password.as_deref()).await? {
         tracing::info!("created the administrator user");
     }
-    let state = Arc::new(AppState {
-        store: store.clone(),
-        vulndb: Vulndb::new(config.db.clone()),
-        limiter: LoginLimiter::new(),
-        password_checks: Semaphore::new(2),
-        metrics: Metrics::new(),
-        reevaluate: Notify::new(),
-        reevaluate_reason: Mutex::new(None),
-        last_reevaluation: Mutex::new(None),
-        tls: config.tls.is_some(),
-        generation: std::sync::atomic::AtomicU64::new(initial_generation()),
-        blocking: std::sync::RwLock::new(None),
-        sealing: config.sealing_key.clone(),
-        scan_workers: config.scan_workers.max(1),
-        jobs_ready: Notify::new(),
-    });
+    let state = Arc::new(AppState::new(
+        store.clone(),
+        Vulndb::new(config.db.clone()),
+        config.sealing_key.clone(),
+        config.scan_workers,
+        config.tls.is_some(),
+        initial_generation(),
+    ));
     evaluate::reload_database(&state).await;
     if state.vulndb.engine().is_none() {
         tracing::warn!(db = %config.db.display(), "no vulnerability database yet: uploads answer 503 until one is there");
@@ -241,6 +232,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     tokio::spawn(evaluate::reevaluation_job(Arc::clone(&state)));
     registries::worker::start(&state);
     tokio::spawn(registries::schedule::run(Arc::clone(&state)));
+    tokio::spawn(notifications::delivery_loop(Arc::clone(&state)));
     let app =
         routes::router(Arc::clone(&state))
             .layer(middleware::from_fn_with_state(

@@ -5,16 +5,20 @@
 use kabuto_api::server::{
     AckEntry, AckRemoval, AckRequest, AuditEntry, CreatedToken, DatabaseStatus, EnforcerEvents,
     ErrorBody, ImageDetail, ImageSummary, ImageVerdict, LoginRequest, LoginResponse,
-    NewTokenRequest, NewUser, Page, PasswordChange, PullResult, Registry, ScanJob,
-    ScanUploadResponse, TokenInfo, UserInfo, VerdictGeneration, VulnerabilityEntry,
+    NewTokenRequest, NewUser, NotificationEntry, NotificationOutputEntry,
+    NotificationOutputRequest, NotificationTestResult, Page, PasswordChange, PullResult, Registry,
+    ScanJob, ScanUploadResponse, TokenInfo, UserInfo, VerdictGeneration, VulnerabilityEntry,
 };
 use kabuto_api::{ImageRegistration, ScanReport};
 use kabuto_auth::Permission;
+use kabuto_notify::{RawOutput, Trigger};
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::{JsonSchema, Schema};
 use serde_json::{Map, Value, json};
 
 type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+type OutputRequest = NotificationOutputRequest<RawOutput, Trigger>;
+type OutputEntry = NotificationOutputEntry<RawOutput, Trigger>;
 
 /// One operation of the API.
 pub struct Endpoint {
@@ -309,6 +313,78 @@ pub fn endpoints() -> Vec<Endpoint> {
             "A policy template as JSON",
             None,
             None,
+            200,
+        ),
+        op(
+            "get",
+            "/api/v2/notification/outputs",
+            Some(Read),
+            "Notification outputs (webhook, Slack, Teams, email), secrets as <redacted>",
+            None,
+            Some(of::<Vec<OutputEntry>>),
+            200,
+        ),
+        op(
+            "post",
+            "/api/v2/notification/outputs",
+            Some(ManageIntegrations),
+            "Create a notification output with the triggers it is sent for",
+            Some(of::<OutputRequest>),
+            Some(of::<OutputEntry>),
+            201,
+        ),
+        op(
+            "get",
+            "/api/v2/notification/outputs/{name}",
+            Some(Read),
+            "One notification output, secrets as <redacted>",
+            None,
+            Some(of::<OutputEntry>),
+            200,
+        ),
+        op(
+            "put",
+            "/api/v2/notification/outputs/{name}",
+            Some(ManageIntegrations),
+            "Create or replace a notification output; a secret sent as <redacted> keeps the stored one",
+            Some(of::<OutputRequest>),
+            Some(of::<OutputEntry>),
+            200,
+        ),
+        op(
+            "delete",
+            "/api/v2/notification/outputs/{name}",
+            Some(ManageIntegrations),
+            "Delete a notification output (its queued notifications become dead letters)",
+            None,
+            None,
+            204,
+        ),
+        op(
+            "post",
+            "/api/v2/notification/outputs/{name}/test",
+            Some(ManageIntegrations),
+            "Deliver a test event to the output now and answer how it went",
+            None,
+            Some(of::<NotificationTestResult>),
+            200,
+        ),
+        op(
+            "get",
+            "/api/v2/notification/dead_letters",
+            Some(Read),
+            "Notifications given up on (page, pagesize), newest first",
+            None,
+            Some(of::<Page<NotificationEntry>>),
+            200,
+        ),
+        op(
+            "post",
+            "/api/v2/notification/dead_letters/{id}/retry",
+            Some(ManageIntegrations),
+            "Queue a dead letter again, due now",
+            None,
+            Some(of::<NotificationEntry>),
             200,
         ),
         op(

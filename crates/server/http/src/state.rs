@@ -41,9 +41,38 @@ pub struct AppState {
     pub scan_workers: usize,
     /// Wakes idle scan workers when jobs are queued.
     pub jobs_ready: Notify,
+    /// Wakes the notification delivery loop when something was queued.
+    pub outbox: Notify,
 }
 
 impl AppState {
+    pub fn new(
+        store: Store,
+        vulndb: Vulndb,
+        sealing: SealingKey,
+        scan_workers: usize,
+        tls: bool,
+        generation: u64,
+    ) -> AppState {
+        AppState {
+            store,
+            vulndb,
+            limiter: LoginLimiter::new(),
+            password_checks: Semaphore::new(2),
+            metrics: Metrics::new(),
+            reevaluate: Notify::new(),
+            reevaluate_reason: Mutex::new(None),
+            last_reevaluation: Mutex::new(None),
+            tls,
+            generation: AtomicU64::new(generation),
+            blocking: RwLock::new(None),
+            sealing,
+            scan_workers: scan_workers.max(1),
+            jobs_ready: Notify::new(),
+            outbox: Notify::new(),
+        }
+    }
+
     /// Asks the background job to evaluate every stored image again.
     pub fn request_reevaluation(&self, reason: impl Into<String>) {
         let reason = reason.into();

@@ -10,7 +10,7 @@
 
 mod harness;
 
-use harness::{Harness, Reply, report_bytes};
+use harness::{Harness, report_bytes};
 use kabuto_auth::{Permission, Role};
 use serde_json::{Value, json};
 
@@ -426,7 +426,7 @@ fn register_acknowledge_and_watch_the_verdict_change_on_sqlite() {
 
 #[test]
 fn register_acknowledge_and_watch_the_verdict_change_on_postgresql() {
-    match Harness::start_postgres(ADMIN_PASSWORD) {
+    match Harness::start_postgres(ADMIN_PASSWORD, None) {
         Some(h) => register_acknowledge_and_watch_the_verdict_change(&h),
         None => eprintln!(
             "note: skipped: KABUTO_TEST_POSTGRES_URL is not set (scripts/test.sh starts a server)"
@@ -543,17 +543,6 @@ fn the_openapi_document_lists_every_operation_and_resolves_every_reference() {
         metrics.contains("kabuto_http_requests_total"),
         "{metrics:.400}"
     );
-}
-
-impl std::fmt::Debug for Reply {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {}",
-            self.status,
-            self.text.chars().take(400).collect::<String>()
-        )
-    }
 }
 
 /// With a certificate the server speaks HTTPS (rustls) and a client that trusts the

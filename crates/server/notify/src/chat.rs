@@ -21,14 +21,14 @@ const SUMMARY_CHARS: usize = 2000;
 impl Sink for SlackOutput {
     fn deliver(&self, notifier: &Notifier, event: &Event) -> Result<(), Failure> {
         let payload = slack_payload(event)?.to_string();
-        post_json(&notifier.agent, &self.webhook_url, &[], &payload)
+        post_json(&notifier.agent, &self.webhook_url.0, &[], &payload)
     }
 }
 
 impl Sink for TeamsOutput {
     fn deliver(&self, notifier: &Notifier, event: &Event) -> Result<(), Failure> {
         let payload = teams_payload(event)?.to_string();
-        post_json(&notifier.agent, &self.webhook_url, &[], &payload)
+        post_json(&notifier.agent, &self.webhook_url.0, &[], &payload)
     }
 }
 

@@ -1,12 +1,13 @@
 //! What the server tells the outputs about.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 /// Why a notification is sent. The codes ([`Trigger::code`], also the serde names) are stable:
 /// receivers filter on them and the outbox stores them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     NewCriticalVulnerability,

@@ -21,8 +21,8 @@ pub mod webhook;
 pub use error::{BODY_EXCERPT_BYTES, DeliveryError, Failure};
 pub use event::{Event, Trigger};
 pub use output::{
-    EmailOutput, Output, OutputError, OutputKind, OutputName, RawChatWebhook, RawEmail, RawOutput,
-    RawWebhook, SlackOutput, SmtpSettings, SmtpTls, TeamsOutput, WebhookOutput,
+    ChatUrl, EmailOutput, Output, OutputError, OutputKind, OutputName, RawChatWebhook, RawEmail,
+    RawOutput, RawWebhook, SlackOutput, SmtpSettings, SmtpTls, TeamsOutput, WebhookOutput,
 };
 pub use secret::{REDACTED, Secret};
 pub use sink::{DeliveryOptions, Notifier, Sink, sink_for};

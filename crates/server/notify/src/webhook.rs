@@ -45,7 +45,7 @@ impl Sink for WebhookOutput {
         let mut headers: Vec<(&str, &str)> = self
             .headers
             .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .map(|(name, value)| (name.as_str(), value.expose()))
             .collect();
         headers.push((TIMESTAMP_HEADER, &timestamp));
         if let Some(signature) = &signature {

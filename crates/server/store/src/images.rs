@@ -91,7 +91,7 @@ pub struct Ingest<'a> {
 }
 
 /// What an upload changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct IngestOutcome {
     pub image_id: i64,
     pub scan_id: i64,
@@ -99,7 +99,25 @@ pub struct IngestOutcome {
     pub new_scan: bool,
     /// False when the tag was known.
     pub new_image: bool,
+    /// The image's evaluation the upload replaced.
+    pub prior: PriorEvaluation,
 }
+
+/// What an image's evaluation was before an upload or a re-evaluation replaced it, read in
+/// the same transaction: notifications tell what is new by comparing with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriorEvaluation {
+    pub image_id: i64,
+    /// `None` when the image had not been evaluated before.
+    pub disallowed: Option<bool>,
+    /// The replaced vulnerability rows of severity rank [`SERIOUS_RANK`] and up
+    /// (acknowledged or not); `None` when the new rows are the same as the old, so that
+    /// nothing is new. A first evaluation had none: `Some` of an empty list.
+    pub serious: Option<Vec<VulnerabilityRow>>,
+}
+
+/// The lowest severity rank [`PriorEvaluation::serious`] keeps: high (critical is 5).
+pub const SERIOUS_RANK: i64 = 4;
 
 /// An image as listed and shown.
 #[derive(Debug, Clone, PartialEq)]
@@ -281,7 +299,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(query("point image at scan"))?;
-        write_evaluation(
+        let prior = write_evaluation(
             &mut tx,
             self.backend,
             image_id,
@@ -295,6 +313,7 @@ impl Store {
             scan_id,
             new_scan,
             new_image,
+            prior,
         })
     }
 
@@ -313,25 +332,32 @@ impl Store {
     }
 
     /// Replaces the evaluations of several images (after a database, policy or
-    /// acknowledgement change) in one transaction: one disk sync for the batch.
-    pub async fn set_evaluations(&self, batch: &[(i64, Evaluation)]) -> Result<()> {
+    /// acknowledgement change) in one transaction: one disk sync for the batch. Answers what
+    /// each image's evaluation was before, in the batch's order.
+    pub async fn set_evaluations(
+        &self,
+        batch: &[(i64, Evaluation)],
+    ) -> Result<Vec<PriorEvaluation>> {
         let compressed = batch
             .iter()
             .map(|(_, e)| e.result.as_deref().map(compress).transpose())
             .collect::<Result<Vec<_>>>()?;
         let mut tx = self.begin_write("begin evaluation").await?;
+        let mut priors = Vec::with_capacity(batch.len());
         for ((image_id, evaluation), result) in batch.iter().zip(&compressed) {
-            write_evaluation(
-                &mut tx,
-                self.backend,
-                *image_id,
-                evaluation,
-                result.as_deref(),
-            )
-            .await?;
+            priors.push(
+                write_evaluation(
+                    &mut tx,
+                    self.backend,
+                    *image_id,
+                    evaluation,
+                    result.as_deref(),
+                )
+                .await?,
+            );
         }
         tx.commit().await.map_err(query("commit evaluation"))?;
-        Ok(())
+        Ok(priors)
     }
 
     pub async fn image(&self, key: &ImageKey) -> Result<Option<ImageRow>> {
@@ -454,9 +480,7 @@ impl Store {
         let mut list = Sql::new(
             self.backend,
             &format!(
-                "SELECT v.issue_name, v.severity, v.severity_rank, v.score, v.resource_type, \
-             v.resource_name, v.resource_version, v.fix_version, v.acknowledged, \
-             i.registry, i.repository, i.tag, i.digest {from}"
+                "SELECT {VULNERABILITY_COLUMNS}, i.registry, i.repository, i.tag, i.digest {from}"
             ),
         );
         vulnerability_filters(&mut list, q);
@@ -545,14 +569,20 @@ async fn write_evaluation(
     image_id: i64,
     e: &Evaluation,
     compressed_result: Option<&[u8]>,
-) -> Result<()> {
+) -> Result<PriorEvaluation> {
     let digest = vulnerabilities_digest(&e.vulnerabilities);
-    let (previous,): (Option<String>,) =
-        sqlx::query_as("SELECT vulnerabilities_digest FROM images WHERE id = $1")
-            .bind(image_id)
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(query("read evaluation"))?;
+    let (previous, evaluated_at, disallowed): (Option<String>, Option<i64>, i64) = sqlx::query_as(
+        "SELECT vulnerabilities_digest, evaluated_at, disallowed FROM images WHERE id = $1",
+    )
+    .bind(image_id)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(query("read evaluation"))?;
+    let mut prior = PriorEvaluation {
+        image_id,
+        disallowed: evaluated_at.map(|_| disallowed != 0),
+        serious: None,
+    };
     sqlx::query(
         "UPDATE images SET evaluated_at = $1, db_version = $2, os = $3, packages = $4, \
          disallowed = $5, critical = $6, high = $7, medium = $8, low = $9, negligible = $10, \
@@ -588,14 +618,25 @@ async fn write_evaluation(
     }
     // A policy change leaves the vulnerabilities as they were: do not rewrite them.
     if previous.as_deref() == Some(digest.as_str()) {
-        return Ok(());
+        return Ok(prior);
     }
+    let serious: Vec<RawVulnerability> = sqlx::query_as(&format!(
+        "SELECT {VULNERABILITY_COLUMNS} FROM image_vulnerabilities v \
+         WHERE v.image_id = $1 AND v.severity_rank >= $2"
+    ))
+    .bind(image_id)
+    .bind(SERIOUS_RANK)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(query("read serious vulnerabilities"))?;
+    prior.serious = Some(serious.into_iter().map(VulnerabilityRow::from).collect());
     sqlx::query("DELETE FROM image_vulnerabilities WHERE image_id = $1")
         .bind(image_id)
         .execute(&mut **tx)
         .await
         .map_err(query("clear vulnerabilities"))?;
-    insert_vulnerabilities(tx, backend, image_id, &e.vulnerabilities).await
+    insert_vulnerabilities(tx, backend, image_id, &e.vulnerabilities).await?;
+    Ok(prior)
 }
 
 /// A digest of an image's vulnerability rows, every field included.
@@ -722,8 +763,12 @@ fn vulnerability_filters(q: &mut Sql, filter: &VulnerabilityQuery) {
     }
 }
 
+/// The columns of [`RawVulnerability`], of `image_vulnerabilities` as `v`.
+const VULNERABILITY_COLUMNS: &str = "v.issue_name, v.severity, v.severity_rank, v.score, \
+    v.resource_type, v.resource_name, v.resource_version, v.fix_version, v.acknowledged";
+
 #[derive(FromRow)]
-struct RawVulnerabilitySummary {
+struct RawVulnerability {
     issue_name: String,
     severity: String,
     severity_rank: i64,
@@ -733,6 +778,28 @@ struct RawVulnerabilitySummary {
     resource_version: String,
     fix_version: Option<String>,
     acknowledged: i64,
+}
+
+impl From<RawVulnerability> for VulnerabilityRow {
+    fn from(r: RawVulnerability) -> VulnerabilityRow {
+        VulnerabilityRow {
+            issue_name: r.issue_name,
+            severity: r.severity,
+            severity_rank: r.severity_rank,
+            score: r.score,
+            resource_type: r.resource_type,
+            resource_name: r.resource_name,
+            resource_version: r.resource_version,
+            fix_version: r.fix_version,
+            acknowledged: r.acknowledged != 0,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct RawVulnerabilitySummary {
+    #[sqlx(flatten)]
+    vulnerability: RawVulnerability,
     registry: String,
     repository: String,
     tag: String,
@@ -742,17 +809,7 @@ struct RawVulnerabilitySummary {
 impl From<RawVulnerabilitySummary> for VulnerabilitySummary {
     fn from(r: RawVulnerabilitySummary) -> VulnerabilitySummary {
         VulnerabilitySummary {
-            vulnerability: VulnerabilityRow {
-                issue_name: r.issue_name,
-                severity: r.severity,
-                severity_rank: r.severity_rank,
-                score: r.score,
-                resource_type: r.resource_type,
-                resource_name: r.resource_name,
-                resource_version: r.resource_version,
-                fix_version: r.fix_version,
-                acknowledged: r.acknowledged != 0,
-            },
+            vulnerability: r.vulnerability.into(),
             image: ImageKey {
                 registry: r.registry,
                 repository: r.repository,

@@ -1,8 +1,8 @@
 //! The Kabuto server's storage: users, API tokens and console sessions; scans and the images
 //! (registry/repository/tag) that point at them with the server's latest evaluation; the
 //! vulnerabilities of each image for cross-image queries; acknowledgements; assurance
-//! policies; the append-only audit log; the scan-job queue of the registry integrations and
-//! the notification outbox.
+//! policies; the append-only audit log; the scan-job queue of the registry integrations,
+//! the notification outputs (sealed by the server) and the notification outbox.
 //!
 //! Two backends, one query text: an embedded SQLite file (the default) and PostgreSQL,
 //! through sqlx's `Any` driver. The schemas differ only in type names (see
@@ -18,6 +18,7 @@ mod audit;
 mod images;
 mod jobs;
 mod outbox;
+mod outputs;
 mod policies;
 mod registries;
 mod sql;
@@ -35,11 +36,12 @@ pub use acks::{AckKey, AckRow, NewAck};
 pub use audit::{AuditEvent, AuditQuery, AuditRow};
 pub use images::{
     Evaluation, ImageKey, ImageOrder, ImageQuery, ImageRow, Ingest, IngestOutcome, NewScan,
-    SeverityCountsRow, VulnerabilityQuery, VulnerabilityRow, VulnerabilitySummary,
-    vulnerabilities_digest,
+    PriorEvaluation, SERIOUS_RANK, SeverityCountsRow, VulnerabilityQuery, VulnerabilityRow,
+    VulnerabilitySummary, vulnerabilities_digest,
 };
 pub use jobs::{Enqueued, Job, JobId, JobOutcome, JobQuery, JobReason, JobState, NewJob};
 pub use outbox::{NewNotification, Notification, NotificationId, NotificationState};
+pub use outputs::{NewOutput, OutputRow};
 pub use policies::PolicyRow;
 pub use registries::RegistryRow;
 pub use url::{Backend, StoreUrl, StoreUrlError};

@@ -44,7 +44,7 @@ stored_text! {
 pub struct NewNotification {
     /// The name of the output (webhook, Slack, Teams, email) to send it through.
     pub output: String,
-    /// What caused it (`new_vulnerability`, `non_compliant`, `scan_failed`...).
+    /// What caused it: a trigger code (`new_critical_vulnerability`, `scan_failed`...).
     pub trigger: String,
     pub payload: serde_json::Value,
 }
@@ -206,6 +206,26 @@ impl Store {
         .await
         .map_err(query("end notification delivery"))?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Queues a dead letter again, due at `now` with a fresh count of attempts; `None` when
+    /// `id` is not a dead letter.
+    pub async fn retry_dead_letter(
+        &self,
+        id: NotificationId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Notification>> {
+        let raw: Option<RawNotification> = sqlx::query_as(&format!(
+            "UPDATE notifications SET state = 'pending', attempts = 0, not_before = $1, \
+             lease_until = NULL, finished_at = NULL WHERE id = $2 AND state = 'dead' \
+             RETURNING {NOTIFICATION_COLUMNS}"
+        ))
+        .bind(seconds(now))
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query("retry dead letter"))?;
+        raw.map(Notification::try_from).transpose()
     }
 
     /// The notifications given up on, newest first.

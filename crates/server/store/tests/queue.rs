@@ -384,6 +384,25 @@ async fn notifications_are_retried_leased_and_dead_lettered() {
         assert_eq!(dead.result[0].error.as_deref(), Some("HTTP 410"));
         let far = retry_at + Duration::from_secs(86_400);
         assert!(store.take_notification(LEASE, far).await.unwrap().is_none());
+
+        // An administrator queues the dead letter again: due at once, attempts counted anew.
+        assert!(
+            store
+                .retry_dead_letter(second, far)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let again = store.retry_dead_letter(first, far).await.unwrap().unwrap();
+        assert_eq!(
+            (again.state, again.attempts, again.finished_at),
+            (NotificationState::Pending, 0, None)
+        );
+        assert!(store.retry_dead_letter(first, far).await.unwrap().is_none());
+        let taken = store.take_notification(LEASE, far).await.unwrap().unwrap();
+        assert_eq!((taken.id, taken.attempts), (first, 1));
+        let dead = store.dead_letters(PageRequest::new(None, None)).await;
+        assert_eq!(dead.unwrap().count, 0);
     }
 }
 

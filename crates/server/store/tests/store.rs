@@ -168,12 +168,13 @@ async fn a_scan_is_stored_once_and_tags_point_at_it() {
         assert!(first.new_scan && first.new_image);
         let again = store.ingest(&ingest, NOW).await.unwrap();
         assert_eq!(
-            again,
-            kabuto_store::IngestOutcome {
-                new_scan: false,
-                new_image: false,
-                ..first
-            }
+            (
+                again.image_id,
+                again.scan_id,
+                again.new_scan,
+                again.new_image
+            ),
+            (first.image_id, first.scan_id, false, false)
         );
         let latest = key("app", "latest");
         let tagged = store
@@ -222,10 +223,12 @@ async fn a_scan_is_stored_once_and_tags_point_at_it() {
         // Re-evaluation replaces the verdict and the vulnerability rows.
         let mut acked = vulnerability("CVE-2024-0001", "critical", 5, true);
         acked.acknowledged = true;
-        store
+        let priors = store
             .set_evaluations(&[(first.image_id, evaluation(false, vec![acked]))])
             .await
             .unwrap();
+        assert_eq!(priors.len(), 1);
+        assert_eq!(priors[0].disallowed, Some(true));
         let image = store.image(&first_key).await.unwrap().unwrap();
         assert!(!image.disallowed);
         let acknowledged = store
@@ -632,5 +635,58 @@ async fn concurrent_writers_wait_for_each_other() {
             writer.await.unwrap().unwrap();
         }
         assert_eq!(store.policies("image").await.unwrap().len(), 3);
+    }
+}
+
+/// What an evaluation replaced, read in its transaction: nothing before the first one, the
+/// high and critical rows when the rows change, no rows when they stay the same.
+#[tokio::test]
+async fn ingest_and_reevaluation_answer_the_evaluation_they_replaced() {
+    for (store, _dir) in stores().await {
+        let image = key("web", "1");
+        let upload = |digest: &'static str, eval: Evaluation| {
+            let store = store.clone();
+            let image = image.clone();
+            async move {
+                let ingest = Ingest {
+                    image: &image,
+                    scan: NewScan {
+                        scan_key: digest,
+                        digest,
+                        report: b"{}",
+                        uploaded_by: "ci",
+                    },
+                    evaluation: &eval,
+                };
+                store.ingest(&ingest, NOW).await.unwrap()
+            }
+        };
+        let rows = vec![
+            vulnerability("CVE-2024-0001", "critical", 5, true),
+            vulnerability("CVE-2024-0002", "high", 4, false),
+            vulnerability("CVE-2024-0003", "medium", 3, false),
+        ];
+        let first = upload("sha256:1", evaluation(false, rows.clone())).await;
+        assert_eq!(first.prior.disallowed, None, "never evaluated");
+        assert_eq!(first.prior.serious, Some(Vec::new()));
+        let same = upload("sha256:1", evaluation(true, rows.clone())).await;
+        assert_eq!(same.prior.disallowed, Some(false));
+        assert_eq!(same.prior.serious, None, "the same rows: nothing new");
+        let moved = upload("sha256:2", evaluation(true, rows[1..].to_vec())).await;
+        let serious: Vec<&str> = moved
+            .prior
+            .serious
+            .iter()
+            .flatten()
+            .map(|v| v.issue_name.as_str())
+            .collect();
+        assert_eq!(serious, ["CVE-2024-0001", "CVE-2024-0002"]);
+        assert_eq!(moved.prior.disallowed, Some(true));
+        let priors = store
+            .set_evaluations(&[(first.image_id, evaluation(false, rows[1..].to_vec()))])
+            .await
+            .unwrap();
+        assert_eq!(priors[0].serious, None);
+        assert_eq!(priors[0].image_id, first.image_id);
     }
 }

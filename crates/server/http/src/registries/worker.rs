@@ -126,6 +126,8 @@ async fn run(state: &Arc<AppState>, worker: &str, job: Job) {
         Ok(Some(kabuto_store::JobState::Failed)) => {
             if let Attempt::Failed(error) = &attempt {
                 tracing::warn!(job = %job.id, image = %job.image, error, "scan job failed for good");
+                let digest = job.digest.as_ref().map(Digest::as_str);
+                crate::notifications::scan_failed(state, &job.image, digest, error).await;
             }
         }
         Ok(_) => {}

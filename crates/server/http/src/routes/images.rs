@@ -222,6 +222,7 @@ async fn store_scan(
         .await?;
     state.metrics.scans_ingested.inc();
     state.bump_generation();
+    crate::notifications::scan_stored(state, key, digest, &outcome.prior, evaluated).await;
     response.new_scan = outcome.new_scan;
     response.image = state
         .store

@@ -2,6 +2,7 @@
 //! authorisation with an audit record of every refused write).
 
 pub mod images;
+mod notifications;
 mod policies;
 mod registries;
 mod risks;
@@ -81,6 +82,28 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/api/v2/assurance_policy/templates/{name}",
             get(policies::template),
+        )
+        .route(
+            "/api/v2/notification/outputs",
+            get(notifications::list).post(notifications::create),
+        )
+        .route(
+            "/api/v2/notification/outputs/{name}",
+            get(notifications::get_one)
+                .put(notifications::replace)
+                .delete(notifications::remove),
+        )
+        .route(
+            "/api/v2/notification/outputs/{name}/test",
+            post(notifications::test),
+        )
+        .route(
+            "/api/v2/notification/dead_letters",
+            get(notifications::dead_letters),
+        )
+        .route(
+            "/api/v2/notification/dead_letters/{id}/retry",
+            post(notifications::retry),
         )
         .route("/api/v1/audit", get(system::audit))
         .route("/api/v1/audit/events", post(verdicts::events))

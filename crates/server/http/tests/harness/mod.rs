@@ -1,4 +1,10 @@
-//! A server on a loopback port with its own store and database, and a blocking HTTP client.
+//! A server on a loopback port with its own store and database, and a blocking HTTP client;
+//! the loopback receivers kabuto-notify's delivery tests use too.
+
+#![allow(dead_code, reason = "each test binary uses a part of the harness")]
+
+#[path = "../../../notify/tests/support/sinks.rs"]
+pub mod sinks;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -20,6 +26,7 @@ pub struct Reply {
 
 pub struct Harness {
     base: String,
+    config: ServerConfig,
     runtime: Option<tokio::runtime::Runtime>,
     server: Option<RunningServer>,
     admin_password: String,
@@ -32,9 +39,12 @@ fn feeds() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scan/vulndb/tests/fixtures/feeds/pypa")
 }
 
-/// A vulnerability database built from the committed records, at `path`.
-fn build_database(path: &Path) {
-    kabuto_vulndb::build::build(&[feeds()], path).unwrap();
+/// A vulnerability database built from the committed records, at `path`, with the records
+/// of `extra` (a directory) when given.
+fn build_database(path: &Path, extra: Option<&Path>) {
+    let mut sources = vec![feeds()];
+    sources.extend(extra.map(Path::to_path_buf));
+    kabuto_vulndb::build::build(&sources, path).unwrap();
 }
 
 /// A Kabuto JSON report of a root filesystem with requests 2.19.1 and urllib3 1.24.1 (both
@@ -54,7 +64,7 @@ pub fn report_bytes() -> Vec<u8> {
         .unwrap();
     }
     let db = dir.path().join("kabuto.db");
-    build_database(&db);
+    build_database(&db, None);
     let plan = ScanPlan {
         scanners: Scanners::from_names(&["vuln"]),
         ..ScanPlan::default()
@@ -87,11 +97,20 @@ impl Harness {
     pub fn try_start(admin_password: Option<&str>) -> Result<Harness, String> {
         let dir = tempfile::tempdir().unwrap();
         let store = StoreUrl::in_data_dir(dir.path());
-        Harness::start_on(dir, store, admin_password)
+        Harness::start_on(dir, store, admin_password, None)
     }
 
-    /// On a fresh database of the test PostgreSQL server, when there is one.
-    pub fn start_postgres(admin_password: &str) -> Option<Harness> {
+    /// With `feed` (a feed document, e.g. an NVD API page) in the server's database besides
+    /// the committed records.
+    pub fn start_with_feed(admin_password: &str, feed: &Value) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StoreUrl::in_data_dir(dir.path());
+        Harness::start_on(dir, store, Some(admin_password), Some(feed)).unwrap()
+    }
+
+    /// On a fresh database of the test PostgreSQL server, when there is one; `feed` as in
+    /// [`Harness::start_with_feed`].
+    pub fn start_postgres(admin_password: &str, feed: Option<&Value>) -> Option<Harness> {
         let admin = std::env::var("KABUTO_TEST_POSTGRES_URL").ok()?;
         let name = format!("kabuto_api_{}_{}", std::process::id(), rand_suffix());
         let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -107,16 +126,18 @@ impl Harness {
         let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
             .parse()
             .unwrap();
-        Some(Harness::start_on(tempfile::tempdir().unwrap(), url, Some(admin_password)).unwrap())
+        let dir = tempfile::tempdir().unwrap();
+        Some(Harness::start_on(dir, url, Some(admin_password), feed).unwrap())
     }
 
     fn start_on(
         dir: tempfile::TempDir,
         store: StoreUrl,
         admin_password: Option<&str>,
+        feed: Option<&Value>,
     ) -> Result<Harness, String> {
         let db = dir.path().join("kabuto.db");
-        build_database(&db);
+        build_database_with(dir.path(), &db, feed);
         let config = ServerConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             store,
@@ -127,22 +148,40 @@ impl Harness {
             sealing_key: kabuto_auth::SealingKey::generate().unwrap(),
             scan_workers: 1,
         };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = runtime
-            .block_on(kabuto_server::start(config))
-            .map_err(|e| e.to_string())?;
+        let (runtime, server) = serve(&config)?;
         Ok(Harness {
             base: format!("http://{}", server.addr),
+            config,
             runtime: Some(runtime),
             server: Some(server),
             admin_password: admin_password.unwrap_or_default().to_owned(),
             admin_session: Mutex::new(None),
             _dir: dir,
         })
+    }
+
+    /// Builds the server's database file again, with `feed` as in [`Harness::start_with_feed`]
+    /// (the server loads it within 30 s, or at once on `POST /api/v1/db/reload`).
+    pub fn rebuild_database(&self, feed: Option<&Value>) {
+        build_database_with(self._dir.path(), &self.config.db, feed);
+    }
+
+    /// Stops the server and its runtime (every background task with it) and starts it again
+    /// on the same store, database and secret key, on a new port.
+    pub fn restart(&mut self) {
+        self.stop();
+        let (runtime, server) = serve(&self.config).unwrap();
+        self.base = format!("http://{}", server.addr);
+        self.runtime = Some(runtime);
+        self.server = Some(server);
+        *self.admin_session.lock().unwrap() = None;
+    }
+
+    fn stop(&mut self) {
+        if let (Some(runtime), Some(server)) = (self.runtime.take(), self.server.take()) {
+            let _ = runtime.block_on(server.shutdown(Duration::from_secs(5)));
+            runtime.shutdown_timeout(Duration::from_secs(5));
+        }
     }
 
     pub fn login(&self, id: &str, password: &str) -> String {
@@ -310,6 +349,17 @@ impl Harness {
     }
 }
 
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}",
+            self.status,
+            self.text.chars().take(400).collect::<String>()
+        )
+    }
+}
+
 fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
     let response = match result {
         Ok(response) => response,
@@ -337,11 +387,30 @@ fn rand_suffix() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..8].to_owned()
 }
 
+/// The database at `db` from the committed records and `feed`, written to `dir/feed`.
+fn build_database_with(dir: &Path, db: &Path, feed: Option<&Value>) {
+    let extra = dir.join("feed");
+    if let Some(feed) = feed {
+        std::fs::create_dir_all(&extra).unwrap();
+        std::fs::write(extra.join("feed.json"), feed.to_string()).unwrap();
+    }
+    build_database(db, feed.map(|_| extra.as_path()));
+}
+
+fn serve(config: &ServerConfig) -> Result<(tokio::runtime::Runtime, RunningServer), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime
+        .block_on(kabuto_server::start(config.clone()))
+        .map_err(|e| e.to_string())?;
+    Ok((runtime, server))
+}
+
 impl Drop for Harness {
     fn drop(&mut self) {
-        if let (Some(runtime), Some(server)) = (self.runtime.take(), self.server.take()) {
-            let _ = runtime.block_on(server.shutdown(Duration::from_secs(5)));
-            runtime.shutdown_timeout(Duration::from_secs(5));
-        }
+        self.stop();
     }
 }
