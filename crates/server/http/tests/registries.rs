@@ -326,3 +326,197 @@ impl Drop for NotifyingRegistry {
         let _ = self.child.wait();
     }
 }
+
+/// A registry on loopback that answers from a table of paths, counting requests: 429 or 500
+/// where the test says, and a one-image repository otherwise.
+struct FlakyRegistry {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl FlakyRegistry {
+    /// `catalog_status`: the catalog's answer (200 lists `app`); the image's config blob
+    /// always answers 500.
+    fn start(catalog_status: u16) -> FlakyRegistry {
+        use sha2::Digest as _;
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let config =
+            br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+        let config_digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(config)));
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{config_digest}","size":{}}},"layers":[]}}"#,
+            config.len()
+        );
+        let manifest_digest = format!(
+            "sha256:{}",
+            hex::encode(sha2::Sha256::digest(manifest.as_bytes()))
+        );
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = std::sync::Arc::clone(&stop);
+        listener.set_nonblocking(true).unwrap();
+        std::thread::spawn(move || {
+            while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                let Ok((mut socket, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                socket.set_nonblocking(false).unwrap();
+                let mut line = String::new();
+                let mut reader = BufReader::new(socket.try_clone().unwrap());
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                // The headers, up to the blank line.
+                let mut header = String::new();
+                while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                    header.clear();
+                }
+                let path = line.split(' ').nth(1).unwrap_or("/").to_owned();
+                let (status, content_type, body) = if path.starts_with("/v2/_catalog") {
+                    (
+                        catalog_status,
+                        "application/json",
+                        r#"{"repositories":["app"]}"#.to_owned(),
+                    )
+                } else if path.starts_with("/v2/app/tags/list") {
+                    (
+                        200,
+                        "application/json",
+                        r#"{"name":"app","tags":["1"]}"#.to_owned(),
+                    )
+                } else if path.starts_with("/v2/app/manifests/") {
+                    (
+                        200,
+                        "application/vnd.oci.image.manifest.v1+json",
+                        manifest.clone(),
+                    )
+                } else if path.starts_with("/v2/app/blobs/") {
+                    (
+                        500,
+                        "application/json",
+                        r#"{"errors":[{"code":"UNKNOWN","message":"disk on fire"}]}"#.to_owned(),
+                    )
+                } else {
+                    (200, "application/json", "{}".to_owned())
+                };
+                let head = line.starts_with("HEAD");
+                let answer = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nDocker-Content-Digest: {manifest_digest}\r\n\
+                     Retry-After: 1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+                    body.len(),
+                    if head { "" } else { body.as_str() }
+                );
+                let _ = socket.write_all(answer.as_bytes());
+            }
+        });
+        FlakyRegistry { port, stop }
+    }
+}
+
+impl Drop for FlakyRegistry {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A registry that rate-limits its catalog (429) leaves that in the pull status; one whose
+/// blobs fail (500) fails the scan job, which is queued again with backoff, its error kept.
+#[test]
+fn registry_errors_are_reported_and_scans_retried() {
+    let h = Harness::start(ADMIN_PASSWORD);
+    let admin = h.admin();
+    let limited = FlakyRegistry::start(429);
+    let created = h.call(
+        "POST",
+        "/api/v1/registries",
+        Some(&admin),
+        Some(json!({"name": "limited", "type": "V2", "url": format!("http://127.0.0.1:{}", limited.port)})),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    let pulled = h.call(
+        "POST",
+        "/api/v1/registries/limited/scan",
+        Some(&admin),
+        None,
+    );
+    let error = pulled.body["status"]["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(error.contains("429"), "{}", pulled.text);
+    assert_eq!(pulled.body["status"]["queued"], 0);
+
+    let failing = FlakyRegistry::start(200);
+    let created = h.call(
+        "POST",
+        "/api/v1/registries",
+        Some(&admin),
+        Some(json!({"name": "failing", "type": "V2", "url": format!("http://127.0.0.1:{}", failing.port)})),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    let pulled = h.call(
+        "POST",
+        "/api/v1/registries/failing/scan",
+        Some(&admin),
+        None,
+    );
+    assert_eq!(pulled.body["status"]["queued"], 1, "{}", pulled.text);
+    let registry = format!("127.0.0.1:{}", failing.port);
+    let job = h.wait_for(
+        &format!("/api/v1/scan_jobs?registry={registry}"),
+        &admin,
+        |page| page["result"][0]["attempts"] == 1 && page["result"][0]["state"] == "pending",
+    );
+    let error = job["result"][0]["error"].as_str().unwrap();
+    assert!(error.contains("500"), "{job}");
+    // Cancelled while it waits for its retry.
+    let id = job["result"][0]["id"].as_i64().unwrap();
+    let cancelled = h.call(
+        "DELETE",
+        &format!("/api/v1/scan_jobs/{id}"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(cancelled.status, 204, "{}", cancelled.text);
+    let after = h.call(
+        "GET",
+        &format!("/api/v1/scan_jobs?registry={registry}&state=cancelled"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(after.body["count"], 1, "{}", after.text);
+}
+
+/// A multi-arch index is scanned once per platform the integration selects: the first under
+/// its tag, the others under `TAG@os/arch`, each with its own platform manifest digest.
+#[test]
+fn multi_arch_images_are_scanned_per_selected_platform() {
+    let Some(port) = plain_port() else { return };
+    let env = std::fs::read_to_string("/tmp/kabuto-registry/registry.env").unwrap();
+    let var = |name: &str| {
+        env.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap()
+            .to_owned()
+    };
+    let h = Harness::start(ADMIN_PASSWORD);
+    let admin = h.admin();
+    let created = h.call(
+        "POST",
+        "/api/v1/registries",
+        Some(&admin),
+        Some(json!({
+            "name": "multi", "type": "V2", "url": format!("http://127.0.0.1:{port}"),
+            "pull_repo_patterns": ["fixtures/multi"], "platforms": ["linux/amd64", "linux/arm64/v8"],
+        })),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    let pulled = h.call("POST", "/api/v1/registries/multi/scan", Some(&admin), None);
+    assert_eq!(pulled.body["status"]["queued"], 2, "{}", pulled.text);
+    let amd64 = wait_scanned(&h, &admin, "fixtures/multi", "latest");
+    let arm64 = wait_scanned(&h, &admin, "fixtures/multi", "latest@linux/arm64/v8");
+    assert_eq!(amd64["digest"], var("MULTI_AMD64_DIGEST").as_str());
+    assert_eq!(arm64["digest"], var("MULTI_ARM64_DIGEST").as_str());
+}
