@@ -88,6 +88,25 @@ fn wait_scanned(h: &Harness, token: &str, repository: &str, tag: &str) -> Value 
     }
 }
 
+/// Adds an integration (`body`), which must be accepted.
+fn add_registry(h: &Harness, token: &str, body: Value) -> Value {
+    let created = h.call("POST", "/api/v1/registries", Some(token), Some(body));
+    assert_eq!(created.status, 201, "{created:?}");
+    created.body
+}
+
+/// `POST /api/v1/registries/{name}/scan`: the pull result.
+fn pull_now(h: &Harness, token: &str, name: &str) -> Value {
+    let pulled = h.call(
+        "POST",
+        &format!("/api/v1/registries/{name}/scan"),
+        Some(token),
+        None,
+    );
+    assert_eq!(pulled.status, 200, "{pulled:?}");
+    pulled.body
+}
+
 fn jobs_of(h: &Harness, token: &str, repository: &str) -> Vec<Value> {
     let reply = h.call("GET", "/api/v1/scan_jobs?pagesize=200", Some(token), None);
     assert_eq!(reply.status, 200, "{}", reply.text);
@@ -111,24 +130,21 @@ fn an_added_registry_is_scanned_and_polled() {
     push("alpine-like", &host, &format!("{repository}/app"), "1.0");
     let h = Harness::start(ADMIN_PASSWORD);
     let admin = h.admin();
-    let created = h.call(
-        "POST",
-        "/api/v1/registries",
-        Some(&admin),
-        Some(json!({
+    let created = add_registry(
+        &h,
+        &admin,
+        json!({
             "name": "local", "type": "V2", "url": format!("http://{host}"),
             "username": "reader", "password": "never-shown-pass",
             "auto_pull": true, "auto_pull_interval_seconds": 5,
             "pull_repo_patterns": [format!("{repository}/*")],
-        })),
+        }),
     );
-    assert_eq!(created.status, 201, "{}", created.text);
     assert!(
-        !created.text.contains("never-shown-pass"),
-        "{}",
-        created.text
+        !created.to_string().contains("never-shown-pass"),
+        "{created}"
     );
-    assert_eq!(created.body["password_set"], true);
+    assert_eq!(created["password_set"], true);
 
     let app = format!("{repository}/app");
     let first = wait_scanned(&h, &admin, &app, "1.0");
@@ -184,17 +200,15 @@ fn push_events_from_the_registry_queue_the_tag() {
     let token = "webhook-token-for-the-test-registry-0123456789";
     let registry_port = free_port();
     let host = format!("127.0.0.1:{registry_port}");
-    let created = h.call(
-        "POST",
-        "/api/v1/registries",
-        Some(&admin),
-        Some(json!({
+    let created = add_registry(
+        &h,
+        &admin,
+        json!({
             "name": "pushing", "type": "V2", "url": format!("http://{host}"),
             "webhook": {"enabled": true, "auth_token": token},
-        })),
+        }),
     );
-    assert_eq!(created.status, 201, "{}", created.text);
-    let path = created.body["webhook"]["url"].as_str().unwrap().to_owned();
+    let path = created["webhook"]["url"].as_str().unwrap().to_owned();
     let endpoint = format!("{}{path}", h.base());
     let _registry = NotifyingRegistry::start(registry_port, &endpoint, token);
 
@@ -233,17 +247,14 @@ fn a_failing_registry_reports_why() {
     let h = Harness::start(ADMIN_PASSWORD);
     let admin = h.admin();
     let port = free_port();
-    let created = h.call(
-        "POST",
-        "/api/v1/registries",
-        Some(&admin),
-        Some(json!({"name": "down", "type": "V2", "url": format!("http://127.0.0.1:{port}")})),
+    add_registry(
+        &h,
+        &admin,
+        json!({"name": "down", "type": "V2", "url": format!("http://127.0.0.1:{port}")}),
     );
-    assert_eq!(created.status, 201, "{}", created.text);
-    let pulled = h.call("POST", "/api/v1/registries/down/scan", Some(&admin), None);
-    assert_eq!(pulled.status, 200, "{}", pulled.text);
-    assert_eq!(pulled.body["status"]["queued"], 0);
-    let error = pulled.body["status"]["error"].as_str().unwrap();
+    let pulled = pull_now(&h, &admin, "down");
+    assert_eq!(pulled["status"]["queued"], 0);
+    let error = pulled["status"]["error"].as_str().unwrap();
     assert!(
         error.contains("catalog") && error.contains(&port.to_string()),
         "{error}"
@@ -428,41 +439,27 @@ fn registry_errors_are_reported_and_scans_retried() {
     let h = Harness::start(ADMIN_PASSWORD);
     let admin = h.admin();
     let limited = FlakyRegistry::start(429);
-    let created = h.call(
-        "POST",
-        "/api/v1/registries",
-        Some(&admin),
-        Some(json!({"name": "limited", "type": "V2", "url": format!("http://127.0.0.1:{}", limited.port)})),
+    add_registry(
+        &h,
+        &admin,
+        json!({"name": "limited", "type": "V2", "url": format!("http://127.0.0.1:{}", limited.port)}),
     );
-    assert_eq!(created.status, 201, "{}", created.text);
-    let pulled = h.call(
-        "POST",
-        "/api/v1/registries/limited/scan",
-        Some(&admin),
-        None,
-    );
-    let error = pulled.body["status"]["error"]
+    let pulled = pull_now(&h, &admin, "limited");
+    let error = pulled["status"]["error"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    assert!(error.contains("429"), "{}", pulled.text);
-    assert_eq!(pulled.body["status"]["queued"], 0);
+    assert!(error.contains("429"), "{pulled}");
+    assert_eq!(pulled["status"]["queued"], 0);
 
     let failing = FlakyRegistry::start(200);
-    let created = h.call(
-        "POST",
-        "/api/v1/registries",
-        Some(&admin),
-        Some(json!({"name": "failing", "type": "V2", "url": format!("http://127.0.0.1:{}", failing.port)})),
+    add_registry(
+        &h,
+        &admin,
+        json!({"name": "failing", "type": "V2", "url": format!("http://127.0.0.1:{}", failing.port)}),
     );
-    assert_eq!(created.status, 201, "{}", created.text);
-    let pulled = h.call(
-        "POST",
-        "/api/v1/registries/failing/scan",
-        Some(&admin),
-        None,
-    );
-    assert_eq!(pulled.body["status"]["queued"], 1, "{}", pulled.text);
+    let pulled = pull_now(&h, &admin, "failing");
+    assert_eq!(pulled["status"]["queued"], 1, "{pulled}");
     let registry = format!("127.0.0.1:{}", failing.port);
     let job = h.wait_for(
         &format!("/api/v1/scan_jobs?registry={registry}"),
@@ -503,18 +500,16 @@ fn multi_arch_images_are_scanned_per_selected_platform() {
     };
     let h = Harness::start(ADMIN_PASSWORD);
     let admin = h.admin();
-    let created = h.call(
-        "POST",
-        "/api/v1/registries",
-        Some(&admin),
-        Some(json!({
+    add_registry(
+        &h,
+        &admin,
+        json!({
             "name": "multi", "type": "V2", "url": format!("http://127.0.0.1:{port}"),
             "pull_repo_patterns": ["fixtures/multi"], "platforms": ["linux/amd64", "linux/arm64/v8"],
-        })),
+        }),
     );
-    assert_eq!(created.status, 201, "{}", created.text);
-    let pulled = h.call("POST", "/api/v1/registries/multi/scan", Some(&admin), None);
-    assert_eq!(pulled.body["status"]["queued"], 2, "{}", pulled.text);
+    let pulled = pull_now(&h, &admin, "multi");
+    assert_eq!(pulled["status"]["queued"], 2, "{pulled}");
     let amd64 = wait_scanned(&h, &admin, "fixtures/multi", "latest");
     let arm64 = wait_scanned(&h, &admin, "fixtures/multi", "latest@linux/arm64/v8");
     assert_eq!(amd64["digest"], var("MULTI_AMD64_DIGEST").as_str());
