@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::{AssuranceCheck, ScanReport, Verdict};
 
 mod registries;
-pub use registries::{PullResult, PullStatus, Registry, RegistryWebhook, ScanJob};
+pub use registries::{PullResult, PullStatus, PushesAccepted, Registry, RegistryWebhook, ScanJob};
 
 /// `POST /api/v1/login`.
 #[derive(Clone, Deserialize, Serialize, JsonSchema)]

@@ -130,6 +130,13 @@ pub struct PullResult {
     pub jobs: Vec<i64>,
 }
 
+/// A push webhook's answer: the pushed `repository:tag`s taken (each is pulled in the
+/// background when the integration selects it; see `/api/v1/scan_jobs`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct PushesAccepted {
+    pub accepted: Vec<String>,
+}
+
 /// A scan job (`GET /api/v1/scan_jobs`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub struct ScanJob {

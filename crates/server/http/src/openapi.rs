@@ -6,8 +6,9 @@ use kabuto_api::server::{
     AckEntry, AckRemoval, AckRequest, AuditEntry, CreatedToken, DatabaseStatus, EnforcerEvents,
     ErrorBody, ImageDetail, ImageSummary, ImageVerdict, LoginRequest, LoginResponse,
     NewTokenRequest, NewUser, NotificationEntry, NotificationOutputEntry,
-    NotificationOutputRequest, NotificationTestResult, Page, PasswordChange, PullResult, Registry,
-    ScanJob, ScanUploadResponse, TokenInfo, UserInfo, VerdictGeneration, VulnerabilityEntry,
+    NotificationOutputRequest, NotificationTestResult, Page, PasswordChange, PullResult,
+    PushesAccepted, Registry, ScanJob, ScanUploadResponse, TokenInfo, UserInfo, VerdictGeneration,
+    VulnerabilityEntry,
 };
 use kabuto_api::{ImageRegistration, ScanReport};
 use kabuto_auth::Permission;
@@ -511,8 +512,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Registry push events (distribution notifications or Harbor webhooks), \
              authenticated by the integration's webhook token as a bearer token",
             Some(registry_event),
-            Some(of::<Vec<PullResult>>),
-            200,
+            Some(of::<PushesAccepted>),
+            202,
         ),
         op(
             "get",

@@ -310,7 +310,7 @@ impl NotifyingRegistry {
                 "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {root}\n\
                  http:\n  addr: 127.0.0.1:{port}\nnotifications:\n  endpoints:\n    - name: kabuto\n\
                  \x20     url: {endpoint}\n      headers:\n        Authorization: [\"Bearer {token}\"]\n\
-                 \x20     timeout: 2s\n      threshold: 5\n      backoff: 1s\n",
+                 \x20     timeout: 10s\n      threshold: 5\n      backoff: 1s\n",
                 root = dir.path().join("storage").display()
             ),
         )

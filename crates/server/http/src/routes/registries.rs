@@ -7,7 +7,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use kabuto_api::server::{Page, PullResult, Registry, ScanJob};
+use kabuto_api::server::{Page, PullResult, PushesAccepted, Registry, ScanJob};
 use kabuto_auth::Permission;
 use kabuto_store::{Job, JobId, JobQuery, JobReason, JobState, PageRequest, RegistryRow};
 use serde::Deserialize;
@@ -204,13 +204,15 @@ pub async fn scan(
 }
 
 /// `POST /api/v1/registries/{name}/webhook`: a registry's push events, authenticated by the
-/// integration's webhook token (not a user's).
+/// integration's webhook token (not a user's). Answered at once (202): registries give a
+/// notification a few seconds and drop the connection after, which would cancel a pull
+/// still running in the request; the pulls run in the background instead.
 pub async fn push_event(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
     headers: HeaderMap,
     request: Request<Body>,
-) -> ApiResult<Json<Vec<PullResult>>> {
+) -> ApiResult<(StatusCode, Json<PushesAccepted>)> {
     let row = state.store.registry(&name).await?;
     let expected = match &row {
         Some(row) => webhook_token(&state.sealing, row)?,
@@ -234,12 +236,19 @@ pub async fn push_event(
     };
     let body = json_body(request, WEBHOOK_BODY).await?;
     let pushes = webhook::pushes(&body).map_err(ApiError::bad_request)?;
-    let mut results = Vec::new();
-    for push in pushes {
-        let only = Some((push.repository, push.tag));
-        results.push(pull::pull(&state, &row, JobReason::Webhook, only).await?);
-    }
-    Ok(Json(results))
+    let accepted = pushes
+        .iter()
+        .map(|p| format!("{}:{}", p.repository, p.tag))
+        .collect();
+    tokio::spawn(async move {
+        for push in pushes {
+            let only = Some((push.repository, push.tag));
+            if let Err(e) = pull::pull(&state, &row, JobReason::Webhook, only).await {
+                tracing::error!(registry = %row.name, error = %e.message, "pull after a push event failed");
+            }
+        }
+    });
+    Ok((StatusCode::ACCEPTED, Json(PushesAccepted { accepted })))
 }
 
 #[derive(Debug, Deserialize)]
