@@ -10,7 +10,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::{AssuranceCheck, ScanReport, Verdict};
 
+mod harbor;
 mod registries;
+pub use harbor::{
+    HarborArtifact, HarborCapability, HarborCvss, HarborEnabledCapability, HarborError,
+    HarborErrorBody, HarborLayer, HarborMetadata, HarborRegistry, HarborSbomMediaTypes,
+    HarborSbomReport, HarborScanRequest, HarborScanResponse, HarborScanner, HarborSeverity,
+    HarborVendorAttributes, HarborVendorCvss, HarborVulnerability, HarborVulnerabilityReport,
+};
 pub use registries::{PullResult, PullStatus, PushesAccepted, Registry, RegistryWebhook, ScanJob};
 
 /// `POST /api/v1/login`.

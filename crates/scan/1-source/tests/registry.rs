@@ -13,11 +13,11 @@ use std::sync::atomic::Ordering;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use kabuto_source::registry::{
-    Credentials, Platform, RegistryOptions, open_registry, platform_manifests,
+    BearerToken, Credentials, Platform, RegistryOptions, open_registry, platform_manifests,
 };
 use kabuto_source::{ImageSource, SourceError};
 use kabuto_types::ImageReference;
-use registries::{TOKENS_ISSUED, TOKENS_REFUSED, registries, start_token_server};
+use registries::{TOKENS_ISSUED, TOKENS_REFUSED, issue_token, registries, start_token_server};
 
 fn plain(platform: Option<&str>) -> RegistryOptions {
     RegistryOptions {
@@ -390,4 +390,44 @@ fn bearer_token_flow() {
         assert!(message.contains(hint), "{message}");
         assert!(TOKENS_REFUSED.load(Ordering::SeqCst) > refused_before);
     }
+}
+
+/// A token obtained elsewhere (as Harbor hands one to its scanners) is sent as it is: without
+/// credentials the pull succeeds, which the token flow could not (the token server refuses
+/// anonymous requests); a token for another repository is refused and the error says the
+/// given token was, not a token request.
+#[test]
+fn a_given_bearer_token_is_sent_as_is() {
+    let Some(r) = registries() else { return };
+    let reference = format!("{}/fixtures/debian-base:latest", r.address("TOKEN_PORT"));
+    let with_token = |scope: &str| RegistryOptions {
+        bearer_token: Some(BearerToken::new(issue_token(&r, scope))),
+        ..plain(None)
+    };
+    let image = open_registry(
+        &reference,
+        &with_token("repository:fixtures/debian-base:pull"),
+    )
+    .unwrap();
+    assert!(!read_layers(image.as_ref()).is_empty());
+
+    let Err(err) = open_registry(&reference, &with_token("repository:fixtures/another:pull"))
+    else {
+        panic!("a token for another repository pulled");
+    };
+    let SourceError::RegistryStatus {
+        step,
+        status,
+        message,
+        ..
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    assert_eq!(*status, 401);
+    assert!(step.starts_with("manifest "), "{step}");
+    assert!(
+        message.contains("bearer token given was rejected"),
+        "{message}"
+    );
 }

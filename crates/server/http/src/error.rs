@@ -94,8 +94,31 @@ impl ApiError {
             StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
             StatusCode::SERVICE_UNAVAILABLE => "unavailable",
             StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+            StatusCode::UNPROCESSABLE_ENTITY => "unprocessable_entity",
+            StatusCode::NOT_IMPLEMENTED => "not_implemented",
             _ => "internal",
         }
+    }
+
+    /// A field that parsed but does not make sense (Harbor's API answers 422 for it).
+    pub fn unprocessable(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        let field = field.into();
+        ApiError {
+            message: format!("{field}: {}", message.into()),
+            field: Some(field),
+            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "")
+        }
+    }
+
+    /// A request for something this server does not do (an artifact type it cannot scan, a
+    /// report type it does not produce).
+    pub fn not_implemented(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_IMPLEMENTED, message)
+    }
+
+    /// A background task's failure, answered as it was recorded (already logged).
+    pub fn failed(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, message)
     }
 
     pub fn unsupported_media_type() -> ApiError {

@@ -6,6 +6,7 @@
 //! upload (Kabuto JSON report) ─> parse ─> StoredScan ─> Engine::reevaluate(server DB, policies, acks)
 //!                                                  └─> store: scan once per digest+analyzers, tag -> scan, evaluation
 //! policy / acknowledgement / database change ─> background job ─> every stored image judged again
+//! registry integrations, Harbor scan requests ─> pull and scan ─> the same ingest as an upload
 //! ```
 //!
 //! Storage is `kabuto-store` (SQLite or PostgreSQL); identities, passwords and tokens are
@@ -14,6 +15,7 @@
 mod error;
 mod evaluate;
 mod extract;
+mod harbor;
 mod metrics;
 mod notifications;
 mod openapi;
@@ -32,7 +34,7 @@ use kabuto_auth::{PasswordHash, Role, SealingKey, UserId};
 use kabuto_store::{Store, StoreUrl};
 use time::OffsetDateTime;
 
-pub use openapi::{Endpoint, endpoints};
+pub use openapi::{Endpoint, Media, endpoints};
 pub use routes::openapi_document;
 
 use crate::state::{AppState, Vulndb};
@@ -233,6 +235,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     registries::worker::start(&state);
     tokio::spawn(registries::schedule::run(Arc::clone(&state)));
     tokio::spawn(notifications::delivery_loop(Arc::clone(&state)));
+    tokio::spawn(harbor::runner::run(Arc::clone(&state)));
     let app =
         routes::router(Arc::clone(&state))
             .layer(middleware::from_fn_with_state(

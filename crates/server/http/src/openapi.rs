@@ -4,11 +4,12 @@
 
 use kabuto_api::server::{
     AckEntry, AckRemoval, AckRequest, AuditEntry, CreatedToken, DatabaseStatus, EnforcerEvents,
-    ErrorBody, ImageDetail, ImageSummary, ImageVerdict, LoginRequest, LoginResponse,
-    NewTokenRequest, NewUser, NotificationEntry, NotificationOutputEntry,
-    NotificationOutputRequest, NotificationTestResult, Page, PasswordChange, PullResult,
-    PushesAccepted, Registry, ScanJob, ScanUploadResponse, TokenInfo, UserInfo, VerdictGeneration,
-    VulnerabilityEntry,
+    ErrorBody, HarborErrorBody, HarborMetadata, HarborSbomReport, HarborScanRequest,
+    HarborScanResponse, HarborVulnerabilityReport, ImageDetail, ImageSummary, ImageVerdict,
+    LoginRequest, LoginResponse, NewTokenRequest, NewUser, NotificationEntry,
+    NotificationOutputEntry, NotificationOutputRequest, NotificationTestResult, Page,
+    PasswordChange, PullResult, PushesAccepted, Registry, ScanJob, ScanUploadResponse, TokenInfo,
+    UserInfo, VerdictGeneration, VulnerabilityEntry,
 };
 use kabuto_api::{ImageRegistration, ScanReport};
 use kabuto_auth::Permission;
@@ -16,6 +17,8 @@ use kabuto_notify::{RawOutput, Trigger};
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::{JsonSchema, Schema};
 use serde_json::{Map, Value, json};
+
+use crate::harbor;
 
 type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
 type OutputRequest = NotificationOutputRequest<RawOutput, Trigger>;
@@ -33,7 +36,23 @@ pub struct Endpoint {
     pub response: Option<SchemaFn>,
     /// Status of a success.
     pub status: u16,
+    pub media: Media,
 }
+
+/// The content types of an operation's bodies: JSON, except Harbor's scanner API's own.
+#[derive(Debug, Clone, Copy)]
+pub struct Media {
+    pub request: &'static str,
+    /// Each served with the response schema.
+    pub response: &'static [&'static str],
+    pub error: &'static str,
+}
+
+const JSON: Media = Media {
+    request: "application/json",
+    response: &["application/json"],
+    error: "application/json",
+};
 
 fn of<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
     g.subschema_for::<T>()
@@ -56,6 +75,13 @@ const fn op(
         request,
         response,
         status,
+        media: JSON,
+    }
+}
+
+impl Endpoint {
+    const fn media(self, media: Media) -> Endpoint {
+        Endpoint { media, ..self }
     }
 }
 
@@ -533,6 +559,54 @@ pub fn endpoints() -> Vec<Endpoint> {
             None,
             204,
         ),
+        op(
+            "get",
+            "/harbor/api/v1/metadata",
+            Some(RegisterScans),
+            "Harbor scanner API: the scanner's capabilities (register https://SERVER/harbor \
+             in Harbor with a Kabuto API token as its Bearer credential)",
+            None,
+            Some(of::<HarborMetadata>),
+            200,
+        )
+        .media(Media {
+            response: &[harbor::METADATA_MIME],
+            ..HARBOR
+        }),
+        op(
+            "post",
+            "/harbor/api/v1/scan",
+            Some(RegisterScans),
+            "Harbor scanner API: scan an artifact of Harbor's registry (pulled with the \
+             request's authorization); 422 for an invalid field, 501 for an artifact type \
+             Kabuto does not scan",
+            Some(of::<HarborScanRequest>),
+            Some(of::<HarborScanResponse>),
+            202,
+        )
+        .media(Media {
+            response: &[harbor::SCAN_RESPONSE_MIME],
+            ..HARBOR
+        }),
+        op(
+            "get",
+            "/harbor/api/v1/scan/{id}/report",
+            Some(RegisterScans),
+            "Harbor scanner API: the report the Accept header names (a vulnerability report, \
+             or the SBOM in the format ?sbom_media_type= names); 302 with Refresh-After \
+             while the scan runs, 500 with the error when it failed",
+            None,
+            Some(harbor_report),
+            200,
+        )
+        .media(Media {
+            response: &[
+                "application/vnd.security.vulnerability.report; version=1.1",
+                "application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0",
+                "application/vnd.security.sbom.report+json; version=1.0",
+            ],
+            ..HARBOR
+        }),
         op("get", "/healthz", None, "Liveness", None, None, 200),
         op(
             "get",
@@ -555,6 +629,19 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
+/// Harbor's scanner API: its own request and error mime types.
+const HARBOR: Media = Media {
+    request: "application/vnd.scanner.adapter.scan.request+json; version=1.1",
+    response: &[],
+    error: harbor::ERROR_MIME,
+};
+
+fn harbor_report(g: &mut SchemaGenerator) -> Schema {
+    let vulnerabilities = of::<HarborVulnerabilityReport>(g);
+    let sbom = of::<HarborSbomReport>(g);
+    schemars::json_schema!({ "oneOf": [vulnerabilities, sbom] })
+}
+
 fn registry_event(_: &mut SchemaGenerator) -> Schema {
     schemars::json_schema!({ "type": "object", "description": "A distribution notification envelope ({\"events\": [...]}) or a Harbor webhook body" })
 }
@@ -570,9 +657,15 @@ pub fn document() -> Value {
     settings.meta_schema = None;
     let mut generator = settings.into_generator();
     let error = of::<ErrorBody>(&mut generator);
+    let harbor_error = of::<HarborErrorBody>(&mut generator);
     let mut paths: Map<String, Value> = Map::new();
     for endpoint in endpoints() {
-        let operation = operation(&endpoint, &mut generator, &error);
+        let error = if endpoint.media.error == JSON.error {
+            &error
+        } else {
+            &harbor_error
+        };
+        let operation = operation(&endpoint, &mut generator, error);
         let item = paths
             .entry(endpoint.path.to_owned())
             .or_insert_with(|| Value::Object(Map::new()));
@@ -601,18 +694,25 @@ fn operation(endpoint: &Endpoint, generator: &mut SchemaGenerator, error: &Schem
         "summary": endpoint.summary,
         "operationId": operation_id(endpoint),
         "responses": {
-            "default": { "description": "An error", "content": { "application/json": { "schema": error } } }
+            "default": { "description": "An error", "content": { endpoint.media.error: { "schema": error } } }
         },
     });
     let success = match endpoint.response {
         Some(schema) => {
-            json!({ "description": "Success", "content": { "application/json": { "schema": schema(generator) } } })
+            let schema = schema(generator);
+            let content: Map<String, Value> = endpoint
+                .media
+                .response
+                .iter()
+                .map(|mime| ((*mime).to_owned(), json!({ "schema": schema })))
+                .collect();
+            json!({ "description": "Success", "content": content })
         }
         None => json!({ "description": "Success" }),
     };
     op["responses"][endpoint.status.to_string()] = success;
     if let Some(schema) = endpoint.request {
-        op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema(generator) } } });
+        op["requestBody"] = json!({ "required": true, "content": { endpoint.media.request: { "schema": schema(generator) } } });
     }
     let parameters: Vec<Value> = path_parameters(endpoint.path)
         .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))

@@ -43,6 +43,8 @@ pub struct AppState {
     pub jobs_ready: Notify,
     /// Wakes the notification delivery loop when something was queued.
     pub outbox: Notify,
+    /// Wakes the Harbor scan runner when Harbor sent a request.
+    pub harbor_ready: Notify,
 }
 
 impl AppState {
@@ -70,6 +72,7 @@ impl AppState {
             scan_workers: scan_workers.max(1),
             jobs_ready: Notify::new(),
             outbox: Notify::new(),
+            harbor_ready: Notify::new(),
         }
     }
 

@@ -15,7 +15,7 @@ use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 use harness::sinks::{Recorded, http_receiver, http_receiver_at, smtp_sink};
-use harness::{Harness, Reply, report_bytes};
+use harness::{Harness, Reply, nvd_page, report_bytes};
 use hmac::{Hmac, Mac};
 use kabuto_auth::Role;
 use serde_json::{Value, json};
@@ -27,26 +27,6 @@ const DEAD_LETTERS: &str = "/api/v2/notification/dead_letters";
 /// Long enough for a retry after the first backoff (30 s) and the poll.
 const RETRY_WAIT: Duration = Duration::from_secs(120);
 const WAIT: Duration = Duration::from_secs(30);
-
-/// NVD's ratings of two CVEs of the committed PyPA records (an API 2.0 page, as `kabuto db
-/// build` reads it; the vectors are NVD's): CVE-2018-18074 of requests 2.19.1 and
-/// CVE-2019-11324 of urllib3 1.24.1 become high (the PyPA records carry no rating).
-fn nvd_page() -> Value {
-    let record = |id: &str, metric: &str, version: &str, vector: &str| {
-        json!({ "cve": { "id": id, "sourceIdentifier": "nvd@nist.gov", "metrics": { metric: [{
-            "source": "nvd@nist.gov", "type": "Primary",
-            "cvssData": { "version": version, "vectorString": vector },
-        }] } } })
-    };
-    json!({
-        "resultsPerPage": 2, "startIndex": 0, "totalResults": 2, "format": "NVD_CVE",
-        "version": "2.0",
-        "vulnerabilities": [
-            record("CVE-2018-18074", "cvssMetricV31", "3.1", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"),
-            record("CVE-2019-11324", "cvssMetricV30", "3.0", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N"),
-        ],
-    })
-}
 
 fn start() -> Harness {
     Harness::start_with_feed(ADMIN_PASSWORD, &nvd_page())

@@ -2,7 +2,8 @@
 //! (registry/repository/tag) that point at them with the server's latest evaluation; the
 //! vulnerabilities of each image for cross-image queries; acknowledgements; assurance
 //! policies; the append-only audit log; the scan-job queue of the registry integrations,
-//! the notification outputs (sealed by the server) and the notification outbox.
+//! the notification outputs (sealed by the server), the notification outbox, and the scan
+//! requests Harbor sends (sealed by the server).
 //!
 //! Two backends, one query text: an embedded SQLite file (the default) and PostgreSQL,
 //! through sqlx's `Any` driver. The schemas differ only in type names (see
@@ -15,6 +16,7 @@
 
 mod acks;
 mod audit;
+mod harbor;
 mod images;
 mod jobs;
 mod outbox;
@@ -34,6 +36,7 @@ use time::OffsetDateTime;
 
 pub use acks::{AckKey, AckRow, NewAck};
 pub use audit::{AuditEvent, AuditQuery, AuditRow};
+pub use harbor::{HarborScanRow, HarborScanState, NewHarborScan};
 pub use images::{
     Evaluation, ImageKey, ImageOrder, ImageQuery, ImageRow, Ingest, IngestOutcome, NewScan,
     PriorEvaluation, SERIOUS_RANK, SeverityCountsRow, VulnerabilityQuery, VulnerabilityRow,

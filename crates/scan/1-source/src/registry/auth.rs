@@ -23,6 +23,52 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// Why an HTTP basic `Authorization` value (or docker's `auth`) gives no credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BasicAuthError {
+    #[error("is not `Basic` followed by base64 of `user:password`")]
+    NotBasic,
+    #[error("is not base64")]
+    NotBase64,
+    #[error("is not UTF-8")]
+    NotUtf8,
+    #[error("is not base64 of `user:password`")]
+    NoColon,
+}
+
+/// A registry bearer token obtained elsewhere (Harbor hands its scanners one): sent as
+/// `Authorization: Bearer <token>` from the first request, without the token flow. `Debug`
+/// hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BearerToken(String);
+
+impl BearerToken {
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    /// `Authorization` header value.
+    pub(crate) fn header(&self) -> String {
+        format!("Bearer {}", self.0)
+    }
+}
+
+impl fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BearerToken(<hidden>)")
+    }
+}
+
+/// How a client proves itself to a registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ClientAuth {
+    Anonymous,
+    /// Basic auth, or the token flow with these credentials.
+    Credentials(Credentials),
+    /// A token obtained elsewhere, sent as is.
+    Token(BearerToken),
+}
+
 /// Why docker's config file could not give credentials.
 #[derive(Debug, thiserror::Error)]
 pub enum DockerConfigError {
@@ -70,6 +116,29 @@ impl Credentials {
     pub(crate) fn basic_header(&self) -> String {
         let pair = format!("{}:{}", self.username, self.password);
         format!("Basic {}", BASE64.encode(pair))
+    }
+
+    /// Credentials from an HTTP basic `Authorization` value (`Basic base64(user:password)`),
+    /// as Harbor hands a robot account to its scanners.
+    pub fn from_basic_header(value: &str) -> Result<Self, BasicAuthError> {
+        let (scheme, encoded) = value
+            .trim()
+            .split_once(' ')
+            .ok_or(BasicAuthError::NotBasic)?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return Err(BasicAuthError::NotBasic);
+        }
+        Self::from_base64_pair(encoded)
+    }
+
+    /// Credentials from base64 of `user:password` (basic auth, docker's `auths.*.auth`).
+    fn from_base64_pair(encoded: &str) -> Result<Self, BasicAuthError> {
+        let decoded = BASE64
+            .decode(encoded.trim())
+            .map_err(|_| BasicAuthError::NotBase64)?;
+        let decoded = String::from_utf8(decoded).map_err(|_| BasicAuthError::NotUtf8)?;
+        let (username, password) = decoded.split_once(':').ok_or(BasicAuthError::NoColon)?;
+        Ok(Self::new(username, password))
     }
 
     /// Where docker keeps its config: `$DOCKER_CONFIG/config.json`, else
@@ -122,14 +191,9 @@ impl Credentials {
         let Some(auth) = entry.auth.as_deref().filter(|a| !a.is_empty()) else {
             return Ok(None);
         };
-        let decoded = BASE64
-            .decode(auth.trim())
-            .map_err(|_| entry_error("`auth` is not base64"))?;
-        let decoded = String::from_utf8(decoded).map_err(|_| entry_error("`auth` is not UTF-8"))?;
-        let (username, password) = decoded
-            .split_once(':')
-            .ok_or_else(|| entry_error("`auth` is not base64 of `user:password`"))?;
-        Ok(Some(Self::new(username, password)))
+        Self::from_base64_pair(auth)
+            .map(Some)
+            .map_err(|e| entry_error(&format!("`auth` {e}")))
     }
 }
 
@@ -389,5 +453,29 @@ mod tests {
             Err(DockerConfigError::Json { .. })
         ));
         assert!(!format!("{:?}", Credentials::new("u", "secret")).contains("secret"));
+    }
+
+    #[test]
+    fn basic_authorization_values() {
+        let value = format!("Basic {}", BASE64.encode("robot$ci:s3cret:with-colon"));
+        let credentials = Credentials::from_basic_header(&value).unwrap();
+        assert_eq!(
+            (credentials.username.as_str(), credentials.password.as_str()),
+            ("robot$ci", "s3cret:with-colon")
+        );
+        assert_eq!(credentials.basic_header(), value);
+        let any_case = value.replacen("Basic", "BASIC", 1);
+        assert_eq!(Credentials::from_basic_header(&any_case), Ok(credentials));
+        for (value, error) in [
+            ("Bearer abc", BasicAuthError::NotBasic),
+            ("Basic", BasicAuthError::NotBasic),
+            ("Basic !!!", BasicAuthError::NotBase64),
+            ("basic dXNlcg==", BasicAuthError::NoColon),
+        ] {
+            assert_eq!(Credentials::from_basic_header(value), Err(error), "{value}");
+        }
+        let token = BearerToken::new("secret-token");
+        assert_eq!(format!("{token:?}"), "BearerToken(<hidden>)");
+        assert_eq!(token.header(), "Bearer secret-token");
     }
 }

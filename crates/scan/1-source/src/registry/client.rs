@@ -12,7 +12,7 @@ use rustls::pki_types::pem::PemObject as _;
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256, Sha512};
 
-use super::auth::{Challenge, Credentials, parse_www_authenticate};
+use super::auth::{Challenge, ClientAuth, Credentials, parse_www_authenticate};
 use super::manifest::{Descriptor, MANIFEST_ACCEPT};
 use crate::SourceError;
 
@@ -34,6 +34,8 @@ pub(crate) struct RegistryClient {
     /// `scheme://host[:port]/v2/<repository>`.
     repository_url: String,
     credentials: Option<Credentials>,
+    /// A bearer token given as it is: a 401 is final, no token flow runs.
+    given_token: bool,
     /// The token scope asked for when a challenge names none: the repository's `pull`,
     /// `pull,push`, or the registry's catalog.
     default_scope: String,
@@ -55,7 +57,7 @@ impl RegistryClient {
         repository: &str,
         plain_http: bool,
         ca_file: Option<&Path>,
-        credentials: Option<Credentials>,
+        auth: ClientAuth,
         timeout: Option<Duration>,
     ) -> Result<Self, SourceError> {
         let tls = tls_config(ca_file).map_err(|message| SourceError::Registry {
@@ -77,14 +79,20 @@ impl RegistryClient {
             .build();
         let scheme = if plain_http { "http" } else { "https" };
         let origin = format!("{scheme}://{api_host}");
+        let (credentials, authorization) = match &auth {
+            ClientAuth::Anonymous => (None, None),
+            ClientAuth::Credentials(credentials) => (Some(credentials.clone()), None),
+            ClientAuth::Token(token) => (None, Some(token.header())),
+        };
         Ok(Self {
             agent,
             image,
             repository_url: format!("{origin}/v2/{repository}"),
             origin,
             credentials,
+            given_token: matches!(auth, ClientAuth::Token(_)),
             default_scope: format!("repository:{repository}:pull"),
-            authorization: RwLock::new(None),
+            authorization: RwLock::new(authorization),
         })
     }
 
@@ -365,6 +373,15 @@ impl RegistryClient {
     }
 
     fn answer_challenge(&self, step: &str, response: &ureq::Response) -> Result<(), SourceError> {
+        if self.given_token {
+            return Err(self.status_error(
+                step,
+                401,
+                "the bearer token given was rejected (expired, or without access to this \
+                 repository)"
+                    .into(),
+            ));
+        }
         let mut challenges = Vec::new();
         for header in response.all("www-authenticate") {
             challenges.extend(

@@ -37,7 +37,7 @@ pub fn list_repositories(
         "",
         options.insecure,
         options.ca_file.as_deref(),
-        options.resolve_credentials(registry, host.registry())?,
+        options.resolve_auth(registry, host.registry())?,
         options.timeout,
     )?
     .for_catalog();

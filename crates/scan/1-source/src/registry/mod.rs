@@ -29,7 +29,10 @@ pub use artifact::{
     Artifact, BlobSource, EMPTY_CONFIG_MEDIA_TYPE, PushBlob, blob_read_error, open_artifact,
     push_artifact,
 };
-pub use auth::{Challenge, ChallengeError, Credentials, DockerConfigError, parse_www_authenticate};
+pub use auth::{
+    BasicAuthError, BearerToken, Challenge, ChallengeError, Credentials, DockerConfigError,
+    parse_www_authenticate,
+};
 pub use client::tls_config;
 /// The reference type the registry pulls by (one parser for every crate).
 pub use kabuto_types::ImageReference;
@@ -39,6 +42,7 @@ pub use platform::{Platform, PlatformError};
 pub use selection::{PullSelection, PullSelectionSpec, SelectionError, version_order};
 
 use crate::{ImageSource, SourceError, capped_list};
+use auth::ClientAuth;
 use client::RegistryClient;
 // Also used by the local image formats (docker-archive, OCI layout) in `crate::local`.
 pub(crate) use client::VerifyingReader;
@@ -59,6 +63,9 @@ pub struct RegistryOptions {
     /// Which entry of a multi-arch index to scan. `None` means linux on the host's
     /// architecture. When given, a single-platform image of another platform is an error.
     pub platform: Option<Platform>,
+    /// A bearer token to send as it is (the token flow is not run); it takes precedence
+    /// over `credentials` and `docker_config`.
+    pub bearer_token: Option<BearerToken>,
     /// Credentials to use; they take precedence over `docker_config`.
     pub credentials: Option<Credentials>,
     /// A docker `config.json` to take the registry's `auths` entry from when
@@ -89,23 +96,24 @@ impl RegistryOptions {
         }
     }
 
-    /// Credentials for `registry` (`host[:port]` as in an image reference); `name` is what
-    /// error messages name.
-    fn resolve_credentials(
-        &self,
-        name: &str,
-        registry: &str,
-    ) -> Result<Option<Credentials>, SourceError> {
+    /// How to authenticate to `registry` (`host[:port]` as in an image reference); `name`
+    /// is what error messages name.
+    fn resolve_auth(&self, name: &str, registry: &str) -> Result<ClientAuth, SourceError> {
+        if let Some(token) = &self.bearer_token {
+            return Ok(ClientAuth::Token(token.clone()));
+        }
         if let Some(credentials) = &self.credentials {
-            return Ok(Some(credentials.clone()));
+            return Ok(ClientAuth::Credentials(credentials.clone()));
         }
         let Some(path) = &self.docker_config else {
-            return Ok(None);
+            return Ok(ClientAuth::Anonymous);
         };
-        Credentials::from_docker_config(path, registry).map_err(|e| SourceError::Registry {
-            image: name.to_owned(),
-            message: format!("credentials: {e}"),
-        })
+        let found =
+            Credentials::from_docker_config(path, registry).map_err(|e| SourceError::Registry {
+                image: name.to_owned(),
+                message: format!("credentials: {e}"),
+            })?;
+        Ok(found.map_or(ClientAuth::Anonymous, ClientAuth::Credentials))
     }
 }
 
@@ -194,7 +202,7 @@ fn client_for(
         reference.repository(),
         options.insecure,
         options.ca_file.as_deref(),
-        options.resolve_credentials(&reference.to_string(), reference.registry())?,
+        options.resolve_auth(&reference.to_string(), reference.registry())?,
         options.timeout,
     )
 }

@@ -106,6 +106,28 @@ pub fn registries() -> Option<Registries> {
     Some(registries)
 }
 
+/// A token for `scope` from the token server (started here), as a client outside Kabuto
+/// (Harbor, handing its scanners a pull token) gets one.
+pub fn issue_token(r: &Registries, scope: &str) -> String {
+    start_token_server(r);
+    // A plain socket: the crates including this file do not all depend on an HTTP client.
+    let mut stream = TcpStream::connect(r.address("TOKEN_SERVER_PORT")).unwrap();
+    let basic = STANDARD.encode(format!("{}:{}", r.var("USERNAME"), r.var("PASSWORD")));
+    write!(
+        stream,
+        "GET /token?scope={scope}&service={} HTTP/1.1\r\nHost: {}\r\nAuthorization: Basic {basic}\r\n\r\n",
+        r.var("TOKEN_SERVICE"),
+        r.address("TOKEN_SERVER_PORT")
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{answer}");
+    let response: serde_json::Value = serde_json::from_str(body).unwrap();
+    response["token"].as_str().unwrap().to_owned()
+}
+
 /// Tokens issued and requests refused by the in-test token server.
 pub static TOKENS_ISSUED: AtomicUsize = AtomicUsize::new(0);
 pub static TOKENS_REFUSED: AtomicUsize = AtomicUsize::new(0);

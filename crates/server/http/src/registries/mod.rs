@@ -126,11 +126,16 @@ fn check_name(name: &str) -> ApiResult<()> {
 
 /// The registry's `host[:port]` and whether it speaks plain HTTP.
 fn host_of(wire: &Registry) -> ApiResult<(String, bool)> {
-    let url = match (wire.url.as_deref(), wire.registry_type.as_str()) {
-        (None | Some(""), "HUB") => return Ok((DOCKER_HUB.to_owned(), false)),
-        (None | Some(""), _) => return Err(ApiError::field("url", "give the registry's URL")),
-        (Some(url), _) => url,
-    };
+    match (wire.url.as_deref(), wire.registry_type.as_str()) {
+        (None | Some(""), "HUB") => Ok((DOCKER_HUB.to_owned(), false)),
+        (None | Some(""), _) => Err(ApiError::field("url", "give the registry's URL")),
+        (Some(url), _) => host_of_url(url).map_err(|message| ApiError::field("url", message)),
+    }
+}
+
+/// A registry URL's `host[:port]` as image references name the registry, and whether it
+/// speaks plain HTTP (`http://`); the integrations' and Harbor's.
+pub fn host_of_url(url: &str) -> Result<(String, bool), String> {
     let (insecure, rest) = if let Some(rest) = url.strip_prefix("http://") {
         (true, rest)
     } else {
@@ -142,9 +147,8 @@ fn host_of(wire: &Registry) -> ApiResult<(String, bool)> {
         Ok(reference) if matches!(reference.repository(), "probe" | "library/probe") => {
             Ok((reference.registry().to_owned(), insecure))
         }
-        _ => Err(ApiError::field(
-            "url",
-            format!("{url:?} is not `https://host[:port]` (or `http://` for plain HTTP)"),
+        _ => Err(format!(
+            "{url:?} is not `https://host[:port]` (or `http://` for plain HTTP)"
         )),
     }
 }

@@ -1,7 +1,7 @@
 //! Scan workers: each claims a queued job (with a lease it renews while scanning, so a job
 //! whose worker died is claimed again), scans the image straight from its registry with the
-//! engine (layers are streamed, nothing is kept on disk), and ingests the report as an
-//! upload would be. A failed attempt is retried with backoff; a cancelled job stops at the
+//! engine (layers are streamed, nothing is kept on disk; [`scan_pulled`], which Harbor's
+//! scan requests run too), and ingests the report as an upload would be. A failed attempt is retried with backoff; a cancelled job stops at the
 //! next heartbeat.
 
 use std::collections::HashMap;
@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kabuto_report::{Format, RenderOptions};
-use kabuto_scan::{Cancel, NoProgress, ScanPlan, Target};
+use kabuto_scan::{Cancel, NoProgress, RegistryAccess, ScanPlan, Target};
 use kabuto_store::{ImageKey, Job, JobOutcome, backoff};
 use kabuto_types::Digest;
 use time::OffsetDateTime;
@@ -175,25 +175,55 @@ async fn scan(state: &Arc<AppState>, job: &Job, cancel: &Cancel) -> ApiResult<Di
             ))
         })?;
     let integration = from_row(&row)?;
-    let mut registry = access(&state.sealing, &row, &integration)?;
+    let mut access = access(&state.sealing, &row, &integration)?;
     let (tag, platform) = split_platform_tag(&integration, &job.image.tag);
-    registry.options.platform = Some(platform);
+    access.options.platform = Some(platform);
     let target = match &job.digest {
         Some(digest) => format!("{}/{}@{digest}", job.image.registry, job.image.repository),
         None => format!("{}/{}:{tag}", job.image.registry, job.image.repository),
     };
+    let pull = Pull {
+        target,
+        access,
+        key: job.image.clone(),
+        max_age: integration.max_age,
+    };
+    let digest = scan_pulled(state, pull, cancel).await?;
+    digest.or_else(|| job.digest.clone()).ok_or_else(|| {
+        ApiError::bad_request(format!("{}: the image has no manifest digest", job.image))
+    })
+}
+
+/// An image to pull from its registry, and the name it is registered under.
+pub struct Pull {
+    /// `host/repository@digest` or `host/repository:tag`.
+    pub target: String,
+    pub access: RegistryAccess,
+    pub key: ImageKey,
+    /// Not registered when the image is older than this.
+    pub max_age: Option<Duration>,
+}
+
+/// Scans an image straight from its registry with the server's scan engine (layers are
+/// streamed, nothing is kept on disk) and ingests the report as an upload under `pull.key`:
+/// what the registry workers and Harbor's scan requests do. The manifest digest scanned.
+pub async fn scan_pulled(
+    state: &AppState,
+    pull: Pull,
+    cancel: &Cancel,
+) -> ApiResult<Option<Digest>> {
     let (engine, _) = state
         .vulndb
         .scan_engine()
         .ok_or_else(crate::routes::images::no_database)?;
     let plan = ScanPlan {
         scanners: crate::state::pulled_scanners(),
-        registry,
+        registry: pull.access,
         allow_incomplete: true,
         ..ScanPlan::default()
     };
     let cancel = cancel.clone();
-    let max_age = integration.max_age;
+    let (target, max_age) = (pull.target, pull.max_age);
     let scanned = tokio::task::spawn_blocking(move || {
         let result = engine
             .scan(&Target::Image(target.clone()), &plan, &NoProgress, &cancel)
@@ -219,23 +249,13 @@ async fn scan(state: &Arc<AppState>, job: &Job, cancel: &Cancel) -> ApiResult<Di
     .await
     .map_err(|e| ApiError::internal("the scan task", &e))??;
     let (digest, report, age) = scanned;
-    let digest = digest.or_else(|| job.digest.clone()).ok_or_else(|| {
-        ApiError::bad_request(format!("{}: the image has no manifest digest", job.image))
-    })?;
     match report {
         Some(report) => {
-            ingest(
-                state,
-                &server_caller(),
-                Some(job.image.clone()),
-                &report,
-                true,
-            )
-            .await?;
+            ingest(state, &server_caller(), Some(pull.key), &report, true).await?;
             crate::evaluate::release_freed_memory();
         }
         None => {
-            tracing::info!(image = %job.image, age = ?age, "not registered: older than the integration's pull_image_age")
+            tracing::info!(image = %pull.key, age = ?age, "not registered: older than the integration's pull_image_age")
         }
     }
     Ok(digest)

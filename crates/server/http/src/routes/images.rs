@@ -565,22 +565,7 @@ async fn image_detail(state: &AppState, row: ImageRow) -> ApiResult<Vec<u8>> {
 /// The image's report as a document, judged now (so acknowledgements show as CycloneDX
 /// analysis and SARIF suppressions).
 async fn document(state: &Arc<AppState>, row: ImageRow, format: Format) -> ApiResult<Response> {
-    let scan_id = row.scan_id.ok_or_else(|| {
-        ApiError::not_found(format!("image {} has not been scanned yet", row.key))
-    })?;
-    let (engine, _) = state.vulndb.engine().ok_or_else(no_database)?;
-    let bytes = state.store.scan_report(scan_id).await?;
-    let judge_now = Judge::load(&state.store).await?;
-    let key = row.key.clone();
-    let rendered = tokio::task::spawn_blocking(move || {
-        let result = judge_stored(&engine, &judge_now, &bytes, scan_id, &key)?;
-        let mut out = Vec::new();
-        kabuto_report::render_report(format, &result.report(), &RenderOptions::new(), &mut out)
-            .map_err(|e| ApiError::internal("rendering the report", &e))?;
-        Ok::<_, ApiError>(out)
-    })
-    .await
-    .map_err(|e| ApiError::internal("the report task", &e))??;
+    let rendered = render_document(state, &row, format).await?;
     let content_type = match format {
         Format::Html => "text/html; charset=utf-8",
         Format::CycloneDx => "application/vnd.cyclonedx+json",
@@ -589,4 +574,29 @@ async fn document(state: &Arc<AppState>, row: ImageRow, format: Format) -> ApiRe
         _ => "application/json",
     };
     Ok(([(header::CONTENT_TYPE, content_type)], rendered).into_response())
+}
+
+/// The stored image's scan judged now and rendered as `format` (a CycloneDX or SPDX SBOM
+/// too, for Harbor).
+pub async fn render_document(
+    state: &AppState,
+    row: &ImageRow,
+    format: Format,
+) -> ApiResult<Vec<u8>> {
+    let scan_id = row.scan_id.ok_or_else(|| {
+        ApiError::not_found(format!("image {} has not been scanned yet", row.key))
+    })?;
+    let (engine, _) = state.vulndb.engine().ok_or_else(no_database)?;
+    let bytes = state.store.scan_report(scan_id).await?;
+    let judge_now = Judge::load(&state.store).await?;
+    let key = row.key.clone();
+    tokio::task::spawn_blocking(move || {
+        let result = judge_stored(&engine, &judge_now, &bytes, scan_id, &key)?;
+        let mut out = Vec::new();
+        kabuto_report::render_report(format, &result.report(), &RenderOptions::new(), &mut out)
+            .map_err(|e| ApiError::internal("rendering the report", &e))?;
+        Ok::<_, ApiError>(out)
+    })
+    .await
+    .map_err(|e| ApiError::internal("the report task", &e))?
 }

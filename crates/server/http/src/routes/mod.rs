@@ -22,6 +22,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::error::{ApiResult, chain};
 use crate::extract::{Caller, SCAN_BODY};
+use crate::harbor::routes as harbor;
 use crate::state::AppState;
 
 pub use system::openapi_document;
@@ -129,6 +130,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/scan_jobs", get(registries::jobs))
         .route("/api/v1/scan_jobs/{id}", delete(registries::cancel))
+        .route("/harbor/api/v1/metadata", get(harbor::metadata))
+        .route("/harbor/api/v1/scan", post(harbor::scan))
+        .route("/harbor/api/v1/scan/{id}/report", get(harbor::report))
         .fallback(system::not_found)
         .layer(DefaultBodyLimit::max(SCAN_BODY))
         .with_state(state)

@@ -89,6 +89,26 @@ pub fn report_bytes() -> Vec<u8> {
     out
 }
 
+/// NVD's ratings of two CVEs of the committed PyPA records (an API 2.0 page, as `kabuto db
+/// build` reads it; the vectors are NVD's): CVE-2018-18074 of requests 2.19.1 and
+/// CVE-2019-11324 of urllib3 1.24.1 become high (the PyPA records carry no rating).
+pub fn nvd_page() -> Value {
+    let record = |id: &str, metric: &str, version: &str, vector: &str| {
+        json!({ "cve": { "id": id, "sourceIdentifier": "nvd@nist.gov", "metrics": { metric: [{
+            "source": "nvd@nist.gov", "type": "Primary",
+            "cvssData": { "version": version, "vectorString": vector },
+        }] } } })
+    };
+    json!({
+        "resultsPerPage": 2, "startIndex": 0, "totalResults": 2, "format": "NVD_CVE",
+        "version": "2.0",
+        "vulnerabilities": [
+            record("CVE-2018-18074", "cvssMetricV31", "3.1", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"),
+            record("CVE-2019-11324", "cvssMetricV30", "3.0", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N"),
+        ],
+    })
+}
+
 impl Harness {
     pub fn start(admin_password: &str) -> Harness {
         Harness::try_start(Some(admin_password)).unwrap()
