@@ -198,8 +198,9 @@ fn push_events_from_the_registry_queue_the_tag() {
     let h = Harness::start(ADMIN_PASSWORD);
     let admin = h.admin();
     let token = "webhook-token-for-the-test-registry-0123456789";
-    let registry_port = free_port();
-    let host = format!("127.0.0.1:{registry_port}");
+    let path = "/api/v1/registries/pushing/webhook";
+    let registry = NotifyingRegistry::start(&format!("{}{path}", h.base()), token);
+    let host = format!("127.0.0.1:{}", registry.port);
     let created = add_registry(
         &h,
         &admin,
@@ -208,9 +209,7 @@ fn push_events_from_the_registry_queue_the_tag() {
             "webhook": {"enabled": true, "auth_token": token},
         }),
     );
-    let path = created["webhook"]["url"].as_str().unwrap().to_owned();
-    let endpoint = format!("{}{path}", h.base());
-    let _registry = NotifyingRegistry::start(registry_port, &endpoint, token);
+    assert_eq!(created["webhook"]["url"], path);
 
     push("alpine-like", &host, "team/app", "7.0");
     let image = wait_scanned(&h, &admin, "team/app", "7.0");
@@ -224,7 +223,7 @@ fn push_events_from_the_registry_queue_the_tag() {
 
     let forged = h.raw(
         "POST",
-        &path,
+        path,
         Some("wrong-token"),
         "application/json",
         br#"{"events": []}"#.to_vec(),
@@ -246,7 +245,7 @@ fn push_events_from_the_registry_queue_the_tag() {
 fn a_failing_registry_reports_why() {
     let h = Harness::start(ADMIN_PASSWORD);
     let admin = h.admin();
-    let port = free_port();
+    let port = unused_port();
     add_registry(
         &h,
         &admin,
@@ -286,22 +285,45 @@ fn a_failing_registry_reports_why() {
     assert_eq!(cancel.status, 409, "{}", cancel.text);
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A loopback port nothing listens on, below the kernel's ephemeral range: ports from that
+/// range are what `bind(0)` (the servers of the other tests) and client sockets get, so one
+/// of them could take a port picked there before the registry listens on it.
+fn unused_port() -> u16 {
+    let range =
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+    let low: u16 = range
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(32768);
+    let span = u128::from(low.saturating_sub(10_000).max(1000));
+    loop {
+        let port = 10_000 + u16::try_from(uuid::Uuid::new_v4().as_u128() % span).unwrap();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// A docker-registry whose notifications go to the server's webhook; stopped on drop.
 struct NotifyingRegistry {
     child: Child,
+    port: u16,
     _dir: tempfile::TempDir,
 }
 
 impl NotifyingRegistry {
-    fn start(port: u16, endpoint: &str, token: &str) -> NotifyingRegistry {
+    /// Starts on an unused port, trying another when one is taken meanwhile.
+    fn start(endpoint: &str, token: &str) -> NotifyingRegistry {
+        for _ in 0..5 {
+            if let Some(registry) = NotifyingRegistry::try_start(unused_port(), endpoint, token) {
+                return registry;
+            }
+        }
+        panic!("docker-registry did not start");
+    }
+
+    fn try_start(port: u16, endpoint: &str, token: &str) -> Option<NotifyingRegistry> {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config.yml");
         std::fs::write(
@@ -315,7 +337,7 @@ impl NotifyingRegistry {
             ),
         )
         .unwrap();
-        let child = Command::new("docker-registry")
+        let mut child = Command::new("docker-registry")
             .arg("serve")
             .arg(&config)
             .stdout(std::process::Stdio::null())
@@ -323,11 +345,22 @@ impl NotifyingRegistry {
             .spawn()
             .expect("docker-registry runs (scripts/test-registry.sh installs it)");
         let deadline = Instant::now() + Duration::from_secs(10);
+        // Up when it answers; gone (the port was taken) when the process ended.
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "docker-registry did not start");
+            if child.try_wait().unwrap().is_some() || Instant::now() > deadline {
+                let _ = child.kill();
+                return None;
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
-        NotifyingRegistry { child, _dir: dir }
+        if child.try_wait().unwrap().is_some() {
+            return None;
+        }
+        Some(NotifyingRegistry {
+            child,
+            port,
+            _dir: dir,
+        })
     }
 }
 
