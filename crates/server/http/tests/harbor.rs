@@ -183,14 +183,6 @@ fn push(image: &str, host: &str, repository: &str, tag: &str) -> String {
         .to_owned()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A JSON golden file, object keys sorted, the fields at `varying` (JSON pointers) replaced
 /// by `[varies]`.
 fn snapshot(name: &str, mut value: Value, varying: &[String]) {
@@ -453,7 +445,7 @@ fn refusals_and_failures_have_the_error_shape() {
     let auditor = HarborClient::new(&h, &h.token_for(Role::Auditor));
     assert_error(&auditor.metadata(), 403, "register scans");
 
-    let port = free_port();
+    let port = harness::unused_port();
     let accepted = harbor.scan(&json!({
         "registry": {"url": format!("http://127.0.0.1:{port}")},
         "artifact": {"repository": "library/mongo", "digest": digest, "mime_type": DOCKER_MANIFEST},

@@ -10,7 +10,7 @@
 
 mod harness;
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
@@ -32,11 +32,9 @@ fn start() -> Harness {
     Harness::start_with_feed(ADMIN_PASSWORD, &nvd_page())
 }
 
-/// A port nothing listens on (bound, then let go).
+/// A loopback address nothing listens on (see `harness::unused_port`).
 fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
+    SocketAddr::from(([127, 0, 0, 1], harness::unused_port()))
 }
 
 fn webhook(name: &str, addr: SocketAddr, secret: &str, triggers: &[&str]) -> Value {

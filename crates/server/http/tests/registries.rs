@@ -245,7 +245,7 @@ fn push_events_from_the_registry_queue_the_tag() {
 fn a_failing_registry_reports_why() {
     let h = Harness::start(ADMIN_PASSWORD);
     let admin = h.admin();
-    let port = unused_port();
+    let port = harness::unused_port();
     add_registry(
         &h,
         &admin,
@@ -285,26 +285,6 @@ fn a_failing_registry_reports_why() {
     assert_eq!(cancel.status, 409, "{}", cancel.text);
 }
 
-/// A loopback port nothing listens on, below the kernel's ephemeral range: ports from that
-/// range are what `bind(0)` (the servers of the other tests) and client sockets get, so one
-/// of them could take a port picked there before the registry listens on it.
-fn unused_port() -> u16 {
-    let range =
-        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
-    let low: u16 = range
-        .split_whitespace()
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(32768);
-    let span = u128::from(low.saturating_sub(10_000).max(1000));
-    loop {
-        let port = 10_000 + u16::try_from(uuid::Uuid::new_v4().as_u128() % span).unwrap();
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
 /// A docker-registry whose notifications go to the server's webhook; stopped on drop.
 struct NotifyingRegistry {
     child: Child,
@@ -316,7 +296,9 @@ impl NotifyingRegistry {
     /// Starts on an unused port, trying another when one is taken meanwhile.
     fn start(endpoint: &str, token: &str) -> NotifyingRegistry {
         for _ in 0..5 {
-            if let Some(registry) = NotifyingRegistry::try_start(unused_port(), endpoint, token) {
+            if let Some(registry) =
+                NotifyingRegistry::try_start(harness::unused_port(), endpoint, token)
+            {
                 return registry;
             }
         }

@@ -434,3 +434,23 @@ impl Drop for Harness {
         self.stop();
     }
 }
+
+/// A loopback port nothing listens on, below the kernel's ephemeral range: ports from that
+/// range are what `bind(0)` (the servers of the other tests) and client sockets get, so one
+/// of them could take a port picked there before the registry listens on it.
+pub fn unused_port() -> u16 {
+    let range =
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+    let low: u16 = range
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(32768);
+    let span = u128::from(low.saturating_sub(10_000).max(1000));
+    loop {
+        let port = 10_000 + u16::try_from(uuid::Uuid::new_v4().as_u128() % span).unwrap();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
