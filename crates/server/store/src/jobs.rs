@@ -394,6 +394,21 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Deletes jobs that ended (done, failed, cancelled, skipped) before `before`; how many.
+    /// Every pull records a skipped job per known tag, so the history is kept for a while
+    /// only.
+    pub async fn delete_finished_jobs(&self, before: OffsetDateTime) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM scan_jobs WHERE state NOT IN ('pending', 'running') \
+             AND finished_at < $1",
+        )
+        .bind(seconds(before))
+        .execute(&self.pool)
+        .await
+        .map_err(query("delete finished jobs"))?;
+        Ok(done.rows_affected())
+    }
+
     pub async fn job(&self, id: JobId) -> Result<Option<Job>> {
         let raw: Option<RawJob> = sqlx::query_as(&format!(
             "SELECT {JOB_COLUMNS} FROM scan_jobs WHERE id = $1"

@@ -497,3 +497,33 @@ async fn registry_integrations_round_trip() {
         assert!(!store.replace_registry(&other).await.unwrap());
     }
 }
+
+/// Ended jobs are deleted once old enough; pending and running ones never.
+#[tokio::test]
+async fn finished_jobs_are_forgotten_after_a_while() {
+    for (store, _dir) in stores().await {
+        let done = store
+            .enqueue_job(&job("done", None, JobReason::Poll), NOW)
+            .await
+            .unwrap()
+            .id();
+        let taken = store.take_job("w1", LEASE, NOW).await.unwrap().unwrap();
+        assert_eq!(taken.id, done);
+        let outcome = JobOutcome::Done { digest: digest(1) };
+        store.finish_job(done, "w1", &outcome, NOW).await.unwrap();
+        let pending = store
+            .enqueue_job(&job("pending", None, JobReason::Poll), NOW)
+            .await
+            .unwrap()
+            .id();
+        let later = NOW + Duration::from_secs(3600);
+        assert_eq!(
+            store.delete_finished_jobs(NOW).await.unwrap(),
+            0,
+            "not older yet"
+        );
+        assert_eq!(store.delete_finished_jobs(later).await.unwrap(), 1);
+        assert!(store.job(done).await.unwrap().is_none());
+        assert!(store.job(pending).await.unwrap().is_some());
+    }
+}

@@ -511,8 +511,25 @@ impl RegistryClient {
 }
 
 /// A TLS client configuration (ring) whose roots are webpki's bundle, the system's, and
-/// `ca_file` (PEM) when given; shared by every HTTPS client of Kabuto's.
+/// `ca_file` (PEM) when given; shared by every HTTPS client of Kabuto's. Without a CA file
+/// the configuration is built once per process: reading the system's certificates took most
+/// of a registry walk's time when every tag's client read them again.
 pub fn tls_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, String> {
+    static WITHOUT_CA_FILE: std::sync::OnceLock<Arc<rustls::ClientConfig>> =
+        std::sync::OnceLock::new();
+    match ca_file {
+        None => {
+            if let Some(config) = WITHOUT_CA_FILE.get() {
+                return Ok(Arc::clone(config));
+            }
+            let config = build_tls_config(None)?;
+            Ok(Arc::clone(WITHOUT_CA_FILE.get_or_init(|| config)))
+        }
+        Some(path) => build_tls_config(Some(path)),
+    }
+}
+
+fn build_tls_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, String> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     // Unreadable system certificates are not fatal: webpki's roots remain.

@@ -12,6 +12,7 @@ use kabuto_source::registry::{
 };
 use kabuto_store::{Enqueued, ImageKey, JobReason, NewJob, RegistryRow};
 use kabuto_types::{Digest, ImageReference};
+use rayon::prelude::*;
 use time::OffsetDateTime;
 
 use super::{Integration, access, from_row, platform_tag};
@@ -119,35 +120,80 @@ async fn queue(
     Ok(())
 }
 
-/// Every selected repository's selected tags.
+/// Requests a walk keeps in flight: a registry answers a manifest in milliseconds on
+/// loopback but tens of milliseconds across a network, and a walk makes one per tag.
+const WALK_THREADS: usize = 8;
+
+/// Every selected repository's selected tags, [`WALK_THREADS`] requests at a time, in the
+/// catalog's and the tag list's order.
 fn list_all(integration: &Integration, access: &RegistryAccess) -> Listing {
-    let mut listing = Listing::default();
     let repositories = match repositories(integration, access) {
         Ok(repositories) => repositories,
+        Err(e) => {
+            return Listing {
+                candidates: Vec::new(),
+                error: Some(e),
+            };
+        }
+    };
+    let walk = || -> Vec<Listing> {
+        repositories
+            .par_iter()
+            .map(|repository| list_repository(integration, access, repository))
+            .collect()
+    };
+    let listings = match rayon::ThreadPoolBuilder::new()
+        .num_threads(WALK_THREADS)
+        .build()
+    {
+        Ok(pool) => pool.install(walk),
+        Err(_) => walk(),
+    };
+    let mut all = Listing::default();
+    for listing in listings {
+        all.candidates.extend(listing.candidates);
+        if let Some(error) = listing.error {
+            all.error.get_or_insert(error);
+        }
+    }
+    all
+}
+
+/// One repository's selected tags.
+fn list_repository(
+    integration: &Integration,
+    access: &RegistryAccess,
+    repository: &str,
+) -> Listing {
+    let mut listing = Listing::default();
+    let reference = match reference(integration, repository, None) {
+        Ok(reference) => reference,
         Err(e) => {
             listing.error = Some(e);
             return listing;
         }
     };
-    for repository in repositories {
-        let reference = match reference(integration, &repository, None) {
-            Ok(reference) => reference,
-            Err(e) => {
-                listing.error.get_or_insert(e);
-                continue;
-            }
-        };
-        match list_tags(&reference, &access.options, DEFAULT_PAGE_SIZE, MAX_TAGS) {
-            Ok(all) => {
-                for tag in integration.selection.tags(&all) {
-                    add_tag(integration, access, &repository, tag, &mut listing);
-                }
-            }
-            Err(e) => {
-                listing
-                    .error
-                    .get_or_insert(format!("{repository}: {}", chain(&e)));
-            }
+    let all = match list_tags(&reference, &access.options, DEFAULT_PAGE_SIZE, MAX_TAGS) {
+        Ok(all) => all,
+        Err(e) => {
+            listing.error = Some(format!("{repository}: {}", chain(&e)));
+            return listing;
+        }
+    };
+    let tags: Vec<Listing> = integration
+        .selection
+        .tags(&all)
+        .par_iter()
+        .map(|tag| {
+            let mut one = Listing::default();
+            add_tag(integration, access, repository, tag, &mut one);
+            one
+        })
+        .collect();
+    for one in tags {
+        listing.candidates.extend(one.candidates);
+        if let Some(error) = one.error {
+            listing.error.get_or_insert(error);
         }
     }
     listing

@@ -17,8 +17,12 @@ use crate::state::AppState;
 
 /// How often the schedule looks for integrations that are due.
 const TICK: Duration = Duration::from_secs(1);
+/// Ended scan jobs are kept this long (for `/api/v1/scan_jobs`), then deleted hourly.
+const KEEP_JOBS: Duration = Duration::from_secs(7 * 86_400);
+const CLEANUP_EVERY: Duration = Duration::from_secs(3600);
 
 pub async fn run(state: Arc<AppState>) {
+    tokio::spawn(forget_finished_jobs(Arc::clone(&state)));
     let running: Arc<Mutex<HashSet<String>>> = Arc::default();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -65,4 +69,18 @@ fn due(row: &RegistryRow, integration: &Integration, now: OffsetDateTime) -> boo
         .and_then(|text| serde_json::from_str::<PullStatus>(text).ok())
         .and_then(|status| OffsetDateTime::parse(&status.at, &Rfc3339).ok());
     last.is_none_or(|at| now - at >= integration.interval)
+}
+
+/// Deletes scan jobs that ended over [`KEEP_JOBS`] ago, hourly.
+async fn forget_finished_jobs(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(CLEANUP_EVERY);
+    loop {
+        tick.tick().await;
+        let before = OffsetDateTime::now_utc() - KEEP_JOBS;
+        match state.store.delete_finished_jobs(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "deleted scan jobs that ended a week ago"),
+            Err(e) => tracing::error!(error = %chain(&e), "cannot delete old scan jobs"),
+        }
+    }
 }

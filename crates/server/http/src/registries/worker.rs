@@ -25,9 +25,9 @@ const LEASE: Duration = Duration::from_secs(60);
 const HEARTBEAT: Duration = Duration::from_secs(15);
 /// How often an idle worker looks for jobs besides being woken (retries come due).
 const IDLE_POLL: Duration = Duration::from_secs(2);
-/// Scans started per registry are at least this far apart, so a pull of many new tags does
-/// not hit one registry with every worker at once.
-pub const REGISTRY_SPACING: Duration = Duration::from_millis(250);
+/// Scans started per registry are at least this far apart (at most 40 a second), so a pull of
+/// many new tags does not open every worker's connections to one registry at the same moment.
+pub const REGISTRY_SPACING: Duration = Duration::from_millis(25);
 
 /// Starts the workers; they run until the process ends.
 pub fn start(state: &Arc<AppState>) {
