@@ -136,16 +136,7 @@ impl HarborClient {
 
 /// The plain-HTTP test registry's `host:port`, or `None` (with a note).
 fn plain_registry() -> Option<String> {
-    let env = std::fs::read_to_string("/tmp/kabuto-registry/registry.env").ok();
-    let port = env.as_deref().and_then(|text| {
-        text.lines()
-            .find_map(|line| line.strip_prefix("PLAIN_PORT="))
-            .map(str::to_owned)
-    });
-    if port.is_none() {
-        eprintln!("note: test registries not running (scripts/test-registry.sh start); skipped");
-    }
-    port.map(|p| format!("127.0.0.1:{p}"))
+    harness::registry_var("PLAIN_PORT").map(|p| format!("127.0.0.1:{p}"))
 }
 
 /// Pushes a fixture image with skopeo; its manifest digest.

@@ -23,16 +23,7 @@ const ADMIN_PASSWORD: &str = "registry-test-password";
 
 /// The plain-HTTP test registry's port, or `None` (with a note) when it is not running.
 fn plain_port() -> Option<String> {
-    let env = std::fs::read_to_string("/tmp/kabuto-registry/registry.env").ok();
-    let port = env.as_deref().and_then(|text| {
-        text.lines()
-            .find_map(|line| line.strip_prefix("PLAIN_PORT="))
-            .map(str::to_owned)
-    });
-    if port.is_none() {
-        eprintln!("note: test registries not running (scripts/test-registry.sh start); skipped");
-    }
-    port
+    harness::registry_var("PLAIN_PORT")
 }
 
 fn fixture(name: &str) -> String {
@@ -506,13 +497,7 @@ fn registry_errors_are_reported_and_scans_retried() {
 #[test]
 fn multi_arch_images_are_scanned_per_selected_platform() {
     let Some(port) = plain_port() else { return };
-    let env = std::fs::read_to_string("/tmp/kabuto-registry/registry.env").unwrap();
-    let var = |name: &str| {
-        env.lines()
-            .find_map(|l| l.strip_prefix(&format!("{name}=")))
-            .unwrap()
-            .to_owned()
-    };
+    let var = |name: &str| harness::registry_var(name).unwrap();
     let h = Harness::start(ADMIN_PASSWORD);
     let admin = h.admin();
     add_registry(

@@ -10,7 +10,7 @@ use sqlx::FromRow;
 use time::OffsetDateTime;
 
 use crate::{
-    Result, Store, StoreError, at, is_unique_violation, parse_stored, query, seconds, stored_text,
+    Result, Store, StoreError, at, conflict_or, parse_stored, query, seconds, stored_text,
 };
 
 stored_text! {
@@ -115,15 +115,7 @@ impl Store {
         .bind(seconds(now))
         .execute(&self.pool)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict {
-                    what: format!("Harbor scan {:?}", scan.id),
-                }
-            } else {
-                query("store Harbor scan")(e)
-            }
-        })?;
+        .map_err(|e| conflict_or(e, format!("Harbor scan {:?}", scan.id), "store Harbor scan"))?;
         Ok(())
     }
 

@@ -426,6 +426,15 @@ pub(crate) fn at(seconds: i64) -> OffsetDateTime {
 }
 
 /// Whether an error is a unique-constraint violation.
+/// A unique violation as [`StoreError::Conflict`] on `what`, any other error as a query error.
+pub(crate) fn conflict_or(error: sqlx::Error, what: String, context: &'static str) -> StoreError {
+    if is_unique_violation(&error) {
+        StoreError::Conflict { what }
+    } else {
+        query(context)(error)
+    }
+}
+
 pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
     error
         .as_database_error()

@@ -6,7 +6,7 @@
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
-use crate::{Result, Store, StoreError, at, is_unique_violation, query, seconds};
+use crate::{Result, Store, StoreError, at, conflict_or, query, seconds};
 
 /// An output to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,13 +92,11 @@ impl Store {
         .execute(&self.pool)
         .await
         .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict {
-                    what: format!("notification output {:?}", output.name),
-                }
-            } else {
-                query("create notification output")(e)
-            }
+            conflict_or(
+                e,
+                format!("notification output {:?}", output.name),
+                "create notification output",
+            )
         })?;
         Ok(())
     }

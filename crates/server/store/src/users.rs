@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
-use crate::{Result, Store, StoreError, at, is_unique_violation, query, seconds};
+use crate::{Result, Store, at, conflict_or, query, seconds};
 
 /// A user as stored. The role and id are checked by the server when read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -313,14 +313,5 @@ impl Store {
             .await
             .map_err(query("delete session"))?;
         Ok(())
-    }
-}
-
-/// A unique violation as [`StoreError::Conflict`] on `what`, any other error as a query error.
-pub(crate) fn conflict_or(error: sqlx::Error, what: String, context: &'static str) -> StoreError {
-    if is_unique_violation(&error) {
-        StoreError::Conflict { what }
-    } else {
-        query(context)(error)
     }
 }

@@ -454,3 +454,18 @@ pub fn unused_port() -> u16 {
         }
     }
 }
+
+/// A variable of the test registries' environment (`scripts/test-registry.sh` writes it),
+/// or `None` with a note when they are not running.
+pub fn registry_var(name: &str) -> Option<String> {
+    let env = std::fs::read_to_string("/tmp/kabuto-registry/registry.env").ok();
+    let value = env.as_deref().and_then(|text| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix('='))
+            .map(str::to_owned)
+    });
+    if value.is_none() {
+        eprintln!("note: test registries not running (scripts/test-registry.sh start); skipped");
+    }
+    value
+}
