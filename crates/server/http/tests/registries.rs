@@ -511,6 +511,15 @@ fn multi_arch_images_are_scanned_per_selected_platform() {
     let pulled = pull_now(&h, &admin, "multi");
     assert_eq!(pulled["status"]["queued"], 2, "{pulled}");
     let amd64 = wait_scanned(&h, &admin, "fixtures/multi", "latest");
+    // An image registered through the API in an integrated registry is pulled and scanned.
+    let registered = h.call(
+        "POST",
+        "/api/v1/images",
+        Some(&admin),
+        Some(json!({"images": [{"registry": format!("127.0.0.1:{port}"), "repository": "fixtures/alpine-like", "tag": "latest"}]})),
+    );
+    assert_eq!(registered.status, 201, "{registered:?}");
+    wait_scanned(&h, &admin, "fixtures/alpine-like", "latest");
     let arm64 = wait_scanned(&h, &admin, "fixtures/multi", "latest@linux/arm64/v8");
     assert_eq!(amd64["digest"], var("MULTI_AMD64_DIGEST").as_str());
     assert_eq!(arm64["digest"], var("MULTI_ARM64_DIGEST").as_str());

@@ -353,6 +353,45 @@ pub fn webhook_token(
         .transpose()
 }
 
+/// The integration of a registry host, if there is one (hosts are unique among them).
+pub async fn for_host(
+    state: &crate::state::AppState,
+    host: &str,
+) -> ApiResult<Option<(RegistryRow, Integration)>> {
+    for row in state.store.registries().await? {
+        if let Ok(integration) = from_row(&row)
+            && integration.host == host
+        {
+            return Ok(Some((row, integration)));
+        }
+    }
+    Ok(None)
+}
+
+/// Queues a scan of an image registered through the API (`POST /api/v1/images`) when the
+/// server integrates its registry: Aqua's "register, then the server pulls and scans it".
+/// True when queued.
+pub async fn queue_registered(
+    state: &crate::state::AppState,
+    key: &kabuto_store::ImageKey,
+) -> ApiResult<bool> {
+    if for_host(state, &key.registry).await?.is_none() {
+        return Ok(false);
+    }
+    let job = kabuto_store::NewJob {
+        image: key.clone(),
+        digest: None,
+        reason: kabuto_store::JobReason::Request,
+        max_attempts: pull::MAX_ATTEMPTS,
+    };
+    state
+        .store
+        .enqueue_job(&job, OffsetDateTime::now_utc())
+        .await?;
+    state.jobs_ready.notify_waiters();
+    Ok(true)
+}
+
 /// The tag a platform of a multi-arch image is registered under: the tag itself for the
 /// first platform the integration asks for, `TAG@os/arch[/variant]` for the others.
 pub fn platform_tag(integration: &Integration, tag: &str, platform: &Platform) -> String {

@@ -14,7 +14,7 @@ use kabuto_store::{ImageKey, Job, JobOutcome, backoff};
 use kabuto_types::Digest;
 use time::OffsetDateTime;
 
-use super::{access, from_row, split_platform_tag};
+use super::{access, split_platform_tag};
 use crate::error::{ApiError, ApiResult, chain};
 use crate::extract::Caller;
 use crate::routes::images::ingest;
@@ -162,19 +162,14 @@ async fn keep_lease(state: Arc<AppState>, job: Job, worker: String, cancel: Canc
 
 /// Scans the job's image and ingests it; the manifest digest scanned.
 async fn scan(state: &Arc<AppState>, job: &Job, cancel: &Cancel) -> ApiResult<Digest> {
-    let row = state
-        .store
-        .registries()
+    let (row, integration) = super::for_host(state, &job.image.registry)
         .await?
-        .into_iter()
-        .find(|row| from_row(row).is_ok_and(|i| i.host == job.image.registry))
         .ok_or_else(|| {
             ApiError::bad_request(format!(
                 "no registry integration for {} (deleted since the job was queued?)",
                 job.image.registry
             ))
         })?;
-    let integration = from_row(&row)?;
     let mut access = access(&state.sealing, &row, &integration)?;
     let (tag, platform) = split_platform_tag(&integration, &job.image.tag);
     access.options.platform = Some(platform);

@@ -59,6 +59,7 @@ pub async fn register(
             .store
             .register_image(&key, caller.user.as_str(), now)
             .await?;
+        crate::registries::queue_registered(&state, &key).await?;
         if let Some(row) = state.store.image(&key).await? {
             registered.push(summary(&row)?);
         }
