@@ -104,8 +104,9 @@ pub struct RegistryWebhook {
     /// Read-only: the path to post events to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// Write-only; a random one is made when enabled without one.
-    #[serde(default, skip_serializing)]
+    /// The token the registry presents. Write-only, except that the answer to a `POST`
+    /// shows a token the server made (enabled without one) once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_token: Option<String>,
 }
 

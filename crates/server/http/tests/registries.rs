@@ -136,6 +136,10 @@ fn an_added_registry_is_scanned_and_polled() {
         "{created}"
     );
     assert_eq!(created["password_set"], true);
+    assert!(
+        created["webhook"].get("auth_token").is_none(),
+        "no webhook: no token"
+    );
 
     let app = format!("{repository}/app");
     let first = wait_scanned(&h, &admin, &app, "1.0");
@@ -249,6 +253,16 @@ fn a_failing_registry_reports_why() {
         error.contains("catalog") && error.contains(&port.to_string()),
         "{error}"
     );
+    // A webhook enabled without a token gets one made by the server, shown once.
+    let hooked = add_registry(
+        &h,
+        &admin,
+        json!({"name": "hooked", "type": "V2", "url": "http://127.0.0.1:2", "webhook": {"enabled": true}}),
+    );
+    let made = hooked["webhook"]["auth_token"].as_str().unwrap();
+    assert_eq!(made.len(), 43, "{hooked}");
+    let again = h.call("GET", "/api/v1/registries/hooked", Some(&admin), None);
+    assert!(!again.text.contains(made), "{}", again.text);
 
     let bad = h.call(
         "POST",
@@ -269,7 +283,7 @@ fn a_failing_registry_reports_why() {
     let refused = h.call("POST", "/api/v1/registries/down/scan", Some(&auditor), None);
     assert_eq!(refused.status, 403);
     let listed = h.call("GET", "/api/v1/registries", Some(&auditor), None);
-    assert_eq!(listed.body.as_array().unwrap().len(), 1, "{}", listed.text);
+    assert_eq!(listed.body.as_array().unwrap().len(), 2, "{}", listed.text);
     let removed = h.call("DELETE", "/api/v1/registries/down", Some(&admin), None);
     assert_eq!(removed.status, 204);
     let cancel = h.call("DELETE", "/api/v1/scan_jobs/999999", Some(&admin), None);
@@ -326,7 +340,18 @@ impl NotifyingRegistry {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        if child.try_wait().unwrap().is_some() {
+        // Ours, not another process's server that had the port: a distribution registry
+        // answers /v2/ with its API version, and this process is still running.
+        let ours = ureq::get(&format!("http://127.0.0.1:{port}/v2/"))
+            .call()
+            .ok()
+            .and_then(|r| {
+                r.header("Docker-Distribution-Api-Version")
+                    .map(str::to_owned)
+            })
+            .is_some_and(|v| v == "registry/2.0");
+        if !ours || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
             return None;
         }
         Some(NotifyingRegistry {

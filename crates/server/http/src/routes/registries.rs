@@ -242,13 +242,34 @@ pub async fn push_event(
         .collect();
     tokio::spawn(async move {
         for push in pushes {
-            let only = Some((push.repository, push.tag));
-            if let Err(e) = pull::pull(&state, &row, JobReason::Webhook, only).await {
-                tracing::error!(registry = %row.name, error = %e.message, "pull after a push event failed");
-            }
+            pull_pushed(&state, &row, push).await;
         }
     });
     Ok((StatusCode::ACCEPTED, Json(PushesAccepted { accepted })))
+}
+
+/// Registries send a push event while the push is being committed (docker-registry's comes
+/// a millisecond before the tag can be read), so a pushed tag that cannot be read yet is
+/// looked up again, a second apart.
+const PUSH_LOOKUPS: u32 = 5;
+const PUSH_LOOKUP_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
+
+async fn pull_pushed(state: &Arc<AppState>, row: &RegistryRow, push: webhook::Push) {
+    for lookup in 1..=PUSH_LOOKUPS {
+        let only = Some((push.repository.clone(), push.tag.clone()));
+        match pull::pull(state, row, JobReason::Webhook, only).await {
+            Ok(result) if result.status.error.is_none() => return,
+            Ok(result) if lookup == PUSH_LOOKUPS => {
+                let error = result.status.error.unwrap_or_default();
+                tracing::warn!(registry = %row.name, error, "a pushed tag could not be read");
+            }
+            Ok(_) => tokio::time::sleep(PUSH_LOOKUP_DELAY).await,
+            Err(e) => {
+                tracing::error!(registry = %row.name, error = %e.message, "pull after a push event failed");
+                return;
+            }
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
