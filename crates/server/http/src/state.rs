@@ -134,8 +134,6 @@ pub struct Vulndb {
 #[derive(Clone)]
 struct Loaded {
     engine: Arc<Engine>,
-    /// For images pulled from registries: vulnerabilities and secrets.
-    scan_engine: Arc<Engine>,
     built_at: String,
     advisories: u64,
     modified: Option<SystemTime>,
@@ -165,14 +163,6 @@ impl Vulndb {
             .map(|l| (Arc::clone(&l.engine), l.built_at.clone()))
     }
 
-    /// The engine for images the server pulls itself (vulnerabilities and secrets).
-    pub fn scan_engine(&self) -> Option<(Arc<Engine>, String)> {
-        let loaded = self.loaded.read().ok()?;
-        loaded
-            .as_ref()
-            .map(|l| (Arc::clone(&l.scan_engine), l.built_at.clone()))
-    }
-
     /// Loads the file when it changed since the last load (or was never loaded); true when
     /// a new database is in use. Blocking: call from `spawn_blocking`.
     pub fn reload_if_changed(&self) -> Result<bool, VulndbError> {
@@ -191,16 +181,10 @@ impl Vulndb {
         let db = Database::open(&self.path)?;
         let built_at = db.info().built_at.to_string();
         let advisories = db.info().advisories;
-        let engine = Engine::new(Some(db), &Rules::default(), vuln_only())?;
-        let scan_engine = Engine::new(
-            Some(Database::open(&self.path)?),
-            &Rules::default(),
-            pulled_scanners(),
-        )?;
+        let engine = Engine::new(Some(db), &Rules::default(), pulled_scanners())?;
         if let Ok(mut slot) = self.loaded.write() {
             *slot = Some(Loaded {
                 engine: Arc::new(engine),
-                scan_engine: Arc::new(scan_engine),
                 built_at,
                 advisories,
                 modified,
@@ -221,16 +205,9 @@ impl Vulndb {
     }
 }
 
-/// Stored scans are matched again; content findings are carried from the upload, so the
-/// server's engine needs no secret or malware rules.
-fn vuln_only() -> Scanners {
-    Scanners {
-        vuln: true,
-        ..Scanners::default()
-    }
-}
-
 /// What the server scans in an image it pulls: what `kabuto scan image` scans by default.
+/// Stored scans are only matched again (their content findings are carried), which the same
+/// engine does: one engine, so the database is held in memory once.
 pub fn pulled_scanners() -> Scanners {
     Scanners {
         vuln: true,

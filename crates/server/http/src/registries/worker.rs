@@ -209,7 +209,7 @@ pub async fn scan_pulled(
 ) -> ApiResult<Option<Digest>> {
     let (engine, _) = state
         .vulndb
-        .scan_engine()
+        .engine()
         .ok_or_else(crate::routes::images::no_database)?;
     let plan = ScanPlan {
         scanners: crate::state::pulled_scanners(),
