@@ -33,11 +33,11 @@ pub fn list_repositories(
     let host = registry_host(registry)?;
     let client = RegistryClient::new(
         registry.to_owned(),
-        api_host(host.registry()),
+        api_host(&host),
         "",
         options.insecure,
         options.ca_file.as_deref(),
-        options.resolve_auth(registry, host.registry())?,
+        options.resolve_auth(registry, &host)?,
         options.timeout,
     )?
     .for_catalog();
@@ -64,12 +64,13 @@ pub fn list_tags(
     walk(&client, &first, max, |page: TagsPage| page.tags)
 }
 
-/// `registry` as the registry part of an image reference, or an error saying it is not one.
-fn registry_host(registry: &str) -> Result<ImageReference, SourceError> {
+/// `registry` (`host[:port]`) as the registry part of an image reference names it, or an
+/// error saying it is not one.
+pub fn registry_host(registry: &str) -> Result<String, SourceError> {
     let probe = ImageReference::parse(&format!("{registry}/probe"))?;
     // All of `registry` went into the registry part, none into the repository path.
     if matches!(probe.repository(), "probe" | "library/probe") {
-        Ok(probe)
+        Ok(probe.registry().to_owned())
     } else {
         Err(SourceError::Registry {
             image: registry.to_owned(),

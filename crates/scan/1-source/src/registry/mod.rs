@@ -36,7 +36,7 @@ pub use auth::{
 pub use client::tls_config;
 /// The reference type the registry pulls by (one parser for every crate).
 pub use kabuto_types::ImageReference;
-pub use listing::{DEFAULT_PAGE_SIZE, MAX_PAGE_BYTES, list_repositories, list_tags};
+pub use listing::{DEFAULT_PAGE_SIZE, MAX_PAGE_BYTES, list_repositories, list_tags, registry_host};
 pub use manifest::{Descriptor, ImageManifest, ManifestDocument, ManifestError, parse_manifest};
 pub use platform::{Platform, PlatformError};
 pub use selection::{PullSelection, PullSelectionSpec, SelectionError, version_order};

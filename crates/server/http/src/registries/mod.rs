@@ -141,16 +141,11 @@ pub fn host_of_url(url: &str) -> Result<(String, bool), String> {
     } else {
         (false, url.strip_prefix("https://").unwrap_or(url))
     };
-    let host = rest.trim_end_matches('/');
-    let probe = kabuto_types::ImageReference::parse(&format!("{host}/probe"));
-    match probe {
-        Ok(reference) if matches!(reference.repository(), "probe" | "library/probe") => {
-            Ok((reference.registry().to_owned(), insecure))
-        }
-        _ => Err(format!(
-            "{url:?} is not `https://host[:port]` (or `http://` for plain HTTP)"
-        )),
-    }
+    let host =
+        kabuto_source::registry::registry_host(rest.trim_end_matches('/')).map_err(|_| {
+            format!("{url:?} is not `https://host[:port]` (or `http://` for plain HTTP)")
+        })?;
+    Ok((host, insecure))
 }
 
 fn platforms(given: &[String]) -> ApiResult<Vec<Platform>> {

@@ -380,17 +380,13 @@ fn not_found(name: &str) -> ApiError {
 
 /// Jobs find their integration by registry host: two integrations of one host are refused.
 async fn check_host_free(state: &AppState, integration: &Integration) -> ApiResult<()> {
-    for row in state.store.registries().await? {
-        if row.name != integration.name
-            && from_row(&row).is_ok_and(|other| other.host == integration.host)
-        {
-            return Err(ApiError::conflict(format!(
-                "registry {:?} already integrates {}",
-                row.name, integration.host
-            )));
-        }
+    match crate::registries::for_host(state, &integration.host).await? {
+        Some((row, _)) if row.name != integration.name => Err(ApiError::conflict(format!(
+            "registry {:?} already integrates {}",
+            row.name, integration.host
+        ))),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// A webhook token to generate: when the webhook is on and none was given.
