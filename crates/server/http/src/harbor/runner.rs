@@ -12,14 +12,12 @@ use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 
 use crate::error::{ApiResult, chain};
+use crate::registries::schedule::{KEEP_FINISHED, forget_hourly};
 use crate::registries::worker::{Pull, scan_pulled};
 use crate::state::AppState;
 
 /// How often the runner looks for requests besides being woken (another server's, resumed).
 const IDLE_POLL: Duration = Duration::from_secs(2);
-/// Finished requests are kept this long for Harbor to fetch their reports.
-const KEEP_FINISHED: Duration = Duration::from_secs(7 * 86_400);
-const CLEANUP_EVERY: Duration = Duration::from_secs(3600);
 
 /// Runs until the process ends.
 pub async fn run(state: Arc<AppState>) {
@@ -28,7 +26,15 @@ pub async fn run(state: Arc<AppState>) {
         Ok(n) => tracing::info!(requests = n, "resuming Harbor scans left running"),
         Err(e) => tracing::error!(error = %chain(&e), "cannot resume Harbor scans"),
     }
-    tokio::spawn(forget_finished(Arc::clone(&state)));
+    let requests = Arc::clone(&state);
+    tokio::spawn(forget_hourly(
+        "Harbor scan requests",
+        KEEP_FINISHED,
+        move |before| {
+            let requests = Arc::clone(&requests);
+            async move { requests.store.delete_finished_harbor_scans(before).await }
+        },
+    ));
     let running = Arc::new(Semaphore::new(state.scan_workers));
     loop {
         let Ok(permit) = Arc::clone(&running).acquire_owned().await else {
@@ -83,21 +89,4 @@ async fn scan(state: &AppState, row: &HarborScanRow) -> ApiResult<()> {
     };
     scan_pulled(state, pull, &Cancel::new()).await?;
     Ok(())
-}
-
-/// Deletes requests finished over [`KEEP_FINISHED`] ago, hourly.
-async fn forget_finished(state: Arc<AppState>) {
-    let mut tick = tokio::time::interval(CLEANUP_EVERY);
-    loop {
-        tick.tick().await;
-        let before = OffsetDateTime::now_utc() - KEEP_FINISHED;
-        match state.store.delete_finished_harbor_scans(before).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(
-                requests = n,
-                "deleted Harbor scan requests finished a week ago"
-            ),
-            Err(e) => tracing::error!(error = %chain(&e), "cannot delete old Harbor scan requests"),
-        }
-    }
 }

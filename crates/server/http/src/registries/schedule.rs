@@ -17,12 +17,17 @@ use crate::state::AppState;
 
 /// How often the schedule looks for integrations that are due.
 const TICK: Duration = Duration::from_secs(1);
-/// Ended scan jobs are kept this long (for `/api/v1/scan_jobs`), then deleted hourly.
-const KEEP_JOBS: Duration = Duration::from_secs(7 * 86_400);
+/// Ended scan jobs and Harbor requests are kept this long (for `/api/v1/scan_jobs`, and for
+/// Harbor to fetch reports), then deleted hourly.
+pub const KEEP_FINISHED: Duration = Duration::from_secs(7 * 86_400);
 const CLEANUP_EVERY: Duration = Duration::from_secs(3600);
 
 pub async fn run(state: Arc<AppState>) {
-    tokio::spawn(forget_finished_jobs(Arc::clone(&state)));
+    let jobs = Arc::clone(&state);
+    tokio::spawn(forget_hourly("scan jobs", KEEP_FINISHED, move |before| {
+        let jobs = Arc::clone(&jobs);
+        async move { jobs.store.delete_finished_jobs(before).await }
+    }));
     let running: Arc<Mutex<HashSet<String>>> = Arc::default();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -71,16 +76,22 @@ fn due(row: &RegistryRow, integration: &Integration, now: OffsetDateTime) -> boo
     last.is_none_or(|at| now - at >= integration.interval)
 }
 
-/// Deletes scan jobs that ended over [`KEEP_JOBS`] ago, hourly.
-async fn forget_finished_jobs(state: Arc<AppState>) {
+/// Deletes, hourly, the `what` that ended over `keep` ago: `delete(before)` deletes those
+/// ended before that time and answers how many. Scan jobs and Harbor requests use it.
+pub async fn forget_hourly<F, Fut>(what: &'static str, keep: Duration, delete: F)
+where
+    F: Fn(OffsetDateTime) -> Fut,
+    Fut: std::future::Future<Output = kabuto_store::Result<u64>>,
+{
     let mut tick = tokio::time::interval(CLEANUP_EVERY);
     loop {
         tick.tick().await;
-        let before = OffsetDateTime::now_utc() - KEEP_JOBS;
-        match state.store.delete_finished_jobs(before).await {
+        match delete(OffsetDateTime::now_utc() - keep).await {
             Ok(0) => {}
-            Ok(n) => tracing::info!(jobs = n, "deleted scan jobs that ended a week ago"),
-            Err(e) => tracing::error!(error = %chain(&e), "cannot delete old scan jobs"),
+            Ok(n) => tracing::info!(deleted = n, what, "deleted records that ended long ago"),
+            Err(e) => {
+                tracing::error!(error = %chain(&e), what, "cannot delete records that ended long ago")
+            }
         }
     }
 }
