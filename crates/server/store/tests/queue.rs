@@ -40,6 +40,15 @@ fn job(tag: &str, digest: Option<Digest>, reason: JobReason) -> NewJob {
     }
 }
 
+/// Queues a polled job for `tag` (no digest) at `NOW`; its id.
+async fn queued(store: &Store, tag: &str) -> JobId {
+    store
+        .enqueue_job(&job(tag, None, JobReason::Poll), NOW)
+        .await
+        .unwrap()
+        .id()
+}
+
 fn notification(n: u32) -> NewNotification {
     NewNotification {
         output: "ops-webhook".into(),
@@ -133,11 +142,7 @@ async fn a_tag_is_queued_once_and_a_scanned_digest_is_skipped() {
 #[tokio::test]
 async fn a_failed_job_waits_its_backoff_and_fails_for_good_after_its_attempts() {
     for (store, _dir) in stores().await {
-        let id = store
-            .enqueue_job(&job("1.0", None, JobReason::Poll), NOW)
-            .await
-            .unwrap()
-            .id();
+        let id = queued(&store, "1.0").await;
         let taken = store.take_job("w1", LEASE, NOW).await.unwrap().unwrap();
         assert_eq!((taken.id, taken.attempts), (id, 1));
         assert_eq!(taken.state, JobState::Running);
@@ -180,11 +185,7 @@ async fn a_failed_job_waits_its_backoff_and_fails_for_good_after_its_attempts() 
 #[tokio::test]
 async fn a_job_whose_worker_died_is_taken_again_until_its_attempts_run_out() {
     for (store, _dir) in stores().await {
-        let id = store
-            .enqueue_job(&job("1.0", None, JobReason::Poll), NOW)
-            .await
-            .unwrap()
-            .id();
+        let id = queued(&store, "1.0").await;
         store.take_job("dead", LEASE, NOW).await.unwrap().unwrap();
         let within = NOW + Duration::from_secs(59);
         assert!(store.take_job("w2", LEASE, within).await.unwrap().is_none());
@@ -211,21 +212,9 @@ async fn a_job_whose_worker_died_is_taken_again_until_its_attempts_run_out() {
 #[tokio::test]
 async fn a_job_ends_done_with_its_digest_or_cancelled() {
     for (store, _dir) in stores().await {
-        let done = store
-            .enqueue_job(&job("1.0", None, JobReason::Poll), NOW)
-            .await
-            .unwrap()
-            .id();
-        let running = store
-            .enqueue_job(&job("2.0", None, JobReason::Poll), NOW)
-            .await
-            .unwrap()
-            .id();
-        let pending = store
-            .enqueue_job(&job("3.0", None, JobReason::Poll), NOW)
-            .await
-            .unwrap()
-            .id();
+        let done = queued(&store, "1.0").await;
+        let running = queued(&store, "2.0").await;
+        let pending = queued(&store, "3.0").await;
         assert_eq!(
             store.take_job("w", LEASE, NOW).await.unwrap().unwrap().id,
             done
@@ -502,20 +491,12 @@ async fn registry_integrations_round_trip() {
 #[tokio::test]
 async fn finished_jobs_are_forgotten_after_a_while() {
     for (store, _dir) in stores().await {
-        let done = store
-            .enqueue_job(&job("done", None, JobReason::Poll), NOW)
-            .await
-            .unwrap()
-            .id();
+        let done = queued(&store, "done").await;
         let taken = store.take_job("w1", LEASE, NOW).await.unwrap().unwrap();
         assert_eq!(taken.id, done);
         let outcome = JobOutcome::Done { digest: digest(1) };
         store.finish_job(done, "w1", &outcome, NOW).await.unwrap();
-        let pending = store
-            .enqueue_job(&job("pending", None, JobReason::Poll), NOW)
-            .await
-            .unwrap()
-            .id();
+        let pending = queued(&store, "pending").await;
         let later = NOW + Duration::from_secs(3600);
         assert_eq!(
             store.delete_finished_jobs(NOW).await.unwrap(),
