@@ -45,6 +45,20 @@ fn skopeo_inspect(reference: &str) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
+/// The step, status and message of a registry's error answer; any other error fails the test.
+fn registry_status(err: &SourceError) -> (&str, u16, &str) {
+    let SourceError::RegistryStatus {
+        step,
+        status,
+        message,
+        ..
+    } = err
+    else {
+        panic!("{err:?}");
+    };
+    (step, *status, message)
+}
+
 /// Reads every layer to the end (which verifies its digest) and returns the byte counts.
 fn read_layers(image: &dyn ImageSource) -> Vec<u64> {
     (0..image.metadata().layers.len())
@@ -376,16 +390,8 @@ fn bearer_token_flow() {
         let Err(err) = open_registry(&reference, &options) else {
             panic!("token server let a bad request through");
         };
-        let SourceError::RegistryStatus {
-            step,
-            status,
-            message,
-            ..
-        } = &err
-        else {
-            panic!("{err:?}");
-        };
-        assert_eq!(*status, 401);
+        let (step, status, message) = registry_status(&err);
+        assert_eq!(status, 401);
         assert!(step.starts_with("token from http://127.0.0.1:"), "{step}");
         assert!(message.contains(hint), "{message}");
         assert!(TOKENS_REFUSED.load(Ordering::SeqCst) > refused_before);
@@ -415,16 +421,8 @@ fn a_given_bearer_token_is_sent_as_is() {
     else {
         panic!("a token for another repository pulled");
     };
-    let SourceError::RegistryStatus {
-        step,
-        status,
-        message,
-        ..
-    } = &err
-    else {
-        panic!("{err:?}");
-    };
-    assert_eq!(*status, 401);
+    let (step, status, message) = registry_status(&err);
+    assert_eq!(status, 401);
     assert!(step.starts_with("manifest "), "{step}");
     assert!(
         message.contains("bearer token given was rejected"),
