@@ -10,8 +10,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::{AssuranceCheck, ScanReport, Verdict};
 
+mod console;
 mod harbor;
 mod registries;
+pub use console::{
+    Dashboard, PolicyPreview, PreviewImage, RiskCounts, SetupRequest, SetupStatus, TrendPoint,
+    VulnerabilityGroup,
+};
 pub use harbor::{
     HarborArtifact, HarborCapability, HarborCvss, HarborEnabledCapability, HarborError,
     HarborErrorBody, HarborLayer, HarborMetadata, HarborRegistry, HarborSbomMediaTypes,
