@@ -21,7 +21,7 @@ kabuto=$PWD/target/$profile/kabuto
 tmp=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+source bench/server/lib.sh
 rss() { echo "  (server RSS now $(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status) MB)"; }
 
 "$kabuto" db build --quiet --source "$shared/vulndata" --output "$tmp/data/kabuto.db" >/dev/null
@@ -29,14 +29,7 @@ findings=$(python3 bench/server/make-rootfs.py "$shared/vulndata/pypa/vulns" "$t
 "$kabuto" scan rootfs "$tmp/root" --quiet --db "$tmp/data/kabuto.db" --scanners vuln --list-packages -f json -o "$tmp/big.json" || true
 "$kabuto" scan image "$fixture" --quiet --db "$tmp/data/kabuto.db" --scanners vuln,secret --list-packages -f json -o "$tmp/app.json" || true
 
-KABUTO_ADMIN_PASSWORD='bench password 1234' "$kabuto" server --listen 127.0.0.1:0 --data-dir "$tmp/data" 2>"$tmp/server.log" &
-pid=$!
-for _ in $(seq 600); do grep -q "listening on" "$tmp/server.log" 2>/dev/null && break; sleep 0.1; done
-url=$(grep -o 'http://[0-9.:]*' "$tmp/server.log" | head -1)
-session=$(curl -sf -XPOST "$url/api/v1/login" -H 'content-type: application/json' \
-  -d '{"id":"administrator","password":"bench password 1234"}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])')
-token=$(curl -sf -XPOST "$url/api/v1/tokens" -H "authorization: Bearer $session" -H 'content-type: application/json' \
-  -d '{"name":"bench"}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])')
+start_server
 echo "profile: $profile; server $url"
 
 # 1. Ingest: each upload a new scan (artifact name varied, so the digest differs).
@@ -64,22 +57,7 @@ echo "ingest of a $n-finding report ($((bytes / 1024)) KiB, $findings advisories
 
 # 2. 10,000 images from the fixture's real report, two uploads at a time.
 start=$(date +%s.%N)
-python3 - "$tmp/app.json" "$url" "$token" "$images" <<'PY'
-import json, sys, urllib.request
-from concurrent.futures import ThreadPoolExecutor
-path, url, token, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-report = json.load(open(path))
-def upload(i):
-    r = dict(report)
-    r["image"] = dict(report.get("image") or {})
-    r["image"]["manifest_digest"] = "sha256:%064x" % i
-    body = json.dumps(r).encode()
-    req = urllib.request.Request(f"{url}/api/v1/scans?register=true&image=registry.example/team{i % 50}/app:{i}", body,
-                                 {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    urllib.request.urlopen(req).read()
-with ThreadPoolExecutor(2) as pool:
-    list(pool.map(upload, range(count)))
-PY
+python3 bench/server/populate.py "$tmp/app.json" "$url" "$token" "$images"
 stored_s=$(python3 -c "print(f'{$(date +%s.%N) - $start:.0f}')")
 echo "stored $images images in $stored_s s"; rss
 

@@ -3,6 +3,8 @@
 #   - builds the real fixture images from ../shared/images (when that folder exists; tests that
 #     need them skip with a note otherwise),
 #   - starts local OCI registries on loopback for the registry tests (scripts/test-registry.sh),
+#   - installs Debian's chromium and chromium-driver for the console's browser tests
+#     (scripts/setup-browser.sh),
 #   - starts a throwaway PostgreSQL on loopback for the server's store tests
 #     (scripts/test-postgres.sh; installs Debian's postgresql when missing),
 #   - runs cargo fmt --check, clippy -D warnings and every test in the workspace.
@@ -24,6 +26,13 @@ fi
 if [ -x scripts/test-registry.sh ]; then
   echo "== local registries"
   bash scripts/test-registry.sh start
+fi
+
+echo "== browser (console tests)"
+if bash scripts/setup-browser.sh; then
+  export KABUTO_REQUIRE_BROWSER=1
+else
+  echo "note: chromium could not be installed: the console's browser tests will skip"
 fi
 
 echo "== PostgreSQL"

@@ -169,6 +169,22 @@ async fn bearer_caller(state: &AppState, text: &str, source: IpAddr) -> ApiResul
     })
 }
 
+/// The caller of a console page: the session cookie only (pages are for browsers), with the
+/// session's CSRF token for the page's forms. `None` when there is no valid session.
+pub async fn console_session(
+    state: &AppState,
+    parts: &Parts,
+) -> ApiResult<Option<(Caller, kabuto_auth::CsrfToken)>> {
+    let Some(cookie) = cookie(&parts.headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    match session_caller(state, &cookie, client_ip(parts)).await {
+        Ok(session) => Ok(Some(session)),
+        Err(e) if e.status == axum::http::StatusCode::UNAUTHORIZED => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 async fn session_caller(
     state: &AppState,
     text: &str,

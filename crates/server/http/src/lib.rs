@@ -12,6 +12,7 @@
 //! Storage is `kabuto-store` (SQLite or PostgreSQL); identities, passwords and tokens are
 //! `kabuto-auth`; the bodies are `kabuto_api::server`.
 
+mod console;
 mod error;
 mod evaluate;
 mod extract;
@@ -238,6 +239,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     tokio::spawn(harbor::runner::run(Arc::clone(&state)));
     let app =
         routes::router(Arc::clone(&state))
+            .merge(console::router(Arc::clone(&state)))
             .layer(middleware::from_fn_with_state(
                 Arc::clone(&state),
                 metrics::record,

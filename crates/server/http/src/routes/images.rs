@@ -467,6 +467,12 @@ pub async fn detail(
     Params(params): Params<DetailParams>,
 ) -> ApiResult<Response> {
     caller.require(Permission::Read)?;
+    let row = stored_image(&state, registry, &name).await?;
+    respond_with_image(&state, row, params.format.as_deref()).await
+}
+
+/// The image named `registry` and `repository/tag` (as the detail path gives them).
+async fn stored_image(state: &AppState, registry: String, name: &str) -> ApiResult<ImageRow> {
     let (repository, tag) = name
         .rsplit_once('/')
         .ok_or_else(|| ApiError::not_found("give /api/v2/images/REGISTRY/REPOSITORY/TAG"))?;
@@ -475,12 +481,22 @@ pub async fn detail(
         repository: repository.to_owned(),
         tag: tag.to_owned(),
     };
-    let row = state
+    state
         .store
         .image(&key)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("no image {key}")))?;
-    respond_with_image(&state, row, params.format.as_deref()).await
+        .ok_or_else(|| ApiError::not_found(format!("no image {key}")))
+}
+
+/// The image without its report, and the evaluated report as stored (the console reads it;
+/// the API splices it into its answer unparsed).
+pub async fn detail_parts(
+    state: &AppState,
+    registry: &str,
+    name: &str,
+) -> ApiResult<(ImageDetail, Option<Vec<u8>>)> {
+    let row = stored_image(state, registry.to_owned(), name).await?;
+    image_parts(state, row).await
 }
 
 pub async fn by_digest(
@@ -531,9 +547,7 @@ async fn respond_with_image(
     }
 }
 
-/// The image as [`ImageDetail`]'s JSON, the stored report spliced in as stored (it is the
-/// server's own rendering): no parse and re-encode of a large report per read.
-async fn image_detail(state: &AppState, row: ImageRow) -> ApiResult<Vec<u8>> {
+async fn image_parts(state: &AppState, row: ImageRow) -> ApiResult<(ImageDetail, Option<Vec<u8>>)> {
     let report = state.store.image_result(row.id).await?;
     let tags: Vec<String> = match &row.digest {
         Some(digest) => state
@@ -546,13 +560,20 @@ async fn image_detail(state: &AppState, row: ImageRow) -> ApiResult<Vec<u8>> {
             .collect(),
         None => Vec::new(),
     };
-    let summary = ImageDetail {
+    let detail = ImageDetail {
         summary: summary(&row)?,
         tags,
         report: None,
     };
+    Ok((detail, report))
+}
+
+/// The image as [`ImageDetail`]'s JSON, the stored report spliced in as stored (it is the
+/// server's own rendering): no parse and re-encode of a large report per read.
+async fn image_detail(state: &AppState, row: ImageRow) -> ApiResult<Vec<u8>> {
+    let (detail, report) = image_parts(state, row).await?;
     let mut out =
-        serde_json::to_vec(&summary).map_err(|e| ApiError::internal("encoding the image", &e))?;
+        serde_json::to_vec(&detail).map_err(|e| ApiError::internal("encoding the image", &e))?;
     if let Some(report) = report
         && out.pop() == Some(b'}')
     {

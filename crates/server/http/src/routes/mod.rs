@@ -2,13 +2,13 @@
 //! authorisation with an audit record of every refused write).
 
 pub mod images;
-mod notifications;
-mod policies;
-mod registries;
-mod risks;
-mod session;
-mod system;
-mod verdicts;
+pub(crate) mod notifications;
+pub(crate) mod policies;
+pub(crate) mod registries;
+pub(crate) mod risks;
+pub(crate) mod session;
+pub(crate) mod system;
+pub(crate) mod verdicts;
 
 use std::sync::Arc;
 

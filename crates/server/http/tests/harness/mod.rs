@@ -120,8 +120,8 @@ impl Harness {
         Harness::start_on(dir, store, admin_password, None)
     }
 
-    /// With `feed` (a feed document, e.g. an NVD API page) in the server's database besides
-    /// the committed records.
+    /// With `feed` (a feed document, e.g. an NVD API page, or an array of them) in the
+    /// server's database besides the committed records.
     pub fn start_with_feed(admin_password: &str, feed: &Value) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let store = StoreUrl::in_data_dir(dir.path());
@@ -410,9 +410,15 @@ fn rand_suffix() -> String {
 /// The database at `db` from the committed records and `feed`, written to `dir/feed`.
 fn build_database_with(dir: &Path, db: &Path, feed: Option<&Value>) {
     let extra = dir.join("feed");
-    if let Some(feed) = feed {
-        std::fs::create_dir_all(&extra).unwrap();
-        std::fs::write(extra.join("feed.json"), feed.to_string()).unwrap();
+    // An array is several feed documents, one file each.
+    let documents: Vec<&Value> = match feed {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    };
+    std::fs::create_dir_all(&extra).unwrap();
+    for (i, document) in documents.iter().enumerate() {
+        std::fs::write(extra.join(format!("feed-{i}.json")), document.to_string()).unwrap();
     }
     build_database(db, feed.map(|_| extra.as_path()));
 }

@@ -1,0 +1,169 @@
+//! Golden files of the pages a user sees, from fixed data (the browser tests render the same
+//! pages from a live server).
+
+use kabuto_api::AssuranceCheck;
+use kabuto_api::server::{AuditEntry, ImageSummary, Page, TokenInfo, UserInfo};
+use kabuto_auth::Role;
+use kabuto_console::{ListQuery, Viewer, pages};
+use serde_json::json;
+
+/// One tag per line, so a golden file's diff shows what changed.
+fn lines(markup: maud::Markup) -> String {
+    markup.into_string().replace("><", ">\n<")
+}
+
+fn viewer(role: Role) -> Viewer {
+    Viewer {
+        user: "administrator".into(),
+        role,
+        csrf: "csrf-token-for-tests".into(),
+    }
+}
+
+fn image(repository: &str, tag: &str, critical: i64, disallowed: bool) -> ImageSummary {
+    ImageSummary {
+        registry: "registry.example".into(),
+        repository: repository.into(),
+        tag: tag.into(),
+        name: format!("{repository}:{tag}"),
+        digest: Some(
+            "sha256:4c1b1d2f0a9e8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c".into(),
+        ),
+        scan_status: "scanned".into(),
+        os: Some("debian 12.12".into()),
+        packages: 120,
+        disallowed,
+        vulns_found: critical + 3,
+        crit_vulns: critical,
+        high_vulns: 3,
+        med_vulns: 0,
+        low_vulns: 0,
+        neg_vulns: 0,
+        unknown_vulns: 0,
+        registered_by: "ci".into(),
+        registered: "2026-12-01T10:00:00Z".into(),
+        scan_date: Some("2026-12-01T10:00:00Z".into()),
+        evaluated: Some("2026-12-01T10:00:01Z".into()),
+        db_version: Some("2026-12-01T00:00:00Z".into()),
+        assurance_checks_performed: vec![AssuranceCheck {
+            policy_name: "no-high".into(),
+            control: "cvss_severity".into(),
+            failed: disallowed,
+            blocking: disallowed,
+            message: String::new(),
+        }],
+    }
+}
+
+#[test]
+fn login_and_setup() {
+    insta::assert_snapshot!("login", lines(pages::login::render(None)));
+    insta::assert_snapshot!("setup", lines(pages::login::setup()));
+}
+
+#[test]
+fn images_list_with_a_hostile_name() {
+    let query = ListQuery::new("/images", Some("severity=high&order_by=-critical"));
+    let page = Page {
+        count: 2,
+        page: 1,
+        pagesize: 50,
+        result: vec![
+            image("shop/api", "1.0", 2, true),
+            image("<script>alert(1)</script>", "\"x'", 0, false),
+        ],
+    };
+    insta::assert_snapshot!(
+        "images",
+        lines(pages::images::render(
+            &viewer(Role::Administrator),
+            &query,
+            &page
+        ))
+    );
+}
+
+#[test]
+fn audit_log() {
+    let query = ListQuery::new("/audit", Some("result=blocked"));
+    let page = Page {
+        count: 1,
+        page: 1,
+        pagesize: 50,
+        result: vec![AuditEntry {
+            id: 7,
+            time: "2026-12-01T10:00:02Z".into(),
+            user: "ci".into(),
+            credential: "token:ab12cd".into(),
+            source: "127.0.0.1".into(),
+            action: "verdict.block".into(),
+            target: "registry.example/shop/api:1.0".into(),
+            result: "blocked".into(),
+            detail: json!({"failed": ["no-high"]}),
+        }],
+    };
+    insta::assert_snapshot!(
+        "audit",
+        lines(pages::audit::render(&viewer(Role::Auditor), &query, &page))
+    );
+}
+
+#[test]
+fn policy_editor_for_an_author_and_for_an_auditor() {
+    let policy = json!({
+        "name": "no-high",
+        "description": "Block high and critical vulnerabilities",
+        "enabled": true,
+        "fail_cicd": true,
+        "cvss_severity_enabled": true,
+        "cvss_severity": "high",
+        "cves_white_list_enabled": true,
+        "cves_white_list": ["CVE-2018-18074"],
+        "packages_black_list": [{"format": "pypi", "name": "requests"}],
+    });
+    insta::assert_snapshot!(
+        "policy-editor",
+        lines(pages::policies::editor(
+            &viewer(Role::PolicyAuthor),
+            &policy,
+            false
+        ))
+    );
+    let read_only = lines(pages::policies::editor(
+        &viewer(Role::Auditor),
+        &policy,
+        false,
+    ));
+    assert!(!read_only.contains("Save"), "an auditor is offered to save");
+    assert!(read_only.contains("disabled"));
+}
+
+#[test]
+fn users_and_tokens() {
+    let users = [
+        UserInfo {
+            id: "administrator".into(),
+            role: Role::Administrator,
+        },
+        UserInfo {
+            id: "ci".into(),
+            role: Role::Scanner,
+        },
+    ];
+    let tokens = [TokenInfo {
+        id: "3".into(),
+        name: "gitlab-ci".into(),
+        user: "ci".into(),
+        prefix: "ab12cd".into(),
+        created: "2026-12-01T09:00:00Z".into(),
+        revoked: None,
+    }];
+    insta::assert_snapshot!(
+        "users",
+        lines(pages::users::render(
+            &viewer(Role::Administrator),
+            Some(&users),
+            &tokens
+        ))
+    );
+}
