@@ -2,7 +2,10 @@
 //! pages from a live server).
 
 use kabuto_api::AssuranceCheck;
-use kabuto_api::server::{AuditEntry, ImageSummary, Page, TokenInfo, UserInfo};
+use kabuto_api::server::{
+    AuditEntry, Dashboard, ImageSummary, Page, RiskCounts, TokenInfo, TrendPoint, UserInfo,
+    VulnerabilityGroup,
+};
 use kabuto_auth::Role;
 use kabuto_console::{ListQuery, Viewer, pages};
 use serde_json::json;
@@ -166,4 +169,56 @@ fn users_and_tokens() {
             &tokens
         ))
     );
+}
+
+fn counts(critical: i64, high: i64, medium: i64, low: i64, other: i64) -> RiskCounts {
+    RiskCounts {
+        critical,
+        high,
+        medium,
+        low,
+        other,
+    }
+}
+
+#[test]
+fn dashboard_with_a_trend() {
+    let dashboard = Dashboard {
+        images: 3,
+        scanned: 2,
+        disallowed: 1,
+        images_by_risk: counts(1, 1, 0, 0, 0),
+        vulnerabilities: counts(2, 6, 0, 0, 1),
+        trend: vec![
+            TrendPoint {
+                day: "2026-12-05".into(),
+                images: 1,
+                disallowed: 0,
+                vulnerabilities: counts(0, 3, 0, 0, 1),
+            },
+            TrendPoint {
+                day: "2026-12-06".into(),
+                images: 2,
+                disallowed: 1,
+                vulnerabilities: counts(2, 6, 0, 0, 1),
+            },
+        ],
+        top_images: vec![image("shop/api", "1.0", 2, true)],
+        top_vulnerabilities: vec![VulnerabilityGroup {
+            name: "CVE-2018-18074".into(),
+            severity: "high".into(),
+            score: Some(7.5),
+            images: 2,
+            packages: vec!["requests 2.19.1".into()],
+            fix_version: Some("2.20.0".into()),
+            acknowledged: 0,
+            occurrences: 2,
+        }],
+        blocked_runs: Vec::new(),
+        recent_audit: Vec::new(),
+    };
+    let html = lines(pages::dashboard::render(&viewer(Role::Auditor), &dashboard));
+    // Two days: one line per severity, the highest point at the top of the chart.
+    assert_eq!(html.matches("<polyline").count(), 4, "{html}");
+    insta::assert_snapshot!("dashboard", html);
 }

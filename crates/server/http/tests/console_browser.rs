@@ -494,7 +494,7 @@ fn hostile_names_stay_text() {
         b.fill("input[name=id]", "administrator").await;
         b.fill("input[name=password]", PASSWORD).await;
         b.click("button[type=submit]").await;
-        b.wait_path("/").await;
+        b.text("nav.main").await;
         b.client.goto(&format!("{base}/images")).await.unwrap();
         let table = b.text("table#images").await;
         for (_, repository, tag) in hostile {

@@ -311,7 +311,7 @@ fn vulnerabilities(
                                 (explanation(f))
                             }
                             td { (severity(&f.severity.to_string())) }
-                            td.mono { @for c in f.cvss.iter() { (c.score.map(|s| format!("{s:.1}")).unwrap_or_default()) " " span.muted { (c.source) } br; } }
+                            td.mono { @for c in f.cvss.iter() { span title=(c.vector) { (c.score.map(|s| format!("{s:.1}")).unwrap_or_default()) " " span.muted { "v" (c.version) } } br; } }
                             td.mono { (f.package_name) }
                             td.mono { (f.installed_version) }
                             td.mono { (if f.fixed_versions.is_empty() { "—".to_owned() } else { f.fixed_versions.join(", ") }) }
