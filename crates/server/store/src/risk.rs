@@ -2,6 +2,8 @@
 //! computed in SQL (never by loading rows), one recorded day per row for the trend, and the
 //! vulnerabilities grouped by id across images.
 
+use std::collections::HashMap;
+
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
@@ -233,54 +235,34 @@ impl Store {
     }
 
     /// The vulnerabilities the filters keep, one group per id, with up to
-    /// [`GROUP_PACKAGES`] of each group's packages.
+    /// [`GROUP_PACKAGES`] of each group's packages. In steps, so that 1.6 M rows stay
+    /// fast: the page's ids are found over the covering index `(issue_name, image_id, ...)`
+    /// alone, then only their rows are summed.
     pub async fn vulnerability_groups(
         &self,
         q: &VulnerabilityGroupQuery,
     ) -> Result<Page<VulnerabilityGroupRow>> {
         let page = q.filter.page.unwrap_or(PageRequest::new(None, None));
-        let from = "FROM image_vulnerabilities v JOIN images i ON i.id = v.image_id WHERE 1 = 1";
         let mut count = Sql::new(
             self.backend,
-            &format!("SELECT COUNT(DISTINCT v.issue_name) {from}"),
+            &format!(
+                "SELECT COUNT(*) FROM (SELECT DISTINCT v.issue_name {}",
+                group_source(&q.filter)
+            ),
         );
         vulnerability_filters(&mut count, &q.filter);
-        let (total,): (i64,) = count
+        count.push(") AS ids");
+        let (groups,): (i64,) = count
             .query_as()
             .fetch_one(&self.pool)
             .await
             .map_err(query("count vulnerability groups"))?;
-        let mut list = Sql::new(
-            self.backend,
-            &format!(
-                "SELECT v.issue_name, MAX(v.severity_rank) AS top_rank, MIN(v.severity) AS low_name, \
-                 MAX(v.score) AS score, COUNT(DISTINCT v.image_id) AS images, \
-                 MAX(v.fix_version) AS fix_version, {acknowledged} AS acknowledged, \
-                 COUNT(*) AS occurrences {from}",
-                acknowledged = total("v.acknowledged"),
-            ),
-        );
-        vulnerability_filters(&mut list, &q.filter);
-        let dir = if q.descending { "DESC" } else { "ASC" };
-        let order = match q.order {
-            GroupOrder::Images => format!("images {dir}, v.issue_name"),
-            GroupOrder::Severity => format!("top_rank {dir}, images DESC, v.issue_name"),
-            GroupOrder::Name => format!("v.issue_name {dir}"),
-        };
-        list.push(" GROUP BY v.issue_name ORDER BY ")
-            .push(&order)
-            .push(" LIMIT ")
-            .bind(page.pagesize)
-            .push(" OFFSET ")
-            .bind(page.offset());
-        let raw: Vec<RawGroup> = list
-            .query_as()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(query("list vulnerability groups"))?;
-        let mut packages = self.group_packages(&q.filter, &raw).await?;
-        let groups = raw
-            .into_iter()
+        let names = self.group_page(q, page).await?;
+        let mut totals = self.group_totals(&q.filter, &names).await?;
+        let mut packages = self.group_packages(&q.filter, &names).await?;
+        let rows = names
+            .iter()
+            .filter_map(|name| totals.remove(name))
             .map(|r| VulnerabilityGroupRow {
                 packages: packages.remove(&r.issue_name).unwrap_or_default(),
                 severity: severity_of(r.top_rank, r.low_name),
@@ -292,32 +274,94 @@ impl Store {
                 occurrences: r.occurrences,
             })
             .collect();
-        Ok(page.wrap(total, groups))
+        Ok(page.wrap(groups, rows))
     }
 
-    /// The distinct packages of each listed group (the filters applied), by id.
+    /// The ids on the page, in order.
+    async fn group_page(
+        &self,
+        q: &VulnerabilityGroupQuery,
+        page: PageRequest,
+    ) -> Result<Vec<String>> {
+        let mut list = Sql::new(
+            self.backend,
+            &format!("SELECT v.issue_name {}", group_source(&q.filter)),
+        );
+        vulnerability_filters(&mut list, &q.filter);
+        let dir = if q.descending { "DESC" } else { "ASC" };
+        let order = match q.order {
+            GroupOrder::Images => format!("COUNT(DISTINCT v.image_id) {dir}, v.issue_name"),
+            GroupOrder::Severity => format!(
+                "MAX(v.severity_rank) {dir}, COUNT(DISTINCT v.image_id) DESC, v.issue_name"
+            ),
+            GroupOrder::Name => format!("v.issue_name {dir}"),
+        };
+        list.push(" GROUP BY v.issue_name ORDER BY ")
+            .push(&order)
+            .push(" LIMIT ")
+            .bind(page.pagesize)
+            .push(" OFFSET ")
+            .bind(page.offset());
+        let names: Vec<(String,)> = list
+            .query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query("list vulnerability groups"))?;
+        Ok(names.into_iter().map(|(name,)| name).collect())
+    }
+
+    /// The sums of the listed ids' rows (the filters applied), by id.
+    async fn group_totals(
+        &self,
+        filter: &VulnerabilityQuery,
+        names: &[String],
+    ) -> Result<HashMap<String, RawGroup>> {
+        if names.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut list = Sql::new(
+            self.backend,
+            &format!(
+                "SELECT v.issue_name, MAX(v.severity_rank) AS top_rank, \
+                 MIN(v.severity) AS low_name, MAX(v.score) AS score, \
+                 COUNT(DISTINCT v.image_id) AS images, MAX(v.fix_version) AS fix_version, \
+                 {acknowledged} AS acknowledged, COUNT(*) AS occurrences {from}",
+                acknowledged = total("v.acknowledged"),
+                from = group_source(filter),
+            ),
+        );
+        vulnerability_filters(&mut list, filter);
+        among(&mut list, names);
+        list.push(" GROUP BY v.issue_name");
+        let rows: Vec<RawGroup> = list
+            .query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query("sum vulnerability groups"))?;
+        Ok(rows.into_iter().map(|r| (r.issue_name.clone(), r)).collect())
+    }
+
+    /// The distinct packages of each listed id (the filters applied), at most
+    /// [`GROUP_PACKAGES`] each.
     async fn group_packages(
         &self,
         filter: &VulnerabilityQuery,
-        groups: &[RawGroup],
-    ) -> Result<std::collections::HashMap<String, Vec<String>>> {
-        let mut packages: std::collections::HashMap<String, Vec<String>> =
-            std::collections::HashMap::new();
-        if groups.is_empty() {
+        names: &[String],
+    ) -> Result<HashMap<String, Vec<String>>> {
+        let mut packages: HashMap<String, Vec<String>> = HashMap::new();
+        if names.is_empty() {
             return Ok(packages);
         }
         let mut list = Sql::new(
             self.backend,
-            "SELECT DISTINCT v.issue_name, v.resource_name, v.resource_version \
-             FROM image_vulnerabilities v JOIN images i ON i.id = v.image_id WHERE 1 = 1",
+            &format!(
+                "SELECT DISTINCT v.issue_name, v.resource_name, v.resource_version {}",
+                group_source(filter)
+            ),
         );
         vulnerability_filters(&mut list, filter);
-        list.push(" AND v.issue_name IN (");
-        for (n, group) in groups.iter().enumerate() {
-            list.push(if n == 0 { "" } else { ", " })
-                .bind(group.issue_name.clone());
-        }
-        list.push(") ORDER BY v.issue_name, v.resource_name, v.resource_version");
+        among(&mut list, names);
+        list.push(" ORDER BY v.issue_name, v.resource_name, v.resource_version");
         let rows: Vec<(String, String, String)> = list
             .query_as()
             .fetch_all(&self.pool)
@@ -331,6 +375,25 @@ impl Store {
         }
         Ok(packages)
     }
+}
+
+/// The rows a group query reads: the images joined only when a filter needs them (the
+/// join costs a lookup per row).
+fn group_source(filter: &VulnerabilityQuery) -> &'static str {
+    if filter.image_name.is_some() || filter.registry_name.is_some() {
+        "FROM image_vulnerabilities v JOIN images i ON i.id = v.image_id WHERE 1 = 1"
+    } else {
+        "FROM image_vulnerabilities v WHERE 1 = 1"
+    }
+}
+
+/// ` AND v.issue_name IN (...)` of `names` (a page: at most 1,000).
+fn among(q: &mut Sql, names: &[String]) {
+    q.push(" AND v.issue_name IN (");
+    for (n, name) in names.iter().enumerate() {
+        q.push(if n == 0 { "" } else { ", " }).bind(name.clone());
+    }
+    q.push(")");
 }
 
 /// A group's severity name from its highest rank; below low the rank does not tell

@@ -69,7 +69,8 @@ async fn the_dashboard_queries_at_ten_thousand_images() {
             page: Some(PageRequest::new(Some(1), Some(5))),
             ..VulnerabilityQuery::default()
         },
-        ..VulnerabilityGroupQuery::default()
+        order: GroupOrder::Images,
+        descending: true,
     };
     let mut total = Duration::ZERO;
     for _ in 0..2 {

@@ -788,7 +788,10 @@ async fn the_risk_summary_trend_and_groups_count_in_sql() {
         assert_eq!(store.risk_history(1).await.unwrap()[0].day, "2026-12-07");
 
         let groups = store
-            .vulnerability_groups(&VulnerabilityGroupQuery::default())
+            .vulnerability_groups(&VulnerabilityGroupQuery {
+                descending: true,
+                ..VulnerabilityGroupQuery::default()
+            })
             .await
             .unwrap();
         assert_eq!(groups.count, 6);
