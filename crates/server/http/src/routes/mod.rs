@@ -1,13 +1,15 @@
 //! The REST API: the router, and the helpers handlers share (audit records, time format,
 //! authorisation with an audit record of every refused write).
 
+pub mod dashboard;
 pub mod images;
 mod notifications;
-mod policies;
+pub mod policies;
 mod registries;
-mod risks;
+pub mod risks;
 mod session;
-mod system;
+pub mod setup;
+pub mod system;
 mod verdicts;
 
 use std::sync::Arc;
@@ -35,6 +37,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(system::readyz))
         .route("/metrics", get(system::metrics))
         .route("/api/openapi.json", get(system::openapi))
+        .route("/api/v1/setup", get(setup::status).post(setup::complete))
         .route("/api/v1/login", post(session::login))
         .route("/api/v1/logout", post(session::logout))
         .route("/api/v1/me", get(session::me))
@@ -54,7 +57,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v2/images", get(images::list))
         .route("/api/v2/images/{registry}/{*name}", get(images::detail))
         .route("/api/v2/digests/{digest}", get(images::by_digest))
+        .route("/api/v2/dashboard", get(dashboard::dashboard))
         .route("/api/v2/risks/vulnerabilities", get(risks::vulnerabilities))
+        .route(
+            "/api/v2/risks/vulnerabilities/grouped",
+            get(risks::grouped),
+        )
         .route(
             "/api/v2/risks/acknowledge",
             get(risks::acks)
@@ -69,6 +77,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/api/v2/assurance_policy/image",
             get(policies::list).post(policies::create),
+        )
+        .route(
+            "/api/v2/assurance_policy/image/preview",
+            post(policies::preview),
         )
         .route(
             "/api/v2/assurance_policy/image/{name}",
