@@ -360,9 +360,18 @@ async fn reevaluate_batch<'i>(
     batch: &'i [ImageRow],
 ) -> ApiResult<Vec<&'i ImageRow>> {
     let (db_version, now) = (db_version.to_owned(), judge_now.now);
-    let evaluations = judge_images(&state.store, engine, judge_now, batch, move |image, result| {
-        Ok((image.id, evaluation(&result, &db_version, now, Some(image))?))
-    })
+    let evaluations = judge_images(
+        &state.store,
+        engine,
+        judge_now,
+        batch,
+        move |image, result| {
+            Ok((
+                image.id,
+                evaluation(&result, &db_version, now, Some(image))?,
+            ))
+        },
+    )
     .await?;
     let priors = state.store.set_evaluations(&evaluations).await?;
     crate::notifications::reevaluated(state, batch, &evaluations, &priors).await;

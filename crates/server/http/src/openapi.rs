@@ -4,10 +4,9 @@
 
 use kabuto_api::server::{
     AckEntry, AckRemoval, AckRequest, AuditEntry, CreatedToken, Dashboard, DatabaseStatus,
-    EnforcerEvents,
-    ErrorBody, HarborErrorBody, HarborMetadata, HarborSbomReport, HarborScanRequest,
-    HarborScanResponse, HarborVulnerabilityReport, ImageDetail, ImageSummary, ImageVerdict,
-    LoginRequest, LoginResponse, NewTokenRequest, NewUser, NotificationEntry,
+    EnforcerEvents, ErrorBody, HarborErrorBody, HarborMetadata, HarborSbomReport,
+    HarborScanRequest, HarborScanResponse, HarborVulnerabilityReport, ImageDetail, ImageSummary,
+    ImageVerdict, LoginRequest, LoginResponse, NewTokenRequest, NewUser, NotificationEntry,
     NotificationOutputEntry, NotificationOutputRequest, NotificationTestResult, Page,
     PasswordChange, PolicyPreview, PullResult, PushesAccepted, Registry, ScanJob,
     ScanUploadResponse, SetupRequest, SetupStatus, TokenInfo, UserInfo, VerdictGeneration,

@@ -105,11 +105,9 @@ fn the_dashboard_sums_the_images(h: &Harness) {
     );
     assert_eq!(gate.body["verdict"]["disallowed"], true, "{gate:?}");
     // The re-evaluation audits the verdict it changed: after that, nothing writes.
-    h.wait_for(
-        "/api/v1/audit?action=image.verdict",
-        &auditor,
-        |page| page["count"] == 1,
-    );
+    h.wait_for("/api/v1/audit?action=image.verdict", &auditor, |page| {
+        page["count"] == 1
+    });
 
     let images = get(h, "/api/v2/images?pagesize=100", &auditor)["result"]
         .as_array()
@@ -248,7 +246,9 @@ fn vulnerabilities_group_by_id(h: &Harness) {
         "the one in most images last"
     );
     assert_eq!(
-        names("/api/v2/risks/vulnerabilities/grouped?search=2019-113&severity=CRITICAL&registry=registry.example&acknowledged=false"),
+        names(
+            "/api/v2/risks/vulnerabilities/grouped?search=2019-113&severity=CRITICAL&registry=registry.example&acknowledged=false"
+        ),
         ["CVE-2019-11324"]
     );
     let paged = get(
@@ -257,7 +257,10 @@ fn vulnerabilities_group_by_id(h: &Harness) {
         &auditor,
     );
     assert_eq!(
-        (int(&paged["count"]), paged["result"].as_array().unwrap().len()),
+        (
+            int(&paged["count"]),
+            paged["result"].as_array().unwrap().len()
+        ),
         (ids.len() as i64, 1)
     );
 
@@ -348,11 +351,16 @@ fn a_policy_preview_lists_the_images_it_would_fail_and_changes_nothing() {
     assert_eq!(failed["failed_controls"][0]["control"], "cvss_severity");
     assert_eq!(failed["failed_controls"][0]["blocking"], true);
     assert!(
-        h.call("GET", "/api/v2/assurance_policy/image", Some(&auditor), None)
-            .body
-            .as_array()
-            .unwrap()
-            .is_empty(),
+        h.call(
+            "GET",
+            "/api/v2/assurance_policy/image",
+            Some(&auditor),
+            None
+        )
+        .body
+        .as_array()
+        .unwrap()
+        .is_empty(),
         "a preview stores nothing"
     );
     assert_eq!(
@@ -361,7 +369,12 @@ fn a_policy_preview_lists_the_images_it_would_fail_and_changes_nothing() {
     );
 
     let ack = json!({"comment": "not reachable here", "issues": [{"issue_name": "CVE-2019-11324", "resource_name": "urllib3"}]});
-    let acked = h.call("POST", "/api/v2/risks/acknowledge", Some(&author), Some(ack));
+    let acked = h.call(
+        "POST",
+        "/api/v2/risks/acknowledge",
+        Some(&author),
+        Some(ack),
+    );
     assert_eq!(acked.status, 201, "{acked:?}");
     assert_eq!(
         preview(&policy).body["would_fail"],
@@ -490,7 +503,10 @@ fn first_run_setup_needs_the_code_from_the_data_directory_once() {
         .map(|e| e["result"].as_str().unwrap())
         .collect();
     assert_eq!(outcomes, ["success", "failure"], "{audit}");
-    assert!(!audit.to_string().contains(&code), "the code is never recorded");
+    assert!(
+        !audit.to_string().contains(&code),
+        "the code is never recorded"
+    );
 }
 
 #[test]

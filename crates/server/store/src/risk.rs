@@ -97,7 +97,11 @@ fn vulnerability_totals() -> [String; 5] {
 
 /// Scanned images counted by their worst severity: critical, high, medium, low, other.
 fn worst_severity_counts() -> [String; 5] {
-    [5, 4, 3, 2, 1].map(|rank| total(&format!("CASE WHEN {WORST_SEVERITY} = {rank} THEN 1 ELSE 0 END")))
+    [5, 4, 3, 2, 1].map(|rank| {
+        total(&format!(
+            "CASE WHEN {WORST_SEVERITY} = {rank} THEN 1 ELSE 0 END"
+        ))
+    })
 }
 
 /// Select-list entries, each with its alias.
@@ -159,7 +163,13 @@ impl Store {
             disallowed = total("disallowed"),
             worst = aliased(
                 worst_severity_counts(),
-                ["worst_critical", "worst_high", "worst_medium", "worst_low", "worst_other"],
+                [
+                    "worst_critical",
+                    "worst_high",
+                    "worst_medium",
+                    "worst_low",
+                    "worst_other"
+                ],
             ),
             vulnerabilities = aliased(
                 vulnerability_totals(),
@@ -291,9 +301,9 @@ impl Store {
         let dir = if q.descending { "DESC" } else { "ASC" };
         let order = match q.order {
             GroupOrder::Images => format!("COUNT(DISTINCT v.image_id) {dir}, v.issue_name"),
-            GroupOrder::Severity => format!(
-                "MAX(v.severity_rank) {dir}, COUNT(DISTINCT v.image_id) DESC, v.issue_name"
-            ),
+            GroupOrder::Severity => {
+                format!("MAX(v.severity_rank) {dir}, COUNT(DISTINCT v.image_id) DESC, v.issue_name")
+            }
             GroupOrder::Name => format!("v.issue_name {dir}"),
         };
         list.push(" GROUP BY v.issue_name ORDER BY ")
@@ -338,7 +348,10 @@ impl Store {
             .fetch_all(&self.pool)
             .await
             .map_err(query("sum vulnerability groups"))?;
-        Ok(rows.into_iter().map(|r| (r.issue_name.clone(), r)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.issue_name.clone(), r))
+            .collect())
     }
 
     /// The distinct packages of each listed id (the filters applied), at most

@@ -63,7 +63,11 @@ async fn the_dashboard_queries_at_ten_thousand_images() {
     let dir = tempfile::tempdir().unwrap();
     let url = StoreUrl::in_data_dir(dir.path());
     let store = Store::open(&url).await.unwrap();
-    fill(&format!("sqlite://{}", dir.path().join("kabuto.sqlite").display())).await;
+    fill(&format!(
+        "sqlite://{}",
+        dir.path().join("kabuto.sqlite").display()
+    ))
+    .await;
     let top = VulnerabilityGroupQuery {
         filter: VulnerabilityQuery {
             page: Some(PageRequest::new(Some(1), Some(5))),
@@ -76,18 +80,25 @@ async fn the_dashboard_queries_at_ten_thousand_images() {
     for _ in 0..2 {
         total = Duration::ZERO;
         total += timed("risk summary", store.risk_summary()).await;
-        total += timed("top images", store.images(&ImageQuery {
-            order: ImageOrder::Critical,
-            descending: true,
-            page: Some(PageRequest::new(Some(1), Some(5))),
-            ..ImageQuery::default()
-        }))
+        total += timed(
+            "top images",
+            store.images(&ImageQuery {
+                order: ImageOrder::Critical,
+                descending: true,
+                page: Some(PageRequest::new(Some(1), Some(5))),
+                ..ImageQuery::default()
+            }),
+        )
         .await;
         total += timed("top vulnerabilities", store.vulnerability_groups(&top)).await;
         total += timed("risk history", store.risk_history(90)).await;
     }
     eprintln!("dashboard's queries: {} ms", total.as_millis());
-    timed("record the day", store.record_risk_day(time::OffsetDateTime::now_utc())).await;
+    timed(
+        "record the day",
+        store.record_risk_day(time::OffsetDateTime::now_utc()),
+    )
+    .await;
     timed(
         "grouped by severity, page of 50",
         store.vulnerability_groups(&VulnerabilityGroupQuery {

@@ -8,10 +8,10 @@
 )]
 
 use kabuto_store::{
-    AckKey, AuditEvent, AuditQuery, Enqueued, Evaluation, ImageKey, ImageOrder, ImageQuery, Ingest,
-    GroupOrder, JobReason, NewAck, NewJob, NewNotification, NewScan, NewToken, PageRequest,
-    RiskCountsRow, RiskSummary, SeverityCountsRow, Store, StoreError, StoreUrl, VulnerabilityGroupQuery,
-    VulnerabilityQuery, VulnerabilityRow,
+    AckKey, AuditEvent, AuditQuery, Enqueued, Evaluation, GroupOrder, ImageKey, ImageOrder,
+    ImageQuery, Ingest, JobReason, NewAck, NewJob, NewNotification, NewScan, NewToken, PageRequest,
+    RiskCountsRow, RiskSummary, SeverityCountsRow, Store, StoreError, StoreUrl,
+    VulnerabilityGroupQuery, VulnerabilityQuery, VulnerabilityRow,
 };
 use sqlx::Executor;
 use time::OffsetDateTime;
@@ -698,7 +698,12 @@ async fn ingest_and_reevaluation_answer_the_evaluation_they_replaced() {
 }
 
 /// Stores a scan of its own for `tag` with `vulnerabilities`.
-async fn ingest_image(store: &Store, tag: &str, disallowed: bool, vulnerabilities: Vec<VulnerabilityRow>) {
+async fn ingest_image(
+    store: &Store,
+    tag: &str,
+    disallowed: bool,
+    vulnerabilities: Vec<VulnerabilityRow>,
+) {
     let digest = format!("sha256:{tag}");
     let scan_key = format!("{digest}|vuln");
     let eval = evaluation(disallowed, vulnerabilities);
@@ -763,27 +768,55 @@ async fn the_risk_summary_trend_and_groups_count_in_sql() {
             .unwrap();
 
         let summary = store.risk_summary().await.unwrap();
-        assert_eq!((summary.images, summary.scanned, summary.disallowed), (5, 4, 1));
+        assert_eq!(
+            (summary.images, summary.scanned, summary.disallowed),
+            (5, 4, 1)
+        );
         // worst-medium holds a critical too: it counts as critical.
         assert_eq!(
             summary.images_by_risk,
-            RiskCountsRow { critical: 2, high: 0, medium: 0, low: 0, other: 2 }
+            RiskCountsRow {
+                critical: 2,
+                high: 0,
+                medium: 0,
+                low: 0,
+                other: 2
+            }
         );
         assert_eq!(
             summary.vulnerabilities,
-            RiskCountsRow { critical: 3, high: 1, medium: 1, low: 0, other: 2 }
+            RiskCountsRow {
+                critical: 3,
+                high: 1,
+                medium: 1,
+                low: 0,
+                other: 2
+            }
         );
 
-        store.record_risk_day(datetime!(2026-12-06 23:00 UTC)).await.unwrap();
+        store
+            .record_risk_day(datetime!(2026-12-06 23:00 UTC))
+            .await
+            .unwrap();
         store.record_risk_day(NOW).await.unwrap();
-        ingest_image(&store, "later", true, vec![vulnerability("CVE-2024-0006", "low", 2, false)]).await;
+        ingest_image(
+            &store,
+            "later",
+            true,
+            vec![vulnerability("CVE-2024-0006", "low", 2, false)],
+        )
+        .await;
         store.record_risk_day(NOW).await.unwrap();
         let history = store.risk_history(90).await.unwrap();
         let days: Vec<(&str, i64, i64)> = history
             .iter()
             .map(|d| (d.day.as_str(), d.images, d.disallowed))
             .collect();
-        assert_eq!(days, [("2026-12-06", 5, 1), ("2026-12-07", 6, 2)], "today overwritten");
+        assert_eq!(
+            days,
+            [("2026-12-06", 5, 1), ("2026-12-07", 6, 2)],
+            "today overwritten"
+        );
         assert_eq!(history[1].vulnerabilities.low, 1);
         assert_eq!(store.risk_history(1).await.unwrap()[0].day, "2026-12-07");
 
@@ -797,10 +830,19 @@ async fn the_risk_summary_trend_and_groups_count_in_sql() {
         assert_eq!(groups.count, 6);
         let top = &groups.result[0];
         assert_eq!(
-            (top.issue_name.as_str(), top.severity.as_str(), top.images, top.occurrences, top.acknowledged),
+            (
+                top.issue_name.as_str(),
+                top.severity.as_str(),
+                top.images,
+                top.occurrences,
+                top.acknowledged
+            ),
             ("CVE-2024-0001", "critical", 2, 3, 1)
         );
-        assert_eq!(top.packages, ["curl 3.0.11-1~deb12u2", "openssl 3.0.11-1~deb12u2"]);
+        assert_eq!(
+            top.packages,
+            ["curl 3.0.11-1~deb12u2", "openssl 3.0.11-1~deb12u2"]
+        );
         assert_eq!(top.fix_version.as_deref(), Some("3.0.15-1~deb12u1"));
         let by_severity = store
             .vulnerability_groups(&VulnerabilityGroupQuery {
@@ -842,7 +884,11 @@ async fn the_risk_summary_trend_and_groups_count_in_sql() {
             .unwrap();
         assert_eq!(filtered.count, 1);
         assert_eq!(
-            (filtered.result[0].images, filtered.result[0].occurrences, filtered.result[0].acknowledged),
+            (
+                filtered.result[0].images,
+                filtered.result[0].occurrences,
+                filtered.result[0].acknowledged
+            ),
             (2, 2, 0)
         );
     }

@@ -59,10 +59,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v2/digests/{digest}", get(images::by_digest))
         .route("/api/v2/dashboard", get(dashboard::dashboard))
         .route("/api/v2/risks/vulnerabilities", get(risks::vulnerabilities))
-        .route(
-            "/api/v2/risks/vulnerabilities/grouped",
-            get(risks::grouped),
-        )
+        .route("/api/v2/risks/vulnerabilities/grouped", get(risks::grouped))
         .route(
             "/api/v2/risks/acknowledge",
             get(risks::acks)

@@ -71,7 +71,9 @@ pub async fn complete_setup(state: &AppState, ip: IpAddr, body: &JsonBody) -> Ap
         outcome,
     };
     if !code.matches(&request.setup_code) {
-        state.limiter.record_failure(LIMITER_KEY, ip, Instant::now());
+        state
+            .limiter
+            .record_failure(LIMITER_KEY, ip, Instant::now());
         audit_sign_in(state, attempt("failure")).await;
         return Err(ApiError::forbidden(
             "wrong setup code: it is in the file `setup-code` in the server's data directory",
@@ -82,7 +84,9 @@ pub async fn complete_setup(state: &AppState, ip: IpAddr, body: &JsonBody) -> Ap
     if let Some(code) = waiting.take() {
         code.forget();
     }
-    state.limiter.record_success(LIMITER_KEY, ip, Instant::now());
+    state
+        .limiter
+        .record_success(LIMITER_KEY, ip, Instant::now());
     audit_sign_in(state, attempt("success")).await;
     tracing::info!("first-run setup created the administrator user");
     let user = state
