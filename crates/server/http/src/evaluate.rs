@@ -8,7 +8,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use std::time::Duration;
 
-use kabuto_api::server::Reevaluation;
+use kabuto_api::server::{PolicyPreview, PreviewImage, Reevaluation};
 use kabuto_policy::{AcknowledgementRule, Acknowledgements, DateValue, Pattern, PolicySet};
 use kabuto_report::{Format, RenderOptions};
 use kabuto_scan::{Engine, ScanPlan, ScanResult, Scanners, StoredScan};
@@ -257,7 +257,11 @@ pub async fn reevaluation_job(state: Arc<AppState>) {
     loop {
         tokio::select! {
             _ = state.reevaluate.notified() => {}
-            _ = periodic.tick() => state.request_reevaluation("hourly check"),
+            _ = periodic.tick() => {
+                // The trend gets its point even while no database is loaded to re-evaluate with.
+                crate::routes::dashboard::record_today(&state.store).await;
+                state.request_reevaluation("hourly check");
+            }
             _ = db_check.tick() => {
                 reload_database(&state).await;
                 continue;
@@ -334,6 +338,7 @@ pub async fn reevaluate_all(state: &Arc<AppState>, reason: &str) {
     }
     release_freed_memory();
     state.bump_generation();
+    crate::routes::dashboard::record_today(&state.store).await;
     run.finished = Some(crate::routes::rfc3339(OffsetDateTime::now_utc()));
     tracing::info!(
         images = run.images,
@@ -354,34 +359,20 @@ async fn reevaluate_batch<'i>(
     db_version: &str,
     batch: &'i [ImageRow],
 ) -> ApiResult<Vec<&'i ImageRow>> {
-    let mut work = Vec::with_capacity(batch.len());
-    for image in batch {
-        if let Some(scan_id) = image.scan_id {
-            work.push((
-                image.clone(),
-                scan_id,
-                state.store.scan_report(scan_id).await?,
-            ));
-        }
-    }
-    let (engine, judge_now, db_version) = (
-        Arc::clone(engine),
-        Arc::clone(judge_now),
-        db_version.to_owned(),
-    );
-    let evaluations = tokio::task::spawn_blocking(move || {
-        work.into_par_iter()
-            .map(|(image, scan_id, report)| {
-                let result = judge_stored(&engine, &judge_now, &report, scan_id, &image.key)?;
-                Ok((
-                    image.id,
-                    evaluation(&result, &db_version, judge_now.now, Some(&image))?,
-                ))
-            })
-            .collect::<ApiResult<Vec<_>>>()
-    })
-    .await
-    .map_err(|e| ApiError::internal("the evaluation task", &e))??;
+    let (db_version, now) = (db_version.to_owned(), judge_now.now);
+    let evaluations = judge_images(
+        &state.store,
+        engine,
+        judge_now,
+        batch,
+        move |image, result| {
+            Ok((
+                image.id,
+                evaluation(&result, &db_version, now, Some(image))?,
+            ))
+        },
+    )
+    .await?;
     let priors = state.store.set_evaluations(&evaluations).await?;
     crate::notifications::reevaluated(state, batch, &evaluations, &priors).await;
     state
@@ -396,6 +387,91 @@ async fn reevaluate_batch<'i>(
                 .any(|(id, e)| *id == image.id && e.disallowed != image.disallowed)
         })
         .collect())
+}
+
+/// Judges the scanned images of `batch` in parallel on the blocking pool (their reports
+/// read first), each result turned into a `T` by `map` there.
+async fn judge_images<T, F>(
+    store: &Store,
+    engine: &Arc<Engine>,
+    judge_now: &Arc<Judge>,
+    batch: &[ImageRow],
+    map: F,
+) -> ApiResult<Vec<T>>
+where
+    T: Send + 'static,
+    F: Fn(&ImageRow, ScanResult) -> ApiResult<T> + Send + Sync + 'static,
+{
+    let mut work = Vec::with_capacity(batch.len());
+    for image in batch {
+        if let Some(scan_id) = image.scan_id {
+            work.push((image.clone(), scan_id, store.scan_report(scan_id).await?));
+        }
+    }
+    let (engine, judge_now) = (Arc::clone(engine), Arc::clone(judge_now));
+    tokio::task::spawn_blocking(move || {
+        work.into_par_iter()
+            .map(|(image, scan_id, report)| {
+                let result = judge_stored(&engine, &judge_now, &report, scan_id, &image.key)?;
+                map(&image, result)
+            })
+            .collect::<ApiResult<Vec<_>>>()
+    })
+    .await
+    .map_err(|e| ApiError::internal("the evaluation task", &e))?
+}
+
+/// Scanned images a policy preview judges at most, newest scans first.
+pub const PREVIEW_LIMIT: i64 = 2000;
+
+/// What `policy` (named `name`), as the only policy, would fail among the stored images
+/// (the newest [`PREVIEW_LIMIT`] scans); acknowledgements apply. One preview at a time.
+pub async fn preview(state: &AppState, policy: PolicySet, name: &str) -> ApiResult<PolicyPreview> {
+    let _turn = state
+        .previews
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal("waiting for a policy preview", &e))?;
+    let (engine, _) = state
+        .vulndb
+        .engine()
+        .ok_or_else(crate::routes::images::no_database)?;
+    let mut judge_now = Judge::load(&state.store).await?;
+    judge_now.policies = Some(policy);
+    let judge_now = Arc::new(judge_now);
+    let (images, scanned) = state.store.newest_scanned_images(PREVIEW_LIMIT).await?;
+    let mut would_fail = Vec::new();
+    for batch in images.chunks(BATCH) {
+        let judged = judge_images(&state.store, &engine, &judge_now, batch, |image, result| {
+            Ok(failed_image(image, &result))
+        })
+        .await?;
+        would_fail.extend(judged.into_iter().flatten());
+    }
+    release_freed_memory();
+    let evaluated = i64::try_from(images.len()).unwrap_or(i64::MAX);
+    Ok(PolicyPreview {
+        policy: name.to_owned(),
+        evaluated,
+        skipped: (scanned - evaluated).max(0),
+        would_fail,
+    })
+}
+
+/// The image with the controls its judgement failed; `None` when it failed none.
+fn failed_image(image: &ImageRow, result: &ScanResult) -> Option<PreviewImage> {
+    let failed_controls: Vec<_> = result
+        .gate_verdict()
+        .assurance_checks_performed
+        .into_iter()
+        .filter(|check| check.failed)
+        .collect();
+    (!failed_controls.is_empty()).then(|| PreviewImage {
+        registry: image.key.registry.clone(),
+        name: format!("{}:{}", image.key.repository, image.key.tag),
+        failed_controls,
+        disallowed_now: image.disallowed,
+    })
 }
 
 async fn audit_change(state: &AppState, image: &ImageRow, reason: &str) {

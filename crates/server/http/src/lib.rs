@@ -22,6 +22,7 @@ mod notifications;
 mod openapi;
 mod registries;
 mod routes;
+mod setup;
 mod state;
 
 use std::net::SocketAddr;
@@ -51,8 +52,11 @@ pub struct ServerConfig {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Allows plain HTTP on a non-loopback address.
     pub insecure_listen: bool,
-    /// The administrator's password on first start (`KABUTO_ADMIN_PASSWORD`).
+    /// The administrator's password on first start (`KABUTO_ADMIN_PASSWORD`); without it a
+    /// server with no users waits for first-run setup.
     pub admin_password: Option<String>,
+    /// Where the server writes its own files (the first-run setup code).
+    pub data_dir: PathBuf,
     /// Seals registry and notification credentials at rest ([`load_sealing_key`]).
     pub sealing_key: SealingKey,
     /// Registry scans run at once.
@@ -66,11 +70,6 @@ pub enum ServerError {
          --insecure-listen when a proxy in front terminates TLS"
     )]
     Insecure(SocketAddr),
-    #[error(
-        "the store has no users yet: set KABUTO_ADMIN_PASSWORD (at least 12 characters) for the \
-         `administrator` user, or run `kabuto server init`"
-    )]
-    NoAdministrator,
     #[error("KABUTO_ADMIN_PASSWORD: {0}")]
     AdminPassword(#[source] kabuto_auth::AuthError),
     #[error(transparent)]
@@ -84,6 +83,12 @@ pub enum ServerError {
     #[error("cannot listen on {addr}")]
     Listen {
         addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("setup code file {path}")]
+    SetupCodeFile {
+        path: PathBuf,
         #[source]
         source: std::io::Error,
     },
@@ -103,21 +108,28 @@ pub enum ServerError {
     Serve(#[source] std::io::Error),
 }
 
-/// Creates the administrator when the store has no user: from `password`, never a default.
-pub async fn ensure_administrator(
-    store: &Store,
-    password: Option<&str>,
-) -> Result<bool, ServerError> {
+/// Creates the administrator from `password` when the store has no user (never a default
+/// password); false when there were users already.
+pub async fn ensure_administrator(store: &Store, password: &str) -> Result<bool, ServerError> {
     if store.user_count().await? > 0 {
         return Ok(false);
     }
-    let password = password.ok_or(ServerError::NoAdministrator)?;
     let password =
         kabuto_auth::Password::new(password.to_owned()).map_err(ServerError::AdminPassword)?;
     let hash = tokio::task::spawn_blocking(move || PasswordHash::new(&password))
         .await
         .map_err(|e| ServerError::Serve(std::io::Error::other(e)))?
         .map_err(ServerError::AdminPassword)?;
+    store_administrator(store, &hash).await?;
+    Ok(true)
+}
+
+/// Stores the `administrator` user with its password's hash: the first start's, `kabuto
+/// server init`'s and first-run setup's.
+pub(crate) async fn store_administrator(
+    store: &Store,
+    hash: &PasswordHash,
+) -> Result<(), kabuto_store::StoreError> {
     store
         .create_user(
             UserId::ADMINISTRATOR,
@@ -125,8 +137,40 @@ pub async fn ensure_administrator(
             Some(hash.as_str()),
             OffsetDateTime::now_utc(),
         )
-        .await?;
-    Ok(true)
+        .await
+}
+
+/// The first-run setup code when the store has no user and no password was given; else the
+/// administrator exists (created now from the password when needed).
+async fn administrator_or_setup(
+    store: &Store,
+    config: &ServerConfig,
+) -> Result<Option<setup::SetupCode>, ServerError> {
+    if store.user_count().await? > 0 {
+        return Ok(None);
+    }
+    match config.admin_password.as_deref() {
+        Some(password) => {
+            if ensure_administrator(store, password).await? {
+                tracing::info!("created the administrator user");
+            }
+            Ok(None)
+        }
+        None => setup::SetupCode::create(&config.data_dir).map(Some),
+    }
+}
+
+/// Writes a new file readable by its owner only (0600), synced to disk; fails when it exists.
+pub(crate) fn write_private_file(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    out.write_all(text.as_bytes())?;
+    out.sync_all()
 }
 
 /// The key that seals credentials at rest: `KABUTO_SECRET_KEY` when set (`from_env`), else
@@ -149,21 +193,11 @@ pub fn load_sealing_key(file: &Path, from_env: Option<&str>) -> Result<SealingKe
             source,
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            use std::io::Write;
-            use std::os::unix::fs::OpenOptionsExt;
             let key = SealingKey::generate().map_err(|source| ServerError::SecretKey {
                 origin: "the random number generator".into(),
                 source,
             })?;
-            let mut out = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(file)
-                .map_err(io)?;
-            out.write_all(format!("{}\n", key.to_text().as_str()).as_bytes())
-                .and_then(|()| out.sync_all())
-                .map_err(io)?;
+            write_private_file(file, &format!("{}\n", key.to_text().as_str())).map_err(io)?;
             tracing::info!(file = %file.display(), "created the secret key that seals stored credentials");
             Ok(key)
         }
@@ -206,8 +240,8 @@ impl RunningServer {
     }
 }
 
-/// Opens the store, creates the administrator on first start, loads the database, binds
-/// and serves in the background.
+/// Opens the store, creates the administrator on first start (or waits for first-run
+/// setup), loads the database, binds and serves in the background.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let loopback = config.listen.ip().is_loopback();
     if config.tls.is_none() && !loopback && !config.insecure_listen {
@@ -217,17 +251,17 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         tracing::warn!(listen = %config.listen, "serving plain HTTP: tokens and passwords cross the network unencrypted");
     }
     let store = Store::open(&config.store).await?;
-    if ensure_administrator(&store, config.admin_password.as_deref()).await? {
-        tracing::info!("created the administrator user");
-    }
-    let state = Arc::new(AppState::new(
+    let setup = administrator_or_setup(&store, &config).await?;
+    let mut state = AppState::new(
         store.clone(),
         Vulndb::new(config.db.clone()),
         config.sealing_key.clone(),
         config.scan_workers,
         config.tls.is_some(),
         initial_generation(),
-    ));
+    );
+    state.setup = tokio::sync::Mutex::new(setup);
+    let state = Arc::new(state);
     evaluate::reload_database(&state).await;
     if state.vulndb.engine().is_none() {
         tracing::warn!(db = %config.db.display(), "no vulnerability database yet: uploads answer 503 until one is there");

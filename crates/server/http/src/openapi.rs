@@ -3,13 +3,14 @@
 //! (`x-kabuto-permission`), which the role test walks.
 
 use kabuto_api::server::{
-    AckEntry, AckRemoval, AckRequest, AuditEntry, CreatedToken, DatabaseStatus, EnforcerEvents,
-    ErrorBody, HarborErrorBody, HarborMetadata, HarborSbomReport, HarborScanRequest,
-    HarborScanResponse, HarborVulnerabilityReport, ImageDetail, ImageSummary, ImageVerdict,
-    LoginRequest, LoginResponse, NewTokenRequest, NewUser, NotificationEntry,
+    AckEntry, AckRemoval, AckRequest, AuditEntry, CreatedToken, Dashboard, DatabaseStatus,
+    EnforcerEvents, ErrorBody, HarborErrorBody, HarborMetadata, HarborSbomReport,
+    HarborScanRequest, HarborScanResponse, HarborVulnerabilityReport, ImageDetail, ImageSummary,
+    ImageVerdict, LoginRequest, LoginResponse, NewTokenRequest, NewUser, NotificationEntry,
     NotificationOutputEntry, NotificationOutputRequest, NotificationTestResult, Page,
-    PasswordChange, PullResult, PushesAccepted, Registry, ScanJob, ScanUploadResponse, TokenInfo,
-    UserInfo, VerdictGeneration, VulnerabilityEntry,
+    PasswordChange, PolicyPreview, PullResult, PushesAccepted, Registry, ScanJob,
+    ScanUploadResponse, SetupRequest, SetupStatus, TokenInfo, UserInfo, VerdictGeneration,
+    VulnerabilityEntry, VulnerabilityGroup,
 };
 use kabuto_api::{ImageRegistration, ScanReport};
 use kabuto_auth::Permission;
@@ -90,6 +91,24 @@ use Permission::*;
 /// Every operation, in the order the document lists them.
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
+        op(
+            "get",
+            "/api/v1/setup",
+            None,
+            "Whether the server waits for first-run setup (started with no users and no KABUTO_ADMIN_PASSWORD)",
+            None,
+            Some(of::<SetupStatus>),
+            200,
+        ),
+        op(
+            "post",
+            "/api/v1/setup",
+            None,
+            "First-run setup: the code from the data directory's `setup-code` file creates `administrator` and logs it in (as POST /api/v1/login); 409 once set up",
+            Some(of::<SetupRequest>),
+            Some(of::<LoginResponse>),
+            201,
+        ),
         op(
             "post",
             "/api/v1/login",
@@ -236,6 +255,24 @@ pub fn endpoints() -> Vec<Endpoint> {
         ),
         op(
             "get",
+            "/api/v2/risks/vulnerabilities/grouped",
+            Some(Read),
+            "Vulnerabilities grouped by id across images (search, severity, acknowledged, registry; order_by images, severity or name, `-` flips)",
+            None,
+            Some(of::<Page<VulnerabilityGroup>>),
+            200,
+        ),
+        op(
+            "get",
+            "/api/v2/dashboard",
+            Some(Read),
+            "The risk picture of every stored image: counts by severity, the daily trend, top images and vulnerabilities, blocked gates, recent audit records",
+            None,
+            Some(of::<Dashboard>),
+            200,
+        ),
+        op(
+            "get",
             "/api/v2/risks/acknowledge",
             Some(Read),
             "Acknowledgements, expired ones marked",
@@ -296,6 +333,15 @@ pub fn endpoints() -> Vec<Endpoint> {
             Some(any_object),
             None,
             201,
+        ),
+        op(
+            "post",
+            "/api/v2/assurance_policy/image/preview",
+            Some(Read),
+            "What a policy (as PUT takes it) would fail among the stored images (newest 2,000 scans), in place of the stored policies; changes nothing",
+            Some(any_object),
+            Some(of::<PolicyPreview>),
+            200,
         ),
         op(
             "get",

@@ -45,6 +45,11 @@ pub struct AppState {
     pub outbox: Notify,
     /// Wakes the Harbor scan runner when Harbor sent a request.
     pub harbor_ready: Notify,
+    /// The first-run setup code while the server waits for its administrator; held while
+    /// one setup request creates it, so two cannot both succeed.
+    pub setup: tokio::sync::Mutex<Option<crate::setup::SetupCode>>,
+    /// Policy previews at once: each judges up to thousands of images on every core.
+    pub previews: Semaphore,
 }
 
 impl AppState {
@@ -73,6 +78,8 @@ impl AppState {
             jobs_ready: Notify::new(),
             outbox: Notify::new(),
             harbor_ready: Notify::new(),
+            setup: tokio::sync::Mutex::new(None),
+            previews: Semaphore::new(1),
         }
     }
 

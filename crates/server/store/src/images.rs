@@ -256,6 +256,8 @@ pub struct VulnerabilityQuery {
     pub image_name: Option<String>,
     pub registry_name: Option<String>,
     pub issue_name: Option<String>,
+    /// Matches anywhere in the vulnerability id, ignoring case.
+    pub issue_search: Option<String>,
     pub severity: Option<String>,
     /// Only vulnerabilities with (`true`) or without (`false`) a fixed version.
     pub fix_availability: Option<bool>,
@@ -396,6 +398,26 @@ impl Store {
             .await
             .map_err(query("list scanned images"))?;
         Ok(raw.into_iter().map(ImageRow::from).collect())
+    }
+
+    /// The `limit` scanned images with the newest scans, and how many scanned images
+    /// there are.
+    pub async fn newest_scanned_images(&self, limit: i64) -> Result<(Vec<ImageRow>, i64)> {
+        let sql = format!(
+            "SELECT {IMAGE_COLUMNS} FROM images WHERE scan_id IS NOT NULL \
+             ORDER BY scanned_at DESC, id DESC LIMIT $1"
+        );
+        let raw: Vec<RawImage> = sqlx::query_as(&sql)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query("list newest scanned images"))?;
+        let (total,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM images WHERE scan_id IS NOT NULL")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(query("count scanned images"))?;
+        Ok((raw.into_iter().map(ImageRow::from).collect(), total))
     }
 
     /// The report a scan was uploaded with.
@@ -736,7 +758,7 @@ fn image_filters(q: &mut Sql, filter: &ImageQuery) -> Result<()> {
     Ok(())
 }
 
-fn vulnerability_filters(q: &mut Sql, filter: &VulnerabilityQuery) {
+pub(crate) fn vulnerability_filters(q: &mut Sql, filter: &VulnerabilityQuery) {
     if let Some(name) = &filter.image_name {
         q.push(" AND LOWER(i.repository || ':' || i.tag) LIKE ")
             .bind(contains_pattern(name))
@@ -747,6 +769,11 @@ fn vulnerability_filters(q: &mut Sql, filter: &VulnerabilityQuery) {
     }
     if let Some(issue) = &filter.issue_name {
         q.push(" AND v.issue_name = ").bind(issue.clone());
+    }
+    if let Some(search) = &filter.issue_search {
+        q.push(" AND LOWER(v.issue_name) LIKE ")
+            .bind(contains_pattern(search))
+            .push(" ESCAPE '\\'");
     }
     if let Some(severity) = &filter.severity {
         q.push(" AND v.severity = ")

@@ -1,9 +1,9 @@
 //! The Kabuto server's storage: users, API tokens and console sessions; scans and the images
 //! (registry/repository/tag) that point at them with the server's latest evaluation; the
 //! vulnerabilities of each image for cross-image queries; acknowledgements; assurance
-//! policies; the append-only audit log; the scan-job queue of the registry integrations,
-//! the notification outputs (sealed by the server), the notification outbox, and the scan
-//! requests Harbor sends (sealed by the server).
+//! policies; the append-only audit log; the daily risk trend; the scan-job queue of the
+//! registry integrations, the notification outputs (sealed by the server), the notification
+//! outbox, and the scan requests Harbor sends (sealed by the server).
 //!
 //! Two backends, one query text: an embedded SQLite file (the default) and PostgreSQL,
 //! through sqlx's `Any` driver. The schemas differ only in type names (see
@@ -23,6 +23,7 @@ mod outbox;
 mod outputs;
 mod policies;
 mod registries;
+mod risk;
 mod sql;
 mod url;
 mod users;
@@ -47,6 +48,10 @@ pub use outbox::{NewNotification, Notification, NotificationId, NotificationStat
 pub use outputs::{NewOutput, OutputRow};
 pub use policies::PolicyRow;
 pub use registries::RegistryRow;
+pub use risk::{
+    GROUP_PACKAGES, GroupOrder, RiskCountsRow, RiskDay, RiskSummary, VulnerabilityGroupQuery,
+    VulnerabilityGroupRow,
+};
 pub use url::{Backend, StoreUrl, StoreUrlError};
 pub use users::{NewToken, SessionRow, TokenRow, UserRow};
 

@@ -8,9 +8,10 @@
 )]
 
 use kabuto_store::{
-    AckKey, AuditEvent, AuditQuery, Enqueued, Evaluation, ImageKey, ImageOrder, ImageQuery, Ingest,
-    JobReason, NewAck, NewJob, NewNotification, NewScan, NewToken, PageRequest, SeverityCountsRow,
-    Store, StoreError, StoreUrl, VulnerabilityQuery, VulnerabilityRow,
+    AckKey, AuditEvent, AuditQuery, Enqueued, Evaluation, GroupOrder, ImageKey, ImageOrder,
+    ImageQuery, Ingest, JobReason, NewAck, NewJob, NewNotification, NewScan, NewToken, PageRequest,
+    RiskCountsRow, RiskSummary, SeverityCountsRow, Store, StoreError, StoreUrl,
+    VulnerabilityGroupQuery, VulnerabilityQuery, VulnerabilityRow,
 };
 use sqlx::Executor;
 use time::OffsetDateTime;
@@ -45,10 +46,12 @@ fn vulnerability(id: &str, severity: &str, rank: i64, fixed: bool) -> Vulnerabil
 }
 
 fn evaluation(disallowed: bool, vulnerabilities: Vec<VulnerabilityRow>) -> Evaluation {
-    let critical = vulnerabilities
-        .iter()
-        .filter(|v| v.severity == "critical")
-        .count();
+    let count = |severity: &str| {
+        vulnerabilities
+            .iter()
+            .filter(|v| v.severity == severity)
+            .count() as i64
+    };
     Evaluation {
         evaluated_at: NOW,
         db_version: Some("2026-12-07T00:00:00Z".into()),
@@ -56,9 +59,12 @@ fn evaluation(disallowed: bool, vulnerabilities: Vec<VulnerabilityRow>) -> Evalu
         packages: 120,
         disallowed,
         counts: SeverityCountsRow {
-            critical: critical as i64,
-            high: (vulnerabilities.len() - critical) as i64,
-            ..SeverityCountsRow::default()
+            critical: count("critical"),
+            high: count("high"),
+            medium: count("medium"),
+            low: count("low"),
+            negligible: count("negligible"),
+            unknown: count("unknown"),
         },
         checks: "[]".into(),
         result: Some(br#"{"evaluated":true}"#.to_vec()),
@@ -688,5 +694,202 @@ async fn ingest_and_reevaluation_answer_the_evaluation_they_replaced() {
             .unwrap();
         assert_eq!(priors[0].serious, None);
         assert_eq!(priors[0].image_id, first.image_id);
+    }
+}
+
+/// Stores a scan of its own for `tag` with `vulnerabilities`.
+async fn ingest_image(
+    store: &Store,
+    tag: &str,
+    disallowed: bool,
+    vulnerabilities: Vec<VulnerabilityRow>,
+) {
+    let digest = format!("sha256:{tag}");
+    let scan_key = format!("{digest}|vuln");
+    let eval = evaluation(disallowed, vulnerabilities);
+    let image = key("app", tag);
+    let ingest = Ingest {
+        image: &image,
+        scan: NewScan {
+            scan_key: &scan_key,
+            digest: &digest,
+            report: b"{}",
+            uploaded_by: "ci",
+        },
+        evaluation: &eval,
+    };
+    store.ingest(&ingest, NOW).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_risk_summary_trend_and_groups_count_in_sql() {
+    for (store, _dir) in stores().await {
+        let empty = store.risk_summary().await.unwrap();
+        assert_eq!(empty, RiskSummary::default());
+        let on = |package: &str, mut v: VulnerabilityRow| {
+            v.resource_name = package.into();
+            v
+        };
+        let mut acked = vulnerability("CVE-2024-0001", "critical", 5, true);
+        acked.acknowledged = true;
+        ingest_image(
+            &store,
+            "worst-critical",
+            true,
+            vec![
+                acked,
+                on("curl", vulnerability("CVE-2024-0001", "critical", 5, true)),
+                vulnerability("CVE-2024-0002", "high", 4, false),
+            ],
+        )
+        .await;
+        ingest_image(
+            &store,
+            "worst-medium",
+            false,
+            vec![
+                vulnerability("CVE-2024-0001", "critical", 5, true),
+                vulnerability("CVE-2024-0003", "medium", 3, false),
+                vulnerability("CVE-2024-0004", "negligible", 1, false),
+            ],
+        )
+        .await;
+        ingest_image(
+            &store,
+            "worst-unknown",
+            false,
+            vec![vulnerability("CVE-2024-0005", "unknown", 1, false)],
+        )
+        .await;
+        ingest_image(&store, "clean", false, Vec::new()).await;
+        store
+            .register_image(&key("app", "pending"), "ci", NOW)
+            .await
+            .unwrap();
+
+        let summary = store.risk_summary().await.unwrap();
+        assert_eq!(
+            (summary.images, summary.scanned, summary.disallowed),
+            (5, 4, 1)
+        );
+        // worst-medium holds a critical too: it counts as critical.
+        assert_eq!(
+            summary.images_by_risk,
+            RiskCountsRow {
+                critical: 2,
+                high: 0,
+                medium: 0,
+                low: 0,
+                other: 2
+            }
+        );
+        assert_eq!(
+            summary.vulnerabilities,
+            RiskCountsRow {
+                critical: 3,
+                high: 1,
+                medium: 1,
+                low: 0,
+                other: 2
+            }
+        );
+
+        store
+            .record_risk_day(datetime!(2026-12-06 23:00 UTC))
+            .await
+            .unwrap();
+        store.record_risk_day(NOW).await.unwrap();
+        ingest_image(
+            &store,
+            "later",
+            true,
+            vec![vulnerability("CVE-2024-0006", "low", 2, false)],
+        )
+        .await;
+        store.record_risk_day(NOW).await.unwrap();
+        let history = store.risk_history(90).await.unwrap();
+        let days: Vec<(&str, i64, i64)> = history
+            .iter()
+            .map(|d| (d.day.as_str(), d.images, d.disallowed))
+            .collect();
+        assert_eq!(
+            days,
+            [("2026-12-06", 5, 1), ("2026-12-07", 6, 2)],
+            "today overwritten"
+        );
+        assert_eq!(history[1].vulnerabilities.low, 1);
+        assert_eq!(store.risk_history(1).await.unwrap()[0].day, "2026-12-07");
+
+        let groups = store
+            .vulnerability_groups(&VulnerabilityGroupQuery {
+                descending: true,
+                ..VulnerabilityGroupQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(groups.count, 6);
+        let top = &groups.result[0];
+        assert_eq!(
+            (
+                top.issue_name.as_str(),
+                top.severity.as_str(),
+                top.images,
+                top.occurrences,
+                top.acknowledged
+            ),
+            ("CVE-2024-0001", "critical", 2, 3, 1)
+        );
+        assert_eq!(
+            top.packages,
+            ["curl 3.0.11-1~deb12u2", "openssl 3.0.11-1~deb12u2"]
+        );
+        assert_eq!(top.fix_version.as_deref(), Some("3.0.15-1~deb12u1"));
+        let by_severity = store
+            .vulnerability_groups(&VulnerabilityGroupQuery {
+                order: GroupOrder::Severity,
+                descending: false,
+                ..VulnerabilityGroupQuery::default()
+            })
+            .await
+            .unwrap();
+        let names: Vec<(&str, &str)> = by_severity
+            .result
+            .iter()
+            .map(|g| (g.issue_name.as_str(), g.severity.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("CVE-2024-0004", "negligible"),
+                ("CVE-2024-0005", "unknown"),
+                ("CVE-2024-0006", "low"),
+                ("CVE-2024-0003", "medium"),
+                ("CVE-2024-0002", "high"),
+                ("CVE-2024-0001", "critical"),
+            ]
+        );
+        let filtered = store
+            .vulnerability_groups(&VulnerabilityGroupQuery {
+                filter: VulnerabilityQuery {
+                    issue_search: Some("cve-2024-000".into()),
+                    acknowledged: Some(false),
+                    severity: Some("critical".into()),
+                    page: Some(PageRequest::new(Some(1), Some(1))),
+                    ..VulnerabilityQuery::default()
+                },
+                order: GroupOrder::Name,
+                descending: true,
+            })
+            .await
+            .unwrap();
+        assert_eq!(filtered.count, 1);
+        assert_eq!(
+            (
+                filtered.result[0].images,
+                filtered.result[0].occurrences,
+                filtered.result[0].acknowledged
+            ),
+            (2, 2, 0)
+        );
     }
 }

@@ -60,6 +60,7 @@ async fn serve(args: &ServerRunArgs, quiet: bool) -> Result<ExitCode> {
         tls: args.tls_cert.clone().zip(args.tls_key.clone()),
         insecure_listen: args.insecure_listen,
         admin_password: std::env::var("KABUTO_ADMIN_PASSWORD").ok(),
+        data_dir: data_dir.clone(),
         sealing_key: kabuto_server::load_sealing_key(
             &data_dir.join("secret.key"),
             std::env::var("KABUTO_SECRET_KEY").ok().as_deref(),
@@ -157,7 +158,7 @@ async fn init(args: &ServerStoreArgs, quiet: bool) -> Result<ExitCode> {
         Ok(password) => password,
         Err(_) => ask_password()?,
     };
-    kabuto_server::ensure_administrator(&store, Some(&password)).await?;
+    kabuto_server::ensure_administrator(&store, &password).await?;
     store.close().await;
     if !quiet {
         eprintln!("created the administrator user in {url}");

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use super::{PageError, Session};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Params, console_session};
-use crate::routes::{images, policies, registries, risks, session, system};
+use crate::routes::{dashboard, images, policies, registries, risks, session, setup, system};
 use crate::state::AppState;
 
 type PageResult = Result<Response, PageError>;
@@ -39,15 +39,17 @@ fn params_of<T: DeserializeOwned>(pairs: &[(String, String)]) -> ApiResult<Param
         .map_err(|e| ApiError::bad_request(format!("invalid query parameters: {e}")))
 }
 
+/// The server waits for its administrator (started without a password on an empty store).
+async fn setup_needed(state: &AppState) -> Result<bool, PageError> {
+    setup::setup_status(state)
+        .await
+        .map(|status| status.needed)
+        .map_err(|e| PageError::Api(Box::new((None, e))))
+}
+
 pub async fn login(State(state): State<Arc<AppState>>, request: Request) -> PageResult {
     let (parts, _) = request.into_parts();
-    if state
-        .store
-        .user_count()
-        .await
-        .map_err(|e| PageError::Api(Box::new((None, e.into()))))?
-        == 0
-    {
+    if setup_needed(&state).await? {
         return Ok(Redirect::to("/setup").into_response());
     }
     if let Ok(Some(_)) = console_session(&state, &parts).await {
@@ -57,13 +59,7 @@ pub async fn login(State(state): State<Arc<AppState>>, request: Request) -> Page
 }
 
 pub async fn setup(State(state): State<Arc<AppState>>) -> PageResult {
-    if state
-        .store
-        .user_count()
-        .await
-        .map_err(|e| PageError::Api(Box::new((None, e.into()))))?
-        > 0
-    {
+    if !setup_needed(&state).await? {
         return Ok(Redirect::to("/login").into_response());
     }
     html(pages::login::setup())
@@ -372,6 +368,67 @@ pub async fn settings(State(state): State<Arc<AppState>>, session: Session) -> P
         outputs: Some(&outputs),
     };
     html(pages::settings::render(&session.viewer, &settings))
+}
+
+pub async fn dashboard(State(state): State<Arc<AppState>>, session: Session) -> PageResult {
+    let figures = dashboard::dashboard(State(state), session.caller.clone())
+        .await
+        .map_err(PageError::of(&session))?;
+    html(pages::dashboard::render(&session.viewer, &figures.0))
+}
+
+pub async fn vulnerabilities(
+    State(state): State<Arc<AppState>>,
+    session: Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let query = ListQuery::new("/vulnerabilities", raw.as_deref());
+    let (groups, occurrences) = async {
+        let groups = risks::grouped(
+            State(Arc::clone(&state)),
+            session.caller.clone(),
+            api_params(&query)?,
+        )
+        .await?
+        .0;
+        // One id searched for exactly: where it is, to acknowledge there.
+        let exact = query.get("search").and_then(|s| {
+            groups
+                .result
+                .iter()
+                .find(|g| g.name.eq_ignore_ascii_case(s.trim()))
+        });
+        let occurrences = match exact {
+            Some(group) => {
+                let mut pairs = vec![
+                    ("name".to_owned(), group.name.clone()),
+                    ("pagesize".to_owned(), "100".to_owned()),
+                ];
+                for key in ["severity", "acknowledged"] {
+                    if let Some(value) = query.get(key) {
+                        pairs.push((key.to_owned(), value.to_owned()));
+                    }
+                }
+                let page = risks::vulnerabilities(
+                    State(state),
+                    session.caller.clone(),
+                    params_of(&pairs)?,
+                )
+                .await?;
+                Some(page.0)
+            }
+            None => None,
+        };
+        Ok::<_, ApiError>((groups, occurrences))
+    }
+    .await
+    .map_err(PageError::of(&session))?;
+    html(pages::vulnerabilities::render(
+        &session.viewer,
+        &query,
+        &groups,
+        occurrences.as_ref(),
+    ))
 }
 
 #[cfg(test)]

@@ -23,12 +23,12 @@ use crate::state::AppState;
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        // MERGE: .route("/", get(handlers::dashboard))
+        .route("/", get(handlers::dashboard))
         .route("/login", get(handlers::login))
         .route("/setup", get(handlers::setup))
         .route("/images", get(handlers::images))
         .route("/images/{registry}/{*name}", get(handlers::image))
-        // MERGE: .route("/vulnerabilities", get(handlers::vulnerabilities))
+        .route("/vulnerabilities", get(handlers::vulnerabilities))
         .route("/vulnerabilities/acknowledged", get(handlers::acknowledged))
         .route("/policies", get(handlers::policies))
         .route("/policies/new", get(handlers::new_policy))

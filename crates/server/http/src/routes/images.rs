@@ -396,19 +396,14 @@ pub async fn list(
 ) -> ApiResult<Json<Page<ImageSummary>>> {
     caller.require(Permission::Read)?;
     let (order, descending) = image_order(params.order_by.as_deref())?;
-    if let Some(severity) = &params.severity
-        && !["critical", "high", "medium", "low", "negligible", "unknown"]
-            .contains(&severity.to_ascii_lowercase().as_str())
-    {
-        return Err(ApiError::field(
-            "severity",
-            format!("unknown severity {severity:?}"),
-        ));
-    }
+    let severity = params
+        .severity
+        .map(super::risks::checked_severity)
+        .transpose()?;
     let query = ImageQuery {
         registry: params.registry,
         search: params.search,
-        severity: params.severity,
+        severity,
         disallowed: params.disallowed,
         order,
         descending,

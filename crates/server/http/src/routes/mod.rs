@@ -1,12 +1,14 @@
 //! The REST API: the router, and the helpers handlers share (audit records, time format,
 //! authorisation with an audit record of every refused write).
 
+pub(crate) mod dashboard;
 pub mod images;
 pub(crate) mod notifications;
 pub(crate) mod policies;
 pub(crate) mod registries;
 pub(crate) mod risks;
 pub(crate) mod session;
+pub(crate) mod setup;
 pub(crate) mod system;
 pub(crate) mod verdicts;
 
@@ -35,6 +37,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(system::readyz))
         .route("/metrics", get(system::metrics))
         .route("/api/openapi.json", get(system::openapi))
+        .route("/api/v1/setup", get(setup::status).post(setup::complete))
         .route("/api/v1/login", post(session::login))
         .route("/api/v1/logout", post(session::logout))
         .route("/api/v1/me", get(session::me))
@@ -54,7 +57,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v2/images", get(images::list))
         .route("/api/v2/images/{registry}/{*name}", get(images::detail))
         .route("/api/v2/digests/{digest}", get(images::by_digest))
+        .route("/api/v2/dashboard", get(dashboard::dashboard))
         .route("/api/v2/risks/vulnerabilities", get(risks::vulnerabilities))
+        .route("/api/v2/risks/vulnerabilities/grouped", get(risks::grouped))
         .route(
             "/api/v2/risks/acknowledge",
             get(risks::acks)
@@ -69,6 +74,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/api/v2/assurance_policy/image",
             get(policies::list).post(policies::create),
+        )
+        .route(
+            "/api/v2/assurance_policy/image/preview",
+            post(policies::preview),
         )
         .route(
             "/api/v2/assurance_policy/image/{name}",

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use kabuto_api::server::PolicyPreview;
 use kabuto_auth::Permission;
 use kabuto_policy::{PolicySet, templates};
 use kabuto_store::PolicyRow;
@@ -63,7 +64,7 @@ pub async fn create(
     )
     .await?;
     let body: Value = body.parse()?;
-    let (name, text) = checked_policy(&body, None)?;
+    let CheckedPolicy { name, text, .. } = checked_policy(&body, None)?;
     if state.store.policy(IMAGE_POLICIES, &name).await?.is_some() {
         return Err(ApiError::conflict(format!(
             "image assurance policy {name:?} already exists: PUT /api/v2/assurance_policy/image/{name} replaces it"
@@ -89,14 +90,26 @@ pub async fn replace(
     )
     .await?;
     let body: Value = body.parse()?;
-    let (name, text) = checked_policy(&body, Some(&name))?;
+    let CheckedPolicy { name, text, .. } = checked_policy(&body, Some(&name))?;
     save(&state, &caller, &name, &text).await?;
     Ok(Json(body))
 }
 
-/// The policy's name and JSON text, once the policy reader accepts it; its errors name the
-/// field and line.
-fn checked_policy(body: &Value, path_name: Option<&str>) -> ApiResult<(String, String)> {
+/// The path segment of the preview under `/api/v2/assurance_policy/image/`: no policy may
+/// have it as its name, or the policy's own path would reach the preview.
+const PREVIEW_PATH: &str = "preview";
+
+/// A policy body the policy reader accepted.
+struct CheckedPolicy {
+    name: String,
+    /// The JSON text to store.
+    text: String,
+    set: PolicySet,
+}
+
+/// The policy of a body, once the policy reader accepts it; its errors name the field and
+/// line.
+fn checked_policy(body: &Value, path_name: Option<&str>) -> ApiResult<CheckedPolicy> {
     if !body.is_object() {
         return Err(ApiError::bad_request(
             "a policy is one JSON object (Aqua's image assurance policy fields)",
@@ -111,6 +124,12 @@ fn checked_policy(body: &Value, path_name: Option<&str>) -> ApiResult<(String, S
         .first()
         .map(|p| p.name.clone())
         .ok_or_else(|| ApiError::field("name", "the policy needs a name"))?;
+    if name == PREVIEW_PATH {
+        return Err(ApiError::field(
+            "name",
+            "`preview` is taken by POST /api/v2/assurance_policy/image/preview: choose another name",
+        ));
+    }
     if let Some(expected) = path_name
         && expected != name
     {
@@ -119,7 +138,27 @@ fn checked_policy(body: &Value, path_name: Option<&str>) -> ApiResult<(String, S
             format!("the body names policy {name:?} but the path names {expected:?}"),
         ));
     }
-    Ok((name, text))
+    Ok(CheckedPolicy { name, text, set })
+}
+
+/// `POST /api/v2/assurance_policy/image/preview`: what the body's policy (as `PUT` takes
+/// it) would fail among the stored images. Changes nothing, so reading is enough.
+pub async fn preview(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    body: JsonBody,
+) -> ApiResult<Json<PolicyPreview>> {
+    caller.require(Permission::Read)?;
+    let document: Value = body.parse()?;
+    Ok(Json(preview_policy(&state, &document).await?))
+}
+
+/// The stored scanned images (newest scans first, at most
+/// [`crate::evaluate::PREVIEW_LIMIT`]) judged with `document` as the only policy,
+/// acknowledgements applied; 400 naming the field when the policy reader refuses it.
+pub async fn preview_policy(state: &AppState, document: &Value) -> ApiResult<PolicyPreview> {
+    let policy = checked_policy(document, None)?;
+    crate::evaluate::preview(state, policy.set, &policy.name).await
 }
 
 async fn save(state: &AppState, caller: &Caller, name: &str, text: &str) -> ApiResult<()> {

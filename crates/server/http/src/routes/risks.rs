@@ -7,10 +7,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use kabuto_api::server::{
     AckEntry, AckIssue, AckRemoval, AckRequest, Page, Resource, VulnerabilityEntry,
+    VulnerabilityGroup,
 };
 use kabuto_auth::Permission;
 use kabuto_policy::Pattern;
-use kabuto_store::{AckKey, AckRow, NewAck, PageRequest, VulnerabilityQuery};
+use kabuto_store::{
+    AckKey, AckRow, GroupOrder, NewAck, PageRequest, VulnerabilityGroupQuery,
+    VulnerabilityGroupRow, VulnerabilityQuery,
+};
 use kabuto_types::AckState;
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
@@ -47,6 +51,7 @@ pub async fn vulnerabilities(
         image_name: p.image_name,
         registry_name: p.registry_name,
         issue_name: p.name,
+        issue_search: None,
         severity: p.severity,
         fix_availability: p.fix_availability,
         acknowledged: p.acknowledged,
@@ -82,6 +87,112 @@ pub async fn vulnerabilities(
         result,
     }))
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupedParams {
+    /// Part of the vulnerability id, any case.
+    pub search: Option<String>,
+    pub severity: Option<String>,
+    /// Only occurrences acknowledged (`true`) or not (`false`).
+    pub acknowledged: Option<bool>,
+    pub registry: Option<String>,
+    /// `images` (the default, most first), `severity` (highest first) or `name`; `-` first
+    /// flips the order.
+    pub order_by: Option<String>,
+    pub page: Option<i64>,
+    pub pagesize: Option<i64>,
+}
+
+/// `GET /api/v2/risks/vulnerabilities/grouped`.
+pub async fn grouped(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Params(params): Params<GroupedParams>,
+) -> ApiResult<Json<Page<VulnerabilityGroup>>> {
+    caller.require(Permission::Read)?;
+    Ok(Json(vulnerability_groups(&state, params).await?))
+}
+
+/// The vulnerabilities across images, one group per id; an unknown severity or order is a
+/// 400 naming the parameter.
+pub async fn vulnerability_groups(
+    state: &AppState,
+    params: GroupedParams,
+) -> ApiResult<Page<VulnerabilityGroup>> {
+    let (order, descending) = group_order(params.order_by.as_deref())?;
+    let severity = params.severity.map(checked_severity).transpose()?;
+    let query = VulnerabilityGroupQuery {
+        filter: VulnerabilityQuery {
+            registry_name: params.registry,
+            issue_search: params.search,
+            severity,
+            acknowledged: params.acknowledged,
+            page: Some(PageRequest::new(params.page, params.pagesize)),
+            ..VulnerabilityQuery::default()
+        },
+        order,
+        descending,
+    };
+    let page = state.store.vulnerability_groups(&query).await?;
+    Ok(Page {
+        count: page.count,
+        page: page.page,
+        pagesize: page.pagesize,
+        result: page.result.into_iter().map(vulnerability_group).collect(),
+    })
+}
+
+fn vulnerability_group(row: VulnerabilityGroupRow) -> VulnerabilityGroup {
+    VulnerabilityGroup {
+        name: row.issue_name,
+        severity: row.severity,
+        score: row.score,
+        images: row.images,
+        packages: row.packages,
+        fix_version: row.fix_version,
+        acknowledged: row.acknowledged,
+        occurrences: row.occurrences,
+    }
+}
+
+/// The order `order_by` names, and whether it is flipped from its natural direction (most
+/// images and highest severity first, names A to Z).
+fn group_order(text: Option<&str>) -> ApiResult<(GroupOrder, bool)> {
+    let text = text.unwrap_or("images");
+    let (flipped, name) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (order, natural_descending) = match name {
+        "images" => (GroupOrder::Images, true),
+        "severity" => (GroupOrder::Severity, true),
+        "name" => (GroupOrder::Name, false),
+        other => {
+            return Err(ApiError::field(
+                "order_by",
+                format!("cannot sort by {other:?}: use images, severity or name"),
+            ));
+        }
+    };
+    Ok((order, natural_descending != flipped))
+}
+
+/// A severity filter as stored (lower case), or a 400 naming `severity`.
+pub fn checked_severity(text: String) -> ApiResult<String> {
+    let lower = text.to_ascii_lowercase();
+    if SEVERITIES.contains(&lower.as_str()) {
+        Ok(lower)
+    } else {
+        Err(ApiError::field(
+            "severity",
+            format!("unknown severity {text:?}: use {}", SEVERITIES.join(", ")),
+        ))
+    }
+}
+
+/// Severity names as the API filters by them.
+pub const SEVERITIES: [&str; 6] = ["critical", "high", "medium", "low", "negligible", "unknown"];
 
 pub async fn acks(
     State(state): State<Arc<AppState>>,

@@ -48,14 +48,14 @@ pub async fn login(
             .limiter
             .record_failure(&request.id, ip, Instant::now());
         count_login(&state, "failure");
-        audit_login(&state, &request.id, ip, "failure").await;
+        audit_sign_in(&state, SignIn::login(&request.id, ip, "failure")).await;
         return Err(ApiError::unauthorized("wrong user id or password"));
     };
     state
         .limiter
         .record_success(&request.id, ip, Instant::now());
     count_login(&state, "success");
-    audit_login(&state, &user.id, ip, "success").await;
+    audit_sign_in(&state, SignIn::login(&user.id, ip, "success")).await;
     start_session(&state, user).await
 }
 
@@ -86,7 +86,8 @@ async fn check_password(state: &AppState, request: &LoginRequest) -> ApiResult<O
     Ok(user.filter(|_| matches))
 }
 
-async fn start_session(state: &AppState, user: UserRow) -> ApiResult<Response> {
+/// A new session for `user`: the login answer's body and cookies.
+pub(crate) async fn start_session(state: &AppState, user: UserRow) -> ApiResult<Response> {
     let token = SessionToken::generate();
     let csrf = CsrfToken::generate();
     let now = OffsetDateTime::now_utc();
@@ -131,23 +132,46 @@ fn count_login(state: &AppState, outcome: &str) {
         .inc();
 }
 
-async fn audit_login(state: &AppState, id: &str, ip: IpAddr, outcome: &str) {
+/// A sign-in attempt to audit (a login or first-run setup), before anyone is a caller.
+pub(crate) struct SignIn<'a> {
+    pub action: &'a str,
+    /// The user id tried.
+    pub id: &'a str,
+    /// What was presented: `password` or `setup-code`.
+    pub credential: &'a str,
+    pub ip: IpAddr,
+    pub outcome: &'a str,
+}
+
+impl<'a> SignIn<'a> {
+    fn login(id: &'a str, ip: IpAddr, outcome: &'a str) -> SignIn<'a> {
+        SignIn {
+            action: "login",
+            id,
+            credential: "password",
+            ip,
+            outcome,
+        }
+    }
+}
+
+pub(crate) async fn audit_sign_in(state: &AppState, attempt: SignIn<'_>) {
     let event = AuditEvent {
         at: OffsetDateTime::now_utc(),
-        actor: if outcome == "success" {
-            id.to_owned()
+        actor: if attempt.outcome == "success" {
+            attempt.id.to_owned()
         } else {
             "-".to_owned()
         },
-        credential: "password".into(),
-        source: ip.to_string(),
-        action: "login".into(),
-        target: kabuto_types::text::terminal_safe(id).into_owned(),
-        outcome: outcome.into(),
+        credential: attempt.credential.into(),
+        source: attempt.ip.to_string(),
+        action: attempt.action.into(),
+        target: kabuto_types::text::terminal_safe(attempt.id).into_owned(),
+        outcome: attempt.outcome.into(),
         detail: "{}".into(),
     };
     if let Err(e) = state.store.append_audit(&event).await {
-        tracing::error!(error = %crate::error::chain(&e), "cannot record a login");
+        tracing::error!(error = %crate::error::chain(&e), action = attempt.action, "cannot record a sign-in");
     }
 }
 

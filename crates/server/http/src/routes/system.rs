@@ -9,7 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use kabuto_api::server::{AuditEntry, DatabaseStatus, Page};
 use kabuto_auth::Permission;
-use kabuto_store::{AuditQuery, PageRequest};
+use kabuto_store::{AuditQuery, AuditRow, PageRequest};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -102,27 +102,27 @@ pub async fn audit(
         page: Some(PageRequest::new(p.page, p.pagesize)),
     };
     let page = state.store.audit(&query).await?;
-    let result = page
-        .result
-        .into_iter()
-        .map(|row| AuditEntry {
-            id: row.id,
-            time: rfc3339(row.event.at),
-            user: row.event.actor,
-            credential: row.event.credential,
-            source: row.event.source,
-            action: row.event.action,
-            target: row.event.target,
-            result: row.event.outcome,
-            detail: serde_json::from_str(&row.event.detail).unwrap_or(serde_json::Value::Null),
-        })
-        .collect();
     Ok(Json(Page {
         count: page.count,
         page: page.page,
         pagesize: page.pagesize,
-        result,
+        result: page.result.into_iter().map(audit_entry).collect(),
     }))
+}
+
+/// A stored audit record as the API shows it.
+pub fn audit_entry(row: AuditRow) -> AuditEntry {
+    AuditEntry {
+        id: row.id,
+        time: rfc3339(row.event.at),
+        user: row.event.actor,
+        credential: row.event.credential,
+        source: row.event.source,
+        action: row.event.action,
+        target: row.event.target,
+        result: row.event.outcome,
+        detail: serde_json::from_str(&row.event.detail).unwrap_or(serde_json::Value::Null),
+    }
 }
 
 pub async fn database(

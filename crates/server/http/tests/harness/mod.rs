@@ -50,9 +50,15 @@ fn build_database(path: &Path, extra: Option<&Path>) {
 /// A Kabuto JSON report of a root filesystem with requests 2.19.1 and urllib3 1.24.1 (both
 /// with known advisories), made by the engine.
 pub fn report_bytes() -> Vec<u8> {
+    report_of(&[("requests", "2.19.1"), ("urllib3", "1.24.1")])
+}
+
+/// A Kabuto JSON report of a root filesystem with these Python packages (name, version),
+/// made by the engine against the committed records.
+pub fn report_of(packages: &[(&str, &str)]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
-    for (name, version) in [("requests", "2.19.1"), ("urllib3", "1.24.1")] {
+    for (name, version) in packages {
         let info = root.join(format!(
             "usr/lib/python3/dist-packages/{name}-{version}.dist-info"
         ));
@@ -165,6 +171,7 @@ impl Harness {
             tls: None,
             insecure_listen: false,
             admin_password: admin_password.map(str::to_owned),
+            data_dir: dir.path().to_path_buf(),
             sealing_key: kabuto_auth::SealingKey::generate().unwrap(),
             scan_workers: 1,
         };
@@ -249,12 +256,17 @@ impl Harness {
             .clone()
     }
 
-    /// An API token of a new user with `role`.
     /// `http://127.0.0.1:PORT`.
     pub fn base(&self) -> &str {
         &self.base
     }
 
+    /// The server's data directory (its setup code, in setup mode).
+    pub fn data_dir(&self) -> &Path {
+        &self.config.data_dir
+    }
+
+    /// An API token of a new user with `role`.
     pub fn token_for(&self, role: Role) -> String {
         let admin = self.admin();
         let id = format!("{role}-{}", rand_suffix());
