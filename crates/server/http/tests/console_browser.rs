@@ -554,3 +554,40 @@ async fn futures_hrefs(links: &[fantoccini::elements::Element]) -> Vec<String> {
     }
     out
 }
+
+#[test]
+fn first_run_creates_the_administrator_in_the_browser() {
+    let server = Harness::try_start(None).unwrap();
+    let code = std::fs::read_to_string(server.data_dir().join("setup-code")).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let Some(b) = start_browser("first-run").await else {
+            return;
+        };
+        let base = server.base().to_owned();
+        // Any page leads to the login, which leads to setup while there is no user.
+        b.client.goto(&format!("{base}/")).await.unwrap();
+        b.wait_path("/setup").await;
+        b.fill("input[name=setup_code]", "not the code").await;
+        b.fill("input[name=password]", PASSWORD).await;
+        b.click("button[type=submit]").await;
+        let refused = b.wait_text(".form-error", "code", false).await;
+        b.shot("01-setup-wrong-code").await;
+        assert!(!refused.contains(code.trim()), "the answer shows the code");
+        b.fill("input[name=setup_code]", code.trim()).await;
+        b.click("button[type=submit]").await;
+        assert!(b.text(".tiles").await.contains("images"));
+        b.shot("02-dashboard-after-setup").await;
+        assert!(!server.data_dir().join("setup-code").exists());
+        // Setup is over: /setup leads to the login, which leads a logged-in user home.
+        b.client.goto(&format!("{base}/setup")).await.unwrap();
+        assert!(b.text(".tiles").await.contains("images"));
+        b.click("header form button[type=submit]").await;
+        b.wait_path("/login").await;
+        b.fill("input[name=id]", "administrator").await;
+        b.fill("input[name=password]", PASSWORD).await;
+        b.click("button[type=submit]").await;
+        assert!(b.text(".tiles").await.contains("images"));
+        b.client.clone().close().await.unwrap();
+    });
+}
