@@ -49,7 +49,7 @@ pub fn render(viewer: &Viewer, dashboard: &Dashboard) -> Markup {
                     div.table-wrap { table {
                         thead { tr { th { "Vulnerability" } th { "Severity" } th.num { "Images" } } }
                         tbody { @for group in &dashboard.top_vulnerabilities { tr {
-                            td.mono { a href=(vulnerability_href(&group.name)) { (group.name) } }
+                            td.mono.nowrap { a href=(vulnerability_href(&group.name)) { (group.name) } }
                             td { (severity(&group.severity)) }
                             td.num { (group.images) }
                         } } }

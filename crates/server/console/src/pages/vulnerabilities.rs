@@ -115,7 +115,7 @@ pub fn render(
                         th.num { "Acknowledged" }
                     } }
                     tbody { @for g in &groups.result { tr {
-                        td.mono { a href=(vulnerability_href(&g.name)) { (g.name) } }
+                        td.mono.nowrap { a href=(vulnerability_href(&g.name)) { (g.name) } }
                         td { (severity(&g.severity)) }
                         td.num { (g.score.map(|s| format!("{s:.1}")).unwrap_or_default()) }
                         td.num { (g.images) }
@@ -152,7 +152,7 @@ fn occurrence_table(
                         @let issue = issue_json(&v.name, &v.resource.name, &v.resource.version, &v.image_name, &v.registry);
                         tr {
                             @if may_ack { td { input type="checkbox" data-issue=(issue) aria-label=(format!("{} in {}", v.name, v.image_name)); } }
-                            td.mono { (v.name) " " (severity(&v.severity)) }
+                            td.mono.nowrap { (v.name) " " (severity(&v.severity)) }
                             td.mono { @let (repo, tag) = v.image_name.rsplit_once(':').unwrap_or((&v.image_name, ""));
                                 a href=(image_href(&v.registry, repo, tag)) { (v.registry) "/" (v.image_name) } }
                             td.mono { (v.resource.name) }
@@ -185,7 +185,7 @@ pub fn acknowledgements(viewer: &Viewer, acks: &[AckEntry]) -> Markup {
                     tbody { @for a in acks {
                         @let issue = &a.issue;
                         tr {
-                            td.mono { (issue.issue_name) }
+                            td.mono.nowrap { (issue.issue_name) }
                             td.mono { (or_any(&issue.resource_name)) " " (issue.resource_version) }
                             td.mono { (or_any(&issue.registry_name)) "/" (or_any(&issue.image_name)) }
                             td { (issue.state.map_or("acknowledged", |s| s.as_str()))
