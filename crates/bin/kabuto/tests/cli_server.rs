@@ -341,3 +341,32 @@ fn the_scheduled_database_update_brings_a_database() {
     assert!(data.join("kabuto.db").exists());
     server.terminate();
 }
+
+/// With no users and no `KABUTO_ADMIN_PASSWORD` the server starts and waits for first-run
+/// setup: one log line points at the console's /setup page and the code's file (the code
+/// itself is never logged), and the code from that file creates the administrator.
+#[test]
+fn a_first_start_without_a_password_waits_for_the_setup_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (server, logged) = Server::start_without_password(&data);
+    let file = data.join("setup-code");
+    let code = std::fs::read_to_string(&file).unwrap().trim().to_owned();
+    let pointer: Vec<&String> = logged.iter().filter(|l| l.contains("/setup")).collect();
+    assert_eq!(pointer.len(), 1, "{logged:?}");
+    assert!(
+        pointer[0].contains(&file.display().to_string()),
+        "{pointer:?}"
+    );
+    assert!(!logged.iter().any(|l| l.contains(&code)), "{logged:?}");
+    let (status, _) = server.call("GET", "/api/v2/images", None, None);
+    assert_eq!(status, 401);
+    let body = json!({"setup_code": code, "password": common::server::PASSWORD}).to_string();
+    let (status, answer) = server.call("POST", "/api/v1/setup", None, Some(body.as_bytes()));
+    assert_eq!(status, 201, "{answer}");
+    assert!(!file.exists());
+    let token = server.token();
+    let (status, _) = server.call("GET", "/api/v2/images", Some(&token), None);
+    assert_eq!(status, 200);
+    server.terminate();
+}

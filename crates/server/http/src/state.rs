@@ -50,6 +50,10 @@ pub struct AppState {
     pub setup: tokio::sync::Mutex<Option<crate::setup::SetupCode>>,
     /// Policy previews at once: each judges up to thousands of images on every core.
     pub previews: Semaphore,
+    /// The dashboard's top vulnerabilities and the verdict generation they were read at:
+    /// grouping 1.6 M rows is the dashboard's one costly query, and its rows change only
+    /// with the generation.
+    pub top_vulnerabilities: Mutex<Option<(u64, Vec<kabuto_api::server::VulnerabilityGroup>)>>,
 }
 
 impl AppState {
@@ -80,6 +84,7 @@ impl AppState {
             harbor_ready: Notify::new(),
             setup: tokio::sync::Mutex::new(None),
             previews: Semaphore::new(1),
+            top_vulnerabilities: Mutex::new(None),
         }
     }
 

@@ -167,6 +167,21 @@ fn the_dashboard_sums_the_images(h: &Harness) {
     assert_eq!(trend.len(), 1, "one point per day: {trend:?}");
     assert_eq!(trend[0]["vulnerabilities"], dashboard["vulnerabilities"]);
     assert_eq!(trend[0]["day"].as_str().unwrap().len(), "2026-12-07".len());
+
+    // A new scan shows at once in the (kept) top vulnerabilities.
+    let third = h.raw(
+        "POST",
+        "/api/v1/scans?register=true&image=registry.example/shop/worker:4.0",
+        Some(&scanner),
+        "application/json",
+        report_of(&[("requests", "2.19.1")]),
+    );
+    assert_eq!(third.status, 200, "{third:?}");
+    let dashboard = get(h, "/api/v2/dashboard", &auditor);
+    assert_eq!(
+        dashboard["top_vulnerabilities"][0]["images"], 3,
+        "{dashboard}"
+    );
 }
 
 #[test]

@@ -11,15 +11,23 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// The first stderr line starting with `prefix`, minus the prefix; the rest of stderr is
 /// drained in the background so the process never blocks on a full pipe.
 pub fn wait_for_line(child: &mut Child, prefix: &str) -> String {
+    lines_until(child, prefix).1
+}
+
+/// The stderr lines before the first one starting with `prefix`, and that one minus the
+/// prefix; the rest is drained as in [`wait_for_line`].
+pub fn lines_until(child: &mut Child, prefix: &str) -> (Vec<String>, String) {
     let stderr = child.stderr.take().expect("stderr piped");
     let mut lines = BufReader::new(stderr).lines();
+    let mut before = Vec::new();
     let found = loop {
         let line = lines
             .next()
             .unwrap_or_else(|| panic!("the process stopped before printing {prefix:?}"))
             .expect("stderr line");
-        if let Some(rest) = line.strip_prefix(prefix) {
-            break rest.to_owned();
+        match line.strip_prefix(prefix) {
+            Some(rest) => break rest.to_owned(),
+            None => before.push(line),
         }
     };
     std::thread::spawn(move || {
@@ -29,7 +37,16 @@ pub fn wait_for_line(child: &mut Child, prefix: &str) -> String {
             }
         }
     });
-    found
+    (before, found)
+}
+
+/// `kabuto server` on a loopback port with `data_dir`.
+fn server_command(data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kabuto"));
+    command
+        .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir);
+    command
 }
 
 /// A running `kabuto server` and its URL.
@@ -45,18 +62,30 @@ impl Server {
 
     /// A server with more flags and environment variables.
     pub fn start_with(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kabuto"))
-            .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
+        let mut command = server_command(data_dir);
+        command
             .args(args)
             .envs(env.iter().copied())
-            .env("KABUTO_ADMIN_PASSWORD", PASSWORD)
+            .env("KABUTO_ADMIN_PASSWORD", PASSWORD);
+        Server::spawn(command).0
+    }
+
+    /// A server started without `KABUTO_ADMIN_PASSWORD`, and what it logged before it
+    /// listened.
+    pub fn start_without_password(data_dir: &Path) -> (Server, Vec<String>) {
+        let mut command = server_command(data_dir);
+        command.env_remove("KABUTO_ADMIN_PASSWORD");
+        Server::spawn(command)
+    }
+
+    fn spawn(mut command: Command) -> (Server, Vec<String>) {
+        let mut child = command
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
             .expect("start kabuto server");
-        let url = wait_for_line(&mut child, "kabuto server listening on ");
-        Server { child, url }
+        let (logged, url) = lines_until(&mut child, "kabuto server listening on ");
+        (Server { child, url }, logged)
     }
 
     pub fn call(

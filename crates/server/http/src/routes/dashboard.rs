@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use kabuto_api::server::{AuditEntry, Dashboard, RiskCounts, TrendPoint};
+use kabuto_api::server::{AuditEntry, Dashboard, RiskCounts, TrendPoint, VulnerabilityGroup};
 use kabuto_auth::Permission;
 use kabuto_store::{
     AuditQuery, ImageOrder, ImageQuery, PageRequest, RiskCountsRow, RiskDay, Store,
@@ -14,7 +14,7 @@ use kabuto_store::{
 use time::OffsetDateTime;
 
 use super::images::summary;
-use super::risks::{GroupedParams, vulnerability_groups};
+use super::risks::{GroupedParams, vulnerability_group_rows};
 use super::system::audit_entry;
 use crate::error::{ApiResult, chain};
 use crate::extract::Caller;
@@ -48,14 +48,7 @@ pub async fn dashboard_of(state: &AppState) -> ApiResult<Dashboard> {
             ..ImageQuery::default()
         })
         .await?;
-    let top_vulnerabilities = vulnerability_groups(
-        state,
-        GroupedParams {
-            pagesize: Some(TOP_VULNERABILITIES),
-            ..GroupedParams::default()
-        },
-    )
-    .await?;
+    let top_vulnerabilities = top_vulnerabilities(state).await?;
     Ok(Dashboard {
         images: summary_now.images,
         scanned: summary_now.scanned,
@@ -73,10 +66,38 @@ pub async fn dashboard_of(state: &AppState) -> ApiResult<Dashboard> {
             .iter()
             .map(summary)
             .collect::<ApiResult<_>>()?,
-        top_vulnerabilities: top_vulnerabilities.result,
+        top_vulnerabilities,
         blocked_runs: audit_records(store, Some("verdict.block"), BLOCKED_RUNS).await?,
         recent_audit: audit_records(store, None, RECENT_AUDIT).await?,
     })
+}
+
+/// The vulnerabilities in the most images, read again only when the verdict generation
+/// moved (read before the query, so a write during it makes the next call read again).
+async fn top_vulnerabilities(state: &AppState) -> ApiResult<Vec<VulnerabilityGroup>> {
+    let generation = state.verdict_generation();
+    let cached = state
+        .top_vulnerabilities
+        .lock()
+        .ok()
+        .and_then(|c| c.clone());
+    if let Some((at, groups)) = cached
+        && at == generation
+    {
+        return Ok(groups);
+    }
+    let groups = vulnerability_group_rows(
+        state,
+        GroupedParams {
+            pagesize: Some(TOP_VULNERABILITIES),
+            ..GroupedParams::default()
+        },
+    )
+    .await?;
+    if let Ok(mut cache) = state.top_vulnerabilities.lock() {
+        *cache = Some((generation, groups.clone()));
+    }
+    Ok(groups)
 }
 
 /// The newest `count` audit records, of actions starting with `action` when given.

@@ -120,9 +120,34 @@ pub async fn vulnerability_groups(
     state: &AppState,
     params: GroupedParams,
 ) -> ApiResult<Page<VulnerabilityGroup>> {
+    let page = state
+        .store
+        .vulnerability_groups(&group_query(params)?)
+        .await?;
+    Ok(Page {
+        count: page.count,
+        page: page.page,
+        pagesize: page.pagesize,
+        result: page.result.into_iter().map(vulnerability_group).collect(),
+    })
+}
+
+/// The groups of [`vulnerability_groups`]'s page alone, without counting every group.
+pub async fn vulnerability_group_rows(
+    state: &AppState,
+    params: GroupedParams,
+) -> ApiResult<Vec<VulnerabilityGroup>> {
+    let rows = state
+        .store
+        .vulnerability_group_rows(&group_query(params)?)
+        .await?;
+    Ok(rows.into_iter().map(vulnerability_group).collect())
+}
+
+fn group_query(params: GroupedParams) -> ApiResult<VulnerabilityGroupQuery> {
     let (order, descending) = group_order(params.order_by.as_deref())?;
     let severity = params.severity.map(checked_severity).transpose()?;
-    let query = VulnerabilityGroupQuery {
+    Ok(VulnerabilityGroupQuery {
         filter: VulnerabilityQuery {
             registry_name: params.registry,
             issue_search: params.search,
@@ -133,13 +158,6 @@ pub async fn vulnerability_groups(
         },
         order,
         descending,
-    };
-    let page = state.store.vulnerability_groups(&query).await?;
-    Ok(Page {
-        count: page.count,
-        page: page.page,
-        pagesize: page.pagesize,
-        result: page.result.into_iter().map(vulnerability_group).collect(),
     })
 }
 

@@ -14,7 +14,7 @@ use kabuto_auth::UserId;
 
 use super::session::{SignIn, audit_sign_in, hash_password, start_session};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::JsonBody;
+use crate::extract::StrictJson;
 use crate::state::AppState;
 
 /// The login limiter's user key for setup attempts: failures count per address.
@@ -37,15 +37,20 @@ pub async fn setup_status(state: &AppState) -> ApiResult<SetupStatus> {
 pub async fn complete(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    body: JsonBody,
+    StrictJson(request): StrictJson<SetupRequest>,
 ) -> ApiResult<Response> {
-    complete_setup(&state, peer.ip(), &body).await
+    complete_setup(&state, peer.ip(), request).await
 }
 
-/// Creates the administrator when `body` (a [`SetupRequest`]) carries the setup code, and
-/// logs it in: 409 once there is an administrator, 429 after too many wrong codes from the
-/// address, 403 for a wrong code, 400 naming the field for a bad body or short password.
-pub async fn complete_setup(state: &AppState, ip: IpAddr, body: &JsonBody) -> ApiResult<Response> {
+/// Creates the administrator when `request` carries the setup code, and logs it in (the
+/// answer has the login's body and cookies): 409 once there is an administrator, 429 after
+/// too many wrong codes from the address, 403 for a wrong code, 400 naming `password` for a
+/// short one.
+pub async fn complete_setup(
+    state: &AppState,
+    ip: IpAddr,
+    request: SetupRequest,
+) -> ApiResult<Response> {
     let mut waiting = state.setup.lock().await;
     let Some(code) = waiting.as_ref() else {
         return Err(already_set_up());
@@ -62,7 +67,6 @@ pub async fn complete_setup(state: &AppState, ip: IpAddr, body: &JsonBody) -> Ap
             wait.seconds(),
         ));
     }
-    let request: SetupRequest = body.parse()?;
     let attempt = |outcome| SignIn {
         action: "setup",
         id: UserId::ADMINISTRATOR,
