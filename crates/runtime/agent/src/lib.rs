@@ -1,0 +1,3 @@
+//! Kabuto's runtime enforcer agent (`kabuto enforcer`).
+
+pub mod spool;
