@@ -114,12 +114,14 @@ impl Inode {
     /// The kernel's identity of a file from its `stat`.
     pub fn of(metadata: &std::fs::Metadata) -> Inode {
         use std::os::unix::fs::MetadataExt;
-        let st_dev = metadata.dev();
-        let major = libc::major(st_dev);
-        let minor = libc::minor(st_dev);
+        Inode::from_stat(metadata.dev(), metadata.ino())
+    }
+
+    /// From `stat`'s `st_dev` and `st_ino`.
+    pub fn from_stat(st_dev: u64, ino: u64) -> Inode {
         Inode {
-            dev: (major << 20) | minor,
-            ino: metadata.ino(),
+            dev: (libc::major(st_dev) << 20) | libc::minor(st_dev),
+            ino,
         }
     }
 }

@@ -68,6 +68,29 @@ impl RuntimePolicy {
     pub fn blocked_ports(&self) -> &[PortRange] {
         &self.controls.blocked_ports
     }
+
+    /// `container_exec`'s allowed processes; `None` when the control is off.
+    pub fn container_exec_allowed(&self) -> Option<&[Executable]> {
+        self.controls.container_exec.as_deref()
+    }
+
+    /// `drift_prevention`'s allowed executables; `None` when the control is off.
+    pub fn drift_allowed(&self) -> Option<&[Executable]> {
+        self.controls.drift.as_deref()
+    }
+
+    /// Whether `reverse_shell` is on without allowed processes or networks: then every
+    /// shell with a socket on its stdio violates it, which the kernel can judge alone.
+    pub fn reverse_shell_without_exceptions(&self) -> bool {
+        self.controls.reverse_shell.as_ref().is_some_and(|shell| {
+            shell.allowed_processes.is_empty() && shell.allowed_networks.is_empty()
+        })
+    }
+
+    /// `enable_fork_guard`'s process limit.
+    pub fn fork_limit(&self) -> Option<u32> {
+        self.controls.fork_limit
+    }
 }
 
 /// The controls a policy switches on (`None` or empty: off).
@@ -122,6 +145,17 @@ impl Executable {
     /// The text as written.
     pub fn as_str(&self) -> &str {
         self.pattern.as_str()
+    }
+
+    /// For an entry that names one file by its absolute path (no glob): that path.
+    pub fn exact_path(&self) -> Option<&str> {
+        let (text, whole) = self.pattern.fixed_prefix()?;
+        (whole && self.by_path && text.starts_with('/')).then_some(text)
+    }
+
+    /// Whether the entry matches by file name (no `/` in it).
+    pub fn by_name(&self) -> bool {
+        !self.by_path
     }
 }
 
