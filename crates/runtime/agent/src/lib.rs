@@ -6,4 +6,6 @@
 
 pub mod agent;
 pub mod identity;
+pub mod run;
+pub mod sinks;
 pub mod spool;
