@@ -12,10 +12,13 @@ use kabuto_api::{
     AuditContainer, AuditEvidence, AuditPod, AuditProcess, AuditResult,
     RUNTIME_AUDIT_EVENT_VERSION, RuntimeAuditEvent,
 };
-use kabuto_runtime_bpf::{ContainerRule, ExecExemption, Inode, KernelEvent, KernelVerdict, Task};
+use kabuto_runtime_bpf::{
+    ContainerRule, ExecExemption, FileChange, Inode, KernelEvent, KernelVerdict, READONLY_PATH_LEN,
+    READONLY_PATHS, Task,
+};
 use kabuto_runtime_policy::{
-    Action, ContainerPolicies, Entry, Event, Executable, FileOrigin, Hit, Process, RuntimePolicies,
-    Verdict,
+    Action, ContainerPolicies, Entry, Event, Executable, FileOp, FileOrigin, Hit, Process,
+    RuntimePolicies, Verdict,
 };
 use time::OffsetDateTime;
 
@@ -33,6 +36,8 @@ pub trait Kernel {
         exemption: ExecExemption,
     ) -> Result<(), Self::Error>;
     fn watch_port(&mut self, cgroup_id: u64, port: u16, block: bool) -> Result<(), Self::Error>;
+    /// Sets the read-only paths the kernel enforces for the container.
+    fn set_readonly_paths(&mut self, cgroup_id: u64, paths: &[String]) -> Result<(), Self::Error>;
     /// Kills a process (user-space enforcement).
     fn kill(&mut self, pid: u32) -> Result<(), Self::Error>;
 }
@@ -58,6 +63,13 @@ impl Kernel for &kabuto_runtime_bpf::Sensor {
     fn watch_port(&mut self, cgroup_id: u64, port: u16, block: bool) -> Result<(), String> {
         kabuto_runtime_bpf::Sensor::watch_port(self, cgroup_id, port, block)
             .map_err(|e| e.to_string())
+    }
+    fn set_readonly_paths(&mut self, cgroup_id: u64, paths: &[String]) -> Result<(), String> {
+        match kabuto_runtime_bpf::Sensor::set_readonly_paths(self, cgroup_id, paths) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("more or longer paths than the kernel holds".to_owned()),
+            Err(e) => Err(e.to_string()),
+        }
     }
     fn kill(&mut self, pid: u32) -> Result<(), String> {
         kill(pid)
@@ -199,6 +211,63 @@ impl<'p> Agent<'p> {
                 };
                 let process = audit_process(pid, None, Some(uid), &comm, &path);
                 self.audit(cgroup_id, &judged, "connect", process, pid, &evidence)
+            }
+            KernelEvent::File {
+                task,
+                path,
+                change,
+                verdict,
+            } => {
+                let path = if path.starts_with('/') {
+                    path
+                } else {
+                    let cwd = std::fs::read_link(format!("/proc/{}/cwd", task.pid))
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default();
+                    format!("{}/{path}", cwd.trim_end_matches('/'))
+                };
+                let program = self.path_of(task.pid);
+                let process = Process {
+                    pid: task.pid,
+                    path: &program,
+                    comm: &task.comm,
+                    uid: task.uid,
+                };
+                let op = match change {
+                    FileChange::Create => FileOp::Create,
+                    FileChange::Modify => FileOp::Modify,
+                    FileChange::Delete => FileOp::Delete,
+                    FileChange::Attributes => FileOp::Attributes,
+                };
+                let event = Event::File {
+                    process,
+                    path: &path,
+                    op,
+                };
+                let Some(judged) = self.judge(task.cgroup_id, &event, kernel, now) else {
+                    return Vec::new();
+                };
+                let enforcement = self.enforce(&judged, verdict, task.pid, kernel);
+                let evidence = Evidence {
+                    enforcement,
+                    file: Some(path.clone()),
+                    remote: None,
+                };
+                let process = audit_process(
+                    task.pid,
+                    Some(task.ns_pid),
+                    Some(task.uid),
+                    &task.comm,
+                    &program,
+                );
+                self.audit(
+                    task.cgroup_id,
+                    &judged,
+                    "file",
+                    process,
+                    task.pid,
+                    &evidence,
+                )
             }
             KernelEvent::StdioSocket {
                 task,
@@ -440,6 +509,10 @@ impl<'p> Agent<'p> {
                 "killed with SIGKILL in the kernel at the dup2 that redirected its stdio".to_owned()
             }
             KernelVerdict::ConnectDenied => "refused with EPERM in the kernel".to_owned(),
+            KernelVerdict::ReadOnly => "killed with SIGKILL in the kernel at the syscall's entry, \
+                                        before it wrote (an open with O_TRUNC or O_CREAT may have \
+                                        taken effect)"
+                .to_owned(),
             KernelVerdict::None => match kernel.kill(pid) {
                 Ok(()) => "killed with SIGKILL from user space (the kernel could not decide \
                            this rule alone)"
@@ -489,6 +562,14 @@ impl<'p> Agent<'p> {
                 "allow_exec map",
                 kernel
                     .exempt_exec(cgroup_id, *inode, *exemption)
+                    .map_err(|e| e.to_string()),
+            );
+        }
+        if !rule.readonly.is_empty() {
+            note(
+                "readonly map",
+                kernel
+                    .set_readonly_paths(cgroup_id, &rule.readonly)
                     .map_err(|e| e.to_string()),
             );
         }
@@ -664,6 +745,8 @@ struct KernelPlan {
     exempt: Vec<(Inode, ExecExemption)>,
     /// Watched ports and whether they are blocked.
     ports: Vec<(u16, bool)>,
+    /// Read-only paths the kernel enforces.
+    readonly: Vec<String>,
 }
 
 /// The kernel's share of the container's enforced policies: a control goes to the kernel
@@ -683,7 +766,9 @@ fn kernel_rule(
         denied: Vec::new(),
         exempt: Vec::new(),
         ports: Vec::new(),
+        readonly: Vec::new(),
     };
+    let mut readonly = Some(Vec::new());
     let mut exempt: HashMap<Inode, ExecExemption> = HashMap::new();
     let mut runtime_exec = Vec::new();
     let mut drift = Vec::new();
@@ -697,8 +782,20 @@ fn kernel_rule(
                 }
             }
         }
+        plan.rule.watch_files |= policy.watches_files();
         if !enforced {
             continue;
+        }
+        if has_readonly(policy) {
+            // An enforced readonly_files the kernel cannot hold leaves them all to user space.
+            match policy.readonly_prefixes() {
+                Some(paths) => {
+                    if let Some(all) = &mut readonly {
+                        all.extend(paths);
+                    }
+                }
+                None => readonly = None,
+            }
         }
         for executable in policy.blacklisted_executables() {
             plan.denied.extend(resolve(&info.rootfs, executable));
@@ -735,7 +832,24 @@ fn kernel_rule(
         }
     }
     plan.exempt = exempt.into_iter().collect();
+    if let Some(mut paths) = readonly {
+        paths.sort();
+        paths.dedup();
+        if !paths.is_empty()
+            && paths.len() <= READONLY_PATHS
+            && paths.iter().all(|p| p.len() <= READONLY_PATH_LEN)
+        {
+            plan.rule.block_readonly = true;
+            plan.readonly = paths;
+        }
+    }
     plan
+}
+
+fn has_readonly(policy: &kabuto_runtime_policy::RuntimePolicy) -> bool {
+    policy
+        .controls()
+        .contains(&kabuto_runtime_policy::Control::ReadonlyFiles)
 }
 
 /// The inode of `path` inside the container's root filesystem: symbolic links (absolute ones

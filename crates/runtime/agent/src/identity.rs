@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use kabuto_runtime_policy::{Container, StartConfig};
 use serde::Deserialize;
@@ -226,7 +227,13 @@ pub struct Containers {
     roots: Vec<PathBuf>,
     host: String,
     by_cgroup: HashMap<u64, ContainerInfo>,
+    /// Cgroups no state file named at the last look, and when: a host cgroup's every exec
+    /// would otherwise read all state files again.
+    misses: HashMap<u64, Instant>,
 }
+
+/// How long a cgroup no state file names is not looked up again.
+const MISS_TTL: Duration = Duration::from_millis(200);
 
 impl Containers {
     pub fn new(roots: Vec<PathBuf>, host: String) -> Containers {
@@ -234,14 +241,22 @@ impl Containers {
             roots,
             host,
             by_cgroup: HashMap::new(),
+            misses: HashMap::new(),
         }
     }
 
     /// The container of a cgroup id, reading the state roots again when it is not known:
     /// `None` for the host's processes (and containers of runtimes not read).
     pub fn lookup(&mut self, cgroup_id: u64) -> Option<&ContainerInfo> {
-        if !self.by_cgroup.contains_key(&cgroup_id) {
+        let recent_miss = self
+            .misses
+            .get(&cgroup_id)
+            .is_some_and(|at| at.elapsed() < MISS_TTL);
+        if !self.by_cgroup.contains_key(&cgroup_id) && !recent_miss {
             self.rescan();
+            if !self.by_cgroup.contains_key(&cgroup_id) {
+                self.misses.insert(cgroup_id, Instant::now());
+            }
         }
         self.by_cgroup.get(&cgroup_id)
     }
@@ -264,6 +279,7 @@ impl Containers {
             .cloned()
             .collect();
         self.by_cgroup = found;
+        self.misses.retain(|_, at| at.elapsed() < MISS_TTL);
         new
     }
 

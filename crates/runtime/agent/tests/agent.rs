@@ -16,6 +16,7 @@ struct Recorder {
     denied: Vec<(u64, Inode)>,
     exempt: Vec<(u64, Inode, ExecExemption)>,
     ports: Vec<(u64, u16, bool)>,
+    readonly: Vec<(u64, Vec<String>)>,
     killed: Vec<u32>,
 }
 
@@ -40,6 +41,10 @@ impl Kernel for Recorder {
     }
     fn watch_port(&mut self, cgroup_id: u64, port: u16, block: bool) -> Result<(), String> {
         self.ports.push((cgroup_id, port, block));
+        Ok(())
+    }
+    fn set_readonly_paths(&mut self, cgroup_id: u64, paths: &[String]) -> Result<(), String> {
+        self.readonly.push((cgroup_id, paths.to_vec()));
         Ok(())
     }
     fn kill(&mut self, pid: u32) -> Result<(), String> {
@@ -342,4 +347,86 @@ fn start_time_controls_are_judged_at_registration() {
         "{:?}",
         events[0].evidence
     );
+}
+
+#[test]
+fn read_only_paths_go_to_the_kernel_and_monitored_files_are_detected() {
+    let f = fixture();
+    let policies = policies(
+        "- name: ro\n  enforce: true\n  readonly_files: {enabled: true, readonly_files: ['/etc/*', /usr/bin/ps]}\n\
+         - name: fim\n  enforce: true\n  file_integrity_monitoring: {enabled: true, monitored_files: ['/app/*']}\n",
+    );
+    let mut agent = agent(&policies, &f);
+    let mut kernel = Recorder::default();
+    agent.register_running(&mut kernel, NOW);
+    let rule = kernel.rules[0].1;
+    assert!(rule.watch_files && rule.block_readonly);
+    assert_eq!(
+        kernel.readonly,
+        [(
+            f.cgroup_id,
+            vec!["/etc/".to_owned(), "/usr/bin/ps".to_owned()]
+        )]
+    );
+    let write = |path: &str, verdict| KernelEvent::File {
+        task: task(8001, INIT_PID, f.cgroup_id, f.cgroup_id, "sh"),
+        path: path.into(),
+        change: kabuto_runtime_bpf::FileChange::Modify,
+        verdict,
+    };
+    let events = agent.handle(
+        write("/etc/passwd", KernelVerdict::ReadOnly),
+        &mut kernel,
+        NOW,
+    );
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert_eq!(
+        (events[0].control.as_str(), events[0].result),
+        ("KRT006", AuditResult::Block)
+    );
+    assert_eq!(events[0].evidence.file.as_deref(), Some("/etc/passwd"));
+    assert!(
+        events[0]
+            .evidence
+            .enforcement
+            .as_deref()
+            .is_some_and(|e| e.contains("in the kernel"))
+    );
+    let events = agent.handle(
+        write("/app/config.yaml", KernelVerdict::None),
+        &mut kernel,
+        NOW,
+    );
+    assert_eq!(
+        (events[0].control.as_str(), events[0].result),
+        ("KRT007", AuditResult::Detect)
+    );
+    assert!(kernel.killed.is_empty(), "monitoring never kills");
+    assert!(
+        agent
+            .handle(write("/var/log/x", KernelVerdict::None), &mut kernel, NOW)
+            .is_empty()
+    );
+}
+
+#[test]
+fn read_only_patterns_the_kernel_cannot_hold_stay_in_user_space() {
+    let f = fixture();
+    let policies = policies(
+        "name: ro\nenforce: true\nreadonly_files: {enabled: true, readonly_files: ['/etc/*'], exceptional_readonly_files: [/etc/resolv.conf]}\n",
+    );
+    let mut agent = agent(&policies, &f);
+    let mut kernel = Recorder::default();
+    agent.register_running(&mut kernel, NOW);
+    assert!(kernel.rules[0].1.watch_files && !kernel.rules[0].1.block_readonly);
+    assert!(kernel.readonly.is_empty());
+    let write = KernelEvent::File {
+        task: task(8002, INIT_PID, f.cgroup_id, f.cgroup_id, "sh"),
+        path: "/etc/passwd".into(),
+        change: kabuto_runtime_bpf::FileChange::Modify,
+        verdict: KernelVerdict::None,
+    };
+    let events = agent.handle(write, &mut kernel, NOW);
+    assert_eq!(events[0].result, AuditResult::Block);
+    assert_eq!(kernel.killed, [8002]);
 }

@@ -375,6 +375,34 @@ fn deny_listed_executables_drift_reverse_shells_and_blocked_ports() {
     enforcer.stop();
 }
 
+#[test]
+fn a_write_to_a_read_only_path_is_killed_and_monitored_files_are_detected() {
+    if !prerequisites() {
+        return;
+    }
+    let container = Container::start("files");
+    let dir = tempfile::tempdir().expect("dir");
+    let policy = format!(
+        "- name: ro\n  enforce: true\n  scope: {{expression: v1, variables: [{{attribute: container.name, value: {id}}}]}}\n  readonly_files: {{enabled: true, readonly_files: ['/tmp/protected/*']}}\n\
+         - name: fim\n  enforce: false\n  scope: {{expression: v1, variables: [{{attribute: container.name, value: {id}}}]}}\n  file_integrity_monitoring: {{enabled: true, monitored_files: ['/tmp/config/*']}}\n",
+        id = container.id
+    );
+    let (text, code) = container.exec("mkdir -p /tmp/protected /tmp/config");
+    assert_eq!(code, Some(0), "{text}");
+    let enforcer = Enforcer::start(config(dir.path(), &policy));
+    let (text, _) = container
+        .exec("(echo secret > /tmp/protected/file); echo rc=$?; cat /tmp/protected/file; echo end");
+    assert!(text.contains("rc=137"), "{text}");
+    assert!(!text.contains("secret"), "the write happened: {text}");
+    let event = enforcer.wait_for(|e| is(e, &container, "KRT006", AuditResult::Block));
+    assert_eq!(event.evidence.file.as_deref(), Some("/tmp/protected/file"));
+    let (text, _) = container.exec("echo a: 1 > /tmp/config/app.yaml; cat /tmp/config/app.yaml");
+    assert_eq!(text.trim(), "a: 1", "monitoring lets it happen");
+    let event = enforcer.wait_for(|e| is(e, &container, "KRT007", AuditResult::Detect));
+    assert_eq!(event.policy, "fim");
+    enforcer.stop();
+}
+
 /// A one-request-at-a-time HTTP server that answers 204 and keeps the bodies it got.
 fn audit_server() -> (String, mpsc::Receiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("listen");

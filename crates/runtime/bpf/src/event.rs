@@ -21,6 +21,17 @@ pub enum KernelVerdict {
     ConnectDenied,
     /// A shell that put a socket on its stdio was killed.
     ReverseShell,
+    /// A change under a read-only path was killed at the syscall's entry.
+    ReadOnly,
+}
+
+/// What a file event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileChange {
+    Create,
+    Modify,
+    Delete,
+    Attributes,
 }
 
 impl KernelVerdict {
@@ -31,6 +42,7 @@ impl KernelVerdict {
             3 => KernelVerdict::Drift,
             4 => KernelVerdict::ConnectDenied,
             5 => KernelVerdict::ReverseShell,
+            6 => KernelVerdict::ReadOnly,
             _ => KernelVerdict::None,
         }
     }
@@ -85,6 +97,14 @@ pub enum KernelEvent {
         fd: i32,
         /// The socket's peer, for an IP socket.
         remote: Option<SocketAddr>,
+        verdict: KernelVerdict,
+    },
+    File {
+        task: Task,
+        /// The path passed to the syscall (relative to the process's directory when it does
+        /// not start with `/`).
+        path: String,
+        change: FileChange,
         verdict: KernelVerdict,
     },
 }
@@ -163,6 +183,17 @@ impl KernelEvent {
                 remote: remote?,
                 verdict,
             },
+            6 => KernelEvent::File {
+                path: r.text(104, 256),
+                change: match r.u32(84) {
+                    1 => FileChange::Create,
+                    3 => FileChange::Delete,
+                    4 => FileChange::Attributes,
+                    _ => FileChange::Modify,
+                },
+                verdict,
+                task,
+            },
             5 => KernelEvent::StdioSocket {
                 fd: r.u32(80) as i32,
                 remote,
@@ -231,6 +262,12 @@ mod tests {
         };
         assert_eq!(fd, 1);
         assert_eq!(remote, Some("127.0.0.1:4444".parse().expect("addr")));
+        let mut file = record(6);
+        file[84..88].copy_from_slice(&3u32.to_ne_bytes());
+        let Some(KernelEvent::File { path, change, .. }) = KernelEvent::decode(&file) else {
+            panic!("a file record");
+        };
+        assert_eq!((path.as_str(), change), ("/bin/bash", FileChange::Delete));
         assert!(KernelEvent::decode(&record(9)).is_none());
         assert!(KernelEvent::decode(&record(1)[..100]).is_none());
     }

@@ -11,7 +11,9 @@
 //!
 //! In every mode `cgroup/connect4` and `cgroup/connect6` (attached at the cgroup2 root)
 //! refuse denied connects with EPERM, per container cgroup, and the `dup2`/`dup3` syscall
-//! tracepoints kill a shell that puts a socket on its standard input or output.
+//! tracepoints kill a shell that puts a socket on its standard input or output. The
+//! `openat`/`unlinkat`/`renameat2`/`fchmodat` tracepoints report file changes in containers
+//! that watch files and kill, at the syscall's entry, a change under a read-only path.
 
 mod event;
 
@@ -26,7 +28,7 @@ use std::time::Duration;
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{Link, MapCore, MapFlags, OpenObject, RingBuffer, RingBufferBuilder};
 
-pub use event::{KernelEvent, KernelVerdict, Task};
+pub use event::{FileChange, KernelEvent, KernelVerdict, Task};
 
 #[allow(
     unsafe_code,
@@ -93,7 +95,17 @@ pub struct ContainerRule {
     pub block_runtime_exec: bool,
     pub block_drift: bool,
     pub block_reverse_shell: bool,
+    /// Report file changes (creates, writes, deletes, chmods) in the container.
+    pub watch_files: bool,
+    /// Kill changes under the container's read-only paths ([`Sensor::set_readonly_paths`]).
+    pub block_readonly: bool,
 }
+
+/// Read-only paths the kernel enforces per container, and the longest one.
+pub const READONLY_PATHS: usize = 8;
+pub const READONLY_PATH_LEN: usize = 63;
+// Each path sits in a 64-byte slot with room for its terminating zero.
+const _: () = assert!(READONLY_PATH_LEN < 64);
 
 /// The controls an inode is exempt from (the `allow_exec` map's value).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -226,6 +238,19 @@ impl Sensor {
         links.push(attach("process_exit", skel.progs.process_exit.attach())?);
         links.push(attach("dup2_enter", skel.progs.dup2_enter.attach())?);
         links.push(attach("dup3_enter", skel.progs.dup3_enter.attach())?);
+        links.push(attach("openat_enter", skel.progs.openat_enter.attach())?);
+        links.push(attach(
+            "unlinkat_enter",
+            skel.progs.unlinkat_enter.attach(),
+        )?);
+        links.push(attach(
+            "renameat2_enter",
+            skel.progs.renameat2_enter.attach(),
+        )?);
+        links.push(attach(
+            "fchmodat_enter",
+            skel.progs.fchmodat_enter.attach(),
+        )?);
         let cgroup = std::fs::File::open(cgroup_root).map_err(|source| BpfError::Cgroup {
             path: cgroup_root.to_owned(),
             source,
@@ -298,6 +323,7 @@ impl Sensor {
             "deny_exec" => &maps.deny_exec,
             "allow_exec" => &maps.allow_exec,
             "deny_connect" => &maps.deny_connect,
+            "readonly" => &maps.readonly,
             _ => &maps.lost,
         }
     }
@@ -307,12 +333,33 @@ impl Sensor {
     pub fn watch_container(&self, cgroup_id: u64, rule: ContainerRule) -> Result<(), BpfError> {
         let flags = u32::from(rule.block_runtime_exec)
             | u32::from(rule.block_drift) << 1
-            | u32::from(rule.block_reverse_shell) << 2;
+            | u32::from(rule.block_reverse_shell) << 2
+            | u32::from(rule.watch_files) << 3
+            | u32::from(rule.block_readonly) << 4;
         let mut value = [0u8; 16];
         value[0..4].copy_from_slice(&flags.to_ne_bytes());
         value[4..8].copy_from_slice(&rule.init_pid.to_ne_bytes());
         value[8..16].copy_from_slice(&rule.start_ns.to_ne_bytes());
         self.update("containers", &cgroup_id.to_ne_bytes(), &value)
+    }
+
+    /// The container's read-only paths: absolute, at most [`READONLY_PATHS`] of at most
+    /// [`READONLY_PATH_LEN`] bytes; one ending in `/` covers its directory's tree, another
+    /// names a file. Returns false (and sets nothing) for paths the kernel cannot hold.
+    pub fn set_readonly_paths(&self, cgroup_id: u64, paths: &[String]) -> Result<bool, BpfError> {
+        if paths.len() > READONLY_PATHS
+            || paths
+                .iter()
+                .any(|p| !p.starts_with('/') || p.len() > READONLY_PATH_LEN)
+        {
+            return Ok(false);
+        }
+        let mut value = [0u8; READONLY_PATHS * 64];
+        for (slot, path) in paths.iter().enumerate() {
+            value[slot * 64..slot * 64 + path.len()].copy_from_slice(path.as_bytes());
+        }
+        self.update("readonly", &cgroup_id.to_ne_bytes(), &value)?;
+        Ok(true)
     }
 
     /// Forgets a container that ended.
@@ -460,5 +507,9 @@ mod tests {
         assert_eq!(size_of::<skel::types::exec_key>(), 24);
         assert_eq!(size_of::<skel::types::connect_key>(), 16);
         assert_eq!(size_of::<skel::types::container>(), 16);
+        assert_eq!(
+            size_of::<skel::types::readonly_paths>(),
+            READONLY_PATHS * 64
+        );
     }
 }

@@ -87,6 +87,35 @@ impl RuntimePolicy {
         })
     }
 
+    /// Whether the policy judges file changes (`readonly_files`,
+    /// `file_integrity_monitoring`).
+    pub fn watches_files(&self) -> bool {
+        self.controls.readonly.is_some() || self.controls.integrity.is_some()
+    }
+
+    /// `readonly_files` as paths the kernel can judge alone: `/a/file` names a file, `/a/dir/`
+    /// (written `/a/dir/*`) a whole tree. `None` when the control is off, has exceptions or
+    /// process filters, or a pattern of another shape.
+    pub fn readonly_prefixes(&self) -> Option<Vec<String>> {
+        let rule = self.controls.readonly.as_ref()?;
+        if !rule.exceptions.is_empty()
+            || !rule.processes.is_empty()
+            || !rule.exempt_processes.is_empty()
+        {
+            return None;
+        }
+        rule.paths
+            .iter()
+            .map(|pattern| match pattern.fixed_prefix() {
+                Some((text, true)) if text.starts_with('/') => Some(text.to_owned()),
+                Some((text, false)) if text.starts_with('/') && text.ends_with('/') => {
+                    Some(text.to_owned())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// `enable_fork_guard`'s process limit.
     pub fn fork_limit(&self) -> Option<u32> {
         self.controls.fork_limit

@@ -59,6 +59,13 @@ struct {
 	__type(value, __u32);
 } deny_connect SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct readonly_paths);
+} readonly SEC(".maps");
+
 /* [0]: events lost because the ring buffer was full. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -392,4 +399,91 @@ SEC("tp/syscalls/sys_enter_dup3")
 int dup3_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	return stdio_socket(ctx->args[0], ctx->args[1]);
+}
+
+#define O_WRONLY 01
+#define O_RDWR 02
+#define O_CREAT 0100
+#define O_EXCL 0200
+#define O_TRUNC 01000
+
+/* Whether `path` (absolute) is under one of the container's read-only prefixes. */
+static __always_inline int readonly_path(__u64 cgroup_id, const char *path)
+{
+	struct readonly_paths *paths = bpf_map_lookup_elem(&readonly, &cgroup_id);
+
+	if (!paths || path[0] != '/')
+		return 0;
+	for (int i = 0; i < READONLY_PREFIXES; i++) {
+		const char *prefix = &paths->prefix[i * READONLY_PREFIX_LEN];
+		int matched = prefix[0] != 0;
+
+		for (int j = 1; j < READONLY_PREFIX_LEN && matched; j++) {
+			char want = prefix[j];
+
+			if (!want) {
+				/* A directory prefix covers its tree; a file must end here. */
+				if (prefix[j - 1] != '/' && path[j] != 0)
+					matched = 0;
+				break;
+			}
+			if (path[j] != want)
+				matched = 0;
+		}
+		if (matched)
+			return 1;
+	}
+	return 0;
+}
+
+/* A change to a file in a known container that watches files. */
+static __always_inline int file_change(const char *user_path, __u32 op)
+{
+	__u64 cgroup_id = bpf_get_current_cgroup_id();
+	struct container *c = bpf_map_lookup_elem(&containers, &cgroup_id);
+	struct event *e;
+
+	if (!c || !(c->flags & WATCH_FILES))
+		return 0;
+	e = reserve(EVENT_FILE, cgroup_id);
+	if (!e)
+		return 0;
+	fill_task(e, (struct task_struct *)bpf_get_current_task());
+	e->op = op;
+	bpf_probe_read_user_str(e->filename, sizeof(e->filename), user_path);
+	if ((c->flags & BLOCK_READONLY) && readonly_path(cgroup_id, e->filename)) {
+		e->verdict = VERDICT_READONLY;
+		bpf_send_signal(SIGKILL);
+	}
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_openat")
+int openat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	long flags = ctx->args[2];
+
+	if (!(flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)))
+		return 0;
+	return file_change((const char *)ctx->args[1],
+			   (flags & O_CREAT) && (flags & O_EXCL) ? FILE_CREATE : FILE_MODIFY);
+}
+
+SEC("tp/syscalls/sys_enter_unlinkat")
+int unlinkat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_change((const char *)ctx->args[1], FILE_DELETE);
+}
+
+SEC("tp/syscalls/sys_enter_renameat2")
+int renameat2_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_change((const char *)ctx->args[3], FILE_MODIFY);
+}
+
+SEC("tp/syscalls/sys_enter_fchmodat")
+int fchmodat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_change((const char *)ctx->args[1], FILE_ATTRIBUTES);
 }

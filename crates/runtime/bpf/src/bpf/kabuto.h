@@ -12,6 +12,15 @@ enum event_kind {
 	EVENT_EXIT = 3,
 	EVENT_CONNECT = 4,
 	EVENT_STDIO_SOCKET = 5,
+	EVENT_FILE = 6,
+};
+
+/* What a file event did (event.op). */
+enum file_op {
+	FILE_CREATE = 1,
+	FILE_MODIFY = 2,
+	FILE_DELETE = 3,
+	FILE_ATTRIBUTES = 4,
 };
 
 /* Why the kernel stopped an action (0: it did not). */
@@ -22,12 +31,21 @@ enum verdict {
 	VERDICT_DRIFT = 3,         /* exec of a file changed after the container started */
 	VERDICT_CONNECT = 4,       /* connect to a denied port */
 	VERDICT_REVERSE_SHELL = 5, /* a shell put a socket on its stdio */
+	VERDICT_READONLY = 6,      /* a change to a read-only path (killed at the syscall's entry) */
 };
 
 /* containers map value flags: what the kernel enforces for the container. */
 #define BLOCK_RUNTIME_EXEC (1u << 0)
 #define BLOCK_DRIFT (1u << 1)
 #define BLOCK_REVERSE_SHELL (1u << 2)
+#define WATCH_FILES (1u << 3) /* report file changes (creates, writes, deletes, chmods) */
+#define BLOCK_READONLY (1u << 4) /* kill changes under the container's read-only prefixes */
+
+/* Read-only paths the kernel enforces, per container: up to READONLY_PREFIXES absolute
+ * prefixes of up to READONLY_PREFIX_LEN bytes; a prefix ending in '/' covers the directory's
+ * tree, another one names a file exactly. */
+#define READONLY_PREFIXES 8
+#define READONLY_PREFIX_LEN 64
 
 /* allow_exec map value bits: the controls an inode is exempt from. */
 #define ALLOW_RUNTIME_EXEC (1u << 0)
@@ -41,6 +59,10 @@ struct container {
 	__u32 flags;
 	__u32 init_pid; /* host tgid of the container's first process (0: unknown) */
 	__u64 start_ns; /* wall-clock start, ns since the epoch */
+};
+
+struct readonly_paths {
+	char prefix[READONLY_PREFIXES * READONLY_PREFIX_LEN]; /* one after another, each zero-padded */
 };
 
 struct exec_key {
@@ -73,7 +95,7 @@ struct event {
 	__u16 family; /* AF_INET, AF_INET6 */
 	__u8 addr[16];
 	__s32 fd;     /* stdio socket: the stdio fd replaced */
-	__u32 pad;
+	__u32 op;     /* file events: enum file_op */
 	char comm[TASK_COMM_LEN];
 	char filename[FILENAME_LEN];
 };
