@@ -181,6 +181,8 @@ impl Sensor {
     /// `/sys/fs/cgroup/unified` on hybrid hosts). Execs in `ignored_cgroups` (the host's)
     /// are not reported.
     pub fn load(cgroup_root: &Path, ignored_cgroups: &[u64]) -> Result<Sensor, BpfError> {
+        // libbpf reports the probe's expected failures (BPF-LSM refused) on stderr otherwise.
+        libbpf_rs::set_print(Some((libbpf_rs::PrintLevel::Debug, libbpf_message)));
         ensure_tracefs()?;
         let mut lsm_error = None;
         let mut tp_btf_error = None;
@@ -436,6 +438,15 @@ impl Sensor {
             ring: builder.build().map_err(BpfError::Poll)?,
             queue,
         })
+    }
+}
+
+fn libbpf_message(level: libbpf_rs::PrintLevel, message: String) {
+    match level {
+        libbpf_rs::PrintLevel::Warn => tracing::debug!(target: "libbpf", "{}", message.trim_end()),
+        libbpf_rs::PrintLevel::Info | libbpf_rs::PrintLevel::Debug => {
+            tracing::trace!(target: "libbpf", "{}", message.trim_end());
+        }
     }
 }
 
