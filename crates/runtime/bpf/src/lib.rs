@@ -498,6 +498,8 @@ impl Events<'_> {
             Err(e) if e.kind() == libbpf_rs::ErrorKind::Interrupted => {}
             Err(e) => return Err(BpfError::Poll(e)),
         }
+        // Records submitted without a wakeup (forks, exits) are read here at the latest.
+        self.ring.consume().map_err(BpfError::Poll)?;
         Ok(std::mem::take(&mut *self.queue.borrow_mut()))
     }
 }
