@@ -36,6 +36,13 @@ pub trait Kernel {
         exemption: ExecExemption,
     ) -> Result<(), Self::Error>;
     fn watch_port(&mut self, cgroup_id: u64, port: u16, block: bool) -> Result<(), Self::Error>;
+    /// Forgets an ended container's rule and the inode and port entries it was given.
+    fn forget_container(
+        &mut self,
+        cgroup_id: u64,
+        inodes: &[Inode],
+        ports: &[u16],
+    ) -> Result<(), Self::Error>;
     /// Sets the read-only paths the kernel enforces for the container.
     fn set_readonly_paths(&mut self, cgroup_id: u64, paths: &[String]) -> Result<(), Self::Error>;
     /// Kills a process (user-space enforcement).
@@ -62,6 +69,15 @@ impl Kernel for &kabuto_runtime_bpf::Sensor {
     }
     fn watch_port(&mut self, cgroup_id: u64, port: u16, block: bool) -> Result<(), String> {
         kabuto_runtime_bpf::Sensor::watch_port(self, cgroup_id, port, block)
+            .map_err(|e| e.to_string())
+    }
+    fn forget_container(
+        &mut self,
+        cgroup_id: u64,
+        inodes: &[Inode],
+        ports: &[u16],
+    ) -> Result<(), String> {
+        kabuto_runtime_bpf::Sensor::forget_container(self, cgroup_id, inodes, ports)
             .map_err(|e| e.to_string())
     }
     fn set_readonly_paths(&mut self, cgroup_id: u64, paths: &[String]) -> Result<(), String> {
@@ -105,6 +121,9 @@ struct Known<'p> {
     processes: u32,
     /// Over the fork guard's limit already reported.
     over_limit: bool,
+    /// The inodes and ports given to the kernel for it, to forget when it ends.
+    inodes: Vec<Inode>,
+    ports: Vec<u16>,
 }
 
 #[derive(Debug, Clone)]
@@ -150,6 +169,25 @@ impl<'p> Agent<'p> {
             .into_iter()
             .flat_map(|cgroup_id| self.register(cgroup_id, kernel, now))
             .collect()
+    }
+
+    /// Forgets the containers whose cgroup is gone, here and in the kernel; returns how many.
+    pub fn forget_ended(&mut self, kernel: &mut impl Kernel) -> usize {
+        let ended: Vec<u64> = self
+            .known
+            .iter()
+            .filter(|(_, known)| !known.info.cgroup_dir.exists())
+            .map(|(cgroup_id, _)| *cgroup_id)
+            .collect();
+        for cgroup_id in &ended {
+            if let Some(known) = self.known.remove(cgroup_id) {
+                if let Err(e) = kernel.forget_container(*cgroup_id, &known.inodes, &known.ports) {
+                    tracing::warn!(container = %known.info.container.id, "forgetting it: {e}");
+                }
+                tracing::info!(container = %known.info.container.id, "container ended");
+            }
+        }
+        ended.len()
     }
 
     /// The number of containers known.
@@ -593,6 +631,14 @@ impl<'p> Agent<'p> {
         );
         let start = info.start.clone();
         let init_pid = info.init_pid;
+        let mut inodes: Vec<Inode> = rule
+            .denied
+            .iter()
+            .copied()
+            .chain(rule.exempt.iter().map(|(inode, _)| *inode))
+            .collect();
+        inodes.sort_by_key(|i| (i.dev, i.ino));
+        inodes.dedup();
         self.known.insert(
             cgroup_id,
             Known {
@@ -600,6 +646,8 @@ impl<'p> Agent<'p> {
                 policies,
                 processes,
                 over_limit: false,
+                inodes,
+                ports: rule.ports.iter().map(|(port, _)| *port).collect(),
             },
         );
         let Some(judged) = self

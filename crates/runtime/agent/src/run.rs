@@ -70,6 +70,8 @@ pub struct Summary {
 
 const FILE_READER: &str = "file";
 const SERVER_READER: &str = "server";
+/// Time between two looks for containers that ended.
+const CLEANUP: Duration = Duration::from_secs(10);
 /// Time between two tries of a failed server delivery.
 const SERVER_RETRY: Duration = Duration::from_secs(5);
 
@@ -137,6 +139,7 @@ pub fn run(
     spool_all(&mut spool, registered, &mut summary);
     started(&sensor.describe());
     let mut server_retry_at = Instant::now();
+    let mut cleanup_at = Instant::now() + CLEANUP;
     loop {
         let stopping = stop.load(Ordering::Relaxed);
         for event in events.poll(Duration::from_millis(100))? {
@@ -153,6 +156,10 @@ pub fn run(
         {
             tracing::warn!("audit events stay in the spool: {e}");
             server_retry_at = Instant::now() + SERVER_RETRY;
+        }
+        if Instant::now() >= cleanup_at {
+            agent.forget_ended(&mut kernel);
+            cleanup_at = Instant::now() + CLEANUP;
         }
         if stopping {
             break;

@@ -17,6 +17,7 @@ struct Recorder {
     exempt: Vec<(u64, Inode, ExecExemption)>,
     ports: Vec<(u64, u16, bool)>,
     readonly: Vec<(u64, Vec<String>)>,
+    forgotten: Vec<(u64, Vec<Inode>, Vec<u16>)>,
     killed: Vec<u32>,
 }
 
@@ -43,6 +44,16 @@ impl Kernel for Recorder {
         self.ports.push((cgroup_id, port, block));
         Ok(())
     }
+    fn forget_container(
+        &mut self,
+        cgroup_id: u64,
+        inodes: &[Inode],
+        ports: &[u16],
+    ) -> Result<(), String> {
+        self.forgotten
+            .push((cgroup_id, inodes.to_vec(), ports.to_vec()));
+        Ok(())
+    }
     fn set_readonly_paths(&mut self, cgroup_id: u64, paths: &[String]) -> Result<(), String> {
         self.readonly.push((cgroup_id, paths.to_vec()));
         Ok(())
@@ -55,7 +66,7 @@ impl Kernel for Recorder {
 
 /// A runc state root with one container, `web`, whose cgroup is a directory of the fixture.
 struct Fixture {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     state_root: PathBuf,
     rootfs: PathBuf,
     cgroup_id: u64,
@@ -95,7 +106,7 @@ fn fixture() -> Fixture {
     std::fs::write(state_root.join("web/state.json"), state.to_string()).expect("state");
     let cgroup_id = std::fs::metadata(&cgroup).expect("stat").ino();
     Fixture {
-        _dir: dir,
+        dir,
         state_root,
         rootfs,
         cgroup_id,
@@ -429,4 +440,22 @@ fn read_only_patterns_the_kernel_cannot_hold_stay_in_user_space() {
     let events = agent.handle(write, &mut kernel, NOW);
     assert_eq!(events[0].result, AuditResult::Block);
     assert_eq!(kernel.killed, [8002]);
+}
+
+#[test]
+fn an_ended_container_is_forgotten_here_and_in_the_kernel() {
+    let f = fixture();
+    let policies = policies(
+        "name: p\nenforce: true\nexecutable_blacklist: {enabled: true, executables: [nc]}\n\
+         port_block: {enabled: true, block_outbound_ports: ['25']}\n",
+    );
+    let mut agent = agent(&policies, &f);
+    let mut kernel = Recorder::default();
+    agent.register_running(&mut kernel, NOW);
+    assert_eq!(agent.forget_ended(&mut kernel), 0, "still running");
+    std::fs::remove_dir_all(f.dir.path().join("cgroup")).expect("the cgroup goes");
+    assert_eq!(agent.forget_ended(&mut kernel), 1);
+    assert_eq!(agent.containers(), 0);
+    let nc = inode(&f.rootfs.join("usr/bin/nc.openbsd"));
+    assert_eq!(kernel.forgotten, [(f.cgroup_id, vec![nc], vec![25])]);
 }

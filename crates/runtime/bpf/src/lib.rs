@@ -365,8 +365,24 @@ impl Sensor {
     }
 
     /// Forgets a container that ended.
-    pub fn forget_container(&self, cgroup_id: u64) -> Result<(), BpfError> {
-        self.delete("containers", &cgroup_id.to_ne_bytes())
+    /// Forgets a container that ended: its rule, read-only paths, and the inode and port
+    /// entries it was given.
+    pub fn forget_container(
+        &self,
+        cgroup_id: u64,
+        inodes: &[Inode],
+        ports: &[u16],
+    ) -> Result<(), BpfError> {
+        self.delete("containers", &cgroup_id.to_ne_bytes())?;
+        self.delete("readonly", &cgroup_id.to_ne_bytes())?;
+        for inode in inodes {
+            self.delete("deny_exec", &exec_key(cgroup_id, *inode))?;
+            self.delete("allow_exec", &exec_key(cgroup_id, *inode))?;
+        }
+        for port in ports {
+            self.delete("deny_connect", &connect_key(cgroup_id, *port))?;
+        }
+        Ok(())
     }
 
     /// Kills every exec of `inode` in the container.
@@ -395,11 +411,12 @@ impl Sensor {
 
     /// Reports connects from the container to `port`; refuses them (EPERM) when `block`.
     pub fn watch_port(&self, cgroup_id: u64, port: u16, block: bool) -> Result<(), BpfError> {
-        let mut key = [0u8; 16];
-        key[0..8].copy_from_slice(&cgroup_id.to_ne_bytes());
-        key[8..10].copy_from_slice(&port.to_ne_bytes());
         let action: u32 = if block { 2 } else { 1 };
-        self.update("deny_connect", &key, &action.to_ne_bytes())
+        self.update(
+            "deny_connect",
+            &connect_key(cgroup_id, port),
+            &action.to_ne_bytes(),
+        )
     }
 
     /// Events lost because the ring buffer was full, summed over CPUs.
@@ -474,6 +491,13 @@ fn ensure_tracefs() -> Result<(), BpfError> {
             String::from_utf8_lossy(&out.stderr).trim().to_owned(),
         ))
     }
+}
+
+fn connect_key(cgroup_id: u64, port: u16) -> [u8; 16] {
+    let mut key = [0u8; 16];
+    key[0..8].copy_from_slice(&cgroup_id.to_ne_bytes());
+    key[8..10].copy_from_slice(&port.to_ne_bytes());
+    key
 }
 
 fn exec_key(cgroup_id: u64, inode: Inode) -> [u8; 24] {
