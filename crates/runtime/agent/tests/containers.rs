@@ -66,6 +66,11 @@ struct Container {
 
 impl Container {
     fn start(name: &str) -> Container {
+        Container::start_with(name, &[])
+    }
+
+    /// A container with extra OCI annotations (labels to scopes).
+    fn start_with(name: &str, annotations: &[(&str, &str)]) -> Container {
         let id = format!("kabuto-it-{name}-{}", std::process::id());
         let bundle = tempfile::tempdir().expect("bundle");
         let config = serde_json::json!({
@@ -103,6 +108,10 @@ impl Container {
                 "readonlyPaths": ["/proc/sys"]
             }
         });
+        let mut config = config;
+        for (key, value) in annotations {
+            config["annotations"][*key] = serde_json::Value::from(*value);
+        }
         std::fs::write(bundle.path().join("config.json"), config.to_string()).expect("config");
         let status = Command::new("runc")
             .args(["run", "-d", "--bundle"])
@@ -248,17 +257,19 @@ fn is(
 }
 
 #[test]
-fn exec_into_a_container_is_blocked_in_enforce_mode_and_detected_in_audit_mode() {
+fn exec_into_a_container_is_blocked_in_enforce_mode_detected_in_audit_mode_and_bypassed() {
     if !prerequisites() {
         return;
     }
     let locked = Container::start("exec-enforce");
     let audited = Container::start("exec-audit");
+    let bypassed = Container::start_with("exec-bypass", &[("kabuto.io/debug", "true")]);
     let dir = tempfile::tempdir().expect("dir");
     let policy = format!(
-        "- name: no-exec\n  enforce: true\n  scope: {{expression: v1, variables: [{{attribute: container.name, value: {}}}]}}\n  container_exec: {{enabled: true}}\n\
+        "- name: no-exec\n  enforce: true\n  scope: {{expression: v1 || v2, variables: [{{attribute: container.name, value: {}}}, {{attribute: container.name, value: {}}}]}}\n  container_exec: {{enabled: true}}\n\
+         \x20 bypass_scope: {{enabled: true, scope: {{expression: v1, variables: [{{attribute: container.label, name: kabuto.io/debug, value: 'true'}}]}}}}\n\
          - name: watch-exec\n  enforce: false\n  scope: {{expression: v1, variables: [{{attribute: container.name, value: {}}}]}}\n  container_exec: {{enabled: true}}\n",
-        locked.id, audited.id
+        locked.id, bypassed.id, audited.id
     );
     let enforcer = Enforcer::start(config(dir.path(), &policy));
     let (text, code) = locked.exec("echo entered");
@@ -293,6 +304,18 @@ fn exec_into_a_container_is_blocked_in_enforce_mode_and_detected_in_audit_mode()
     let detected = enforcer.wait_for(|e| is(e, &audited, "KRT001", AuditResult::Detect));
     assert_eq!(detected.policy, "watch-exec");
     assert_eq!(detected.evidence.enforcement, None);
+    let (text, code) = bypassed.exec("echo entered");
+    assert_eq!(
+        (text.trim(), code),
+        ("entered", Some(0)),
+        "the bypass scope lets it run"
+    );
+    assert!(
+        read_events(&enforcer.events)
+            .iter()
+            .all(|e| e.container.as_ref().is_none_or(|c| c.id != bypassed.id)),
+        "nothing recorded for the bypassed container"
+    );
     let summary = enforcer.stop();
     assert_eq!((summary.dropped, summary.lost), (0, 0));
 }
