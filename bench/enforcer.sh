@@ -94,11 +94,14 @@ agent=$!
 for _ in $(seq 100); do grep -q "kabuto enforcer: enforcement" "$work/agent.log" && break; sleep 0.1; done
 grep "kabuto enforcer: enforcement" "$work/agent.log" || { cat "$work/agent.log"; exit 1; }
 
+cpu() { awk '{print $14 + $15}' "/proc/$agent/stat"; }
 echo "== with the agent (audit mode)"
 measure exec-host-on exec_storm_host
+cpu0=$(cpu)
 measure exec-container-on exec_storm_container
+cpu1=$(cpu)
 measure connect-container-on connect_storm
-rss=$(awk '/VmHWM/ {print $2}' "/proc/$agent/status")
+rss=$(awk '/VmHWM/ {print $2}' "/proc/$agent/status"); rss_now=$(awk '/VmRSS/ {print $2}' "/proc/$agent/status")
 kill -TERM "$agent"; wait "$agent" || true; agent=
 tail -1 "$work/agent.log"
 
@@ -107,5 +110,9 @@ for kind in exec-host exec-container connect-container; do
   on=${result[$kind-on]}; off=${result[$kind-off]}
   printf '  %-20s %.3f s / %.3f s = %+.1f %%\n' "$kind" "$on" "$off" "$(echo "($on / $off - 1) * 100" | bc -l)"
 done
-printf '  agent peak RSS: %d KiB\n' "$rss"
+printf '  agent RSS: peak %d KiB, after the storms %d KiB\n' "$rss" "$rss_now"
 printf '  exec rate in the container storm: %.0f execs/s\n' "$(echo "$EXECS / ${result[exec-container-on]}" | bc -l)"
+# Each exec in the container storm is three kernel events for the agent (fork, exec, exit).
+agent_cpu=$(echo "($cpu1 - $cpu0) / $(getconf CLK_TCK)" | bc -l)
+printf '  agent CPU during the container exec storms: %.2f s for %d kernel events = %.0f events/s per core\n' \
+  "$agent_cpu" "$((3 * EXECS * RUNS))" "$(echo "3 * $EXECS * $RUNS / ($agent_cpu + 0.001)" | bc -l)"
