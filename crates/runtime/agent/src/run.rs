@@ -39,6 +39,8 @@ pub struct Config {
 pub enum RunError {
     #[error(transparent)]
     Policy(#[from] RuntimePolicyError),
+    #[error("audit events need somewhere to go: an event file, a server or both")]
+    NoSink,
     #[error(
         "no cgroup2 hierarchy is mounted (looked at /sys/fs/cgroup/unified and /sys/fs/cgroup)"
     )]
@@ -112,6 +114,9 @@ pub fn run(
     started: impl FnOnce(&str),
 ) -> Result<Summary, RunError> {
     let policies = RuntimePolicies::load(&config.policies)?;
+    if config.events.is_none() && config.server.is_none() {
+        return Err(RunError::NoSink);
+    }
     let cgroup_root = match &config.cgroup_root {
         Some(root) => root.clone(),
         None => find_cgroup2().ok_or(RunError::NoCgroup2)?,

@@ -517,14 +517,21 @@ fn events_wait_in_the_spool_across_a_restart_until_the_server_takes_them() {
 #[test]
 fn a_policy_file_with_an_error_stops_the_enforcer_with_its_line() {
     let dir = tempfile::tempdir().expect("dir");
-    let config = config(
+    let broken = config(
         dir.path(),
         "name: broken\nenforce: true\ncontainer_exec:\n  enabled: yes please\n",
     );
     let stop = AtomicBool::new(true);
-    let error = run(&config, &stop, |_| panic!("must not start")).expect_err("refused");
+    let error = run(&broken, &stop, |_| panic!("must not start")).expect_err("refused");
     assert!(matches!(error, RunError::Policy(_)), "{error}");
     let text = error.to_string();
+    let no_sink = Config {
+        events: None,
+        server: None,
+        ..config(dir.path(), "name: fine\n")
+    };
+    let error = run(&no_sink, &stop, |_| panic!("must not start")).expect_err("no sink");
+    assert!(matches!(error, RunError::NoSink), "{error}");
     assert!(
         text.starts_with(&format!(
             "{}:4:3: field `container_exec.enabled`",
