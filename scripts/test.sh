@@ -23,6 +23,8 @@ if [ -x "$shared/peers/install-peers.sh" ] && ! command -v trivy-peer >/dev/null
   echo "== peer scanners"
   bash "$shared/peers/install-peers.sh" >/dev/null 2>&1 || echo "note: peers not installed (comparison tests will skip)"
 fi
+echo "== runtime enforcer tools"
+bash scripts/setup-runtime.sh
 if [ -x scripts/test-registry.sh ]; then
   echo "== local registries"
   bash scripts/test-registry.sh start

@@ -7,16 +7,23 @@
 //! | [`ScanReport`] (version [`SCAN_REPORT_VERSION`]) | `scan-report.v1.schema.json` | `kabuto scan/sbom --format json` | `kabuto scan sbom`, the server's ingest, pipelines |
 //! | [`Verdict`] (version [`VERDICT_VERSION`]) | `verdict.v1.schema.json` | the engine ([`Verdict::of`] callers), the server | CI gates, the admission controller |
 //! | [`ImageRegistration`] | `image-registration.v1.schema.json` | clients registering images | the server |
+//! | [`RuntimeAuditEvent`] (version [`RUNTIME_AUDIT_EVENT_VERSION`]) | `runtime-audit-event.v1.schema.json` | `kabuto enforcer` (spool, event file) | the server's audit log, SIEMs |
 //!
 //! A version changes when a field is renamed, removed or changes meaning; added optional
 //! fields keep it.
 
+mod runtime;
 pub mod server;
 
 use kabuto_report::{FailedControl, PolicyOutcome, PolicySummary};
 use kabuto_types::{Finding, Severity};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+pub use runtime::{
+    AuditContainer, AuditEvidence, AuditPod, AuditProcess, AuditResult,
+    RUNTIME_AUDIT_EVENT_VERSION, RuntimeAuditEvent,
+};
 
 pub use kabuto_report::json::{
     JsonReport as ScanReport, SCHEMA_VERSION as SCAN_REPORT_VERSION, ToolInfo, Vulnerability,
@@ -161,6 +168,10 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
         (
             "image-registration.v1.schema.json",
             schema::<ImageRegistration>(),
+        ),
+        (
+            "runtime-audit-event.v1.schema.json",
+            schema::<RuntimeAuditEvent>(),
         ),
     ]
 }

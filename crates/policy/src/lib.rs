@@ -56,6 +56,20 @@ pub use verdict::{
 
 use compile::CheckedPolicy;
 
+/// How policy files are read, for the other policy kinds kept in their own crates (runtime
+/// policies: `kabuto-runtime-policy`), so every policy file has the same reader and the same
+/// `file:line:column: field` diagnostics: [`parse_policies`](document::parse_policies) reads
+/// one policy, a list or `policies: [...]` from YAML or JSON; a `TryFrom` conversion that
+/// returns a [`FieldError`](document::FieldError) names its field; [`Expr`](document::Expr)
+/// is Aqua's scope expression grammar (`v1 && (v2 || !v3)`); [`Timestamp`](document::Timestamp)
+/// reads Aqua's `lastupdate`.
+pub mod document {
+    pub use crate::load::parse_policies;
+    pub use crate::matchers::FieldError;
+    pub use crate::scope::Expr;
+    pub use crate::values::Timestamp;
+}
+
 /// Why a policy or acknowledgement file was refused.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -146,10 +146,7 @@ struct PolicyList<T> {
 }
 
 /// Every policy of a document: one policy (a mapping), a list, or `policies: [...]`.
-pub(crate) fn parse_policies<T: DeserializeOwned>(
-    text: &str,
-    file: &str,
-) -> Result<Vec<T>, Diagnostic> {
+pub fn parse_policies<T: DeserializeOwned>(text: &str, file: &str) -> Result<Vec<T>, Diagnostic> {
     Ok(match shape(text, file, "policies")? {
         Shape::Sequence => parse(text, file)?,
         Shape::MappingWith(true) => parse::<PolicyList<T>>(text, file)?.policies,
@@ -413,11 +410,17 @@ fn quoted_after<'m>(message: &'m str, lead: &str) -> Option<&'m str> {
     rest.split_once('`').map(|(name, _)| name)
 }
 
+/// The field names serde lists: "expected one of `a`, `b`, `c`", or for one or two fields
+/// "expected `a`" and "expected `a` or `b`".
 fn expected_names(message: &str) -> Vec<&str> {
-    let Some((_, list)) = message.split_once("expected one of ") else {
-        return Vec::new();
+    let (list, separator) = match message.split_once("expected one of ") {
+        Some((_, list)) => (list, ", "),
+        None => match message.split_once("expected `") {
+            Some((before, _)) => (&message[before.len() + "expected ".len()..], " or "),
+            None => return Vec::new(),
+        },
     };
-    list.split(", ")
+    list.split(separator)
         .map(|name| name.trim_matches('`'))
         .filter(|name| !name.is_empty())
         .collect()
@@ -451,6 +454,18 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expected_names_in_every_serde_form() {
+        let names = |m| expected_names(m);
+        assert_eq!(
+            names("unknown field `x`, expected one of `a`, `b`, `c`"),
+            ["a", "b", "c"]
+        );
+        assert_eq!(names("unknown field `x`, expected `a` or `b`"), ["a", "b"]);
+        assert_eq!(names("unknown field `x`, expected `a`"), ["a"]);
+        assert!(names("unknown field `x`, there are no fields").is_empty());
+    }
 
     #[test]
     fn suggestions_for_typos() {

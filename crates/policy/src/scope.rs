@@ -259,7 +259,7 @@ fn label_matcher(
 
 /// A boolean expression over scope variables `v1`, `v2`, ... (1-based).
 #[derive(Debug, Clone)]
-pub(crate) enum Expr {
+pub enum Expr {
     Var(usize),
     Not(Box<Expr>),
     And(Vec<Expr>),

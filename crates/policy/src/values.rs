@@ -85,7 +85,7 @@ impl std::fmt::Display for DateValue {
 /// Aqua's `lastupdate`: unix seconds (as Aqua exports it), an RFC 3339 time, or a
 /// `YYYY-MM-DD` date (midnight UTC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Timestamp(pub OffsetDateTime);
+pub struct Timestamp(pub OffsetDateTime);
 
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

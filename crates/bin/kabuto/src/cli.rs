@@ -62,6 +62,53 @@ pub enum Command {
     /// blocking image assurance policy or whose settings fail a Kubernetes assurance policy
     /// (docs: README "Admission control in Kubernetes").
     KubeEnforcer(KubeEnforcerArgs),
+    /// Run the runtime enforcer on this node (root): watches every container's processes
+    /// and network with eBPF and, per runtime policy, detects (audit) or blocks (enforce)
+    /// what the policy forbids; audit events go to a spool on disk, then to --events and
+    /// --server (docs: README "Runtime protection").
+    Enforcer(EnforcerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EnforcerArgs {
+    /// Runtime policy files (YAML or JSON, Aqua's container runtime policy vocabulary).
+    #[arg(long, value_name = "FILE", required = true)]
+    pub policy: Vec<PathBuf>,
+    /// Append audit events to this file as JSON lines.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+    /// Kabuto server to send audit events to.
+    #[arg(long, env = "KABUTO_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// API token of a user with the `enforcer` role.
+    #[arg(
+        long,
+        env = "KABUTO_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// Directory of the spool that keeps audit events until they are delivered.
+    #[arg(
+        long,
+        default_value = "/var/lib/kabuto/enforcer/spool",
+        value_name = "DIR"
+    )]
+    pub spool: PathBuf,
+    /// Size of the spool in MiB; when it is full, new audit events are dropped (and counted).
+    #[arg(long, default_value_t = 256, value_name = "MIB")]
+    pub spool_max_mb: u64,
+    /// runc state directories to read container identities from (default: runc's,
+    /// containerd's and Docker's). A path ending in `/*` holds one per subdirectory.
+    #[arg(long = "state-root", value_name = "DIR")]
+    pub state_roots: Vec<PathBuf>,
+    /// The cgroup2 mount (default: /sys/fs/cgroup/unified on hybrid hosts, else
+    /// /sys/fs/cgroup).
+    #[arg(long, value_name = "DIR")]
+    pub cgroup_root: Option<PathBuf>,
+    /// The node's name in audit events (default: the host name).
+    #[arg(long, env = "NODE_NAME", value_name = "NAME")]
+    pub host: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -29,7 +29,7 @@ fn main() -> ExitCode {
     };
     let server = matches!(
         cli.command,
-        cli::Command::Server(_) | cli::Command::KubeEnforcer(_)
+        cli::Command::Server(_) | cli::Command::KubeEnforcer(_) | cli::Command::Enforcer(_)
     );
     init_logging(cli.global.quiet, cli.global.debug, server);
     match commands::run(cli) {

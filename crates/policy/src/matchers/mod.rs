@@ -21,7 +21,7 @@ pub use pattern::Pattern;
 /// A field-level problem found after the field was read (needs other fields to judge).
 /// It travels through serde as a message; the loader decodes it to name the field.
 #[derive(Debug)]
-pub(crate) struct FieldError {
+pub struct FieldError {
     pub field: String,
     pub message: String,
 }

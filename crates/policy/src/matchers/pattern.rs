@@ -65,7 +65,7 @@ impl Pattern {
 
     /// For patterns that are a plain name or `name*`: the text every match starts with,
     /// and whether it must be the whole match. Lets callers use a sorted index.
-    pub(crate) fn fixed_prefix(&self) -> Option<(&str, bool)> {
+    pub fn fixed_prefix(&self) -> Option<(&str, bool)> {
         match &self.matcher {
             Matcher::Literal => Some((&self.text, true)),
             Matcher::Prefix(prefix) => Some((prefix, false)),

@@ -3,6 +3,7 @@
 mod config;
 pub mod db;
 mod db_remote;
+mod enforcer;
 mod gate;
 mod inventory;
 mod kube_enforcer;
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Policy(command) => policy::run(command),
         Command::Server(args) => server::run(&args, quiet),
         Command::KubeEnforcer(args) => kube_enforcer::run(&args, quiet),
+        Command::Enforcer(args) => enforcer::run(&args, quiet),
     }
 }
 

@@ -1,0 +1,73 @@
+//! `kabuto enforcer`: the runtime enforcer on this node (kabuto-enforcer's main loop).
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result, bail};
+use kabuto_enforcer::identity::DEFAULT_STATE_ROOTS;
+use kabuto_enforcer::run::{Config, run as run_enforcer};
+
+use super::server::stop_signal;
+use crate::cli::EnforcerArgs;
+
+pub fn run(args: &EnforcerArgs, quiet: bool) -> Result<ExitCode> {
+    if args.events.is_none() && args.server.is_none() {
+        bail!("give --events FILE, --server URL or both: where audit events go");
+    }
+    let server = match (&args.server, &args.token) {
+        (Some(url), Some(token)) => Some((url.clone(), token.clone())),
+        (Some(_), None) => {
+            bail!("--server needs --token (or KABUTO_TOKEN): an API token of an `enforcer` user")
+        }
+        (None, _) => None,
+    };
+    let host = match &args.host {
+        Some(host) => host.clone(),
+        None => std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .context("reading the host name (or give --host)")?
+            .trim()
+            .to_owned(),
+    };
+    let state_roots = if args.state_roots.is_empty() {
+        DEFAULT_STATE_ROOTS.iter().map(Into::into).collect()
+    } else {
+        args.state_roots.clone()
+    };
+    let config = Config {
+        policies: args.policy.clone(),
+        events: args.events.clone(),
+        spool_dir: args.spool.clone(),
+        spool_max_bytes: args.spool_max_mb << 20,
+        server,
+        state_roots,
+        cgroup_root: args.cgroup_root.clone(),
+        host,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                runtime.block_on(stop_signal());
+            }
+            flag.store(true, Ordering::Relaxed);
+        })
+        .context("starting the signal thread")?;
+    let summary = run_enforcer(&config, &stop, |mode| {
+        if !quiet {
+            eprintln!("kabuto enforcer: {mode}");
+        }
+    })?;
+    if !quiet {
+        eprintln!(
+            "kabuto enforcer: stopped: {} kernel events, {} audit events, {} dropped (spool full), {} lost (ring buffer full)",
+            summary.kernel_events, summary.audit_events, summary.dropped, summary.lost
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

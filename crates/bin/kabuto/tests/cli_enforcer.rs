@@ -1,0 +1,135 @@
+//! `kabuto enforcer` through the command line: a policy error or a missing sink stops it with
+//! exit 1 and says why; on a kernel that loads the eBPF programs (root) it says its mode in
+//! one line, runs until SIGTERM and stops with exit 0 and a summary. The scenarios with real
+//! containers are in crates/runtime/agent/tests/containers.rs.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use common::kabuto_at;
+
+#[test]
+fn a_policy_with_an_error_is_refused_with_its_line_and_field() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("p.yaml"), "name: x\nenforce: maybe\n").expect("policy");
+    let run = kabuto_at(
+        dir.path(),
+        &[
+            "enforcer",
+            "--policy",
+            "p.yaml",
+            "--events",
+            "events.jsonl",
+            "--spool",
+            "spool",
+        ],
+    );
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(
+            "p.yaml:2:1: field `enforce`: invalid type: string \"maybe\", expected a boolean"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn audit_events_need_somewhere_to_go() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("p.yaml"), "name: x\n").expect("policy");
+    let run = kabuto_at(dir.path(), &["enforcer", "--policy", "p.yaml"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("give --events FILE, --server URL or both"),
+        "{}",
+        run.stderr
+    );
+    let run = kabuto_at(
+        dir.path(),
+        &[
+            "enforcer",
+            "--policy",
+            "p.yaml",
+            "--server",
+            "http://127.0.0.1:1",
+        ],
+    );
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("--server needs --token"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn it_says_its_mode_runs_until_sigterm_and_stops_cleanly() {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if !status
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
+    {
+        eprintln!("SKIPPED: the enforcer needs root (eBPF)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("p.yaml"),
+        "name: x\nenforce: false\ncontainer_exec: {enabled: true}\n",
+    )
+    .expect("policy");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kabuto"))
+        .current_dir(dir.path())
+        .args([
+            "enforcer",
+            "--policy",
+            "p.yaml",
+            "--events",
+            "events.jsonl",
+            "--spool",
+            "spool",
+        ])
+        .env_remove("KABUTO_SERVER")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start kabuto enforcer");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    let mut mode = None;
+    while stderr.read_line(&mut line).is_ok_and(|n| n > 0) {
+        if let Some(rest) = line.strip_prefix("kabuto enforcer: enforcement: ") {
+            mode = Some(rest.trim().to_owned());
+            break;
+        }
+        line.clear();
+    }
+    let Some(mode) = mode else {
+        let _ = child.kill();
+        let _ = child.wait();
+        eprintln!("SKIPPED: the enforcer did not start here: {line}");
+        return;
+    };
+    assert!(mode.contains("connect denied with EPERM"), "{mode}");
+    let pid = child.id().to_string();
+    let kill = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let mut rest = String::new();
+    let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status}: {rest}");
+    assert!(
+        rest.contains("kabuto enforcer: stopped:") && rest.contains("0 dropped"),
+        "{rest}"
+    );
+    assert!(
+        !rest.contains("libbpf:"),
+        "libbpf's messages go to the debug log: {rest}"
+    );
+}

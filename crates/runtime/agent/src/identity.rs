@@ -1,0 +1,381 @@
+//! Container identity: a cgroup id (what the kernel reports) to the container, from the
+//! container runtime's state: runc's state directories (`/run/runc/<id>/state.json`, and
+//! those containerd and Docker keep for their runc shims). A state file names the container's
+//! cgroup (whose inode is the cgroup id), its first process, its start time and its
+//! configuration: labels carry the OCI annotations (image, Kubernetes pod and namespace).
+//! Processes in no known container belong to the host.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use kabuto_runtime_policy::{Container, StartConfig};
+use serde::Deserialize;
+
+/// Where runtimes keep runc state directories, each holding `<id>/state.json`: runc's own,
+/// containerd's (one per containerd namespace), Docker's.
+pub const DEFAULT_STATE_ROOTS: [&str; 3] = [
+    "/run/runc",
+    "/run/containerd/runc/*",
+    "/run/docker/runtime-runc/*",
+];
+
+/// What the enforcer knows about one running container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerInfo {
+    pub container: Container,
+    pub cgroup_id: u64,
+    /// The container's cgroup2 directory.
+    pub cgroup_dir: PathBuf,
+    /// The host pid of the container's first process.
+    pub init_pid: u32,
+    /// When the runtime created it, ns since the epoch.
+    pub created_ns: u64,
+    /// The container's root filesystem on the host.
+    pub rootfs: PathBuf,
+    pub start: StartConfig,
+}
+
+/// The annotations that name the image, the pod and the container, most specific first.
+const IMAGE_KEYS: [&str; 4] = [
+    "io.kubernetes.cri.image-name",
+    "io.kabuto.image",
+    "org.opencontainers.image.ref.name",
+    "org.opencontainers.image.base.name",
+];
+const POD_KEYS: [&str; 2] = ["io.kubernetes.pod.name", "io.kubernetes.cri.sandbox-name"];
+const NAMESPACE_KEYS: [&str; 2] = [
+    "io.kubernetes.pod.namespace",
+    "io.kubernetes.cri.sandbox-namespace",
+];
+const NAME_KEYS: [&str; 2] = [
+    "io.kubernetes.container.name",
+    "io.kubernetes.cri.container-name",
+];
+
+/// runc's `state.json`, the fields read.
+#[derive(Debug, Deserialize)]
+struct State {
+    id: String,
+    init_process_pid: u32,
+    created: String,
+    #[serde(default)]
+    cgroup_paths: HashMap<String, String>,
+    config: StateConfig,
+}
+
+#[derive(Debug, Deserialize)]
+struct StateConfig {
+    #[serde(default)]
+    rootfs: PathBuf,
+    /// `key=value` strings: the OCI annotations and `bundle=<dir>`.
+    #[serde(default)]
+    labels: Vec<String>,
+    #[serde(default)]
+    no_new_privileges: bool,
+    #[serde(default)]
+    capabilities: Option<Capabilities>,
+    #[serde(default)]
+    namespaces: Vec<Namespace>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Capabilities {
+    #[serde(rename = "Bounding", default)]
+    bounding: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Namespace {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    path: String,
+}
+
+/// Why a state file could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdentityError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not a runc state file: {source}")]
+    State {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{path}: `created` is not an RFC 3339 time: {text}")]
+    Created { path: PathBuf, text: String },
+}
+
+/// Reads one `state.json`. `cgroup2_root` resolves the cgroup path of hybrid hosts, whose
+/// state files name the v2 cgroup under `cgroup_paths[""]`.
+pub fn read_state(path: &Path, host: &str) -> Result<ContainerInfo, IdentityError> {
+    let text = std::fs::read_to_string(path).map_err(|source| IdentityError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let state: State = serde_json::from_str(&text).map_err(|source| IdentityError::State {
+        path: path.to_owned(),
+        source,
+    })?;
+    let cgroup_dir = state
+        .cgroup_paths
+        .get("")
+        .or_else(|| state.cgroup_paths.get("unified"))
+        .map(PathBuf::from)
+        .ok_or_else(|| IdentityError::Io {
+            path: path.to_owned(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no cgroup v2 path in cgroup_paths",
+            ),
+        })?;
+    let cgroup_id = cgroup_id_of(&cgroup_dir).map_err(|source| IdentityError::Io {
+        path: cgroup_dir.clone(),
+        source,
+    })?;
+    let created_ns = rfc3339_ns(&state.created).ok_or_else(|| IdentityError::Created {
+        path: path.to_owned(),
+        text: state.created.clone(),
+    })?;
+    let labels: BTreeMap<String, String> = state
+        .config
+        .labels
+        .iter()
+        .filter_map(|label| label.split_once('='))
+        .filter(|(key, _)| *key != "bundle")
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let first = |keys: &[&str]| keys.iter().find_map(|k| labels.get(*k).cloned());
+    let shared = |kind: &str| {
+        !state
+            .config
+            .namespaces
+            .iter()
+            .any(|ns| ns.kind == kind && ns.path.is_empty())
+    };
+    let capabilities = state
+        .config
+        .capabilities
+        .map(|c| c.bounding)
+        .unwrap_or_default();
+    let start = StartConfig {
+        privileged: capabilities.iter().any(|c| c == "CAP_SYS_ADMIN")
+            && capabilities.iter().any(|c| c == "CAP_SYS_MODULE"),
+        host_network: shared("NEWNET"),
+        host_pid: shared("NEWPID"),
+        host_ipc: shared("NEWIPC"),
+        host_uts: shared("NEWUTS"),
+        root_user: process_uid(state.init_process_pid) == Some(0),
+        no_new_privileges: state.config.no_new_privileges,
+        capabilities,
+    };
+    Ok(ContainerInfo {
+        container: Container {
+            name: first(&NAME_KEYS).unwrap_or_else(|| state.id.clone()),
+            id: state.id,
+            image: first(&IMAGE_KEYS).unwrap_or_default(),
+            pod: first(&POD_KEYS),
+            namespace: first(&NAMESPACE_KEYS),
+            labels,
+            host: host.to_owned(),
+        },
+        cgroup_id,
+        cgroup_dir,
+        init_pid: state.init_process_pid,
+        created_ns,
+        rootfs: state.config.rootfs,
+        start,
+    })
+}
+
+/// A cgroup's id: the inode of its cgroup2 directory.
+fn cgroup_id_of(dir: &Path) -> std::io::Result<u64> {
+    use std::os::unix::fs::MetadataExt;
+    Ok(std::fs::metadata(dir)?.ino())
+}
+
+/// The real uid of a running process, from /proc.
+fn process_uid(pid: u32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// `2026-12-07T16:59:50.169621127Z` to ns since the epoch (runc writes UTC with a `Z`).
+fn rfc3339_ns(text: &str) -> Option<u64> {
+    let at =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    u64::try_from(at.unix_timestamp_nanos()).ok()
+}
+
+/// The containers of the state roots, by cgroup id. A root ending in `/*` holds one state
+/// root per subdirectory (containerd namespaces).
+#[derive(Debug, Clone)]
+pub struct Containers {
+    roots: Vec<PathBuf>,
+    host: String,
+    by_cgroup: HashMap<u64, ContainerInfo>,
+    /// Cgroups no state file named at the last look, and when: a host cgroup's every exec
+    /// would otherwise read all state files again.
+    misses: HashMap<u64, Instant>,
+}
+
+/// How long a cgroup no state file names is not looked up again.
+const MISS_TTL: Duration = Duration::from_millis(200);
+
+impl Containers {
+    pub fn new(roots: Vec<PathBuf>, host: String) -> Containers {
+        Containers {
+            roots,
+            host,
+            by_cgroup: HashMap::new(),
+            misses: HashMap::new(),
+        }
+    }
+
+    /// The container of a cgroup id, reading the state roots again when it is not known:
+    /// `None` for the host's processes (and containers of runtimes not read).
+    pub fn lookup(&mut self, cgroup_id: u64) -> Option<&ContainerInfo> {
+        let recent_miss = self
+            .misses
+            .get(&cgroup_id)
+            .is_some_and(|at| at.elapsed() < MISS_TTL);
+        if !self.by_cgroup.contains_key(&cgroup_id) && !recent_miss {
+            self.rescan();
+            if !self.by_cgroup.contains_key(&cgroup_id) {
+                self.misses.insert(cgroup_id, Instant::now());
+            }
+        }
+        self.by_cgroup.get(&cgroup_id)
+    }
+
+    /// Reads every state file; returns the containers that were not known before.
+    pub fn rescan(&mut self) -> Vec<ContainerInfo> {
+        let mut found = HashMap::new();
+        for state in self.state_files() {
+            match read_state(&state, &self.host) {
+                Ok(info) => {
+                    found.insert(info.cgroup_id, info);
+                }
+                // A container being created or deleted: its state is not whole yet.
+                Err(e) => tracing::debug!("skipped a runc state file: {e}"),
+            }
+        }
+        let new = found
+            .values()
+            .filter(|info| !self.by_cgroup.contains_key(&info.cgroup_id))
+            .cloned()
+            .collect();
+        self.by_cgroup = found;
+        self.misses.retain(|_, at| at.elapsed() < MISS_TTL);
+        new
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &ContainerInfo> {
+        self.by_cgroup.values()
+    }
+
+    fn state_files(&self) -> Vec<PathBuf> {
+        let mut roots = Vec::new();
+        for root in &self.roots {
+            let text = root.to_string_lossy();
+            if let Some(parent) = text.strip_suffix("/*") {
+                roots.extend(subdirectories(Path::new(parent)));
+            } else {
+                roots.push(root.clone());
+            }
+        }
+        roots
+            .iter()
+            .flat_map(|root| subdirectories(root))
+            .map(|dir| dir.join("state.json"))
+            .filter(|state| state.is_file())
+            .collect()
+    }
+}
+
+fn subdirectories(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_runc_state_file_gives_identity_and_start_config() {
+        let dir = tempfile::tempdir().expect("dir");
+        let cgroup = dir.path().join("cgroup");
+        std::fs::create_dir(&cgroup).expect("cgroup dir");
+        let state = serde_json::json!({
+            "id": "web-1",
+            "init_process_pid": 999_999_999u32,
+            "created": "2026-12-07T16:59:50.169621127Z",
+            "cgroup_paths": {"": cgroup, "memory": "/sys/fs/cgroup/memory/web-1"},
+            "config": {
+                "rootfs": "/var/lib/x/rootfs",
+                "labels": [
+                    "io.kubernetes.pod.name=web-7f9",
+                    "io.kubernetes.pod.namespace=prod",
+                    "io.kubernetes.container.name=web",
+                    "io.kubernetes.cri.image-name=docker.io/library/nginx:1.27",
+                    "app=shop",
+                    "bundle=/run/bundle"
+                ],
+                "no_new_privileges": true,
+                "capabilities": {"Bounding": ["CAP_CHOWN", "CAP_NET_RAW"]},
+                "namespaces": [
+                    {"type": "NEWPID", "path": ""},
+                    {"type": "NEWNET", "path": "/proc/1/ns/net"},
+                    {"type": "NEWIPC", "path": ""},
+                    {"type": "NEWUTS", "path": ""}
+                ]
+            }
+        });
+        let path = dir.path().join("state.json");
+        std::fs::write(&path, state.to_string()).expect("write");
+        let info = read_state(&path, "node-1").expect("state");
+        assert_eq!(info.container.id, "web-1");
+        assert_eq!(info.container.name, "web");
+        assert_eq!(info.container.image, "docker.io/library/nginx:1.27");
+        assert_eq!(info.container.pod.as_deref(), Some("web-7f9"));
+        assert_eq!(info.container.namespace.as_deref(), Some("prod"));
+        assert_eq!(
+            info.container.labels.get("app").map(String::as_str),
+            Some("shop")
+        );
+        assert!(!info.container.labels.contains_key("bundle"));
+        assert_eq!(info.container.host, "node-1");
+        assert_eq!(info.cgroup_id, cgroup_id_of(&cgroup).expect("ino"));
+        assert_eq!(info.created_ns, 1_796_662_790_169_621_127);
+        assert!(info.start.host_network, "joins another network namespace");
+        assert!(!info.start.host_pid && !info.start.privileged);
+        assert!(info.start.no_new_privileges);
+        assert_eq!(info.rootfs, Path::new("/var/lib/x/rootfs"));
+        std::fs::write(&path, "{\"id\": 1}").expect("write");
+        assert!(matches!(
+            read_state(&path, "h"),
+            Err(IdentityError::State { .. })
+        ));
+    }
+}

