@@ -50,10 +50,44 @@ pub struct AppState {
     pub setup: tokio::sync::Mutex<Option<crate::setup::SetupCode>>,
     /// Policy previews at once: each judges up to thousands of images on every core.
     pub previews: Semaphore,
-    /// The dashboard's top vulnerabilities and the verdict generation they were read at:
-    /// grouping 1.6 M rows is the dashboard's one costly query, and its rows change only
-    /// with the generation.
-    pub top_vulnerabilities: Mutex<Option<(u64, Vec<kabuto_api::server::VulnerabilityGroup>)>>,
+    /// Vulnerabilities grouped across images, by query (the dashboard's top list among
+    /// them): grouping 1.6 M rows takes seconds, and the groups change only with the verdict
+    /// generation.
+    pub vulnerability_groups:
+        GenerationCache<kabuto_api::server::Page<kabuto_api::server::VulnerabilityGroup>>,
+}
+
+/// Answers kept until the verdict generation moves. The generation is read before the query
+/// that fills an entry, so a write during the query makes the next call read again.
+pub struct GenerationCache<V> {
+    entries: Mutex<(u64, std::collections::HashMap<String, V>)>,
+}
+
+impl<V: Clone> GenerationCache<V> {
+    /// Most answers kept for one generation (a new one past it starts the cache again).
+    const MAX_ENTRIES: usize = 64;
+
+    pub fn new() -> GenerationCache<V> {
+        GenerationCache {
+            entries: Mutex::new((0, std::collections::HashMap::new())),
+        }
+    }
+
+    pub fn get(&self, generation: u64, key: &str) -> Option<V> {
+        let entries = self.entries.lock().ok()?;
+        (entries.0 == generation)
+            .then(|| entries.1.get(key).cloned())
+            .flatten()
+    }
+
+    pub fn put(&self, generation: u64, key: String, value: V) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.0 != generation || entries.1.len() >= Self::MAX_ENTRIES {
+                *entries = (generation, std::collections::HashMap::new());
+            }
+            entries.1.insert(key, value);
+        }
+    }
 }
 
 impl AppState {
@@ -84,7 +118,7 @@ impl AppState {
             harbor_ready: Notify::new(),
             setup: tokio::sync::Mutex::new(None),
             previews: Semaphore::new(1),
-            top_vulnerabilities: Mutex::new(None),
+            vulnerability_groups: GenerationCache::new(),
         }
     }
 
@@ -230,4 +264,29 @@ pub fn pulled_scanners() -> Scanners {
 
 fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GenerationCache;
+
+    #[test]
+    fn answers_are_kept_for_one_generation_only() {
+        let cache = GenerationCache::new();
+        cache.put(7, "a".into(), 1);
+        assert_eq!(cache.get(7, "a"), Some(1));
+        assert_eq!(cache.get(7, "b"), None);
+        assert_eq!(cache.get(8, "a"), None, "a new generation reads again");
+        cache.put(8, "b".into(), 2);
+        assert_eq!(
+            cache.get(7, "a"),
+            None,
+            "the old generation's answers are gone"
+        );
+        for i in 0..100 {
+            cache.put(8, format!("k{i}"), i);
+        }
+        assert!(cache.get(8, "k99").is_some());
+        assert!(cache.get(8, "k0").is_none(), "bounded");
+    }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use kabuto_api::server::{AuditEntry, Dashboard, RiskCounts, TrendPoint, VulnerabilityGroup};
+use kabuto_api::server::{AuditEntry, Dashboard, Page, RiskCounts, TrendPoint, VulnerabilityGroup};
 use kabuto_auth::Permission;
 use kabuto_store::{
     AuditQuery, ImageOrder, ImageQuery, PageRequest, RiskCountsRow, RiskDay, Store,
@@ -72,19 +72,13 @@ pub async fn dashboard_of(state: &AppState) -> ApiResult<Dashboard> {
     })
 }
 
-/// The vulnerabilities in the most images, read again only when the verdict generation
-/// moved (read before the query, so a write during it makes the next call read again).
+/// The vulnerabilities in the most images, kept with the other groupings until the verdict
+/// generation moves.
 async fn top_vulnerabilities(state: &AppState) -> ApiResult<Vec<VulnerabilityGroup>> {
+    const KEY: &str = "the dashboard's top vulnerabilities";
     let generation = state.verdict_generation();
-    let cached = state
-        .top_vulnerabilities
-        .lock()
-        .ok()
-        .and_then(|c| c.clone());
-    if let Some((at, groups)) = cached
-        && at == generation
-    {
-        return Ok(groups);
+    if let Some(page) = state.vulnerability_groups.get(generation, KEY) {
+        return Ok(page.result);
     }
     let groups = vulnerability_group_rows(
         state,
@@ -94,9 +88,15 @@ async fn top_vulnerabilities(state: &AppState) -> ApiResult<Vec<VulnerabilityGro
         },
     )
     .await?;
-    if let Ok(mut cache) = state.top_vulnerabilities.lock() {
-        *cache = Some((generation, groups.clone()));
-    }
+    let page = Page {
+        count: groups.len() as i64,
+        page: 1,
+        pagesize: TOP_VULNERABILITIES,
+        result: groups.clone(),
+    };
+    state
+        .vulnerability_groups
+        .put(generation, KEY.to_owned(), page);
     Ok(groups)
 }
 

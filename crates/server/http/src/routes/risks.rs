@@ -116,20 +116,30 @@ pub async fn grouped(
 
 /// The vulnerabilities across images, one group per id; an unknown severity or order is a
 /// 400 naming the parameter.
+/// Answers are kept until the verdict generation moves ([`AppState::vulnerability_groups`]).
 pub async fn vulnerability_groups(
     state: &AppState,
     params: GroupedParams,
 ) -> ApiResult<Page<VulnerabilityGroup>> {
+    let generation = state.verdict_generation();
+    let key = format!("{params:?}");
+    if let Some(page) = state.vulnerability_groups.get(generation, &key) {
+        return Ok(page);
+    }
     let page = state
         .store
         .vulnerability_groups(&group_query(params)?)
         .await?;
-    Ok(Page {
+    let page = Page {
         count: page.count,
         page: page.page,
         pagesize: page.pagesize,
         result: page.result.into_iter().map(vulnerability_group).collect(),
-    })
+    };
+    state
+        .vulnerability_groups
+        .put(generation, key, page.clone());
+    Ok(page)
 }
 
 /// The groups of [`vulnerability_groups`]'s page alone, without counting every group.
