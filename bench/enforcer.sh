@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXECS=${EXECS:-20000}
-CONNECTS=${CONNECTS:-5000}
+CONNECTS=${CONNECTS:-50000}
 RUNS=${RUNS:-3}
 target=${CARGO_TARGET_DIR:-target}
 kabuto=${KABUTO:-$target/release/kabuto}
@@ -75,44 +75,53 @@ connect_storm() { runc exec "$id" /bin/bash -c "for i in \$(seq $CONNECTS); do e
 wall() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-declare -A result
-measure() { # name function
-  local runs=()
-  for _ in $(seq "$RUNS"); do runs+=("$(wall "$2")"); done
-  result[$1]=$(printf '%s\n' "${runs[@]}" | median)
-  printf '  %-28s runs: %s  median %.3f s\n' "$1" "${runs[*]}" "${result[$1]}"
+declare -A runs
+cpu() { awk '{print $14 + $15}' "/proc/$agent/stat"; }
+start_agent() {
+  "$kabuto" enforcer --policy "$work/policy.yaml" --events "$work/events.jsonl" \
+    --spool "$work/spool" --host bench > "$work/agent.log" 2>&1 &
+  agent=$!
+  for _ in $(seq 100); do grep -q "kabuto enforcer: enforcement" "$work/agent.log" && break; sleep 0.1; done
+  grep -q "kabuto enforcer: enforcement" "$work/agent.log" || { cat "$work/agent.log"; exit 1; }
+}
+stop_agent() {
+  rss=$(awk '/VmHWM/ {print $2}' "/proc/$agent/status")
+  kill -TERM "$agent"; wait "$agent" || true; agent=
+  summary=$(tail -1 "$work/agent.log")
 }
 
-echo "== without the agent"
-measure exec-host-off exec_storm_host
-measure exec-container-off exec_storm_container
-measure connect-container-off connect_storm
-
-"$kabuto" enforcer --policy "$work/policy.yaml" --events "$work/events.jsonl" \
-  --spool "$work/spool" --host bench > "$work/agent.log" 2>&1 &
-agent=$!
-for _ in $(seq 100); do grep -q "kabuto enforcer: enforcement" "$work/agent.log" && break; sleep 0.1; done
-grep "kabuto enforcer: enforcement" "$work/agent.log" || { cat "$work/agent.log"; exit 1; }
-
-cpu() { awk '{print $14 + $15}' "/proc/$agent/stat"; }
-echo "== with the agent (audit mode)"
-measure exec-host-on exec_storm_host
-cpu0=$(cpu)
-measure exec-container-on exec_storm_container
-cpu1=$(cpu)
-measure connect-container-on connect_storm
-rss=$(awk '/VmHWM/ {print $2}' "/proc/$agent/status"); rss_now=$(awk '/VmRSS/ {print $2}' "/proc/$agent/status")
-kill -TERM "$agent"; wait "$agent" || true; agent=
-tail -1 "$work/agent.log"
+# Runs alternate without and with the agent, so the machine's changing load (other builds on
+# these 2 cores) falls on both sides alike.
+agent_cpu=0
+for run in $(seq "$RUNS"); do
+  for kind in exec-host exec-container connect-container; do
+    case $kind in
+      exec-host) f=exec_storm_host ;; exec-container) f=exec_storm_container ;; *) f=connect_storm ;;
+    esac
+    runs[$kind-off]+="$(wall "$f") "
+    start_agent
+    [ "$kind" = exec-container ] && cpu0=$(cpu)
+    runs[$kind-on]+="$(wall "$f") "
+    [ "$kind" = exec-container ] && agent_cpu=$(echo "$agent_cpu + ($(cpu) - $cpu0) / $(getconf CLK_TCK)" | bc -l)
+    stop_agent
+    echo "  run $run $kind: without ${runs[$kind-off]}| with ${runs[$kind-on]}"
+  done
+done
+grep "kabuto enforcer: enforcement" "$work/agent.log"
+echo "$summary"
+declare -A result
+for key in "${!runs[@]}"; do
+  result[$key]=$(printf '%s\n' ${runs[$key]} | median)
+  echo "  $key: ${runs[$key]}"
+done
 
 echo "== results (median with / median without)"
 for kind in exec-host exec-container connect-container; do
   on=${result[$kind-on]}; off=${result[$kind-off]}
   printf '  %-20s %.3f s / %.3f s = %+.1f %%\n' "$kind" "$on" "$off" "$(echo "($on / $off - 1) * 100" | bc -l)"
 done
-printf '  agent RSS: peak %d KiB, after the storms %d KiB\n' "$rss" "$rss_now"
+printf '  agent peak RSS (last run): %d KiB\n' "$rss"
 printf '  exec rate in the container storm: %.0f execs/s\n' "$(echo "$EXECS / ${result[exec-container-on]}" | bc -l)"
 # Each exec in the container storm is three kernel events for the agent (fork, exec, exit).
-agent_cpu=$(echo "($cpu1 - $cpu0) / $(getconf CLK_TCK)" | bc -l)
 printf '  agent CPU during the container exec storms: %.2f s for %d kernel events = %.0f events/s per core\n' \
   "$agent_cpu" "$((3 * EXECS * RUNS))" "$(echo "3 * $EXECS * $RUNS / ($agent_cpu + 0.001)" | bc -l)"
