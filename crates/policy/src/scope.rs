@@ -122,25 +122,7 @@ impl TryFrom<RawScope> for ScopeExpression {
     type Error = FieldError;
     fn try_from(raw: RawScope) -> Result<Self, FieldError> {
         let conditions = raw.variables.unwrap_or_default();
-        let text = raw
-            .expression
-            .as_deref()
-            .map(str::trim)
-            .filter(|e| !e.is_empty());
-        let expr = match text {
-            Some(text) => Some(
-                Expr::parse(text, conditions.len())
-                    .map_err(|e| FieldError::new("expression", e))?,
-            ),
-            // Aqua exports write an empty scope for "all images".
-            None if conditions.is_empty() => None,
-            None => {
-                return Err(FieldError::new(
-                    "variables",
-                    "are set but `expression` does not combine them (write e.g. `v1 && v2`)",
-                ));
-            }
-        };
+        let expr = Expr::of_scope(raw.expression.as_deref(), conditions.len())?;
         Ok(ScopeExpression { expr, conditions })
     }
 }
@@ -277,6 +259,25 @@ enum Token {
 }
 
 impl Expr {
+    /// A scope's `expression` over its `variables` (`conditions` of them): none when both
+    /// are empty (Aqua exports write an empty scope for "everything"), an error naming the
+    /// field otherwise. Image and runtime policies read their scopes with it.
+    pub fn of_scope(
+        expression: Option<&str>,
+        conditions: usize,
+    ) -> Result<Option<Expr>, FieldError> {
+        match expression.map(str::trim).filter(|e| !e.is_empty()) {
+            Some(text) => Expr::parse(text, conditions)
+                .map(Some)
+                .map_err(|e| FieldError::new("expression", e)),
+            None if conditions == 0 => Ok(None),
+            None => Err(FieldError::new(
+                "variables",
+                "are set but `expression` does not combine them (write e.g. `v1 && v2`)",
+            )),
+        }
+    }
+
     /// Parses `v1 && (v2 || !v3)`; `and`, `or`, `not` are accepted as words too.
     pub fn parse(text: &str, variables: usize) -> Result<Expr, String> {
         let tokens = tokenize(text, variables)?;

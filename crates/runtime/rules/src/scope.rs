@@ -43,24 +43,7 @@ impl TryFrom<RawScope> for ContainerScope {
     type Error = FieldError;
     fn try_from(raw: RawScope) -> Result<Self, FieldError> {
         let conditions = raw.variables.unwrap_or_default();
-        let text = raw
-            .expression
-            .as_deref()
-            .map(str::trim)
-            .filter(|e| !e.is_empty());
-        let expr = match text {
-            Some(text) => Some(
-                Expr::parse(text, conditions.len())
-                    .map_err(|e| FieldError::new("expression", e))?,
-            ),
-            None if conditions.is_empty() => None,
-            None => {
-                return Err(FieldError::new(
-                    "variables",
-                    "are set but `expression` does not combine them (write e.g. `v1 && v2`)",
-                ));
-            }
-        };
+        let expr = Expr::of_scope(raw.expression.as_deref(), conditions.len())?;
         Ok(ContainerScope { expr, conditions })
     }
 }

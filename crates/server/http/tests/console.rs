@@ -70,6 +70,21 @@ fn register_scan(server: &Harness, image: &str) {
     assert_eq!(reply.status, 200, "{}", reply.text);
 }
 
+/// Registers one image by name only (not scanned) as the administrator, and answers an
+/// administrator's console session.
+fn register_name(server: &Harness, registry: &str, repository: &str, tag: &str) -> String {
+    let admin = server.admin();
+    let image = json!({"registry": registry, "repository": repository, "tag": tag});
+    let reply = server.call(
+        "POST",
+        "/api/v1/images",
+        Some(&admin),
+        Some(json!({ "images": [image] })),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    session(&server, "administrator", PASSWORD)
+}
+
 const PAGES: [&str; 10] = [
     "/",
     "/images",
@@ -212,15 +227,7 @@ fn roles_see_what_they_may() {
 #[test]
 fn hostile_names_are_escaped() {
     let server = Harness::start(PASSWORD);
-    let admin = server.admin();
-    let reply = server.call(
-        "POST",
-        "/api/v1/images",
-        Some(&admin),
-        Some(json!({"images": [{"registry": "evil.example", "repository": "<script>alert(1)</script>", "tag": "\"x'"}]})),
-    );
-    assert_eq!(reply.status, 201, "{}", reply.text);
-    let cookie = session(&server, "administrator", PASSWORD);
+    let cookie = register_name(&server, "evil.example", "<script>alert(1)</script>", "\"x'");
     let page = get(&server, "/images", Some(&cookie));
     assert!(!page.body.contains("<script>alert(1)"), "{}", page.body);
     assert!(
@@ -241,15 +248,7 @@ fn hostile_names_are_escaped() {
 #[test]
 fn the_audit_log_exports_as_csv_and_json() {
     let server = Harness::start(PASSWORD);
-    let admin = server.admin();
-    let reply = server.call(
-        "POST",
-        "/api/v1/images",
-        Some(&admin),
-        Some(json!({"images": [{"registry": "r.example", "repository": "=cmd|x", "tag": "1"}]})),
-    );
-    assert_eq!(reply.status, 201, "{}", reply.text);
-    let cookie = session(&server, "administrator", PASSWORD);
+    let cookie = register_name(&server, "r.example", "=cmd|x", "1");
     let csv = get(&server, "/audit/export.csv?action=image.", Some(&cookie));
     assert_eq!(csv.status, 200);
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
