@@ -82,7 +82,7 @@ fn register_name(server: &Harness, registry: &str, repository: &str, tag: &str) 
         Some(json!({ "images": [image] })),
     );
     assert_eq!(reply.status, 201, "{}", reply.text);
-    session(&server, "administrator", PASSWORD)
+    session(server, "administrator", PASSWORD)
 }
 
 const PAGES: [&str; 10] = [
