@@ -34,7 +34,7 @@ pub use misconfig::{LineRange, MisconfigCheckId, MisconfigCheckIdError, Misconfi
 pub use os::{OsFamily, OsInfo};
 pub use package::{Location, Package, SourcePackage};
 pub use policy_outcome::{FailedControl, PolicyOutcome, PolicySummary};
-pub use purl::{Purl, PurlError, QualifierIter, Qualifiers, pep503_normalize};
+pub use purl::{Purl, PurlError, QualifierIter, Qualifiers, pep503_normalize, percent_encode};
 pub use secret::{SecretFinding, SecretRuleId, SecretRuleIdError};
 pub use timestamp::{Timestamp, TimestampError};
 pub use vuln::{

@@ -160,8 +160,9 @@ pub fn pep503_normalize(name: &str) -> String {
     out
 }
 
-/// Percent-encodes everything outside the purl spec's unreserved set (plus `extra`).
-fn encode(s: &str, extra: &[u8]) -> String {
+/// Percent-encodes every byte outside RFC 3986's unreserved set (letters, digits, `-._~`)
+/// and `extra`: purl components, and URL path segments (the console's links).
+pub fn percent_encode(s: &str, extra: &[u8]) -> String {
     let mut out = String::with_capacity(s.len());
     for &b in s.as_bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || extra.contains(&b) {
@@ -197,16 +198,16 @@ impl fmt::Display for Purl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "pkg:{}/", self.ty)?;
         if let Some(ns) = &self.namespace {
-            let segments: Vec<String> = ns.split('/').map(|s| encode(s, b"")).collect();
+            let segments: Vec<String> = ns.split('/').map(|s| percent_encode(s, b"")).collect();
             write!(f, "{}/", segments.join("/"))?;
         }
-        f.write_str(&encode(&self.name, b""))?;
+        f.write_str(&percent_encode(&self.name, b""))?;
         if let Some(v) = &self.version {
-            write!(f, "@{}", encode(v, b":"))?;
+            write!(f, "@{}", percent_encode(v, b":"))?;
         }
         let mut sep = '?';
         for (k, v) in &self.qualifiers {
-            write!(f, "{sep}{k}={}", encode(v, b":/"))?;
+            write!(f, "{sep}{k}={}", percent_encode(v, b":/"))?;
             sep = '&';
         }
         Ok(())

@@ -20,17 +20,10 @@ pub fn image_href(registry: &str, repository: &str, tag: &str) -> String {
     )
 }
 
-/// One path segment, percent-encoded.
+/// One path segment, percent-encoded (`:` and `@` may stay: RFC 3986 allows them in a
+/// segment, and registries with ports read better).
 pub fn encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~:@".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    kabuto_types::percent_encode(segment, b":@")
 }
 
 /// The severity counts of an image, critical to low.
