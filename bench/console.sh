@@ -9,22 +9,12 @@
 # Usage: bench/console.sh [IMAGES]    PROFILE=debug for a debug build
 set -euo pipefail
 cd "$(dirname "$0")/.."
-images=${1:-10000}
-profile=${PROFILE:-release}
-flag=$([ "$profile" = release ] && echo --release || true)
-shared=${KABUTO_SHARED:-$PWD/../shared}
-fixture=${KABUTO_FIXTURES:-$HOME/.cache/kabuto-fixtures/out}/docker/debian-app.tar
-[ -f "$fixture" ] || { echo "missing $fixture: run ../shared/images/build-fixture-images.sh" >&2; exit 1; }
+source bench/server/lib.sh "$@"
 bash scripts/setup-browser.sh
 venv=$HOME/.cache/kabuto-bench-venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -c 'import selenium' 2>/dev/null || "$venv/bin/pip" install -q 'selenium>=4.20'
-cargo build $flag -q -p kabuto
-kabuto=$PWD/target/$profile/kabuto
-tmp=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-source bench/server/lib.sh
+prepare_kabuto
 
 "$kabuto" db build --quiet --source "$shared/vulndata" --output "$tmp/data/kabuto.db" >/dev/null
 "$kabuto" scan image "$fixture" --quiet --db "$tmp/data/kabuto.db" --scanners vuln,secret --list-packages -f json -o "$tmp/app.json" || true

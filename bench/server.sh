@@ -9,19 +9,9 @@
 # Usage: bench/server.sh [IMAGES]    PROFILE=debug for a debug build
 set -euo pipefail
 cd "$(dirname "$0")/.."
-images=${1:-10000}
-profile=${PROFILE:-release}
-flag=$([ "$profile" = release ] && echo --release || true)
-shared=${KABUTO_SHARED:-$PWD/../shared}
-fixture=${KABUTO_FIXTURES:-$HOME/.cache/kabuto-fixtures/out}/docker/debian-app.tar
-[ -f "$fixture" ] || { echo "missing $fixture: run ../shared/images/build-fixture-images.sh" >&2; exit 1; }
+source bench/server/lib.sh "$@"
 command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
-cargo build $flag -q -p kabuto
-kabuto=$PWD/target/$profile/kabuto
-tmp=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-source bench/server/lib.sh
+prepare_kabuto
 rss() { echo "  (server RSS now $(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status) MB)"; }
 
 "$kabuto" db build --quiet --source "$shared/vulndata" --output "$tmp/data/kabuto.db" >/dev/null
