@@ -103,9 +103,14 @@ pub struct EnforcerArgs {
     #[arg(long = "state-root", value_name = "DIR")]
     pub state_roots: Vec<PathBuf>,
     /// The cgroup2 mount (default: /sys/fs/cgroup/unified on hybrid hosts, else
-    /// /sys/fs/cgroup).
+    /// /sys/fs/cgroup, under --host-root).
     #[arg(long, value_name = "DIR")]
     pub cgroup_root: Option<PathBuf>,
+    /// Where the host's `/` is mounted when the enforcer runs in a container (a DaemonSet
+    /// mounts it at /host): runtime state directories, cgroup paths and container roots are
+    /// host paths, read under it.
+    #[arg(long, default_value = "/", value_name = "DIR")]
+    pub host_root: PathBuf,
     /// The node's name in audit events (default: the host name).
     #[arg(long, env = "NODE_NAME", value_name = "NAME")]
     pub host: Option<String>,
@@ -698,4 +703,13 @@ pub struct ConfigArgs {
     /// Exit with this code when findings remain after filtering (0 = always succeed).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub exit_code: u8,
+    /// Checks to ignore: one check id per line (`KBK001`, `# comment`, `exp:YYYY-MM-DD`), or
+    /// YAML (`misconfigurations: [{id, paths, statement, expired_at}]`, paths being globs over
+    /// the files' paths). Default: `.kabutoignore` or `.kabutoignore.yaml` in the current
+    /// directory, if present.
+    #[arg(long, value_name = "FILE")]
+    pub ignorefile: Option<PathBuf>,
+    /// Print suppressed findings and why, on standard error.
+    #[arg(long)]
+    pub show_suppressed: bool,
 }

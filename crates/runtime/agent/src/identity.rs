@@ -20,6 +20,30 @@ pub const DEFAULT_STATE_ROOTS: [&str; 3] = [
     "/run/docker/runtime-runc/*",
 ];
 
+/// Where the host's file system is: `/` on the host itself, the mount of the node's `/` when
+/// the enforcer runs in a pod (`--host-root /host`). Runtimes write host paths (state roots,
+/// cgroup paths, root file systems); each is read under this root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostRoot(PathBuf);
+
+impl HostRoot {
+    pub fn new(dir: impl Into<PathBuf>) -> HostRoot {
+        HostRoot(dir.into())
+    }
+
+    /// `host_path` as seen from here.
+    pub fn path(&self, host_path: &Path) -> PathBuf {
+        self.0
+            .join(host_path.strip_prefix("/").unwrap_or(host_path))
+    }
+}
+
+impl Default for HostRoot {
+    fn default() -> HostRoot {
+        HostRoot::new("/")
+    }
+}
+
 /// What the enforcer knows about one running container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerInfo {
@@ -31,7 +55,9 @@ pub struct ContainerInfo {
     pub init_pid: u32,
     /// When the runtime created it, ns since the epoch.
     pub created_ns: u64,
-    /// The container's root filesystem on the host.
+    /// The container's root filesystem, as the enforcer reaches it: its first process's
+    /// root (`/proc/PID/root`, which needs only the host's pid namespace), else the runtime's
+    /// host path under the [`HostRoot`].
     pub rootfs: PathBuf,
     pub start: StartConfig,
 }
@@ -115,7 +141,11 @@ pub enum IdentityError {
 
 /// Reads one `state.json`. `cgroup2_root` resolves the cgroup path of hybrid hosts, whose
 /// state files name the v2 cgroup under `cgroup_paths[""]`.
-pub fn read_state(path: &Path, host: &str) -> Result<ContainerInfo, IdentityError> {
+pub fn read_state(
+    path: &Path,
+    host: &str,
+    host_root: &HostRoot,
+) -> Result<ContainerInfo, IdentityError> {
     let text = std::fs::read_to_string(path).map_err(|source| IdentityError::Io {
         path: path.to_owned(),
         source,
@@ -128,7 +158,7 @@ pub fn read_state(path: &Path, host: &str) -> Result<ContainerInfo, IdentityErro
         .cgroup_paths
         .get("")
         .or_else(|| state.cgroup_paths.get("unified"))
-        .map(PathBuf::from)
+        .map(|dir| host_root.path(Path::new(dir)))
         .ok_or_else(|| IdentityError::Io {
             path: path.to_owned(),
             source: std::io::Error::new(
@@ -190,9 +220,18 @@ pub fn read_state(path: &Path, host: &str) -> Result<ContainerInfo, IdentityErro
         cgroup_dir,
         init_pid: state.init_process_pid,
         created_ns,
-        rootfs: state.config.rootfs,
+        rootfs: container_root(state.init_process_pid)
+            .unwrap_or_else(|| host_root.path(&state.config.rootfs)),
         start,
     })
+}
+
+/// The root directory of a running process, through /proc.
+fn container_root(pid: u32) -> Option<PathBuf> {
+    let root = PathBuf::from(format!("/proc/{pid}/root"));
+    std::fs::metadata(&root)
+        .is_ok_and(|m| m.is_dir())
+        .then_some(root)
 }
 
 /// A cgroup's id: the inode of its cgroup2 directory.
@@ -226,6 +265,7 @@ fn rfc3339_ns(text: &str) -> Option<u64> {
 pub struct Containers {
     roots: Vec<PathBuf>,
     host: String,
+    host_root: HostRoot,
     by_cgroup: HashMap<u64, ContainerInfo>,
     /// Cgroups no state file named at the last look, and when: a host cgroup's every exec
     /// would otherwise read all state files again.
@@ -236,10 +276,12 @@ pub struct Containers {
 const MISS_TTL: Duration = Duration::from_millis(200);
 
 impl Containers {
-    pub fn new(roots: Vec<PathBuf>, host: String) -> Containers {
+    /// `roots` are host paths, read under `host_root`.
+    pub fn new(roots: Vec<PathBuf>, host: String, host_root: HostRoot) -> Containers {
         Containers {
             roots,
             host,
+            host_root,
             by_cgroup: HashMap::new(),
             misses: HashMap::new(),
         }
@@ -265,7 +307,7 @@ impl Containers {
     pub fn rescan(&mut self) -> Vec<ContainerInfo> {
         let mut found = HashMap::new();
         for state in self.state_files() {
-            match read_state(&state, &self.host) {
+            match read_state(&state, &self.host, &self.host_root) {
                 Ok(info) => {
                     found.insert(info.cgroup_id, info);
                 }
@@ -290,11 +332,12 @@ impl Containers {
     fn state_files(&self) -> Vec<PathBuf> {
         let mut roots = Vec::new();
         for root in &self.roots {
+            let root = self.host_root.path(root);
             let text = root.to_string_lossy();
             if let Some(parent) = text.strip_suffix("/*") {
                 roots.extend(subdirectories(Path::new(parent)));
             } else {
-                roots.push(root.clone());
+                roots.push(root);
             }
         }
         roots
@@ -354,7 +397,7 @@ mod tests {
         });
         let path = dir.path().join("state.json");
         std::fs::write(&path, state.to_string()).expect("write");
-        let info = read_state(&path, "node-1").expect("state");
+        let info = read_state(&path, "node-1", &HostRoot::default()).expect("state");
         assert_eq!(info.container.id, "web-1");
         assert_eq!(info.container.name, "web");
         assert_eq!(info.container.image, "docker.io/library/nginx:1.27");
@@ -374,8 +417,64 @@ mod tests {
         assert_eq!(info.rootfs, Path::new("/var/lib/x/rootfs"));
         std::fs::write(&path, "{\"id\": 1}").expect("write");
         assert!(matches!(
-            read_state(&path, "h"),
+            read_state(&path, "h", &HostRoot::default()),
             Err(IdentityError::State { .. })
         ));
+    }
+
+    /// In a pod (`--host-root /host`) the state roots and the cgroup paths runtimes write are
+    /// read under the host root; a running container's root is its first process's
+    /// `/proc/PID/root`, else the host path under the host root.
+    #[test]
+    fn host_paths_are_read_under_the_host_root() {
+        let host = tempfile::tempdir().expect("dir");
+        let host_root = HostRoot::new(host.path());
+        let cgroup = host.path().join("sys/fs/cgroup/kubepods/pod-1/c1");
+        std::fs::create_dir_all(&cgroup).expect("cgroup dir");
+        let state_dir = host.path().join("run/containerd/runc/k8s.io/c1");
+        std::fs::create_dir_all(&state_dir).expect("state dir");
+        let state = |pid: u32| {
+            serde_json::json!({
+                "id": "c1",
+                "init_process_pid": pid,
+                "created": "2026-12-07T16:59:50Z",
+                "cgroup_paths": {"": "/sys/fs/cgroup/kubepods/pod-1/c1"},
+                "config": {"rootfs": "/run/containerd/io.containerd.runtime.v2.task/k8s.io/c1/rootfs"}
+            })
+            .to_string()
+        };
+        std::fs::write(state_dir.join("state.json"), state(999_999_999)).expect("write");
+        let mut containers = Containers::new(
+            vec![PathBuf::from("/run/containerd/runc/*")],
+            "node-1".into(),
+            host_root,
+        );
+        let id = cgroup_id_of(&cgroup).expect("ino");
+        let info = containers
+            .lookup(id)
+            .expect("found under the host root")
+            .clone();
+        assert_eq!(info.cgroup_dir, cgroup);
+        assert_eq!(
+            info.rootfs,
+            host.path()
+                .join("run/containerd/io.containerd.runtime.v2.task/k8s.io/c1/rootfs")
+        );
+        // A live first process: its root, through /proc.
+        std::fs::write(state_dir.join("state.json"), state(std::process::id())).expect("write");
+        let info = read_state(
+            &state_dir.join("state.json"),
+            "n",
+            &HostRoot::new(host.path()),
+        )
+        .expect("state");
+        assert_eq!(
+            info.rootfs,
+            PathBuf::from(format!("/proc/{}/root", std::process::id()))
+        );
+        assert_eq!(
+            HostRoot::default().path(Path::new("/run/runc")),
+            Path::new("/run/runc")
+        );
     }
 }

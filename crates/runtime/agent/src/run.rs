@@ -12,7 +12,7 @@ use kabuto_runtime_policy::{RuntimePolicies, RuntimePolicyError};
 use time::OffsetDateTime;
 
 use crate::agent::Agent;
-use crate::identity::Containers;
+use crate::identity::{Containers, HostRoot};
 use crate::sinks::{EventFile, SERVER_BATCH, Server, SinkError};
 use crate::spool::{Spool, SpoolError};
 
@@ -28,8 +28,10 @@ pub struct Config {
     pub server: Option<(String, String)>,
     /// runc state roots (see [`crate::identity::DEFAULT_STATE_ROOTS`]).
     pub state_roots: Vec<PathBuf>,
-    /// The cgroup2 mount; found when `None`.
+    /// The cgroup2 mount; found (under `host_root`) when `None`.
     pub cgroup_root: Option<PathBuf>,
+    /// Where the host's `/` is (a pod mounts it elsewhere).
+    pub host_root: HostRoot,
     pub host: String,
 }
 
@@ -42,7 +44,8 @@ pub enum RunError {
     #[error("audit events need somewhere to go: an event file, a server or both")]
     NoSink,
     #[error(
-        "no cgroup2 hierarchy is mounted (looked at /sys/fs/cgroup/unified and /sys/fs/cgroup)"
+        "no cgroup2 hierarchy is mounted (looked at /sys/fs/cgroup/unified and /sys/fs/cgroup \
+         under the host root)"
     )]
     NoCgroup2,
     #[error("{path}: {source}")]
@@ -77,11 +80,11 @@ const CLEANUP: Duration = Duration::from_secs(10);
 /// Time between two tries of a failed server delivery.
 const SERVER_RETRY: Duration = Duration::from_secs(5);
 
-/// The cgroup2 mount point: `/sys/fs/cgroup/unified` on hybrid hosts.
-pub fn find_cgroup2() -> Option<PathBuf> {
+/// The host's cgroup2 mount point: `/sys/fs/cgroup/unified` on hybrid hosts.
+pub fn find_cgroup2(host_root: &HostRoot) -> Option<PathBuf> {
     ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"]
         .into_iter()
-        .map(PathBuf::from)
+        .map(|dir| host_root.path(Path::new(dir)))
         .find(|dir| dir.join("cgroup.controllers").is_file())
 }
 
@@ -119,7 +122,7 @@ pub fn run(
     }
     let cgroup_root = match &config.cgroup_root {
         Some(root) => root.clone(),
-        None => find_cgroup2().ok_or(RunError::NoCgroup2)?,
+        None => find_cgroup2(&config.host_root).ok_or(RunError::NoCgroup2)?,
     };
     let sensor = Sensor::load(&cgroup_root, &host_cgroups(&cgroup_root)?)?;
     let mut readers = Vec::new();
@@ -135,7 +138,11 @@ pub fn run(
         .server
         .as_ref()
         .map(|(url, token)| Server::new(url, token));
-    let containers = Containers::new(config.state_roots.clone(), config.host.clone());
+    let containers = Containers::new(
+        config.state_roots.clone(),
+        config.host.clone(),
+        config.host_root.clone(),
+    );
     let mut agent = Agent::new(&policies, containers, &config.host);
     let mut kernel = &sensor;
     let mut summary = Summary::default();

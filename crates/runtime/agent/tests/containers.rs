@@ -48,7 +48,7 @@ fn prerequisites() -> bool {
             "no fixture rootfs at {} (run ../shared/images/build-fixture-images.sh)",
             fixture_rootfs().display()
         )
-    } else if kabuto_enforcer::run::find_cgroup2().is_none() {
+    } else if kabuto_enforcer::run::find_cgroup2(&Default::default()).is_none() {
         "no cgroup2 hierarchy is mounted".to_owned()
     } else {
         return true;
@@ -238,6 +238,7 @@ fn config(dir: &Path, policy: &str) -> Config {
         server: None,
         state_roots: vec![PathBuf::from("/run/runc")],
         cgroup_root: None,
+        host_root: Default::default(),
         host: "test-node".into(),
     }
 }

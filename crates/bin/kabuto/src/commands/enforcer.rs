@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
-use kabuto_enforcer::identity::DEFAULT_STATE_ROOTS;
+use kabuto_enforcer::identity::{DEFAULT_STATE_ROOTS, HostRoot};
 use kabuto_enforcer::run::{Config, run as run_enforcer};
 
 use super::server::stop_signal;
@@ -42,6 +42,7 @@ pub fn run(args: &EnforcerArgs, quiet: bool) -> Result<ExitCode> {
         server,
         state_roots,
         cgroup_root: args.cgroup_root.clone(),
+        host_root: HostRoot::new(&args.host_root),
         host,
     };
     let stop = Arc::new(AtomicBool::new(false));
