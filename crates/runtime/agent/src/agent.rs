@@ -23,6 +23,7 @@ use kabuto_runtime_policy::{
 };
 use time::OffsetDateTime;
 
+use crate::gate::Denial;
 use crate::identity::{ContainerInfo, Containers};
 
 /// What the agent asks of the kernel side (the eBPF sensor, or a recorder in tests).
@@ -48,6 +49,11 @@ pub trait Kernel {
     fn set_readonly_paths(&mut self, cgroup_id: u64, paths: &[String]) -> Result<(), Self::Error>;
     /// Kills a process (user-space enforcement).
     fn kill(&mut self, pid: u32) -> Result<(), Self::Error>;
+    /// Hands the container's execs to a user-space gate ([`crate::gate`]) where there is one;
+    /// whether the gate decides them.
+    fn gate_execs(&mut self, _info: &ContainerInfo) -> Result<bool, Self::Error> {
+        Ok(false)
+    }
 }
 
 impl Kernel for &kabuto_runtime_bpf::Sensor {
@@ -210,7 +216,10 @@ impl<'p> Agent<'p> {
                 ctime_ns,
                 verdict,
                 ..
-            } => self.exec(&task, filename, ctime_ns, verdict, kernel, now),
+            } => {
+                let enforce = Enforce::KernelOrKill(verdict);
+                self.exec(&task, filename, ctime_ns, enforce, kernel, now)
+            }
             KernelEvent::Fork(task) => self.fork(&task, kernel, now),
             KernelEvent::Exit { pid, cgroup_id, .. } => {
                 self.exit(pid, cgroup_id);
@@ -331,12 +340,30 @@ impl<'p> Agent<'p> {
         )
     }
 
+    /// Audits an exec the [`crate::gate`] refused (the program never ran).
+    pub fn denied_exec(
+        &mut self,
+        denial: Denial,
+        kernel: &mut impl Kernel,
+        now: OffsetDateTime,
+    ) -> Vec<RuntimeAuditEvent> {
+        let enforce = Enforce::Done(crate::gate::DENIED);
+        self.exec(
+            &denial.task,
+            denial.path,
+            denial.ctime_ns,
+            enforce,
+            kernel,
+            now,
+        )
+    }
+
     fn exec(
         &mut self,
         task: &Task,
         filename: String,
         ctime_ns: i64,
-        verdict: KernelVerdict,
+        enforce: Enforce,
         kernel: &mut impl Kernel,
         now: OffsetDateTime,
     ) -> Vec<RuntimeAuditEvent> {
@@ -348,14 +375,16 @@ impl<'p> Agent<'p> {
                 .map(|p| p.display().to_string())
                 .unwrap_or(filename)
         };
-        self.processes.insert(
-            task.pid,
-            ProcessEntry {
-                ppid: task.ppid,
-                comm: task.comm.clone(),
-                path: path.clone(),
-            },
-        );
+        if !matches!(enforce, Enforce::Done(_)) {
+            self.processes.insert(
+                task.pid,
+                ProcessEntry {
+                    ppid: task.ppid,
+                    comm: task.comm.clone(),
+                    path: path.clone(),
+                },
+            );
+        }
         let mut events = Vec::new();
         if !self.known.contains_key(&task.cgroup_id) {
             events.extend(self.register(task.cgroup_id, kernel, now));
@@ -383,12 +412,7 @@ impl<'p> Agent<'p> {
         };
         let seen = Seen {
             file: Some(&path),
-            ..Seen::new(
-                "exec",
-                task.cgroup_id,
-                actor,
-                Enforce::KernelOrKill(verdict),
-            )
+            ..Seen::new("exec", task.cgroup_id, actor, enforce)
         };
         events.extend(self.report(seen, &event, kernel, now));
         events
@@ -498,6 +522,7 @@ impl<'p> Agent<'p> {
             Enforce::KernelOrKill(verdict) | Enforce::KernelOnly(verdict) => {
                 kernel_enforcement(verdict).to_owned()
             }
+            Enforce::Done(how) => how.to_owned(),
         }
     }
 
@@ -515,7 +540,11 @@ impl<'p> Agent<'p> {
         let processes = std::fs::read_to_string(info.cgroup_dir.join("cgroup.procs"))
             .map(|text| text.lines().count() as u32)
             .unwrap_or(1);
-        let rule = kernel_rule(&info, &policies, now);
+        let mut rule = kernel_rule(&info, &policies, now);
+        match kernel.gate_execs(&info) {
+            Ok(gated) => rule.rule.gate_exec = gated,
+            Err(e) => tracing::warn!(container = %info.container.id, "exec gate: {e}"),
+        }
         let mut problems = Vec::new();
         let mut note = |what: &str, result: Result<(), String>| {
             if let Err(e) = result {
@@ -711,6 +740,8 @@ enum Enforce {
     KernelOrKill(KernelVerdict),
     /// The kernel's verdict only: nothing is left to stop afterwards (a connection made).
     KernelOnly(KernelVerdict),
+    /// Stopped before it happened, as said.
+    Done(&'static str),
 }
 
 /// What the kernel did, for a verdict other than [`KernelVerdict::None`].

@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use kabuto_enforcer::identity::DEFAULT_STATE_ROOTS;
-use kabuto_enforcer::run::{Config, run as run_enforcer};
+use kabuto_enforcer::run::{Config, ExecEnforcement, run as run_enforcer};
 
 use super::server::stop_signal;
-use crate::cli::EnforcerArgs;
+use crate::cli::{EnforcerArgs, ExecEnforcementArg};
 
 pub fn run(args: &EnforcerArgs, quiet: bool) -> Result<ExitCode> {
     if args.events.is_none() && args.server.is_none() {
@@ -43,6 +43,12 @@ pub fn run(args: &EnforcerArgs, quiet: bool) -> Result<ExitCode> {
         state_roots,
         cgroup_root: args.cgroup_root.clone(),
         host,
+        exec_enforcement: match args.exec_enforcement {
+            ExecEnforcementArg::Auto => ExecEnforcement::Auto,
+            ExecEnforcementArg::Lsm => ExecEnforcement::Lsm,
+            ExecEnforcementArg::Fanotify => ExecEnforcement::Fanotify,
+            ExecEnforcementArg::Kill => ExecEnforcement::Kill,
+        },
     };
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
