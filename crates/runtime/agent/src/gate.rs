@@ -287,16 +287,25 @@ struct ExecFile {
 }
 
 impl ExecFile {
-    fn of(fd: BorrowedFd<'_>) -> Result<ExecFile, GateError> {
+    /// The file of the event's descriptor, with the path the process asked for (`/bin/sh`,
+    /// not the `/usr/bin/dash` it leads to: policies judge that one, as in the other modes);
+    /// for a relative one, the file's own path.
+    fn of(fd: BorrowedFd<'_>, asked: &str) -> Result<ExecFile, GateError> {
         use std::os::fd::AsRawFd;
         let stat = rustix::fs::fstat(fd).map_err(|e| GateError::File(e.into()))?;
-        // The kernel names a file of another mount namespace as that namespace sees it.
-        let path = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
-            .map_err(GateError::File)?;
+        let path = if asked.starts_with('/') {
+            asked.to_owned()
+        } else {
+            // The kernel names a file of another mount namespace as that namespace sees it.
+            std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+                .map_err(GateError::File)?
+                .display()
+                .to_string()
+        };
         Ok(ExecFile {
             inode: Inode::from_stat(stat.st_dev, stat.st_ino),
             ctime_ns: stat.st_ctime * 1_000_000_000 + stat.st_ctime_nsec as i64,
-            path: path.display().to_string(),
+            path,
         })
     }
 }
@@ -447,15 +456,17 @@ impl Gate {
             return Ok(Outcome::Allow { ignorable: false });
         };
         let primary = self.remember(pid, &exec);
-        if !self.containers.contains_key(&exec.task.cgroup_id) {
+        let names_files = self.containers.values().any(|g| g.names_files);
+        if !self.containers.contains_key(&exec.task.cgroup_id) || (!primary && names_files) {
+            // Not judged, and no ignore mark is possible: nothing to read about the file.
             return Ok(Outcome::Allow { ignorable: false });
         }
-        let mut file = ExecFile::of(fd)?;
-        if primary && let Some(denial) = self.judge(exec, &mut file) {
+        let file = ExecFile::of(fd, &exec.filename)?;
+        if primary && let Some(denial) = self.judge(exec, &file) {
             return Ok(Outcome::Deny(denial));
         }
         Ok(Outcome::Allow {
-            ignorable: self.allowed_everywhere(&file),
+            ignorable: !names_files && self.allowed_everywhere(&file),
         })
     }
 
@@ -469,15 +480,10 @@ impl Gate {
         self.last_exec.insert(pid, exec.seq) != Some(exec.seq)
     }
 
-    /// The denial when the container's policies block the exec. Policies judge the path the
-    /// process asked for (`/bin/sh`, not the `/usr/bin/dash` it leads to), as in the other
-    /// modes; the file's own path stays for a relative one.
-    fn judge(&self, exec: ExecContext, file: &mut ExecFile) -> Option<Denial> {
+    /// The denial when the container's policies block the exec.
+    fn judge(&self, exec: ExecContext, file: &ExecFile) -> Option<Denial> {
         let gated = self.containers.get(&exec.task.cgroup_id)?;
         let task = exec.task;
-        if exec.filename.starts_with('/') {
-            file.path = exec.filename;
-        }
         let blocked = gated.denied.contains(&file.inode) || {
             let entry = if task.parent_cgroup_id != task.cgroup_id && task.pid != gated.init_pid {
                 Entry::RuntimeExec
@@ -510,12 +516,11 @@ impl Gate {
     /// Whether every gated container lets the file run under any name, whoever runs it,
     /// however it entered: an ignore mark is per file, and lists name files by path or name
     /// (a symbolic link gives a file another one), so only containers whose only enforced
-    /// exec control is drift can let a file go, and only a file that is not drift there.
+    /// exec control is drift can let a file go (the caller checks that), and only a file that
+    /// is not drift there.
     fn allowed_everywhere(&self, file: &ExecFile) -> bool {
         self.containers.values().all(|gated| {
-            !gated.names_files
-                && gated.denied.is_empty()
-                && gated.origin(file.ctime_ns) == FileOrigin::Original
+            gated.denied.is_empty() && gated.origin(file.ctime_ns) == FileOrigin::Original
         })
     }
 

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use kabuto_api::RuntimeAuditEvent;
-use kabuto_runtime_bpf::{ExecMode, ExecOptions, Sensor};
+use kabuto_runtime_bpf::{ExecMode, ExecOptions, KernelEvent, Sensor};
 use kabuto_runtime_policy::{RuntimePolicies, RuntimePolicyError};
 use time::OffsetDateTime;
 
@@ -84,6 +84,8 @@ pub enum RunError {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
     pub kernel_events: u64,
+    /// Exec events among them.
+    pub exec_events: u64,
     pub audit_events: u64,
     /// Audit events the full spool refused.
     pub dropped: u64,
@@ -173,6 +175,7 @@ pub fn run(
         let stopping = stop.load(Ordering::Relaxed);
         for event in events.poll(Duration::from_millis(100))? {
             summary.kernel_events += 1;
+            summary.exec_events += u64::from(matches!(event, KernelEvent::Exec { .. }));
             let audit = agent.handle(event, &mut kernel, OffsetDateTime::now_utc());
             spool_all(&mut spool, audit, &mut summary);
         }

@@ -12,6 +12,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -73,6 +74,12 @@ impl Container {
 
     /// A container with extra OCI annotations (labels to scopes).
     fn start_with(name: &str, annotations: &[(&str, &str)]) -> Container {
+        Container::start_custom(name, annotations, None)
+    }
+
+    /// With extra OCI annotations and, optionally, a host directory bound (read-write) at
+    /// `/opt/tools`.
+    fn start_custom(name: &str, annotations: &[(&str, &str)], tools: Option<&Path>) -> Container {
         let id = format!("kabuto-it-{name}-{}", std::process::id());
         let bundle = tempfile::tempdir().expect("bundle");
         let config = serde_json::json!({
@@ -113,6 +120,12 @@ impl Container {
         let mut config = config;
         for (key, value) in annotations {
             config["annotations"][*key] = serde_json::Value::from(*value);
+        }
+        if let (Some(tools), Some(mounts)) = (tools, config["mounts"].as_array_mut()) {
+            mounts.push(
+                serde_json::json!({"destination": "/opt/tools", "type": "bind",
+                "source": tools, "options": ["rbind", "rw"]}),
+            );
         }
         std::fs::write(bundle.path().join("config.json"), config.to_string()).expect("config");
         let status = Command::new("runc")
@@ -718,4 +731,76 @@ fn a_killed_fanotify_agent_does_not_hang_the_containers_execs() {
     assert_eq!(out.trim(), "alive");
     let (text, _) = container.exec("id -u; echo rc=$?");
     assert!(text.contains("rc=0"), "no gate is left behind: {text}");
+}
+
+/// Whether a fanotify group of this process (the agent runs in it) has an ignore mark on the
+/// inode: the kernel lists marks in the group's fdinfo (`fanotify ino:… ignored_mask:…`).
+fn ignore_mark_on(ino: u64) -> bool {
+    let want = format!("fanotify ino:{ino:x} ");
+    std::fs::read_dir("/proc/self/fdinfo")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
+        .flat_map(|info| info.lines().map(str::to_owned).collect::<Vec<_>>())
+        .filter(|line| line.starts_with(&want))
+        .any(|line| {
+            line.split_whitespace()
+                .find_map(|field| field.strip_prefix("ignored_mask:"))
+                .is_some_and(|mask| mask != "0")
+        })
+}
+
+#[test]
+fn fanotify_ignore_marks_end_when_the_file_is_modified_so_drift_is_still_denied() {
+    if !prerequisites() || !fanotify() {
+        return;
+    }
+    // A program on a host directory bound into the container, there before it started.
+    let tools = tempfile::tempdir().expect("tools");
+    let tool = tools.path().join("tool");
+    std::fs::copy(fixture_rootfs().join("usr/bin/true"), &tool).expect("copy true");
+    let container = Container::start_custom("fan-drift", &[], Some(tools.path()));
+    let dir = tempfile::tempdir().expect("dir");
+    let policy = format!(
+        "name: drift\nenforce: true\n\
+         scope: {{expression: v1, variables: [{{attribute: container.name, value: {}}}]}}\n\
+         drift_prevention: {{enabled: true}}\n",
+        container.id
+    );
+    let enforcer = Enforcer::start(fanotify_config(dir.path(), &policy));
+    // Drift-only: an original file runs, and after its first run an ignore mark spares its
+    // next runs the permission event.
+    for _ in 0..3 {
+        let (text, _) = container.exec("/opt/tools/tool; echo rc=$?");
+        assert!(
+            text.contains("rc=0"),
+            "the original file runs: {text} {:#?}",
+            read_events(&enforcer.events)
+        );
+    }
+    let ino = std::fs::metadata(&tool).expect("tool").ino();
+    assert!(
+        ignore_mark_on(ino),
+        "an ignore mark spares the original file"
+    );
+    // Modified (from the host, through another mount): the kernel drops the ignore mark,
+    // and the file is now drift.
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&tool)
+        .and_then(|mut f| f.write_all(b"\0"))
+        .expect("modify the tool");
+    let (text, _) = container.exec("/opt/tools/tool; echo rc=$?");
+    assert!(
+        text.contains("rc=126"),
+        "the modified file is denied: {text}"
+    );
+    let event = enforcer.wait_for(|e| is(e, &container, "KRT004", AuditResult::Block));
+    assert_eq!(event.process.path, "/opt/tools/tool");
+    assert!(denied_by_fanotify(&event), "{event:?}");
+    let (text, _) = container.exec("cp /bin/true /tmp/new && /tmp/new; echo rc=$?");
+    assert!(text.contains("rc=126"), "a new file is denied: {text}");
+    enforcer.stop();
 }

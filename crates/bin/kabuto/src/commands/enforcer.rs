@@ -71,8 +71,12 @@ pub fn run(args: &EnforcerArgs, quiet: bool) -> Result<ExitCode> {
     })?;
     if !quiet {
         eprintln!(
-            "kabuto enforcer: stopped: {} kernel events, {} audit events, {} dropped (spool full), {} lost (ring buffer full)",
-            summary.kernel_events, summary.audit_events, summary.dropped, summary.lost
+            "kabuto enforcer: stopped: {} kernel events ({} execs), {} audit events, {} dropped (spool full), {} lost (ring buffer full)",
+            summary.kernel_events,
+            summary.exec_events,
+            summary.audit_events,
+            summary.dropped,
+            summary.lost
         );
     }
     Ok(ExitCode::SUCCESS)
