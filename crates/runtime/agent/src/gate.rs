@@ -10,11 +10,12 @@
 //!   map, written at the execve's entry: one map lookup, no /proc reads.
 //! - The second permission event of an exec (the ELF interpreter, a script's interpreter) is
 //!   allowed without judging: only the program named by execve is judged.
-//! - Where every gated container's only enforced exec control is drift, a file that is not
-//!   drift gets an ignore mark: its next execs raise no event. The kernel clears the mark
-//!   when the file is modified (so drift is still caught), and the agent clears all of them
-//!   when a container is added. (Lists name files by path or name, and a symbolic link gives
-//!   a file another name, so a file cannot be let go where a list decides.)
+//! - A file every gated container lets run in every context (not deny-listed, not drift,
+//!   allowed by its path whether run by the container's processes or entered through the
+//!   runtime, by root or not) gets an ignore mark: its next execs raise no event. The kernel
+//!   clears the mark when the file is modified (so drift is still caught), and the agent
+//!   clears all of them when a container is added. Where `container_exec` blocks, no file is
+//!   let go (a runtime exec is known only per process).
 //! - Every permission event is answered: an error allows and is counted and logged. When the
 //!   agent dies the kernel allows the pending events as the group's descriptor closes.
 //!
@@ -231,8 +232,8 @@ impl Drop for ExecGate {
     }
 }
 
-/// The controls the container's policies enforce now.
-fn enforced(policies: &RuntimePolicies, container: &Container) -> Vec<Control> {
+/// Whether one of the container's policies enforces a control decided at exec.
+fn gates(policies: &RuntimePolicies, container: &Container) -> bool {
     let now = OffsetDateTime::now_utc();
     policies
         .for_container(container)
@@ -240,21 +241,15 @@ fn enforced(policies: &RuntimePolicies, container: &Container) -> Vec<Control> {
         .iter()
         .filter(|p| p.enforced_at(now))
         .flat_map(|p| p.controls())
-        .collect()
-}
-
-/// Exec controls that name files (by path or name).
-const BY_NAME: [Control; 3] = [
-    Control::ContainerExec,
-    Control::ExecutableBlacklist,
-    Control::AllowedExecutables,
-];
-
-/// Whether one of the container's policies enforces a control decided at exec.
-fn gates(policies: &RuntimePolicies, container: &Container) -> bool {
-    enforced(policies, container)
-        .iter()
-        .any(|c| BY_NAME.contains(c) || *c == Control::Drift)
+        .any(|c| {
+            matches!(
+                c,
+                Control::ContainerExec
+                    | Control::ExecutableBlacklist
+                    | Control::AllowedExecutables
+                    | Control::Drift
+            )
+        })
 }
 
 /// A gated container, as the gate's thread knows it.
@@ -263,8 +258,6 @@ struct Gated {
     init_pid: u32,
     created_ns: u64,
     denied: HashSet<Inode>,
-    /// An enforced exec control names files: no file of it can be let go (ignore marks).
-    names_files: bool,
 }
 
 impl Gated {
@@ -382,9 +375,6 @@ impl Gate {
                 ) {
                     tracing::warn!("exec gate: clearing ignore marks: {e}");
                 }
-                let names_files = enforced(&self.policies, &container)
-                    .iter()
-                    .any(|c| BY_NAME.contains(c));
                 self.containers.insert(
                     cgroup_id,
                     Gated {
@@ -392,7 +382,6 @@ impl Gate {
                         init_pid,
                         created_ns,
                         denied: HashSet::new(),
-                        names_files,
                     },
                 );
                 let _ = done.send(mark_mounts(&self.fan, init_pid));
@@ -456,17 +445,18 @@ impl Gate {
             return Ok(Outcome::Allow { ignorable: false });
         };
         let primary = self.remember(pid, &exec);
-        let names_files = self.containers.values().any(|g| g.names_files);
-        if !self.containers.contains_key(&exec.task.cgroup_id) || (!primary && names_files) {
-            // Not judged, and no ignore mark is possible: nothing to read about the file.
+        if !self.containers.contains_key(&exec.task.cgroup_id) {
             return Ok(Outcome::Allow { ignorable: false });
         }
-        let file = ExecFile::of(fd, &exec.filename)?;
+        // An interpreter's event (the ELF interpreter, a script's) is allowed: the program
+        // execve named was judged. Its file is still read, for an ignore mark.
+        let asked = if primary { exec.filename.as_str() } else { "" };
+        let file = ExecFile::of(fd, asked)?;
         if primary && let Some(denial) = self.judge(exec, &file) {
             return Ok(Outcome::Deny(denial));
         }
         Ok(Outcome::Allow {
-            ignorable: !names_files && self.allowed_everywhere(&file),
+            ignorable: self.allowed_everywhere(&file),
         })
     }
 
@@ -513,14 +503,35 @@ impl Gate {
         })
     }
 
-    /// Whether every gated container lets the file run under any name, whoever runs it,
-    /// however it entered: an ignore mark is per file, and lists name files by path or name
-    /// (a symbolic link gives a file another one), so only containers whose only enforced
-    /// exec control is drift can let a file go (the caller checks that), and only a file that
-    /// is not drift there.
+    /// Whether every gated container lets the file run, whoever runs it, however it entered:
+    /// not on a deny list by inode, not drift, and allowed by its path in every context.
+    /// (Run under another name, through a link, a file so let go is judged by that name
+    /// only when the exec event reaches the agent, which then kills from user space.)
     fn allowed_everywhere(&self, file: &ExecFile) -> bool {
+        let now = OffsetDateTime::now_utc();
         self.containers.values().all(|gated| {
-            gated.denied.is_empty() && gated.origin(file.ctime_ns) == FileOrigin::Original
+            if gated.denied.contains(&file.inode)
+                || gated.origin(file.ctime_ns) != FileOrigin::Original
+            {
+                return false;
+            }
+            let policies = self.policies.for_container(&gated.container);
+            [Entry::Init, Entry::RuntimeExec]
+                .into_iter()
+                .flat_map(|entry| [0, 1].map(|uid| (entry, uid)))
+                .all(|(entry, uid)| {
+                    let event = Event::Exec {
+                        process: Process {
+                            pid: 0,
+                            path: &file.path,
+                            comm: "",
+                            uid,
+                        },
+                        entry,
+                        origin: FileOrigin::Original,
+                    };
+                    policies.judge(&event, now).action() != Action::Block
+                })
         })
     }
 
