@@ -114,6 +114,22 @@ pub struct EnforcerArgs {
     /// The node's name in audit events (default: the host name).
     #[arg(long, env = "NODE_NAME", value_name = "NAME")]
     pub host: Option<String>,
+    /// How denied execs are stopped: `auto` takes the best the kernel allows (BPF-LSM, then
+    /// fanotify permission events, then a kill before the new program runs).
+    #[arg(long, value_enum, default_value_t = ExecEnforcementArg::Auto)]
+    pub exec_enforcement: ExecEnforcementArg,
+}
+
+/// `--exec-enforcement`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExecEnforcementArg {
+    Auto,
+    /// BPF-LSM: EPERM before the exec (an error where the kernel refuses it).
+    Lsm,
+    /// fanotify FAN_OPEN_EXEC_PERM: EPERM before the program runs.
+    Fanotify,
+    /// tp_btf + SIGKILL before the new program runs.
+    Kill,
 }
 
 #[derive(Debug, Args)]

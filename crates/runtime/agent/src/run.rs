@@ -3,15 +3,17 @@
 //! the spool to the event file and the server.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use kabuto_api::RuntimeAuditEvent;
-use kabuto_runtime_bpf::Sensor;
+use kabuto_runtime_bpf::{ExecMode, ExecOptions, KernelEvent, Sensor};
 use kabuto_runtime_policy::{RuntimePolicies, RuntimePolicyError};
 use time::OffsetDateTime;
 
 use crate::agent::Agent;
+use crate::gate::{ExecGate, GateError, Node};
 use crate::identity::{Containers, HostRoot};
 use crate::sinks::{EventFile, SERVER_BATCH, Server, SinkError};
 use crate::spool::{Spool, SpoolError};
@@ -33,6 +35,21 @@ pub struct Config {
     /// Where the host's `/` is (a pod mounts it elsewhere).
     pub host_root: HostRoot,
     pub host: String,
+    pub exec_enforcement: ExecEnforcement,
+}
+
+/// How denied execs are stopped (`--exec-enforcement`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ExecEnforcement {
+    /// The best the kernel allows: BPF-LSM, else fanotify, else kill-on-exec.
+    #[default]
+    Auto,
+    /// BPF-LSM only (an error where the kernel refuses it).
+    Lsm,
+    /// fanotify exec permission events (an error where the kernel has none).
+    Fanotify,
+    /// `tp_btf` + SIGKILL before the new program runs.
+    Kill,
 }
 
 /// Why the enforcer could not run.
@@ -56,6 +73,10 @@ pub enum RunError {
     },
     #[error(transparent)]
     Bpf(#[from] kabuto_runtime_bpf::BpfError),
+    #[error("--exec-enforcement lsm: the kernel refused BPF-LSM: {0}")]
+    NoLsm(String),
+    #[error("--exec-enforcement fanotify: {0}")]
+    Gate(#[from] GateError),
     #[error(transparent)]
     Spool(#[from] SpoolError),
     #[error(transparent)]
@@ -66,6 +87,8 @@ pub enum RunError {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
     pub kernel_events: u64,
+    /// Exec events among them.
+    pub exec_events: u64,
     pub audit_events: u64,
     /// Audit events the full spool refused.
     pub dropped: u64,
@@ -116,7 +139,7 @@ pub fn run(
     stop: &AtomicBool,
     started: impl FnOnce(&str),
 ) -> Result<Summary, RunError> {
-    let policies = RuntimePolicies::load(&config.policies)?;
+    let policies = Arc::new(RuntimePolicies::load(&config.policies)?);
     if config.events.is_none() && config.server.is_none() {
         return Err(RunError::NoSink);
     }
@@ -124,7 +147,7 @@ pub fn run(
         Some(root) => root.clone(),
         None => find_cgroup2(&config.host_root).ok_or(RunError::NoCgroup2)?,
     };
-    let sensor = Sensor::load(&cgroup_root, &host_cgroups(&cgroup_root)?)?;
+    let (sensor, mut gate, mode) = load(config.exec_enforcement, &cgroup_root, &policies)?;
     let mut readers = Vec::new();
     if config.events.is_some() {
         readers.push(FILE_READER);
@@ -144,19 +167,27 @@ pub fn run(
         config.host_root.clone(),
     );
     let mut agent = Agent::new(&policies, containers, &config.host);
-    let mut kernel = &sensor;
+    let mut kernel = Node {
+        sensor: &sensor,
+        gate: gate.as_mut(),
+    };
     let mut summary = Summary::default();
     let mut events = sensor.events()?;
     let registered = agent.register_running(&mut kernel, OffsetDateTime::now_utc());
     spool_all(&mut spool, registered, &mut summary);
-    started(&sensor.describe());
+    started(&mode);
     let mut server_retry_at = Instant::now();
     let mut cleanup_at = Instant::now() + CLEANUP;
     loop {
         let stopping = stop.load(Ordering::Relaxed);
         for event in events.poll(Duration::from_millis(100))? {
             summary.kernel_events += 1;
+            summary.exec_events += u64::from(matches!(event, KernelEvent::Exec { .. }));
             let audit = agent.handle(event, &mut kernel, OffsetDateTime::now_utc());
+            spool_all(&mut spool, audit, &mut summary);
+        }
+        for denial in kernel.denials() {
+            let audit = agent.denied_exec(denial, &mut kernel, OffsetDateTime::now_utc());
             spool_all(&mut spool, audit, &mut summary);
         }
         if let Some(file) = &mut file {
@@ -179,6 +210,63 @@ pub fn run(
     }
     summary.lost = sensor.lost_events()?;
     Ok(summary)
+}
+
+/// The eBPF programs and, when fanotify denies execs, the gate; and the one line that says
+/// how execs are stopped and why the better ways were not taken.
+fn load(
+    choice: ExecEnforcement,
+    cgroup_root: &Path,
+    policies: &Arc<RuntimePolicies>,
+) -> Result<(Sensor, Option<ExecGate>, String), RunError> {
+    use ExecEnforcement::{Auto, Fanotify, Kill, Lsm};
+    // fanotify is probed first: where it decides, the exec tracepoint must not kill.
+    let fanotify = match choice {
+        Auto => ExecGate::probe().map_err(|e| e.to_string()),
+        Fanotify => {
+            ExecGate::probe()?;
+            Ok(())
+        }
+        Lsm | Kill => Err("not chosen".to_owned()),
+    };
+    let options = ExecOptions {
+        lsm: matches!(choice, Auto | Lsm),
+        kill: fanotify.is_err(),
+    };
+    let sensor = Sensor::load_with(cgroup_root, &host_cgroups(cgroup_root)?, options)?;
+    let lsm_refused = match sensor.lsm_error() {
+        Some(e) => format!("BPF-LSM refused: {e}"),
+        None => "BPF-LSM not chosen".to_owned(),
+    };
+    if sensor.exec_mode() == ExecMode::Lsm {
+        let line = sensor.describe();
+        return Ok((sensor, None, line));
+    }
+    if choice == Lsm {
+        return Err(RunError::NoLsm(lsm_refused));
+    }
+    match fanotify {
+        Ok(()) => {
+            let gate = ExecGate::start(Arc::clone(policies), sensor.exec_contexts()?)?;
+            let line = sensor.describe_with_exec(&format!(
+                "exec denied with EPERM before the program runs (fanotify FAN_OPEN_EXEC_PERM on \
+                 the mounts of containers whose policies enforce exec controls; {lsm_refused})"
+            ));
+            Ok((sensor, Some(gate), line))
+        }
+        Err(why) => {
+            let line = sensor.describe_with_exec(&format!(
+                "{}; fanotify {}",
+                sensor.describe_exec(),
+                if choice == Kill {
+                    "not chosen".to_owned()
+                } else {
+                    format!("refused: {why}")
+                }
+            ));
+            Ok((sensor, None, line))
+        }
+    }
 }
 
 fn spool_all(spool: &mut Spool, events: Vec<RuntimeAuditEvent>, summary: &mut Summary) {

@@ -205,6 +205,30 @@ impl KernelEvent {
     }
 }
 
+/// The size of `struct exec_ctx`.
+pub(crate) const EXEC_CONTEXT_SIZE: usize = 312;
+
+/// Decodes an `exec_ctx` map value.
+pub(crate) fn decode_exec_context(data: &[u8]) -> Option<crate::ExecContext> {
+    if data.len() != EXEC_CONTEXT_SIZE {
+        return None;
+    }
+    let r = Reader(data);
+    Some(crate::ExecContext {
+        task: Task {
+            pid: r.u32(0),
+            ppid: r.u32(4),
+            ns_pid: r.u32(8),
+            uid: r.u32(12),
+            cgroup_id: r.u64(16),
+            parent_cgroup_id: r.u64(24),
+            comm: r.text(40, 16),
+        },
+        seq: r.u64(32),
+        filename: r.text(56, 256),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use kabuto_enforcer::identity::{DEFAULT_STATE_ROOTS, HostRoot};
-use kabuto_enforcer::run::{Config, run as run_enforcer};
+use kabuto_enforcer::run::{Config, ExecEnforcement, run as run_enforcer};
 
 use super::server::stop_signal;
-use crate::cli::EnforcerArgs;
+use crate::cli::{EnforcerArgs, ExecEnforcementArg};
 
 pub fn run(args: &EnforcerArgs, quiet: bool) -> Result<ExitCode> {
     if args.events.is_none() && args.server.is_none() {
@@ -44,6 +44,12 @@ pub fn run(args: &EnforcerArgs, quiet: bool) -> Result<ExitCode> {
         cgroup_root: args.cgroup_root.clone(),
         host_root: HostRoot::new(&args.host_root),
         host,
+        exec_enforcement: match args.exec_enforcement {
+            ExecEnforcementArg::Auto => ExecEnforcement::Auto,
+            ExecEnforcementArg::Lsm => ExecEnforcement::Lsm,
+            ExecEnforcementArg::Fanotify => ExecEnforcement::Fanotify,
+            ExecEnforcementArg::Kill => ExecEnforcement::Kill,
+        },
     };
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
@@ -66,8 +72,12 @@ pub fn run(args: &EnforcerArgs, quiet: bool) -> Result<ExitCode> {
     })?;
     if !quiet {
         eprintln!(
-            "kabuto enforcer: stopped: {} kernel events, {} audit events, {} dropped (spool full), {} lost (ring buffer full)",
-            summary.kernel_events, summary.audit_events, summary.dropped, summary.lost
+            "kabuto enforcer: stopped: {} kernel events ({} execs), {} audit events, {} dropped (spool full), {} lost (ring buffer full)",
+            summary.kernel_events,
+            summary.exec_events,
+            summary.audit_events,
+            summary.dropped,
+            summary.lost
         );
     }
     Ok(ExitCode::SUCCESS)

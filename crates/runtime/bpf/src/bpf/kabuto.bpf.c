@@ -66,6 +66,18 @@ struct {
 	__type(value, struct readonly_paths);
 } readonly SEC(".maps");
 
+/* Execs in progress in gated containers, by tgid (GATE_EXEC): written at the execve's entry,
+ * read by user space when the exec's fanotify permission event arrives. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct exec_ctx);
+} exec_ctx SEC(".maps");
+
+/* Off when fanotify denies execs: the exec tracepoint then reports without killing. */
+const volatile __u32 kill_exec = 1;
+
 /* [0]: events lost because the ring buffer was full. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -96,20 +108,26 @@ static __always_inline __u64 task_cgroup_id(struct task_struct *task)
 	return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
 }
 
+/* The ids of an event or an exec_ctx (both have these fields). */
+#define FILL_TASK(e, task)                                                        \
+	do {                                                                      \
+		struct task_struct *parent = BPF_CORE_READ(task, real_parent);    \
+		struct pid *pid = BPF_CORE_READ(task, thread_pid);                \
+		unsigned int level = BPF_CORE_READ(pid, level);                   \
+		struct upid upid = {};                                            \
+                                                                                  \
+		bpf_core_read(&upid, sizeof(upid), &pid->numbers[level]);         \
+		(e)->pid = BPF_CORE_READ(task, tgid);                             \
+		(e)->ppid = BPF_CORE_READ(parent, tgid);                          \
+		(e)->ns_pid = upid.nr;                                            \
+		(e)->uid = BPF_CORE_READ(task, cred, uid.val);                    \
+		(e)->parent_cgroup_id = task_cgroup_id(parent);                   \
+		bpf_probe_read_kernel_str((e)->comm, sizeof((e)->comm), &task->comm); \
+	} while (0)
+
 static __always_inline void fill_task(struct event *e, struct task_struct *task)
 {
-	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
-	struct pid *pid = BPF_CORE_READ(task, thread_pid);
-	unsigned int level = BPF_CORE_READ(pid, level);
-	struct upid upid = {};
-
-	bpf_core_read(&upid, sizeof(upid), &pid->numbers[level]);
-	e->pid = BPF_CORE_READ(task, tgid);
-	e->ppid = BPF_CORE_READ(parent, tgid);
-	e->ns_pid = upid.nr;
-	e->uid = BPF_CORE_READ(task, cred, uid.val);
-	e->parent_cgroup_id = task_cgroup_id(parent);
-	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), &task->comm);
+	FILL_TASK(e, task);
 }
 
 static __always_inline void fill_inode(struct event *e, struct inode *inode)
@@ -117,8 +135,10 @@ static __always_inline void fill_inode(struct event *e, struct inode *inode)
 	e->ino = BPF_CORE_READ(inode, i_ino);
 	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	if (bpf_core_field_exists(inode->i_ctime_sec)) {
+		/* Since 6.13 the top bit of i_ctime_nsec says the time was queried (multigrain
+		 * timestamps, I_CTIME_QUERIED): 2.1 s too late unless masked. */
 		e->ctime_ns = BPF_CORE_READ(inode, i_ctime_sec) * 1000000000ll +
-			      BPF_CORE_READ(inode, i_ctime_nsec);
+			      (BPF_CORE_READ(inode, i_ctime_nsec) & 0x7fffffff);
 	} else {
 		struct inode___old *old = (void *)inode;
 		e->ctime_ns = BPF_CORE_READ(old, __i_ctime.tv_sec) * 1000000000ll +
@@ -180,7 +200,7 @@ int BPF_PROG(exec_kill, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	fill_task(e, p);
 	fill_inode(e, BPF_CORE_READ(bprm, file, f_inode));
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
-	e->verdict = exec_verdict(e);
+	e->verdict = kill_exec ? exec_verdict(e) : VERDICT_NONE;
 	if (e->verdict != VERDICT_NONE)
 		bpf_send_signal(SIGKILL);
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
@@ -258,6 +278,11 @@ int process_exit(void *ctx)
 		return 0; /* a thread */
 	if (!bpf_map_lookup_elem(&containers, &cgroup_id))
 		return 0;
+	{
+		__u32 tgid = id >> 32;
+
+		bpf_map_delete_elem(&exec_ctx, &tgid);
+	}
 	e = reserve(EVENT_EXIT, cgroup_id);
 	if (!e)
 		return 0;
@@ -265,6 +290,37 @@ int process_exit(void *ctx)
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
+}
+
+/* An execve's entry in a gated container: who calls it, for the fanotify decision. */
+static __always_inline int record_exec(const char *filename)
+{
+	__u64 cgroup_id = bpf_get_current_cgroup_id();
+	struct container *c = bpf_map_lookup_elem(&containers, &cgroup_id);
+	struct task_struct *task;
+	struct exec_ctx x = {};
+
+	if (!c || !(c->flags & GATE_EXEC))
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	FILL_TASK(&x, task);
+	x.cgroup_id = cgroup_id;
+	x.seq = bpf_ktime_get_ns();
+	bpf_probe_read_user_str(x.filename, sizeof(x.filename), filename);
+	bpf_map_update_elem(&exec_ctx, &x.pid, &x, BPF_ANY);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_execve")
+int execve_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return record_exec((const char *)ctx->args[0]);
+}
+
+SEC("tp/syscalls/sys_enter_execveat")
+int execveat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return record_exec((const char *)ctx->args[1]);
 }
 
 static __always_inline int judge_connect(struct bpf_sock_addr *ctx, __u16 family)

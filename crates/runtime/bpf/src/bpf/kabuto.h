@@ -40,6 +40,7 @@ enum verdict {
 #define BLOCK_REVERSE_SHELL (1u << 2)
 #define WATCH_FILES (1u << 3) /* report file changes (creates, writes, deletes, chmods) */
 #define BLOCK_READONLY (1u << 4) /* kill changes under the container's read-only prefixes */
+#define GATE_EXEC (1u << 5) /* user space answers fanotify exec permission events: keep exec_ctx */
 
 /* Read-only paths the kernel enforces, per container: up to READONLY_PREFIXES absolute
  * prefixes of up to READONLY_PREFIX_LEN bytes; a prefix ending in '/' covers the directory's
@@ -77,6 +78,20 @@ struct connect_key {
 	__u16 port; /* host byte order */
 	__u16 pad;
 	__u32 pad2;
+};
+
+/* exec_ctx map value: who is calling execve in a gated container, for user space to decide the
+ * fanotify permission event of the exec without reading /proc. */
+struct exec_ctx {
+	__u32 pid;
+	__u32 ppid;
+	__u32 ns_pid;
+	__u32 uid;
+	__u64 cgroup_id;
+	__u64 parent_cgroup_id;
+	__u64 seq; /* bpf_ktime_get_ns() at the execve's entry: tells one exec from the next */
+	char comm[TASK_COMM_LEN];
+	char filename[FILENAME_LEN]; /* as passed to execve */
 };
 
 struct event {
