@@ -14,12 +14,12 @@ use kabuto_api::{
     RUNTIME_AUDIT_EVENT_VERSION, RuntimeAuditEvent,
 };
 use kabuto_runtime_bpf::{
-    ContainerRule, ExecExemption, FileChange, Inode, KernelEvent, KernelVerdict, READONLY_PATH_LEN,
-    READONLY_PATHS, Task,
+    ContainerRule, ExecExemption, FileChange, Inode, KernelEvent, KernelVerdict, NetworkOp,
+    READONLY_PATH_LEN, READONLY_PATHS, Syscall, Task,
 };
 use kabuto_runtime_policy::{
     Action, ContainerPolicies, Entry, Event, Executable, FileOp, FileOrigin, Hit, Process,
-    RuntimePolicies, Verdict,
+    RuntimePolicies, Syscall as RuleSyscall, Verdict,
 };
 use time::OffsetDateTime;
 
@@ -305,6 +305,53 @@ impl<'p> Agent<'p> {
                     enforce: Enforce::KernelOrKill(verdict),
                     file: None,
                     remote,
+                };
+                self.report(seen, &event, kernel, now)
+            }
+            KernelEvent::Syscall {
+                task,
+                call,
+                verdict,
+            } => {
+                let Some((call, detail)) = judged_call(&call, task.uid) else {
+                    return Vec::new();
+                };
+                let path = self.path_of(task.pid);
+                let actor = Actor::of_task(&task, &path);
+                let event = Event::Syscall {
+                    process: actor.process(),
+                    call,
+                    detail: &detail,
+                };
+                let seen = Seen::new(
+                    "syscall",
+                    task.cgroup_id,
+                    actor,
+                    Enforce::KernelOrKill(verdict),
+                );
+                self.report(seen, &event, kernel, now)
+            }
+            KernelEvent::Network { task, op, address } => {
+                let path = self.path_of(task.pid);
+                let actor = Actor::of_task(&task, &path);
+                let op = match op {
+                    NetworkOp::Bind => kabuto_runtime_policy::NetworkOp::Bind,
+                    NetworkOp::Listen => kabuto_runtime_policy::NetworkOp::Listen,
+                    NetworkOp::Accept => kabuto_runtime_policy::NetworkOp::Accept,
+                };
+                let event = Event::Network {
+                    process: actor.process(),
+                    op,
+                    address,
+                };
+                let seen = Seen {
+                    remote: address,
+                    ..Seen::new(
+                        "network",
+                        task.cgroup_id,
+                        actor,
+                        Enforce::KernelOnly(KernelVerdict::None),
+                    )
                 };
                 self.report(seen, &event, kernel, now)
             }
@@ -744,6 +791,28 @@ enum Enforce {
     Done(&'static str),
 }
 
+/// What the rules judge of a system call, and what it asked for in words; `None` for a call
+/// that gains nothing (root dropping privileges, a non-root capset of nothing).
+fn judged_call(call: &Syscall, uid: u32) -> Option<(RuleSyscall, String)> {
+    Some(match call {
+        Syscall::SetUid { uid: 0 } if uid != 0 => (RuleSyscall::GainRoot, "uid 0".to_owned()),
+        Syscall::SetGid { gid: 0 } if uid != 0 => (RuleSyscall::GainRoot, "gid 0".to_owned()),
+        Syscall::Capset { effective } if uid != 0 && *effective != 0 => (
+            RuleSyscall::GainCapabilities,
+            format!("the capabilities {effective:#x}"),
+        ),
+        Syscall::SetUid { .. } | Syscall::SetGid { .. } | Syscall::Capset { .. } => return None,
+        Syscall::Ptrace { request, target } => (
+            RuleSyscall::Ptrace,
+            format!("request {request:#x} on pid {target}"),
+        ),
+        Syscall::Mount { target } => (RuleSyscall::Mount, format!("at {target}")),
+        Syscall::ModuleLoad => (RuleSyscall::ModuleLoad, String::new()),
+        Syscall::Setns { nstype } => (RuleSyscall::Setns, format!("nstype {nstype:#x}")),
+        Syscall::Unshare { flags } => (RuleSyscall::Unshare, format!("flags {flags:#x}")),
+    })
+}
+
 /// What the kernel did, for a verdict other than [`KernelVerdict::None`].
 fn kernel_enforcement(verdict: KernelVerdict) -> &'static str {
     match verdict {
@@ -757,6 +826,9 @@ fn kernel_enforcement(verdict: KernelVerdict) -> &'static str {
         KernelVerdict::ReadOnly => {
             "killed with SIGKILL in the kernel at the syscall's entry, before it wrote (an \
              open with O_TRUNC or O_CREAT may have taken effect)"
+        }
+        KernelVerdict::Syscall => {
+            "killed with SIGKILL in the kernel at the syscall's entry, before it took effect"
         }
         KernelVerdict::None => "not enforced",
     }
@@ -902,9 +974,13 @@ fn kernel_rule(
             }
         }
         plan.rule.watch_files |= policy.watches_files();
+        plan.rule.watch_syscalls |= policy.watches_syscalls();
+        plan.rule.watch_network |= policy.audits_network();
         if !enforced {
             continue;
         }
+        plan.rule.block_privilege_gain |= policy.limits_new_privileges();
+        plan.rule.block_escape |= policy.escape_without_exceptions();
         if has_readonly(policy) {
             // An enforced readonly_files the kernel cannot hold leaves them all to user space.
             match policy.readonly_prefixes() {

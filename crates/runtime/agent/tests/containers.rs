@@ -416,6 +416,111 @@ fn deny_listed_executables_drift_reverse_shells_and_blocked_ports() {
 }
 
 #[test]
+fn privilege_gains_and_escape_primitives_are_killed_and_activity_is_audited() {
+    if !prerequisites() {
+        return;
+    }
+    let hardened = Container::start("harden");
+    let audited = Container::start("record");
+    let dir = tempfile::tempdir().expect("dir");
+    let policy = format!(
+        "- name: harden\n  enforce: true\n  scope: {{expression: v1, variables: [{{attribute: container.name, value: {}}}]}}\n\
+         \x20 limit_new_privileges: true\n  container_escape: {{enabled: true}}\n\
+         - name: record\n  scope: {{expression: v1, variables: [{{attribute: container.name, value: {}}}]}}\n\
+         \x20 auditing: {{enabled: true, audit_all_processes: true, audit_all_network: true}}\n\
+         \x20 container_escape: {{enabled: true}}\n",
+        hardened.id, audited.id
+    );
+    let enforcer = Enforcer::start(config(dir.path(), &policy));
+
+    // Escape primitives: killed at the syscall's entry, before the namespace or mount exists.
+    let (text, _) = hardened.exec("unshare -m /bin/true; echo rc=$?");
+    assert!(text.contains("rc=137"), "{text}");
+    let event = enforcer.wait_for(|e| is(e, &hardened, "KRT014", AuditResult::Block));
+    assert_eq!(event.process.comm, "unshare");
+    assert!(
+        event
+            .evidence
+            .enforcement
+            .as_deref()
+            .is_some_and(|e| e.contains("syscall's entry")),
+        "{event:?}"
+    );
+    let (text, _) = hardened.exec("mount -t tmpfs none /mnt; echo rc=$?");
+    assert!(text.contains("rc=137"), "{text}");
+    enforcer.wait_for(|e| {
+        is(e, &hardened, "KRT014", AuditResult::Block) && e.evidence.message.contains("mounted")
+    });
+    // A process that dropped root asking for it back: killed. Root dropping to another uid is
+    // no gain and runs; taking capabilities back as uid 1000 (setpriv keeps them) is one.
+    let (text, _) = hardened.exec(
+        "python3 -c 'import os; os.setgid(1000); os.setuid(1000); os.setuid(0); print(\"became root\")'; echo rc=$?",
+    );
+    assert!(
+        text.contains("rc=137") && !text.contains("became root"),
+        "{text}"
+    );
+    let event = enforcer.wait_for(|e| {
+        is(e, &hardened, "KRT013", AuditResult::Block) && e.process.path == "/usr/bin/python3"
+    });
+    assert_eq!(event.process.uid, Some(1000), "{event:?}");
+    assert!(
+        event.evidence.message.contains("asked for uid 0"),
+        "{event:?}"
+    );
+    let (text, _) = hardened.exec(
+        "python3 -c 'import os; os.setgid(1000); os.setuid(1000); print(os.getuid())'; echo rc=$?",
+    );
+    assert!(text.contains("1000") && text.contains("rc=0"), "{text}");
+    let (text, _) =
+        hardened.exec("setpriv --reuid=1000 --regid=1000 --clear-groups /bin/true; echo rc=$?");
+    assert!(text.contains("rc=137"), "{text}");
+    enforcer.wait_for(|e| {
+        is(e, &hardened, "KRT013", AuditResult::Block)
+            && e.evidence.message.contains("capabilities")
+    });
+
+    // Audit mode: the same primitive runs (and fails for lack of privilege), detected; every
+    // exec and the listening socket are recorded.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("free port");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let (text, _) = audited.exec(&format!(
+        "perl -MIO::Socket::INET -e 'IO::Socket::INET->new(LocalAddr => \"127.0.0.1\", LocalPort => {port}, Listen => 1) or die \"$!\"; print \"listening\"'; unshare -m /bin/true; echo rc=$?"
+    ));
+    assert!(
+        text.contains("listening") && !text.contains("rc=137"),
+        "{text}"
+    );
+    enforcer.wait_for(|e| is(e, &audited, "KRT014", AuditResult::Detect));
+    enforcer.wait_for(|e| {
+        is(e, &audited, "KRT015", AuditResult::Detect)
+            && e.evidence.message.contains("/usr/bin/perl` was executed")
+    });
+    let listen = enforcer.wait_for(|e| {
+        is(e, &audited, "KRT015", AuditResult::Detect) && e.evidence.message.contains("listens on")
+    });
+    assert_eq!(
+        listen.evidence.remote.as_deref(),
+        Some(format!("127.0.0.1:{port}").as_str()),
+        "{listen:?}"
+    );
+    enforcer.wait_for(|e| {
+        is(e, &audited, "KRT015", AuditResult::Detect)
+            && e.evidence.message.contains("bound a socket to")
+    });
+    assert!(
+        read_events(&enforcer.events)
+            .iter()
+            .filter(|e| e.container.as_ref().is_some_and(|c| c.id == hardened.id))
+            .all(|e| e.control != "KRT015"),
+        "the hardened container is not audited"
+    );
+    let summary = enforcer.stop();
+    assert_eq!((summary.dropped, summary.lost), (0, 0));
+}
+
+#[test]
 fn a_write_to_a_read_only_path_is_killed_and_monitored_files_are_detected() {
     if !prerequisites() {
         return;

@@ -34,7 +34,7 @@ use std::time::Duration;
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{Link, MapCore, MapFlags, MapHandle, OpenObject, RingBuffer, RingBufferBuilder};
 
-pub use event::{FileChange, KernelEvent, KernelVerdict, Task};
+pub use event::{FileChange, KernelEvent, KernelVerdict, NetworkOp, Syscall, Task};
 
 #[allow(
     unsafe_code,
@@ -107,6 +107,14 @@ pub struct ContainerRule {
     pub block_readonly: bool,
     /// Keep who is executing at each execve's entry ([`ExecContexts`]).
     pub gate_exec: bool,
+    /// Report privilege changes and escape primitives ([`Syscall`]).
+    pub watch_syscalls: bool,
+    /// Kill a non-root process asking for uid or gid 0, or for capabilities, at the entry.
+    pub block_privilege_gain: bool,
+    /// Kill ptrace attach/poke, mount, module loads, setns and unshare at the entry.
+    pub block_escape: bool,
+    /// Report every bind, listen, accept and connect.
+    pub watch_network: bool,
 }
 
 /// What the exec programs may do; [`Sensor::load_with`].
@@ -172,6 +180,8 @@ pub struct Sensor {
     lsm_error: Option<String>,
     tp_btf_error: Option<String>,
     cgroup_root: PathBuf,
+    /// Optional syscall tracepoints this kernel does not have.
+    absent: Vec<&'static str>,
 }
 
 impl fmt::Debug for Sensor {
@@ -280,27 +290,51 @@ impl Sensor {
         } else {
             links.push(attach("exec_observe", skel.progs.exec_observe.attach())?);
         }
-        links.push(attach("process_exit", skel.progs.process_exit.attach())?);
-        links.push(attach("execve_enter", skel.progs.execve_enter.attach())?);
-        links.push(attach(
-            "execveat_enter",
-            skel.progs.execveat_enter.attach(),
-        )?);
-        links.push(attach("dup2_enter", skel.progs.dup2_enter.attach())?);
-        links.push(attach("dup3_enter", skel.progs.dup3_enter.attach())?);
-        links.push(attach("openat_enter", skel.progs.openat_enter.attach())?);
-        links.push(attach(
-            "unlinkat_enter",
-            skel.progs.unlinkat_enter.attach(),
-        )?);
-        links.push(attach(
-            "renameat2_enter",
-            skel.progs.renameat2_enter.attach(),
-        )?);
-        links.push(attach(
-            "fchmodat_enter",
-            skel.progs.fchmodat_enter.attach(),
-        )?);
+        // The syscall tracepoints: each fires for its own syscall only, and returns at once
+        // outside watched containers.
+        let progs = &skel.progs;
+        for (program, link) in [
+            ("process_exit", progs.process_exit.attach()),
+            ("execve_enter", progs.execve_enter.attach()),
+            ("execveat_enter", progs.execveat_enter.attach()),
+            ("dup2_enter", progs.dup2_enter.attach()),
+            ("dup3_enter", progs.dup3_enter.attach()),
+            ("openat_enter", progs.openat_enter.attach()),
+            ("unlinkat_enter", progs.unlinkat_enter.attach()),
+            ("renameat2_enter", progs.renameat2_enter.attach()),
+            ("fchmodat_enter", progs.fchmodat_enter.attach()),
+            ("setuid_enter", progs.setuid_enter.attach()),
+            ("setreuid_enter", progs.setreuid_enter.attach()),
+            ("setresuid_enter", progs.setresuid_enter.attach()),
+            ("setgid_enter", progs.setgid_enter.attach()),
+            ("setregid_enter", progs.setregid_enter.attach()),
+            ("setresgid_enter", progs.setresgid_enter.attach()),
+            ("capset_enter", progs.capset_enter.attach()),
+            ("ptrace_enter", progs.ptrace_enter.attach()),
+            ("mount_enter", progs.mount_enter.attach()),
+            ("setns_enter", progs.setns_enter.attach()),
+            ("unshare_enter", progs.unshare_enter.attach()),
+            ("bind_enter", progs.bind_enter.attach()),
+            ("listen_enter", progs.listen_enter.attach()),
+            ("accept_exit", progs.accept_exit.attach()),
+            ("accept4_exit", progs.accept4_exit.attach()),
+        ] {
+            links.push(attach(program, link)?);
+        }
+        // Syscalls a kernel may lack: module loads without CONFIG_MODULES, the new mount API
+        // before 5.2. Where there is no such syscall there is nothing to watch.
+        let mut absent = Vec::new();
+        for (program, link) in [
+            ("move_mount_enter", progs.move_mount_enter.attach()),
+            ("init_module_enter", progs.init_module_enter.attach()),
+            ("finit_module_enter", progs.finit_module_enter.attach()),
+        ] {
+            match link {
+                Ok(link) => links.push(link),
+                Err(e) if e.kind() == libbpf_rs::ErrorKind::NotFound => absent.push(program),
+                Err(source) => return Err(BpfError::Attach { program, source }),
+            }
+        }
         let cgroup = std::fs::File::open(cgroup_root).map_err(|source| BpfError::Cgroup {
             path: cgroup_root.to_owned(),
             source,
@@ -320,6 +354,7 @@ impl Sensor {
             lsm_error,
             tp_btf_error,
             cgroup_root: cgroup_root.to_owned(),
+            absent,
         };
         for cgroup_id in ignored_cgroups {
             sensor.update("ignored_cgroups", &cgroup_id.to_ne_bytes(), &[1])?;
@@ -362,9 +397,22 @@ impl Sensor {
 
     /// [`Sensor::describe`] with another description of exec enforcement (user space's).
     pub fn describe_with_exec(&self, exec: &str) -> String {
+        let absent = if self.absent.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (this kernel has no {})",
+                self.absent
+                    .iter()
+                    .map(|p| p.trim_end_matches("_enter"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
         format!(
             "enforcement: {exec}; connect denied with EPERM (cgroup/connect4+6 on {}); \
-             reverse shells killed at dup2/dup3",
+             reverse shells killed at dup2/dup3; privilege gains and escape primitives killed \
+             at the syscall's entry{absent}",
             self.cgroup_root.display()
         )
     }
@@ -404,7 +452,11 @@ impl Sensor {
             | u32::from(rule.block_reverse_shell) << 2
             | u32::from(rule.watch_files) << 3
             | u32::from(rule.block_readonly) << 4
-            | u32::from(rule.gate_exec) << 5;
+            | u32::from(rule.gate_exec) << 5
+            | u32::from(rule.watch_syscalls) << 6
+            | u32::from(rule.block_privilege_gain) << 7
+            | u32::from(rule.block_escape) << 8
+            | u32::from(rule.watch_network) << 9;
         let mut value = [0u8; 16];
         value[0..4].copy_from_slice(&flags.to_ne_bytes());
         value[4..8].copy_from_slice(&rule.init_pid.to_ne_bytes());

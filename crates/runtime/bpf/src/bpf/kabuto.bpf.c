@@ -334,9 +334,16 @@ static __always_inline int judge_connect(struct bpf_sock_addr *ctx, __u16 family
 	__u64 id;
 	int allow;
 
-	if (!action)
-		return 1;
-	allow = *action != CONNECT_BLOCK;
+	if (action) {
+		allow = *action != CONNECT_BLOCK;
+	} else {
+		/* Not a watched port: reported only when the container's network is audited. */
+		struct container *c = bpf_map_lookup_elem(&containers, &key.cgroup_id);
+
+		if (!c || !(c->flags & WATCH_NETWORK))
+			return 1;
+		allow = 1;
+	}
 	e = reserve(EVENT_CONNECT, key.cgroup_id);
 	if (!e)
 		return allow;
@@ -394,53 +401,71 @@ static __always_inline int is_shell(const char *comm)
 	return 0;
 }
 
+/* The socket behind the current task's descriptor `fd`, or 0. */
+static __always_inline struct sock *socket_of(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct file **fds;
+	struct file *file = 0;
+	struct socket *sock;
+	unsigned int max;
+
+	if (fd < 0)
+		return 0;
+	max = BPF_CORE_READ(task, files, fdt, max_fds);
+	if (fd >= max)
+		return 0;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	bpf_core_read(&file, sizeof(file), &fds[fd]);
+	if (!file || (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
+	return BPF_CORE_READ(sock, sk);
+}
+
+/* The socket's local (listen) or peer (accept) address into the event. */
+static __always_inline void socket_address(struct event *e, struct sock *sk, int peer)
+{
+	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (peer)
+		e->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	else
+		e->port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (e->family == AF_INET) {
+		__u32 ip = peer ? BPF_CORE_READ(sk, __sk_common.skc_daddr) :
+				  BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__builtin_memcpy(e->addr, &ip, 4);
+	} else if (e->family == AF_INET6) {
+		if (peer)
+			BPF_CORE_READ_INTO(&e->addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		else
+			BPF_CORE_READ_INTO(&e->addr, sk,
+					   __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+	}
+}
+
 /* dup2(sock, 0..2) in a known container: the shape of a reverse shell. */
 static __always_inline int stdio_socket(long oldfd, long newfd)
 {
 	__u64 cgroup_id = bpf_get_current_cgroup_id();
-	struct task_struct *task;
 	struct container *c;
-	struct file **fds;
-	struct file *file = 0;
 	struct sock *sk;
 	struct event *e;
-	unsigned int max;
-	umode_t mode;
 
-	if (newfd < 0 || newfd > 2 || oldfd < 0)
+	if (newfd < 0 || newfd > 2)
 		return 0;
 	c = bpf_map_lookup_elem(&containers, &cgroup_id);
 	if (!c)
 		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
-	max = BPF_CORE_READ(task, files, fdt, max_fds);
-	if (oldfd >= max)
-		return 0;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	bpf_core_read(&file, sizeof(file), &fds[oldfd]);
-	if (!file)
-		return 0;
-	mode = BPF_CORE_READ(file, f_inode, i_mode);
-	if ((mode & S_IFMT) != S_IFSOCK)
+	sk = socket_of(oldfd);
+	if (!sk)
 		return 0;
 	e = reserve(EVENT_STDIO_SOCKET, cgroup_id);
 	if (!e)
 		return 0;
-	fill_task(e, task);
+	fill_task(e, (struct task_struct *)bpf_get_current_task());
 	e->fd = newfd;
-	{
-		struct socket *sock = BPF_CORE_READ(file, private_data);
-
-		sk = BPF_CORE_READ(sock, sk);
-	}
-	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	e->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (e->family == AF_INET) {
-		__u32 ip = BPF_CORE_READ(sk, __sk_common.skc_daddr);
-		__builtin_memcpy(e->addr, &ip, 4);
-	} else if (e->family == AF_INET6) {
-		BPF_CORE_READ_INTO(&e->addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	}
+	socket_address(e, sk, 1);
 	if ((c->flags & BLOCK_REVERSE_SHELL) && is_shell(e->comm)) {
 		e->verdict = VERDICT_REVERSE_SHELL;
 		bpf_send_signal(SIGKILL);
@@ -546,4 +571,241 @@ SEC("tp/syscalls/sys_enter_fchmodat")
 int fchmodat_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	return file_change((const char *)ctx->args[1], FILE_ATTRIBUTES);
+}
+
+/* Privilege changes and escape primitives in watched containers, at the syscall's entry: a
+ * blocked one is killed before the kernel carries it out. */
+#define PTRACE_POKETEXT 4
+#define PTRACE_POKEDATA 5
+#define PTRACE_POKEUSER 6
+#define PTRACE_ATTACH 16
+#define PTRACE_SEIZE 0x4206
+#define NAMESPACE_FLAGS 0xfe020080ull /* CLONE_NEW{NS,CGROUP,UTS,IPC,USER,PID,NET,TIME} */
+#define UNCHANGED_ID 0xffffffffull     /* -1: the id stays as it is */
+
+static __always_inline int blocks(struct container *c, __u32 call, __u32 uid, __u64 arg0)
+{
+	switch (call) {
+	case CALL_SETUID:
+	case CALL_SETGID:
+		return (c->flags & BLOCK_PRIVILEGE_GAIN) && uid != 0 && arg0 == 0;
+	case CALL_CAPSET:
+		return (c->flags & BLOCK_PRIVILEGE_GAIN) && uid != 0 && arg0 != 0;
+	default:
+		return !!(c->flags & BLOCK_ESCAPE);
+	}
+}
+
+static __always_inline int syscall_event(__u32 call, __u64 arg0, __u64 arg1, const char *path)
+{
+	__u64 cgroup_id = bpf_get_current_cgroup_id();
+	struct container *c = bpf_map_lookup_elem(&containers, &cgroup_id);
+	struct task_struct *task;
+	struct event *e;
+
+	if (!c || !(c->flags & WATCH_SYSCALLS))
+		return 0;
+	e = reserve(EVENT_SYSCALL, cgroup_id);
+	if (!e)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	fill_task(e, task);
+	e->op = call;
+	e->args[0] = arg0;
+	e->args[1] = arg1;
+	if (path)
+		bpf_probe_read_user_str(e->filename, sizeof(e->filename), path);
+	if (blocks(c, call, e->uid, arg0)) {
+		e->verdict = VERDICT_SYSCALL;
+		bpf_send_signal(SIGKILL);
+	}
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+/* 0 when any id asked for is 0 (root), else the first one (-1 leaves an id unchanged). */
+static __always_inline __u64 asks_root(__u64 a, __u64 b, __u64 c)
+{
+	a &= UNCHANGED_ID;
+	b &= UNCHANGED_ID;
+	c &= UNCHANGED_ID;
+	return (a == 0 || b == 0 || c == 0) ? 0 : a;
+}
+
+SEC("tp/syscalls/sys_enter_setuid")
+int setuid_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_SETUID, asks_root(ctx->args[0], UNCHANGED_ID, UNCHANGED_ID), 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_setreuid")
+int setreuid_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_SETUID, asks_root(ctx->args[0], ctx->args[1], UNCHANGED_ID), 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_setresuid")
+int setresuid_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_SETUID, asks_root(ctx->args[0], ctx->args[1], ctx->args[2]), 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_setgid")
+int setgid_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_SETGID, asks_root(ctx->args[0], UNCHANGED_ID, UNCHANGED_ID), 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_setregid")
+int setregid_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_SETGID, asks_root(ctx->args[0], ctx->args[1], UNCHANGED_ID), 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_setresgid")
+int setresgid_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_SETGID, asks_root(ctx->args[0], ctx->args[1], ctx->args[2]), 0, 0);
+}
+
+/* capset(header, data): data[0] and data[1] hold the low and high 32 bits of each set. */
+SEC("tp/syscalls/sys_enter_capset")
+int capset_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 data[6] = {};
+
+	if (ctx->args[1])
+		bpf_probe_read_user(data, sizeof(data), (void *)ctx->args[1]);
+	return syscall_event(CALL_CAPSET, data[0] | ((__u64)data[3] << 32), 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_ptrace")
+int ptrace_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 request = ctx->args[0];
+
+	if (request != PTRACE_ATTACH && request != PTRACE_SEIZE && request != PTRACE_POKETEXT &&
+	    request != PTRACE_POKEDATA && request != PTRACE_POKEUSER)
+		return 0;
+	return syscall_event(CALL_PTRACE, request, ctx->args[1], 0);
+}
+
+SEC("tp/syscalls/sys_enter_mount")
+int mount_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_MOUNT, 0, 0, (const char *)ctx->args[1]);
+}
+
+/* The new mount API attaches with move_mount(from_dfd, from, to_dfd, to, flags). */
+SEC("tp/syscalls/sys_enter_move_mount")
+int move_mount_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_MOUNT, 0, 0, (const char *)ctx->args[3]);
+}
+
+SEC("tp/syscalls/sys_enter_init_module")
+int init_module_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_MODULE, 0, 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_finit_module")
+int finit_module_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_MODULE, 0, 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_setns")
+int setns_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_SETNS, ctx->args[1], 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_unshare")
+int unshare_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	if (!(ctx->args[0] & NAMESPACE_FLAGS))
+		return 0;
+	return syscall_event(CALL_UNSHARE, ctx->args[0], 0, 0);
+}
+
+/* Network activity for auditing (WATCH_NETWORK): bind, listen and accept; connects are
+ * reported by cgroup/connect4+6. */
+static __always_inline struct event *network_event(__u32 op)
+{
+	__u64 cgroup_id = bpf_get_current_cgroup_id();
+	struct container *c = bpf_map_lookup_elem(&containers, &cgroup_id);
+	struct event *e;
+
+	if (!c || !(c->flags & WATCH_NETWORK))
+		return 0;
+	e = reserve(EVENT_NETWORK, cgroup_id);
+	if (!e)
+		return 0;
+	fill_task(e, (struct task_struct *)bpf_get_current_task());
+	e->op = op;
+	return e;
+}
+
+/* bind(fd, addr, len): the address asked for, read from user memory. */
+SEC("tp/syscalls/sys_enter_bind")
+int bind_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct event *e = network_event(NET_BIND);
+	__u8 addr[24] = {};
+
+	if (!e)
+		return 0;
+	bpf_probe_read_user(addr, sizeof(addr), (void *)ctx->args[1]);
+	e->family = *(__u16 *)addr;
+	e->port = ((__u16)addr[2] << 8) | addr[3];
+	if (e->family == AF_INET)
+		__builtin_memcpy(e->addr, &addr[4], 4);
+	else if (e->family == AF_INET6)
+		__builtin_memcpy(e->addr, &addr[8], 16);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_listen")
+int listen_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct sock *sk = socket_of(ctx->args[0]);
+	struct event *e;
+
+	if (!sk)
+		return 0;
+	e = network_event(NET_LISTEN);
+	if (!e)
+		return 0;
+	socket_address(e, sk, 0);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int accepted(long fd)
+{
+	struct sock *sk = socket_of(fd);
+	struct event *e;
+
+	if (!sk)
+		return 0;
+	e = network_event(NET_ACCEPT);
+	if (!e)
+		return 0;
+	socket_address(e, sk, 1);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_accept")
+int accept_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return accepted(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_exit_accept4")
+int accept4_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return accepted(ctx->ret);
 }
