@@ -2,8 +2,10 @@
 //! container runtime's state: runc's state directories (`/run/runc/<id>/state.json`, and
 //! those containerd and Docker keep for their runc shims). A state file names the container's
 //! cgroup (whose inode is the cgroup id), its first process, its start time and its
-//! configuration: labels carry the OCI annotations (image, Kubernetes pod and namespace).
-//! Processes in no known container belong to the host.
+//! configuration: labels carry the OCI annotations (image, Kubernetes pod and namespace, as
+//! containerd's CRI plugin and CRI-O write them). Docker writes no such annotations: its own
+//! record of the container (`/var/lib/docker/containers/<id>/config.v2.json`) gives the
+//! image, the name and the labels. Processes in no known container belong to the host.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -63,8 +65,9 @@ pub struct ContainerInfo {
 }
 
 /// The annotations that name the image, the pod and the container, most specific first.
-const IMAGE_KEYS: [&str; 4] = [
+const IMAGE_KEYS: [&str; 5] = [
     "io.kubernetes.cri.image-name",
+    "io.kubernetes.cri-o.ImageName",
     "io.kabuto.image",
     "org.opencontainers.image.ref.name",
     "org.opencontainers.image.base.name",
@@ -182,6 +185,11 @@ pub fn read_state(
         .filter(|(key, _)| *key != "bundle")
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
+    let docker = DockerConfig::read(host_root, &state.id);
+    let mut labels = labels;
+    if let Some(docker) = &docker {
+        labels.extend(docker.config.labels.clone());
+    }
     let first = |keys: &[&str]| keys.iter().find_map(|k| labels.get(*k).cloned());
     let shared = |kind: &str| {
         !state
@@ -208,9 +216,13 @@ pub fn read_state(
     };
     Ok(ContainerInfo {
         container: Container {
-            name: first(&NAME_KEYS).unwrap_or_else(|| state.id.clone()),
+            name: first(&NAME_KEYS)
+                .or_else(|| docker.as_ref().map(DockerConfig::name))
+                .unwrap_or_else(|| state.id.clone()),
             id: state.id,
-            image: first(&IMAGE_KEYS).unwrap_or_default(),
+            image: first(&IMAGE_KEYS)
+                .or_else(|| docker.map(|d| d.config.image))
+                .unwrap_or_default(),
             pod: first(&POD_KEYS),
             namespace: first(&NAMESPACE_KEYS),
             labels,
@@ -232,6 +244,43 @@ fn container_root(pid: u32) -> Option<PathBuf> {
     std::fs::metadata(&root)
         .is_ok_and(|m| m.is_dir())
         .then_some(root)
+}
+
+/// What Docker keeps of a container (`config.v2.json`), the fields read.
+#[derive(Debug, Deserialize)]
+struct DockerConfig {
+    #[serde(rename = "Name", default)]
+    name: String,
+    #[serde(rename = "Config")]
+    config: DockerContainerConfig,
+}
+
+#[derive(Debug, Deserialize)]
+struct DockerContainerConfig {
+    #[serde(rename = "Image", default)]
+    image: String,
+    #[serde(rename = "Labels", default)]
+    labels: BTreeMap<String, String>,
+}
+
+impl DockerConfig {
+    /// Docker's record of container `id`, when Docker runs it (its default data root).
+    fn read(host_root: &HostRoot, id: &str) -> Option<DockerConfig> {
+        let path = host_root.path(
+            &Path::new("/var/lib/docker/containers")
+                .join(id)
+                .join("config.v2.json"),
+        );
+        let text = std::fs::read_to_string(path).ok()?;
+        serde_json::from_str(&text)
+            .inspect_err(|e| tracing::debug!(container = id, "Docker's config.v2.json: {e}"))
+            .ok()
+    }
+
+    /// The name as `docker ps` shows it.
+    fn name(&self) -> String {
+        self.name.trim_start_matches('/').to_owned()
+    }
 }
 
 /// A cgroup's id: the inode of its cgroup2 directory.
@@ -475,6 +524,73 @@ mod tests {
         assert_eq!(
             HostRoot::default().path(Path::new("/run/runc")),
             Path::new("/run/runc")
+        );
+    }
+
+    /// A Docker container: runc's state names no image; Docker's config.v2.json (its real
+    /// shape, abridged) gives the image, the name and the labels.
+    #[test]
+    fn docker_containers_take_image_name_and_labels_from_dockers_record() {
+        let host = tempfile::tempdir().expect("dir");
+        let id = "3f4e1c9a7b2d";
+        let cgroup = host
+            .path()
+            .join("sys/fs/cgroup/system.slice/docker-3f4e1c9a7b2d.scope");
+        std::fs::create_dir_all(&cgroup).expect("cgroup");
+        let state_dir = host.path().join("run/docker/runtime-runc/moby").join(id);
+        std::fs::create_dir_all(&state_dir).expect("state dir");
+        let state = serde_json::json!({
+            "id": id,
+            "init_process_pid": 999_999_999u32,
+            "created": "2026-12-07T16:59:50Z",
+            "cgroup_paths": {"": "/sys/fs/cgroup/system.slice/docker-3f4e1c9a7b2d.scope"},
+            "config": {"rootfs": "/var/lib/docker/overlay2/abc/merged", "labels": ["bundle=/run/containerd/io.containerd.runtime.v2.task/moby/3f4e1c9a7b2d"]}
+        });
+        std::fs::write(state_dir.join("state.json"), state.to_string()).expect("state");
+        let docker_dir = host.path().join("var/lib/docker/containers").join(id);
+        std::fs::create_dir_all(&docker_dir).expect("docker dir");
+        let config = serde_json::json!({
+            "ID": id,
+            "Created": "2026-12-07T16:59:49.9Z",
+            "Path": "sleep",
+            "Args": ["600"],
+            "Config": {
+                "Hostname": "3f4e1c9a7b2d",
+                "Image": "docker.io/library/nginx:1.27",
+                "Labels": {"com.example.team": "shop"},
+                "Cmd": ["sleep", "600"]
+            },
+            "Image": "sha256:0c1d2e3f",
+            "Name": "/checkout",
+            "Driver": "overlay2"
+        });
+        std::fs::write(docker_dir.join("config.v2.json"), config.to_string()).expect("config");
+        let info = read_state(
+            &state_dir.join("state.json"),
+            "n",
+            &HostRoot::new(host.path()),
+        )
+        .expect("state");
+        assert_eq!(info.container.image, "docker.io/library/nginx:1.27");
+        assert_eq!(info.container.name, "checkout");
+        assert_eq!(
+            info.container
+                .labels
+                .get("com.example.team")
+                .map(String::as_str),
+            Some("shop")
+        );
+        // Without Docker's record: the id names it, and the image is unknown.
+        std::fs::remove_file(docker_dir.join("config.v2.json")).expect("remove");
+        let info = read_state(
+            &state_dir.join("state.json"),
+            "n",
+            &HostRoot::new(host.path()),
+        )
+        .expect("state");
+        assert_eq!(
+            (info.container.name.as_str(), info.container.image.as_str()),
+            (id, "")
         );
     }
 }
