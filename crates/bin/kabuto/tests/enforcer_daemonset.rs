@@ -81,48 +81,10 @@ fn current_capabilities() -> Vec<&'static str> {
         .collect()
 }
 
-fn fixture_rootfs() -> PathBuf {
-    let base = std::env::var_os("FIXTURE_DIR").map_or_else(
-        || {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/kabuto-fixtures")
-        },
-        PathBuf::from,
-    );
-    base.join("out/rootfs/debian-app")
-}
+#[path = "../../../runtime/agent/tests/host/mod.rs"]
+mod host;
 
-fn prerequisites() -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = status
-        .lines()
-        .find(|l| l.starts_with("Uid:"))
-        .is_some_and(|l| l.split_whitespace().nth(2) == Some("0"));
-    let why = if !root {
-        "the DaemonSet test needs root (runc, eBPF)".to_owned()
-    } else if Command::new("runc").arg("--version").output().is_err() {
-        "runc is not installed (scripts/setup-runtime.sh)".to_owned()
-    } else if !fixture_rootfs().join("bin/sh").exists() {
-        format!(
-            "no fixture rootfs at {} (run ../shared/images/build-fixture-images.sh)",
-            fixture_rootfs().display()
-        )
-    } else if cgroup2_mount().is_none() {
-        "the host has no cgroup2 hierarchy".to_owned()
-    } else {
-        return true;
-    };
-    eprintln!("SKIPPED: {why}");
-    false
-}
-
-/// Where the host mounts cgroup2: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host;
-/// the pod gets its own view at the same place, as the runtime gives it.
-fn cgroup2_mount() -> Option<&'static str> {
-    ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"]
-        .into_iter()
-        .find(|dir| Path::new(dir).join("cgroup.controllers").is_file())
-}
+use host::{cgroup2_mount, fixture_rootfs};
 
 /// What the test takes from the DaemonSet: the enforcer container's arguments, and the
 /// settings the translation below relies on (checked, so a changed manifest fails here).
@@ -352,7 +314,7 @@ fn enforcer_pod(spec: &PodSpec, root: &Path, policies: &Path, spool: &Path) -> s
 
 #[test]
 fn the_daemonsets_pod_blocks_an_exec_into_another_container_and_logs_the_event() {
-    if !prerequisites() {
+    if !host::prerequisites("the DaemonSet test") {
         return;
     }
     let spec = pod_spec();

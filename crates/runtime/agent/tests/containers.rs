@@ -24,40 +24,12 @@ use std::time::{Duration, Instant};
 use kabuto_api::{AuditResult, RuntimeAuditEvent};
 use kabuto_enforcer::run::{Config, ExecEnforcement, RunError, Summary, run};
 
-fn fixture_rootfs() -> PathBuf {
-    let base = std::env::var_os("FIXTURE_DIR").map_or_else(
-        || {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/kabuto-fixtures")
-        },
-        PathBuf::from,
-    );
-    base.join("out/rootfs/debian-app")
-}
+mod host;
 
-/// Root, runc, the fixture rootfs and a kernel that loads the programs; or a printed note.
+use host::fixture_rootfs;
+
 fn prerequisites() -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = status
-        .lines()
-        .find(|l| l.starts_with("Uid:"))
-        .is_some_and(|l| l.split_whitespace().nth(2) == Some("0"));
-    let why = if !root {
-        "the container tests need root (runc, eBPF)".to_owned()
-    } else if Command::new("runc").arg("--version").output().is_err() {
-        "runc is not installed (scripts/setup-runtime.sh)".to_owned()
-    } else if !fixture_rootfs().join("bin/sh").exists() {
-        format!(
-            "no fixture rootfs at {} (run ../shared/images/build-fixture-images.sh)",
-            fixture_rootfs().display()
-        )
-    } else if kabuto_enforcer::run::find_cgroup2(&Default::default()).is_none() {
-        "no cgroup2 hierarchy is mounted".to_owned()
-    } else {
-        return true;
-    };
-    eprintln!("SKIPPED: {why}");
-    false
+    host::prerequisites("the container tests")
 }
 
 /// A runc container running `sleep` on the fixture rootfs (read-only, a tmpfs on /tmp), on
