@@ -44,7 +44,7 @@ fn audit_events_need_somewhere_to_go() {
     run.expect_code(1);
     assert!(
         run.stderr
-            .contains("give --events FILE, --server URL or both"),
+            .contains("give --events FILE (- for standard output), --syslog, --server URL or more"),
         "{}",
         run.stderr
     );

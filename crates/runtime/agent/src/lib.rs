@@ -2,10 +2,12 @@
 //! ([`kabuto_runtime_bpf`]) are attributed to containers ([`identity`]), judged against
 //! runtime policies ([`kabuto_runtime_policy`]) by the [`agent`], which also tells the kernel
 //! what to enforce per container; violations become audit events in the [`spool`], delivered
-//! to the event file and the server ([`sinks`]).
+//! to the event file, syslog and the server ([`sinks`]). The policies come from files and from
+//! the server ([`policies`]), which the enforcer also reports to ([`run`]).
 
 pub mod agent;
 pub mod identity;
+pub mod policies;
 pub mod run;
 pub mod sinks;
 pub mod spool;

@@ -19,6 +19,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use kabuto_api::{AuditResult, RuntimeAuditEvent};
+use kabuto_client::ServerClient;
 use kabuto_enforcer::run::{Config, RunError, Summary, run};
 
 fn fixture_rootfs() -> PathBuf {
@@ -233,13 +234,19 @@ fn config(dir: &Path, policy: &str) -> Config {
     Config {
         policies: vec![policy_file],
         events: Some(dir.join("events.jsonl")),
+        syslog: None,
         spool_dir: dir.join("spool"),
         spool_max_bytes: 1 << 20,
         server: None,
+        policy_refresh: Duration::from_secs(30),
         state_roots: vec![PathBuf::from("/run/runc")],
         cgroup_root: None,
         host: "test-node".into(),
     }
+}
+
+fn client(url: &str) -> ServerClient {
+    ServerClient::new(url, "token", None, Duration::from_secs(10), "test").expect("client")
 }
 
 fn is(
@@ -477,7 +484,7 @@ fn events_wait_in_the_spool_across_a_restart_until_the_server_takes_them() {
     let closed_url = format!("http://{}", closed.local_addr().expect("addr"));
     drop(closed);
     let mut first = config(dir.path(), &policy);
-    first.server = Some((closed_url, "token".into()));
+    first.server = Some(client(&closed_url));
     let enforcer = Enforcer::start(first.clone());
     let (text, _) = container.exec("id -u");
     assert_eq!(text.trim(), "0", "audit mode: id runs");
@@ -493,7 +500,7 @@ fn events_wait_in_the_spool_across_a_restart_until_the_server_takes_them() {
 
     let (url, bodies) = audit_server();
     let mut second = first;
-    second.server = Some((url, "token".into()));
+    second.server = Some(client(&url));
     let enforcer = Enforcer::start(second);
     let body = bodies
         .recv_timeout(Duration::from_secs(15))
