@@ -433,7 +433,8 @@ fn a_write_to_a_read_only_path_is_killed_and_monitored_files_are_detected() {
     enforcer.stop();
 }
 
-/// A one-request-at-a-time HTTP server that answers 204 and keeps the bodies it got.
+/// A one-request-at-a-time HTTP server that takes audit events (204, their bodies to the
+/// receiver) and has nothing else (404: no runtime policies, no enforcer list).
 fn audit_server() -> (String, mpsc::Receiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
@@ -444,6 +445,11 @@ fn audit_server() -> (String, mpsc::Receiver<String>) {
             let mut reader = BufReader::new(stream.try_clone().expect("clone"));
             let mut length = 0;
             let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            // The enforcer also asks for the server's policies and reports itself: only
+            // audit events are this server's.
+            let events = line.starts_with("POST /api/v1/audit/events ");
+            line.clear();
             while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
                 if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
                     length = v.trim().parse().unwrap_or(0);
@@ -452,6 +458,12 @@ fn audit_server() -> (String, mpsc::Receiver<String>) {
             }
             let mut body = vec![0; length];
             let _ = reader.read_exact(&mut body);
+            if !events {
+                let _ = stream.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+                continue;
+            }
             let _ = stream.write_all(
                 b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
             );

@@ -179,3 +179,75 @@ fn the_refresher_takes_up_changes_and_reports_the_enforcer() {
     assert_eq!(listed.body[0]["mode"], "enforcement: test");
     assert_eq!(listed.body[0]["containers"], 3);
 }
+
+/// The shared client over HTTPS: the server's certificate is trusted through `--server-ca`
+/// (the same for scan, kube-enforcer and enforcer), unknown without it, and a CA file that
+/// holds no certificate is named.
+#[test]
+fn the_client_trusts_the_server_through_server_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.key_pair.serialize_pem()).unwrap();
+    let config = kabuto_server::ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        store: kabuto_store::StoreUrl::in_data_dir(dir.path()),
+        db: dir.path().join("kabuto.db"),
+        tls: Some((cert.clone(), key)),
+        insecure_listen: false,
+        admin_password: Some(ADMIN_PASSWORD.to_owned()),
+        data_dir: dir.path().to_path_buf(),
+        sealing_key: kabuto_auth::SealingKey::generate().unwrap(),
+        scan_workers: 1,
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(kabuto_server::start(config)).unwrap();
+    let url = format!("https://localhost:{}", server.addr.port());
+    let connect = |ca: Option<&std::path::Path>, token: &str| {
+        ServerClient::new(&url, token, ca, Duration::from_secs(5), "test")
+    };
+
+    let trusted = connect(Some(&cert), "").unwrap();
+    let login = trusted.request("POST", "/api/v1/login");
+    let body = json!({"id": "administrator", "password": ADMIN_PASSWORD}).to_string();
+    let answer = trusted.send(login, Some(body.as_bytes())).unwrap();
+    let session: serde_json::Value = kabuto_client::read_json(answer).unwrap();
+    let token = session["token"].as_str().unwrap();
+    let policies: Vec<serde_json::Value> = connect(Some(&cert), token)
+        .unwrap()
+        .get_json("/api/v2/runtime_policies")
+        .unwrap();
+    assert!(policies.is_empty());
+    let refused = connect(Some(&cert), "not-a-token")
+        .unwrap()
+        .get_json::<serde_json::Value>("/api/v2/runtime_policies")
+        .unwrap_err();
+    assert!(
+        matches!(&refused, kabuto_client::ClientError::Refused { status: 401, url: asked, .. }
+            if asked == &format!("{url}/api/v2/runtime_policies")),
+        "{refused}"
+    );
+    assert!(!refused.to_string().contains("not-a-token"), "{refused}");
+
+    let unknown = connect(None, token)
+        .unwrap()
+        .get_json::<serde_json::Value>("/api/v2/runtime_policies")
+        .unwrap_err();
+    assert!(
+        matches!(unknown, kabuto_client::ClientError::Unreachable { .. }),
+        "{unknown}"
+    );
+    assert!(unknown.to_string().contains(&url), "{unknown}");
+
+    let not_pem = dir.path().join("not-a-ca.pem");
+    std::fs::write(&not_pem, "hello").unwrap();
+    let error = connect(Some(&not_pem), token).unwrap_err();
+    assert!(
+        error.to_string().contains(&*not_pem.to_string_lossy()),
+        "{error}"
+    );
+    runtime
+        .block_on(server.shutdown(Duration::from_secs(5)))
+        .unwrap();
+}
