@@ -416,6 +416,59 @@ pub struct EnforcerEvent {
     pub detail: serde_json::Value,
 }
 
+/// `POST /api/v1/enforcers`: a runtime enforcer's report about itself, sent at each policy
+/// refresh; the server lists the last one of each host (`GET /api/v1/enforcers`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnforcerReport {
+    /// The node's name (the enforcer's `--host`).
+    pub host: String,
+    /// The enforcer's Kabuto version.
+    pub version: String,
+    /// The one-line enforcement mode it printed at start (what this kernel allows).
+    pub mode: String,
+    /// Names of the runtime policies it applies (from its files and from the server).
+    pub policies: Vec<String>,
+    /// Containers it watches.
+    pub containers: u64,
+    /// Audit events it spooled, sent to the server, and dropped (spool full) since it started.
+    pub events: EnforcerEventCounts,
+    /// Seconds between two reports (its `--policy-refresh`).
+    pub interval_seconds: u64,
+}
+
+/// An enforcer's audit event counters since it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnforcerEventCounts {
+    pub spooled: u64,
+    pub sent: u64,
+    pub dropped: u64,
+}
+
+/// One entry of `GET /api/v1/enforcers`: the last report of a host and its connection state.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct EnforcerEntry {
+    #[serde(flatten)]
+    pub report: EnforcerReport,
+    /// The user whose token sent the reports.
+    pub reporter: String,
+    /// RFC 3339.
+    pub first_seen: String,
+    /// RFC 3339.
+    pub last_seen: String,
+    /// `connected`, or `disconnected` when no report came for three intervals.
+    pub status: EnforcerStatus,
+}
+
+/// Whether an enforcer reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EnforcerStatus {
+    Connected,
+    Disconnected,
+}
+
 /// `POST /api/v2/notification/outputs`, `PUT /api/v2/notification/outputs/{name}`: an output
 /// (its `type` and that type's fields, `O`: kabuto-notify's outputs) and the triggers (`T`)
 /// it is sent for. A secret sent back as `<redacted>` in a `PUT` keeps the stored value.

@@ -64,30 +64,33 @@ pub enum Command {
     KubeEnforcer(KubeEnforcerArgs),
     /// Run the runtime enforcer on this node (root): watches every container's processes
     /// and network with eBPF and, per runtime policy, detects (audit) or blocks (enforce)
-    /// what the policy forbids; audit events go to a spool on disk, then to --events and
-    /// --server (docs: README "Runtime protection").
+    /// what the policy forbids; audit events go to a spool on disk, then to --events,
+    /// --syslog and --server, whose runtime policies apply too (docs: README "Runtime
+    /// protection").
     Enforcer(EnforcerArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct EnforcerArgs {
-    /// Runtime policy files (YAML or JSON, Aqua's container runtime policy vocabulary).
-    #[arg(long, value_name = "FILE", required = true)]
+    /// Runtime policy files (YAML or JSON, Aqua's container runtime policy vocabulary). With
+    /// --server, the server's runtime policies apply too; without it a file is needed.
+    #[arg(long, value_name = "FILE", required_unless_present = "server")]
     pub policy: Vec<PathBuf>,
-    /// Append audit events to this file as JSON lines.
+    /// Append audit events to this file as JSON lines; `-` writes them to standard output.
     #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
-    /// Kabuto server to send audit events to.
-    #[arg(long, env = "KABUTO_SERVER", value_name = "URL")]
-    pub server: Option<String>,
-    /// API token of a user with the `enforcer` role.
-    #[arg(
-        long,
-        env = "KABUTO_TOKEN",
-        value_name = "TOKEN",
-        hide_env_values = true
-    )]
-    pub token: Option<String>,
+    /// Send each audit event to the local syslog daemon (/dev/log; facility auth, tag
+    /// kabuto-enforcer, the event's JSON as the message).
+    #[arg(long)]
+    pub syslog: bool,
+    /// The Kabuto server: audit events go to its audit log, its runtime policies are
+    /// enforced, and the enforcer reports itself there (GET /api/v1/enforcers).
+    #[command(flatten)]
+    pub client: ServerClientArgs,
+    /// Time between two fetches of the server's runtime policies (a change is taken up
+    /// without a restart) and two reports to it.
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_refresh)]
+    pub policy_refresh: std::time::Duration,
     /// Directory of the spool that keeps audit events until they are delivered.
     #[arg(
         long,
@@ -186,20 +189,9 @@ pub struct KubeEnforcerRunArgs {
     /// TLS private key (PEM).
     #[arg(long, env = "KABUTO_TLS_KEY", value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
-    /// Kabuto server to ask for image verdicts (and to send audit events to).
-    #[arg(long, env = "KABUTO_SERVER", value_name = "URL")]
-    pub server: Option<String>,
-    /// API token of a user with the `enforcer` role.
-    #[arg(
-        long,
-        env = "KABUTO_TOKEN",
-        value_name = "TOKEN",
-        hide_env_values = true
-    )]
-    pub token: Option<String>,
-    /// Extra CA certificate (PEM) to trust for the server's TLS.
-    #[arg(long, value_name = "FILE")]
-    pub server_ca: Option<PathBuf>,
+    /// The Kabuto server to ask for image verdicts (and to send audit events to).
+    #[command(flatten)]
+    pub client: ServerClientArgs,
     /// Policy files: Kubernetes assurance policies (judged here, with or without a server)
     /// and, without --server, image assurance policies for images scanned here.
     #[arg(long, value_name = "FILE")]
@@ -319,6 +311,17 @@ pub struct ServerRunArgs {
     pub db_update_from: Option<String>,
 }
 
+/// The enforcer's policy refresh: `humantime` text of 1 s to a day.
+fn parse_refresh(text: &str) -> Result<std::time::Duration, String> {
+    let interval = humantime::parse_duration(text).map_err(|e| format!("{text:?}: {e}"))?;
+    if !(std::time::Duration::from_secs(1)..=std::time::Duration::from_secs(86_400))
+        .contains(&interval)
+    {
+        return Err(format!("{text:?}: between 1s and 1day"));
+    }
+    Ok(interval)
+}
+
 /// A schedule interval: `humantime` text of at least a minute.
 fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
     let interval = humantime::parse_duration(text).map_err(|e| format!("{text:?}: {e}"))?;
@@ -328,14 +331,15 @@ fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
     Ok(interval)
 }
 
-/// Sending a scan to a Kabuto server (the CI gate through the server).
-#[derive(Debug, Args)]
-pub struct ServerGateArgs {
-    /// Kabuto server URL: the server judges the scan with its own policies and
-    /// acknowledgements; the exit code is 4 when a fail_cicd policy failed there.
+/// A Kabuto server and how to reach it: the same flags, with the same meaning, on every
+/// subcommand that talks to one (`scan`, `kube-enforcer`, `enforcer`).
+#[derive(Debug, Clone, Args)]
+pub struct ServerClientArgs {
+    /// Kabuto server URL.
     #[arg(long, env = "KABUTO_SERVER", value_name = "URL")]
     pub server: Option<String>,
-    /// API token for --server (create one with POST /api/v1/tokens).
+    /// API token for --server (create one with POST /api/v1/tokens; enforcers need a user
+    /// with the `enforcer` role).
     #[arg(
         long,
         env = "KABUTO_TOKEN",
@@ -343,12 +347,50 @@ pub struct ServerGateArgs {
         hide_env_values = true
     )]
     pub token: Option<String>,
+    /// Extra CA certificate (PEM) to trust for the server's TLS, besides the system's.
+    #[arg(long, value_name = "FILE")]
+    pub server_ca: Option<PathBuf>,
+}
+
+impl ServerClientArgs {
+    /// The client of --server, `None` without one; `who` says whose token --token must be.
+    pub fn connect(
+        &self,
+        who: &str,
+        timeout: std::time::Duration,
+        user_agent: &str,
+    ) -> anyhow::Result<Option<kabuto_client::ServerClient>> {
+        let Some(url) = &self.server else {
+            return Ok(None);
+        };
+        let Some(token) = &self.token else {
+            anyhow::bail!("--server needs --token (or KABUTO_TOKEN): an API token of {who}");
+        };
+        let client = kabuto_client::ServerClient::new(
+            url,
+            token,
+            self.server_ca.as_deref(),
+            timeout,
+            user_agent,
+        )
+        .map_err(|e| match &self.server_ca {
+            Some(ca) => anyhow::anyhow!("--server-ca {}: {e}", ca.display()),
+            None => e.into(),
+        })?;
+        Ok(Some(client))
+    }
+}
+
+/// Sending a scan to a Kabuto server (the CI gate through the server): the server judges the
+/// scan with its own policies and acknowledgements; the exit code is 4 when a fail_cicd
+/// policy failed there.
+#[derive(Debug, Args)]
+pub struct ServerGateArgs {
+    #[command(flatten)]
+    pub client: ServerClientArgs,
     /// Store the scan at the server (without it the server only answers the verdict).
     #[arg(long, requires = "server")]
     pub register: bool,
-    /// Extra CA certificate (PEM) to trust for the server's TLS.
-    #[arg(long, value_name = "FILE")]
-    pub server_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

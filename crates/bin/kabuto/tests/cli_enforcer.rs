@@ -44,7 +44,7 @@ fn audit_events_need_somewhere_to_go() {
     run.expect_code(1);
     assert!(
         run.stderr
-            .contains("give --events FILE, --server URL or both"),
+            .contains("give --events FILE (- for standard output), --syslog, --server URL or more"),
         "{}",
         run.stderr
     );
@@ -132,4 +132,69 @@ fn it_says_its_mode_runs_until_sigterm_and_stops_cleanly() {
         !rest.contains("libbpf:"),
         "libbpf's messages go to the debug log: {rest}"
     );
+}
+
+/// `--server`, `--token` and `--server-ca` are one set of flags with one meaning: a CA file
+/// that holds no certificate stops `enforcer`, `kube-enforcer` and `scan` alike, naming it.
+#[test]
+fn server_flags_mean_the_same_on_every_subcommand() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("p.yaml"), "name: x\n").expect("policy");
+    std::fs::write(dir.path().join("bad-ca.pem"), "not a certificate").expect("ca");
+    std::fs::create_dir(dir.path().join("root")).expect("root");
+    let server = [
+        "--server",
+        "https://kabuto.invalid",
+        "--token",
+        "t",
+        "--server-ca",
+        "bad-ca.pem",
+    ];
+    let enforcer = [
+        &["enforcer", "--policy", "p.yaml", "--spool", "spool"][..],
+        &server,
+    ]
+    .concat();
+    let kube = [
+        &["kube-enforcer", "--tls-cert", "c.pem", "--tls-key", "k.pem"][..],
+        &server,
+    ]
+    .concat();
+    let scan = [
+        &["scan", "rootfs", "root", "--scanners", "secret", "--quiet"][..],
+        &server,
+    ]
+    .concat();
+    for args in [enforcer, kube, scan] {
+        let run = kabuto_at(dir.path(), &args);
+        run.expect_code(1);
+        assert!(
+            run.stderr.contains("--server-ca bad-ca.pem: ")
+                && run.stderr.contains("no PEM certificate"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn the_enforcer_needs_a_policy_file_or_a_server_and_a_sane_refresh() {
+    let dir = tempfile::tempdir().expect("dir");
+    let run = kabuto_at(dir.path(), &["enforcer", "--events", "-"]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("--policy <FILE>"), "{}", run.stderr);
+    for refresh in ["0s", "2days", "soon"] {
+        let run = kabuto_at(
+            dir.path(),
+            &[
+                "enforcer",
+                "--policy",
+                "p.yaml",
+                "--policy-refresh",
+                refresh,
+            ],
+        );
+        run.expect_code(1);
+        assert!(run.stderr.contains("--policy-refresh"), "{}", run.stderr);
+    }
 }

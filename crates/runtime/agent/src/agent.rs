@@ -151,6 +151,18 @@ pub struct Agent<'p> {
     sequence: u64,
 }
 
+/// An agent put aside without its policies, to go on with a new set ([`Agent::park`],
+/// [`Agent::resume`]).
+pub struct Parked {
+    containers: Containers,
+    /// The known containers with the inode and port entries the kernel was given for them.
+    known: Vec<(u64, Vec<Inode>, Vec<u16>)>,
+    processes: HashMap<u32, ProcessEntry>,
+    host: String,
+    id_prefix: String,
+    sequence: u64,
+}
+
 impl<'p> Agent<'p> {
     pub fn new(policies: &'p RuntimePolicies, containers: Containers, host: &str) -> Agent<'p> {
         Agent {
@@ -200,6 +212,48 @@ impl<'p> Agent<'p> {
     /// The number of containers known.
     pub fn containers(&self) -> usize {
         self.known.len()
+    }
+
+    /// Puts the agent aside to take another policy set: what it knows but the policies.
+    pub fn park(self) -> Parked {
+        Parked {
+            containers: self.containers,
+            known: (self.known.into_iter())
+                .map(|(cgroup_id, known)| (cgroup_id, known.inodes, known.ports))
+                .collect(),
+            processes: self.processes,
+            host: self.host,
+            id_prefix: self.id_prefix,
+            sequence: self.sequence,
+        }
+    }
+
+    /// The parked agent with `policies`: every container it knew is registered anew (the
+    /// kernel's entries for it replaced by the new rules' and its start judged by them);
+    /// returns the audit events that causes.
+    pub fn resume(
+        policies: &'p RuntimePolicies,
+        parked: Parked,
+        kernel: &mut impl Kernel,
+        now: OffsetDateTime,
+    ) -> (Agent<'p>, Vec<RuntimeAuditEvent>) {
+        let mut agent = Agent {
+            policies,
+            containers: parked.containers,
+            known: HashMap::new(),
+            processes: parked.processes,
+            host: parked.host,
+            id_prefix: parked.id_prefix,
+            sequence: parked.sequence,
+        };
+        let mut events = Vec::new();
+        for (cgroup_id, inodes, ports) in parked.known {
+            if let Err(e) = kernel.forget_container(cgroup_id, &inodes, &ports) {
+                tracing::warn!(cgroup_id, "replacing its kernel entries: {e}");
+            }
+            events.extend(agent.register(cgroup_id, kernel, now));
+        }
+        (agent, events)
     }
 
     /// Judges one kernel event; returns the audit events it causes.

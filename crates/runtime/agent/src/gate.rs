@@ -105,6 +105,8 @@ enum Message {
     },
     Deny(u64, Inode),
     Forget(u64),
+    /// A new policy set (from the server); the containers are watched anew after it.
+    Policies(Arc<RuntimePolicies>),
 }
 
 /// The running gate: decisions on a thread of their own.
@@ -198,6 +200,13 @@ impl ExecGate {
             .map_err(|_| GateError::Stopped)??;
         tracing::debug!(container = %info.container.id, marked, "container's execs gated");
         Ok(true)
+    }
+
+    /// Judges with a new policy set from now on; the agent then watches each container anew,
+    /// which clears the ignore marks the old set allowed.
+    pub fn set_policies(&mut self, policies: Arc<RuntimePolicies>) -> Result<(), GateError> {
+        self.policies = Arc::clone(&policies);
+        self.send(Message::Policies(policies))
     }
 
     /// Denies every exec of `inode` in the container (a deny-listed file by any name).
@@ -394,6 +403,7 @@ impl Gate {
             Message::Forget(cgroup_id) => {
                 self.containers.remove(&cgroup_id);
             }
+            Message::Policies(policies) => self.policies = policies,
         }
     }
 

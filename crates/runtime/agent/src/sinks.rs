@@ -1,13 +1,15 @@
-//! Where spooled audit events go: the JSON-lines event file and the Kabuto server
-//! (`POST /api/v1/audit/events`, as the enforcer's [`EnforcerEvents`]).
+//! Where spooled audit events go: the JSON-lines event file (or standard output), the local
+//! syslog socket, and the Kabuto server (`POST /api/v1/audit/events`, as the enforcer's
+//! [`EnforcerEvents`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use kabuto_api::RuntimeAuditEvent;
 use kabuto_api::server::EnforcerEvents;
+use kabuto_api::{AuditResult, RuntimeAuditEvent};
+use kabuto_client::{ClientError, ServerClient};
 
 /// Why a delivery failed; the events stay in the spool and are sent again.
 #[derive(Debug, thiserror::Error)]
@@ -19,27 +21,44 @@ pub enum SinkError {
         #[source]
         source: std::io::Error,
     },
-    #[error("server {url}: {message}")]
-    Server { url: String, message: String },
+    #[error("syslog socket {path}: {source}")]
+    Syslog {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Server(#[from] ClientError),
 }
 
-/// Appends events as JSON lines, on disk before [`EventFile::write`] returns.
+/// The path of `--events` that means standard output.
+pub const STDOUT: &str = "-";
+
+/// Appends events as JSON lines, on disk (or written to standard output) before
+/// [`EventFile::write`] returns.
 #[derive(Debug)]
 pub struct EventFile {
     path: PathBuf,
-    file: File,
+    /// `None`: standard output ([`STDOUT`]).
+    file: Option<File>,
 }
 
 impl EventFile {
+    /// The file at `path`, created when missing; `-` is standard output.
     pub fn open(path: &Path) -> Result<EventFile, SinkError> {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|source| SinkError::File {
-                path: path.to_owned(),
-                source,
-            })?;
+        let file = if path == Path::new(STDOUT) {
+            None
+        } else {
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|source| SinkError::File {
+                    path: path.to_owned(),
+                    source,
+                })?;
+            Some(file)
+        };
         Ok(EventFile {
             path: path.to_owned(),
             file,
@@ -56,31 +75,93 @@ impl EventFile {
             serde_json::to_writer(&mut text, event).map_err(|e| io(e.into()))?;
             text.push(b'\n');
         }
-        self.file.write_all(&text).map_err(io)?;
-        self.file.sync_data().map_err(io)
+        match &mut self.file {
+            Some(file) => {
+                file.write_all(&text).map_err(io)?;
+                file.sync_data().map_err(io)
+            }
+            None => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(&text).map_err(io)?;
+                out.flush().map_err(io)
+            }
+        }
     }
+}
+
+/// The local syslog socket.
+pub const SYSLOG_SOCKET: &str = "/dev/log";
+/// `auth` (security and authorisation messages).
+const SYSLOG_FACILITY: u8 = 4;
+
+/// Sends each event to the local syslog daemon as one RFC 3164 message (as the C library's
+/// `syslog()` does on this socket: no host name, the time in UTC), tagged `kabuto-enforcer`,
+/// the event's JSON as the text; a block at severity warning, a detection at notice.
+#[derive(Debug)]
+pub struct Syslog {
+    path: PathBuf,
+    socket: UnixDatagram,
+}
+
+impl Syslog {
+    /// Connects to the datagram socket at `path` (normally [`SYSLOG_SOCKET`]).
+    pub fn connect(path: &Path) -> Result<Syslog, SinkError> {
+        let io = |source| SinkError::Syslog {
+            path: path.to_owned(),
+            source,
+        };
+        let socket = UnixDatagram::unbound().map_err(io)?;
+        socket.connect(path).map_err(io)?;
+        Ok(Syslog {
+            path: path.to_owned(),
+            socket,
+        })
+    }
+
+    pub fn send(&self, events: &[RuntimeAuditEvent]) -> Result<(), SinkError> {
+        for event in events {
+            let message = syslog_message(event, std::process::id());
+            self.socket
+                .send(message.as_bytes())
+                .map_err(|source| SinkError::Syslog {
+                    path: self.path.clone(),
+                    source,
+                })?;
+        }
+        Ok(())
+    }
+}
+
+/// `<PRI>Mmm dd hh:mm:ss kabuto-enforcer[PID]: {json}`.
+pub fn syslog_message(event: &RuntimeAuditEvent, pid: u32) -> String {
+    let severity = match event.result {
+        AuditResult::Block => 4,
+        AuditResult::Detect => 5,
+    };
+    let stamp = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[month repr:short] [day padding:space] [hour]:[minute]:[second]"
+        ))
+        .unwrap_or_default();
+    let json = serde_json::to_string(event).unwrap_or_default();
+    format!(
+        "<{}>{stamp} kabuto-enforcer[{pid}]: {json}",
+        u16::from(SYSLOG_FACILITY) * 8 + severity
+    )
 }
 
 /// The server's audit endpoint with an enforcer's API token.
 #[derive(Debug, Clone)]
 pub struct Server {
-    url: String,
-    token: String,
-    agent: ureq::Agent,
+    client: ServerClient,
 }
 
 /// The server takes at most this many events per request.
 pub const SERVER_BATCH: usize = 500;
 
 impl Server {
-    pub fn new(base_url: &str, token: &str) -> Server {
-        Server {
-            url: format!("{}/api/v1/audit/events", base_url.trim_end_matches('/')),
-            token: token.to_owned(),
-            agent: ureq::AgentBuilder::new()
-                .timeout(Duration::from_secs(10))
-                .build(),
-        }
+    pub fn new(client: ServerClient) -> Server {
+        Server { client }
     }
 
     /// Sends a batch (at most [`SERVER_BATCH`]); success means the server stored them.
@@ -91,23 +172,8 @@ impl Server {
                 .map(RuntimeAuditEvent::to_enforcer_event)
                 .collect(),
         };
-        let error = |message: String| SinkError::Server {
-            url: self.url.clone(),
-            message,
-        };
-        let json = serde_json::to_value(&body).map_err(|e| error(e.to_string()))?;
-        match self
-            .agent
-            .post(&self.url)
-            .set("Authorization", &format!("Bearer {}", self.token))
-            .send_json(json)
-        {
-            Ok(_) => Ok(()),
-            Err(ureq::Error::Status(code, response)) => {
-                let text = response.into_string().unwrap_or_default();
-                Err(error(format!("HTTP {code}: {}", text.trim())))
-            }
-            Err(e) => Err(error(e.to_string())),
-        }
+        Ok(self
+            .client
+            .send_json("POST", "/api/v1/audit/events", &body)?)
     }
 }

@@ -463,3 +463,49 @@ fn an_ended_container_is_forgotten_here_and_in_the_kernel() {
     let nc = inode(&f.rootfs.join("usr/bin/nc.openbsd"));
     assert_eq!(kernel.forgotten, [(f.cgroup_id, vec![nc], vec![25])]);
 }
+
+#[test]
+fn a_new_policy_set_replaces_the_kernel_entries_of_known_containers_and_judges_new_events() {
+    let f = fixture();
+    let audit = policies(
+        "name: p\nenforce: false\ncontainer_exec: {enabled: true}\n\
+         port_block: {enabled: true, block_outbound_ports: ['25']}\n",
+    );
+    let mut agent = agent(&audit, &f);
+    let mut kernel = Recorder::default();
+    agent.register_running(&mut kernel, NOW);
+    let entered = |pid| {
+        exec(
+            task(pid, 77, f.cgroup_id, 1, "bash"),
+            "/bin/bash",
+            STARTED_NS - 1,
+            KernelVerdict::None,
+        )
+    };
+    let before = agent.handle(entered(7001), &mut kernel, NOW);
+    assert_eq!(before[0].result, AuditResult::Detect);
+    assert!(kernel.denied.is_empty());
+
+    let enforce = policies(
+        "name: p\nenforce: true\ncontainer_exec: {enabled: true}\n\
+         executable_blacklist: {enabled: true, executables: [nc]}\n",
+    );
+    let (mut agent, started) = Agent::resume(&enforce, agent.park(), &mut kernel, NOW);
+    assert!(started.is_empty(), "no start-time control in either set");
+    assert_eq!(agent.containers(), 1);
+    assert_eq!(
+        kernel.forgotten,
+        [(f.cgroup_id, vec![], vec![25])],
+        "the old set's port entry is taken back"
+    );
+    let nc = inode(&f.rootfs.join("usr/bin/nc.openbsd"));
+    assert_eq!(
+        kernel.denied,
+        [(f.cgroup_id, nc)],
+        "the new set's deny list"
+    );
+    assert!(kernel.rules.last().expect("rule").1.block_runtime_exec);
+    let after = agent.handle(entered(7002), &mut kernel, NOW);
+    assert_eq!(after[0].result, AuditResult::Block);
+    assert_ne!(after[0].id, before[0].id, "event ids go on");
+}

@@ -22,6 +22,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use kabuto_api::{AuditResult, RuntimeAuditEvent};
+use kabuto_client::ServerClient;
 use kabuto_enforcer::run::{Config, ExecEnforcement, RunError, Summary, run};
 
 mod host;
@@ -220,15 +221,21 @@ fn config(dir: &Path, policy: &str) -> Config {
     Config {
         policies: vec![policy_file],
         events: Some(dir.join("events.jsonl")),
+        syslog: None,
         spool_dir: dir.join("spool"),
         spool_max_bytes: 1 << 20,
         server: None,
+        policy_refresh: Duration::from_secs(30),
         state_roots: vec![PathBuf::from("/run/runc")],
         cgroup_root: None,
         host_root: Default::default(),
         host: "test-node".into(),
         exec_enforcement: ExecEnforcement::Kill,
     }
+}
+
+fn client(url: &str) -> ServerClient {
+    ServerClient::new(url, "token", None, Duration::from_secs(10), "test").expect("client")
 }
 
 fn is(
@@ -520,7 +527,8 @@ fn a_write_to_a_read_only_path_is_killed_and_monitored_files_are_detected() {
     enforcer.stop();
 }
 
-/// A one-request-at-a-time HTTP server that answers 204 and keeps the bodies it got.
+/// A one-request-at-a-time HTTP server that takes audit events (204, their bodies to the
+/// receiver) and has nothing else (404: no runtime policies, no enforcer list).
 fn audit_server() -> (String, mpsc::Receiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
@@ -531,6 +539,11 @@ fn audit_server() -> (String, mpsc::Receiver<String>) {
             let mut reader = BufReader::new(stream.try_clone().expect("clone"));
             let mut length = 0;
             let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            // The enforcer also asks for the server's policies and reports itself: only
+            // audit events are this server's.
+            let events = line.starts_with("POST /api/v1/audit/events ");
+            line.clear();
             while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
                 if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
                     length = v.trim().parse().unwrap_or(0);
@@ -539,6 +552,12 @@ fn audit_server() -> (String, mpsc::Receiver<String>) {
             }
             let mut body = vec![0; length];
             let _ = reader.read_exact(&mut body);
+            if !events {
+                let _ = stream.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+                continue;
+            }
             let _ = stream.write_all(
                 b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
             );
@@ -571,7 +590,7 @@ fn events_wait_in_the_spool_across_a_restart_until_the_server_takes_them() {
     let closed_url = format!("http://{}", closed.local_addr().expect("addr"));
     drop(closed);
     let mut first = config(dir.path(), &policy);
-    first.server = Some((closed_url, "token".into()));
+    first.server = Some(client(&closed_url));
     let enforcer = Enforcer::start(first.clone());
     let (text, _) = container.exec("id -u");
     assert_eq!(text.trim(), "0", "audit mode: id runs");
@@ -587,7 +606,7 @@ fn events_wait_in_the_spool_across_a_restart_until_the_server_takes_them() {
 
     let (url, bodies) = audit_server();
     let mut second = first;
-    second.server = Some((url, "token".into()));
+    second.server = Some(client(&url));
     let enforcer = Enforcer::start(second);
     let body = bodies
         .recv_timeout(Duration::from_secs(15))

@@ -389,13 +389,24 @@ mod tests {
         let Some(KernelEvent::Syscall { call, .. }) = KernelEvent::decode(&mount) else {
             panic!("a mount record");
         };
-        assert_eq!(call, Syscall::Mount { target: "/bin/bash".into() });
+        assert_eq!(
+            call,
+            Syscall::Mount {
+                target: "/bin/bash".into()
+            }
+        );
         let mut listen = record(8);
         listen[84..88].copy_from_slice(&2u32.to_ne_bytes());
         let Some(KernelEvent::Network { op, address, .. }) = KernelEvent::decode(&listen) else {
             panic!("a network record");
         };
-        assert_eq!((op, address), (NetworkOp::Listen, Some("127.0.0.1:4444".parse().expect("addr"))));
+        assert_eq!(
+            (op, address),
+            (
+                NetworkOp::Listen,
+                Some("127.0.0.1:4444".parse().expect("addr"))
+            )
+        );
         let mut unknown_call = record(7);
         unknown_call[84..88].copy_from_slice(&99u32.to_ne_bytes());
         assert!(KernelEvent::decode(&unknown_call).is_none());

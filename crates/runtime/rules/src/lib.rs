@@ -97,6 +97,17 @@ impl RuntimePolicies {
         Ok(set)
     }
 
+    /// This set with `other`'s policies after its own (an enforcer's files and the server's);
+    /// `origin` names `other` when a name is in both.
+    pub fn merge(
+        mut self,
+        other: RuntimePolicies,
+        origin: &str,
+    ) -> Result<RuntimePolicies, RuntimePolicyError> {
+        self.extend(other.policies, origin)?;
+        Ok(self)
+    }
+
     fn extend(
         &mut self,
         policies: impl IntoIterator<Item = RuntimePolicy>,

@@ -68,6 +68,8 @@ pub enum Permission {
     ManageOwnTokens,
     /// Enforcer agents send events and heartbeats.
     ReportEvents,
+    /// Read the runtime policies (what an enforcer fetches to enforce).
+    ReadRuntimePolicies,
     /// Trigger a vulnerability database update or import.
     ManageDatabase,
     /// Create, change and delete registry integrations and notification outputs (they hold
@@ -107,10 +109,16 @@ impl Role {
                 WritePolicies,
                 WriteAcknowledgements,
                 ManageOwnTokens,
+                ReadRuntimePolicies,
             ],
-            Role::Auditor => &[Read, ManageOwnTokens],
+            Role::Auditor => &[Read, ManageOwnTokens, ReadRuntimePolicies],
             Role::Scanner => &[RegisterScans, AskVerdict, ManageOwnTokens],
-            Role::Enforcer => &[AskVerdict, ReportEvents, ManageOwnTokens],
+            Role::Enforcer => &[
+                AskVerdict,
+                ManageOwnTokens,
+                ReportEvents,
+                ReadRuntimePolicies,
+            ],
         }
     }
 
@@ -125,7 +133,7 @@ impl Role {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::Read,
         Permission::RegisterScans,
         Permission::AskVerdict,
@@ -134,6 +142,7 @@ impl Permission {
         Permission::ManageUsers,
         Permission::ManageOwnTokens,
         Permission::ReportEvents,
+        Permission::ReadRuntimePolicies,
         Permission::ManageDatabase,
         Permission::ManageIntegrations,
     ];
@@ -167,7 +176,7 @@ mod tests {
     fn permission_matrix() {
         use Permission::*;
         #[rustfmt::skip]
-        let expected: [(Role, Permission, bool); 50] = [
+        let expected: [(Role, Permission, bool); 55] = [
             (Role::Administrator, Read, true),
             (Role::Administrator, RegisterScans, true),
             (Role::Administrator, AskVerdict, true),
@@ -176,6 +185,7 @@ mod tests {
             (Role::Administrator, ManageUsers, true),
             (Role::Administrator, ManageOwnTokens, true),
             (Role::Administrator, ReportEvents, true),
+            (Role::Administrator, ReadRuntimePolicies, true),
             (Role::Administrator, ManageDatabase, true),
             (Role::Administrator, ManageIntegrations, true),
 
@@ -187,6 +197,7 @@ mod tests {
             (Role::PolicyAuthor, ManageUsers, false),
             (Role::PolicyAuthor, ManageOwnTokens, true),
             (Role::PolicyAuthor, ReportEvents, false),
+            (Role::PolicyAuthor, ReadRuntimePolicies, true),
             (Role::PolicyAuthor, ManageDatabase, false),
             (Role::PolicyAuthor, ManageIntegrations, false),
 
@@ -198,6 +209,7 @@ mod tests {
             (Role::Auditor, ManageUsers, false),
             (Role::Auditor, ManageOwnTokens, true),
             (Role::Auditor, ReportEvents, false),
+            (Role::Auditor, ReadRuntimePolicies, true),
             (Role::Auditor, ManageDatabase, false),
             (Role::Auditor, ManageIntegrations, false),
 
@@ -209,6 +221,7 @@ mod tests {
             (Role::Scanner, ManageUsers, false),
             (Role::Scanner, ManageOwnTokens, true),
             (Role::Scanner, ReportEvents, false),
+            (Role::Scanner, ReadRuntimePolicies, false),
             (Role::Scanner, ManageDatabase, false),
             (Role::Scanner, ManageIntegrations, false),
 
@@ -220,6 +233,7 @@ mod tests {
             (Role::Enforcer, ManageUsers, false),
             (Role::Enforcer, ManageOwnTokens, true),
             (Role::Enforcer, ReportEvents, true),
+            (Role::Enforcer, ReadRuntimePolicies, true),
             (Role::Enforcer, ManageDatabase, false),
             (Role::Enforcer, ManageIntegrations, false),
         ];

@@ -29,17 +29,19 @@ pub enum Nav {
     Images,
     Vulnerabilities,
     Policies,
+    Runtime,
     Audit,
     Users,
     Settings,
 }
 
 impl Nav {
-    const ALL: [Nav; 7] = [
+    const ALL: [Nav; 8] = [
         Nav::Dashboard,
         Nav::Images,
         Nav::Vulnerabilities,
         Nav::Policies,
+        Nav::Runtime,
         Nav::Audit,
         Nav::Users,
         Nav::Settings,
@@ -51,6 +53,7 @@ impl Nav {
             Nav::Images => "/images",
             Nav::Vulnerabilities => "/vulnerabilities",
             Nav::Policies => "/policies",
+            Nav::Runtime => "/runtime",
             Nav::Audit => "/audit",
             Nav::Users => "/users",
             Nav::Settings => "/settings",
@@ -63,6 +66,7 @@ impl Nav {
             Nav::Images => "Images",
             Nav::Vulnerabilities => "Vulnerabilities",
             Nav::Policies => "Policies",
+            Nav::Runtime => "Runtime",
             Nav::Audit => "Audit log",
             Nav::Users => "Users & tokens",
             Nav::Settings => "Settings",

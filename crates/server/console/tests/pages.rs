@@ -234,3 +234,82 @@ fn dashboard_with_a_trend() {
     assert_eq!(html.matches("<polyline").count(), 4, "{html}");
     insta::assert_snapshot!("dashboard", html);
 }
+
+#[test]
+fn runtime_page_with_policies_enforcers_and_events() {
+    use kabuto_api::server::{EnforcerEntry, EnforcerEventCounts, EnforcerReport, EnforcerStatus};
+    let query = ListQuery::new("/runtime", Some("host=node-1&result=blocked"));
+    assert_eq!(
+        pages::runtime::audit_filters(&query),
+        [
+            ("action".to_owned(), "Runtime.".to_owned()),
+            ("host".to_owned(), "node-1".to_owned()),
+            ("result".to_owned(), "blocked".to_owned()),
+        ]
+    );
+    // Keys in sorted order: the page is the same with and without serde_json's preserve_order.
+    let policies = [json!({
+        "container_exec": {"enabled": true},
+        "description": "no shells",
+        "enforce": true,
+        "executable_blacklist": {"enabled": false, "executables": ["nc"]},
+        "name": "lockdown<script>",
+        "reverse_shell": {"enabled": true},
+    })];
+    let enforcer = |host: &str, status| EnforcerEntry {
+        report: EnforcerReport {
+            host: host.into(),
+            version: "0.1.0".into(),
+            mode: "enforcement: exec killed before the new program runs".into(),
+            policies: vec!["lockdown".into()],
+            containers: 4,
+            events: EnforcerEventCounts {
+                spooled: 9,
+                sent: 8,
+                dropped: 1,
+            },
+            interval_seconds: 30,
+        },
+        reporter: "enforcer-1".into(),
+        first_seen: "2026-12-07T10:00:00Z".into(),
+        last_seen: "2026-12-07T12:00:00Z".into(),
+        status,
+    };
+    let enforcers = [
+        enforcer("node-1", EnforcerStatus::Connected),
+        enforcer("node-2", EnforcerStatus::Disconnected),
+    ];
+    let events = Page {
+        count: 1,
+        page: 1,
+        pagesize: 50,
+        result: vec![AuditEntry {
+            id: 7,
+            time: "2026-12-07T12:00:01Z".into(),
+            user: "enforcer-1".into(),
+            credential: "token:node".into(),
+            source: "192.0.2.10".into(),
+            action: "Runtime.container_exec.Block".into(),
+            target: "container web".into(),
+            result: "blocked".into(),
+            detail: json!({
+                "host": "node-1", "image": "debian:12", "policy": "lockdown",
+                "control": "KRT001", "control_field": "container_exec",
+                "evidence": {"message": "bash entered the running container"},
+            }),
+        }],
+    };
+    let shown = pages::runtime::Runtime {
+        policies: &policies,
+        enforcers: &enforcers,
+        events: &events,
+    };
+    insta::assert_snapshot!(
+        "runtime",
+        lines(pages::runtime::render(
+            &viewer(Role::PolicyAuthor),
+            &query,
+            &shown
+        ))
+    );
+}

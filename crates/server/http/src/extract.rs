@@ -75,6 +75,7 @@ fn permission_text(permission: Permission) -> &'static str {
         Permission::ManageUsers => "manage users or their tokens",
         Permission::ManageOwnTokens => "manage API tokens",
         Permission::ReportEvents => "report enforcer events",
+        Permission::ReadRuntimePolicies => "read runtime policies",
         Permission::ManageDatabase => "manage the vulnerability database",
         Permission::ManageIntegrations => "manage registry integrations or notification outputs",
     }

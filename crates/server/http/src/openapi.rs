@@ -4,11 +4,11 @@
 
 use kabuto_api::server::{
     AckEntry, AckRemoval, AckRequest, AuditEntry, CreatedToken, Dashboard, DatabaseStatus,
-    EnforcerEvents, ErrorBody, HarborErrorBody, HarborMetadata, HarborSbomReport,
-    HarborScanRequest, HarborScanResponse, HarborVulnerabilityReport, ImageDetail, ImageSummary,
-    ImageVerdict, LoginRequest, LoginResponse, NewTokenRequest, NewUser, NotificationEntry,
-    NotificationOutputEntry, NotificationOutputRequest, NotificationTestResult, Page,
-    PasswordChange, PolicyPreview, PullResult, PushesAccepted, Registry, ScanJob,
+    EnforcerEntry, EnforcerEvents, EnforcerReport, ErrorBody, HarborErrorBody, HarborMetadata,
+    HarborSbomReport, HarborScanRequest, HarborScanResponse, HarborVulnerabilityReport,
+    ImageDetail, ImageSummary, ImageVerdict, LoginRequest, LoginResponse, NewTokenRequest, NewUser,
+    NotificationEntry, NotificationOutputEntry, NotificationOutputRequest, NotificationTestResult,
+    Page, PasswordChange, PolicyPreview, PullResult, PushesAccepted, Registry, ScanJob,
     ScanUploadResponse, SetupRequest, SetupStatus, TokenInfo, UserInfo, VerdictGeneration,
     VulnerabilityEntry, VulnerabilityGroup,
 };
@@ -390,6 +390,69 @@ pub fn endpoints() -> Vec<Endpoint> {
         ),
         op(
             "get",
+            "/api/v2/runtime_policies",
+            Some(ReadRuntimePolicies),
+            "Every runtime policy (what enforcers fetch and apply)",
+            None,
+            None,
+            200,
+        ),
+        op(
+            "post",
+            "/api/v2/runtime_policies",
+            Some(WritePolicies),
+            "Create a runtime policy (the JSON `kabuto enforcer --policy` reads)",
+            Some(runtime_policy),
+            None,
+            201,
+        ),
+        op(
+            "get",
+            "/api/v2/runtime_policies/{name}",
+            Some(ReadRuntimePolicies),
+            "One runtime policy",
+            None,
+            None,
+            200,
+        ),
+        op(
+            "put",
+            "/api/v2/runtime_policies/{name}",
+            Some(WritePolicies),
+            "Create or replace a runtime policy",
+            Some(runtime_policy),
+            None,
+            200,
+        ),
+        op(
+            "delete",
+            "/api/v2/runtime_policies/{name}",
+            Some(WritePolicies),
+            "Delete a runtime policy",
+            None,
+            None,
+            204,
+        ),
+        op(
+            "post",
+            "/api/v1/enforcers",
+            Some(ReportEvents),
+            "A runtime enforcer's report about itself (at each policy refresh)",
+            Some(of::<EnforcerReport>),
+            None,
+            204,
+        ),
+        op(
+            "get",
+            "/api/v1/enforcers",
+            Some(Read),
+            "The runtime enforcers: last report, last seen, connected or disconnected (no report for three intervals)",
+            None,
+            Some(of::<Vec<EnforcerEntry>>),
+            200,
+        ),
+        op(
+            "get",
             "/api/v2/notification/outputs",
             Some(Read),
             "Notification outputs (webhook, Slack, Teams, email), secrets as <redacted>",
@@ -464,7 +527,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             "get",
             "/api/v1/audit",
             Some(Read),
-            "The audit log, newest first (user, action prefix, result, since)",
+            "The audit log, newest first (user, action prefix, target prefix, host of runtime events, result, since)",
             None,
             Some(of::<Page<AuditEntry>>),
             200,
@@ -473,7 +536,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             "post",
             "/api/v1/audit/events",
             Some(ReportEvents),
-            "Enforcer events (admission decisions) appended to the audit log",
+            "Enforcer events (admission decisions, runtime detections and blocks) appended to the audit log",
             Some(of::<EnforcerEvents>),
             None,
             204,
@@ -690,6 +753,10 @@ fn harbor_report(g: &mut SchemaGenerator) -> Schema {
 
 fn registry_event(_: &mut SchemaGenerator) -> Schema {
     schemars::json_schema!({ "type": "object", "description": "A distribution notification envelope ({\"events\": [...]}) or a Harbor webhook body" })
+}
+
+fn runtime_policy(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({ "type": "object", "description": "A container runtime policy in Aqua's field names (crates/runtime/rules/README.md)" })
 }
 
 fn any_object(_: &mut SchemaGenerator) -> Schema {

@@ -85,7 +85,7 @@ fn register_name(server: &Harness, registry: &str, repository: &str, tag: &str) 
     session(server, "administrator", PASSWORD)
 }
 
-const PAGES: [&str; 10] = [
+const PAGES: [&str; 11] = [
     "/",
     "/images",
     "/images/registry.example/shop/api/1.0",
@@ -93,6 +93,7 @@ const PAGES: [&str; 10] = [
     "/vulnerabilities",
     "/vulnerabilities/acknowledged",
     "/policies",
+    "/runtime",
     "/audit",
     "/users",
     "/settings",
@@ -303,4 +304,82 @@ fn assets_are_embedded_and_cached_for_good() {
         assert!(asset.header("cache-control").unwrap().contains("immutable"));
     }
     assert_eq!(get(&server, "/assets/console.css", None).status, 404);
+}
+
+/// A runtime event as an enforcer sends it (`RuntimeAuditEvent::to_enforcer_event`).
+fn runtime_event(host: &str, container: &str, field: &str, blocked: bool) -> serde_json::Value {
+    let (result, outcome) = if blocked {
+        ("Block", "blocked")
+    } else {
+        ("Detect", "detected")
+    };
+    json!({
+        "time": "2026-12-07T12:00:00Z",
+        "action": format!("Runtime.{field}.{result}"),
+        "target": format!("container {container}"),
+        "result": outcome,
+        "detail": {"host": host, "image": "debian:12", "policy": "lockdown", "control": "KRT001",
+                   "control_field": field, "evidence": {"message": format!("{field} in {container}")}},
+    })
+}
+
+#[test]
+fn the_runtime_page_shows_policies_enforcers_and_filtered_events() {
+    let server = Harness::start(PASSWORD);
+    let admin = server.admin();
+    let enforcer = server.token_for(Role::Enforcer);
+    let policy = json!({"name": "lockdown", "enforce": true, "container_exec": {"enabled": true}});
+    let put = server.call(
+        "POST",
+        "/api/v2/runtime_policies",
+        Some(&admin),
+        Some(policy),
+    );
+    assert_eq!(put.status, 201, "{}", put.text);
+    let report = json!({"host": "node-1", "version": "0.1.0", "mode": "enforcement: test mode",
+        "policies": ["lockdown"], "containers": 2, "events": {"spooled": 3, "sent": 3, "dropped": 0},
+        "interval_seconds": 30});
+    let sent = server.call("POST", "/api/v1/enforcers", Some(&enforcer), Some(report));
+    assert_eq!(sent.status, 204, "{}", sent.text);
+    let events = [
+        runtime_event("node-1", "web-1", "container_exec", true),
+        runtime_event("node-1", "db-1", "reverse_shell", false),
+        runtime_event("node-2", "web-2", "container_exec", false),
+    ];
+    let body = json!({"events": events});
+    let sent = server.call("POST", "/api/v1/audit/events", Some(&enforcer), Some(body));
+    assert_eq!(sent.status, 204, "{}", sent.text);
+
+    let cookie = session(&server, "administrator", PASSWORD);
+    let page = get(&server, "/runtime", Some(&cookie));
+    assert_eq!(page.status, 200, "{}", page.body);
+    for shown in [
+        "lockdown",
+        "node-1",
+        "connected",
+        "enforcement: test mode",
+        "web-1",
+        "db-1",
+        "web-2",
+    ] {
+        assert!(page.body.contains(shown), "{shown}: {}", page.body);
+    }
+    let shown = |path: &str| {
+        let page = get(&server, path, Some(&cookie));
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        ["web-1", "db-1", "web-2"]
+            .into_iter()
+            .filter(|c| {
+                page.body.contains(&format!("{c} in")) || page.body.contains(&format!(">{c}<"))
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shown("/runtime?host=node-1"), ["web-1", "db-1"]);
+    assert_eq!(shown("/runtime?control=container_exec"), ["web-1", "web-2"]);
+    assert_eq!(shown("/runtime?result=blocked"), ["web-1"]);
+    assert_eq!(shown("/runtime?container=db"), ["db-1"]);
+    assert_eq!(
+        shown("/runtime?host=node-2&result=blocked"),
+        Vec::<&str>::new()
+    );
 }

@@ -53,6 +53,10 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     /// Actions starting with this (`policy.` for every policy change).
     pub action: Option<String>,
+    /// Targets starting with this (`container 3f2a` for a runtime event's container).
+    pub target: Option<String>,
+    /// Runtime events of this host (the `host` of the event in the detail).
+    pub host: Option<String>,
     pub outcome: Option<String>,
     pub since: Option<OffsetDateTime>,
     pub page: Option<PageRequest>,
@@ -146,7 +150,20 @@ fn audit_filters(q: &mut Sql, filter: &AuditQuery) {
     }
     if let Some(action) = &filter.action {
         q.push(" AND action LIKE ")
-            .bind(format!("{}%", action.replace(['%', '_', '\\'], "")));
+            .bind(format!("{}%", like_literal(action)))
+            .push(LIKE_ESCAPE);
+    }
+    if let Some(target) = &filter.target {
+        q.push(" AND target LIKE ")
+            .bind(format!("{}%", like_literal(target)))
+            .push(LIKE_ESCAPE);
+    }
+    if let Some(host) = &filter.host {
+        // The detail is the server's own compact JSON text of the event.
+        let field = format!("\"host\":{}", serde_json::Value::from(host.as_str()));
+        q.push(" AND detail LIKE ")
+            .bind(format!("%{}%", like_literal(&field)))
+            .push(LIKE_ESCAPE);
     }
     if let Some(outcome) = &filter.outcome {
         q.push(" AND outcome = ").bind(outcome.clone());
@@ -154,4 +171,20 @@ fn audit_filters(q: &mut Sql, filter: &AuditQuery) {
     if let Some(since) = filter.since {
         q.push(" AND at >= ").bind(seconds(since));
     }
+}
+
+/// The escape character of [`like_literal`]'s patterns.
+const LIKE_ESCAPE: &str = " ESCAPE '!'";
+
+/// `text` matched literally in a `LIKE` pattern (`_`, as in `runtime_policy.`, is no
+/// wildcard).
+fn like_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '!') {
+            out.push('!');
+        }
+        out.push(c);
+    }
+    out
 }

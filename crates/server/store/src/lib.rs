@@ -1,8 +1,8 @@
 //! The Kabuto server's storage: users, API tokens and console sessions; scans and the images
 //! (registry/repository/tag) that point at them with the server's latest evaluation; the
-//! vulnerabilities of each image for cross-image queries; acknowledgements; assurance
-//! policies; the append-only audit log; the daily risk trend; the scan-job queue of the
-//! registry integrations, the notification outputs (sealed by the server), the notification
+//! vulnerabilities of each image for cross-image queries; acknowledgements; image assurance
+//! and runtime policies; the runtime enforcers' last reports; the append-only audit log; the
+//! daily risk trend; the scan-job queue of the registry integrations, the notification outputs (sealed by the server), the notification
 //! outbox, and the scan requests Harbor sends (sealed by the server).
 //!
 //! Two backends, one query text: an embedded SQLite file (the default) and PostgreSQL,
@@ -16,6 +16,7 @@
 
 mod acks;
 mod audit;
+mod enforcers;
 mod harbor;
 mod images;
 mod jobs;
@@ -37,6 +38,7 @@ use time::OffsetDateTime;
 
 pub use acks::{AckKey, AckRow, NewAck};
 pub use audit::{AuditEvent, AuditQuery, AuditRow};
+pub use enforcers::{EnforcerReportRow, EnforcerRow};
 pub use harbor::{HarborScanRow, HarborScanState, NewHarborScan};
 pub use images::{
     Evaluation, ImageKey, ImageOrder, ImageQuery, ImageRow, Ingest, IngestOutcome, NewScan,

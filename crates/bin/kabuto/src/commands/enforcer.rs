@@ -3,25 +3,29 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use kabuto_enforcer::identity::{DEFAULT_STATE_ROOTS, HostRoot};
 use kabuto_enforcer::run::{Config, ExecEnforcement, run as run_enforcer};
+use kabuto_enforcer::sinks::SYSLOG_SOCKET;
 
 use super::server::stop_signal;
 use crate::cli::{EnforcerArgs, ExecEnforcementArg};
 
+/// Bounds each request to the server.
+const SERVER_TIMEOUT: Duration = Duration::from_secs(10);
+
 pub fn run(args: &EnforcerArgs, quiet: bool) -> Result<ExitCode> {
-    if args.events.is_none() && args.server.is_none() {
-        bail!("give --events FILE, --server URL or both: where audit events go");
+    if args.events.is_none() && !args.syslog && args.client.server.is_none() {
+        bail!(
+            "give --events FILE (- for standard output), --syslog, --server URL or more: where audit events go"
+        );
     }
-    let server = match (&args.server, &args.token) {
-        (Some(url), Some(token)) => Some((url.clone(), token.clone())),
-        (Some(_), None) => {
-            bail!("--server needs --token (or KABUTO_TOKEN): an API token of an `enforcer` user")
-        }
-        (None, _) => None,
-    };
+    let user_agent = concat!("kabuto-enforcer/", env!("CARGO_PKG_VERSION"));
+    let server = args
+        .client
+        .connect("an `enforcer` user", SERVER_TIMEOUT, user_agent)?;
     let host = match &args.host {
         Some(host) => host.clone(),
         None => std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -37,9 +41,11 @@ pub fn run(args: &EnforcerArgs, quiet: bool) -> Result<ExitCode> {
     let config = Config {
         policies: args.policy.clone(),
         events: args.events.clone(),
+        syslog: args.syslog.then(|| SYSLOG_SOCKET.into()),
         spool_dir: args.spool.clone(),
         spool_max_bytes: args.spool_max_mb << 20,
         server,
+        policy_refresh: args.policy_refresh,
         state_roots,
         cgroup_root: args.cgroup_root.clone(),
         host_root: HostRoot::new(&args.host_root),
@@ -72,10 +78,11 @@ pub fn run(args: &EnforcerArgs, quiet: bool) -> Result<ExitCode> {
     })?;
     if !quiet {
         eprintln!(
-            "kabuto enforcer: stopped: {} kernel events ({} execs), {} audit events, {} dropped (spool full), {} lost (ring buffer full)",
+            "kabuto enforcer: stopped: {} kernel events ({} execs), {} audit events ({} sent to the server), {} dropped (spool full), {} lost (ring buffer full)",
             summary.kernel_events,
             summary.exec_events,
             summary.audit_events,
+            summary.sent,
             summary.dropped,
             summary.lost
         );

@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
-use kabuto_api::server::{ErrorBody, ScanUploadResponse};
+use anyhow::{Context, Result, bail};
+use kabuto_api::server::ScanUploadResponse;
+use kabuto_client::ClientError;
 use kabuto_report::{Format, RenderOptions};
 use kabuto_scan::ScanResult;
 
@@ -16,14 +17,19 @@ use crate::cli::ServerGateArgs;
 /// registered under when the scan target was a registry reference.
 pub fn ask(
     args: &ServerGateArgs,
-    server: &str,
     result: &ScanResult,
     image: Option<&str>,
-) -> Result<ScanUploadResponse> {
-    let token = args
-        .token
-        .as_deref()
-        .context("--server needs --token (or KABUTO_TOKEN): create one with POST /api/v1/tokens")?;
+) -> Result<Option<ScanUploadResponse>> {
+    let user_agent = concat!("kabuto/", env!("CARGO_PKG_VERSION"));
+    let Some(client) = args.client.connect(
+        "a user who may register scans",
+        Duration::from_secs(300),
+        user_agent,
+    )?
+    else {
+        return Ok(None);
+    };
+    let server = client.base_url();
     let mut body = Vec::new();
     kabuto_report::render_report(
         Format::Json,
@@ -31,33 +37,27 @@ pub fn ask(
         &RenderOptions::new(),
         &mut body,
     )?;
-    let tls = kabuto_source::registry::tls_config(args.server_ca.as_deref())
-        .map_err(|e| anyhow!("--server-ca: {e}"))?;
-    let agent = ureq::AgentBuilder::new()
-        .tls_config(tls)
-        .timeout_connect(Duration::from_secs(10))
-        .timeout(Duration::from_secs(300))
-        .build();
-    let url = format!("{}/api/v1/scans", server.trim_end_matches('/'));
-    let mut request = agent
-        .post(&url)
-        .set("Authorization", &format!("Bearer {token}"))
-        .set("Content-Type", "application/json")
+    let mut request = client
+        .request("POST", "/api/v1/scans")
         .query("register", if args.register { "true" } else { "false" });
     if let Some(image) = image {
         request = request.query("image", image);
     }
-    match request.send_bytes(&body) {
-        Ok(response) => response.into_json::<ScanUploadResponse>().with_context(|| {
-            format!("the server at {server} answered something that is not a verdict")
-        }),
-        Err(ureq::Error::Status(status, response)) => {
-            let message = response
-                .into_json::<ErrorBody>()
-                .map_or_else(|_| "no explanation".to_owned(), |e| e.error.message);
+    match client.send(request, Some(&body)) {
+        Ok(response) => kabuto_client::read_json(response)
+            .map(Some)
+            .with_context(|| {
+                format!("the server at {server} answered something that is not a verdict")
+            }),
+        Err(ClientError::Refused {
+            status, message, ..
+        }) => {
             bail!("the server at {server} refused the scan ({status}): {message}")
         }
-        Err(e) => bail!("cannot reach the server at {server}: {e}"),
+        Err(ClientError::Unreachable { message, .. }) => {
+            bail!("cannot reach the server at {server}: {message}")
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -119,18 +119,11 @@ async fn serve(args: &KubeEnforcerRunArgs, quiet: bool) -> Result<ExitCode> {
 
 /// The server client when --server is given.
 fn server_client(args: &KubeEnforcerRunArgs, budget: Duration) -> Result<Option<ServerVerdicts>> {
-    let Some(url) = &args.server else {
-        return Ok(None);
-    };
-    let Some(token) = &args.token else {
-        bail!("--server needs --token (or KABUTO_TOKEN): an API token of an `enforcer` user");
-    };
-    Ok(Some(ServerVerdicts::new(
-        url,
-        token,
-        args.server_ca.as_deref(),
-        budget,
-    )?))
+    let user_agent = concat!("kabuto-kube-enforcer/", env!("CARGO_PKG_VERSION"));
+    let client = args
+        .client
+        .connect("an `enforcer` user", budget, user_agent)?;
+    Ok(client.map(ServerVerdicts::new))
 }
 
 /// Where image verdicts come from: the server, else local scans judged by the image

@@ -125,10 +125,9 @@ fn finish(
         report = report.list_packages(true);
     }
     write_report(args.format, &report, &args.output)?;
-    let Some(server) = &args.gate.server else {
+    let Some(answer) = gate::ask(&args.gate, result, reference)? else {
         return Ok(ExitCode::from(result.exit.code()));
     };
-    let answer = gate::ask(&args.gate, server, result, reference)?;
     gate::print(&answer, quiet);
     Ok(ExitCode::from(gate_code(
         answer.verdict.disallowed,

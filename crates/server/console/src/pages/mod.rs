@@ -7,6 +7,7 @@ pub mod image;
 pub mod images;
 pub mod login;
 pub mod policies;
+pub mod runtime;
 pub mod settings;
 pub mod users;
 pub mod vulnerabilities;

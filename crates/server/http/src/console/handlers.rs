@@ -17,7 +17,9 @@ use serde::de::DeserializeOwned;
 use super::{PageError, Session};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Params, console_session};
-use crate::routes::{dashboard, images, policies, registries, risks, session, setup, system};
+use crate::routes::{
+    dashboard, images, policies, registries, risks, runtime, session, setup, system,
+};
 use crate::state::AppState;
 
 type PageResult = Result<Response, PageError>;
@@ -181,6 +183,33 @@ pub async fn audit(
         .await
         .map_err(PageError::of(&session))?;
     html(pages::audit::render(&session.viewer, &query, &page))
+}
+
+/// Runtime protection: the runtime policies, the enforcers, and the runtime events the
+/// page's filters pick from the audit log.
+pub async fn runtime_page(
+    State(state): State<Arc<AppState>>,
+    session: Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let query = ListQuery::new("/runtime", raw.as_deref());
+    let policies = runtime::list(State(Arc::clone(&state)), session.caller.clone())
+        .await
+        .map_err(PageError::of(&session))?;
+    let enforcers = runtime::enforcers(State(Arc::clone(&state)), session.caller.clone())
+        .await
+        .map_err(PageError::of(&session))?;
+    let params =
+        params_of(&pages::runtime::audit_filters(&query)).map_err(PageError::of(&session))?;
+    let events = system::audit(State(state), session.caller.clone(), params)
+        .await
+        .map_err(PageError::of(&session))?;
+    let shown = pages::runtime::Runtime {
+        policies: &policies.0,
+        enforcers: &enforcers.0,
+        events: &events.0,
+    };
+    html(pages::runtime::render(&session.viewer, &query, &shown))
 }
 
 /// Most audit records one export holds.

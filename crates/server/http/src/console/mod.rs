@@ -33,6 +33,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/policies", get(handlers::policies))
         .route("/policies/new", get(handlers::new_policy))
         .route("/policies/{name}", get(handlers::policy))
+        .route("/runtime", get(handlers::runtime_page))
         .route("/audit", get(handlers::audit))
         .route("/audit/export.csv", get(handlers::audit_csv))
         .route("/audit/export.json", get(handlers::audit_json))

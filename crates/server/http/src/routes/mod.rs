@@ -7,6 +7,7 @@ pub(crate) mod notifications;
 pub(crate) mod policies;
 pub(crate) mod registries;
 pub(crate) mod risks;
+pub(crate) mod runtime;
 pub(crate) mod session;
 pub(crate) mod setup;
 pub(crate) mod system;
@@ -92,6 +93,20 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/api/v2/assurance_policy/templates/{name}",
             get(policies::template),
+        )
+        .route(
+            "/api/v2/runtime_policies",
+            get(runtime::list).post(runtime::create),
+        )
+        .route(
+            "/api/v2/runtime_policies/{name}",
+            get(runtime::get_one)
+                .put(runtime::replace)
+                .delete(runtime::remove),
+        )
+        .route(
+            "/api/v1/enforcers",
+            get(runtime::enforcers).post(runtime::report),
         )
         .route(
             "/api/v2/notification/outputs",

@@ -25,13 +25,129 @@ pub async fn list(
     caller: Caller,
 ) -> ApiResult<Json<Vec<Value>>> {
     caller.require(Permission::Read)?;
-    let rows = state.store.policies(IMAGE_POLICIES).await?;
-    Ok(Json(rows.iter().map(document).collect::<ApiResult<_>>()?))
+    Ok(Json(IMAGE.documents(&state).await?))
 }
 
 fn document(row: &PolicyRow) -> ApiResult<Value> {
     serde_json::from_str(&row.document)
         .map_err(|e| ApiError::internal("reading a stored policy", &e))
+}
+
+/// What tells image assurance policies and runtime policies apart in the store, in
+/// messages, in the audit log and in what a change sets off.
+pub(crate) struct PolicyKind {
+    /// The store's `kind` column.
+    pub store_kind: &'static str,
+    /// `image assurance policy`.
+    pub label: &'static str,
+    /// Where one policy is (`{path}/{name}`).
+    pub path: &'static str,
+    /// Audit actions are `{audit}.create`, `.update` and `.delete`.
+    pub audit: &'static str,
+    /// A change re-evaluates the stored images.
+    pub reevaluates: bool,
+}
+
+pub(crate) const IMAGE: PolicyKind = PolicyKind {
+    store_kind: IMAGE_POLICIES,
+    label: "image assurance policy",
+    path: "/api/v2/assurance_policy/image",
+    audit: "policy",
+    reevaluates: true,
+};
+
+impl PolicyKind {
+    /// Every stored document of this kind, by name.
+    pub(crate) async fn documents(&self, state: &AppState) -> ApiResult<Vec<Value>> {
+        let rows = state.store.policies(self.store_kind).await?;
+        rows.iter().map(document).collect()
+    }
+
+    /// One stored document, or 404 naming it.
+    pub(crate) async fn document(&self, state: &AppState, name: &str) -> ApiResult<Value> {
+        let row = state
+            .store
+            .policy(self.store_kind, name)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("no {} {name:?}", self.label)))?;
+        document(&row)
+    }
+
+    /// 409 when a policy of that name exists (for `POST`).
+    pub(crate) async fn refuse_taken(&self, state: &AppState, name: &str) -> ApiResult<()> {
+        if state.store.policy(self.store_kind, name).await?.is_some() {
+            return Err(ApiError::conflict(format!(
+                "{} {name:?} already exists: PUT {}/{name} replaces it",
+                self.label, self.path
+            )));
+        }
+        Ok(())
+    }
+
+    /// Stores a checked policy, with an audit record of before and after.
+    pub(crate) async fn save(
+        &self,
+        state: &AppState,
+        caller: &Caller,
+        name: &str,
+        text: &str,
+    ) -> ApiResult<()> {
+        let previous = state
+            .store
+            .put_policy(
+                self.store_kind,
+                name,
+                text,
+                caller.user.as_str(),
+                OffsetDateTime::now_utc(),
+            )
+            .await?;
+        let action = match previous {
+            Some(_) => format!("{}.update", self.audit),
+            None => format!("{}.create", self.audit),
+        };
+        let audit = Audit {
+            action: &action,
+            target: name,
+            outcome: "success",
+            detail: serde_json::json!({
+                "before": previous.map(|p| p.document),
+                "after": text,
+            }),
+        };
+        record(state, caller, audit).await;
+        if self.reevaluates {
+            state.request_reevaluation(format!("policy {name} changed by {}", caller.user));
+        }
+        Ok(())
+    }
+
+    /// `DELETE`: 404 when there is no such policy; audited.
+    pub(crate) async fn remove(
+        &self,
+        state: &AppState,
+        caller: &Caller,
+        name: &str,
+    ) -> ApiResult<StatusCode> {
+        let action = format!("{}.delete", self.audit);
+        authorize(state, caller, Permission::WritePolicies, &action, name).await?;
+        let removed = state
+            .store
+            .delete_policy(self.store_kind, name)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("no {} {name:?}", self.label)))?;
+        let audit = Audit {
+            action: &action,
+            target: name,
+            outcome: "success",
+            detail: serde_json::json!({ "before": removed.document }),
+        };
+        record(state, caller, audit).await;
+        if self.reevaluates {
+            state.request_reevaluation(format!("policy {name} deleted by {}", caller.user));
+        }
+        Ok(StatusCode::NO_CONTENT)
+    }
 }
 
 pub async fn get_one(
@@ -40,12 +156,7 @@ pub async fn get_one(
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
     caller.require(Permission::Read)?;
-    let row = state
-        .store
-        .policy(IMAGE_POLICIES, &name)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no image assurance policy {name:?}")))?;
-    Ok(Json(document(&row)?))
+    Ok(Json(IMAGE.document(&state, &name).await?))
 }
 
 /// `POST`: a new policy; 409 when the name is taken.
@@ -65,12 +176,8 @@ pub async fn create(
     .await?;
     let body: Value = body.parse()?;
     let CheckedPolicy { name, text, .. } = checked_policy(&body, None)?;
-    if state.store.policy(IMAGE_POLICIES, &name).await?.is_some() {
-        return Err(ApiError::conflict(format!(
-            "image assurance policy {name:?} already exists: PUT /api/v2/assurance_policy/image/{name} replaces it"
-        )));
-    }
-    save(&state, &caller, &name, &text).await?;
+    IMAGE.refuse_taken(&state, &name).await?;
+    IMAGE.save(&state, &caller, &name, &text).await?;
     Ok((StatusCode::CREATED, Json(body)))
 }
 
@@ -91,7 +198,7 @@ pub async fn replace(
     .await?;
     let body: Value = body.parse()?;
     let CheckedPolicy { name, text, .. } = checked_policy(&body, Some(&name))?;
-    save(&state, &caller, &name, &text).await?;
+    IMAGE.save(&state, &caller, &name, &text).await?;
     Ok(Json(body))
 }
 
@@ -110,13 +217,7 @@ struct CheckedPolicy {
 /// The policy of a body, once the policy reader accepts it; its errors name the field and
 /// line.
 fn checked_policy(body: &Value, path_name: Option<&str>) -> ApiResult<CheckedPolicy> {
-    if !body.is_object() {
-        return Err(ApiError::bad_request(
-            "a policy is one JSON object (Aqua's image assurance policy fields)",
-        ));
-    }
-    let text = serde_json::to_string_pretty(body)
-        .map_err(|e| ApiError::internal("encoding the policy", &e))?;
+    let text = policy_text(body, "Aqua's image assurance policy fields")?;
     let set = PolicySet::parse(&text, "request body")
         .map_err(|e| ApiError::bad_request(crate::error::chain(&e)))?;
     let name = set
@@ -130,15 +231,29 @@ fn checked_policy(body: &Value, path_name: Option<&str>) -> ApiResult<CheckedPol
             "`preview` is taken by POST /api/v2/assurance_policy/image/preview: choose another name",
         ));
     }
-    if let Some(expected) = path_name
-        && expected != name
-    {
-        return Err(ApiError::field(
+    same_name(&name, path_name)?;
+    Ok(CheckedPolicy { name, text, set })
+}
+
+/// The text to store of a policy body, which must be one JSON object (of `fields`).
+pub(crate) fn policy_text(body: &Value, fields: &str) -> ApiResult<String> {
+    if !body.is_object() {
+        return Err(ApiError::bad_request(format!(
+            "a policy is one JSON object ({fields})"
+        )));
+    }
+    serde_json::to_string_pretty(body).map_err(|e| ApiError::internal("encoding the policy", &e))
+}
+
+/// 400 when a `PUT`'s body names another policy than its path.
+pub(crate) fn same_name(name: &str, path_name: Option<&str>) -> ApiResult<()> {
+    match path_name {
+        Some(expected) if expected != name => Err(ApiError::field(
             "name",
             format!("the body names policy {name:?} but the path names {expected:?}"),
-        ));
+        )),
+        _ => Ok(()),
     }
-    Ok(CheckedPolicy { name, text, set })
 }
 
 /// `POST /api/v2/assurance_policy/image/preview`: what the body's policy (as `PUT` takes
@@ -161,62 +276,12 @@ pub async fn preview_policy(state: &AppState, document: &Value) -> ApiResult<Pol
     crate::evaluate::preview(state, policy.set, &policy.name).await
 }
 
-async fn save(state: &AppState, caller: &Caller, name: &str, text: &str) -> ApiResult<()> {
-    let previous = state
-        .store
-        .put_policy(
-            IMAGE_POLICIES,
-            name,
-            text,
-            caller.user.as_str(),
-            OffsetDateTime::now_utc(),
-        )
-        .await?;
-    let audit = Audit {
-        action: if previous.is_some() {
-            "policy.update"
-        } else {
-            "policy.create"
-        },
-        target: name,
-        outcome: "success",
-        detail: serde_json::json!({
-            "before": previous.map(|p| p.document),
-            "after": text,
-        }),
-    };
-    record(state, caller, audit).await;
-    state.request_reevaluation(format!("policy {name} changed by {}", caller.user));
-    Ok(())
-}
-
 pub async fn remove(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
-    authorize(
-        &state,
-        &caller,
-        Permission::WritePolicies,
-        "policy.delete",
-        &name,
-    )
-    .await?;
-    let removed = state
-        .store
-        .delete_policy(IMAGE_POLICIES, &name)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no image assurance policy {name:?}")))?;
-    let audit = Audit {
-        action: "policy.delete",
-        target: &name,
-        outcome: "success",
-        detail: serde_json::json!({ "before": removed.document }),
-    };
-    record(&state, &caller, audit).await;
-    state.request_reevaluation(format!("policy {name} deleted by {}", caller.user));
-    Ok(StatusCode::NO_CONTENT)
+    IMAGE.remove(&state, &caller, &name).await
 }
 
 pub async fn templates(caller: Caller) -> ApiResult<Json<Vec<&'static str>>> {

@@ -71,8 +71,12 @@ pub async fn not_found() -> ApiError {
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
     user: Option<String>,
-    /// Actions starting with this (`policy.`).
+    /// Actions starting with this (`policy.`, `Runtime.container_exec.`).
     action: Option<String>,
+    /// Targets starting with this (`container 3f2a`).
+    target: Option<String>,
+    /// Runtime events of this host.
+    host: Option<String>,
     result: Option<String>,
     /// RFC 3339 time.
     since: Option<String>,
@@ -97,6 +101,8 @@ pub async fn audit(
     let query = AuditQuery {
         actor: p.user,
         action: p.action,
+        target: p.target,
+        host: p.host,
         outcome: p.result,
         since,
         page: Some(PageRequest::new(p.page, p.pagesize)),
