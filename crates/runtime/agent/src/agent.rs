@@ -131,6 +131,8 @@ struct Known<'p> {
     /// The inodes and ports given to the kernel for it, to forget when it ends.
     inodes: Vec<Inode>,
     ports: Vec<u16>,
+    /// The image whose executables `image_lockdown` judges by (see [`crate::image`]).
+    image: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -505,11 +507,16 @@ impl<'p> Agent<'p> {
             Ok(_) => FileOrigin::Original,
             Err(_) => FileOrigin::Unknown,
         };
+        let image = known.image.clone();
+        let in_image = image
+            .and_then(|image| self.containers.executables(&image))
+            .map(|executables| executables.contains(&executed_file(task.pid, &path)));
         let actor = Actor::of_task(task, &path);
         let event = Event::Exec {
             process: actor.process(),
             entry,
             origin,
+            in_image,
         };
         let seen = Seen {
             file: Some(&path),
@@ -710,6 +717,11 @@ impl<'p> Agent<'p> {
             .collect();
         inodes.sort_by_key(|i| (i.dev, i.ino));
         inodes.dedup();
+        let image = policies
+            .policies()
+            .iter()
+            .any(|p| p.image_lockdown())
+            .then(|| self.containers.request_executables(&info));
         self.known.insert(
             cgroup_id,
             Known {
@@ -719,6 +731,7 @@ impl<'p> Agent<'p> {
                 over_limit: false,
                 inodes,
                 ports: rule.ports.iter().map(|(port, _)| *port).collect(),
+                image,
             },
         );
         let Some(judged) = self
@@ -865,6 +878,16 @@ fn judged_call(call: &Syscall, uid: u32) -> Option<(RuleSyscall, String)> {
         Syscall::Setns { nstype } => (RuleSyscall::Setns, format!("nstype {nstype:#x}")),
         Syscall::Unshare { flags } => (RuleSyscall::Unshare, format!("flags {flags:#x}")),
     })
+}
+
+/// The file a process executes, as its container sees it with links resolved (what an
+/// image's list of executables names); `path` when the process is gone.
+fn executed_file(pid: u32, path: &str) -> String {
+    std::fs::read_link(format!("/proc/{pid}/exe"))
+        .ok()
+        .and_then(|p| p.to_str().map(str::to_owned))
+        .filter(|p| !p.ends_with(" (deleted)"))
+        .unwrap_or_else(|| path.to_owned())
 }
 
 /// What the kernel did, for a verdict other than [`KernelVerdict::None`].

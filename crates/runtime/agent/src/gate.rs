@@ -499,6 +499,7 @@ impl Gate {
                 },
                 entry,
                 origin: gated.origin(file.ctime_ns),
+                in_image: None,
             };
             let verdict = self
                 .policies
@@ -539,6 +540,7 @@ impl Gate {
                         },
                         entry,
                         origin: FileOrigin::Original,
+                        in_image: None,
                     };
                     policies.judge(&event, now).action() != Action::Block
                 })

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use kabuto_runtime_policy::{Container, StartConfig};
+
+use crate::image::{Executables, ImageExecutables};
 use serde::Deserialize;
 
 /// Where runtimes keep runc state directories, each holding `<id>/state.json`: runc's own,
@@ -310,11 +312,13 @@ fn rfc3339_ns(text: &str) -> Option<u64> {
 
 /// The containers of the state roots, by cgroup id. A root ending in `/*` holds one state
 /// root per subdirectory (containerd namespaces).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Containers {
     roots: Vec<PathBuf>,
     host: String,
     host_root: HostRoot,
+    /// The executables of the containers' images, walked on request.
+    images: ImageExecutables,
     by_cgroup: HashMap<u64, ContainerInfo>,
     /// Cgroups no state file named at the last look, and when: a host cgroup's every exec
     /// would otherwise read all state files again.
@@ -331,6 +335,7 @@ impl Containers {
             roots,
             host,
             host_root,
+            images: ImageExecutables::new(),
             by_cgroup: HashMap::new(),
             misses: HashMap::new(),
         }
@@ -372,6 +377,17 @@ impl Containers {
         self.by_cgroup = found;
         self.misses.retain(|_, at| at.elapsed() < MISS_TTL);
         new
+    }
+
+    /// Starts the walk of the container's image for its executables (once per image);
+    /// returns the key [`Containers::executables`] takes.
+    pub fn request_executables(&mut self, info: &ContainerInfo) -> String {
+        self.images.request(info, &self.host_root)
+    }
+
+    /// The executables of an image whose walk is done.
+    pub fn executables(&mut self, image: &str) -> Option<Executables> {
+        self.images.get(image)
     }
 
     pub fn all(&self) -> impl Iterator<Item = &ContainerInfo> {

@@ -9,6 +9,7 @@
 pub mod agent;
 pub mod gate;
 pub mod identity;
+pub mod image;
 pub mod policies;
 pub mod run;
 pub mod sinks;

@@ -500,6 +500,43 @@ fn privilege_gains_and_escape_primitives_are_killed_and_activity_is_audited() {
 }
 
 #[test]
+fn image_lockdown_kills_executables_that_are_not_the_images() {
+    if !prerequisites() {
+        return;
+    }
+    let container = Container::start("image-lock");
+    let dir = tempfile::tempdir().expect("dir");
+    let policy = format!(
+        "name: image-only\nenforce: true\n\
+         scope: {{expression: v1, variables: [{{attribute: container.name, value: {}}}]}}\n\
+         drift_prevention: {{enabled: true, image_lockdown: true}}\n",
+        container.id
+    );
+    let enforcer = Enforcer::start(config(dir.path(), &policy));
+    // The image's executables are walked by the scan engine on a thread once the container
+    // is seen; until then image_lockdown cannot judge, so try until it does.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let text = loop {
+        let (text, _) = container.exec("cp /bin/sleep /tmp/copied && /tmp/copied 5; echo rc=$?");
+        if text.contains("rc=137") || Instant::now() > deadline {
+            break text;
+        }
+    };
+    assert!(text.contains("rc=137"), "never killed: {text}");
+    let event = enforcer.wait_for(|e| is(e, &container, "KRT004", AuditResult::Block));
+    assert_eq!(event.process.path, "/tmp/copied");
+    assert!(
+        event.evidence.message.contains("not one of the image's executables"),
+        "{event:?}"
+    );
+    // The image's own, through a link too (/bin/sh is dash), run.
+    let (text, _) = container.exec("/bin/sleep 0 && /bin/sh -c true; echo rc=$?");
+    assert!(text.contains("rc=0"), "{text}");
+    let summary = enforcer.stop();
+    assert_eq!((summary.dropped, summary.lost), (0, 0));
+}
+
+#[test]
 fn a_write_to_a_read_only_path_is_killed_and_monitored_files_are_detected() {
     if !prerequisites() {
         return;

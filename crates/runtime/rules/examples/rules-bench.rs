@@ -34,31 +34,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             process: process("/usr/bin/ls"),
             entry: Entry::Init,
             origin: FileOrigin::Original,
+            in_image: None,
         },
         Event::Exec {
             process: process("/usr/bin/python3.11"),
             entry: Entry::Init,
             origin: FileOrigin::Original,
+            in_image: None,
         },
         Event::Exec {
             process: process("/bin/sh"),
             entry: Entry::Init,
             origin: FileOrigin::Original,
+            in_image: None,
         },
         Event::Exec {
             process: process("/usr/bin/nc"),
             entry: Entry::Init,
             origin: FileOrigin::Original,
+            in_image: None,
         },
         Event::Exec {
             process: process("/bin/bash"),
             entry: Entry::RuntimeExec,
             origin: FileOrigin::Original,
+            in_image: None,
         },
         Event::Exec {
             process: process("/tmp/dropper"),
             entry: Entry::Init,
             origin: FileOrigin::ChangedAfterStart,
+            in_image: None,
         },
         Event::Connect {
             process: process("/usr/bin/curl"),

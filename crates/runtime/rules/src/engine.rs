@@ -130,6 +130,7 @@ fn judge_policy(policy: &RuntimePolicy, event: &Event<'_>, hit: &mut impl FnMut(
             process,
             entry,
             origin,
+            in_image,
         } => {
             if *entry == Entry::RuntimeExec
                 && let Some(allowed) = &c.container_exec
@@ -182,6 +183,18 @@ fn judge_policy(policy: &RuntimePolicy, event: &Event<'_>, hit: &mut impl FnMut(
                     Control::Drift,
                     format!(
                         "`{}` was created or modified after the container started",
+                        process.path
+                    ),
+                );
+            }
+            if *in_image == Some(false)
+                && let Some(allowed) = &c.image_lockdown
+                && !any_matches(allowed, process)
+            {
+                hit(
+                    Control::Drift,
+                    format!(
+                        "`{}` is not one of the image's executables (image_lockdown)",
                         process.path
                     ),
                 );

@@ -85,6 +85,9 @@ pub enum Event<'a> {
         process: Process<'a>,
         entry: Entry,
         origin: FileOrigin,
+        /// Whether the executable is one of the image's own (`None`: not known, or not
+        /// asked for).
+        in_image: Option<bool>,
     },
     /// A process connected out.
     Connect {

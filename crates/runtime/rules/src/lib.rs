@@ -11,7 +11,7 @@
 //! let container = Container { id: "c1".into(), image: "debian:12".into(), ..Container::default() };
 //! let scoped = policies.for_container(&container);
 //! let process = Process { pid: 42, path: "/usr/bin/nc", comm: "nc", uid: 0 };
-//! let event = Event::Exec { process, entry: Entry::Init, origin: FileOrigin::Original };
+//! let event = Event::Exec { process, entry: Entry::Init, origin: FileOrigin::Original, in_image: None };
 //! let verdict = scoped.judge(&event, time::OffsetDateTime::now_utc());
 //! println!("{}", verdict.action());
 //! # Ok(()) }

@@ -44,7 +44,7 @@ impl RuntimePolicy {
             (Control::ContainerExec, c.container_exec.is_some()),
             (Control::ExecutableBlacklist, c.blacklist.is_some()),
             (Control::AllowedExecutables, c.allowed.is_some()),
-            (Control::Drift, c.drift.is_some()),
+            (Control::Drift, c.drift.is_some() || c.image_lockdown.is_some()),
             (Control::ReverseShell, c.reverse_shell.is_some()),
             (Control::ReadonlyFiles, c.readonly.is_some()),
             (Control::FileIntegrity, c.integrity.is_some()),
@@ -119,6 +119,12 @@ impl RuntimePolicy {
             .collect()
     }
 
+    /// Whether `drift_prevention.image_lockdown` is on: execs are judged against the image's
+    /// executables.
+    pub fn image_lockdown(&self) -> bool {
+        self.controls.image_lockdown.is_some()
+    }
+
     /// Whether the policy judges privilege gains or escape primitives.
     pub fn watches_syscalls(&self) -> bool {
         self.controls.new_privileges || self.controls.escape.is_some()
@@ -155,6 +161,8 @@ pub(crate) struct Controls {
     pub allowed: Option<Allowed>,
     /// Executables allowed to run although changed after start.
     pub drift: Option<Vec<Executable>>,
+    /// Executables allowed to run although not among the image's own.
+    pub image_lockdown: Option<Vec<Executable>>,
     pub reverse_shell: Option<ReverseShell>,
     pub readonly: Option<PathRule>,
     pub integrity: Option<Integrity>,
@@ -528,14 +536,12 @@ fn controls(raw: &RawRuntimePolicy) -> Result<Controls, FieldError> {
         });
     }
     if let Some(drift) = &raw.drift_prevention {
-        if drift.image_lockdown {
-            return Err(not_supported(
-                "drift_prevention.image_lockdown",
-                "it needs the image's inventory of executables",
-            ));
-        }
-        if drift.enabled || drift.exec_lockdown {
+        // `enabled` alone means exec lockdown, as before image lockdown existed.
+        if drift.exec_lockdown || (drift.enabled && !drift.image_lockdown) {
             c.drift = Some(executables(&drift.exec_lockdown_white_list));
+        }
+        if drift.image_lockdown {
+            c.image_lockdown = Some(executables(&drift.exec_lockdown_white_list));
         }
         if drift.prevent_privileged {
             c.privileges

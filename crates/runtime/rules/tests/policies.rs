@@ -42,6 +42,7 @@ fn exec(path: &str) -> Event<'_> {
         process: process(path),
         entry: Entry::Init,
         origin: FileOrigin::Original,
+        in_image: None,
     }
 }
 
@@ -114,6 +115,7 @@ fn exec_controls_block_in_enforce_mode() {
         process: process(path),
         entry: Entry::RuntimeExec,
         origin: FileOrigin::Original,
+        in_image: None,
     };
     assert_eq!(
         judge(&policies, &c, &entered("/bin/bash")),
@@ -128,6 +130,7 @@ fn exec_controls_block_in_enforce_mode() {
         process: process(path),
         entry: Entry::Init,
         origin: FileOrigin::ChangedAfterStart,
+        in_image: None,
     };
     assert_eq!(
         judge(&policies, &c, &drifted("/usr/local/bin/miner")),
@@ -141,6 +144,7 @@ fn exec_controls_block_in_enforce_mode() {
         process: process("/usr/local/bin/miner"),
         entry: Entry::Init,
         origin: FileOrigin::Unknown,
+        in_image: None,
     };
     assert_eq!(
         judge(&policies, &c, &unknown),
@@ -152,6 +156,7 @@ fn exec_controls_block_in_enforce_mode() {
         process: process("/usr/bin/ncat"),
         entry: Entry::RuntimeExec,
         origin: FileOrigin::ChangedAfterStart,
+        in_image: None,
     };
     let verdict = policies.for_container(&c).judge(&both, NOW);
     let controls: Vec<Control> = verdict.hits.iter().map(|h| h.control).collect();
@@ -221,6 +226,7 @@ fn audit_mode_detects_and_separate_executables_split_root() {
         },
         entry: Entry::RuntimeExec,
         origin: FileOrigin::Original,
+        in_image: None,
     };
     assert_eq!(
         judge(&policies, &c, &entered),
@@ -233,6 +239,7 @@ fn audit_mode_detects_and_separate_executables_split_root() {
         },
         entry: Entry::Init,
         origin: FileOrigin::Original,
+        in_image: None,
     };
     assert_eq!(judge(&policies, &c, &as_user("/usr/sbin/nginx", 0)), []);
     assert_eq!(
@@ -369,10 +376,6 @@ fn bad_files_name_line_column_and_field() {
             "p.yaml:3:6: field `scope_variables[0].attribute`: unknown scope attribute `container.colour`: expected one of container.name, container.label, image.name, image.registry, image.repo, image.tag, kubernetes.namespace, kubernetes.pod, kubernetes.label, host.name",
         ),
         (
-            "name: p\ndrift_prevention: {enabled: true, image_lockdown: true}\n",
-            "p.yaml:2:35: field `drift_prevention.image_lockdown`: is not supported by Kabuto's enforcer yet (it needs the image's inventory of executables): set it to false",
-        ),
-        (
             "name: p\nenforce_after_days: 3\n",
             "p.yaml:2:1: field `enforce_after_days`: switches a policy from audit to enforce after a grace period: it needs `enforce: true`",
         ),
@@ -494,4 +497,36 @@ fn privilege_gains_escape_primitives_and_auditing() {
     assert!(harden.watches_syscalls() && harden.limits_new_privileges());
     assert!(!harden.escape_without_exceptions(), "gdb is allowed");
     assert!(policies.policies()[1].audits_network());
+}
+
+#[test]
+fn image_lockdown_judges_execs_against_the_images_executables() {
+    let policies = RuntimePolicies::parse(
+        "name: image-only\nenforce: true\n\
+         drift_prevention: {enabled: true, image_lockdown: true, exec_lockdown_white_list: [/opt/tools/*]}\n",
+        "p.yaml",
+    )
+    .expect("valid");
+    let container = prod();
+    let exec = |path, origin, in_image| Event::Exec {
+        process: process(path),
+        entry: Entry::Init,
+        origin,
+        in_image,
+    };
+    assert_eq!(
+        judge(&policies, &container, &exec("/mnt/volume/tool", FileOrigin::Original, Some(false))),
+        [("image-only".into(), Control::Drift, Action::Block)],
+        "not in the image, though not changed after start (a volume's file)"
+    );
+    for allowed in [
+        exec("/usr/bin/ls", FileOrigin::Original, Some(true)),
+        exec("/usr/bin/ls", FileOrigin::ChangedAfterStart, Some(true)),
+        exec("/tmp/x", FileOrigin::ChangedAfterStart, None),
+        exec("/opt/tools/probe", FileOrigin::Original, Some(false)),
+    ] {
+        assert!(judge(&policies, &container, &allowed).is_empty(), "{allowed:?}");
+    }
+    assert!(policies.policies()[0].image_lockdown());
+    assert!(policies.policies()[0].drift_allowed().is_none(), "no exec lockdown asked");
 }

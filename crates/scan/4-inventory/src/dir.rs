@@ -54,6 +54,7 @@ struct Candidate {
 struct Collected {
     candidates: Vec<Candidate>,
     special_files: Vec<FileEntry>,
+    executables: Vec<String>,
     warnings: Vec<Warning>,
     /// Symlinks met by the walk, followed once it is done.
     symlinks: Vec<String>,
@@ -124,9 +125,11 @@ pub fn scan_directory_with(
     let Collected {
         candidates,
         special_files,
+        mut executables,
         mut warnings,
         ..
     } = collected;
+    executables.sort();
 
     progress.start(candidates.iter().map(|c| c.meta.size).sum());
     let per_file: Vec<_> = candidates
@@ -194,6 +197,7 @@ pub fn scan_directory_with(
         inventory,
         findings: content_findings,
         special_files,
+        executables,
     })
 }
 
@@ -235,6 +239,9 @@ impl Collected {
         }
         if is_dir {
             return;
+        }
+        if extra::is_executable(meta.mode) {
+            self.executables.push(found.path.to_owned());
         }
         let file_meta = FileMeta {
             size: meta.size,

@@ -59,6 +59,14 @@ pub struct ScanOutput {
     pub findings: Vec<FileFinding>,
     /// Setuid/setgid/world-writable entries visible in the final filesystem.
     pub special_files: Vec<FileEntry>,
+    /// Regular files with an execute bit visible in the final filesystem, as image-relative
+    /// paths (`usr/bin/ls`), sorted: what the runtime enforcer's `image_lockdown` lets run.
+    pub executables: Vec<String>,
+}
+
+/// Whether a regular file's mode lets anyone execute it.
+pub(crate) fn is_executable(mode: u32) -> bool {
+    mode & 0o111 != 0
 }
 
 /// Runs the scanners that want a file and returns their findings; a scanner error becomes

@@ -20,6 +20,7 @@ struct LayerResult {
     findings: Vec<FileFindings>,
     content_findings: Vec<FileFinding>,
     special_files: Vec<FileEntry>,
+    executables: Vec<String>,
     warnings: Vec<Warning>,
     /// Hard links an analyzer wants; analyzed once the layers are squashed.
     wanted_links: Vec<WantedLink>,
@@ -63,6 +64,7 @@ pub fn scan_image_with(
     let mut findings = Vec::new();
     let mut content_findings = Vec::new();
     let mut special_files = Vec::new();
+    let mut executables = Vec::new();
     let mut warnings = Vec::new();
     let mut link_reads = Vec::new();
     let origin = |index: usize| {
@@ -76,6 +78,7 @@ pub fn scan_image_with(
         findings.extend(layer.findings);
         content_findings.extend(layer.content_findings);
         special_files.extend(layer.special_files.into_iter().map(|f| (index, f)));
+        executables.extend(layer.executables.into_iter().map(|path| (index, path)));
         warnings.extend(layer.warnings);
     }
     // A permission matters only where the entry is still visible.
@@ -84,6 +87,13 @@ pub fn scan_image_with(
         .filter(|(index, f)| tree.get(&f.path).is_some_and(|node| node.layer == *index))
         .map(|(_, f)| f)
         .collect();
+    let mut executables: Vec<String> = executables
+        .into_iter()
+        .filter(|(index, path)| tree.get(path).is_some_and(|node| node.layer == *index))
+        .map(|(_, path)| path)
+        .collect();
+    executables.sort();
+    executables.dedup();
     extra::sort_and_dedup(&mut content_findings);
     link_reads.extend(links::symlink_reads(
         &tree,
@@ -126,6 +136,7 @@ pub fn scan_image_with(
         inventory,
         findings: content_findings,
         special_files,
+        executables,
     })
 }
 
@@ -188,6 +199,7 @@ fn scan_layer(
     let mut findings = Vec::new();
     let mut content_findings = Vec::new();
     let mut special_files = Vec::new();
+    let mut executables = Vec::new();
     let mut warnings = Vec::new();
     let mut wanted_links = Vec::new();
     let walk_options = WalkOptions {
@@ -213,6 +225,11 @@ fn scan_layer(
                 gid: entry.gid,
                 layer: Some(diff_id.clone()),
             });
+        }
+        if matches!(entry.kind, EntryKind::File | EntryKind::Hardlink { .. })
+            && extra::is_executable(entry.mode)
+        {
+            executables.push(entry.path.to_owned());
         }
         if let EntryKind::Hardlink { target } = entry.kind {
             let meta = FileMeta {
@@ -304,6 +321,7 @@ fn scan_layer(
         findings,
         content_findings,
         special_files,
+        executables,
         warnings,
         wanted_links,
     })

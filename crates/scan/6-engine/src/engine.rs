@@ -32,6 +32,8 @@ struct Collected {
     misconfigs: Option<Vec<MisconfigFinding>>,
     malware: Option<Vec<MalwareFinding>>,
     special_files: Option<Vec<FileEntry>>,
+    /// Executable files of the final filesystem (empty for stored reports).
+    executables: Vec<String>,
     warnings: Vec<ScanWarning>,
 }
 
@@ -128,6 +130,7 @@ impl Engine {
             misconfigs: stored.misconfigs.filter(|_| asked.misconfig),
             malware: stored.malware.filter(|_| asked.malware),
             special_files: None,
+            executables: Vec::new(),
             warnings: stored
                 .skipped
                 .into_iter()
@@ -169,6 +172,7 @@ impl Engine {
             inventory,
             findings,
             special_files,
+            executables,
         } = output;
         let mut secrets = Vec::new();
         let mut misconfigs = Vec::new();
@@ -194,6 +198,7 @@ impl Engine {
             misconfigs: scanners.misconfig.then_some(misconfigs),
             malware: scanners.malware.then_some(malware),
             special_files: Some(special_files),
+            executables,
             warnings: Vec::new(),
         }
     }
@@ -206,6 +211,7 @@ impl Engine {
             mut misconfigs,
             mut malware,
             special_files,
+            executables,
             mut warnings,
         } = collected;
         let now = plan.now();
@@ -284,6 +290,7 @@ impl Engine {
             misconfigs,
             malware,
             special_files: special_files.unwrap_or_default(),
+            executables,
             suppressed,
             suppressed_misconfigs,
             acknowledgements,
@@ -359,6 +366,7 @@ fn only_misconfigs(inventory: Inventory, misconfigs: Vec<MisconfigFinding>) -> C
         misconfigs: Some(misconfigs),
         malware: None,
         special_files: None,
+        executables: Vec::new(),
         warnings: Vec::new(),
     }
 }

@@ -27,6 +27,9 @@ pub struct ScanResult {
     /// Setuid, setgid and world-writable entries of the final filesystem (empty for a
     /// re-evaluation: stored inventories do not record them).
     pub special_files: Vec<FileEntry>,
+    /// Regular files with an execute bit in the final filesystem, image-relative paths
+    /// (`usr/bin/ls`), sorted (empty for a re-evaluation).
+    pub executables: Vec<String>,
     /// Findings an ignore file or VEX document removed, each with the rule that did.
     pub suppressed: Vec<Suppressed>,
     /// Misconfigurations an ignore file removed, each with the rule that did.
