@@ -333,6 +333,9 @@ fn the_daemonsets_pod_blocks_an_exec_into_another_container_and_logs_the_event()
     std::fs::create_dir(&spool).expect("spool dir");
     let root = dir.path().join("rootfs");
     let pod_config = enforcer_pod(&spec, &root, &policies, &spool);
+    // Running before the enforcer, so the kernel has its rules when the enforcer says it
+    // started (a container started later is registered at its first exec, a moment after).
+    let target = Runc::detached(name.clone(), &workload(&name));
     let mut pod = Runc::attached(
         format!("kabuto-enforcer-pod-{}", std::process::id()),
         &pod_config,
@@ -357,7 +360,6 @@ fn the_daemonsets_pod_blocks_an_exec_into_another_container_and_logs_the_event()
         .find(|line| line.starts_with("kabuto enforcer: enforcement"));
     assert!(started.is_some(), "the pod's enforcer did not start");
 
-    let target = Runc::detached(name.clone(), &workload(&name));
     let out = Command::new("runc")
         .args(["exec", &target.id, "/bin/sh", "-c", "echo entered"])
         .stdin(Stdio::null())

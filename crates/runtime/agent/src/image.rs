@@ -141,7 +141,12 @@ fn walk(dirs: &[PathBuf]) -> Result<HashSet<String>, String> {
     let mut executables = HashSet::new();
     for dir in dirs {
         let result = engine
-            .scan(&Target::Rootfs(dir.clone()), &plan, &NoProgress, &Cancel::new())
+            .scan(
+                &Target::Rootfs(dir.clone()),
+                &plan,
+                &NoProgress,
+                &Cancel::new(),
+            )
             .map_err(|e| format!("{}: {e}", dir.display()))?;
         executables.extend(result.executables.iter().map(|p| format!("/{p}")));
     }

@@ -526,7 +526,10 @@ fn image_lockdown_kills_executables_that_are_not_the_images() {
     let event = enforcer.wait_for(|e| is(e, &container, "KRT004", AuditResult::Block));
     assert_eq!(event.process.path, "/tmp/copied");
     assert!(
-        event.evidence.message.contains("not one of the image's executables"),
+        event
+            .evidence
+            .message
+            .contains("not one of the image's executables"),
         "{event:?}"
     );
     // The image's own, through a link too (/bin/sh is dash), run.

@@ -44,7 +44,10 @@ impl RuntimePolicy {
             (Control::ContainerExec, c.container_exec.is_some()),
             (Control::ExecutableBlacklist, c.blacklist.is_some()),
             (Control::AllowedExecutables, c.allowed.is_some()),
-            (Control::Drift, c.drift.is_some() || c.image_lockdown.is_some()),
+            (
+                Control::Drift,
+                c.drift.is_some() || c.image_lockdown.is_some(),
+            ),
             (Control::ReverseShell, c.reverse_shell.is_some()),
             (Control::ReadonlyFiles, c.readonly.is_some()),
             (Control::FileIntegrity, c.integrity.is_some()),

@@ -515,7 +515,11 @@ fn image_lockdown_judges_execs_against_the_images_executables() {
         in_image,
     };
     assert_eq!(
-        judge(&policies, &container, &exec("/mnt/volume/tool", FileOrigin::Original, Some(false))),
+        judge(
+            &policies,
+            &container,
+            &exec("/mnt/volume/tool", FileOrigin::Original, Some(false))
+        ),
         [("image-only".into(), Control::Drift, Action::Block)],
         "not in the image, though not changed after start (a volume's file)"
     );
@@ -525,8 +529,14 @@ fn image_lockdown_judges_execs_against_the_images_executables() {
         exec("/tmp/x", FileOrigin::ChangedAfterStart, None),
         exec("/opt/tools/probe", FileOrigin::Original, Some(false)),
     ] {
-        assert!(judge(&policies, &container, &allowed).is_empty(), "{allowed:?}");
+        assert!(
+            judge(&policies, &container, &allowed).is_empty(),
+            "{allowed:?}"
+        );
     }
     assert!(policies.policies()[0].image_lockdown());
-    assert!(policies.policies()[0].drift_allowed().is_none(), "no exec lockdown asked");
+    assert!(
+        policies.policies()[0].drift_allowed().is_none(),
+        "no exec lockdown asked"
+    );
 }
