@@ -10,9 +10,12 @@
 #   audit           `kabuto enforcer` with an audit-mode policy (5 controls) on the container
 #   kill            an enforcing policy (deny list, drift, reverse shell, a blocked port),
 #                   --exec-enforcement kill (tp_btf + SIGKILL)
-#   fanotify        the same policy, --exec-enforcement fanotify (EPERM before the program runs)
-#   fanotify-drift  an enforcing drift-only policy, fanotify (files that are not drift get
-#                   ignore marks: their execs raise no permission event)
+#   fanotify        the same policy, --exec-enforcement fanotify (EPERM before the program runs;
+#                   files every gated container allows get ignore marks after their first run,
+#                   so their next execs raise no permission event)
+#   fanotify-all    the same plus an enforced container_exec (the storm's own shell on its
+#                   list): a runtime exec is known only per process, so no file gets an ignore
+#                   mark and every exec is two permission events (program, ELF interpreter)
 # Then: the agent's CPU per kernel event (audit mode), its peak RSS, and loss under load: four
 # storms at once in the container with an audit-mode allow list that every /bin/true misses, so
 # each exec must reach the agent and become an audit event; execs done vs audit events counted,
@@ -24,7 +27,7 @@ cd "$(dirname "$0")/.."
 EXECS=${EXECS:-20000}
 CONNECTS=${CONNECTS:-20000}
 RUNS=${RUNS:-5}
-MODES=${MODES:-none audit kill fanotify fanotify-drift}
+MODES=${MODES:-none audit kill fanotify fanotify-all}
 LOSS_EXECS=${LOSS_EXECS:-10000}
 target=${CARGO_TARGET_DIR:-target}
 kabuto=${KABUTO:-$target/release/kabuto}
@@ -89,10 +92,12 @@ drift_prevention: {enabled: true}
 reverse_shell: {enabled: true}
 port_block: {enabled: true, block_outbound_ports: ["1"]}
 YAML
-cat > "$work/drift.yaml" <<YAML
-name: bench-drift
+cat > "$work/exec.yaml" <<YAML
+name: bench-exec
 enforce: true
 $scope
+container_exec: {enabled: true, container_exec_proc_white_list: [/bin/sh, /bin/bash]}
+executable_blacklist: {enabled: true, executables: [nc]}
 drift_prevention: {enabled: true}
 YAML
 cat > "$work/count.yaml" <<YAML
@@ -120,6 +125,7 @@ start_agent() { # policy file, --exec-enforcement
   for _ in $(seq 100); do grep -q "kabuto enforcer: enforcement" "$work/agent.log" && break; sleep 0.1; done
   grep -q "kabuto enforcer: enforcement" "$work/agent.log" || { cat "$work/agent.log"; exit 1; }
   grep "kabuto enforcer: enforcement" "$work/agent.log" > "$work/mode-$2"
+  sleep 0.5 # let the agent register the container
 }
 stop_agent() {
   rss=$(awk '/VmHWM/ {print $2}' "/proc/$agent/status")
@@ -132,7 +138,7 @@ start_mode() {
     audit) start_agent "$work/audit.yaml" auto ;;
     kill) start_agent "$work/enforce.yaml" kill ;;
     fanotify) start_agent "$work/enforce.yaml" fanotify ;;
-    fanotify-drift) start_agent "$work/drift.yaml" fanotify ;;
+    fanotify-all) start_agent "$work/exec.yaml" fanotify ;;
   esac
 }
 

@@ -285,16 +285,17 @@ impl Loop<'_> {
         let mut cleanup_at = Instant::now() + CLEANUP;
         loop {
             let stopping = self.stop.load(Ordering::Relaxed);
+            // One batch of audit events per poll: one fsync of the spool for all of them.
+            let mut audit = Vec::new();
             for event in events.poll(Duration::from_millis(100))? {
                 summary.kernel_events += 1;
                 summary.exec_events += u64::from(matches!(event, KernelEvent::Exec { .. }));
-                let audit = agent.handle(event, kernel, OffsetDateTime::now_utc());
-                self.delivery.spool_all(audit, summary);
+                audit.extend(agent.handle(event, kernel, OffsetDateTime::now_utc()));
             }
             for denial in kernel.denials() {
-                let audit = agent.denied_exec(denial, kernel, OffsetDateTime::now_utc());
-                self.delivery.spool_all(audit, summary);
+                audit.extend(agent.denied_exec(denial, kernel, OffsetDateTime::now_utc()));
             }
+            self.delivery.spool_all(audit, summary);
             self.delivery.deliver(stopping, summary)?;
             if Instant::now() >= cleanup_at {
                 agent.forget_ended(kernel);
@@ -458,8 +459,9 @@ impl Delivery {
         })
     }
 
+    /// Spools a batch of audit events with one sync for all of them.
     fn spool_all(&mut self, events: Vec<RuntimeAuditEvent>, summary: &mut Summary) {
-        for event in events {
+        for event in &events {
             tracing::info!(
                 policy = %event.policy,
                 control = %event.control,
@@ -468,13 +470,12 @@ impl Delivery {
                 "{}",
                 event.evidence.message
             );
-            match self.spool.append(&event) {
-                Ok(()) => summary.audit_events += 1,
-                Err(e) => {
-                    summary.dropped += 1;
-                    tracing::error!("{e}");
-                }
-            }
+        }
+        let (kept, error) = self.spool.append_all(&events);
+        summary.audit_events += kept as u64;
+        summary.dropped += (events.len() - kept) as u64;
+        if let Some(e) = error {
+            tracing::error!("{e}");
         }
     }
 

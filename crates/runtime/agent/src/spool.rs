@@ -101,30 +101,71 @@ impl Spool {
 
     /// Appends one event; returns once it is on disk.
     pub fn append(&mut self, event: &RuntimeAuditEvent) -> Result<(), SpoolError> {
-        let mut line = serde_json::to_vec(event).map_err(|source| SpoolError::Corrupt {
-            path: self.dir.clone(),
-            line: 0,
-            source,
-        })?;
-        line.push(b'\n');
-        if self.undelivered_bytes()? + line.len() as u64 > self.max_bytes {
-            return Err(SpoolError::Full {
-                dir: self.dir.clone(),
-                max_bytes: self.max_bytes,
-            });
+        match self.append_all(std::slice::from_ref(event)) {
+            (_, Some(e)) => Err(e),
+            (_, None) => Ok(()),
         }
-        if self.head_len > 0 && self.head_len + line.len() as u64 > self.segment_bytes {
-            self.rotate()?;
+    }
+
+    /// Appends `events` in order and syncs once for all of them (a busy container's batch
+    /// costs one fsync, not one per event); returns how many are kept. An error (the spool
+    /// full, a write or the sync failing) keeps none after it, and none at all when the sync
+    /// fails.
+    pub fn append_all(&mut self, events: &[RuntimeAuditEvent]) -> (usize, Option<SpoolError>) {
+        let mut kept = 0;
+        let written = self.write_lines(events, &mut kept);
+        match (written, self.sync_head()) {
+            (_, Err(e)) => (0, Some(e)),
+            (Err(e), Ok(())) => (kept, Some(e)),
+            (Ok(()), Ok(())) => (kept, None),
         }
-        let path = segment_path(&self.dir, self.head);
-        let io = |source| SpoolError::Io {
-            path: path.clone(),
-            source,
-        };
-        self.head_file.write_all(&line).map_err(io)?;
-        self.head_file.sync_data().map_err(io)?;
-        self.head_len += line.len() as u64;
+    }
+
+    fn write_lines(
+        &mut self,
+        events: &[RuntimeAuditEvent],
+        kept: &mut usize,
+    ) -> Result<(), SpoolError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut undelivered = self.undelivered_bytes()?;
+        for event in events {
+            let mut line = serde_json::to_vec(event).map_err(|source| SpoolError::Corrupt {
+                path: self.dir.clone(),
+                line: 0,
+                source,
+            })?;
+            line.push(b'\n');
+            let len = line.len() as u64;
+            if undelivered + len > self.max_bytes {
+                return Err(SpoolError::Full {
+                    dir: self.dir.clone(),
+                    max_bytes: self.max_bytes,
+                });
+            }
+            if self.head_len > 0 && self.head_len + len > self.segment_bytes {
+                self.sync_head()?;
+                self.rotate()?;
+            }
+            self.head_file
+                .write_all(&line)
+                .map_err(|source| SpoolError::Io {
+                    path: segment_path(&self.dir, self.head),
+                    source,
+                })?;
+            self.head_len += len;
+            undelivered += len;
+            *kept += 1;
+        }
         Ok(())
+    }
+
+    fn sync_head(&self) -> Result<(), SpoolError> {
+        self.head_file.sync_data().map_err(|source| SpoolError::Io {
+            path: segment_path(&self.dir, self.head),
+            source,
+        })
     }
 
     /// Up to `limit` events `reader` has not acknowledged, oldest first, and the position to

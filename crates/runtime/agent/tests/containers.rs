@@ -870,16 +870,28 @@ fn a_killed_fanotify_agent_does_not_hang_the_containers_execs() {
     assert!(text.contains("rc=0"), "no gate is left behind: {text}");
 }
 
-/// Whether a fanotify group of this process (the agent runs in it) has an ignore mark on the
-/// inode: the kernel lists marks in the group's fdinfo (`fanotify ino:… ignored_mask:…`).
-fn ignore_mark_on(ino: u64) -> bool {
-    let want = format!("fanotify ino:{ino:x} ");
+/// The marks of this process's fanotify groups (the agent runs in it), as the kernel lists
+/// them in each group's fdinfo: `fanotify ino:… ignored_mask:…`, `fanotify mnt_id:…`.
+fn fanotify_marks() -> Vec<String> {
     std::fs::read_dir("/proc/self/fdinfo")
         .into_iter()
         .flatten()
         .filter_map(Result::ok)
         .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
-        .flat_map(|info| info.lines().map(str::to_owned).collect::<Vec<_>>())
+        .flat_map(|info| {
+            info.lines()
+                .filter(|line| line.starts_with("fanotify "))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Whether a fanotify group of this process has an ignore mark on the inode.
+fn ignore_mark_on(ino: u64) -> bool {
+    let want = format!("fanotify ino:{ino:x} ");
+    fanotify_marks()
+        .into_iter()
         .filter(|line| line.starts_with(&want))
         .any(|line| {
             line.split_whitespace()
@@ -939,5 +951,57 @@ fn fanotify_ignore_marks_end_when_the_file_is_modified_so_drift_is_still_denied(
     assert!(denied_by_fanotify(&event), "{event:?}");
     let (text, _) = container.exec("cp /bin/true /tmp/new && /tmp/new; echo rc=$?");
     assert!(text.contains("rc=126"), "a new file is denied: {text}");
+    enforcer.stop();
+}
+
+/// Whether a fanotify group of this process marks the container's root mount (the group's
+/// fdinfo lists `fanotify mnt_id:…` per mount mark).
+fn root_mount_marked(container: &Container) -> bool {
+    let state = Command::new("runc")
+        .args(["state", &container.id])
+        .output()
+        .expect("runc state");
+    let state: serde_json::Value = serde_json::from_slice(&state.stdout).expect("state json");
+    let pid = state["pid"].as_u64().expect("pid");
+    let mountinfo = std::fs::read_to_string(format!("/proc/{pid}/mountinfo")).expect("mountinfo");
+    let Some(root) = mountinfo
+        .lines()
+        .find(|l| l.split(' ').nth(4) == Some("/"))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|id| id.parse::<u64>().ok())
+    else {
+        return false;
+    };
+    let want = format!("fanotify mnt_id:{root:x} ");
+    fanotify_marks().iter().any(|line| line.starts_with(&want))
+}
+
+#[test]
+fn fanotify_mode_gates_a_container_started_after_the_agent() {
+    if !prerequisites() || !fanotify() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let id = format!("kabuto-it-fan-late-{}", std::process::id());
+    let policy = format!(
+        "name: protect\nenforce: true\n\
+         scope: {{expression: v1, variables: [{{attribute: container.name, value: {id}}}]}}\n\
+         executable_blacklist: {{enabled: true, executables: [id]}}\n"
+    );
+    let enforcer = Enforcer::start(fanotify_config(dir.path(), &policy));
+    let container = Container::start("fan-late");
+    assert_eq!(container.id, id);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !root_mount_marked(&container) {
+        assert!(
+            Instant::now() < deadline,
+            "the new container's mount was not marked"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (text, _) = container.exec("id; echo rc=$?");
+    assert!(text.contains("rc=126"), "{text}");
+    let event = enforcer.wait_for(|e| is(e, &container, "KRT002", AuditResult::Block));
+    assert!(denied_by_fanotify(&event), "{event:?}");
     enforcer.stop();
 }

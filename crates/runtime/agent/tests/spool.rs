@@ -136,3 +136,24 @@ fn a_torn_last_line_is_cut_and_the_rest_kept() {
     let (events, _) = spool.pending("file", 10).expect("pending");
     assert_eq!(ids(&events), ["test-0", "test-1"]);
 }
+
+#[test]
+fn a_batch_is_kept_in_order_across_segments_up_to_the_bound() {
+    let dir = tempfile::tempdir().expect("dir");
+    let line = serde_json::to_vec(&event(10)).expect("json").len() as u64 + 1;
+    let batch: Vec<RuntimeAuditEvent> = (10..60).map(event).collect();
+    {
+        let mut spool = Spool::open(dir.path(), line * 40, &["file"]).expect("open");
+        let (kept, error) = spool.append_all(&batch);
+        assert_eq!(kept, 40, "the batch is kept up to the bound");
+        assert!(matches!(error, Some(SpoolError::Full { .. })), "{error:?}");
+        assert_eq!(spool.append_all(&[]).0, 0);
+    }
+    let spool = Spool::open(dir.path(), line * 40, &["file"]).expect("reopen");
+    let (events, _) = spool.pending("file", 100).expect("pending");
+    assert_eq!(
+        ids(&events),
+        ids(&batch[..40]),
+        "on disk, in order, after a reopen"
+    );
+}
