@@ -1,18 +1,31 @@
 #!/usr/bin/env bash
-# Overhead of the runtime enforcer (issue 14), same run, medians of $RUNS runs:
-#   - exec storm: $EXECS runs of /bin/true from a dash loop, on the host and inside a runc
-#     container (fixture rootfs), without the agent and with `kabuto enforcer` running with an
-#     audit-mode policy covering the container (every exec in it is judged);
-#   - connect storm: $CONNECTS TCP connects to a host listener from bash's /dev/tcp inside the
-#     container (cgroup/connect4 runs for each);
-#   - the agent's peak RSS, and the kernel events it lost (ring buffer full).
+# Overhead of the runtime enforcer (issue 14) against no agent, same run, medians of $RUNS
+# interleaved rounds (each round runs every mode once, in turn, so the machine's changing load
+# falls on all of them alike; the spread of each is printed):
+#   - exec storm: $EXECS runs of /bin/true from a dash loop inside a runc container (fixture
+#     rootfs);
+#   - connect storm: $CONNECTS TCP connects to a host listener from bash's /dev/tcp in it;
+# for these modes:
+#   none            no agent
+#   audit           `kabuto enforcer` with an audit-mode policy (5 controls) on the container
+#   kill            an enforcing policy (deny list, drift, reverse shell, a blocked port),
+#                   --exec-enforcement kill (tp_btf + SIGKILL)
+#   fanotify        the same policy, --exec-enforcement fanotify (EPERM before the program runs)
+#   fanotify-drift  an enforcing drift-only policy, fanotify (files that are not drift get
+#                   ignore marks: their execs raise no permission event)
+# Then: the agent's CPU per kernel event (audit mode), its peak RSS, and loss under load: four
+# storms at once in the container with an audit-mode allow list that every /bin/true misses, so
+# each exec must reach the agent and become an audit event; execs done vs audit events counted,
+# and the ring buffer's drop counter.
 # Needs root, runc, the fixture rootfs (../shared/images/build-fixture-images.sh) and a built
 # kabuto (cargo build --release -p kabuto). Usage: bench/enforcer.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXECS=${EXECS:-20000}
-CONNECTS=${CONNECTS:-50000}
-RUNS=${RUNS:-3}
+CONNECTS=${CONNECTS:-20000}
+RUNS=${RUNS:-5}
+MODES=${MODES:-none audit kill fanotify fanotify-drift}
+LOSS_EXECS=${LOSS_EXECS:-10000}
 target=${CARGO_TARGET_DIR:-target}
 kabuto=${KABUTO:-$target/release/kabuto}
 rootfs=${FIXTURE_DIR:-$HOME/.cache/kabuto-fixtures}/out/rootfs/debian-app
@@ -56,72 +69,122 @@ listener=$!
 sleep 0.5
 port=$(cat "$work/port")
 
-cat > "$work/policy.yaml" <<YAML
+scope="scope: {expression: v1, variables: [{attribute: container.name, value: \"$id\"}]}"
+cat > "$work/audit.yaml" <<YAML
 name: bench-audit
 enforce: false
-scope: {expression: v1, variables: [{attribute: container.name, value: "$id"}]}
+$scope
 container_exec: {enabled: true}
 executable_blacklist: {enabled: true, executables: [nc]}
 drift_prevention: {enabled: true}
 reverse_shell: {enabled: true}
 port_block: {enabled: true, block_outbound_ports: ["1"]}
 YAML
+cat > "$work/enforce.yaml" <<YAML
+name: bench-enforce
+enforce: true
+$scope
+executable_blacklist: {enabled: true, executables: [nc]}
+drift_prevention: {enabled: true}
+reverse_shell: {enabled: true}
+port_block: {enabled: true, block_outbound_ports: ["1"]}
+YAML
+cat > "$work/drift.yaml" <<YAML
+name: bench-drift
+enforce: true
+$scope
+drift_prevention: {enabled: true}
+YAML
+cat > "$work/count.yaml" <<YAML
+name: bench-count
+enforce: false
+$scope
+allowed_executables: {enabled: true, allow_executables: [/bin/sh, /usr/bin/dash]}
+YAML
 
-exec_storm_host() { dash -c "i=0; while [ \$i -lt $EXECS ]; do /bin/true; i=\$((i+1)); done"; }
-exec_storm_container() { runc exec "$id" /bin/sh -c "i=0; while [ \$i -lt $EXECS ]; do /bin/true; i=\$((i+1)); done"; }
+loop() { echo "i=0; while [ \$i -lt $1 ]; do /bin/true; i=\$((i+1)); done"; }
+exec_storm() { runc exec "$id" /bin/sh -c "$(loop "$EXECS")"; }
 connect_storm() { runc exec "$id" /bin/bash -c "for i in \$(seq $CONNECTS); do exec 3<>/dev/tcp/127.0.0.1/$port; exec 3>&-; done"; }
 
 # Wall seconds of one run of a function.
 wall() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+spread() { sort -n | awk '{a[NR]=$1} END {printf "%.2f-%.2f", a[1], a[NR]}'; }
 
-declare -A runs
 cpu() { awk '{print $14 + $15}' "/proc/$agent/stat"; }
-start_agent() {
-  "$kabuto" enforcer --policy "$work/policy.yaml" --events "$work/events.jsonl" \
+start_agent() { # policy file, --exec-enforcement
+  rm -rf "$work/spool" "$work/events.jsonl"
+  "$kabuto" enforcer --policy "$1" --exec-enforcement "$2" --events "$work/events.jsonl" \
     --spool "$work/spool" --host bench > "$work/agent.log" 2>&1 &
   agent=$!
   for _ in $(seq 100); do grep -q "kabuto enforcer: enforcement" "$work/agent.log" && break; sleep 0.1; done
   grep -q "kabuto enforcer: enforcement" "$work/agent.log" || { cat "$work/agent.log"; exit 1; }
+  grep "kabuto enforcer: enforcement" "$work/agent.log" > "$work/mode-$2"
 }
 stop_agent() {
   rss=$(awk '/VmHWM/ {print $2}' "/proc/$agent/status")
   kill -TERM "$agent"; wait "$agent" || true; agent=
   summary=$(tail -1 "$work/agent.log")
 }
+start_mode() {
+  case $1 in
+    none) ;;
+    audit) start_agent "$work/audit.yaml" auto ;;
+    kill) start_agent "$work/enforce.yaml" kill ;;
+    fanotify) start_agent "$work/enforce.yaml" fanotify ;;
+    fanotify-drift) start_agent "$work/drift.yaml" fanotify ;;
+  esac
+}
 
-# Runs alternate without and with the agent, so the machine's changing load (other builds on
-# these 2 cores) falls on both sides alike.
-agent_cpu=0
+declare -A runs
+agent_cpu=0 agent_events=0 peak_rss=0
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for run in $(seq "$RUNS"); do
-  for kind in exec-host exec-container connect-container; do
-    case $kind in
-      exec-host) f=exec_storm_host ;; exec-container) f=exec_storm_container ;; *) f=connect_storm ;;
-    esac
-    runs[$kind-off]+="$(wall "$f") "
-    start_agent
-    [ "$kind" = exec-container ] && cpu0=$(cpu)
-    runs[$kind-on]+="$(wall "$f") "
-    [ "$kind" = exec-container ] && agent_cpu=$(echo "$agent_cpu + ($(cpu) - $cpu0) / $(getconf CLK_TCK)" | bc -l)
-    stop_agent
-    echo "  run $run $kind: without ${runs[$kind-off]}| with ${runs[$kind-on]}"
+  for mode in $MODES; do
+    start_mode "$mode"
+    [ "$mode" = audit ] && cpu0=$(cpu)
+    runs[exec-$mode]+="$(wall exec_storm) "
+    [ "$mode" = audit ] && agent_cpu=$(echo "$agent_cpu + ($(cpu) - $cpu0) / $(getconf CLK_TCK)" | bc -l)
+    runs[connect-$mode]+="$(wall connect_storm) "
+    if [ "$mode" != none ]; then
+      stop_agent
+      [ "$rss" -gt "$peak_rss" ] && peak_rss=$rss
+      if [ "$mode" = audit ]; then
+        # Kernel events of the audit run: the exec storm's share is read from the summary below.
+        echo "    $summary"
+      fi
+    fi
+  done
+  echo "  round $run: load $(cut -d' ' -f1 /proc/loadavg)"
+done
+for f in "$work"/mode-*; do cat "$f"; done
+
+echo "== exec storm ($EXECS /bin/true in the container) and connect storm ($CONNECTS connects): median s (spread) and against none"
+for kind in exec connect; do
+  base=$(printf '%s\n' ${runs[$kind-none]} | median)
+  for mode in $MODES; do
+    m=$(printf '%s\n' ${runs[$kind-$mode]} | median)
+    printf '  %-8s %-15s %7.3f s (%s)  %+6.1f %%\n' "$kind" "$mode" "$m" \
+      "$(printf '%s\n' ${runs[$kind-$mode]} | spread)" "$(echo "($m / $base - 1) * 100" | bc -l)"
   done
 done
-grep "kabuto enforcer: enforcement" "$work/agent.log"
-echo "$summary"
-declare -A result
-for key in "${!runs[@]}"; do
-  result[$key]=$(printf '%s\n' ${runs[$key]} | median)
-  echo "  $key: ${runs[$key]}"
-done
+rate=$(echo "$EXECS / $(printf '%s\n' ${runs[exec-none]} | median)" | bc -l)
+printf '  exec rate without an agent: %.0f execs/s\n' "$rate"
+# Each exec of the storm is three kernel events for the agent (fork, exec, exit).
+events=$((3 * EXECS * RUNS))
+per_core=$(echo "$events / ($agent_cpu + 0.001)" | bc -l)
+printf '  agent CPU during the audit-mode exec storms: %.2f s for %d kernel events = %.0f events/s per core\n' \
+  "$agent_cpu" "$events" "$per_core"
+printf '  Falco (published: 4,400 events/s at 38%% of a core = 11,579 events/s per core): ratio %.1f\n' \
+  "$(echo "$per_core / 11579" | bc -l)"
+printf '  agent peak RSS (all runs): %d KiB (goal 64 MB)\n' "$peak_rss"
 
-echo "== results (median with / median without)"
-for kind in exec-host exec-container connect-container; do
-  on=${result[$kind-on]}; off=${result[$kind-off]}
-  printf '  %-20s %.3f s / %.3f s = %+.1f %%\n' "$kind" "$on" "$off" "$(echo "($on / $off - 1) * 100" | bc -l)"
-done
-printf '  agent peak RSS (last run): %d KiB\n' "$rss"
-printf '  exec rate in the container storm: %.0f execs/s\n' "$(echo "$EXECS / ${result[exec-container-on]}" | bc -l)"
-# Each exec in the container storm is three kernel events for the agent (fork, exec, exit).
-printf '  agent CPU during the container exec storms: %.2f s for %d kernel events = %.0f events/s per core\n' \
-  "$agent_cpu" "$((3 * EXECS * RUNS))" "$(echo "3 * $EXECS * $RUNS / ($agent_cpu + 0.001)" | bc -l)"
+echo "== loss: four storms of $LOSS_EXECS execs at once, every exec an audit event (audit-mode allow list)"
+start_agent "$work/count.yaml" auto
+t=$(wall runc exec "$id" /bin/sh -c "for j in 1 2 3 4; do ($(loop "$LOSS_EXECS")) & done; wait")
+sleep 2
+stop_agent
+counted=$(grep -c '"path":"/bin/true"' "$work/events.jsonl" || true)
+printf '  %d execs in %.2f s = %.0f execs/s; audit events for them: %d; %s\n' \
+  "$((4 * LOSS_EXECS))" "$t" "$(echo "4 * $LOSS_EXECS / $t" | bc -l)" "$counted" "$summary"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

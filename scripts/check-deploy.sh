@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Checks the deployment files in deploy/:
-#   - `kabuto config deploy/` (Dockerfile, Kubernetes manifests) finds nothing HIGH or CRITICAL;
+#   - `kabuto config deploy/` (Dockerfile, Kubernetes manifests) finds nothing HIGH or CRITICAL
+#     beyond the exceptions deploy/.kabutoignore.yaml lists with their reasons (the runtime
+#     enforcer is privileged by design);
 #   - the Helm chart's templates read only values that values.yaml defines, and every value
 #     there is read by a template (a typo in either would render silently as empty);
 #   - when helm or kubectl is installed: the chart renders (the server alone, and with the kube
 #     enforcer fail open, fail closed and standalone) and the kustomizations build (the kube
-#     enforcer with and without its components), and `kabuto config` passes on the output
+#     enforcer with and without its components, the runtime enforcer with and without its
+#     server component), and `kabuto config` passes on the output
 #     (Kabuto reads rendered charts only); the enforcer's failurePolicy and --fail-closed agree.
 # Usage: scripts/check-deploy.sh   (KABUTO=path/to/kabuto, default target/debug/kabuto)
 set -euo pipefail
@@ -21,6 +24,7 @@ trap 'rm -rf "$work"' EXIT
 config_gate() {
   local status=0
   "$kabuto" config --quiet --severity HIGH,CRITICAL --exit-code "$gate_exit" \
+    --ignorefile deploy/.kabutoignore.yaml \
     --output "$work/report.txt" "$1" || status=$?
   case $status in
     0) echo "ok: kabuto config $1: nothing HIGH or CRITICAL" ;;
@@ -130,6 +134,16 @@ if command -v kubectl >/dev/null; then
     >"$kustomized/all/kustomization.yaml"
   kubectl kustomize "$kustomized/all" >"$kustomized/kube-enforcer-all.yaml"
   rm -r "$kustomized/all"
+  # The runtime enforcer alone and with its server component.
+  kubectl kustomize deploy/kubernetes/enforcer >"$kustomized/kabuto-enforcer.yaml"
+  mkdir "$kustomized/all"
+  base=$(realpath --relative-to="$kustomized/all" deploy/kubernetes/enforcer)
+  printf 'resources: [%s]\ncomponents: [%s]\n' "$base" "$base/server" >"$kustomized/all/kustomization.yaml"
+  kubectl kustomize "$kustomized/all" >"$kustomized/kabuto-enforcer-server.yaml"
+  rm -r "$kustomized/all"
+  grep -q -- '- --server' "$kustomized/kabuto-enforcer-server.yaml" \
+    || { echo "FAIL: the enforcer's server component adds no --server" >&2; exit 1; }
+  echo "ok: kubectl kustomize deploy/kubernetes/enforcer, alone and with its server component"
   check_fail_policy "$kustomized/kube-enforcer.yaml" Ignore
   check_fail_policy "$kustomized/kube-enforcer-all.yaml" Fail
   config_gate "$kustomized"

@@ -106,12 +106,33 @@ pub struct EnforcerArgs {
     #[arg(long = "state-root", value_name = "DIR")]
     pub state_roots: Vec<PathBuf>,
     /// The cgroup2 mount (default: /sys/fs/cgroup/unified on hybrid hosts, else
-    /// /sys/fs/cgroup).
+    /// /sys/fs/cgroup, under --host-root).
     #[arg(long, value_name = "DIR")]
     pub cgroup_root: Option<PathBuf>,
+    /// Where the host's `/` is mounted when the enforcer runs in a container (a DaemonSet
+    /// mounts it at /host): runtime state directories, cgroup paths and container roots are
+    /// host paths, read under it.
+    #[arg(long, default_value = "/", value_name = "DIR")]
+    pub host_root: PathBuf,
     /// The node's name in audit events (default: the host name).
     #[arg(long, env = "NODE_NAME", value_name = "NAME")]
     pub host: Option<String>,
+    /// How denied execs are stopped: `auto` takes the best the kernel allows (BPF-LSM, then
+    /// fanotify permission events, then a kill before the new program runs).
+    #[arg(long, value_enum, default_value_t = ExecEnforcementArg::Auto)]
+    pub exec_enforcement: ExecEnforcementArg,
+}
+
+/// `--exec-enforcement`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExecEnforcementArg {
+    Auto,
+    /// BPF-LSM: EPERM before the exec (an error where the kernel refuses it).
+    Lsm,
+    /// fanotify FAN_OPEN_EXEC_PERM: EPERM before the program runs.
+    Fanotify,
+    /// tp_btf + SIGKILL before the new program runs.
+    Kill,
 }
 
 #[derive(Debug, Args)]
@@ -740,4 +761,13 @@ pub struct ConfigArgs {
     /// Exit with this code when findings remain after filtering (0 = always succeed).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub exit_code: u8,
+    /// Checks to ignore: one check id per line (`KBK001`, `# comment`, `exp:YYYY-MM-DD`), or
+    /// YAML (`misconfigurations: [{id, paths, statement, expired_at}]`, paths being globs over
+    /// the files' paths). Default: `.kabutoignore` or `.kabutoignore.yaml` in the current
+    /// directory, if present.
+    #[arg(long, value_name = "FILE")]
+    pub ignorefile: Option<PathBuf>,
+    /// Print suppressed findings and why, on standard error.
+    #[arg(long)]
+    pub show_suppressed: bool,
 }

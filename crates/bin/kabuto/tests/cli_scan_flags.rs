@@ -5,10 +5,14 @@ mod common;
 
 use std::path::Path;
 
-use common::{app_image_dir, kabuto_at, scan_app};
+use common::{Run, app_image_dir, kabuto_at, scan_app};
 
 fn write(dir: &Path, name: &str, text: &str) {
-    std::fs::write(dir.join(name), text).expect("write fixture");
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("fixture dir");
+    }
+    std::fs::write(path, text).expect("write fixture");
 }
 
 const ACKS: &str = "acknowledgements:
@@ -133,4 +137,126 @@ fn config_filters_by_severity_and_gates_on_what_remains() {
         ],
     )
     .expect_code(0);
+}
+
+/// `kabuto config --ignorefile`: a check id in the plain format ignores it everywhere; the
+/// YAML `misconfigurations` section limits a rule to files by path glob, with the statement
+/// shown by `--show-suppressed`; an expired rule suppresses nothing and says so; a bad id is
+/// an error naming the field. `.kabutoignore.yaml` in the current directory is used unasked.
+#[test]
+fn config_ignore_files_suppress_checks_by_id_and_path() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let privileged = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    \
+                      - name: c\n      image: debian:12\n      securityContext:\n        \
+                      privileged: true\n";
+    write(dir.path(), "agent/pod.yaml", privileged);
+    write(dir.path(), "web/pod.yaml", privileged);
+    let ids = |run: &Run| -> Vec<(String, String)> {
+        let mut ids: Vec<(String, String)> = run.json()["misconfigurations"]
+            .as_array()
+            .expect("misconfigurations")
+            .iter()
+            .map(|m| {
+                (
+                    m["check_id"].as_str().unwrap_or_default().to_owned(),
+                    m["path"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        ids.sort();
+        ids
+    };
+    let all = kabuto_at(dir.path(), &["config", ".", "-f", "json"]);
+    all.expect_code(0);
+    let every = ids(&all);
+    assert!(
+        every.contains(&("KBK001".into(), "agent/pod.yaml".into())),
+        "{every:?}"
+    );
+    assert!(
+        every.contains(&("KBK001".into(), "web/pod.yaml".into())),
+        "{every:?}"
+    );
+
+    // Plain: the id everywhere.
+    write(
+        dir.path(),
+        "plain.ignore",
+        "# privileged pods are reviewed by hand\nKBK001\n",
+    );
+    let plain = kabuto_at(
+        dir.path(),
+        &["config", ".", "-f", "json", "--ignorefile", "plain.ignore"],
+    );
+    plain.expect_code(0);
+    let left = ids(&plain);
+    assert!(!left.iter().any(|(id, _)| id == "KBK001"), "{left:?}");
+    assert_eq!(
+        left.len(),
+        every.len() - 2,
+        "only the two KBK001 findings go"
+    );
+
+    // YAML: one file only, with the statement.
+    write(
+        dir.path(),
+        ".kabutoignore.yaml",
+        "misconfigurations:\n  - id: KBK001\n    paths: ['agent/*']\n    statement: the agent loads eBPF\n",
+    );
+    let scoped = kabuto_at(
+        dir.path(),
+        &["config", ".", "-f", "json", "--show-suppressed"],
+    );
+    scoped.expect_code(0);
+    let left = ids(&scoped);
+    assert!(
+        left.contains(&("KBK001".into(), "web/pod.yaml".into())),
+        "{left:?}"
+    );
+    assert!(
+        !left.contains(&("KBK001".into(), "agent/pod.yaml".into())),
+        "{left:?}"
+    );
+    assert!(
+        scoped
+            .stderr
+            .contains("suppressed: KBK001 in agent/pod.yaml:")
+            && scoped
+                .stderr
+                .contains("ignored by .kabutoignore.yaml: the agent loads eBPF"),
+        "{}",
+        scoped.stderr
+    );
+
+    // Expired: nothing suppressed, and a warning names the entry.
+    write(
+        dir.path(),
+        ".kabutoignore.yaml",
+        "misconfigurations:\n  - id: KBK001\n    expired_at: 2020-01-31\n",
+    );
+    let expired = kabuto_at(dir.path(), &["config", ".", "-f", "json"]);
+    expired.expect_code(0);
+    assert_eq!(ids(&expired), every);
+    assert!(
+        expired
+            .stderr
+            .contains("the ignore entry for KBK001 expired on 2020-01-31"),
+        "{}",
+        expired.stderr
+    );
+
+    // A bad glob names the field; Trivy's check ids (a shared file) are no error.
+    write(
+        dir.path(),
+        ".kabutoignore.yaml",
+        "misconfigurations:\n  - id: AVD-KSV-0017\n  - id: KBK001\n    paths: ['[']\n",
+    );
+    let bad = kabuto_at(dir.path(), &["config", "."]);
+    bad.expect_code(1);
+    assert!(
+        bad.stderr
+            .contains(".kabutoignore.yaml: misconfigurations[1].paths[0]:"),
+        "{}",
+        bad.stderr
+    );
 }

@@ -6,6 +6,7 @@
 //! the agent enforces by killing the process from user space, and says so in the event.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::Path;
 
 use kabuto_api::{
@@ -13,15 +14,16 @@ use kabuto_api::{
     RUNTIME_AUDIT_EVENT_VERSION, RuntimeAuditEvent,
 };
 use kabuto_runtime_bpf::{
-    ContainerRule, ExecExemption, FileChange, Inode, KernelEvent, KernelVerdict, READONLY_PATH_LEN,
-    READONLY_PATHS, Task,
+    ContainerRule, ExecExemption, FileChange, Inode, KernelEvent, KernelVerdict, NetworkOp,
+    READONLY_PATH_LEN, READONLY_PATHS, Syscall, Task,
 };
 use kabuto_runtime_policy::{
     Action, ContainerPolicies, Entry, Event, Executable, FileOp, FileOrigin, Hit, Process,
-    RuntimePolicies, Verdict,
+    RuntimePolicies, Syscall as RuleSyscall, Verdict,
 };
 use time::OffsetDateTime;
 
+use crate::gate::Denial;
 use crate::identity::{ContainerInfo, Containers};
 
 /// What the agent asks of the kernel side (the eBPF sensor, or a recorder in tests).
@@ -47,6 +49,11 @@ pub trait Kernel {
     fn set_readonly_paths(&mut self, cgroup_id: u64, paths: &[String]) -> Result<(), Self::Error>;
     /// Kills a process (user-space enforcement).
     fn kill(&mut self, pid: u32) -> Result<(), Self::Error>;
+    /// Hands the container's execs to a user-space gate ([`crate::gate`]) where there is one;
+    /// whether the gate decides them.
+    fn gate_execs(&mut self, _info: &ContainerInfo) -> Result<bool, Self::Error> {
+        Ok(false)
+    }
 }
 
 impl Kernel for &kabuto_runtime_bpf::Sensor {
@@ -263,7 +270,10 @@ impl<'p> Agent<'p> {
                 ctime_ns,
                 verdict,
                 ..
-            } => self.exec(&task, filename, ctime_ns, verdict, kernel, now),
+            } => {
+                let enforce = Enforce::KernelOrKill(verdict);
+                self.exec(&task, filename, ctime_ns, enforce, kernel, now)
+            }
             KernelEvent::Fork(task) => self.fork(&task, kernel, now),
             KernelEvent::Exit { pid, cgroup_id, .. } => {
                 self.exit(pid, cgroup_id);
@@ -278,31 +288,26 @@ impl<'p> Agent<'p> {
                 verdict,
             } => {
                 let path = self.path_of(pid);
-                let process = Process {
+                let actor = Actor {
                     pid,
-                    path: &path,
-                    comm: &comm,
+                    ns_pid: None,
                     uid,
+                    comm: &comm,
+                    path: &path,
                 };
-                let event = Event::Connect { process, remote };
-                let Some(judged) = self.judge(cgroup_id, &event, kernel, now) else {
-                    return Vec::new();
+                let event = Event::Connect {
+                    process: actor.process(),
+                    remote,
                 };
-                let enforcement = match verdict {
-                    KernelVerdict::ConnectDenied => {
-                        "refused with EPERM in the kernel (cgroup/connect)".to_owned()
-                    }
-                    _ => "not enforced: the connection was made before the container's rules \
-                          reached the kernel"
-                        .to_owned(),
-                };
-                let evidence = Evidence {
-                    enforcement,
+                let seen = Seen {
+                    kind: "connect",
+                    cgroup_id,
+                    actor,
+                    enforce: Enforce::KernelOnly(verdict),
                     file: None,
-                    remote: Some(remote.to_string()),
+                    remote: Some(remote),
                 };
-                let process = audit_process(pid, None, Some(uid), &comm, &path);
-                self.audit(cgroup_id, &judged, "connect", process, pid, &evidence)
+                self.report(seen, &event, kernel, now)
             }
             KernelEvent::File {
                 task,
@@ -310,21 +315,9 @@ impl<'p> Agent<'p> {
                 change,
                 verdict,
             } => {
-                let path = if path.starts_with('/') {
-                    path
-                } else {
-                    let cwd = std::fs::read_link(format!("/proc/{}/cwd", task.pid))
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default();
-                    format!("{}/{path}", cwd.trim_end_matches('/'))
-                };
+                let path = absolute(task.pid, path);
                 let program = self.path_of(task.pid);
-                let process = Process {
-                    pid: task.pid,
-                    path: &program,
-                    comm: &task.comm,
-                    uid: task.uid,
-                };
+                let actor = Actor::of_task(&task, &program);
                 let op = match change {
                     FileChange::Create => FileOp::Create,
                     FileChange::Modify => FileOp::Modify,
@@ -332,34 +325,20 @@ impl<'p> Agent<'p> {
                     FileChange::Attributes => FileOp::Attributes,
                 };
                 let event = Event::File {
-                    process,
+                    process: actor.process(),
                     path: &path,
                     op,
                 };
-                let Some(judged) = self.judge(task.cgroup_id, &event, kernel, now) else {
-                    return Vec::new();
+                let seen = Seen {
+                    file: Some(&path),
+                    ..Seen::new(
+                        "file",
+                        task.cgroup_id,
+                        actor,
+                        Enforce::KernelOrKill(verdict),
+                    )
                 };
-                let enforcement = self.enforce(&judged, verdict, task.pid, kernel);
-                let evidence = Evidence {
-                    enforcement,
-                    file: Some(path.clone()),
-                    remote: None,
-                };
-                let process = audit_process(
-                    task.pid,
-                    Some(task.ns_pid),
-                    Some(task.uid),
-                    &task.comm,
-                    &program,
-                );
-                self.audit(
-                    task.cgroup_id,
-                    &judged,
-                    "file",
-                    process,
-                    task.pid,
-                    &evidence,
-                )
+                self.report(seen, &event, kernel, now)
             }
             KernelEvent::StdioSocket {
                 task,
@@ -368,42 +347,116 @@ impl<'p> Agent<'p> {
                 ..
             } => {
                 let path = self.path_of(task.pid);
-                let process = Process {
-                    pid: task.pid,
-                    path: &path,
-                    comm: &task.comm,
-                    uid: task.uid,
-                };
+                let actor = Actor::of_task(&task, &path);
                 let event = Event::StdioSocket {
-                    process,
+                    process: actor.process(),
                     remote: remote.map(|r| r.ip()),
                 };
-                let Some(judged) = self.judge(task.cgroup_id, &event, kernel, now) else {
+                let seen = Seen {
+                    kind: "stdio_socket",
+                    cgroup_id: task.cgroup_id,
+                    actor,
+                    enforce: Enforce::KernelOrKill(verdict),
+                    file: None,
+                    remote,
+                };
+                self.report(seen, &event, kernel, now)
+            }
+            KernelEvent::Syscall {
+                task,
+                call,
+                verdict,
+            } => {
+                let Some((call, detail)) = judged_call(&call, task.uid) else {
                     return Vec::new();
                 };
-                let enforcement = self.enforce(&judged, verdict, task.pid, kernel);
-                let evidence = Evidence {
-                    enforcement,
-                    file: None,
-                    remote: remote.map(|r| r.to_string()),
+                let path = self.path_of(task.pid);
+                let actor = Actor::of_task(&task, &path);
+                let event = Event::Syscall {
+                    process: actor.process(),
+                    call,
+                    detail: &detail,
                 };
-                let process = audit_process(
-                    task.pid,
-                    Some(task.ns_pid),
-                    Some(task.uid),
-                    &task.comm,
-                    &path,
-                );
-                self.audit(
+                let seen = Seen::new(
+                    "syscall",
                     task.cgroup_id,
-                    &judged,
-                    "stdio_socket",
-                    process,
-                    task.pid,
-                    &evidence,
-                )
+                    actor,
+                    Enforce::KernelOrKill(verdict),
+                );
+                self.report(seen, &event, kernel, now)
+            }
+            KernelEvent::Network { task, op, address } => {
+                let path = self.path_of(task.pid);
+                let actor = Actor::of_task(&task, &path);
+                let op = match op {
+                    NetworkOp::Bind => kabuto_runtime_policy::NetworkOp::Bind,
+                    NetworkOp::Listen => kabuto_runtime_policy::NetworkOp::Listen,
+                    NetworkOp::Accept => kabuto_runtime_policy::NetworkOp::Accept,
+                };
+                let event = Event::Network {
+                    process: actor.process(),
+                    op,
+                    address,
+                };
+                let seen = Seen {
+                    remote: address,
+                    ..Seen::new(
+                        "network",
+                        task.cgroup_id,
+                        actor,
+                        Enforce::KernelOnly(KernelVerdict::None),
+                    )
+                };
+                self.report(seen, &event, kernel, now)
             }
         }
+    }
+
+    /// Judges one event, carries out a blocking verdict and audits each hit: the steps every
+    /// event kind shares; `seen` says what differs.
+    fn report(
+        &mut self,
+        seen: Seen<'_>,
+        event: &Event<'_>,
+        kernel: &mut impl Kernel,
+        now: OffsetDateTime,
+    ) -> Vec<RuntimeAuditEvent> {
+        let Some(judged) = self.judge(seen.cgroup_id, event, kernel, now) else {
+            return Vec::new();
+        };
+        let enforcement = self.enforce(&judged, seen.enforce, seen.actor.pid, kernel);
+        let evidence = Evidence {
+            enforcement,
+            file: seen.file.map(str::to_owned),
+            remote: seen.remote.map(|r| r.to_string()),
+        };
+        let process = seen.actor.audit();
+        self.audit(
+            seen.cgroup_id,
+            &judged,
+            seen.kind,
+            process,
+            seen.actor.pid,
+            &evidence,
+        )
+    }
+
+    /// Audits an exec the [`crate::gate`] refused (the program never ran).
+    pub fn denied_exec(
+        &mut self,
+        denial: Denial,
+        kernel: &mut impl Kernel,
+        now: OffsetDateTime,
+    ) -> Vec<RuntimeAuditEvent> {
+        let enforce = Enforce::Done(crate::gate::DENIED);
+        self.exec(
+            &denial.task,
+            denial.path,
+            denial.ctime_ns,
+            enforce,
+            kernel,
+            now,
+        )
     }
 
     fn exec(
@@ -411,7 +464,7 @@ impl<'p> Agent<'p> {
         task: &Task,
         filename: String,
         ctime_ns: i64,
-        verdict: KernelVerdict,
+        enforce: Enforce,
         kernel: &mut impl Kernel,
         now: OffsetDateTime,
     ) -> Vec<RuntimeAuditEvent> {
@@ -423,14 +476,16 @@ impl<'p> Agent<'p> {
                 .map(|p| p.display().to_string())
                 .unwrap_or(filename)
         };
-        self.processes.insert(
-            task.pid,
-            ProcessEntry {
-                ppid: task.ppid,
-                comm: task.comm.clone(),
-                path: path.clone(),
-            },
-        );
+        if !matches!(enforce, Enforce::Done(_)) {
+            self.processes.insert(
+                task.pid,
+                ProcessEntry {
+                    ppid: task.ppid,
+                    comm: task.comm.clone(),
+                    path: path.clone(),
+                },
+            );
+        }
         let mut events = Vec::new();
         if !self.known.contains_key(&task.cgroup_id) {
             events.extend(self.register(task.cgroup_id, kernel, now));
@@ -450,41 +505,17 @@ impl<'p> Agent<'p> {
             Ok(_) => FileOrigin::Original,
             Err(_) => FileOrigin::Unknown,
         };
-        let process = Process {
-            pid: task.pid,
-            path: &path,
-            comm: &task.comm,
-            uid: task.uid,
-        };
+        let actor = Actor::of_task(task, &path);
         let event = Event::Exec {
-            process,
+            process: actor.process(),
             entry,
             origin,
         };
-        let Some(judged) = self.judge(task.cgroup_id, &event, kernel, now) else {
-            return events;
+        let seen = Seen {
+            file: Some(&path),
+            ..Seen::new("exec", task.cgroup_id, actor, enforce)
         };
-        let enforcement = self.enforce(&judged, verdict, task.pid, kernel);
-        let evidence = Evidence {
-            enforcement,
-            file: Some(path.clone()),
-            remote: None,
-        };
-        let process = audit_process(
-            task.pid,
-            Some(task.ns_pid),
-            Some(task.uid),
-            &task.comm,
-            &path,
-        );
-        events.extend(self.audit(
-            task.cgroup_id,
-            &judged,
-            "exec",
-            process,
-            task.pid,
-            &evidence,
-        ));
+        events.extend(self.report(seen, &event, kernel, now));
         events
     }
 
@@ -510,36 +541,21 @@ impl<'p> Agent<'p> {
         if known.over_limit {
             return Vec::new();
         }
-        let count = known.processes;
-        let event = Event::ProcessCount(count);
-        let Some(judged) = self.judge(task.cgroup_id, &event, kernel, now) else {
-            return Vec::new();
-        };
-        if let Some(known) = self.known.get_mut(&task.cgroup_id) {
+        let event = Event::ProcessCount(known.processes);
+        let path = self.path_of(task.pid);
+        let seen = Seen::new(
+            "process_count",
+            task.cgroup_id,
+            Actor::of_task(task, &path),
+            Enforce::KernelOrKill(KernelVerdict::None),
+        );
+        let events = self.report(seen, &event, kernel, now);
+        if !events.is_empty()
+            && let Some(known) = self.known.get_mut(&task.cgroup_id)
+        {
             known.over_limit = true;
         }
-        let enforcement = self.enforce(&judged, KernelVerdict::None, task.pid, kernel);
-        let path = self.path_of(task.pid);
-        let evidence = Evidence {
-            enforcement,
-            file: None,
-            remote: None,
-        };
-        let process = audit_process(
-            task.pid,
-            Some(task.ns_pid),
-            Some(task.uid),
-            &task.comm,
-            &path,
-        );
-        self.audit(
-            task.cgroup_id,
-            &judged,
-            "process_count",
-            process,
-            task.pid,
-            &evidence,
-        )
+        events
     }
 
     fn exit(&mut self, pid: u32, cgroup_id: u64) {
@@ -586,31 +602,28 @@ impl<'p> Agent<'p> {
     fn enforce(
         &self,
         verdict: &Verdict<'_>,
-        kernel_verdict: KernelVerdict,
+        enforce: Enforce,
         pid: u32,
         kernel: &mut impl Kernel,
     ) -> String {
         if verdict.action() != Action::Block {
             return String::new();
         }
-        match kernel_verdict {
-            KernelVerdict::DenyListed | KernelVerdict::RuntimeExec | KernelVerdict::Drift => {
-                "killed with SIGKILL in the kernel before the program ran".to_owned()
-            }
-            KernelVerdict::ReverseShell => {
-                "killed with SIGKILL in the kernel at the dup2 that redirected its stdio".to_owned()
-            }
-            KernelVerdict::ConnectDenied => "refused with EPERM in the kernel".to_owned(),
-            KernelVerdict::ReadOnly => "killed with SIGKILL in the kernel at the syscall's entry, \
-                                        before it wrote (an open with O_TRUNC or O_CREAT may have \
-                                        taken effect)"
-                .to_owned(),
-            KernelVerdict::None => match kernel.kill(pid) {
+        match enforce {
+            Enforce::KernelOrKill(KernelVerdict::None) => match kernel.kill(pid) {
                 Ok(()) => "killed with SIGKILL from user space (the kernel could not decide \
                            this rule alone)"
                     .to_owned(),
                 Err(e) => format!("not enforced: killing pid {pid} failed: {e}"),
             },
+            Enforce::KernelOnly(KernelVerdict::None) => "not enforced: the action was done \
+                                                         before the container's rules reached \
+                                                         the kernel"
+                .to_owned(),
+            Enforce::KernelOrKill(verdict) | Enforce::KernelOnly(verdict) => {
+                kernel_enforcement(verdict).to_owned()
+            }
+            Enforce::Done(how) => how.to_owned(),
         }
     }
 
@@ -628,7 +641,11 @@ impl<'p> Agent<'p> {
         let processes = std::fs::read_to_string(info.cgroup_dir.join("cgroup.procs"))
             .map(|text| text.lines().count() as u32)
             .unwrap_or(1);
-        let rule = kernel_rule(&info, &policies, now);
+        let mut rule = kernel_rule(&info, &policies, now);
+        match kernel.gate_execs(&info) {
+            Ok(gated) => rule.rule.gate_exec = gated,
+            Err(e) => tracing::warn!(container = %info.container.id, "exec gate: {e}"),
+        }
         let mut problems = Vec::new();
         let mut note = |what: &str, result: Result<(), String>| {
             if let Err(e) = result {
@@ -817,6 +834,132 @@ struct Evidence {
     remote: Option<String>,
 }
 
+/// How a blocking verdict is carried out for an event kind.
+#[derive(Debug, Clone, Copy)]
+enum Enforce {
+    /// The kernel's verdict; when the kernel let it happen, a kill from user space.
+    KernelOrKill(KernelVerdict),
+    /// The kernel's verdict only: nothing is left to stop afterwards (a connection made).
+    KernelOnly(KernelVerdict),
+    /// Stopped before it happened, as said.
+    Done(&'static str),
+}
+
+/// What the rules judge of a system call, and what it asked for in words; `None` for a call
+/// that gains nothing (root dropping privileges, a non-root capset of nothing).
+fn judged_call(call: &Syscall, uid: u32) -> Option<(RuleSyscall, String)> {
+    Some(match call {
+        Syscall::SetUid { uid: 0 } if uid != 0 => (RuleSyscall::GainRoot, "uid 0".to_owned()),
+        Syscall::SetGid { gid: 0 } if uid != 0 => (RuleSyscall::GainRoot, "gid 0".to_owned()),
+        Syscall::Capset { effective } if uid != 0 && *effective != 0 => (
+            RuleSyscall::GainCapabilities,
+            format!("the capabilities {effective:#x}"),
+        ),
+        Syscall::SetUid { .. } | Syscall::SetGid { .. } | Syscall::Capset { .. } => return None,
+        Syscall::Ptrace { request, target } => (
+            RuleSyscall::Ptrace,
+            format!("request {request:#x} on pid {target}"),
+        ),
+        Syscall::Mount { target } => (RuleSyscall::Mount, format!("at {target}")),
+        Syscall::ModuleLoad => (RuleSyscall::ModuleLoad, String::new()),
+        Syscall::Setns { nstype } => (RuleSyscall::Setns, format!("nstype {nstype:#x}")),
+        Syscall::Unshare { flags } => (RuleSyscall::Unshare, format!("flags {flags:#x}")),
+    })
+}
+
+/// What the kernel did, for a verdict other than [`KernelVerdict::None`].
+fn kernel_enforcement(verdict: KernelVerdict) -> &'static str {
+    match verdict {
+        KernelVerdict::DenyListed | KernelVerdict::RuntimeExec | KernelVerdict::Drift => {
+            "killed with SIGKILL in the kernel before the program ran"
+        }
+        KernelVerdict::ReverseShell => {
+            "killed with SIGKILL in the kernel at the dup2 that redirected its stdio"
+        }
+        KernelVerdict::ConnectDenied => "refused with EPERM in the kernel (cgroup/connect)",
+        KernelVerdict::ReadOnly => {
+            "killed with SIGKILL in the kernel at the syscall's entry, before it wrote (an \
+             open with O_TRUNC or O_CREAT may have taken effect)"
+        }
+        KernelVerdict::Syscall => {
+            "killed with SIGKILL in the kernel at the syscall's entry, before it took effect"
+        }
+        KernelVerdict::None => "not enforced",
+    }
+}
+
+/// The process an event is about, borrowed from the kernel event.
+struct Actor<'a> {
+    pid: u32,
+    ns_pid: Option<u32>,
+    uid: u32,
+    comm: &'a str,
+    path: &'a str,
+}
+
+impl<'a> Actor<'a> {
+    fn of_task(task: &'a Task, path: &'a str) -> Actor<'a> {
+        Actor {
+            pid: task.pid,
+            ns_pid: Some(task.ns_pid),
+            uid: task.uid,
+            comm: &task.comm,
+            path,
+        }
+    }
+
+    /// As the policies judge it.
+    fn process(&self) -> Process<'a> {
+        Process {
+            pid: self.pid,
+            path: self.path,
+            comm: self.comm,
+            uid: self.uid,
+        }
+    }
+
+    /// As the audit event names it.
+    fn audit(&self) -> AuditProcess {
+        audit_process(self.pid, self.ns_pid, Some(self.uid), self.comm, self.path)
+    }
+}
+
+/// What one event kind says of itself to [`Agent::report`].
+struct Seen<'a> {
+    /// The audit event's kind.
+    kind: &'static str,
+    cgroup_id: u64,
+    actor: Actor<'a>,
+    enforce: Enforce,
+    file: Option<&'a str>,
+    remote: Option<SocketAddr>,
+}
+
+impl<'a> Seen<'a> {
+    /// An event with neither file nor remote address.
+    fn new(kind: &'static str, cgroup_id: u64, actor: Actor<'a>, enforce: Enforce) -> Seen<'a> {
+        Seen {
+            kind,
+            cgroup_id,
+            actor,
+            enforce,
+            file: None,
+            remote: None,
+        }
+    }
+}
+
+/// A file event's path made absolute with the process's working directory.
+fn absolute(pid: u32, path: String) -> String {
+    if path.starts_with('/') {
+        return path;
+    }
+    let cwd = std::fs::read_link(format!("/proc/{pid}/cwd"))
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    format!("{}/{path}", cwd.trim_end_matches('/'))
+}
+
 fn result(hit: &Hit<'_>) -> AuditResult {
     match hit.action {
         Action::Block => AuditResult::Block,
@@ -885,9 +1028,13 @@ fn kernel_rule(
             }
         }
         plan.rule.watch_files |= policy.watches_files();
+        plan.rule.watch_syscalls |= policy.watches_syscalls();
+        plan.rule.watch_network |= policy.audits_network();
         if !enforced {
             continue;
         }
+        plan.rule.block_privilege_gain |= policy.limits_new_privileges();
+        plan.rule.block_escape |= policy.escape_without_exceptions();
         if has_readonly(policy) {
             // An enforced readonly_files the kernel cannot hold leaves them all to user space.
             match policy.readonly_prefixes() {

@@ -2,8 +2,10 @@
 //! container runtime's state: runc's state directories (`/run/runc/<id>/state.json`, and
 //! those containerd and Docker keep for their runc shims). A state file names the container's
 //! cgroup (whose inode is the cgroup id), its first process, its start time and its
-//! configuration: labels carry the OCI annotations (image, Kubernetes pod and namespace).
-//! Processes in no known container belong to the host.
+//! configuration: labels carry the OCI annotations (image, Kubernetes pod and namespace, as
+//! containerd's CRI plugin and CRI-O write them). Docker writes no such annotations: its own
+//! record of the container (`/var/lib/docker/containers/<id>/config.v2.json`) gives the
+//! image, the name and the labels. Processes in no known container belong to the host.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -20,6 +22,30 @@ pub const DEFAULT_STATE_ROOTS: [&str; 3] = [
     "/run/docker/runtime-runc/*",
 ];
 
+/// Where the host's file system is: `/` on the host itself, the mount of the node's `/` when
+/// the enforcer runs in a pod (`--host-root /host`). Runtimes write host paths (state roots,
+/// cgroup paths, root file systems); each is read under this root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostRoot(PathBuf);
+
+impl HostRoot {
+    pub fn new(dir: impl Into<PathBuf>) -> HostRoot {
+        HostRoot(dir.into())
+    }
+
+    /// `host_path` as seen from here.
+    pub fn path(&self, host_path: &Path) -> PathBuf {
+        self.0
+            .join(host_path.strip_prefix("/").unwrap_or(host_path))
+    }
+}
+
+impl Default for HostRoot {
+    fn default() -> HostRoot {
+        HostRoot::new("/")
+    }
+}
+
 /// What the enforcer knows about one running container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerInfo {
@@ -31,14 +57,17 @@ pub struct ContainerInfo {
     pub init_pid: u32,
     /// When the runtime created it, ns since the epoch.
     pub created_ns: u64,
-    /// The container's root filesystem on the host.
+    /// The container's root filesystem, as the enforcer reaches it: its first process's
+    /// root (`/proc/PID/root`, which needs only the host's pid namespace), else the runtime's
+    /// host path under the [`HostRoot`].
     pub rootfs: PathBuf,
     pub start: StartConfig,
 }
 
 /// The annotations that name the image, the pod and the container, most specific first.
-const IMAGE_KEYS: [&str; 4] = [
+const IMAGE_KEYS: [&str; 5] = [
     "io.kubernetes.cri.image-name",
+    "io.kubernetes.cri-o.ImageName",
     "io.kabuto.image",
     "org.opencontainers.image.ref.name",
     "org.opencontainers.image.base.name",
@@ -115,7 +144,11 @@ pub enum IdentityError {
 
 /// Reads one `state.json`. `cgroup2_root` resolves the cgroup path of hybrid hosts, whose
 /// state files name the v2 cgroup under `cgroup_paths[""]`.
-pub fn read_state(path: &Path, host: &str) -> Result<ContainerInfo, IdentityError> {
+pub fn read_state(
+    path: &Path,
+    host: &str,
+    host_root: &HostRoot,
+) -> Result<ContainerInfo, IdentityError> {
     let text = std::fs::read_to_string(path).map_err(|source| IdentityError::Io {
         path: path.to_owned(),
         source,
@@ -128,7 +161,7 @@ pub fn read_state(path: &Path, host: &str) -> Result<ContainerInfo, IdentityErro
         .cgroup_paths
         .get("")
         .or_else(|| state.cgroup_paths.get("unified"))
-        .map(PathBuf::from)
+        .map(|dir| host_root.path(Path::new(dir)))
         .ok_or_else(|| IdentityError::Io {
             path: path.to_owned(),
             source: std::io::Error::new(
@@ -152,6 +185,11 @@ pub fn read_state(path: &Path, host: &str) -> Result<ContainerInfo, IdentityErro
         .filter(|(key, _)| *key != "bundle")
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
+    let docker = DockerConfig::read(host_root, &state.id);
+    let mut labels = labels;
+    if let Some(docker) = &docker {
+        labels.extend(docker.config.labels.clone());
+    }
     let first = |keys: &[&str]| keys.iter().find_map(|k| labels.get(*k).cloned());
     let shared = |kind: &str| {
         !state
@@ -178,9 +216,13 @@ pub fn read_state(path: &Path, host: &str) -> Result<ContainerInfo, IdentityErro
     };
     Ok(ContainerInfo {
         container: Container {
-            name: first(&NAME_KEYS).unwrap_or_else(|| state.id.clone()),
+            name: first(&NAME_KEYS)
+                .or_else(|| docker.as_ref().map(DockerConfig::name))
+                .unwrap_or_else(|| state.id.clone()),
             id: state.id,
-            image: first(&IMAGE_KEYS).unwrap_or_default(),
+            image: first(&IMAGE_KEYS)
+                .or_else(|| docker.map(|d| d.config.image))
+                .unwrap_or_default(),
             pod: first(&POD_KEYS),
             namespace: first(&NAMESPACE_KEYS),
             labels,
@@ -190,9 +232,55 @@ pub fn read_state(path: &Path, host: &str) -> Result<ContainerInfo, IdentityErro
         cgroup_dir,
         init_pid: state.init_process_pid,
         created_ns,
-        rootfs: state.config.rootfs,
+        rootfs: container_root(state.init_process_pid)
+            .unwrap_or_else(|| host_root.path(&state.config.rootfs)),
         start,
     })
+}
+
+/// The root directory of a running process, through /proc.
+fn container_root(pid: u32) -> Option<PathBuf> {
+    let root = PathBuf::from(format!("/proc/{pid}/root"));
+    std::fs::metadata(&root)
+        .is_ok_and(|m| m.is_dir())
+        .then_some(root)
+}
+
+/// What Docker keeps of a container (`config.v2.json`), the fields read.
+#[derive(Debug, Deserialize)]
+struct DockerConfig {
+    #[serde(rename = "Name", default)]
+    name: String,
+    #[serde(rename = "Config")]
+    config: DockerContainerConfig,
+}
+
+#[derive(Debug, Deserialize)]
+struct DockerContainerConfig {
+    #[serde(rename = "Image", default)]
+    image: String,
+    #[serde(rename = "Labels", default)]
+    labels: BTreeMap<String, String>,
+}
+
+impl DockerConfig {
+    /// Docker's record of container `id`, when Docker runs it (its default data root).
+    fn read(host_root: &HostRoot, id: &str) -> Option<DockerConfig> {
+        let path = host_root.path(
+            &Path::new("/var/lib/docker/containers")
+                .join(id)
+                .join("config.v2.json"),
+        );
+        let text = std::fs::read_to_string(path).ok()?;
+        serde_json::from_str(&text)
+            .inspect_err(|e| tracing::debug!(container = id, "Docker's config.v2.json: {e}"))
+            .ok()
+    }
+
+    /// The name as `docker ps` shows it.
+    fn name(&self) -> String {
+        self.name.trim_start_matches('/').to_owned()
+    }
 }
 
 /// A cgroup's id: the inode of its cgroup2 directory.
@@ -226,6 +314,7 @@ fn rfc3339_ns(text: &str) -> Option<u64> {
 pub struct Containers {
     roots: Vec<PathBuf>,
     host: String,
+    host_root: HostRoot,
     by_cgroup: HashMap<u64, ContainerInfo>,
     /// Cgroups no state file named at the last look, and when: a host cgroup's every exec
     /// would otherwise read all state files again.
@@ -236,10 +325,12 @@ pub struct Containers {
 const MISS_TTL: Duration = Duration::from_millis(200);
 
 impl Containers {
-    pub fn new(roots: Vec<PathBuf>, host: String) -> Containers {
+    /// `roots` are host paths, read under `host_root`.
+    pub fn new(roots: Vec<PathBuf>, host: String, host_root: HostRoot) -> Containers {
         Containers {
             roots,
             host,
+            host_root,
             by_cgroup: HashMap::new(),
             misses: HashMap::new(),
         }
@@ -265,7 +356,7 @@ impl Containers {
     pub fn rescan(&mut self) -> Vec<ContainerInfo> {
         let mut found = HashMap::new();
         for state in self.state_files() {
-            match read_state(&state, &self.host) {
+            match read_state(&state, &self.host, &self.host_root) {
                 Ok(info) => {
                     found.insert(info.cgroup_id, info);
                 }
@@ -290,11 +381,12 @@ impl Containers {
     fn state_files(&self) -> Vec<PathBuf> {
         let mut roots = Vec::new();
         for root in &self.roots {
+            let root = self.host_root.path(root);
             let text = root.to_string_lossy();
             if let Some(parent) = text.strip_suffix("/*") {
                 roots.extend(subdirectories(Path::new(parent)));
             } else {
-                roots.push(root.clone());
+                roots.push(root);
             }
         }
         roots
@@ -354,7 +446,7 @@ mod tests {
         });
         let path = dir.path().join("state.json");
         std::fs::write(&path, state.to_string()).expect("write");
-        let info = read_state(&path, "node-1").expect("state");
+        let info = read_state(&path, "node-1", &HostRoot::default()).expect("state");
         assert_eq!(info.container.id, "web-1");
         assert_eq!(info.container.name, "web");
         assert_eq!(info.container.image, "docker.io/library/nginx:1.27");
@@ -374,8 +466,131 @@ mod tests {
         assert_eq!(info.rootfs, Path::new("/var/lib/x/rootfs"));
         std::fs::write(&path, "{\"id\": 1}").expect("write");
         assert!(matches!(
-            read_state(&path, "h"),
+            read_state(&path, "h", &HostRoot::default()),
             Err(IdentityError::State { .. })
         ));
+    }
+
+    /// In a pod (`--host-root /host`) the state roots and the cgroup paths runtimes write are
+    /// read under the host root; a running container's root is its first process's
+    /// `/proc/PID/root`, else the host path under the host root.
+    #[test]
+    fn host_paths_are_read_under_the_host_root() {
+        let host = tempfile::tempdir().expect("dir");
+        let host_root = HostRoot::new(host.path());
+        let cgroup = host.path().join("sys/fs/cgroup/kubepods/pod-1/c1");
+        std::fs::create_dir_all(&cgroup).expect("cgroup dir");
+        let state_dir = host.path().join("run/containerd/runc/k8s.io/c1");
+        std::fs::create_dir_all(&state_dir).expect("state dir");
+        let state = |pid: u32| {
+            serde_json::json!({
+                "id": "c1",
+                "init_process_pid": pid,
+                "created": "2026-12-07T16:59:50Z",
+                "cgroup_paths": {"": "/sys/fs/cgroup/kubepods/pod-1/c1"},
+                "config": {"rootfs": "/run/containerd/io.containerd.runtime.v2.task/k8s.io/c1/rootfs"}
+            })
+            .to_string()
+        };
+        std::fs::write(state_dir.join("state.json"), state(999_999_999)).expect("write");
+        let mut containers = Containers::new(
+            vec![PathBuf::from("/run/containerd/runc/*")],
+            "node-1".into(),
+            host_root,
+        );
+        let id = cgroup_id_of(&cgroup).expect("ino");
+        let info = containers
+            .lookup(id)
+            .expect("found under the host root")
+            .clone();
+        assert_eq!(info.cgroup_dir, cgroup);
+        assert_eq!(
+            info.rootfs,
+            host.path()
+                .join("run/containerd/io.containerd.runtime.v2.task/k8s.io/c1/rootfs")
+        );
+        // A live first process: its root, through /proc.
+        std::fs::write(state_dir.join("state.json"), state(std::process::id())).expect("write");
+        let info = read_state(
+            &state_dir.join("state.json"),
+            "n",
+            &HostRoot::new(host.path()),
+        )
+        .expect("state");
+        assert_eq!(
+            info.rootfs,
+            PathBuf::from(format!("/proc/{}/root", std::process::id()))
+        );
+        assert_eq!(
+            HostRoot::default().path(Path::new("/run/runc")),
+            Path::new("/run/runc")
+        );
+    }
+
+    /// A Docker container: runc's state names no image; Docker's config.v2.json (its real
+    /// shape, abridged) gives the image, the name and the labels.
+    #[test]
+    fn docker_containers_take_image_name_and_labels_from_dockers_record() {
+        let host = tempfile::tempdir().expect("dir");
+        let id = "3f4e1c9a7b2d";
+        let cgroup = host
+            .path()
+            .join("sys/fs/cgroup/system.slice/docker-3f4e1c9a7b2d.scope");
+        std::fs::create_dir_all(&cgroup).expect("cgroup");
+        let state_dir = host.path().join("run/docker/runtime-runc/moby").join(id);
+        std::fs::create_dir_all(&state_dir).expect("state dir");
+        let state = serde_json::json!({
+            "id": id,
+            "init_process_pid": 999_999_999u32,
+            "created": "2026-12-07T16:59:50Z",
+            "cgroup_paths": {"": "/sys/fs/cgroup/system.slice/docker-3f4e1c9a7b2d.scope"},
+            "config": {"rootfs": "/var/lib/docker/overlay2/abc/merged", "labels": ["bundle=/run/containerd/io.containerd.runtime.v2.task/moby/3f4e1c9a7b2d"]}
+        });
+        std::fs::write(state_dir.join("state.json"), state.to_string()).expect("state");
+        let docker_dir = host.path().join("var/lib/docker/containers").join(id);
+        std::fs::create_dir_all(&docker_dir).expect("docker dir");
+        let config = serde_json::json!({
+            "ID": id,
+            "Created": "2026-12-07T16:59:49.9Z",
+            "Path": "sleep",
+            "Args": ["600"],
+            "Config": {
+                "Hostname": "3f4e1c9a7b2d",
+                "Image": "docker.io/library/nginx:1.27",
+                "Labels": {"com.example.team": "shop"},
+                "Cmd": ["sleep", "600"]
+            },
+            "Image": "sha256:0c1d2e3f",
+            "Name": "/checkout",
+            "Driver": "overlay2"
+        });
+        std::fs::write(docker_dir.join("config.v2.json"), config.to_string()).expect("config");
+        let info = read_state(
+            &state_dir.join("state.json"),
+            "n",
+            &HostRoot::new(host.path()),
+        )
+        .expect("state");
+        assert_eq!(info.container.image, "docker.io/library/nginx:1.27");
+        assert_eq!(info.container.name, "checkout");
+        assert_eq!(
+            info.container
+                .labels
+                .get("com.example.team")
+                .map(String::as_str),
+            Some("shop")
+        );
+        // Without Docker's record: the id names it, and the image is unknown.
+        std::fs::remove_file(docker_dir.join("config.v2.json")).expect("remove");
+        let info = read_state(
+            &state_dir.join("state.json"),
+            "n",
+            &HostRoot::new(host.path()),
+        )
+        .expect("state");
+        assert_eq!(
+            (info.container.name.as_str(), info.container.image.as_str()),
+            (id, "")
+        );
     }
 }

@@ -5,7 +5,7 @@
 //! without a restart) and reports the enforcer to the server.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::time::{Duration, Instant};
@@ -13,12 +13,13 @@ use std::time::{Duration, Instant};
 use kabuto_api::RuntimeAuditEvent;
 use kabuto_api::server::{EnforcerEventCounts, EnforcerReport};
 use kabuto_client::ServerClient;
-use kabuto_runtime_bpf::{Events, Sensor};
+use kabuto_runtime_bpf::{Events, ExecMode, ExecOptions, KernelEvent, Sensor};
 use kabuto_runtime_policy::{RuntimePolicies, RuntimePolicyError};
 use time::OffsetDateTime;
 
 use crate::agent::Agent;
-use crate::identity::Containers;
+use crate::gate::{ExecGate, GateError, Node};
+use crate::identity::{Containers, HostRoot};
 use crate::policies::{PolicySource, PolicySourceError};
 use crate::sinks::{EventFile, SERVER_BATCH, Server, SinkError, Syslog};
 use crate::spool::{Spool, SpoolError};
@@ -41,9 +42,26 @@ pub struct Config {
     pub policy_refresh: Duration,
     /// runc state roots (see [`crate::identity::DEFAULT_STATE_ROOTS`]).
     pub state_roots: Vec<PathBuf>,
-    /// The cgroup2 mount; found when `None`.
+    /// The cgroup2 mount; found (under `host_root`) when `None`.
     pub cgroup_root: Option<PathBuf>,
+    /// Where the host's `/` is (a pod mounts it elsewhere).
+    pub host_root: HostRoot,
     pub host: String,
+    pub exec_enforcement: ExecEnforcement,
+}
+
+/// How denied execs are stopped (`--exec-enforcement`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ExecEnforcement {
+    /// The best the kernel allows: BPF-LSM, else fanotify, else kill-on-exec.
+    #[default]
+    Auto,
+    /// BPF-LSM only (an error where the kernel refuses it).
+    Lsm,
+    /// fanotify exec permission events (an error where the kernel has none).
+    Fanotify,
+    /// `tp_btf` + SIGKILL before the new program runs.
+    Kill,
 }
 
 /// Why the enforcer could not run.
@@ -57,7 +75,8 @@ pub enum RunError {
     #[error("audit events need somewhere to go: an event file, syslog, a server or more")]
     NoSink,
     #[error(
-        "no cgroup2 hierarchy is mounted (looked at /sys/fs/cgroup/unified and /sys/fs/cgroup)"
+        "no cgroup2 hierarchy is mounted (looked at /sys/fs/cgroup/unified and /sys/fs/cgroup \
+         under the host root)"
     )]
     NoCgroup2,
     #[error("{path}: {source}")]
@@ -68,6 +87,10 @@ pub enum RunError {
     },
     #[error(transparent)]
     Bpf(#[from] kabuto_runtime_bpf::BpfError),
+    #[error("--exec-enforcement lsm: the kernel refused BPF-LSM: {0}")]
+    NoLsm(String),
+    #[error("--exec-enforcement fanotify: {0}")]
+    Gate(#[from] GateError),
     #[error(transparent)]
     Spool(#[from] SpoolError),
     #[error(transparent)]
@@ -88,6 +111,8 @@ impl From<PolicySourceError> for RunError {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
     pub kernel_events: u64,
+    /// Exec events among them.
+    pub exec_events: u64,
     pub audit_events: u64,
     /// Audit events the server took.
     pub sent: u64,
@@ -105,11 +130,11 @@ const CLEANUP: Duration = Duration::from_secs(10);
 /// Time between two tries of a failed server delivery.
 const SERVER_RETRY: Duration = Duration::from_secs(5);
 
-/// The cgroup2 mount point: `/sys/fs/cgroup/unified` on hybrid hosts.
-pub fn find_cgroup2() -> Option<PathBuf> {
+/// The host's cgroup2 mount point: `/sys/fs/cgroup/unified` on hybrid hosts.
+pub fn find_cgroup2(host_root: &HostRoot) -> Option<PathBuf> {
     ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"]
         .into_iter()
-        .map(PathBuf::from)
+        .map(|dir| host_root.path(Path::new(dir)))
         .find(|dir| dir.join("cgroup.controllers").is_file())
 }
 
@@ -146,12 +171,12 @@ pub fn run(
     }
     let mut delivery = Delivery::open(config)?;
     let mut source = PolicySource::new(&config.policies, config.server.clone(), &config.spool_dir)?;
-    let policies = source.initial()?;
+    let policies = Arc::new(source.initial()?);
     let cgroup_root = match &config.cgroup_root {
         Some(root) => root.clone(),
-        None => find_cgroup2().ok_or(RunError::NoCgroup2)?,
+        None => find_cgroup2(&config.host_root).ok_or(RunError::NoCgroup2)?,
     };
-    let sensor = Sensor::load(&cgroup_root, &host_cgroups(&cgroup_root)?)?;
+    let (sensor, mut gate, mode) = load(config.exec_enforcement, &cgroup_root, &policies)?;
     let status = Mutex::new(EnforcerReport {
         host: config.host.clone(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -173,8 +198,11 @@ pub fn run(
         scope.spawn(|| refresher.run(&mut source, &updates));
         let judged = judge(
             config,
-            &sensor,
-            policies,
+            Node {
+                sensor: &sensor,
+                gate: gate.as_mut(),
+            },
+            (policies, mode),
             Loop {
                 stop,
                 changed: &changed,
@@ -192,17 +220,21 @@ pub fn run(
 }
 
 /// The agent on the sensor's events, taking up each new policy set from `changed`.
+/// `(policies, mode)`: the first set and the one-line enforcement mode.
 fn judge(
     config: &Config,
-    sensor: &Sensor,
-    mut policies: RuntimePolicies,
+    mut kernel: Node<'_>,
+    (mut policies, mode): (Arc<RuntimePolicies>, String),
     mut with: Loop<'_>,
     started: impl FnOnce(&str),
 ) -> Result<Summary, RunError> {
-    let containers = Containers::new(config.state_roots.clone(), config.host.clone());
+    let containers = Containers::new(
+        config.state_roots.clone(),
+        config.host.clone(),
+        config.host_root.clone(),
+    );
     let mut parked = Agent::new(&policies, containers, &config.host).park();
-    let mut kernel = sensor;
-    let mut events = sensor.events()?;
+    let mut events = kernel.sensor.events()?;
     let mut summary = Summary::default();
     let mut started = Some(started);
     loop {
@@ -210,9 +242,8 @@ fn judge(
         let (mut agent, mut audit) = Agent::resume(&policies, parked, &mut kernel, now);
         if let Some(started) = started.take() {
             audit.extend(agent.register_running(&mut kernel, now));
-            let mode = sensor.describe();
             started(&mode);
-            lock(with.status).mode = mode;
+            lock(with.status).mode.clone_from(&mode);
         }
         lock(with.status).policies = policies.policies().iter().map(|p| p.name.clone()).collect();
         with.delivery.spool_all(audit, &mut summary);
@@ -224,7 +255,10 @@ fn judge(
             "runtime policies changed: taking them up"
         );
         parked = agent.park();
-        policies = next;
+        policies = Arc::new(next);
+        if let Some(gate) = kernel.gate.as_deref_mut() {
+            gate.set_policies(Arc::clone(&policies))?;
+        }
     }
 }
 
@@ -243,7 +277,7 @@ impl Loop<'_> {
         &mut self,
         agent: &mut Agent<'_>,
         events: &mut Events<'_>,
-        kernel: &mut &Sensor,
+        kernel: &mut Node<'_>,
         summary: &mut Summary,
     ) -> Result<Option<RuntimePolicies>, RunError> {
         let mut cleanup_at = Instant::now() + CLEANUP;
@@ -251,7 +285,12 @@ impl Loop<'_> {
             let stopping = self.stop.load(Ordering::Relaxed);
             for event in events.poll(Duration::from_millis(100))? {
                 summary.kernel_events += 1;
+                summary.exec_events += u64::from(matches!(event, KernelEvent::Exec { .. }));
                 let audit = agent.handle(event, kernel, OffsetDateTime::now_utc());
+                self.delivery.spool_all(audit, summary);
+            }
+            for denial in kernel.denials() {
+                let audit = agent.denied_exec(denial, kernel, OffsetDateTime::now_utc());
                 self.delivery.spool_all(audit, summary);
             }
             self.delivery.deliver(stopping, summary)?;
@@ -277,6 +316,63 @@ impl Loop<'_> {
             sent: summary.sent,
             dropped: summary.dropped,
         };
+    }
+}
+
+/// The eBPF programs and, when fanotify denies execs, the gate; and the one line that says
+/// how execs are stopped and why the better ways were not taken.
+fn load(
+    choice: ExecEnforcement,
+    cgroup_root: &Path,
+    policies: &Arc<RuntimePolicies>,
+) -> Result<(Sensor, Option<ExecGate>, String), RunError> {
+    use ExecEnforcement::{Auto, Fanotify, Kill, Lsm};
+    // fanotify is probed first: where it decides, the exec tracepoint must not kill.
+    let fanotify = match choice {
+        Auto => ExecGate::probe().map_err(|e| e.to_string()),
+        Fanotify => {
+            ExecGate::probe()?;
+            Ok(())
+        }
+        Lsm | Kill => Err("not chosen".to_owned()),
+    };
+    let options = ExecOptions {
+        lsm: matches!(choice, Auto | Lsm),
+        kill: fanotify.is_err(),
+    };
+    let sensor = Sensor::load_with(cgroup_root, &host_cgroups(cgroup_root)?, options)?;
+    let lsm_refused = match sensor.lsm_error() {
+        Some(e) => format!("BPF-LSM refused: {e}"),
+        None => "BPF-LSM not chosen".to_owned(),
+    };
+    if sensor.exec_mode() == ExecMode::Lsm {
+        let line = sensor.describe();
+        return Ok((sensor, None, line));
+    }
+    if choice == Lsm {
+        return Err(RunError::NoLsm(lsm_refused));
+    }
+    match fanotify {
+        Ok(()) => {
+            let gate = ExecGate::start(Arc::clone(policies), sensor.exec_contexts()?)?;
+            let line = sensor.describe_with_exec(&format!(
+                "exec denied with EPERM before the program runs (fanotify FAN_OPEN_EXEC_PERM on \
+                 the mounts of containers whose policies enforce exec controls; {lsm_refused})"
+            ));
+            Ok((sensor, Some(gate), line))
+        }
+        Err(why) => {
+            let line = sensor.describe_with_exec(&format!(
+                "{}; fanotify {}",
+                sensor.describe_exec(),
+                if choice == Kill {
+                    "not chosen".to_owned()
+                } else {
+                    format!("refused: {why}")
+                }
+            ));
+            Ok((sensor, None, line))
+        }
     }
 }
 

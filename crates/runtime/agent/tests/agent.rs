@@ -146,7 +146,11 @@ fn policies(text: &str) -> RuntimePolicies {
 fn agent<'p>(policies: &'p RuntimePolicies, fixture: &Fixture) -> Agent<'p> {
     Agent::new(
         policies,
-        Containers::new(vec![fixture.state_root.clone()], "node".into()),
+        Containers::new(
+            vec![fixture.state_root.clone()],
+            "node".into(),
+            Default::default(),
+        ),
         "node",
     )
 }

@@ -3,13 +3,16 @@
 //! agent's real main loop with its eBPF programs, and the scenarios of issue 14: exec into a
 //! running container blocked (enforce) and detected (audit), a deny-listed executable killed,
 //! drift, a reverse shell against a local listener, a connect refused by cgroup/connect4, an
-//! agent restart with events in the spool, a policy file with an error.
+//! agent restart with events in the spool, a policy file with an error; and the same exec
+//! controls in fanotify mode (EPERM before the program runs), with an agent killed while an
+//! exec waits for it.
 //!
 //! Needs root, runc, BPF and the fixture rootfs; without them each test prints `SKIPPED:` and
 //! why. The policy-error test needs none of them.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -20,42 +23,14 @@ use std::time::{Duration, Instant};
 
 use kabuto_api::{AuditResult, RuntimeAuditEvent};
 use kabuto_client::ServerClient;
-use kabuto_enforcer::run::{Config, RunError, Summary, run};
+use kabuto_enforcer::run::{Config, ExecEnforcement, RunError, Summary, run};
 
-fn fixture_rootfs() -> PathBuf {
-    let base = std::env::var_os("FIXTURE_DIR").map_or_else(
-        || {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/kabuto-fixtures")
-        },
-        PathBuf::from,
-    );
-    base.join("out/rootfs/debian-app")
-}
+mod host;
 
-/// Root, runc, the fixture rootfs and a kernel that loads the programs; or a printed note.
+use host::fixture_rootfs;
+
 fn prerequisites() -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = status
-        .lines()
-        .find(|l| l.starts_with("Uid:"))
-        .is_some_and(|l| l.split_whitespace().nth(2) == Some("0"));
-    let why = if !root {
-        "the container tests need root (runc, eBPF)".to_owned()
-    } else if Command::new("runc").arg("--version").output().is_err() {
-        "runc is not installed (scripts/setup-runtime.sh)".to_owned()
-    } else if !fixture_rootfs().join("bin/sh").exists() {
-        format!(
-            "no fixture rootfs at {} (run ../shared/images/build-fixture-images.sh)",
-            fixture_rootfs().display()
-        )
-    } else if kabuto_enforcer::run::find_cgroup2().is_none() {
-        "no cgroup2 hierarchy is mounted".to_owned()
-    } else {
-        return true;
-    };
-    eprintln!("SKIPPED: {why}");
-    false
+    host::prerequisites("the container tests")
 }
 
 /// A runc container running `sleep` on the fixture rootfs (read-only, a tmpfs on /tmp), on
@@ -72,6 +47,12 @@ impl Container {
 
     /// A container with extra OCI annotations (labels to scopes).
     fn start_with(name: &str, annotations: &[(&str, &str)]) -> Container {
+        Container::start_custom(name, annotations, None)
+    }
+
+    /// With extra OCI annotations and, optionally, a host directory bound (read-write) at
+    /// `/opt/tools`.
+    fn start_custom(name: &str, annotations: &[(&str, &str)], tools: Option<&Path>) -> Container {
         let id = format!("kabuto-it-{name}-{}", std::process::id());
         let bundle = tempfile::tempdir().expect("bundle");
         let config = serde_json::json!({
@@ -112,6 +93,12 @@ impl Container {
         let mut config = config;
         for (key, value) in annotations {
             config["annotations"][*key] = serde_json::Value::from(*value);
+        }
+        if let (Some(tools), Some(mounts)) = (tools, config["mounts"].as_array_mut()) {
+            mounts.push(
+                serde_json::json!({"destination": "/opt/tools", "type": "bind",
+                "source": tools, "options": ["rbind", "rw"]}),
+            );
         }
         std::fs::write(bundle.path().join("config.json"), config.to_string()).expect("config");
         let status = Command::new("runc")
@@ -241,7 +228,9 @@ fn config(dir: &Path, policy: &str) -> Config {
         policy_refresh: Duration::from_secs(30),
         state_roots: vec![PathBuf::from("/run/runc")],
         cgroup_root: None,
+        host_root: Default::default(),
         host: "test-node".into(),
+        exec_enforcement: ExecEnforcement::Kill,
     }
 }
 
@@ -406,6 +395,111 @@ fn deny_listed_executables_drift_reverse_shells_and_blocked_ports() {
 }
 
 #[test]
+fn privilege_gains_and_escape_primitives_are_killed_and_activity_is_audited() {
+    if !prerequisites() {
+        return;
+    }
+    let hardened = Container::start("harden");
+    let audited = Container::start("record");
+    let dir = tempfile::tempdir().expect("dir");
+    let policy = format!(
+        "- name: harden\n  enforce: true\n  scope: {{expression: v1, variables: [{{attribute: container.name, value: {}}}]}}\n\
+         \x20 limit_new_privileges: true\n  container_escape: {{enabled: true}}\n\
+         - name: record\n  scope: {{expression: v1, variables: [{{attribute: container.name, value: {}}}]}}\n\
+         \x20 auditing: {{enabled: true, audit_all_processes: true, audit_all_network: true}}\n\
+         \x20 container_escape: {{enabled: true}}\n",
+        hardened.id, audited.id
+    );
+    let enforcer = Enforcer::start(config(dir.path(), &policy));
+
+    // Escape primitives: killed at the syscall's entry, before the namespace or mount exists.
+    let (text, _) = hardened.exec("unshare -m /bin/true; echo rc=$?");
+    assert!(text.contains("rc=137"), "{text}");
+    let event = enforcer.wait_for(|e| is(e, &hardened, "KRT014", AuditResult::Block));
+    assert_eq!(event.process.comm, "unshare");
+    assert!(
+        event
+            .evidence
+            .enforcement
+            .as_deref()
+            .is_some_and(|e| e.contains("syscall's entry")),
+        "{event:?}"
+    );
+    let (text, _) = hardened.exec("mount -t tmpfs none /mnt; echo rc=$?");
+    assert!(text.contains("rc=137"), "{text}");
+    enforcer.wait_for(|e| {
+        is(e, &hardened, "KRT014", AuditResult::Block) && e.evidence.message.contains("mounted")
+    });
+    // A process that dropped root asking for it back: killed. Root dropping to another uid is
+    // no gain and runs; taking capabilities back as uid 1000 (setpriv keeps them) is one.
+    let (text, _) = hardened.exec(
+        "python3 -c 'import os; os.setgid(1000); os.setuid(1000); os.setuid(0); print(\"became root\")'; echo rc=$?",
+    );
+    assert!(
+        text.contains("rc=137") && !text.contains("became root"),
+        "{text}"
+    );
+    let event = enforcer.wait_for(|e| {
+        is(e, &hardened, "KRT013", AuditResult::Block) && e.process.path == "/usr/bin/python3"
+    });
+    assert_eq!(event.process.uid, Some(1000), "{event:?}");
+    assert!(
+        event.evidence.message.contains("asked for uid 0"),
+        "{event:?}"
+    );
+    let (text, _) = hardened.exec(
+        "python3 -c 'import os; os.setgid(1000); os.setuid(1000); print(os.getuid())'; echo rc=$?",
+    );
+    assert!(text.contains("1000") && text.contains("rc=0"), "{text}");
+    let (text, _) =
+        hardened.exec("setpriv --reuid=1000 --regid=1000 --clear-groups /bin/true; echo rc=$?");
+    assert!(text.contains("rc=137"), "{text}");
+    enforcer.wait_for(|e| {
+        is(e, &hardened, "KRT013", AuditResult::Block)
+            && e.evidence.message.contains("capabilities")
+    });
+
+    // Audit mode: the same primitive runs (and fails for lack of privilege), detected; every
+    // exec and the listening socket are recorded.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("free port");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let (text, _) = audited.exec(&format!(
+        "perl -MIO::Socket::INET -e 'IO::Socket::INET->new(LocalAddr => \"127.0.0.1\", LocalPort => {port}, Listen => 1) or die \"$!\"; print \"listening\"'; unshare -m /bin/true; echo rc=$?"
+    ));
+    assert!(
+        text.contains("listening") && !text.contains("rc=137"),
+        "{text}"
+    );
+    enforcer.wait_for(|e| is(e, &audited, "KRT014", AuditResult::Detect));
+    enforcer.wait_for(|e| {
+        is(e, &audited, "KRT015", AuditResult::Detect)
+            && e.evidence.message.contains("/usr/bin/perl` was executed")
+    });
+    let listen = enforcer.wait_for(|e| {
+        is(e, &audited, "KRT015", AuditResult::Detect) && e.evidence.message.contains("listens on")
+    });
+    assert_eq!(
+        listen.evidence.remote.as_deref(),
+        Some(format!("127.0.0.1:{port}").as_str()),
+        "{listen:?}"
+    );
+    enforcer.wait_for(|e| {
+        is(e, &audited, "KRT015", AuditResult::Detect)
+            && e.evidence.message.contains("bound a socket to")
+    });
+    assert!(
+        read_events(&enforcer.events)
+            .iter()
+            .filter(|e| e.container.as_ref().is_some_and(|c| c.id == hardened.id))
+            .all(|e| e.control != "KRT015"),
+        "the hardened container is not audited"
+    );
+    let summary = enforcer.stop();
+    assert_eq!((summary.dropped, summary.lost), (0, 0));
+}
+
+#[test]
 fn a_write_to_a_read_only_path_is_killed_and_monitored_files_are_detected() {
     if !prerequisites() {
         return;
@@ -558,4 +652,252 @@ fn a_policy_file_with_an_error_stops_the_enforcer_with_its_line() {
         )),
         "{text}"
     );
+}
+
+/// Whether this kernel lets fanotify decide execs; or a printed note.
+fn fanotify() -> bool {
+    match kabuto_enforcer::gate::ExecGate::probe() {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("SKIPPED: fanotify exec permission events are refused here: {e}");
+            false
+        }
+    }
+}
+
+fn fanotify_config(dir: &Path, policy: &str) -> Config {
+    Config {
+        exec_enforcement: ExecEnforcement::Fanotify,
+        ..config(dir, policy)
+    }
+}
+
+fn denied_by_fanotify(event: &RuntimeAuditEvent) -> bool {
+    event.evidence.enforcement.as_deref() == Some(kabuto_enforcer::gate::DENIED)
+}
+
+#[test]
+fn fanotify_mode_denies_runtime_exec_deny_listed_files_and_drift_with_eperm() {
+    if !prerequisites() || !fanotify() {
+        return;
+    }
+    let locked = Container::start("fan-exec");
+    let protected = Container::start("fan-protect");
+    let audited = Container::start("fan-audit");
+    let dir = tempfile::tempdir().expect("dir");
+    let policy = format!(
+        "- name: no-exec\n  enforce: true\n  scope: {{expression: v1, variables: [{{attribute: container.name, value: {}}}]}}\n  container_exec: {{enabled: true}}\n\
+         - name: protect\n  enforce: true\n  scope: {{expression: v1, variables: [{{attribute: container.name, value: {}}}]}}\n  executable_blacklist: {{enabled: true, executables: [id]}}\n  drift_prevention: {{enabled: true}}\n\
+         - name: watch\n  enforce: false\n  scope: {{expression: v1, variables: [{{attribute: container.name, value: {}}}]}}\n  executable_blacklist: {{enabled: true, executables: [id]}}\n  drift_prevention: {{enabled: true}}\n",
+        locked.id, protected.id, audited.id
+    );
+    let enforcer = Enforcer::start(fanotify_config(dir.path(), &policy));
+
+    let (text, code) = locked.exec("echo entered");
+    assert!(!text.contains("entered"), "the exec ran: {text}");
+    assert_ne!(code, Some(0), "{text}");
+    assert!(
+        text.to_lowercase().contains("operation not permitted"),
+        "runc reports EPERM: {text}"
+    );
+    let event = enforcer.wait_for(|e| is(e, &locked, "KRT001", AuditResult::Block));
+    assert_eq!(event.process.path, "/bin/sh");
+    assert!(denied_by_fanotify(&event), "{event:?}");
+
+    let (text, _) = protected.exec("id; echo rc=$?");
+    assert!(text.contains("rc=126") && !text.contains("uid="), "{text}");
+    assert!(text.contains("Operation not permitted"), "{text}");
+    let event = enforcer.wait_for(|e| is(e, &protected, "KRT002", AuditResult::Block));
+    assert_eq!(event.process.path, "/usr/bin/id");
+    assert!(denied_by_fanotify(&event), "{event:?}");
+    // Twice: the second run of an allowed file may meet an ignore mark; still allowed.
+    for _ in 0..2 {
+        let (text, _) = protected.exec("/bin/true; echo rc=$?");
+        assert!(text.contains("rc=0"), "other programs run: {text}");
+    }
+    let (text, _) = protected.exec("cp /bin/echo /tmp/drifted && /tmp/drifted hello; echo rc=$?");
+    assert!(text.contains("rc=126") && !text.contains("hello"), "{text}");
+    let event = enforcer.wait_for(|e| is(e, &protected, "KRT004", AuditResult::Block));
+    assert_eq!(event.process.path, "/tmp/drifted");
+    assert!(denied_by_fanotify(&event), "{event:?}");
+
+    let (text, _) = audited.exec("id -u; cp /bin/echo /tmp/drifted && /tmp/drifted hello");
+    assert!(
+        text.contains('0') && text.contains("hello"),
+        "audit mode runs both: {text}"
+    );
+    enforcer.wait_for(|e| is(e, &audited, "KRT002", AuditResult::Detect));
+    let event = enforcer.wait_for(|e| is(e, &audited, "KRT004", AuditResult::Detect));
+    assert_eq!(event.evidence.enforcement, None);
+    let summary = enforcer.stop();
+    assert_eq!((summary.dropped, summary.lost), (0, 0));
+}
+
+/// The agent of `a_killed_fanotify_agent_does_not_hang_the_containers_execs`, in a process of
+/// its own so that the test can stop and kill it.
+#[test]
+#[ignore = "started by a_killed_fanotify_agent_does_not_hang_the_containers_execs"]
+fn fanotify_agent_process() {
+    let Some(dir) = std::env::var_os("KABUTO_TEST_AGENT_DIR").map(PathBuf::from) else {
+        eprintln!(
+            "SKIPPED: only a_killed_fanotify_agent_does_not_hang_the_containers_execs runs this"
+        );
+        return;
+    };
+    let policy = std::fs::read_to_string(dir.join("policy.yaml")).expect("policy");
+    let config = fanotify_config(&dir, &policy);
+    let stop = AtomicBool::new(false);
+    run(&config, &stop, |mode| {
+        std::fs::write(dir.join("started"), mode).expect("started");
+    })
+    .expect("the agent ran");
+}
+
+#[test]
+fn a_killed_fanotify_agent_does_not_hang_the_containers_execs() {
+    if !prerequisites() || !fanotify() {
+        return;
+    }
+    let container = Container::start("fan-kill");
+    let dir = tempfile::tempdir().expect("dir");
+    let policy = format!(
+        "name: protect\nenforce: true\n\
+         scope: {{expression: v1, variables: [{{attribute: container.name, value: {}}}]}}\n\
+         executable_blacklist: {{enabled: true, executables: [id]}}\n",
+        container.id
+    );
+    std::fs::write(dir.path().join("policy.yaml"), policy).expect("policy");
+    let mut agent = Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "fanotify_agent_process",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("KABUTO_TEST_AGENT_DIR", dir.path())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("agent process");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !dir.path().join("started").exists() {
+        assert!(Instant::now() < deadline, "the agent did not start");
+        assert!(
+            agent.try_wait().expect("agent").is_none(),
+            "the agent ended"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (text, _) = container.exec("id; echo rc=$?");
+    assert!(text.contains("rc=126"), "the gate is on: {text}");
+
+    // Stopped, the agent answers nothing: an exec in the container waits for it.
+    let pid = agent.id().to_string();
+    let signal = |name: &str| {
+        let status = Command::new("kill").args([name, &pid]).status();
+        assert!(status.is_ok_and(|s| s.success()), "kill {name}");
+    };
+    signal("-STOP");
+    let mut waiting = Command::new("runc")
+        .args(["exec", &container.id, "/bin/echo", "alive"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("runc exec");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        waiting.try_wait().expect("runc exec").is_none(),
+        "the exec waits for the stopped agent"
+    );
+    // Killed, its fanotify group closes and the kernel allows what was pending.
+    signal("-KILL");
+    let _ = agent.wait();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while waiting.try_wait().expect("runc exec").is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the exec still hangs after the agent died"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut out = String::new();
+    let _ = waiting
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut out);
+    assert_eq!(out.trim(), "alive");
+    let (text, _) = container.exec("id -u; echo rc=$?");
+    assert!(text.contains("rc=0"), "no gate is left behind: {text}");
+}
+
+/// Whether a fanotify group of this process (the agent runs in it) has an ignore mark on the
+/// inode: the kernel lists marks in the group's fdinfo (`fanotify ino:… ignored_mask:…`).
+fn ignore_mark_on(ino: u64) -> bool {
+    let want = format!("fanotify ino:{ino:x} ");
+    std::fs::read_dir("/proc/self/fdinfo")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
+        .flat_map(|info| info.lines().map(str::to_owned).collect::<Vec<_>>())
+        .filter(|line| line.starts_with(&want))
+        .any(|line| {
+            line.split_whitespace()
+                .find_map(|field| field.strip_prefix("ignored_mask:"))
+                .is_some_and(|mask| mask != "0")
+        })
+}
+
+#[test]
+fn fanotify_ignore_marks_end_when_the_file_is_modified_so_drift_is_still_denied() {
+    if !prerequisites() || !fanotify() {
+        return;
+    }
+    // A program on a host directory bound into the container, there before it started.
+    let tools = tempfile::tempdir().expect("tools");
+    let tool = tools.path().join("tool");
+    std::fs::copy(fixture_rootfs().join("usr/bin/true"), &tool).expect("copy true");
+    let container = Container::start_custom("fan-drift", &[], Some(tools.path()));
+    let dir = tempfile::tempdir().expect("dir");
+    let policy = format!(
+        "name: drift\nenforce: true\n\
+         scope: {{expression: v1, variables: [{{attribute: container.name, value: {}}}]}}\n\
+         drift_prevention: {{enabled: true}}\n",
+        container.id
+    );
+    let enforcer = Enforcer::start(fanotify_config(dir.path(), &policy));
+    // Drift-only: an original file runs, and after its first run an ignore mark spares its
+    // next runs the permission event.
+    for _ in 0..3 {
+        let (text, _) = container.exec("/opt/tools/tool; echo rc=$?");
+        assert!(
+            text.contains("rc=0"),
+            "the original file runs: {text} {:#?}",
+            read_events(&enforcer.events)
+        );
+    }
+    let ino = std::fs::metadata(&tool).expect("tool").ino();
+    assert!(
+        ignore_mark_on(ino),
+        "an ignore mark spares the original file"
+    );
+    // Modified (from the host, through another mount): the kernel drops the ignore mark,
+    // and the file is now drift.
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&tool)
+        .and_then(|mut f| f.write_all(b"\0"))
+        .expect("modify the tool");
+    let (text, _) = container.exec("/opt/tools/tool; echo rc=$?");
+    assert!(
+        text.contains("rc=126"),
+        "the modified file is denied: {text}"
+    );
+    let event = enforcer.wait_for(|e| is(e, &container, "KRT004", AuditResult::Block));
+    assert_eq!(event.process.path, "/opt/tools/tool");
+    assert!(denied_by_fanotify(&event), "{event:?}");
+    let (text, _) = container.exec("cp /bin/true /tmp/new && /tmp/new; echo rc=$?");
+    assert!(text.contains("rc=126"), "a new file is denied: {text}");
+    enforcer.stop();
 }

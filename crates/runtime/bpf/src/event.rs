@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// The size of `struct event`.
-pub(crate) const EVENT_SIZE: usize = 360;
+pub(crate) const EVENT_SIZE: usize = 376;
 
 /// Why the kernel stopped an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +23,41 @@ pub enum KernelVerdict {
     ReverseShell,
     /// A change under a read-only path was killed at the syscall's entry.
     ReadOnly,
+    /// A privilege gain or an escape primitive was killed at the syscall's entry.
+    Syscall,
+}
+
+/// A privilege change or an escape primitive a process in a container asked for, at the
+/// syscall's entry (`struct event` kind 7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Syscall {
+    /// setuid, setreuid, setresuid: `uid` is 0 when any uid asked for is root.
+    SetUid { uid: u32 },
+    /// setgid, setregid, setresgid, likewise.
+    SetGid { gid: u32 },
+    /// capset: the effective set asked for.
+    Capset { effective: u64 },
+    /// ptrace attach, seize or poke.
+    Ptrace { request: u64, target: u32 },
+    /// mount or move_mount at `target`.
+    Mount { target: String },
+    /// init_module or finit_module.
+    ModuleLoad,
+    /// setns into a namespace of `nstype` (0: any).
+    Setns { nstype: u64 },
+    /// unshare of new namespaces.
+    Unshare { flags: u64 },
+}
+
+/// Network activity reported for auditing (`struct event` kind 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkOp {
+    /// bind: the local address asked for.
+    Bind,
+    /// listen: the socket's local address.
+    Listen,
+    /// accept: the connection's peer.
+    Accept,
 }
 
 /// What a file event did.
@@ -43,6 +78,7 @@ impl KernelVerdict {
             4 => KernelVerdict::ConnectDenied,
             5 => KernelVerdict::ReverseShell,
             6 => KernelVerdict::ReadOnly,
+            7 => KernelVerdict::Syscall,
             _ => KernelVerdict::None,
         }
     }
@@ -106,6 +142,17 @@ pub enum KernelEvent {
         path: String,
         change: FileChange,
         verdict: KernelVerdict,
+    },
+    Syscall {
+        task: Task,
+        call: Syscall,
+        verdict: KernelVerdict,
+    },
+    Network {
+        task: Task,
+        op: NetworkOp,
+        /// The address (local for bind and listen, the peer for accept), for IP sockets.
+        address: Option<SocketAddr>,
     },
 }
 
@@ -200,6 +247,68 @@ impl KernelEvent {
                 verdict,
                 task,
             },
+            7 => KernelEvent::Syscall {
+                call: Syscall::decode(&r)?,
+                verdict,
+                task,
+            },
+            8 => KernelEvent::Network {
+                op: match r.u32(84) {
+                    1 => NetworkOp::Bind,
+                    2 => NetworkOp::Listen,
+                    3 => NetworkOp::Accept,
+                    _ => return None,
+                },
+                address: remote,
+                task,
+            },
+            _ => return None,
+        })
+    }
+}
+
+/// The size of `struct exec_ctx`.
+pub(crate) const EXEC_CONTEXT_SIZE: usize = 312;
+
+/// Decodes an `exec_ctx` map value.
+pub(crate) fn decode_exec_context(data: &[u8]) -> Option<crate::ExecContext> {
+    if data.len() != EXEC_CONTEXT_SIZE {
+        return None;
+    }
+    let r = Reader(data);
+    Some(crate::ExecContext {
+        task: Task {
+            pid: r.u32(0),
+            ppid: r.u32(4),
+            ns_pid: r.u32(8),
+            uid: r.u32(12),
+            cgroup_id: r.u64(16),
+            parent_cgroup_id: r.u64(24),
+            comm: r.text(40, 16),
+        },
+        seq: r.u64(32),
+        filename: r.text(56, 256),
+    })
+}
+
+impl Syscall {
+    fn decode(r: &Reader<'_>) -> Option<Syscall> {
+        let (arg0, arg1) = (r.u64(360), r.u64(368));
+        let id = || u32::try_from(arg0).unwrap_or(u32::MAX);
+        Some(match r.u32(84) {
+            1 => Syscall::SetUid { uid: id() },
+            2 => Syscall::SetGid { gid: id() },
+            3 => Syscall::Capset { effective: arg0 },
+            4 => Syscall::Ptrace {
+                request: arg0,
+                target: u32::try_from(arg1).unwrap_or(0),
+            },
+            5 => Syscall::Mount {
+                target: r.text(104, 256),
+            },
+            6 => Syscall::ModuleLoad,
+            7 => Syscall::Setns { nstype: arg0 },
+            8 => Syscall::Unshare { flags: arg0 },
             _ => return None,
         })
     }
@@ -268,6 +377,28 @@ mod tests {
             panic!("a file record");
         };
         assert_eq!((path.as_str(), change), ("/bin/bash", FileChange::Delete));
+        let mut unshare = record(7);
+        unshare[84..88].copy_from_slice(&8u32.to_ne_bytes());
+        unshare[360..368].copy_from_slice(&0x2000_0000u64.to_ne_bytes());
+        let Some(KernelEvent::Syscall { call, .. }) = KernelEvent::decode(&unshare) else {
+            panic!("a syscall record");
+        };
+        assert_eq!(call, Syscall::Unshare { flags: 0x2000_0000 });
+        let mut mount = record(7);
+        mount[84..88].copy_from_slice(&5u32.to_ne_bytes());
+        let Some(KernelEvent::Syscall { call, .. }) = KernelEvent::decode(&mount) else {
+            panic!("a mount record");
+        };
+        assert_eq!(call, Syscall::Mount { target: "/bin/bash".into() });
+        let mut listen = record(8);
+        listen[84..88].copy_from_slice(&2u32.to_ne_bytes());
+        let Some(KernelEvent::Network { op, address, .. }) = KernelEvent::decode(&listen) else {
+            panic!("a network record");
+        };
+        assert_eq!((op, address), (NetworkOp::Listen, Some("127.0.0.1:4444".parse().expect("addr"))));
+        let mut unknown_call = record(7);
+        unknown_call[84..88].copy_from_slice(&99u32.to_ne_bytes());
+        assert!(KernelEvent::decode(&unknown_call).is_none());
         assert!(KernelEvent::decode(&record(9)).is_none());
         assert!(KernelEvent::decode(&record(1)[..100]).is_none());
     }

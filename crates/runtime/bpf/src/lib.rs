@@ -9,6 +9,12 @@
 //!    it runs an instruction of the new program (the exec itself has happened);
 //! 3. `tp/sched/sched_process_exec`: events only; the enforcer kills from user space.
 //!
+//! Where user space denies execs itself (fanotify `FAN_OPEN_EXEC_PERM`, in kabuto-enforcer),
+//! [`ExecOptions::kill`] is off: the exec tracepoint reports without killing, and the
+//! `execve`/`execveat` entry tracepoints keep, for containers that ask for it
+//! ([`ContainerRule::gate_exec`]), who is executing ([`ExecContexts`]), so the permission
+//! event is decided without reading /proc.
+//!
 //! In every mode `cgroup/connect4` and `cgroup/connect6` (attached at the cgroup2 root)
 //! refuse denied connects with EPERM, per container cgroup, and the `dup2`/`dup3` syscall
 //! tracepoints kill a shell that puts a socket on its standard input or output. The
@@ -26,9 +32,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
-use libbpf_rs::{Link, MapCore, MapFlags, OpenObject, RingBuffer, RingBufferBuilder};
+use libbpf_rs::{Link, MapCore, MapFlags, MapHandle, OpenObject, RingBuffer, RingBufferBuilder};
 
-pub use event::{FileChange, KernelEvent, KernelVerdict, Task};
+pub use event::{FileChange, KernelEvent, KernelVerdict, NetworkOp, Syscall, Task};
 
 #[allow(
     unsafe_code,
@@ -99,6 +105,34 @@ pub struct ContainerRule {
     pub watch_files: bool,
     /// Kill changes under the container's read-only paths ([`Sensor::set_readonly_paths`]).
     pub block_readonly: bool,
+    /// Keep who is executing at each execve's entry ([`ExecContexts`]).
+    pub gate_exec: bool,
+    /// Report privilege changes and escape primitives ([`Syscall`]).
+    pub watch_syscalls: bool,
+    /// Kill a non-root process asking for uid or gid 0, or for capabilities, at the entry.
+    pub block_privilege_gain: bool,
+    /// Kill ptrace attach/poke, mount, module loads, setns and unshare at the entry.
+    pub block_escape: bool,
+    /// Report every bind, listen, accept and connect.
+    pub watch_network: bool,
+}
+
+/// What the exec programs may do; [`Sensor::load_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExecOptions {
+    /// Try BPF-LSM first.
+    pub lsm: bool,
+    /// Kill denied execs from `tp_btf/sched_process_exec` (off where user space denies them).
+    pub kill: bool,
+}
+
+impl Default for ExecOptions {
+    fn default() -> ExecOptions {
+        ExecOptions {
+            lsm: true,
+            kill: true,
+        }
+    }
 }
 
 /// Read-only paths the kernel enforces per container, and the longest one.
@@ -146,6 +180,8 @@ pub struct Sensor {
     lsm_error: Option<String>,
     tp_btf_error: Option<String>,
     cgroup_root: PathBuf,
+    /// Optional syscall tracepoints this kernel does not have.
+    absent: Vec<&'static str>,
 }
 
 impl fmt::Debug for Sensor {
@@ -163,11 +199,14 @@ struct Attempt {
     tp_btf: bool,
 }
 
-fn open_skel(attempt: Attempt) -> Result<OpenKabutoSkel<'static>, libbpf_rs::Error> {
+fn open_skel(attempt: Attempt, kill: bool) -> Result<OpenKabutoSkel<'static>, libbpf_rs::Error> {
     // The open object must outlive the skeleton, which lives as long as the sensor: one
     // small allocation per load attempt, kept for the process's lifetime.
     let object: &'static mut MaybeUninit<OpenObject> = Box::leak(Box::new(MaybeUninit::uninit()));
     let mut open = KabutoSkelBuilder::default().open(object)?;
+    if let Some(rodata) = open.maps.rodata_data.as_deref_mut() {
+        rodata.kill_exec = u32::from(kill);
+    }
     open.progs.exec_deny.set_autoload(attempt.lsm);
     open.progs.exec_kill.set_autoload(attempt.tp_btf);
     open.progs.process_fork.set_autoload(attempt.tp_btf);
@@ -181,17 +220,28 @@ impl Sensor {
     /// `/sys/fs/cgroup/unified` on hybrid hosts). Execs in `ignored_cgroups` (the host's)
     /// are not reported.
     pub fn load(cgroup_root: &Path, ignored_cgroups: &[u64]) -> Result<Sensor, BpfError> {
+        Sensor::load_with(cgroup_root, ignored_cgroups, ExecOptions::default())
+    }
+
+    /// [`Sensor::load`] with a choice of exec programs: without `exec.lsm` BPF-LSM is not
+    /// tried; without `exec.kill` execs are reported, never killed, by the kernel.
+    pub fn load_with(
+        cgroup_root: &Path,
+        ignored_cgroups: &[u64],
+        exec: ExecOptions,
+    ) -> Result<Sensor, BpfError> {
         // libbpf reports the probe's expected failures (BPF-LSM refused) on stderr otherwise.
         libbpf_rs::set_print(Some((libbpf_rs::PrintLevel::Debug, libbpf_message)));
         ensure_tracefs()?;
         let mut lsm_error = None;
         let mut tp_btf_error = None;
         let mut loaded = None;
+        let lsm = Attempt {
+            lsm: true,
+            tp_btf: true,
+        };
         for attempt in [
-            Attempt {
-                lsm: true,
-                tp_btf: true,
-            },
+            lsm,
             Attempt {
                 lsm: false,
                 tp_btf: true,
@@ -200,8 +250,11 @@ impl Sensor {
                 lsm: false,
                 tp_btf: false,
             },
-        ] {
-            match open_skel(attempt).and_then(OpenSkel::load) {
+        ]
+        .into_iter()
+        .filter(|a| exec.lsm || !a.lsm)
+        {
+            match open_skel(attempt, exec.kill).and_then(OpenSkel::load) {
                 Ok(skel) => {
                     loaded = Some((skel, attempt));
                     break;
@@ -231,28 +284,57 @@ impl Sensor {
         if attempt.tp_btf {
             links.push(attach("exec_kill", skel.progs.exec_kill.attach())?);
             links.push(attach("process_fork", skel.progs.process_fork.attach())?);
-            if exec_mode != ExecMode::Lsm {
+            if exec_mode != ExecMode::Lsm && exec.kill {
                 exec_mode = ExecMode::KillOnExec;
             }
         } else {
             links.push(attach("exec_observe", skel.progs.exec_observe.attach())?);
         }
-        links.push(attach("process_exit", skel.progs.process_exit.attach())?);
-        links.push(attach("dup2_enter", skel.progs.dup2_enter.attach())?);
-        links.push(attach("dup3_enter", skel.progs.dup3_enter.attach())?);
-        links.push(attach("openat_enter", skel.progs.openat_enter.attach())?);
-        links.push(attach(
-            "unlinkat_enter",
-            skel.progs.unlinkat_enter.attach(),
-        )?);
-        links.push(attach(
-            "renameat2_enter",
-            skel.progs.renameat2_enter.attach(),
-        )?);
-        links.push(attach(
-            "fchmodat_enter",
-            skel.progs.fchmodat_enter.attach(),
-        )?);
+        // The syscall tracepoints: each fires for its own syscall only, and returns at once
+        // outside watched containers.
+        let progs = &skel.progs;
+        for (program, link) in [
+            ("process_exit", progs.process_exit.attach()),
+            ("execve_enter", progs.execve_enter.attach()),
+            ("execveat_enter", progs.execveat_enter.attach()),
+            ("dup2_enter", progs.dup2_enter.attach()),
+            ("dup3_enter", progs.dup3_enter.attach()),
+            ("openat_enter", progs.openat_enter.attach()),
+            ("unlinkat_enter", progs.unlinkat_enter.attach()),
+            ("renameat2_enter", progs.renameat2_enter.attach()),
+            ("fchmodat_enter", progs.fchmodat_enter.attach()),
+            ("setuid_enter", progs.setuid_enter.attach()),
+            ("setreuid_enter", progs.setreuid_enter.attach()),
+            ("setresuid_enter", progs.setresuid_enter.attach()),
+            ("setgid_enter", progs.setgid_enter.attach()),
+            ("setregid_enter", progs.setregid_enter.attach()),
+            ("setresgid_enter", progs.setresgid_enter.attach()),
+            ("capset_enter", progs.capset_enter.attach()),
+            ("ptrace_enter", progs.ptrace_enter.attach()),
+            ("mount_enter", progs.mount_enter.attach()),
+            ("setns_enter", progs.setns_enter.attach()),
+            ("unshare_enter", progs.unshare_enter.attach()),
+            ("bind_enter", progs.bind_enter.attach()),
+            ("listen_enter", progs.listen_enter.attach()),
+            ("accept_exit", progs.accept_exit.attach()),
+            ("accept4_exit", progs.accept4_exit.attach()),
+        ] {
+            links.push(attach(program, link)?);
+        }
+        // Syscalls a kernel may lack: module loads without CONFIG_MODULES, the new mount API
+        // before 5.2. Where there is no such syscall there is nothing to watch.
+        let mut absent = Vec::new();
+        for (program, link) in [
+            ("move_mount_enter", progs.move_mount_enter.attach()),
+            ("init_module_enter", progs.init_module_enter.attach()),
+            ("finit_module_enter", progs.finit_module_enter.attach()),
+        ] {
+            match link {
+                Ok(link) => links.push(link),
+                Err(e) if e.kind() == libbpf_rs::ErrorKind::NotFound => absent.push(program),
+                Err(source) => return Err(BpfError::Attach { program, source }),
+            }
+        }
         let cgroup = std::fs::File::open(cgroup_root).map_err(|source| BpfError::Cgroup {
             path: cgroup_root.to_owned(),
             source,
@@ -272,6 +354,7 @@ impl Sensor {
             lsm_error,
             tp_btf_error,
             cgroup_root: cgroup_root.to_owned(),
+            absent,
         };
         for cgroup_id in ignored_cgroups {
             sensor.update("ignored_cgroups", &cgroup_id.to_ne_bytes(), &[1])?;
@@ -283,22 +366,53 @@ impl Sensor {
         self.exec_mode
     }
 
+    /// Why BPF-LSM is not used (`None` when it is, or was not tried).
+    pub fn lsm_error(&self) -> Option<&str> {
+        self.lsm_error.as_deref()
+    }
+
     /// One line saying how the kernel enforces here.
     pub fn describe(&self) -> String {
-        let exec = match self.exec_mode {
+        self.describe_with_exec(&self.describe_exec())
+    }
+
+    /// What the kernel does to execs, as [`Sensor::describe`] says it.
+    pub fn describe_exec(&self) -> String {
+        match self.exec_mode {
             ExecMode::Lsm => "exec denied before it happens (BPF-LSM, EPERM)".to_owned(),
             ExecMode::KillOnExec => format!(
-                "exec killed before the new program runs (tp_btf + SIGKILL; BPF-LSM refused: {})",
-                self.lsm_error.as_deref().unwrap_or("not attached")
+                "exec killed before the new program runs (tp_btf + SIGKILL; BPF-LSM {})",
+                self.lsm_error
+                    .as_deref()
+                    .map_or("not tried".to_owned(), |e| format!("refused: {e}"))
             ),
             ExecMode::Observe => format!(
-                "exec observed only, killed from user space (tp_btf refused: {})",
-                self.tp_btf_error.as_deref().unwrap_or("unknown")
+                "exec observed only, killed from user space (tp_btf {})",
+                self.tp_btf_error
+                    .as_deref()
+                    .map_or("not asked to kill".to_owned(), |e| format!("refused: {e}"))
             ),
+        }
+    }
+
+    /// [`Sensor::describe`] with another description of exec enforcement (user space's).
+    pub fn describe_with_exec(&self, exec: &str) -> String {
+        let absent = if self.absent.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (this kernel has no {})",
+                self.absent
+                    .iter()
+                    .map(|p| p.trim_end_matches("_enter"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         };
         format!(
             "enforcement: {exec}; connect denied with EPERM (cgroup/connect4+6 on {}); \
-             reverse shells killed at dup2/dup3",
+             reverse shells killed at dup2/dup3; privilege gains and escape primitives killed \
+             at the syscall's entry{absent}",
             self.cgroup_root.display()
         )
     }
@@ -337,7 +451,12 @@ impl Sensor {
             | u32::from(rule.block_drift) << 1
             | u32::from(rule.block_reverse_shell) << 2
             | u32::from(rule.watch_files) << 3
-            | u32::from(rule.block_readonly) << 4;
+            | u32::from(rule.block_readonly) << 4
+            | u32::from(rule.gate_exec) << 5
+            | u32::from(rule.watch_syscalls) << 6
+            | u32::from(rule.block_privilege_gain) << 7
+            | u32::from(rule.block_escape) << 8
+            | u32::from(rule.watch_network) << 9;
         let mut value = [0u8; 16];
         value[0..4].copy_from_slice(&flags.to_ne_bytes());
         value[4..8].copy_from_slice(&rule.init_pid.to_ne_bytes());
@@ -417,6 +536,16 @@ impl Sensor {
             &connect_key(cgroup_id, port),
             &action.to_ne_bytes(),
         )
+    }
+
+    /// A handle on the execs in progress in gated containers, for another thread.
+    pub fn exec_contexts(&self) -> Result<ExecContexts, BpfError> {
+        MapHandle::try_from(&self.skel.maps.exec_ctx)
+            .map(ExecContexts)
+            .map_err(|source| BpfError::Map {
+                map: "exec_ctx",
+                source,
+            })
     }
 
     /// Events lost because the ring buffer was full, summed over CPUs.
@@ -528,6 +657,35 @@ impl Events<'_> {
     }
 }
 
+/// Who is executing in a gated container ([`ContainerRule::gate_exec`]), by tgid, as the
+/// execve's entry saw it.
+#[derive(Debug)]
+pub struct ExecContexts(MapHandle);
+
+/// One exec in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecContext {
+    pub task: Task,
+    /// Tells one exec of the process from its next (ns, monotonic).
+    pub seq: u64,
+    /// The path passed to execve.
+    pub filename: String,
+}
+
+impl ExecContexts {
+    /// The exec `pid` (a tgid) is doing, if it is in a gated container.
+    pub fn get(&self, pid: u32) -> Result<Option<ExecContext>, BpfError> {
+        let value = self
+            .0
+            .lookup(&pid.to_ne_bytes(), MapFlags::ANY)
+            .map_err(|source| BpfError::Map {
+                map: "exec_ctx",
+                source,
+            })?;
+        Ok(value.as_deref().and_then(event::decode_exec_context))
+    }
+}
+
 /// The cgroup (v2) id of a cgroup directory: its inode number.
 pub fn cgroup_id(dir: &Path) -> std::io::Result<u64> {
     use std::os::unix::fs::MetadataExt;
@@ -544,6 +702,7 @@ mod tests {
         assert_eq!(size_of::<skel::types::exec_key>(), 24);
         assert_eq!(size_of::<skel::types::connect_key>(), 16);
         assert_eq!(size_of::<skel::types::container>(), 16);
+        assert_eq!(size_of::<skel::types::exec_ctx>(), event::EXEC_CONTEXT_SIZE);
         assert_eq!(
             size_of::<skel::types::readonly_paths>(),
             READONLY_PATHS * 64

@@ -33,11 +33,19 @@ pub enum Control {
     ForkGuard,
     /// `port_block`: an outbound connection to a blocked port.
     PortBlock,
+    /// `limit_new_privileges`: a process not running as root asked for root or for
+    /// capabilities at run time (setuid family, capset).
+    NewPrivileges,
+    /// `container_escape`: an escape primitive (ptrace of another process, mount, kernel
+    /// module load, setns, unshare of namespaces).
+    ContainerEscape,
+    /// `auditing`: every exec and every network operation recorded (always detect only).
+    Auditing,
 }
 
 impl Control {
     /// Every control, in code order.
-    pub const ALL: [Control; 12] = [
+    pub const ALL: [Control; 15] = [
         Control::ContainerExec,
         Control::ExecutableBlacklist,
         Control::AllowedExecutables,
@@ -50,6 +58,9 @@ impl Control {
         Control::Capabilities,
         Control::ForkGuard,
         Control::PortBlock,
+        Control::NewPrivileges,
+        Control::ContainerEscape,
+        Control::Auditing,
     ];
 
     /// The stable code (`KRT001`...).
@@ -67,6 +78,9 @@ impl Control {
             Control::Capabilities => "KRT010",
             Control::ForkGuard => "KRT011",
             Control::PortBlock => "KRT012",
+            Control::NewPrivileges => "KRT013",
+            Control::ContainerEscape => "KRT014",
+            Control::Auditing => "KRT015",
         }
     }
 
@@ -85,6 +99,9 @@ impl Control {
             Control::Capabilities => "linux_capabilities",
             Control::ForkGuard => "enable_fork_guard",
             Control::PortBlock => "port_block",
+            Control::NewPrivileges => "limit_new_privileges",
+            Control::ContainerEscape => "container_escape",
+            Control::Auditing => "auditing",
         }
     }
 
@@ -103,6 +120,9 @@ impl Control {
             Control::Capabilities => "Blocked capability",
             Control::ForkGuard => "Fork guard",
             Control::PortBlock => "Blocked outbound port",
+            Control::NewPrivileges => "Privileges gained at run time",
+            Control::ContainerEscape => "Container escape primitive",
+            Control::Auditing => "Activity audit",
         }
     }
 

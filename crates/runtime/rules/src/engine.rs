@@ -6,7 +6,7 @@ use std::fmt;
 use time::OffsetDateTime;
 
 use crate::control::Control;
-use crate::event::{Container, Entry, Event, FileOrigin, Process, StartConfig};
+use crate::event::{Container, Entry, Event, FileOrigin, NetworkOp, Process, StartConfig, Syscall};
 use crate::policy::{RuntimePolicy, any_matches};
 
 /// What happens to an event. Ordered: a verdict's action is its strongest hit's.
@@ -97,7 +97,7 @@ impl<'p> ContainerPolicies<'p> {
                 Action::Detect
             };
             let mut hit = |control: Control, reason: String| {
-                let action = if control == Control::FileIntegrity {
+                let action = if matches!(control, Control::FileIntegrity | Control::Auditing) {
                     Action::Detect
                 } else {
                     action
@@ -186,6 +186,32 @@ fn judge_policy(policy: &RuntimePolicy, event: &Event<'_>, hit: &mut impl FnMut(
                     ),
                 );
             }
+            if c.auditing.is_some_and(|a| a.processes) {
+                hit(
+                    Control::Auditing,
+                    format!("`{}` was executed (uid {})", process.path, process.uid),
+                );
+            }
+        }
+        Event::Syscall {
+            process,
+            call,
+            detail,
+        } => judge_syscall(c, process, *call, detail, hit),
+        Event::Network {
+            process,
+            op,
+            address,
+        } => {
+            if c.auditing.is_some_and(|a| a.network) {
+                let what = match op {
+                    NetworkOp::Bind => "bound a socket to",
+                    NetworkOp::Listen => "listens on",
+                    NetworkOp::Accept => "accepted a connection from",
+                };
+                let at = address.map_or_else(|| "a socket".to_owned(), |a| a.to_string());
+                hit(Control::Auditing, format!("`{}` {what} {at}", process.path));
+            }
         }
         Event::StdioSocket { process, remote } => {
             if let Some(shell) = &c.reverse_shell
@@ -219,6 +245,12 @@ fn judge_policy(policy: &RuntimePolicy, event: &Event<'_>, hit: &mut impl FnMut(
                     ),
                 );
             }
+            if c.auditing.is_some_and(|a| a.network) {
+                hit(
+                    Control::Auditing,
+                    format!("`{}` connected to {remote}", process.path),
+                );
+            }
         }
         Event::File { process, path, op } => {
             if let Some(rule) = &c.readonly
@@ -250,6 +282,48 @@ fn judge_policy(policy: &RuntimePolicy, event: &Event<'_>, hit: &mut impl FnMut(
                 );
             }
         }
+    }
+}
+
+fn judge_syscall(
+    c: &crate::policy::Controls,
+    process: &Process<'_>,
+    call: Syscall,
+    detail: &str,
+    hit: &mut impl FnMut(Control, String),
+) {
+    if call.gains_privilege() {
+        if c.new_privileges {
+            hit(
+                Control::NewPrivileges,
+                format!(
+                    "`{}` (uid {}) asked for {detail}",
+                    process.path, process.uid
+                ),
+            );
+        }
+        return;
+    }
+    if let Some(allowed) = &c.escape
+        && !any_matches(allowed, process)
+    {
+        let what = match call {
+            Syscall::Ptrace => "traced another process",
+            Syscall::Mount => "mounted",
+            Syscall::ModuleLoad => "loaded a kernel module",
+            Syscall::Setns => "joined another namespace",
+            Syscall::Unshare => "created new namespaces",
+            Syscall::GainRoot | Syscall::GainCapabilities => "gained privileges",
+        };
+        let detail = if detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({detail})")
+        };
+        hit(
+            Control::ContainerEscape,
+            format!("`{}` {what}{detail}", process.path),
+        );
     }
 }
 

@@ -104,10 +104,58 @@ pub enum Event<'a> {
         path: &'a str,
         op: FileOp,
     },
+    /// A process asked for more privilege or for an escape primitive (at the syscall's
+    /// entry); `detail` says what it asked (`uid 0`, the mount point, the namespaces).
+    Syscall {
+        process: Process<'a>,
+        call: Syscall,
+        detail: &'a str,
+    },
+    /// A socket was bound, listened on or accepted (for `auditing`).
+    Network {
+        process: Process<'a>,
+        op: NetworkOp,
+        address: Option<SocketAddr>,
+    },
     /// The container started (judged once, from the runtime's configuration).
     Start(&'a StartConfig),
     /// The container now runs this many processes.
     ProcessCount(u32),
+}
+
+/// A system call the rules judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syscall {
+    /// A process not running as root asked for uid or gid 0 (setuid family).
+    GainRoot,
+    /// A process not running as root asked for capabilities (capset).
+    GainCapabilities,
+    /// ptrace attach, seize or poke of another process.
+    Ptrace,
+    /// A mount.
+    Mount,
+    /// A kernel module load.
+    ModuleLoad,
+    /// Joining another namespace (setns).
+    Setns,
+    /// New namespaces (unshare).
+    Unshare,
+}
+
+impl Syscall {
+    /// Privilege gains (`limit_new_privileges`); the others are escape primitives
+    /// (`container_escape`).
+    pub fn gains_privilege(self) -> bool {
+        matches!(self, Syscall::GainRoot | Syscall::GainCapabilities)
+    }
+}
+
+/// What a network event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkOp {
+    Bind,
+    Listen,
+    Accept,
 }
 
 /// The container's security-relevant configuration at start.

@@ -28,7 +28,9 @@ use std::path::Path;
 
 pub use control::Control;
 pub use engine::{Action, ContainerPolicies, Hit, Verdict};
-pub use event::{Container, Entry, Event, FileOp, FileOrigin, Process, StartConfig};
+pub use event::{
+    Container, Entry, Event, FileOp, FileOrigin, NetworkOp, Process, StartConfig, Syscall,
+};
 pub use kabuto_policy::Diagnostic;
 pub use policy::{Executable, Network, PortRange, RuntimePolicy};
 

@@ -10,7 +10,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::control::Control;
 use crate::event::{FileOp, Process, basename};
-use crate::raw::{RawFileIntegrity, RawRuntimePolicy};
+use crate::raw::{RawAuditing, RawFileIntegrity, RawRuntimePolicy};
 use crate::scope::{ContainerScope, RawScope};
 
 /// One runtime policy, checked and compiled.
@@ -53,6 +53,9 @@ impl RuntimePolicy {
             (Control::Capabilities, !c.removed_capabilities.is_empty()),
             (Control::ForkGuard, c.fork_limit.is_some()),
             (Control::PortBlock, !c.blocked_ports.is_empty()),
+            (Control::NewPrivileges, c.new_privileges),
+            (Control::ContainerEscape, c.escape.is_some()),
+            (Control::Auditing, c.auditing.is_some()),
         ];
         on.into_iter()
             .filter_map(|(c, on)| on.then_some(c))
@@ -116,6 +119,27 @@ impl RuntimePolicy {
             .collect()
     }
 
+    /// Whether the policy judges privilege gains or escape primitives.
+    pub fn watches_syscalls(&self) -> bool {
+        self.controls.new_privileges || self.controls.escape.is_some()
+    }
+
+    /// Whether `limit_new_privileges` is on: the kernel may kill a gain alone.
+    pub fn limits_new_privileges(&self) -> bool {
+        self.controls.new_privileges
+    }
+
+    /// Whether `container_escape` is on without allowed processes: the kernel may kill
+    /// every escape primitive alone.
+    pub fn escape_without_exceptions(&self) -> bool {
+        self.controls.escape.as_ref().is_some_and(Vec::is_empty)
+    }
+
+    /// Whether `auditing` records network operations.
+    pub fn audits_network(&self) -> bool {
+        self.controls.auditing.is_some_and(|a| a.network)
+    }
+
     /// `enable_fork_guard`'s process limit.
     pub fn fork_limit(&self) -> Option<u32> {
         self.controls.fork_limit
@@ -140,6 +164,17 @@ pub(crate) struct Controls {
     pub removed_capabilities: Vec<String>,
     pub fork_limit: Option<u32>,
     pub blocked_ports: Vec<PortRange>,
+    pub new_privileges: bool,
+    /// Processes allowed to use escape primitives.
+    pub escape: Option<Vec<Executable>>,
+    pub auditing: Option<Auditing>,
+}
+
+/// What `auditing` records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Auditing {
+    pub processes: bool,
+    pub network: bool,
 }
 
 /// An executable named in a policy: a pattern with a `/` matches the whole path, one without
@@ -621,7 +656,62 @@ fn controls(raw: &RawRuntimePolicy) -> Result<Controls, FieldError> {
             })
             .collect::<Result<_, _>>()?;
     }
+    c.new_privileges = raw.limit_new_privileges;
+    if let Some(escape) = &raw.container_escape
+        && escape.enabled
+    {
+        c.escape = Some(executables(&escape.allowed_processes));
+    }
+    if let Some(audit) = &raw.auditing
+        && audit.enabled
+    {
+        c.auditing = Some(auditing(audit)?);
+    }
     Ok(c)
+}
+
+fn auditing(audit: &RawAuditing) -> Result<Auditing, FieldError> {
+    for (on, field, why) in [
+        (
+            audit.audit_process_cmdline,
+            "audit_process_cmdline",
+            "the sensor reports the executable, not its arguments",
+        ),
+        (
+            audit.audit_os_user_activity,
+            "audit_os_user_activity",
+            "a host control",
+        ),
+        (
+            audit.audit_success_login,
+            "audit_success_login",
+            "a host control",
+        ),
+        (
+            audit.audit_failed_login,
+            "audit_failed_login",
+            "a host control",
+        ),
+        (
+            audit.audit_user_account_management,
+            "audit_user_account_management",
+            "a host control",
+        ),
+    ] {
+        if on {
+            return Err(not_supported(&format!("auditing.{field}"), why));
+        }
+    }
+    if !audit.audit_all_processes && !audit.audit_all_network {
+        return Err(FieldError::new(
+            "auditing",
+            "is enabled but records nothing: set `audit_all_processes` or `audit_all_network`",
+        ));
+    }
+    Ok(Auditing {
+        processes: audit.audit_all_processes,
+        network: audit.audit_all_network,
+    })
 }
 
 fn integrity(fim: &RawFileIntegrity) -> Result<Integrity, FieldError> {

@@ -75,6 +75,12 @@ pub(crate) struct RawRuntimePolicy {
     pub fork_guard_process_limit: Option<u32>,
     #[serde(default)]
     pub port_block: Option<RawPortBlock>,
+    #[serde(default)]
+    pub limit_new_privileges: bool,
+    #[serde(default)]
+    pub container_escape: Option<RawContainerEscape>,
+    #[serde(default)]
+    pub auditing: Option<RawAuditing>,
 
     // Aqua's bookkeeping.
     #[serde(default)]
@@ -263,4 +269,37 @@ pub(crate) struct RawPortBlock {
     pub block_inbound_ports: Vec<String>,
     #[serde(default)]
     pub block_outbound_ports: Vec<String>,
+}
+
+/// Kabuto's own control (Aqua has none): escape primitives in a container.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawContainerEscape {
+    #[serde(default)]
+    pub enabled: bool,
+    /// Processes allowed to use them (a debugger, an init that mounts).
+    #[serde(default)]
+    pub allowed_processes: Vec<Pattern>,
+}
+
+/// Aqua's `auditing` section; the host-only fields are refused when switched on.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAuditing {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub audit_all_processes: bool,
+    #[serde(default)]
+    pub audit_process_cmdline: bool,
+    #[serde(default)]
+    pub audit_all_network: bool,
+    #[serde(default)]
+    pub audit_os_user_activity: bool,
+    #[serde(default)]
+    pub audit_success_login: bool,
+    #[serde(default)]
+    pub audit_failed_login: bool,
+    #[serde(default)]
+    pub audit_user_account_management: bool,
 }

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use kabuto_runtime_policy::{
-    Action, Container, Control, Entry, Event, FileOp, FileOrigin, Process, RuntimePolicies,
-    RuntimePolicyError, StartConfig,
+    Action, Container, Control, Entry, Event, FileOp, FileOrigin, NetworkOp, Process,
+    RuntimePolicies, RuntimePolicyError, StartConfig, Syscall,
 };
 use time::macros::datetime;
 
@@ -381,6 +381,14 @@ fn bad_files_name_line_column_and_field() {
             "p.yaml:4:33: field `reverse_shell.reverse_shell_ip_white_list[0]`: `10.0.0.0/40`: the prefix length must be 0 to 32",
         ),
         (
+            "name: p\nauditing: {enabled: true, audit_all_processes: true, audit_process_cmdline: true}\n",
+            "p.yaml:2:54: field `auditing.audit_process_cmdline`: is not supported by Kabuto's enforcer yet (the sensor reports the executable, not its arguments): set it to false",
+        ),
+        (
+            "name: p\nauditing: {enabled: true}\n",
+            "p.yaml:2:1: field `auditing`: is enabled but records nothing: set `audit_all_processes` or `audit_all_network`",
+        ),
+        (
             "name: p\nenable_fork_guard: true\n",
             "p.yaml:1:1: field `fork_guard_process_limit`: is required (a number above 0) when `enable_fork_guard` is true",
         ),
@@ -408,4 +416,82 @@ fn bad_files_name_line_column_and_field() {
         matches!(missing, RuntimePolicyError::Read { .. }),
         "{missing}"
     );
+}
+
+#[test]
+fn privilege_gains_escape_primitives_and_auditing() {
+    let policies = RuntimePolicies::parse(
+        "policies:\n\
+         - name: harden\n  enforce: true\n  limit_new_privileges: true\n\
+         \x20 container_escape: {enabled: true, allowed_processes: [/usr/bin/gdb]}\n\
+         - name: record\n  auditing: {enabled: true, audit_all_processes: true, audit_all_network: true}\n",
+        "p.yaml",
+    )
+    .expect("valid");
+    let container = prod();
+    let mut user = process("/usr/bin/python3");
+    user.uid = 1000;
+    let syscall = |process, call| Event::Syscall {
+        process,
+        call,
+        detail: "uid 0",
+    };
+    assert_eq!(
+        judge(&policies, &container, &syscall(user, Syscall::GainRoot)),
+        [("harden".into(), Control::NewPrivileges, Action::Block)]
+    );
+    // An escape primitive: blocked unless the process is allowed; never a privilege gain.
+    for call in [
+        Syscall::Mount,
+        Syscall::Unshare,
+        Syscall::Setns,
+        Syscall::Ptrace,
+        Syscall::ModuleLoad,
+    ] {
+        assert_eq!(
+            judge(
+                &policies,
+                &container,
+                &syscall(process("/usr/bin/unshare"), call)
+            ),
+            [("harden".into(), Control::ContainerEscape, Action::Block)],
+            "{call:?}"
+        );
+        assert!(
+            judge(
+                &policies,
+                &container,
+                &syscall(process("/usr/bin/gdb"), call)
+            )
+            .is_empty()
+        );
+    }
+    // Auditing records, never blocks, every exec and network operation.
+    assert_eq!(
+        judge(&policies, &container, &exec("/bin/ls")),
+        [("record".into(), Control::Auditing, Action::Detect)]
+    );
+    let listen = Event::Network {
+        process: process("/usr/bin/perl"),
+        op: NetworkOp::Listen,
+        address: Some("0.0.0.0:8080".parse().expect("addr")),
+    };
+    let verdict = policies.for_container(&container).judge(&listen, NOW);
+    assert_eq!(verdict.action(), Action::Detect);
+    assert_eq!(
+        verdict.hits[0].reason,
+        "`/usr/bin/perl` listens on 0.0.0.0:8080"
+    );
+    let connect = Event::Connect {
+        process: process("/usr/bin/curl"),
+        remote: "10.0.0.1:443".parse().expect("addr"),
+    };
+    assert_eq!(
+        judge(&policies, &container, &connect),
+        [("record".into(), Control::Auditing, Action::Detect)]
+    );
+    let harden = &policies.policies()[0];
+    assert!(harden.watches_syscalls() && harden.limits_new_privileges());
+    assert!(!harden.escape_without_exceptions(), "gdb is allowed");
+    assert!(policies.policies()[1].audits_network());
 }

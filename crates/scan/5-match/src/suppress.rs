@@ -15,10 +15,10 @@ pub mod openvex;
 use std::fmt;
 use std::path::PathBuf;
 
-use kabuto_types::{Finding, Purl, VulnId};
+use kabuto_types::{Finding, MisconfigFinding, Purl, VulnId};
 use serde::Serialize;
 
-pub use ignore::{IgnoreEntry, IgnoreFile};
+pub use ignore::{IgnoreEntry, IgnoreFile, MisconfigIgnore};
 
 /// A file that could not be used as an ignore file or VEX document.
 #[derive(Debug, thiserror::Error)]
@@ -190,15 +190,16 @@ impl fmt::Display for SuppressionReason {
 
 /// A finding with the rule that suppressed it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Suppressed {
-    pub finding: Finding,
+pub struct Suppressed<F = Finding> {
+    pub finding: F,
     pub reason: SuppressionReason,
 }
 
 /// An ignore entry whose expiry date has passed: it suppresses nothing any more.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExpiredIgnore {
-    pub id: VulnId,
+    /// The vulnerability or misconfiguration check id, as the entry names it.
+    pub id: String,
     pub file: String,
     /// Written as `YYYY-MM-DD`.
     #[serde(serialize_with = "as_text")]
@@ -305,7 +306,7 @@ pub fn apply_ignores(
             .iter()
             .filter(|e| e.is_expired(today))
             .map(|e| ExpiredIgnore {
-                id: e.id.clone(),
+                id: e.id.to_string(),
                 file: ignores.file.clone(),
                 expired_at: e.expires.unwrap_or(today),
             })
@@ -316,13 +317,60 @@ pub fn apply_ignores(
         match ignores.entry_for(&finding, today) {
             Some(e) => out.suppressed.push(Suppressed {
                 finding,
-                reason: SuppressionReason {
-                    file: ignores.file.clone(),
-                    kind: SuppressionKind::IgnoreFile,
-                    status: None,
-                    justification: None,
-                    statement: e.statement.clone(),
-                },
+                reason: ignored_by(ignores, e.statement.as_ref()),
+            }),
+            None => out.kept.push(finding),
+        }
+    }
+    out
+}
+
+fn ignored_by(ignores: &IgnoreFile, statement: Option<&String>) -> SuppressionReason {
+    SuppressionReason {
+        file: ignores.file.clone(),
+        kind: SuppressionKind::IgnoreFile,
+        status: None,
+        justification: None,
+        statement: statement.cloned(),
+    }
+}
+
+/// What misconfiguration suppression kept and removed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MisconfigSuppression {
+    pub kept: Vec<MisconfigFinding>,
+    pub suppressed: Vec<Suppressed<MisconfigFinding>>,
+    pub expired: Vec<ExpiredIgnore>,
+}
+
+/// Applies the ignore files' `misconfigurations` rules (a check id, optionally limited to
+/// files by path globs). Expired rules suppress nothing and are listed.
+pub fn suppress_misconfigs(
+    findings: Vec<MisconfigFinding>,
+    ignores: &[IgnoreFile],
+    today: time::Date,
+) -> MisconfigSuppression {
+    let mut out = MisconfigSuppression::default();
+    for file in ignores {
+        out.expired.extend(
+            file.misconfigs
+                .iter()
+                .filter(|m| m.is_expired(today))
+                .map(|m| ExpiredIgnore {
+                    id: m.id.to_string(),
+                    file: file.file.clone(),
+                    expired_at: m.expires.unwrap_or(today),
+                }),
+        );
+    }
+    for finding in findings {
+        let rule = ignores
+            .iter()
+            .find_map(|file| Some((file, file.misconfig_entry_for(&finding, today)?)));
+        match rule {
+            Some((file, m)) => out.suppressed.push(Suppressed {
+                finding,
+                reason: ignored_by(file, m.statement.as_ref()),
             }),
             None => out.kept.push(finding),
         }

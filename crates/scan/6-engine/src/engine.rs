@@ -238,7 +238,21 @@ impl Engine {
         if let Some(s) = &mut secrets {
             s.retain(|f| filters.keeps(f.severity));
         }
+        let mut suppressed_misconfigs = Vec::new();
         if let Some(m) = &mut misconfigs {
+            let suppression = kabuto_match::suppress::suppress_misconfigs(
+                std::mem::take(m),
+                &plan.ignore_files,
+                now.date(),
+            );
+            warnings.extend(
+                suppression
+                    .expired
+                    .into_iter()
+                    .map(ScanWarning::ExpiredIgnore),
+            );
+            suppressed_misconfigs = suppression.suppressed;
+            *m = suppression.kept;
             m.retain(|f| filters.keeps(f.severity));
         }
         if let Some(m) = &mut malware {
@@ -271,6 +285,7 @@ impl Engine {
             malware,
             special_files: special_files.unwrap_or_default(),
             suppressed,
+            suppressed_misconfigs,
             acknowledgements,
             verdict,
             warnings,

@@ -29,6 +29,8 @@ pub struct ScanResult {
     pub special_files: Vec<FileEntry>,
     /// Findings an ignore file or VEX document removed, each with the rule that did.
     pub suppressed: Vec<Suppressed>,
+    /// Misconfigurations an ignore file removed, each with the rule that did.
+    pub suppressed_misconfigs: Vec<Suppressed<MisconfigFinding>>,
     /// Marks for the findings current acknowledgements cover (attached to reports).
     pub acknowledgements: Vec<Acknowledgement>,
     /// The policies' judgement, when the plan had policies.

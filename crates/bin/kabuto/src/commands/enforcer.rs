@@ -6,12 +6,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use kabuto_enforcer::identity::DEFAULT_STATE_ROOTS;
-use kabuto_enforcer::run::{Config, run as run_enforcer};
+use kabuto_enforcer::identity::{DEFAULT_STATE_ROOTS, HostRoot};
+use kabuto_enforcer::run::{Config, ExecEnforcement, run as run_enforcer};
 use kabuto_enforcer::sinks::SYSLOG_SOCKET;
 
 use super::server::stop_signal;
-use crate::cli::EnforcerArgs;
+use crate::cli::{EnforcerArgs, ExecEnforcementArg};
 
 /// Bounds each request to the server.
 const SERVER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -48,7 +48,14 @@ pub fn run(args: &EnforcerArgs, quiet: bool) -> Result<ExitCode> {
         policy_refresh: args.policy_refresh,
         state_roots,
         cgroup_root: args.cgroup_root.clone(),
+        host_root: HostRoot::new(&args.host_root),
         host,
+        exec_enforcement: match args.exec_enforcement {
+            ExecEnforcementArg::Auto => ExecEnforcement::Auto,
+            ExecEnforcementArg::Lsm => ExecEnforcement::Lsm,
+            ExecEnforcementArg::Fanotify => ExecEnforcement::Fanotify,
+            ExecEnforcementArg::Kill => ExecEnforcement::Kill,
+        },
     };
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
@@ -71,8 +78,9 @@ pub fn run(args: &EnforcerArgs, quiet: bool) -> Result<ExitCode> {
     })?;
     if !quiet {
         eprintln!(
-            "kabuto enforcer: stopped: {} kernel events, {} audit events ({} sent to the server), {} dropped (spool full), {} lost (ring buffer full)",
+            "kabuto enforcer: stopped: {} kernel events ({} execs), {} audit events ({} sent to the server), {} dropped (spool full), {} lost (ring buffer full)",
             summary.kernel_events,
+            summary.exec_events,
             summary.audit_events,
             summary.sent,
             summary.dropped,

@@ -40,3 +40,26 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 fn eprint_safe(label: &str, text: impl std::fmt::Display) {
     eprintln!("{label}: {}", terminal_safe(&text.to_string()));
 }
+
+/// `--show-suppressed`: each finding an ignore file or VEX document removed, and the rule.
+fn print_suppressed(result: &kabuto_scan::ScanResult) {
+    for s in &result.suppressed {
+        eprint_safe(
+            "suppressed",
+            format_args!(
+                "{} in {}@{}: {}",
+                s.finding.id, s.finding.package_name, s.finding.installed_version, s.reason
+            ),
+        );
+    }
+    for s in &result.suppressed_misconfigs {
+        let at = match s.finding.lines {
+            Some(lines) => format!("{}:{}", s.finding.path, lines.start),
+            None => s.finding.path.clone(),
+        };
+        eprint_safe(
+            "suppressed",
+            format_args!("{} in {at}: {}", s.finding.check_id, s.reason),
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! From the scan flags to what the engine takes: a plan with every user file loaded, and an
 //! engine with the database and rules the plan needs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use kabuto_scan::{Engine, Filters, RegistryAccess, Rules, ScanPlan, Scanners};
@@ -29,15 +29,15 @@ pub fn plan(args: &ScanArgs, quiet: bool) -> Result<ScanPlan> {
     if let Some(path) = &args.acknowledgements {
         plan = plan.with_acknowledgements_file(path)?;
     }
-    if let Some(path) = ignore_file(args, quiet) {
+    if let Some(path) = ignore_file(args.ignorefile.as_deref(), quiet) {
         plan = plan.with_ignore_file(&path)?;
     }
     Ok(plan.with_vex_files(&args.vex)?)
 }
 
 /// `--ignorefile`, else `.kabutoignore` or `.kabutoignore.yaml` in the current directory.
-fn ignore_file(args: &ScanArgs, quiet: bool) -> Option<PathBuf> {
-    args.ignorefile.clone().or_else(|| {
+pub(super) fn ignore_file(explicit: Option<&Path>, quiet: bool) -> Option<PathBuf> {
+    explicit.map(Path::to_path_buf).or_else(|| {
         let found = [".kabutoignore", ".kabutoignore.yaml"]
             .into_iter()
             .map(PathBuf::from)

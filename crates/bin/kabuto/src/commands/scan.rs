@@ -7,7 +7,7 @@ use kabuto_scan::{Cancel, ExitDecision, ScanPlan, ScanResult, Scanners, StoredSc
 
 use super::inventory::{print_warnings, write_report};
 use super::plan::{engine, plan, registry_access};
-use super::{eprint_safe, gate};
+use super::{eprint_safe, gate, print_suppressed};
 use crate::cli::{DirScanArgs, ImageScanArgs, SbomScanArgs, ScanArgs};
 use crate::progress::Bar;
 
@@ -112,15 +112,7 @@ fn finish(
         }
     }
     if args.show_suppressed {
-        for s in &result.suppressed {
-            eprint_safe(
-                "suppressed",
-                format_args!(
-                    "{} in {}@{}: {}",
-                    s.finding.id, s.finding.package_name, s.finding.installed_version, s.reason
-                ),
-            );
-        }
+        print_suppressed(result);
     }
     if let Some(error) = result.incomplete_error() {
         return Err(error.into());

@@ -66,6 +66,18 @@ struct {
 	__type(value, struct readonly_paths);
 } readonly SEC(".maps");
 
+/* Execs in progress in gated containers, by tgid (GATE_EXEC): written at the execve's entry,
+ * read by user space when the exec's fanotify permission event arrives. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct exec_ctx);
+} exec_ctx SEC(".maps");
+
+/* Off when fanotify denies execs: the exec tracepoint then reports without killing. */
+const volatile __u32 kill_exec = 1;
+
 /* [0]: events lost because the ring buffer was full. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -96,20 +108,26 @@ static __always_inline __u64 task_cgroup_id(struct task_struct *task)
 	return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
 }
 
+/* The ids of an event or an exec_ctx (both have these fields). */
+#define FILL_TASK(e, task)                                                        \
+	do {                                                                      \
+		struct task_struct *parent = BPF_CORE_READ(task, real_parent);    \
+		struct pid *pid = BPF_CORE_READ(task, thread_pid);                \
+		unsigned int level = BPF_CORE_READ(pid, level);                   \
+		struct upid upid = {};                                            \
+                                                                                  \
+		bpf_core_read(&upid, sizeof(upid), &pid->numbers[level]);         \
+		(e)->pid = BPF_CORE_READ(task, tgid);                             \
+		(e)->ppid = BPF_CORE_READ(parent, tgid);                          \
+		(e)->ns_pid = upid.nr;                                            \
+		(e)->uid = BPF_CORE_READ(task, cred, uid.val);                    \
+		(e)->parent_cgroup_id = task_cgroup_id(parent);                   \
+		bpf_probe_read_kernel_str((e)->comm, sizeof((e)->comm), &task->comm); \
+	} while (0)
+
 static __always_inline void fill_task(struct event *e, struct task_struct *task)
 {
-	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
-	struct pid *pid = BPF_CORE_READ(task, thread_pid);
-	unsigned int level = BPF_CORE_READ(pid, level);
-	struct upid upid = {};
-
-	bpf_core_read(&upid, sizeof(upid), &pid->numbers[level]);
-	e->pid = BPF_CORE_READ(task, tgid);
-	e->ppid = BPF_CORE_READ(parent, tgid);
-	e->ns_pid = upid.nr;
-	e->uid = BPF_CORE_READ(task, cred, uid.val);
-	e->parent_cgroup_id = task_cgroup_id(parent);
-	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), &task->comm);
+	FILL_TASK(e, task);
 }
 
 static __always_inline void fill_inode(struct event *e, struct inode *inode)
@@ -117,8 +135,10 @@ static __always_inline void fill_inode(struct event *e, struct inode *inode)
 	e->ino = BPF_CORE_READ(inode, i_ino);
 	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	if (bpf_core_field_exists(inode->i_ctime_sec)) {
+		/* Since 6.13 the top bit of i_ctime_nsec says the time was queried (multigrain
+		 * timestamps, I_CTIME_QUERIED): 2.1 s too late unless masked. */
 		e->ctime_ns = BPF_CORE_READ(inode, i_ctime_sec) * 1000000000ll +
-			      BPF_CORE_READ(inode, i_ctime_nsec);
+			      (BPF_CORE_READ(inode, i_ctime_nsec) & 0x7fffffff);
 	} else {
 		struct inode___old *old = (void *)inode;
 		e->ctime_ns = BPF_CORE_READ(old, __i_ctime.tv_sec) * 1000000000ll +
@@ -180,7 +200,7 @@ int BPF_PROG(exec_kill, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	fill_task(e, p);
 	fill_inode(e, BPF_CORE_READ(bprm, file, f_inode));
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
-	e->verdict = exec_verdict(e);
+	e->verdict = kill_exec ? exec_verdict(e) : VERDICT_NONE;
 	if (e->verdict != VERDICT_NONE)
 		bpf_send_signal(SIGKILL);
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
@@ -258,6 +278,11 @@ int process_exit(void *ctx)
 		return 0; /* a thread */
 	if (!bpf_map_lookup_elem(&containers, &cgroup_id))
 		return 0;
+	{
+		__u32 tgid = id >> 32;
+
+		bpf_map_delete_elem(&exec_ctx, &tgid);
+	}
 	e = reserve(EVENT_EXIT, cgroup_id);
 	if (!e)
 		return 0;
@@ -265,6 +290,37 @@ int process_exit(void *ctx)
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
+}
+
+/* An execve's entry in a gated container: who calls it, for the fanotify decision. */
+static __always_inline int record_exec(const char *filename)
+{
+	__u64 cgroup_id = bpf_get_current_cgroup_id();
+	struct container *c = bpf_map_lookup_elem(&containers, &cgroup_id);
+	struct task_struct *task;
+	struct exec_ctx x = {};
+
+	if (!c || !(c->flags & GATE_EXEC))
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	FILL_TASK(&x, task);
+	x.cgroup_id = cgroup_id;
+	x.seq = bpf_ktime_get_ns();
+	bpf_probe_read_user_str(x.filename, sizeof(x.filename), filename);
+	bpf_map_update_elem(&exec_ctx, &x.pid, &x, BPF_ANY);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_execve")
+int execve_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return record_exec((const char *)ctx->args[0]);
+}
+
+SEC("tp/syscalls/sys_enter_execveat")
+int execveat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return record_exec((const char *)ctx->args[1]);
 }
 
 static __always_inline int judge_connect(struct bpf_sock_addr *ctx, __u16 family)
@@ -278,9 +334,16 @@ static __always_inline int judge_connect(struct bpf_sock_addr *ctx, __u16 family
 	__u64 id;
 	int allow;
 
-	if (!action)
-		return 1;
-	allow = *action != CONNECT_BLOCK;
+	if (action) {
+		allow = *action != CONNECT_BLOCK;
+	} else {
+		/* Not a watched port: reported only when the container's network is audited. */
+		struct container *c = bpf_map_lookup_elem(&containers, &key.cgroup_id);
+
+		if (!c || !(c->flags & WATCH_NETWORK))
+			return 1;
+		allow = 1;
+	}
 	e = reserve(EVENT_CONNECT, key.cgroup_id);
 	if (!e)
 		return allow;
@@ -338,53 +401,71 @@ static __always_inline int is_shell(const char *comm)
 	return 0;
 }
 
+/* The socket behind the current task's descriptor `fd`, or 0. */
+static __always_inline struct sock *socket_of(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct file **fds;
+	struct file *file = 0;
+	struct socket *sock;
+	unsigned int max;
+
+	if (fd < 0)
+		return 0;
+	max = BPF_CORE_READ(task, files, fdt, max_fds);
+	if (fd >= max)
+		return 0;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	bpf_core_read(&file, sizeof(file), &fds[fd]);
+	if (!file || (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
+	return BPF_CORE_READ(sock, sk);
+}
+
+/* The socket's local (listen) or peer (accept) address into the event. */
+static __always_inline void socket_address(struct event *e, struct sock *sk, int peer)
+{
+	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (peer)
+		e->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	else
+		e->port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (e->family == AF_INET) {
+		__u32 ip = peer ? BPF_CORE_READ(sk, __sk_common.skc_daddr) :
+				  BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__builtin_memcpy(e->addr, &ip, 4);
+	} else if (e->family == AF_INET6) {
+		if (peer)
+			BPF_CORE_READ_INTO(&e->addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		else
+			BPF_CORE_READ_INTO(&e->addr, sk,
+					   __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+	}
+}
+
 /* dup2(sock, 0..2) in a known container: the shape of a reverse shell. */
 static __always_inline int stdio_socket(long oldfd, long newfd)
 {
 	__u64 cgroup_id = bpf_get_current_cgroup_id();
-	struct task_struct *task;
 	struct container *c;
-	struct file **fds;
-	struct file *file = 0;
 	struct sock *sk;
 	struct event *e;
-	unsigned int max;
-	umode_t mode;
 
-	if (newfd < 0 || newfd > 2 || oldfd < 0)
+	if (newfd < 0 || newfd > 2)
 		return 0;
 	c = bpf_map_lookup_elem(&containers, &cgroup_id);
 	if (!c)
 		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
-	max = BPF_CORE_READ(task, files, fdt, max_fds);
-	if (oldfd >= max)
-		return 0;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	bpf_core_read(&file, sizeof(file), &fds[oldfd]);
-	if (!file)
-		return 0;
-	mode = BPF_CORE_READ(file, f_inode, i_mode);
-	if ((mode & S_IFMT) != S_IFSOCK)
+	sk = socket_of(oldfd);
+	if (!sk)
 		return 0;
 	e = reserve(EVENT_STDIO_SOCKET, cgroup_id);
 	if (!e)
 		return 0;
-	fill_task(e, task);
+	fill_task(e, (struct task_struct *)bpf_get_current_task());
 	e->fd = newfd;
-	{
-		struct socket *sock = BPF_CORE_READ(file, private_data);
-
-		sk = BPF_CORE_READ(sock, sk);
-	}
-	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	e->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (e->family == AF_INET) {
-		__u32 ip = BPF_CORE_READ(sk, __sk_common.skc_daddr);
-		__builtin_memcpy(e->addr, &ip, 4);
-	} else if (e->family == AF_INET6) {
-		BPF_CORE_READ_INTO(&e->addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	}
+	socket_address(e, sk, 1);
 	if ((c->flags & BLOCK_REVERSE_SHELL) && is_shell(e->comm)) {
 		e->verdict = VERDICT_REVERSE_SHELL;
 		bpf_send_signal(SIGKILL);
@@ -490,4 +571,241 @@ SEC("tp/syscalls/sys_enter_fchmodat")
 int fchmodat_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	return file_change((const char *)ctx->args[1], FILE_ATTRIBUTES);
+}
+
+/* Privilege changes and escape primitives in watched containers, at the syscall's entry: a
+ * blocked one is killed before the kernel carries it out. */
+#define PTRACE_POKETEXT 4
+#define PTRACE_POKEDATA 5
+#define PTRACE_POKEUSER 6
+#define PTRACE_ATTACH 16
+#define PTRACE_SEIZE 0x4206
+#define NAMESPACE_FLAGS 0xfe020080ull /* CLONE_NEW{NS,CGROUP,UTS,IPC,USER,PID,NET,TIME} */
+#define UNCHANGED_ID 0xffffffffull     /* -1: the id stays as it is */
+
+static __always_inline int blocks(struct container *c, __u32 call, __u32 uid, __u64 arg0)
+{
+	switch (call) {
+	case CALL_SETUID:
+	case CALL_SETGID:
+		return (c->flags & BLOCK_PRIVILEGE_GAIN) && uid != 0 && arg0 == 0;
+	case CALL_CAPSET:
+		return (c->flags & BLOCK_PRIVILEGE_GAIN) && uid != 0 && arg0 != 0;
+	default:
+		return !!(c->flags & BLOCK_ESCAPE);
+	}
+}
+
+static __always_inline int syscall_event(__u32 call, __u64 arg0, __u64 arg1, const char *path)
+{
+	__u64 cgroup_id = bpf_get_current_cgroup_id();
+	struct container *c = bpf_map_lookup_elem(&containers, &cgroup_id);
+	struct task_struct *task;
+	struct event *e;
+
+	if (!c || !(c->flags & WATCH_SYSCALLS))
+		return 0;
+	e = reserve(EVENT_SYSCALL, cgroup_id);
+	if (!e)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	fill_task(e, task);
+	e->op = call;
+	e->args[0] = arg0;
+	e->args[1] = arg1;
+	if (path)
+		bpf_probe_read_user_str(e->filename, sizeof(e->filename), path);
+	if (blocks(c, call, e->uid, arg0)) {
+		e->verdict = VERDICT_SYSCALL;
+		bpf_send_signal(SIGKILL);
+	}
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+/* 0 when any id asked for is 0 (root), else the first one (-1 leaves an id unchanged). */
+static __always_inline __u64 asks_root(__u64 a, __u64 b, __u64 c)
+{
+	a &= UNCHANGED_ID;
+	b &= UNCHANGED_ID;
+	c &= UNCHANGED_ID;
+	return (a == 0 || b == 0 || c == 0) ? 0 : a;
+}
+
+SEC("tp/syscalls/sys_enter_setuid")
+int setuid_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_SETUID, asks_root(ctx->args[0], UNCHANGED_ID, UNCHANGED_ID), 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_setreuid")
+int setreuid_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_SETUID, asks_root(ctx->args[0], ctx->args[1], UNCHANGED_ID), 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_setresuid")
+int setresuid_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_SETUID, asks_root(ctx->args[0], ctx->args[1], ctx->args[2]), 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_setgid")
+int setgid_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_SETGID, asks_root(ctx->args[0], UNCHANGED_ID, UNCHANGED_ID), 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_setregid")
+int setregid_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_SETGID, asks_root(ctx->args[0], ctx->args[1], UNCHANGED_ID), 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_setresgid")
+int setresgid_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_SETGID, asks_root(ctx->args[0], ctx->args[1], ctx->args[2]), 0, 0);
+}
+
+/* capset(header, data): data[0] and data[1] hold the low and high 32 bits of each set. */
+SEC("tp/syscalls/sys_enter_capset")
+int capset_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 data[6] = {};
+
+	if (ctx->args[1])
+		bpf_probe_read_user(data, sizeof(data), (void *)ctx->args[1]);
+	return syscall_event(CALL_CAPSET, data[0] | ((__u64)data[3] << 32), 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_ptrace")
+int ptrace_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 request = ctx->args[0];
+
+	if (request != PTRACE_ATTACH && request != PTRACE_SEIZE && request != PTRACE_POKETEXT &&
+	    request != PTRACE_POKEDATA && request != PTRACE_POKEUSER)
+		return 0;
+	return syscall_event(CALL_PTRACE, request, ctx->args[1], 0);
+}
+
+SEC("tp/syscalls/sys_enter_mount")
+int mount_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_MOUNT, 0, 0, (const char *)ctx->args[1]);
+}
+
+/* The new mount API attaches with move_mount(from_dfd, from, to_dfd, to, flags). */
+SEC("tp/syscalls/sys_enter_move_mount")
+int move_mount_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_MOUNT, 0, 0, (const char *)ctx->args[3]);
+}
+
+SEC("tp/syscalls/sys_enter_init_module")
+int init_module_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_MODULE, 0, 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_finit_module")
+int finit_module_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_MODULE, 0, 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_setns")
+int setns_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_event(CALL_SETNS, ctx->args[1], 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_unshare")
+int unshare_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	if (!(ctx->args[0] & NAMESPACE_FLAGS))
+		return 0;
+	return syscall_event(CALL_UNSHARE, ctx->args[0], 0, 0);
+}
+
+/* Network activity for auditing (WATCH_NETWORK): bind, listen and accept; connects are
+ * reported by cgroup/connect4+6. */
+static __always_inline struct event *network_event(__u32 op)
+{
+	__u64 cgroup_id = bpf_get_current_cgroup_id();
+	struct container *c = bpf_map_lookup_elem(&containers, &cgroup_id);
+	struct event *e;
+
+	if (!c || !(c->flags & WATCH_NETWORK))
+		return 0;
+	e = reserve(EVENT_NETWORK, cgroup_id);
+	if (!e)
+		return 0;
+	fill_task(e, (struct task_struct *)bpf_get_current_task());
+	e->op = op;
+	return e;
+}
+
+/* bind(fd, addr, len): the address asked for, read from user memory. */
+SEC("tp/syscalls/sys_enter_bind")
+int bind_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct event *e = network_event(NET_BIND);
+	__u8 addr[24] = {};
+
+	if (!e)
+		return 0;
+	bpf_probe_read_user(addr, sizeof(addr), (void *)ctx->args[1]);
+	e->family = *(__u16 *)addr;
+	e->port = ((__u16)addr[2] << 8) | addr[3];
+	if (e->family == AF_INET)
+		__builtin_memcpy(e->addr, &addr[4], 4);
+	else if (e->family == AF_INET6)
+		__builtin_memcpy(e->addr, &addr[8], 16);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_listen")
+int listen_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct sock *sk = socket_of(ctx->args[0]);
+	struct event *e;
+
+	if (!sk)
+		return 0;
+	e = network_event(NET_LISTEN);
+	if (!e)
+		return 0;
+	socket_address(e, sk, 0);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int accepted(long fd)
+{
+	struct sock *sk = socket_of(fd);
+	struct event *e;
+
+	if (!sk)
+		return 0;
+	e = network_event(NET_ACCEPT);
+	if (!e)
+		return 0;
+	socket_address(e, sk, 1);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_accept")
+int accept_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return accepted(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_exit_accept4")
+int accept4_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return accepted(ctx->ret);
 }

@@ -13,6 +13,27 @@ enum event_kind {
 	EVENT_CONNECT = 4,
 	EVENT_STDIO_SOCKET = 5,
 	EVENT_FILE = 6,
+	EVENT_SYSCALL = 7, /* a privilege change or an escape primitive (event.op: enum call) */
+	EVENT_NETWORK = 8, /* bind, listen or accept (event.op: enum net_op) */
+};
+
+/* What an EVENT_SYSCALL asked for (event.op); args[] as noted. */
+enum call {
+	CALL_SETUID = 1,  /* args[0]: 0 when any uid asked is 0, else the first one */
+	CALL_SETGID = 2,  /* args[0]: likewise for gids */
+	CALL_CAPSET = 3,  /* args[0]: the effective set asked for, as a 64-bit mask */
+	CALL_PTRACE = 4,  /* args[0]: request, args[1]: target pid */
+	CALL_MOUNT = 5,   /* filename: the mount point */
+	CALL_MODULE = 6,  /* init_module, finit_module */
+	CALL_SETNS = 7,   /* args[0]: nstype */
+	CALL_UNSHARE = 8, /* args[0]: flags */
+};
+
+/* What an EVENT_NETWORK did (event.op); the address in family, port and addr. */
+enum net_op {
+	NET_BIND = 1,   /* the local address asked for */
+	NET_LISTEN = 2, /* the socket's local address */
+	NET_ACCEPT = 3, /* the accepted connection's peer */
 };
 
 /* What a file event did (event.op). */
@@ -32,6 +53,7 @@ enum verdict {
 	VERDICT_CONNECT = 4,       /* connect to a denied port */
 	VERDICT_REVERSE_SHELL = 5, /* a shell put a socket on its stdio */
 	VERDICT_READONLY = 6,      /* a change to a read-only path (killed at the syscall's entry) */
+	VERDICT_SYSCALL = 7,       /* a privilege gain or escape primitive (killed at its entry) */
 };
 
 /* containers map value flags: what the kernel enforces for the container. */
@@ -40,6 +62,11 @@ enum verdict {
 #define BLOCK_REVERSE_SHELL (1u << 2)
 #define WATCH_FILES (1u << 3) /* report file changes (creates, writes, deletes, chmods) */
 #define BLOCK_READONLY (1u << 4) /* kill changes under the container's read-only prefixes */
+#define GATE_EXEC (1u << 5) /* user space answers fanotify exec permission events: keep exec_ctx */
+#define WATCH_SYSCALLS (1u << 6) /* report privilege changes and escape primitives */
+#define BLOCK_PRIVILEGE_GAIN (1u << 7) /* kill a non-root setuid/setgid to 0 or capset */
+#define BLOCK_ESCAPE (1u << 8) /* kill ptrace attach/poke, mount, module load, setns, unshare */
+#define WATCH_NETWORK (1u << 9) /* report every bind, listen, accept and connect */
 
 /* Read-only paths the kernel enforces, per container: up to READONLY_PREFIXES absolute
  * prefixes of up to READONLY_PREFIX_LEN bytes; a prefix ending in '/' covers the directory's
@@ -79,6 +106,20 @@ struct connect_key {
 	__u32 pad2;
 };
 
+/* exec_ctx map value: who is calling execve in a gated container, for user space to decide the
+ * fanotify permission event of the exec without reading /proc. */
+struct exec_ctx {
+	__u32 pid;
+	__u32 ppid;
+	__u32 ns_pid;
+	__u32 uid;
+	__u64 cgroup_id;
+	__u64 parent_cgroup_id;
+	__u64 seq; /* bpf_ktime_get_ns() at the execve's entry: tells one exec from the next */
+	char comm[TASK_COMM_LEN];
+	char filename[FILENAME_LEN]; /* as passed to execve */
+};
+
 struct event {
 	__u32 kind;
 	__u32 pid;     /* tgid */
@@ -95,9 +136,10 @@ struct event {
 	__u16 family; /* AF_INET, AF_INET6 */
 	__u8 addr[16];
 	__s32 fd;     /* stdio socket: the stdio fd replaced */
-	__u32 op;     /* file events: enum file_op */
+	__u32 op;     /* file events: enum file_op; syscall: enum call; network: enum net_op */
 	char comm[TASK_COMM_LEN];
 	char filename[FILENAME_LEN];
+	__u64 args[2]; /* syscall events: see enum call */
 };
 
 #endif

@@ -3,14 +3,17 @@
 //! Plain (`.trivyignore`): one id per line, `#` starts a comment, an optional `exp:YYYY-MM-DD`
 //! after the id ends the entry on that date.
 //!
-//! YAML (`.trivyignore.yaml`): `vulnerabilities: [{id, paths?, purls?, statement?, expired_at?}]`;
-//! the other sections Trivy reads (`misconfigurations`, `secrets`, `licenses`) are accepted
-//! and not used here.
+//! YAML (`.trivyignore.yaml`): `vulnerabilities: [{id, paths?, purls?, statement?, expired_at?}]`
+//! and `misconfigurations: [{id, paths?, statement?, expired_at?}]` (a check id such as
+//! `KBK001`; `paths` are globs over the scanned file's path; Trivy's own check ids, as in a
+//! file shared with Trivy, cover nothing here); the other sections Trivy reads
+//! (`secrets`, `licenses`) are accepted and not used here. In the plain format a line whose id
+//! is a check id (uppercase letters and digits) ignores that misconfiguration check.
 
 use std::path::Path;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use kabuto_types::{Finding, VulnId};
+use kabuto_types::{Finding, MisconfigCheckId, MisconfigFinding, VulnId};
 use serde::Deserialize;
 use time::Date;
 use time::macros::format_description;
@@ -32,6 +35,34 @@ pub struct IgnoreFile {
     path_globs: GlobSet,
     /// The entry each glob of `path_globs` belongs to, by glob index.
     glob_entry: Vec<usize>,
+    /// Misconfiguration checks to ignore.
+    pub misconfigs: Vec<MisconfigIgnore>,
+}
+
+/// One misconfiguration ignore rule. Without `paths` it covers the check in every file.
+#[derive(Debug, Clone)]
+pub struct MisconfigIgnore {
+    pub id: MisconfigCheckId,
+    /// Glob patterns over the finding's file path.
+    pub paths: Vec<Glob>,
+    path_globs: GlobSet,
+    pub statement: Option<String>,
+    /// The last day the entry suppresses.
+    pub expires: Option<Date>,
+}
+
+impl MisconfigIgnore {
+    /// Expired once `today` is past `expires` (the expiry day itself still suppresses).
+    pub fn is_expired(&self, today: Date) -> bool {
+        expired(self.expires, today)
+    }
+
+    /// True when the rule covers `finding` and has not expired by `today`.
+    pub fn covers(&self, finding: &MisconfigFinding, today: Date) -> bool {
+        !self.is_expired(today)
+            && self.id == finding.check_id
+            && (self.paths.is_empty() || self.path_globs.is_match(&finding.path))
+    }
 }
 
 /// One ignore rule. With neither `paths` nor `purls` it covers the vulnerability everywhere.
@@ -49,8 +80,12 @@ pub struct IgnoreEntry {
 impl IgnoreEntry {
     /// Expired once `today` is past `expires` (the expiry day itself still suppresses).
     pub fn is_expired(&self, today: Date) -> bool {
-        self.expires.is_some_and(|d| today > d)
+        expired(self.expires, today)
     }
+}
+
+fn expired(expires: Option<Date>, today: Date) -> bool {
+    expires.is_some_and(|d| today > d)
 }
 
 fn date(text: &str, field: &str) -> Result<Date, FieldError> {
@@ -59,18 +94,13 @@ fn date(text: &str, field: &str) -> Result<Date, FieldError> {
 }
 
 impl IgnoreFile {
-    /// Compiles every entry's path globs into one set, at most [`MAX_PATH_GLOBS`] of them.
-    fn new(file: &str, entries: Vec<IgnoreEntry>) -> Result<IgnoreFile, SuppressError> {
+    /// Compiles every vulnerability entry's path globs into one set.
+    fn new(
+        file: &str,
+        entries: Vec<IgnoreEntry>,
+        misconfigs: Vec<MisconfigIgnore>,
+    ) -> Result<IgnoreFile, SuppressError> {
         let globs: usize = entries.iter().map(|e| e.paths.len()).sum();
-        if globs > MAX_PATH_GLOBS {
-            return Err(FieldError::new(
-                "vulnerabilities[*].paths",
-                format!(
-                    "{globs} path globs, more than the {MAX_PATH_GLOBS} an ignore file may have"
-                ),
-            )
-            .in_file(file));
-        }
         let mut builder = GlobSetBuilder::new();
         let mut glob_entry = Vec::with_capacity(globs);
         for (index, entry) in entries.iter().enumerate() {
@@ -91,7 +121,17 @@ impl IgnoreFile {
             entries,
             path_globs,
             glob_entry,
+            misconfigs,
         })
+    }
+
+    /// The first misconfiguration rule that covers `finding` and has not expired by `today`.
+    pub fn misconfig_entry_for(
+        &self,
+        finding: &MisconfigFinding,
+        today: Date,
+    ) -> Option<&MisconfigIgnore> {
+        self.misconfigs.iter().find(|m| m.covers(finding, today))
     }
 
     /// The first entry that covers `finding` and has not expired by `today`.
@@ -142,6 +182,7 @@ impl IgnoreFile {
     /// The plain format. Errors name the line.
     pub fn from_plain(text: &str, file: &str) -> Result<IgnoreFile, SuppressError> {
         let mut entries = Vec::new();
+        let mut misconfigs = Vec::new();
         for (n, line) in text.lines().enumerate() {
             let field = format!("line {}", n + 1);
             let line = line.split('#').next().unwrap_or_default().trim();
@@ -162,6 +203,13 @@ impl IgnoreFile {
                     }
                 }
             }
+            if let Ok(check) = MisconfigCheckId::new(id) {
+                misconfigs.push(
+                    MisconfigIgnore::new(check, &[], None, expires, &field)
+                        .map_err(|e| e.in_file(file))?,
+                );
+                continue;
+            }
             entries.push(IgnoreEntry {
                 id: vuln_id(id, &field).map_err(|e| e.in_file(file))?,
                 paths: Vec::new(),
@@ -170,17 +218,39 @@ impl IgnoreFile {
                 expires,
             });
         }
-        IgnoreFile::new(file, entries)
+        IgnoreFile::new(file, entries, misconfigs)
     }
 
     /// The YAML format. Errors name the field (`vulnerabilities[1].expired_at`).
     pub fn from_yaml(text: &str, file: &str) -> Result<IgnoreFile, SuppressError> {
         if text.trim().is_empty() {
-            return IgnoreFile::new(file, Vec::new());
+            return IgnoreFile::new(file, Vec::new(), Vec::new());
         }
         kabuto_yaml::check(file, text)?;
         let raw: RawIgnoreFile =
             deserialize(serde_yaml::Deserializer::from_str(text), file, "YAML")?;
+        // Checked before any glob is compiled: compiling costs time and memory per glob.
+        let globs: usize = raw
+            .vulnerabilities
+            .iter()
+            .flatten()
+            .map(|e| e.paths.len())
+            .sum::<usize>()
+            + raw
+                .misconfigurations
+                .iter()
+                .flatten()
+                .map(|e| e.paths.len())
+                .sum::<usize>();
+        if globs > MAX_PATH_GLOBS {
+            return Err(FieldError::new(
+                "paths",
+                format!(
+                    "{globs} path globs, more than the {MAX_PATH_GLOBS} an ignore file may have"
+                ),
+            )
+            .in_file(file));
+        }
         let entries = raw
             .vulnerabilities
             .into_iter()
@@ -189,13 +259,32 @@ impl IgnoreFile {
             .map(|(i, e)| IgnoreEntry::try_from((i, e)))
             .collect::<Result<_, _>>()
             .map_err(|e| e.in_file(file))?;
-        IgnoreFile::new(file, entries)
+        let misconfigs = raw
+            .misconfigurations
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .filter_map(|(i, e)| e.validate(i).transpose())
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.in_file(file))?;
+        IgnoreFile::new(file, entries, misconfigs)
     }
 }
 
 #[derive(Deserialize)]
 struct RawIgnoreFile {
     vulnerabilities: Option<Vec<RawIgnoreEntry>>,
+    misconfigurations: Option<Vec<RawMisconfigEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMisconfigEntry {
+    id: Option<String>,
+    #[serde(default)]
+    paths: Vec<String>,
+    statement: Option<String>,
+    expired_at: Option<serde_yaml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -215,38 +304,84 @@ impl TryFrom<(usize, RawIgnoreEntry)> for IgnoreEntry {
     fn try_from((i, raw): (usize, RawIgnoreEntry)) -> Result<Self, FieldError> {
         let at = |f: &str| format!("vulnerabilities[{i}].{f}");
         let id = raw.id.ok_or_else(|| FieldError::new(at("id"), "missing"))?;
-        let paths = raw
-            .paths
-            .iter()
-            .enumerate()
-            .map(|(j, p)| {
-                Glob::new(p).map_err(|e| FieldError::new(at(&format!("paths[{j}]")), e.to_string()))
-            })
-            .collect::<Result<_, _>>()?;
         let purls = raw
             .purls
             .iter()
             .enumerate()
             .map(|(j, p)| PurlPattern::parse(p, &at(&format!("purls[{j}]"))))
             .collect::<Result<_, _>>()?;
-        // YAML may read an unquoted date as a string or, in some writers, a number-like scalar.
-        let expires = match raw.expired_at {
-            None | Some(serde_yaml::Value::Null) => None,
-            Some(serde_yaml::Value::String(s)) => Some(date(&s, &at("expired_at"))?),
-            Some(other) => {
-                return Err(FieldError::new(
-                    at("expired_at"),
-                    format!("expected a YYYY-MM-DD date, found {other:?}"),
-                ));
-            }
-        };
         Ok(IgnoreEntry {
             id: vuln_id(&id, &at("id"))?,
-            paths,
+            paths: globs(&raw.paths, &at("paths"))?,
             purls,
             statement: raw.statement.filter(|s| !s.trim().is_empty()),
+            expires: expiry(raw.expired_at, &at("expired_at"))?,
+        })
+    }
+}
+
+impl RawMisconfigEntry {
+    /// `None` for an id that is not a Kabuto check id: a file shared with Trivy names its
+    /// checks (`AVD-DS-0001`), which cover none of Kabuto's.
+    fn validate(self, i: usize) -> Result<Option<MisconfigIgnore>, FieldError> {
+        let raw = self;
+        let at = |f: &str| format!("misconfigurations[{i}].{f}");
+        let id = raw.id.ok_or_else(|| FieldError::new(at("id"), "missing"))?;
+        let paths = globs(&raw.paths, &at("paths"))?;
+        let expires = expiry(raw.expired_at, &at("expired_at"))?;
+        let Ok(id) = MisconfigCheckId::new(id.trim().to_ascii_uppercase()) else {
+            return Ok(None);
+        };
+        MisconfigIgnore::new(id, &paths, raw.statement, expires, &at("paths")).map(Some)
+    }
+}
+
+impl MisconfigIgnore {
+    fn new(
+        id: MisconfigCheckId,
+        paths: &[Glob],
+        statement: Option<String>,
+        expires: Option<Date>,
+        field: &str,
+    ) -> Result<Self, FieldError> {
+        let mut builder = GlobSetBuilder::new();
+        for glob in paths {
+            builder.add(glob.clone());
+        }
+        let path_globs = builder
+            .build()
+            .map_err(|e| FieldError::new(field, format!("cannot compile the path globs: {e}")))?;
+        Ok(MisconfigIgnore {
+            id,
+            paths: paths.to_vec(),
+            path_globs,
+            statement: statement.filter(|s| !s.trim().is_empty()),
             expires,
         })
+    }
+}
+
+/// Path globs; an error names the glob (`vulnerabilities[0].paths[2]`).
+fn globs(paths: &[String], field: &str) -> Result<Vec<Glob>, FieldError> {
+    paths
+        .iter()
+        .enumerate()
+        .map(|(j, p)| {
+            Glob::new(p).map_err(|e| FieldError::new(format!("{field}[{j}]"), e.to_string()))
+        })
+        .collect()
+}
+
+/// `expired_at`: YAML may read an unquoted date as a string or, in some writers, a
+/// number-like scalar.
+fn expiry(value: Option<serde_yaml::Value>, field: &str) -> Result<Option<Date>, FieldError> {
+    match value {
+        None | Some(serde_yaml::Value::Null) => Ok(None),
+        Some(serde_yaml::Value::String(s)) => date(&s, field).map(Some),
+        Some(other) => Err(FieldError::new(
+            field,
+            format!("expected a YYYY-MM-DD date, found {other:?}"),
+        )),
     }
 }
 
