@@ -5,9 +5,9 @@
 //! without a restart) and reports the enforcer to the server.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kabuto_api::RuntimeAuditEvent;
