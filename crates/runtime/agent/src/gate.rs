@@ -202,13 +202,6 @@ impl ExecGate {
         Ok(true)
     }
 
-    /// Judges with a new policy set from now on; the agent then watches each container anew,
-    /// which clears the ignore marks the old set allowed.
-    pub fn set_policies(&mut self, policies: Arc<RuntimePolicies>) -> Result<(), GateError> {
-        self.policies = Arc::clone(&policies);
-        self.send(Message::Policies(policies))
-    }
-
     /// Denies every exec of `inode` in the container (a deny-listed file by any name).
     pub fn deny(&mut self, cgroup_id: u64, inode: Inode) -> Result<(), GateError> {
         self.send(Message::Deny(cgroup_id, inode))
@@ -217,6 +210,13 @@ impl ExecGate {
     /// Forgets an ended container (its mounts, and their marks, are gone with it).
     pub fn forget(&mut self, cgroup_id: u64) -> Result<(), GateError> {
         self.send(Message::Forget(cgroup_id))
+    }
+
+    /// Judges with `policies` from now on (a new set from the server); the containers gated
+    /// are watched again by the agent.
+    pub fn set_policies(&mut self, policies: Arc<RuntimePolicies>) -> Result<(), GateError> {
+        self.policies = Arc::clone(&policies);
+        self.send(Message::Policies(policies))
     }
 
     /// The execs denied since the last call, oldest first.
@@ -376,14 +376,7 @@ impl Gate {
                 done,
             } => {
                 // A new container's policies may block what the ignore marks let through.
-                if let Err(e) = self.fan.mark(
-                    MarkFlags::FAN_MARK_FLUSH,
-                    MaskFlags::empty(),
-                    nix::fcntl::AT_FDCWD,
-                    None::<&Path>,
-                ) {
-                    tracing::warn!("exec gate: clearing ignore marks: {e}");
-                }
+                self.flush_ignore_marks();
                 self.containers.insert(
                     cgroup_id,
                     Gated {
@@ -403,7 +396,22 @@ impl Gate {
             Message::Forget(cgroup_id) => {
                 self.containers.remove(&cgroup_id);
             }
-            Message::Policies(policies) => self.policies = policies,
+            Message::Policies(policies) => {
+                self.policies = policies;
+                // The new set may block what the ignore marks let through.
+                self.flush_ignore_marks();
+            }
+        }
+    }
+
+    fn flush_ignore_marks(&self) {
+        if let Err(e) = self.fan.mark(
+            MarkFlags::FAN_MARK_FLUSH,
+            MaskFlags::empty(),
+            nix::fcntl::AT_FDCWD,
+            None::<&Path>,
+        ) {
+            tracing::warn!("exec gate: clearing ignore marks: {e}");
         }
     }
 

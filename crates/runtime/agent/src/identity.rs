@@ -63,6 +63,9 @@ pub struct ContainerInfo {
     /// root (`/proc/PID/root`, which needs only the host's pid namespace), else the runtime's
     /// host path under the [`HostRoot`].
     pub rootfs: PathBuf,
+    /// The root directory as the runtime prepared it on the host (under the [`HostRoot`]):
+    /// without the mounts made inside the container.
+    pub root_dir: PathBuf,
     pub start: StartConfig,
 }
 
@@ -236,6 +239,7 @@ pub fn read_state(
         created_ns,
         rootfs: container_root(state.init_process_pid)
             .unwrap_or_else(|| host_root.path(&state.config.rootfs)),
+        root_dir: host_root.path(&state.config.rootfs),
         start,
     })
 }

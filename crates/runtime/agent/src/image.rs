@@ -105,13 +105,14 @@ fn image_key(info: &ContainerInfo) -> String {
 }
 
 /// The image's own layers: the lower directories of the overlay mounted at the container's
-/// root (host paths, read under the host root); else its root directory.
+/// root (host paths, read under the host root); else its root directory as the runtime
+/// prepared it on the host, without the container's own mounts (a tmpfs, a volume).
 fn layer_dirs(info: &ContainerInfo, host_root: &HostRoot) -> Vec<PathBuf> {
     let mountinfo =
         std::fs::read_to_string(format!("/proc/{}/mountinfo", info.init_pid)).unwrap_or_default();
     match overlay_lower_dirs(&mountinfo) {
         Some(dirs) => dirs.iter().map(|d| host_root.path(Path::new(d))).collect(),
-        None => vec![info.rootfs.clone()],
+        None => vec![info.root_dir.clone()],
     }
 }
 

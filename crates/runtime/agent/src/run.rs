@@ -171,12 +171,11 @@ pub fn run(
     }
     let mut delivery = Delivery::open(config)?;
     let mut source = PolicySource::new(&config.policies, config.server.clone(), &config.spool_dir)?;
-    let policies = source.initial()?;
+    let policies = Arc::new(source.initial()?);
     let cgroup_root = match &config.cgroup_root {
         Some(root) => root.clone(),
         None => find_cgroup2(&config.host_root).ok_or(RunError::NoCgroup2)?,
     };
-    let policies = Arc::new(policies);
     let (sensor, mut gate, mode) = load(config.exec_enforcement, &cgroup_root, &policies)?;
     let status = Mutex::new(EnforcerReport {
         host: config.host.clone(),

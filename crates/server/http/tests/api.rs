@@ -561,22 +561,9 @@ fn the_openapi_document_lists_every_operation_and_resolves_every_reference() {
 #[test]
 fn tls_serves_https_and_plain_http_off_loopback_needs_consent() {
     let dir = tempfile::tempdir().unwrap();
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    std::fs::write(&cert, certified.cert.pem()).unwrap();
-    std::fs::write(&key, certified.key_pair.serialize_pem()).unwrap();
+    let (certified, cert, key) = harness::localhost_certificate(dir.path());
     let config = |listen: &str, tls: Option<(std::path::PathBuf, std::path::PathBuf)>| {
-        kabuto_server::ServerConfig {
-            listen: listen.parse().unwrap(),
-            store: kabuto_store::StoreUrl::in_data_dir(dir.path()),
-            db: dir.path().join("kabuto.db"),
-            tls,
-            insecure_listen: false,
-            admin_password: Some(ADMIN_PASSWORD.to_owned()),
-            data_dir: dir.path().to_path_buf(),
-            sealing_key: kabuto_auth::SealingKey::generate().unwrap(),
-            scan_workers: 1,
-        }
+        harness::config_in(dir.path(), listen, tls, ADMIN_PASSWORD)
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let refused = runtime

@@ -45,16 +45,23 @@ fn put(h: &Harness, token: &str, name: &str, enforce: bool) {
     assert_eq!(reply.status, 200, "{reply:?}");
 }
 
+/// A server with the runtime policy `lockdown` (audit mode), a policy author's token and an
+/// enforcer's.
+fn server_with_lockdown() -> (Harness, String, String) {
+    let h = Harness::start(ADMIN_PASSWORD);
+    let author = h.token_for(Role::PolicyAuthor);
+    let enforcer = h.token_for(Role::Enforcer);
+    put(&h, &author, "lockdown", false);
+    (h, author, enforcer)
+}
+
 fn owned(pairs: &[(&str, bool)]) -> Vec<(String, bool)> {
     pairs.iter().map(|(n, e)| ((*n).to_owned(), *e)).collect()
 }
 
 #[test]
 fn the_server_policies_are_fetched_refreshed_kept_and_enforced_without_it() {
-    let h = Harness::start(ADMIN_PASSWORD);
-    let author = h.token_for(Role::PolicyAuthor);
-    let enforcer = h.token_for(Role::Enforcer);
-    put(&h, &author, "lockdown", false);
+    let (h, author, enforcer) = server_with_lockdown();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("local.yaml");
     std::fs::write(&file, "name: local\nreverse_shell: {enabled: true}\n").unwrap();
@@ -122,10 +129,7 @@ fn the_server_policies_are_fetched_refreshed_kept_and_enforced_without_it() {
 
 #[test]
 fn the_refresher_takes_up_changes_and_reports_the_enforcer() {
-    let h = Harness::start(ADMIN_PASSWORD);
-    let author = h.token_for(Role::PolicyAuthor);
-    let enforcer = h.token_for(Role::Enforcer);
-    put(&h, &author, "lockdown", false);
+    let (h, author, enforcer) = server_with_lockdown();
     let dir = tempfile::tempdir().unwrap();
     let mut source = PolicySource::new(
         &[] as &[std::path::PathBuf],
@@ -186,21 +190,9 @@ fn the_refresher_takes_up_changes_and_reports_the_enforcer() {
 #[test]
 fn the_client_trusts_the_server_through_server_ca() {
     let dir = tempfile::tempdir().unwrap();
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    std::fs::write(&cert, certified.cert.pem()).unwrap();
-    std::fs::write(&key, certified.key_pair.serialize_pem()).unwrap();
-    let config = kabuto_server::ServerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        store: kabuto_store::StoreUrl::in_data_dir(dir.path()),
-        db: dir.path().join("kabuto.db"),
-        tls: Some((cert.clone(), key)),
-        insecure_listen: false,
-        admin_password: Some(ADMIN_PASSWORD.to_owned()),
-        data_dir: dir.path().to_path_buf(),
-        sealing_key: kabuto_auth::SealingKey::generate().unwrap(),
-        scan_workers: 1,
-    };
+    let (_, cert, key) = harness::localhost_certificate(dir.path());
+    let tls = Some((cert.clone(), key));
+    let config = harness::config_in(dir.path(), "127.0.0.1:0", tls, ADMIN_PASSWORD);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime.block_on(kabuto_server::start(config)).unwrap();
     let url = format!("https://localhost:{}", server.addr.port());

@@ -13,7 +13,7 @@ mod harness;
 
 use std::time::Duration;
 
-use harness::Harness;
+use harness::{Harness, on_postgres};
 use kabuto_auth::Role;
 use serde_json::{Value, json};
 
@@ -154,12 +154,10 @@ fn runtime_policies_are_kept_checked_and_audited_on_sqlite() {
 
 #[test]
 fn runtime_policies_are_kept_checked_and_audited_on_postgresql() {
-    match Harness::start_postgres(ADMIN_PASSWORD, None) {
-        Some(h) => runtime_policies_are_kept_checked_and_audited(&h),
-        None => eprintln!(
-            "note: skipped: KABUTO_TEST_POSTGRES_URL is not set (scripts/test.sh starts a server)"
-        ),
-    }
+    on_postgres(
+        ADMIN_PASSWORD,
+        runtime_policies_are_kept_checked_and_audited,
+    );
 }
 
 fn report(host: &str, interval: u64, containers: u64) -> Value {
@@ -265,10 +263,8 @@ fn enforcers_report_and_are_listed_with_their_state_on_sqlite() {
 
 #[test]
 fn enforcers_report_and_are_listed_with_their_state_on_postgresql() {
-    match Harness::start_postgres(ADMIN_PASSWORD, None) {
-        Some(h) => enforcers_report_and_are_listed_with_their_state(&h),
-        None => eprintln!(
-            "note: skipped: KABUTO_TEST_POSTGRES_URL is not set (scripts/test.sh starts a server)"
-        ),
-    }
+    on_postgres(
+        ADMIN_PASSWORD,
+        enforcers_report_and_are_listed_with_their_state,
+    );
 }

@@ -122,7 +122,7 @@ pub async fn acknowledged(State(state): State<Arc<AppState>>, session: Session) 
 }
 
 pub async fn policies(State(state): State<Arc<AppState>>, session: Session) -> PageResult {
-    let list = policies::list(State(state), session.caller.clone())
+    let list = policies::list::<policies::Image>(State(state), session.caller.clone())
         .await
         .map_err(PageError::of(&session))?;
     let templates = policies::templates(session.caller.clone())
@@ -156,9 +156,10 @@ pub async fn policy(
     session: Session,
     Path(name): Path<String>,
 ) -> PageResult {
-    let document = policies::get_one(State(state), session.caller.clone(), Path(name))
-        .await
-        .map_err(PageError::of(&session))?;
+    let document =
+        policies::get_one::<policies::Image>(State(state), session.caller.clone(), Path(name))
+            .await
+            .map_err(PageError::of(&session))?;
     html(pages::policies::editor(&session.viewer, &document.0, false))
 }
 
@@ -193,9 +194,10 @@ pub async fn runtime_page(
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     let query = ListQuery::new("/runtime", raw.as_deref());
-    let policies = runtime::list(State(Arc::clone(&state)), session.caller.clone())
-        .await
-        .map_err(PageError::of(&session))?;
+    let policies =
+        policies::list::<runtime::Runtime>(State(Arc::clone(&state)), session.caller.clone())
+            .await
+            .map_err(PageError::of(&session))?;
     let enforcers = runtime::enforcers(State(Arc::clone(&state)), session.caller.clone())
         .await
         .map_err(PageError::of(&session))?;

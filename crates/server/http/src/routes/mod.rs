@@ -27,6 +27,8 @@ use crate::error::{ApiResult, chain};
 use crate::extract::{Caller, SCAN_BODY};
 use crate::harbor::routes as harbor;
 use crate::state::AppState;
+use policies::Image;
+use runtime::Runtime;
 
 pub use system::openapi_document;
 
@@ -74,7 +76,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v2/risks/acknowledge/openvex", get(risks::openvex))
         .route(
             "/api/v2/assurance_policy/image",
-            get(policies::list).post(policies::create),
+            get(policies::list::<Image>).post(policies::create::<Image>),
         )
         .route(
             "/api/v2/assurance_policy/image/preview",
@@ -82,9 +84,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route(
             "/api/v2/assurance_policy/image/{name}",
-            get(policies::get_one)
-                .put(policies::replace)
-                .delete(policies::remove),
+            get(policies::get_one::<Image>)
+                .put(policies::replace::<Image>)
+                .delete(policies::remove::<Image>),
         )
         .route(
             "/api/v2/assurance_policy/templates",
@@ -96,13 +98,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route(
             "/api/v2/runtime_policies",
-            get(runtime::list).post(runtime::create),
+            get(policies::list::<Runtime>).post(policies::create::<Runtime>),
         )
         .route(
             "/api/v2/runtime_policies/{name}",
-            get(runtime::get_one)
-                .put(runtime::replace)
-                .delete(runtime::remove),
+            get(policies::get_one::<Runtime>)
+                .put(policies::replace::<Runtime>)
+                .delete(policies::remove::<Runtime>),
         )
         .route(
             "/api/v1/enforcers",

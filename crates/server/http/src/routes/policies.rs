@@ -20,12 +20,12 @@ use crate::extract::{Caller, JsonBody};
 use crate::state::AppState;
 
 /// Every policy document (the export: `PUT` each back, or keep the list as a policy file).
-pub async fn list(
+pub async fn list<K: Kind>(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<Value>>> {
-    caller.require(Permission::Read)?;
-    Ok(Json(IMAGE.documents(&state).await?))
+    caller.require(K::KIND.read)?;
+    Ok(Json(K::KIND.documents(&state).await?))
 }
 
 fn document(row: &PolicyRow) -> ApiResult<Value> {
@@ -46,17 +46,70 @@ pub(crate) struct PolicyKind {
     pub audit: &'static str,
     /// A change re-evaluates the stored images.
     pub reevaluates: bool,
+    /// What reading needs.
+    pub read: Permission,
+    /// The reader of a body.
+    pub check: Checker,
 }
 
-pub(crate) const IMAGE: PolicyKind = PolicyKind {
-    store_kind: IMAGE_POLICIES,
-    label: "image assurance policy",
-    path: "/api/v2/assurance_policy/image",
-    audit: "policy",
-    reevaluates: true,
-};
+/// A kind of policy the handlers here serve (`list::<Image>`).
+pub(crate) trait Kind: Send + Sync + 'static {
+    const KIND: PolicyKind;
+}
+
+/// Image assurance policies, re-evaluating the stored images when they change.
+pub(crate) struct Image;
+
+impl Kind for Image {
+    const KIND: PolicyKind = PolicyKind {
+        store_kind: IMAGE_POLICIES,
+        label: "image assurance policy",
+        path: "/api/v2/assurance_policy/image",
+        audit: "policy",
+        reevaluates: true,
+        read: Permission::Read,
+        check: image_policy,
+    };
+}
+
+/// The name and the text to store of a policy body its reader accepts; the name must be
+/// the path's (`Some`, for a `PUT`).
+pub(crate) type Checker = fn(&Value, Option<&str>) -> ApiResult<(String, String)>;
 
 impl PolicyKind {
+    /// `POST`: a new policy; 409 when the name is taken.
+    pub(crate) async fn create(
+        &self,
+        state: &AppState,
+        caller: &Caller,
+        body: JsonBody,
+    ) -> ApiResult<(StatusCode, Json<Value>)> {
+        let target = body.peek("name").unwrap_or_else(|| "-".to_owned());
+        let action = format!("{}.create", self.audit);
+        authorize(state, caller, Permission::WritePolicies, &action, &target).await?;
+        let body: Value = body.parse()?;
+        let (name, text) = (self.check)(&body, None)?;
+        self.refuse_taken(state, &name).await?;
+        self.save(state, caller, &name, &text).await?;
+        Ok((StatusCode::CREATED, Json(body)))
+    }
+
+    /// `PUT`: creates or replaces the policy `name`.
+    pub(crate) async fn replace(
+        &self,
+        state: &AppState,
+        caller: &Caller,
+        name: &str,
+        body: JsonBody,
+    ) -> ApiResult<Json<Value>> {
+        let action = format!("{}.update", self.audit);
+        authorize(state, caller, Permission::WritePolicies, &action, name).await?;
+        let body: Value = body.parse()?;
+        let (name, text) = (self.check)(&body, Some(name))?;
+        self.save(state, caller, &name, &text).await?;
+        Ok(Json(body))
+    }
+
     /// Every stored document of this kind, by name.
     pub(crate) async fn documents(&self, state: &AppState) -> ApiResult<Vec<Value>> {
         let rows = state.store.policies(self.store_kind).await?;
@@ -150,56 +203,37 @@ impl PolicyKind {
     }
 }
 
-pub async fn get_one(
+pub async fn get_one<K: Kind>(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    caller.require(Permission::Read)?;
-    Ok(Json(IMAGE.document(&state, &name).await?))
+    caller.require(K::KIND.read)?;
+    Ok(Json(K::KIND.document(&state, &name).await?))
 }
 
 /// `POST`: a new policy; 409 when the name is taken.
-pub async fn create(
+pub async fn create<K: Kind>(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     body: JsonBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let target = body.peek("name").unwrap_or_else(|| "-".to_owned());
-    authorize(
-        &state,
-        &caller,
-        Permission::WritePolicies,
-        "policy.create",
-        &target,
-    )
-    .await?;
-    let body: Value = body.parse()?;
-    let CheckedPolicy { name, text, .. } = checked_policy(&body, None)?;
-    IMAGE.refuse_taken(&state, &name).await?;
-    IMAGE.save(&state, &caller, &name, &text).await?;
-    Ok((StatusCode::CREATED, Json(body)))
+    K::KIND.create(&state, &caller, body).await
 }
 
 /// `PUT`: create or replace the policy of that name.
-pub async fn replace(
+pub async fn replace<K: Kind>(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(name): Path<String>,
     body: JsonBody,
 ) -> ApiResult<Json<Value>> {
-    authorize(
-        &state,
-        &caller,
-        Permission::WritePolicies,
-        "policy.update",
-        &name,
-    )
-    .await?;
-    let body: Value = body.parse()?;
-    let CheckedPolicy { name, text, .. } = checked_policy(&body, Some(&name))?;
-    IMAGE.save(&state, &caller, &name, &text).await?;
-    Ok(Json(body))
+    K::KIND.replace(&state, &caller, &name, body).await
+}
+
+fn image_policy(body: &Value, path_name: Option<&str>) -> ApiResult<(String, String)> {
+    let CheckedPolicy { name, text, .. } = checked_policy(body, path_name)?;
+    Ok((name, text))
 }
 
 /// The path segment of the preview under `/api/v2/assurance_policy/image/`: no policy may
@@ -276,12 +310,12 @@ pub async fn preview_policy(state: &AppState, document: &Value) -> ApiResult<Pol
     crate::evaluate::preview(state, policy.set, &policy.name).await
 }
 
-pub async fn remove(
+pub async fn remove<K: Kind>(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
-    IMAGE.remove(&state, &caller, &name).await
+    K::KIND.remove(&state, &caller, &name).await
 }
 
 pub async fn templates(caller: Caller) -> ApiResult<Json<Vec<&'static str>>> {

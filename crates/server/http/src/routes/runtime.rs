@@ -1,11 +1,12 @@
-//! Runtime policies (Aqua's `/api/v2/runtime_policies`), kept in exactly the JSON shape
-//! `kabuto enforcer --policy` reads, which the enforcers fetch; and the enforcers' reports
-//! about themselves (`/api/v1/enforcers`).
+//! Runtime policies (Aqua's `/api/v2/runtime_policies`, served by the policy handlers of
+//! [`super::policies`] with [`Runtime`]), kept in exactly the JSON shape `kabuto enforcer
+//! --policy` reads, which the enforcers fetch; and the enforcers' reports about themselves
+//! (`/api/v1/enforcers`).
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use kabuto_api::server::{EnforcerEntry, EnforcerReport, EnforcerStatus};
 use kabuto_auth::Permission;
@@ -14,7 +15,7 @@ use kabuto_store::{EnforcerReportRow, EnforcerRow};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::policies::{PolicyKind, policy_text, same_name};
+use super::policies::{Kind, PolicyKind, policy_text, same_name};
 use super::{Audit, authorize, record, rfc3339};
 use crate::error::{ApiError, ApiResult, chain};
 use crate::extract::{Caller, JsonBody};
@@ -23,72 +24,23 @@ use crate::state::AppState;
 /// The store's kind of runtime policies.
 pub const RUNTIME_POLICIES: &str = "runtime";
 
-const RUNTIME: PolicyKind = PolicyKind {
-    store_kind: RUNTIME_POLICIES,
-    label: "runtime policy",
-    path: "/api/v2/runtime_policies",
-    audit: "runtime_policy",
-    reevaluates: false,
-};
+/// Runtime policies (read by enforcers; no image verdict depends on them).
+pub(crate) struct Runtime;
+
+impl Kind for Runtime {
+    const KIND: PolicyKind = PolicyKind {
+        store_kind: RUNTIME_POLICIES,
+        label: "runtime policy",
+        path: "/api/v2/runtime_policies",
+        audit: "runtime_policy",
+        reevaluates: false,
+        read: Permission::ReadRuntimePolicies,
+        check: checked,
+    };
+}
 
 /// Reports missed before an enforcer counts as disconnected.
 const MISSED_REPORTS: i64 = 3;
-
-pub async fn list(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-) -> ApiResult<Json<Vec<Value>>> {
-    caller.require(Permission::ReadRuntimePolicies)?;
-    Ok(Json(RUNTIME.documents(&state).await?))
-}
-
-pub async fn get_one(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
-    caller.require(Permission::ReadRuntimePolicies)?;
-    Ok(Json(RUNTIME.document(&state, &name).await?))
-}
-
-/// `POST`: a new runtime policy; 409 when the name is taken.
-pub async fn create(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    body: JsonBody,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    let target = body.peek("name").unwrap_or_else(|| "-".to_owned());
-    let action = "runtime_policy.create";
-    authorize(&state, &caller, Permission::WritePolicies, action, &target).await?;
-    let body: Value = body.parse()?;
-    let (name, text) = checked(&body, None)?;
-    RUNTIME.refuse_taken(&state, &name).await?;
-    RUNTIME.save(&state, &caller, &name, &text).await?;
-    Ok((StatusCode::CREATED, Json(body)))
-}
-
-/// `PUT`: create or replace the runtime policy of that name.
-pub async fn replace(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(name): Path<String>,
-    body: JsonBody,
-) -> ApiResult<Json<Value>> {
-    let action = "runtime_policy.update";
-    authorize(&state, &caller, Permission::WritePolicies, action, &name).await?;
-    let body: Value = body.parse()?;
-    let (name, text) = checked(&body, Some(&name))?;
-    RUNTIME.save(&state, &caller, &name, &text).await?;
-    Ok(Json(body))
-}
-
-pub async fn remove(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(name): Path<String>,
-) -> ApiResult<StatusCode> {
-    RUNTIME.remove(&state, &caller, &name).await
-}
 
 /// The name and text to store of a body the runtime policy reader accepts (its errors name
 /// the line and field).

@@ -447,6 +447,48 @@ fn serve(config: &ServerConfig) -> Result<(tokio::runtime::Runtime, RunningServe
     Ok((runtime, server))
 }
 
+/// A self-signed certificate for `localhost`, written with its key to `dir` (`cert.pem`,
+/// `key.pem`).
+pub fn localhost_certificate(dir: &Path) -> (rcgen::CertifiedKey, PathBuf, PathBuf) {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.key_pair.serialize_pem()).unwrap();
+    (certified, cert, key)
+}
+
+/// A server on `listen` with its SQLite store, database and data in `dir`, speaking TLS with
+/// `tls` (certificate and key) when given.
+pub fn config_in(
+    dir: &Path,
+    listen: &str,
+    tls: Option<(PathBuf, PathBuf)>,
+    admin_password: &str,
+) -> ServerConfig {
+    ServerConfig {
+        listen: listen.parse().unwrap(),
+        store: StoreUrl::in_data_dir(dir),
+        db: dir.join("kabuto.db"),
+        tls,
+        insecure_listen: false,
+        admin_password: Some(admin_password.to_owned()),
+        data_dir: dir.to_path_buf(),
+        sealing_key: kabuto_auth::SealingKey::generate().unwrap(),
+        scan_workers: 1,
+    }
+}
+
+/// Runs `test` against a server on PostgreSQL, or says that it is skipped when
+/// `KABUTO_TEST_POSTGRES_URL` names no server.
+pub fn on_postgres(admin_password: &str, test: impl FnOnce(&Harness)) {
+    match Harness::start_postgres(admin_password, None) {
+        Some(h) => test(&h),
+        None => eprintln!(
+            "note: skipped: KABUTO_TEST_POSTGRES_URL is not set (scripts/test.sh starts a server)"
+        ),
+    }
+}
+
 impl Drop for Harness {
     fn drop(&mut self) {
         self.stop();
