@@ -79,6 +79,12 @@ pub struct AuditProcess {
     /// The executable's path as the container sees it; empty when unknown.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub path: String,
+    /// An exec's arguments (`argv`, its first 255 bytes); empty for other events.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// An exec's working directory, when the process still ran as the agent looked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
 }
 
 /// The outcome, in Aqua's audit vocabulary.
@@ -153,6 +159,8 @@ mod tests {
                 uid: Some(0),
                 comm: "bash".into(),
                 path: "/bin/bash".into(),
+                args: Vec::new(),
+                cwd: None,
             },
             lineage: Vec::new(),
             kind: "exec".into(),

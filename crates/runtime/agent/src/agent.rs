@@ -178,14 +178,21 @@ impl<'p> Agent<'p> {
         }
     }
 
-    /// Registers the containers already running (at the agent's start).
+    /// Registers the running containers the agent does not know yet: at its start, and
+    /// then every second, so a container whose first events came before the runtime wrote
+    /// its state is not missed until it does something else.
     pub fn register_running(
         &mut self,
         kernel: &mut impl Kernel,
         now: OffsetDateTime,
     ) -> Vec<RuntimeAuditEvent> {
         self.containers.rescan();
-        let cgroups: Vec<u64> = self.containers.all().map(|c| c.cgroup_id).collect();
+        let cgroups: Vec<u64> = self
+            .containers
+            .all()
+            .map(|c| c.cgroup_id)
+            .filter(|cgroup_id| !self.known.contains_key(cgroup_id))
+            .collect();
         cgroups
             .into_iter()
             .flat_map(|cgroup_id| self.register(cgroup_id, kernel, now))
@@ -269,12 +276,18 @@ impl<'p> Agent<'p> {
             KernelEvent::Exec {
                 task,
                 filename,
+                args,
                 ctime_ns,
                 verdict,
                 ..
             } => {
+                let executed = Executed {
+                    filename,
+                    args,
+                    ctime_ns,
+                };
                 let enforce = Enforce::KernelOrKill(verdict);
-                self.exec(&task, filename, ctime_ns, enforce, kernel, now)
+                self.exec(&task, executed, enforce, kernel, now)
             }
             KernelEvent::Fork(task) => self.fork(&task, kernel, now),
             KernelEvent::Exit { pid, cgroup_id, .. } => {
@@ -302,12 +315,8 @@ impl<'p> Agent<'p> {
                     remote,
                 };
                 let seen = Seen {
-                    kind: "connect",
-                    cgroup_id,
-                    actor,
-                    enforce: Enforce::KernelOnly(verdict),
-                    file: None,
                     remote: Some(remote),
+                    ..Seen::new("connect", cgroup_id, actor, Enforce::KernelOnly(verdict))
                 };
                 self.report(seen, &event, kernel, now)
             }
@@ -355,12 +364,13 @@ impl<'p> Agent<'p> {
                     remote: remote.map(|r| r.ip()),
                 };
                 let seen = Seen {
-                    kind: "stdio_socket",
-                    cgroup_id: task.cgroup_id,
-                    actor,
-                    enforce: Enforce::KernelOrKill(verdict),
-                    file: None,
                     remote,
+                    ..Seen::new(
+                        "stdio_socket",
+                        task.cgroup_id,
+                        actor,
+                        Enforce::KernelOrKill(verdict),
+                    )
                 };
                 self.report(seen, &event, kernel, now)
             }
@@ -432,7 +442,13 @@ impl<'p> Agent<'p> {
             file: seen.file.map(str::to_owned),
             remote: seen.remote.map(|r| r.to_string()),
         };
-        let process = seen.actor.audit();
+        let mut process = seen.actor.audit();
+        if seen.kind == "exec" {
+            process.cwd = std::fs::read_link(format!("/proc/{}/cwd", seen.actor.pid))
+                .ok()
+                .map(|p| p.display().to_string());
+            process.args = seen.args;
+        }
         self.audit(
             seen.cgroup_id,
             &judged,
@@ -451,25 +467,27 @@ impl<'p> Agent<'p> {
         now: OffsetDateTime,
     ) -> Vec<RuntimeAuditEvent> {
         let enforce = Enforce::Done(crate::gate::DENIED);
-        self.exec(
-            &denial.task,
-            denial.path,
-            denial.ctime_ns,
-            enforce,
-            kernel,
-            now,
-        )
+        let executed = Executed {
+            filename: denial.path,
+            args: Vec::new(),
+            ctime_ns: denial.ctime_ns,
+        };
+        self.exec(&denial.task, executed, enforce, kernel, now)
     }
 
     fn exec(
         &mut self,
         task: &Task,
-        filename: String,
-        ctime_ns: i64,
+        executed: Executed,
         enforce: Enforce,
         kernel: &mut impl Kernel,
         now: OffsetDateTime,
     ) -> Vec<RuntimeAuditEvent> {
+        let Executed {
+            filename,
+            args,
+            ctime_ns,
+        } = executed;
         let path = if filename.starts_with('/') {
             filename
         } else {
@@ -520,6 +538,7 @@ impl<'p> Agent<'p> {
         };
         let seen = Seen {
             file: Some(&path),
+            args,
             ..Seen::new("exec", task.cgroup_id, actor, enforce)
         };
         events.extend(self.report(seen, &event, kernel, now));
@@ -947,6 +966,13 @@ impl<'a> Actor<'a> {
     }
 }
 
+/// What an exec ran: the path given to execve, the arguments, the file's change time.
+struct Executed {
+    filename: String,
+    args: Vec<String>,
+    ctime_ns: i64,
+}
+
 /// What one event kind says of itself to [`Agent::report`].
 struct Seen<'a> {
     /// The audit event's kind.
@@ -956,6 +982,8 @@ struct Seen<'a> {
     enforce: Enforce,
     file: Option<&'a str>,
     remote: Option<SocketAddr>,
+    /// An exec's arguments.
+    args: Vec<String>,
 }
 
 impl<'a> Seen<'a> {
@@ -968,6 +996,7 @@ impl<'a> Seen<'a> {
             enforce,
             file: None,
             remote: None,
+            args: Vec::new(),
         }
     }
 }
@@ -1003,6 +1032,8 @@ fn audit_process(
         uid,
         comm: comm.to_owned(),
         path: path.to_owned(),
+        args: Vec::new(),
+        cwd: None,
     }
 }
 

@@ -127,6 +127,8 @@ const SYSLOG_READER: &str = "syslog";
 const SERVER_READER: &str = "server";
 /// Time between two looks for containers that ended.
 const CLEANUP: Duration = Duration::from_secs(10);
+/// Time between two looks for containers started without the agent knowing yet.
+const DISCOVER: Duration = Duration::from_secs(1);
 /// Time between two tries of a failed server delivery.
 const SERVER_RETRY: Duration = Duration::from_secs(5);
 
@@ -282,10 +284,15 @@ impl Loop<'_> {
         summary: &mut Summary,
     ) -> Result<Option<RuntimePolicies>, RunError> {
         let mut cleanup_at = Instant::now() + CLEANUP;
+        let mut discover_at = Instant::now() + DISCOVER;
         loop {
             let stopping = self.stop.load(Ordering::Relaxed);
             // One batch of audit events per poll: one fsync of the spool for all of them.
             let mut audit = Vec::new();
+            if Instant::now() >= discover_at {
+                audit.extend(agent.register_running(kernel, OffsetDateTime::now_utc()));
+                discover_at = Instant::now() + DISCOVER;
+            }
             for event in events.poll(Duration::from_millis(100))? {
                 summary.kernel_events += 1;
                 summary.exec_events += u64::from(matches!(event, KernelEvent::Exec { .. }));

@@ -129,6 +129,7 @@ fn exec(task: Task, filename: &str, ctime_ns: i64, verdict: KernelVerdict) -> Ke
     KernelEvent::Exec {
         task,
         filename: filename.into(),
+        args: vec![filename.into(), "--version".into()],
         dev: 1,
         ino: 2,
         ctime_ns,

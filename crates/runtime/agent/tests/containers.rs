@@ -341,6 +341,11 @@ fn deny_listed_executables_drift_reverse_shells_and_blocked_ports() {
     assert!(text.contains("rc=137") && !text.contains("uid="), "{text}");
     let event = enforcer.wait_for(|e| is(e, &container, "KRT002", AuditResult::Block));
     assert_eq!(event.process.path, "/usr/bin/id");
+    assert_eq!(
+        event.process.args,
+        ["id"],
+        "argv, read in the kernel at the exec"
+    );
     assert_eq!(event.lineage.first().map(|p| p.comm.as_str()), Some("sh"));
     let (text, _) = container.exec("/bin/true; echo rc=$?");
     assert!(text.contains("rc=0"), "other programs run: {text}");

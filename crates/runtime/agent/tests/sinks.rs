@@ -31,6 +31,8 @@ fn event(id: &str, result: AuditResult) -> RuntimeAuditEvent {
             uid: Some(0),
             comm: "nc".into(),
             path: "/usr/bin/nc".into(),
+            args: Vec::new(),
+            cwd: None,
         },
         lineage: Vec::new(),
         kind: "exec".into(),

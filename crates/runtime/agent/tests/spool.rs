@@ -23,6 +23,8 @@ fn event(n: usize) -> RuntimeAuditEvent {
             uid: Some(0),
             comm: "nc".into(),
             path: "/usr/bin/nc".into(),
+            args: Vec::new(),
+            cwd: None,
         },
         lineage: Vec::new(),
         kind: "exec".into(),

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// The size of `struct event`.
-pub(crate) const EVENT_SIZE: usize = 376;
+pub(crate) const EVENT_SIZE: usize = 632;
 
 /// Why the kernel stopped an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +106,8 @@ pub enum KernelEvent {
         task: Task,
         /// The path passed to execve.
         filename: String,
+        /// The new program's arguments (the first 255 bytes of them).
+        args: Vec<String>,
         /// The executable's inode: device (kernel dev_t), number, change time (ns since the
         /// epoch).
         dev: u32,
@@ -173,6 +175,22 @@ impl Reader<'_> {
     fn u64(&self, at: usize) -> u64 {
         u64::from_ne_bytes(self.bytes(at))
     }
+    /// NUL-separated strings; the zero padding after the last one is not a string.
+    fn strings(&self, at: usize, len: usize) -> Vec<String> {
+        let field = &self.0[at..at + len];
+        let end = field
+            .iter()
+            .rposition(|b| *b != 0)
+            .map_or(0, |last| last + 1);
+        if end == 0 {
+            return Vec::new();
+        }
+        field[..end]
+            .split(|b| *b == 0)
+            .map(|arg| String::from_utf8_lossy(arg).into_owned())
+            .collect()
+    }
+
     fn text(&self, at: usize, len: usize) -> String {
         let field = &self.0[at..at + len];
         let end = field.iter().position(|b| *b == 0).unwrap_or(len);
@@ -210,6 +228,7 @@ impl KernelEvent {
         Some(match r.u32(0) {
             1 => KernelEvent::Exec {
                 filename: r.text(104, 256),
+                args: r.strings(376, 256),
                 dev: r.u32(56),
                 ino: r.u64(40),
                 ctime_ns: r.u64(48) as i64,
@@ -338,6 +357,7 @@ mod tests {
         put(80, &1i32.to_ne_bytes());
         put(88, b"bash\0");
         put(104, b"/bin/bash\0garbage");
+        put(376, b"bash\0-c\0\0echo hi");
         data
     }
 
@@ -346,6 +366,7 @@ mod tests {
         let Some(KernelEvent::Exec {
             task,
             filename,
+            args,
             dev,
             ino,
             ctime_ns,
@@ -364,6 +385,7 @@ mod tests {
             ("bash", "/bin/bash")
         );
         assert_eq!((dev, ino, ctime_ns), (0xfe00000, 1234, 5_000_000_000));
+        assert_eq!(args, ["bash", "-c", "", "echo hi"]);
         assert_eq!(verdict, KernelVerdict::RuntimeExec);
         let Some(KernelEvent::StdioSocket { fd, remote, .. }) = KernelEvent::decode(&record(5))
         else {

@@ -170,6 +170,21 @@ static __always_inline __u32 exec_verdict(struct event *e)
 	return VERDICT_NONE;
 }
 
+/* The new program's arguments, from its memory at sched_process_exec (the exec is done). */
+static __always_inline void fill_argv(struct event *e, struct task_struct *task)
+{
+	unsigned long start = BPF_CORE_READ(task, mm, arg_start);
+	unsigned long end = BPF_CORE_READ(task, mm, arg_end);
+	unsigned long len;
+
+	if (end <= start)
+		return;
+	len = end - start;
+	if (len > ARGS_LEN - 1)
+		len = ARGS_LEN - 1;
+	bpf_probe_read_user(e->argv, len & (ARGS_LEN - 1), (void *)start);
+}
+
 static __always_inline struct event *reserve(__u32 kind, __u64 cgroup_id)
 {
 	struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -199,6 +214,7 @@ int BPF_PROG(exec_kill, struct task_struct *p, pid_t old_pid, struct linux_binpr
 		return 0;
 	fill_task(e, p);
 	fill_inode(e, BPF_CORE_READ(bprm, file, f_inode));
+	fill_argv(e, p);
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
 	e->verdict = kill_exec ? exec_verdict(e) : VERDICT_NONE;
 	if (e->verdict != VERDICT_NONE)
@@ -223,6 +239,7 @@ int exec_observe(struct trace_event_raw_sched_process_exec *ctx)
 		return 0;
 	fill_task(e, task);
 	fill_inode(e, BPF_CORE_READ(task, mm, exe_file, f_inode));
+	fill_argv(e, task);
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), (void *)ctx + offset);
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	return 0;

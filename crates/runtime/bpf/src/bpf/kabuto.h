@@ -5,6 +5,7 @@
 
 #define TASK_COMM_LEN 16
 #define FILENAME_LEN 256
+#define ARGS_LEN 256 /* exec events: the first bytes of argv, NUL-separated */
 
 enum event_kind {
 	EVENT_EXEC = 1,
@@ -140,6 +141,7 @@ struct event {
 	char comm[TASK_COMM_LEN];
 	char filename[FILENAME_LEN];
 	__u64 args[2]; /* syscall events: see enum call */
+	char argv[ARGS_LEN]; /* exec events: the new program's arguments, NUL-separated, cut short */
 };
 
 #endif
