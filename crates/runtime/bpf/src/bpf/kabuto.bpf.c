@@ -78,6 +78,14 @@ struct {
 /* Off when fanotify denies execs: the exec tracepoint then reports without killing. */
 const volatile __u32 kill_exec = 1;
 
+/* [0]: room for an event outside the ring buffer (it is larger than the BPF stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct event);
+} scratch SEC(".maps");
+
 /* [0]: events lost because the ring buffer was full. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -249,16 +257,18 @@ int exec_observe(struct trace_event_raw_sched_process_exec *ctx)
 SEC("lsm/bprm_check_security")
 int BPF_PROG(exec_deny, struct linux_binprm *bprm, int ret)
 {
-	struct event e = {};
+	__u32 zero = 0;
+	struct event *e = bpf_map_lookup_elem(&scratch, &zero);
 
-	if (ret)
+	if (ret || !e)
 		return ret;
-	e.cgroup_id = bpf_get_current_cgroup_id();
-	if (!bpf_map_lookup_elem(&containers, &e.cgroup_id))
+	/* Every field exec_verdict reads is written here. */
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	if (!bpf_map_lookup_elem(&containers, &e->cgroup_id))
 		return 0;
-	fill_task(&e, (struct task_struct *)bpf_get_current_task_btf());
-	fill_inode(&e, BPF_CORE_READ(bprm, file, f_inode));
-	return exec_verdict(&e) == VERDICT_NONE ? 0 : -EPERM;
+	fill_task(e, (struct task_struct *)bpf_get_current_task_btf());
+	fill_inode(e, BPF_CORE_READ(bprm, file, f_inode));
+	return exec_verdict(e) == VERDICT_NONE ? 0 : -EPERM;
 }
 
 SEC("tp_btf/sched_process_fork")
