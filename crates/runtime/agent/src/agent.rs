@@ -443,11 +443,11 @@ impl<'p> Agent<'p> {
             remote: seen.remote.map(|r| r.to_string()),
         };
         let mut process = seen.actor.audit();
-        if seen.kind == "exec" {
-            process.cwd = std::fs::read_link(format!("/proc/{}/cwd", seen.actor.pid))
-                .ok()
-                .map(|p| p.display().to_string());
-            process.args = seen.args;
+        // An exec's working directory is read only for an event that is audited: not for
+        // every exec.
+        if let Some(args) = seen.args {
+            process.cwd = cwd_of(seen.actor.pid);
+            process.args = args;
         }
         self.audit(
             seen.cgroup_id,
@@ -538,7 +538,7 @@ impl<'p> Agent<'p> {
         };
         let seen = Seen {
             file: Some(&path),
-            args,
+            args: Some(args),
             ..Seen::new("exec", task.cgroup_id, actor, enforce)
         };
         events.extend(self.report(seen, &event, kernel, now));
@@ -982,8 +982,8 @@ struct Seen<'a> {
     enforce: Enforce,
     file: Option<&'a str>,
     remote: Option<SocketAddr>,
-    /// An exec's arguments.
-    args: Vec<String>,
+    /// An exec's arguments; `None` for other events.
+    args: Option<Vec<String>>,
 }
 
 impl<'a> Seen<'a> {
@@ -996,7 +996,7 @@ impl<'a> Seen<'a> {
             enforce,
             file: None,
             remote: None,
-            args: Vec::new(),
+            args: None,
         }
     }
 }
@@ -1006,10 +1006,15 @@ fn absolute(pid: u32, path: String) -> String {
     if path.starts_with('/') {
         return path;
     }
-    let cwd = std::fs::read_link(format!("/proc/{pid}/cwd"))
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
+    let cwd = cwd_of(pid).unwrap_or_default();
     format!("{}/{path}", cwd.trim_end_matches('/'))
+}
+
+/// A running process's working directory, as it sees it.
+fn cwd_of(pid: u32) -> Option<String> {
+    std::fs::read_link(format!("/proc/{pid}/cwd"))
+        .ok()
+        .map(|p| p.display().to_string())
 }
 
 fn result(hit: &Hit<'_>) -> AuditResult {
