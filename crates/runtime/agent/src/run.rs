@@ -493,7 +493,7 @@ impl Delivery {
                 file.write(events)
             })?;
         }
-        if let Some(syslog) = &self.syslog
+        if let Some(syslog) = &mut self.syslog
             && let Err(e) = drain(&mut self.spool, SYSLOG_READER, 1000, |e| syslog.send(e))
         {
             tracing::warn!("audit events stay in the spool: {e}");

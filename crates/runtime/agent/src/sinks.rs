@@ -106,29 +106,55 @@ pub struct Syslog {
 impl Syslog {
     /// Connects to the datagram socket at `path` (normally [`SYSLOG_SOCKET`]).
     pub fn connect(path: &Path) -> Result<Syslog, SinkError> {
+        Ok(Syslog {
+            path: path.to_owned(),
+            socket: Self::connected(path)?,
+        })
+    }
+
+    fn connected(path: &Path) -> Result<UnixDatagram, SinkError> {
         let io = |source| SinkError::Syslog {
             path: path.to_owned(),
             source,
         };
         let socket = UnixDatagram::unbound().map_err(io)?;
         socket.connect(path).map_err(io)?;
-        Ok(Syslog {
-            path: path.to_owned(),
-            socket,
-        })
+        Ok(socket)
     }
 
-    pub fn send(&self, events: &[RuntimeAuditEvent]) -> Result<(), SinkError> {
+    /// Sends each event; after a failure the socket is connected again once and the rest
+    /// sent on it, because a restarted syslog daemon binds a new socket and the old
+    /// connection stays refused for good.
+    pub fn send(&mut self, events: &[RuntimeAuditEvent]) -> Result<(), SinkError> {
+        let pid = std::process::id();
+        let mut reconnected = false;
         for event in events {
-            let message = syslog_message(event, std::process::id());
-            self.socket
-                .send(message.as_bytes())
-                .map_err(|source| SinkError::Syslog {
-                    path: self.path.clone(),
-                    source,
-                })?;
+            let message = syslog_message(event, pid);
+            match self.socket.send(message.as_bytes()) {
+                Ok(_) => {}
+                Err(_) if !reconnected => {
+                    reconnected = true;
+                    self.socket = Self::connected(&self.path)?;
+                    self.send_one(&message)?;
+                }
+                Err(source) => return Err(self.error(source)),
+            }
         }
         Ok(())
+    }
+
+    fn send_one(&self, message: &str) -> Result<(), SinkError> {
+        self.socket
+            .send(message.as_bytes())
+            .map(drop)
+            .map_err(|source| self.error(source))
+    }
+
+    fn error(&self, source: std::io::Error) -> SinkError {
+        SinkError::Syslog {
+            path: self.path.clone(),
+            source,
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use kabuto_api::{
     AuditContainer, AuditEvidence, AuditProcess, AuditResult, RUNTIME_AUDIT_EVENT_VERSION,
@@ -79,7 +80,7 @@ fn each_event_is_one_syslog_message_with_its_json() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("log");
     let daemon = UnixDatagram::bind(&path).expect("bind");
-    let sink = Syslog::connect(&path).expect("connect");
+    let mut sink = Syslog::connect(&path).expect("connect");
     let events = [
         event("1-1", AuditResult::Block),
         event("1-2", AuditResult::Detect),
@@ -108,10 +109,58 @@ fn a_missing_syslog_socket_is_named() {
     );
     // The daemon going away after the connect: the send fails, the events stay spooled.
     let daemon = UnixDatagram::bind(&path).expect("bind");
-    let sink = Syslog::connect(&path).expect("connect");
+    let mut sink = Syslog::connect(&path).expect("connect");
     drop(daemon);
     std::fs::remove_file(&path).expect("remove");
-    assert!(sink.send(&[event("1-3", AuditResult::Block)]).is_err());
+    // Another test's child forked between its fork and exec holds the closed socket for a
+    // moment, and a send meanwhile still lands in its buffer: wait for it to be released.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let error = loop {
+        match sink.send(&[event("1-3", AuditResult::Block)]) {
+            Err(error) => break error,
+            Ok(()) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Ok(()) => panic!("sent for 10 s to a daemon that is gone"),
+        }
+    };
+    assert!(
+        error.to_string().contains(&*path.to_string_lossy()),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_restarted_syslog_daemon_gets_the_next_events() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("log");
+    let first = UnixDatagram::bind(&path).expect("bind");
+    let mut sink = Syslog::connect(&path).expect("connect");
+    sink.send(&[event("3-1", AuditResult::Block)])
+        .expect("sent");
+    drop(first);
+    std::fs::remove_file(&path).expect("remove");
+    let second = UnixDatagram::bind(&path).expect("bind again");
+    second
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let events = [
+        event("3-2", AuditResult::Block),
+        event("3-3", AuditResult::Detect),
+    ];
+    // The first send may still reach the old socket while another test's child holds it
+    // (see above); the sink reconnects once the old one refuses.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut buffer = vec![0u8; 8192];
+    let n = loop {
+        sink.send(&events).expect("sent after a reconnect");
+        if let Ok(n) = second.recv(&mut buffer) {
+            break n;
+        }
+        assert!(Instant::now() < deadline, "the new daemon got nothing");
+    };
+    // Without the race the first event; with it, a datagram the old socket took is gone
+    // with that socket, as it would be with the C library's syslog().
+    let (_, received) = parse(std::str::from_utf8(&buffer[..n]).expect("text"));
+    assert!(events.contains(&received), "{received:?}");
 }
 
 /// Run in a child process by the test below: writes two events to standard output.
