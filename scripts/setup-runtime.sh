@@ -3,12 +3,12 @@
 #   clang, llvm, libelf-dev, zlib1g-dev, pkg-config: build the eBPF C programs (libbpf-cargo) and
 #     link libbpf-sys's vendored libbpf;
 #   bpftool: generates vmlinux.h from the running kernel's BTF at build time;
-#   runc, debootstrap: run the integration tests' containers from a real Debian root filesystem.
+#   runc, crun, debootstrap: run the integration tests' containers from a real Debian root filesystem.
 # Runs as root (Debian); does nothing when every tool is present. Not root: prints what is
 # missing and exits 0, so the build and the tests that need them skip with a note.
 set -euo pipefail
 need=()
-for tool in clang:clang llvm-strip:llvm bpftool:bpftool runc:runc debootstrap:debootstrap pkg-config:pkg-config; do
+for tool in clang:clang llvm-strip:llvm bpftool:bpftool runc:runc crun:crun debootstrap:debootstrap pkg-config:pkg-config; do
   command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
 done
 for header in /usr/include/libelf.h:libelf-dev /usr/include/zlib.h:zlib1g-dev; do

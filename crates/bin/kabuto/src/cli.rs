@@ -101,8 +101,9 @@ pub struct EnforcerArgs {
     /// Size of the spool in MiB; when it is full, new audit events are dropped (and counted).
     #[arg(long, default_value_t = 256, value_name = "MIB")]
     pub spool_max_mb: u64,
-    /// runc state directories to read container identities from (default: runc's,
-    /// containerd's and Docker's). A path ending in `/*` holds one per subdirectory.
+    /// Runtime state directories to read container identities from, runc's or crun's
+    /// (default: runc's, containerd's, Docker's and crun's). A path ending in `/*` holds one
+    /// per subdirectory.
     #[arg(long = "state-root", value_name = "DIR")]
     pub state_roots: Vec<PathBuf>,
     /// The cgroup2 mount (default: /sys/fs/cgroup/unified on hybrid hosts, else

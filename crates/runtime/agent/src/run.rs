@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 
 use crate::agent::Agent;
 use crate::gate::{ExecGate, GateError, Node};
-use crate::identity::{Containers, HostRoot};
+use crate::identity::{Containers, Host, HostRoot, find_cgroup2};
 use crate::policies::{PolicySource, PolicySourceError};
 use crate::sinks::{EventFile, SERVER_BATCH, Server, SinkError, Syslog};
 use crate::spool::{Spool, SpoolError};
@@ -40,7 +40,7 @@ pub struct Config {
     pub server: Option<ServerClient>,
     /// Time between two fetches of the server's policies (and two reports).
     pub policy_refresh: Duration,
-    /// runc state roots (see [`crate::identity::DEFAULT_STATE_ROOTS`]).
+    /// runtime state roots (see [`crate::identity::DEFAULT_STATE_ROOTS`]).
     pub state_roots: Vec<PathBuf>,
     /// The cgroup2 mount; found (under `host_root`) when `None`.
     pub cgroup_root: Option<PathBuf>,
@@ -132,14 +132,6 @@ const DISCOVER: Duration = Duration::from_secs(1);
 /// Time between two tries of a failed server delivery.
 const SERVER_RETRY: Duration = Duration::from_secs(5);
 
-/// The host's cgroup2 mount point: `/sys/fs/cgroup/unified` on hybrid hosts.
-pub fn find_cgroup2(host_root: &HostRoot) -> Option<PathBuf> {
-    ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"]
-        .into_iter()
-        .map(|dir| host_root.path(Path::new(dir)))
-        .find(|dir| dir.join("cgroup.controllers").is_file())
-}
-
 /// The cgroups of the host whose execs the kernel does not report: the root and the
 /// enforcer's own.
 fn host_cgroups(root: &Path) -> Result<Vec<u64>, RunError> {
@@ -179,6 +171,14 @@ pub fn run(
         None => find_cgroup2(&config.host_root).ok_or(RunError::NoCgroup2)?,
     };
     let (sensor, mut gate, mode) = load(config.exec_enforcement, &cgroup_root, &policies)?;
+    let containers = Containers::new(
+        config.state_roots.clone(),
+        Host {
+            name: config.host.clone(),
+            root: config.host_root.clone(),
+            cgroup2: cgroup_root,
+        },
+    );
     let status = Mutex::new(EnforcerReport {
         host: config.host.clone(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -204,6 +204,7 @@ pub fn run(
         };
         let judged = judge(
             config,
+            containers,
             kernel,
             (policies, mode),
             Loop {
@@ -226,16 +227,12 @@ pub fn run(
 /// `started` gets `mode`, the enforcement line, once running containers are registered.
 fn judge(
     config: &Config,
+    containers: Containers,
     mut kernel: Node<'_>,
     (mut policies, mode): (Arc<RuntimePolicies>, String),
     mut with: Loop<'_>,
     started: impl FnOnce(&str),
 ) -> Result<Summary, RunError> {
-    let containers = Containers::new(
-        config.state_roots.clone(),
-        config.host.clone(),
-        config.host_root.clone(),
-    );
     let mut parked = Agent::new(&policies, containers, &config.host).park();
     let mut events = kernel.sensor.events()?;
     let mut summary = Summary::default();

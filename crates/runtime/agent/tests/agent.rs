@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use kabuto_api::AuditResult;
 use kabuto_enforcer::agent::{Agent, Kernel};
-use kabuto_enforcer::identity::Containers;
+use kabuto_enforcer::identity::{Containers, Host, HostRoot};
 use kabuto_runtime_bpf::{ContainerRule, ExecExemption, Inode, KernelEvent, KernelVerdict, Task};
 use kabuto_runtime_policy::RuntimePolicies;
 use time::OffsetDateTime;
@@ -149,8 +149,7 @@ fn agent<'p>(policies: &'p RuntimePolicies, fixture: &Fixture) -> Agent<'p> {
         policies,
         Containers::new(
             vec![fixture.state_root.clone()],
-            "node".into(),
-            Default::default(),
+            Host::new("node", HostRoot::default()),
         ),
         "node",
     )

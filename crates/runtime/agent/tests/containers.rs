@@ -5,9 +5,10 @@
 //! drift, a reverse shell against a local listener, a connect refused by cgroup/connect4, an
 //! agent restart with events in the spool, a policy file with an error; and the same exec
 //! controls in fanotify mode (EPERM before the program runs), with an agent killed while an
-//! exec waits for it.
+//! exec waits for it; and a crun container (podman's default runtime) identified from crun's
+//! own state.
 //!
-//! Needs root, runc, BPF and the fixture rootfs; without them each test prints `SKIPPED:` and
+//! Needs root, runc (crun for its test), BPF and the fixture rootfs; without them each test prints `SKIPPED:` and
 //! why. The policy-error test needs none of them.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -33,10 +34,41 @@ fn prerequisites() -> bool {
     host::prerequisites("the container tests")
 }
 
-/// A runc container running `sleep` on the fixture rootfs (read-only, a tmpfs on /tmp), on
-/// the host's network (so it reaches the test's listeners on 127.0.0.1).
+/// The OCI runtime a test container runs on.
+#[derive(Debug, Clone, Copy)]
+enum Runtime {
+    Runc,
+    /// crun, podman's default. crun refuses a hybrid cgroup host whose cgroup2 hierarchy has
+    /// a controller (hugetlb here); on one it runs in a mount namespace of its own with the
+    /// cgroup2 hierarchy at /sys/fs/cgroup, as on a unified host, and names cgroups there.
+    Crun,
+}
+
+impl Runtime {
+    fn command(self) -> Command {
+        match self {
+            Runtime::Runc => Command::new("runc"),
+            Runtime::Crun if host::cgroup2_mount() == Some("/sys/fs/cgroup/unified") => {
+                let mut command = Command::new("unshare");
+                command.args([
+                    "-m",
+                    "sh",
+                    "-c",
+                    "mount -t cgroup2 none /sys/fs/cgroup && exec crun \"$@\"",
+                    "crun",
+                ]);
+                command
+            }
+            Runtime::Crun => Command::new("crun"),
+        }
+    }
+}
+
+/// A container running `sleep` on the fixture rootfs (read-only, a tmpfs on /tmp), on the
+/// host's network (so it reaches the test's listeners on 127.0.0.1).
 struct Container {
     id: String,
+    runtime: Runtime,
     _bundle: tempfile::TempDir,
 }
 
@@ -53,6 +85,15 @@ impl Container {
     /// With extra OCI annotations and, optionally, a host directory bound (read-write) at
     /// `/opt/tools`.
     fn start_custom(name: &str, annotations: &[(&str, &str)], tools: Option<&Path>) -> Container {
+        Container::start_on(Runtime::Runc, name, annotations, tools)
+    }
+
+    fn start_on(
+        runtime: Runtime,
+        name: &str,
+        annotations: &[(&str, &str)],
+        tools: Option<&Path>,
+    ) -> Container {
         let id = format!("kabuto-it-{name}-{}", std::process::id());
         let bundle = tempfile::tempdir().expect("bundle");
         let config = serde_json::json!({
@@ -101,7 +142,8 @@ impl Container {
             );
         }
         std::fs::write(bundle.path().join("config.json"), config.to_string()).expect("config");
-        let status = Command::new("runc")
+        let status = runtime
+            .command()
             .args(["run", "-d", "--bundle"])
             .arg(bundle.path())
             .arg(&id)
@@ -109,17 +151,20 @@ impl Container {
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .status()
-            .expect("runc run");
-        assert!(status.success(), "runc run {id}: {status}");
+            .expect("runtime run");
+        assert!(status.success(), "{runtime:?} run {id}: {status}");
         Container {
             id,
+            runtime,
             _bundle: bundle,
         }
     }
 
-    /// `runc exec` of `sh -c script`; stdout and stderr together, and the exit code.
+    /// The runtime's `exec` of `sh -c script`; stdout and stderr together, and the exit code.
     fn exec(&self, script: &str) -> (String, Option<i32>) {
-        let out = Command::new("runc")
+        let out = self
+            .runtime
+            .command()
             .args(["exec", &self.id, "/bin/sh", "-c", &format!("{script} 2>&1")])
             .stdin(Stdio::null())
             .output()
@@ -132,7 +177,9 @@ impl Container {
 
 impl Drop for Container {
     fn drop(&mut self) {
-        let _ = Command::new("runc")
+        let _ = self
+            .runtime
+            .command()
             .args(["delete", "-f", &self.id])
             .stderr(Stdio::null())
             .status();
@@ -311,6 +358,61 @@ fn exec_into_a_container_is_blocked_in_enforce_mode_detected_in_audit_mode_and_b
             .iter()
             .all(|e| e.container.as_ref().is_none_or(|c| c.id != bypassed.id)),
         "nothing recorded for the bypassed container"
+    );
+    let summary = enforcer.stop();
+    assert_eq!((summary.dropped, summary.lost), (0, 0));
+}
+
+/// crun keeps other state than runc (`/run/crun/<id>/status` and a copy of `config.json`):
+/// its containers are identified, judged and blocked the same way.
+#[test]
+fn crun_containers_are_identified_and_an_exec_into_one_is_blocked() {
+    if !prerequisites() {
+        return;
+    }
+    if Command::new("crun").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: crun is not installed (scripts/setup-runtime.sh)");
+        return;
+    }
+    let container = Container::start_on(
+        Runtime::Crun,
+        "crun",
+        &[("io.kubernetes.container.name", "shop")],
+        None,
+    );
+    let dir = tempfile::tempdir().expect("dir");
+    let scope = "{expression: v1, variables: [{attribute: container.label, name: io.kubernetes.pod.name, value: crun-pod}]}";
+    let policy = format!(
+        "- name: no-exec\n  enforce: true\n  scope: {scope}\n  container_exec: {{enabled: true}}\n\
+         - name: privileges\n  enforce: false\n  scope: {scope}\n  limit_container_privileges: {{enabled: true, privileged: true, netmode: true, pidmode: true}}\n"
+    );
+    let mut config = config(dir.path(), &policy);
+    config.state_roots = vec![PathBuf::from("/run/crun")];
+    let enforcer = Enforcer::start(config);
+    let (text, code) = container.exec("echo entered");
+    assert!(!text.contains("entered"), "the exec ran: {text}");
+    assert_ne!(code, Some(0), "{text}");
+    let blocked = enforcer.wait_for(|e| is(e, &container, "KRT001", AuditResult::Block));
+    assert_eq!(blocked.process.path, "/bin/sh");
+    assert_eq!(
+        blocked.container.as_ref().map(|c| c.name.as_str()),
+        Some("shop")
+    );
+    assert_eq!(
+        blocked.image.as_deref(),
+        Some("docker.io/fixture/debian-app:latest")
+    );
+    let pod = blocked.pod.as_ref().expect("the pod");
+    assert_eq!(
+        (pod.name.as_str(), pod.namespace.as_str()),
+        ("crun-pod", "kabuto-tests")
+    );
+    // Its config gives it no network namespace of its own, and its own PID namespace: the
+    // start-time control names the one it shares; it is not privileged.
+    let started = enforcer.wait_for(|e| is(e, &container, "KRT008", AuditResult::Detect));
+    assert_eq!(
+        started.evidence.message,
+        "the container started on the host's network namespace"
     );
     let summary = enforcer.stop();
     assert_eq!((summary.dropped, summary.lost), (0, 0));

@@ -1,11 +1,16 @@
 //! Container identity: a cgroup id (what the kernel reports) to the container, from the
-//! container runtime's state: runc's state directories (`/run/runc/<id>/state.json`, and
-//! those containerd and Docker keep for their runc shims). A state file names the container's
-//! cgroup (whose inode is the cgroup id), its first process, its start time and its
-//! configuration: labels carry the OCI annotations (image, Kubernetes pod and namespace, as
-//! containerd's CRI plugin and CRI-O write them). Docker writes no such annotations: its own
-//! record of the container (`/var/lib/docker/containers/<id>/config.v2.json`) gives the
-//! image, the name and the labels. Processes in no known container belong to the host.
+//! container runtime's state. runc keeps `<root>/<id>/state.json` (its own root, and those
+//! containerd and Docker keep for their runc shims); crun, podman's default runtime, keeps
+//! `<root>/<id>/status` beside a copy of the OCI `config.json` ([`runc`], [`crun`]). Either
+//! names the container's cgroup (whose inode is the cgroup id), its first process, its start
+//! time and its configuration: the OCI annotations carry the image, the Kubernetes pod and
+//! namespace (as containerd's CRI plugin and CRI-O write them). Docker writes no such
+//! annotations: its own record of the container
+//! (`/var/lib/docker/containers/<id>/config.v2.json`) gives the image, the name and the
+//! labels. Processes in no known container belong to the host.
+
+mod crun;
+mod runc;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -16,12 +21,15 @@ use kabuto_runtime_policy::{Container, StartConfig};
 use crate::image::{Executables, ImageExecutables};
 use serde::Deserialize;
 
-/// Where runtimes keep runc state directories, each holding `<id>/state.json`: runc's own,
-/// containerd's (one per containerd namespace), Docker's.
-pub const DEFAULT_STATE_ROOTS: [&str; 3] = [
+/// Where runtimes keep their state directories, each holding `<id>/state.json` (runc) or
+/// `<id>/status` (crun): runc's own, containerd's (one per containerd namespace; its shim
+/// runs either runtime there), Docker's, crun's own (podman's, rootful).
+pub const DEFAULT_STATE_ROOTS: [&str; 5] = [
     "/run/runc",
     "/run/containerd/runc/*",
     "/run/docker/runtime-runc/*",
+    "/run/crun",
+    "/run/docker/runtime-crun/*",
 ];
 
 /// Where the host's file system is: `/` on the host itself, the mount of the node's `/` when
@@ -87,44 +95,84 @@ const NAME_KEYS: [&str; 2] = [
     "io.kubernetes.cri.container-name",
 ];
 
-/// runc's `state.json`, the fields read.
-#[derive(Debug, Deserialize)]
-struct State {
+/// What a runtime's state says of one container, whichever runtime wrote it.
+#[derive(Debug)]
+struct RuntimeState {
     id: String,
-    init_process_pid: u32,
+    init_pid: u32,
+    /// RFC 3339, UTC.
     created: String,
-    #[serde(default)]
-    cgroup_paths: HashMap<String, String>,
-    config: StateConfig,
-}
-
-#[derive(Debug, Deserialize)]
-struct StateConfig {
-    #[serde(default)]
+    /// The container's cgroup2 directory, as seen from here.
+    cgroup_dir: PathBuf,
+    /// The root directory, a host path.
     rootfs: PathBuf,
-    /// `key=value` strings: the OCI annotations and `bundle=<dir>`.
-    #[serde(default)]
-    labels: Vec<String>,
-    #[serde(default)]
+    annotations: BTreeMap<String, String>,
     no_new_privileges: bool,
-    #[serde(default)]
-    capabilities: Option<Capabilities>,
-    #[serde(default)]
-    namespaces: Vec<Namespace>,
+    /// The bounding set, `CAP_*` names.
+    capabilities: Vec<String>,
+    /// The namespaces the container was given new ones of (listed without a path to join).
+    own_namespaces: Vec<NamespaceKind>,
 }
 
-#[derive(Debug, Deserialize)]
-struct Capabilities {
-    #[serde(rename = "Bounding", default)]
-    bounding: Vec<String>,
+/// The namespaces whose sharing with the host the runtime policies judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NamespaceKind {
+    Pid,
+    Network,
+    Ipc,
+    Uts,
+    Other,
 }
 
+/// A namespace in a runtime's configuration: a new one when it has no path to join.
 #[derive(Debug, Deserialize)]
 struct Namespace {
     #[serde(rename = "type")]
     kind: String,
     #[serde(default)]
     path: String,
+}
+
+/// The kinds of the namespaces the container was given new ones of, each runtime naming
+/// them its own way.
+fn own_namespaces(list: &[Namespace], kind: fn(&str) -> NamespaceKind) -> Vec<NamespaceKind> {
+    list.iter()
+        .filter(|ns| ns.path.is_empty())
+        .map(|ns| kind(&ns.kind))
+        .collect()
+}
+
+/// Which runtime wrote a state file, told by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    Runc,
+    Crun,
+}
+
+impl Runtime {
+    const ALL: [Runtime; 2] = [Runtime::Runc, Runtime::Crun];
+
+    /// The state file's name in `<root>/<id>/`.
+    fn file_name(self) -> &'static str {
+        match self {
+            Runtime::Runc => "state.json",
+            Runtime::Crun => "status",
+        }
+    }
+
+    fn of(path: &Path) -> Option<Runtime> {
+        let name = path.file_name()?;
+        Runtime::ALL.into_iter().find(|r| name == r.file_name())
+    }
+}
+
+impl std::fmt::Display for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Runtime::Runc => "runc",
+            Runtime::Crun => "crun",
+        })
+    }
 }
 
 /// Why a state file could not be read.
@@ -137,86 +185,112 @@ pub enum IdentityError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: not a runc state file: {source}")]
+    #[error("{path}: not a {runtime} state file: {source}")]
     State {
         path: PathBuf,
+        runtime: Runtime,
         #[source]
         source: serde_json::Error,
     },
+    #[error("{path}: no cgroup v2 path (a runc state file names it in cgroup_paths)")]
+    NoCgroup2 { path: PathBuf },
     #[error("{path}: `created` is not an RFC 3339 time: {text}")]
     Created { path: PathBuf, text: String },
+    #[error("{path}: not a runtime's state file (state.json or status)")]
+    Unknown { path: PathBuf },
 }
 
-/// Reads one `state.json`. `cgroup2_root` resolves the cgroup path of hybrid hosts, whose
-/// state files name the v2 cgroup under `cgroup_paths[""]`.
-pub fn read_state(
+/// Where the host's paths are, for reading one state file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Host {
+    /// The host's name, in every container's identity.
+    pub name: String,
+    pub root: HostRoot,
+    /// The cgroup2 mount as seen from here: crun names cgroups relative to it.
+    pub cgroup2: PathBuf,
+}
+
+impl Host {
+    /// `name`'s host at `root`, its cgroup2 mount found there (see [`find_cgroup2`]).
+    pub fn new(name: impl Into<String>, root: HostRoot) -> Host {
+        let cgroup2 = find_cgroup2(&root).unwrap_or_else(|| root.path(Path::new("/sys/fs/cgroup")));
+        Host {
+            name: name.into(),
+            root,
+            cgroup2,
+        }
+    }
+}
+
+/// The cgroup2 mount under the host root: `/sys/fs/cgroup/unified` on hybrid hosts, else
+/// `/sys/fs/cgroup`.
+pub fn find_cgroup2(host_root: &HostRoot) -> Option<PathBuf> {
+    ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"]
+        .into_iter()
+        .map(|dir| host_root.path(Path::new(dir)))
+        .find(|dir| dir.join("cgroup.controllers").is_file())
+}
+
+/// Reads one runtime state file (runc's `state.json` or crun's `status`).
+pub fn read_state(path: &Path, host: &Host) -> Result<ContainerInfo, IdentityError> {
+    let state = match Runtime::of(path) {
+        Some(Runtime::Runc) => runc::read(path, host)?,
+        Some(Runtime::Crun) => crun::read(path, host)?,
+        None => {
+            return Err(IdentityError::Unknown {
+                path: path.to_owned(),
+            });
+        }
+    };
+    container_info(path, state, host)
+}
+
+/// Reads a state file's text and parses it as `runtime`'s JSON.
+fn read_json<T: serde::de::DeserializeOwned>(
     path: &Path,
-    host: &str,
-    host_root: &HostRoot,
-) -> Result<ContainerInfo, IdentityError> {
+    runtime: Runtime,
+) -> Result<T, IdentityError> {
     let text = std::fs::read_to_string(path).map_err(|source| IdentityError::Io {
         path: path.to_owned(),
         source,
     })?;
-    let state: State = serde_json::from_str(&text).map_err(|source| IdentityError::State {
+    serde_json::from_str(&text).map_err(|source| IdentityError::State {
         path: path.to_owned(),
+        runtime,
         source,
-    })?;
-    let cgroup_dir = state
-        .cgroup_paths
-        .get("")
-        .or_else(|| state.cgroup_paths.get("unified"))
-        .map(|dir| host_root.path(Path::new(dir)))
-        .ok_or_else(|| IdentityError::Io {
-            path: path.to_owned(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "no cgroup v2 path in cgroup_paths",
-            ),
-        })?;
-    let cgroup_id = cgroup_id_of(&cgroup_dir).map_err(|source| IdentityError::Io {
-        path: cgroup_dir.clone(),
+    })
+}
+
+fn container_info(
+    path: &Path,
+    state: RuntimeState,
+    host: &Host,
+) -> Result<ContainerInfo, IdentityError> {
+    let cgroup_id = cgroup_id_of(&state.cgroup_dir).map_err(|source| IdentityError::Io {
+        path: state.cgroup_dir.clone(),
         source,
     })?;
     let created_ns = rfc3339_ns(&state.created).ok_or_else(|| IdentityError::Created {
         path: path.to_owned(),
         text: state.created.clone(),
     })?;
-    let labels: BTreeMap<String, String> = state
-        .config
-        .labels
-        .iter()
-        .filter_map(|label| label.split_once('='))
-        .filter(|(key, _)| *key != "bundle")
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    let docker = DockerConfig::read(host_root, &state.id);
-    let mut labels = labels;
+    let mut labels = state.annotations;
+    let docker = DockerConfig::read(&host.root, &state.id);
     if let Some(docker) = &docker {
         labels.extend(docker.config.labels.clone());
     }
     let first = |keys: &[&str]| keys.iter().find_map(|k| labels.get(*k).cloned());
-    let shared = |kind: &str| {
-        !state
-            .config
-            .namespaces
-            .iter()
-            .any(|ns| ns.kind == kind && ns.path.is_empty())
-    };
-    let capabilities = state
-        .config
-        .capabilities
-        .map(|c| c.bounding)
-        .unwrap_or_default();
+    let shared = |kind| !state.own_namespaces.contains(&kind);
+    let capabilities = state.capabilities;
     let start = StartConfig {
         privileged: capabilities.iter().any(|c| c == "CAP_SYS_ADMIN")
             && capabilities.iter().any(|c| c == "CAP_SYS_MODULE"),
-        host_network: shared("NEWNET"),
-        host_pid: shared("NEWPID"),
-        host_ipc: shared("NEWIPC"),
-        host_uts: shared("NEWUTS"),
-        root_user: process_uid(state.init_process_pid) == Some(0),
-        no_new_privileges: state.config.no_new_privileges,
+        host_network: shared(NamespaceKind::Network),
+        host_pid: shared(NamespaceKind::Pid),
+        host_ipc: shared(NamespaceKind::Ipc),
+        host_uts: shared(NamespaceKind::Uts),
+        root_user: process_uid(state.init_pid) == Some(0),
+        no_new_privileges: state.no_new_privileges,
         capabilities,
     };
     Ok(ContainerInfo {
@@ -231,15 +305,14 @@ pub fn read_state(
             pod: first(&POD_KEYS),
             namespace: first(&NAMESPACE_KEYS),
             labels,
-            host: host.to_owned(),
+            host: host.name.clone(),
         },
         cgroup_id,
-        cgroup_dir,
-        init_pid: state.init_process_pid,
+        cgroup_dir: state.cgroup_dir,
+        init_pid: state.init_pid,
         created_ns,
-        rootfs: container_root(state.init_process_pid)
-            .unwrap_or_else(|| host_root.path(&state.config.rootfs)),
-        root_dir: host_root.path(&state.config.rootfs),
+        rootfs: container_root(state.init_pid).unwrap_or_else(|| host.root.path(&state.rootfs)),
+        root_dir: host.root.path(&state.rootfs),
         start,
     })
 }
@@ -319,8 +392,7 @@ fn rfc3339_ns(text: &str) -> Option<u64> {
 #[derive(Debug)]
 pub struct Containers {
     roots: Vec<PathBuf>,
-    host: String,
-    host_root: HostRoot,
+    host: Host,
     /// The executables of the containers' images, walked on request.
     images: ImageExecutables,
     by_cgroup: HashMap<u64, ContainerInfo>,
@@ -333,12 +405,11 @@ pub struct Containers {
 const MISS_TTL: Duration = Duration::from_millis(200);
 
 impl Containers {
-    /// `roots` are host paths, read under `host_root`.
-    pub fn new(roots: Vec<PathBuf>, host: String, host_root: HostRoot) -> Containers {
+    /// `roots` are host paths, read under the host's root.
+    pub fn new(roots: Vec<PathBuf>, host: Host) -> Containers {
         Containers {
             roots,
             host,
-            host_root,
             images: ImageExecutables::new(),
             by_cgroup: HashMap::new(),
             misses: HashMap::new(),
@@ -365,12 +436,12 @@ impl Containers {
     pub fn rescan(&mut self) -> Vec<ContainerInfo> {
         let mut found = HashMap::new();
         for state in self.state_files() {
-            match read_state(&state, &self.host, &self.host_root) {
+            match read_state(&state, &self.host) {
                 Ok(info) => {
                     found.insert(info.cgroup_id, info);
                 }
                 // A container being created or deleted: its state is not whole yet.
-                Err(e) => tracing::debug!("skipped a runc state file: {e}"),
+                Err(e) => tracing::debug!("skipped a runtime state file: {e}"),
             }
         }
         let new = found
@@ -386,7 +457,7 @@ impl Containers {
     /// Starts the walk of the container's image for its executables (once per image);
     /// returns the key [`Containers::executables`] takes.
     pub fn request_executables(&mut self, info: &ContainerInfo) -> String {
-        self.images.request(info, &self.host_root)
+        self.images.request(info, &self.host.root)
     }
 
     /// The executables of an image whose walk is done.
@@ -401,7 +472,7 @@ impl Containers {
     fn state_files(&self) -> Vec<PathBuf> {
         let mut roots = Vec::new();
         for root in &self.roots {
-            let root = self.host_root.path(root);
+            let root = self.host.root.path(root);
             let text = root.to_string_lossy();
             if let Some(parent) = text.strip_suffix("/*") {
                 roots.extend(subdirectories(Path::new(parent)));
@@ -412,8 +483,12 @@ impl Containers {
         roots
             .iter()
             .flat_map(|root| subdirectories(root))
-            .map(|dir| dir.join("state.json"))
-            .filter(|state| state.is_file())
+            .filter_map(|dir| {
+                Runtime::ALL
+                    .into_iter()
+                    .map(|runtime| dir.join(runtime.file_name()))
+                    .find(|state| state.is_file())
+            })
             .collect()
     }
 }
@@ -466,7 +541,7 @@ mod tests {
         });
         let path = dir.path().join("state.json");
         std::fs::write(&path, state.to_string()).expect("write");
-        let info = read_state(&path, "node-1", &HostRoot::default()).expect("state");
+        let info = read_state(&path, &Host::new("node-1", HostRoot::default())).expect("state");
         assert_eq!(info.container.id, "web-1");
         assert_eq!(info.container.name, "web");
         assert_eq!(info.container.image, "docker.io/library/nginx:1.27");
@@ -486,8 +561,87 @@ mod tests {
         assert_eq!(info.rootfs, Path::new("/var/lib/x/rootfs"));
         std::fs::write(&path, "{\"id\": 1}").expect("write");
         assert!(matches!(
-            read_state(&path, "h", &HostRoot::default()),
+            read_state(&path, &Host::new("h", HostRoot::default())),
             Err(IdentityError::State { .. })
+        ));
+    }
+
+    /// crun's `status` (its real shape, from crun 1.8) and its copy of the OCI config: the
+    /// cgroup is named relative to the cgroup2 mount, the id is the directory's name.
+    #[test]
+    fn a_crun_status_and_its_config_give_identity_and_start_config() {
+        let host = tempfile::tempdir().expect("dir");
+        let cgroup2 = host.path().join("sys/fs/cgroup/unified");
+        std::fs::create_dir_all(cgroup2.join("machine.slice/libpod-c2.scope")).expect("cgroup");
+        std::fs::write(cgroup2.join("cgroup.controllers"), "hugetlb\n").expect("controllers");
+        let dir = host.path().join("run/crun/c2");
+        std::fs::create_dir_all(&dir).expect("state dir");
+        let status = serde_json::json!({
+            "pid": 999_999_999u32,
+            "process-start-time": 2_151_532u64,
+            "cgroup-path": "/machine.slice/libpod-c2.scope",
+            "scope": "",
+            "rootfs": "/var/lib/containers/storage/overlay/abc/merged",
+            "systemd-cgroup": false,
+            "bundle": "/run/bundle",
+            "created": "2026-12-07T22:32:30.384325Z",
+            "owner": "root",
+            "detached": true,
+            "external_descriptors": "[\"/dev/null\"]"
+        });
+        std::fs::write(dir.join("status"), status.to_string()).expect("status");
+        let config = serde_json::json!({
+            "ociVersion": "1.0.2",
+            "process": {
+                "args": ["/bin/sleep", "60"], "cwd": "/", "noNewPrivileges": true,
+                "capabilities": {"bounding": ["CAP_SYS_ADMIN", "CAP_SYS_MODULE"]}
+            },
+            "root": {"path": "rootfs"},
+            "annotations": {
+                "io.kubernetes.cri-o.ImageName": "quay.io/app:2",
+                "io.kubernetes.pod.name": "app-1",
+                "io.kubernetes.pod.namespace": "prod"
+            },
+            "linux": {"namespaces": [
+                {"type": "pid"}, {"type": "mount"}, {"type": "uts"},
+                {"type": "network", "path": "/proc/1/ns/net"}
+            ]}
+        });
+        std::fs::write(dir.join("config.json"), config.to_string()).expect("config");
+        let node = Host::new("node-2", HostRoot::new(host.path()));
+        assert_eq!(node.cgroup2, cgroup2, "the hybrid host's cgroup2 mount");
+        let mut containers = Containers::new(vec![PathBuf::from("/run/crun")], node.clone());
+        let cgroup_id = cgroup_id_of(&cgroup2.join("machine.slice/libpod-c2.scope")).expect("ino");
+        let info = containers.lookup(cgroup_id).expect("found").clone();
+        assert_eq!(info.container.id, "c2");
+        assert_eq!(info.container.image, "quay.io/app:2");
+        assert_eq!(info.container.pod.as_deref(), Some("app-1"));
+        assert_eq!(info.container.namespace.as_deref(), Some("prod"));
+        assert_eq!(info.created_ns, 1_796_682_750_384_325_000);
+        assert_eq!(
+            info.root_dir,
+            host.path()
+                .join("var/lib/containers/storage/overlay/abc/merged")
+        );
+        let start = &info.start;
+        assert!(start.privileged && start.no_new_privileges);
+        assert!(start.host_network && start.host_ipc, "joined or not new");
+        assert!(!start.host_pid && !start.host_uts);
+        // Without its config the container is not judged yet; a broken status names crun.
+        std::fs::remove_file(dir.join("config.json")).expect("remove");
+        assert!(matches!(
+            read_state(&dir.join("status"), &node),
+            Err(IdentityError::Io { .. })
+        ));
+        std::fs::write(dir.join("status"), "{\"pid\": \"x\"}").expect("write");
+        let error = read_state(&dir.join("status"), &node).expect_err("broken");
+        assert!(
+            error.to_string().contains("not a crun state file"),
+            "{error}"
+        );
+        assert!(matches!(
+            read_state(&dir.join("other.json"), &node),
+            Err(IdentityError::Unknown { .. })
         ));
     }
 
@@ -515,8 +669,7 @@ mod tests {
         std::fs::write(state_dir.join("state.json"), state(999_999_999)).expect("write");
         let mut containers = Containers::new(
             vec![PathBuf::from("/run/containerd/runc/*")],
-            "node-1".into(),
-            host_root,
+            Host::new("node-1", host_root),
         );
         let id = cgroup_id_of(&cgroup).expect("ino");
         let info = containers
@@ -533,8 +686,7 @@ mod tests {
         std::fs::write(state_dir.join("state.json"), state(std::process::id())).expect("write");
         let info = read_state(
             &state_dir.join("state.json"),
-            "n",
-            &HostRoot::new(host.path()),
+            &Host::new("n", HostRoot::new(host.path())),
         )
         .expect("state");
         assert_eq!(
@@ -587,8 +739,7 @@ mod tests {
         std::fs::write(docker_dir.join("config.v2.json"), config.to_string()).expect("config");
         let info = read_state(
             &state_dir.join("state.json"),
-            "n",
-            &HostRoot::new(host.path()),
+            &Host::new("n", HostRoot::new(host.path())),
         )
         .expect("state");
         assert_eq!(info.container.image, "docker.io/library/nginx:1.27");
@@ -604,8 +755,7 @@ mod tests {
         std::fs::remove_file(docker_dir.join("config.v2.json")).expect("remove");
         let info = read_state(
             &state_dir.join("state.json"),
-            "n",
-            &HostRoot::new(host.path()),
+            &Host::new("n", HostRoot::new(host.path())),
         )
         .expect("state");
         assert_eq!(
