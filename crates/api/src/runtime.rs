@@ -82,7 +82,9 @@ pub struct AuditProcess {
     /// An exec's arguments (`argv`, its first 255 bytes); empty for other events.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<String>,
-    /// An exec's working directory, when the process still ran as the agent looked.
+    /// An exec's working directory as the process saw it: read in the kernel at the exec, or
+    /// from /proc when the kernel could not (deeper than 32 components, longer than 255 bytes)
+    /// and the process still ran as the agent looked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
 }

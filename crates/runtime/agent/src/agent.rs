@@ -277,13 +277,14 @@ impl<'p> Agent<'p> {
                 task,
                 filename,
                 args,
+                cwd,
                 ctime_ns,
                 verdict,
                 ..
             } => {
                 let executed = Executed {
                     filename,
-                    args,
+                    invocation: Invocation { args, cwd },
                     ctime_ns,
                 };
                 let enforce = Enforce::KernelOrKill(verdict);
@@ -443,11 +444,11 @@ impl<'p> Agent<'p> {
             remote: seen.remote.map(|r| r.to_string()),
         };
         let mut process = seen.actor.audit();
-        // An exec's working directory is read only for an event that is audited: not for
-        // every exec.
-        if let Some(args) = seen.args {
-            process.cwd = cwd_of(seen.actor.pid);
-            process.args = args;
+        // Where the kernel could not read an exec's working directory, /proc is read, only
+        // for an event that is audited: not for every exec.
+        if let Some(invocation) = seen.invocation {
+            process.cwd = invocation.cwd.or_else(|| cwd_of(seen.actor.pid));
+            process.args = invocation.args;
         }
         self.audit(
             seen.cgroup_id,
@@ -469,7 +470,7 @@ impl<'p> Agent<'p> {
         let enforce = Enforce::Done(crate::gate::DENIED);
         let executed = Executed {
             filename: denial.path,
-            args: Vec::new(),
+            invocation: Invocation::default(),
             ctime_ns: denial.ctime_ns,
         };
         self.exec(&denial.task, executed, enforce, kernel, now)
@@ -485,7 +486,7 @@ impl<'p> Agent<'p> {
     ) -> Vec<RuntimeAuditEvent> {
         let Executed {
             filename,
-            args,
+            invocation,
             ctime_ns,
         } = executed;
         let path = if filename.starts_with('/') {
@@ -538,7 +539,7 @@ impl<'p> Agent<'p> {
         };
         let seen = Seen {
             file: Some(&path),
-            args: Some(args),
+            invocation: Some(invocation),
             ..Seen::new("exec", task.cgroup_id, actor, enforce)
         };
         events.extend(self.report(seen, &event, kernel, now));
@@ -966,11 +967,19 @@ impl<'a> Actor<'a> {
     }
 }
 
-/// What an exec ran: the path given to execve, the arguments, the file's change time.
+/// What an exec ran: the path given to execve, how it was called, the file's change time.
 struct Executed {
     filename: String,
-    args: Vec<String>,
+    invocation: Invocation,
     ctime_ns: i64,
+}
+
+/// An exec's arguments and working directory, as the kernel read them (none for an exec the
+/// fanotify gate refused: the working directory is then read from /proc).
+#[derive(Default)]
+struct Invocation {
+    args: Vec<String>,
+    cwd: Option<String>,
 }
 
 /// What one event kind says of itself to [`Agent::report`].
@@ -982,8 +991,8 @@ struct Seen<'a> {
     enforce: Enforce,
     file: Option<&'a str>,
     remote: Option<SocketAddr>,
-    /// An exec's arguments; `None` for other events.
-    args: Option<Vec<String>>,
+    /// An exec's arguments and working directory; `None` for other events.
+    invocation: Option<Invocation>,
 }
 
 impl<'a> Seen<'a> {
@@ -996,7 +1005,7 @@ impl<'a> Seen<'a> {
             enforce,
             file: None,
             remote: None,
-            args: None,
+            invocation: None,
         }
     }
 }

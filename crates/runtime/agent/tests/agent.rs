@@ -130,6 +130,7 @@ fn exec(task: Task, filename: &str, ctime_ns: i64, verdict: KernelVerdict) -> Ke
         task,
         filename: filename.into(),
         args: vec![filename.into(), "--version".into()],
+        cwd: Some("/srv".into()),
         dev: 1,
         ino: 2,
         ctime_ns,

@@ -439,7 +439,7 @@ fn deny_listed_executables_drift_reverse_shells_and_blocked_ports() {
     );
     let enforcer = Enforcer::start(config(dir.path(), &policy));
 
-    let (text, _) = container.exec("id; echo rc=$?");
+    let (text, _) = container.exec("cd /tmp && id; echo rc=$?");
     assert!(text.contains("rc=137") && !text.contains("uid="), "{text}");
     let event = enforcer.wait_for(|e| is(e, &container, "KRT002", AuditResult::Block));
     assert_eq!(event.process.path, "/usr/bin/id");
@@ -448,6 +448,9 @@ fn deny_listed_executables_drift_reverse_shells_and_blocked_ports() {
         ["id"],
         "argv, read in the kernel at the exec"
     );
+    // Read in the kernel too (the process was killed at once), as the container sees it:
+    // across its /tmp mount, up to its root.
+    assert_eq!(event.process.cwd.as_deref(), Some("/tmp"));
     assert_eq!(event.lineage.first().map(|p| p.comm.as_str()), Some("sh"));
     let (text, _) = container.exec("/bin/true; echo rc=$?");
     assert!(text.contains("rc=0"), "other programs run: {text}");

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// The size of `struct event`.
-pub(crate) const EVENT_SIZE: usize = 632;
+pub(crate) const EVENT_SIZE: usize = 888;
 
 /// Why the kernel stopped an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +108,9 @@ pub enum KernelEvent {
         filename: String,
         /// The new program's arguments (the first 255 bytes of them).
         args: Vec<String>,
+        /// The working directory as the process sees it; `None` when the kernel could not
+        /// put it together (deeper than 32 components, longer than 255 bytes).
+        cwd: Option<String>,
         /// The executable's inode: device (kernel dev_t), number, change time (ns since the
         /// epoch).
         dev: u32,
@@ -229,6 +232,7 @@ impl KernelEvent {
             1 => KernelEvent::Exec {
                 filename: r.text(104, 256),
                 args: r.strings(376, 256),
+                cwd: Some(r.text(632, 256)).filter(|cwd| !cwd.is_empty()),
                 dev: r.u32(56),
                 ino: r.u64(40),
                 ctime_ns: r.u64(48) as i64,
@@ -358,6 +362,7 @@ mod tests {
         put(88, b"bash\0");
         put(104, b"/bin/bash\0garbage");
         put(376, b"bash\0-c\0\0echo hi");
+        put(632, b"/srv/app\0/old");
         data
     }
 
@@ -367,6 +372,7 @@ mod tests {
             task,
             filename,
             args,
+            cwd,
             dev,
             ino,
             ctime_ns,
@@ -386,6 +392,7 @@ mod tests {
         );
         assert_eq!((dev, ino, ctime_ns), (0xfe00000, 1234, 5_000_000_000));
         assert_eq!(args, ["bash", "-c", "", "echo hi"]);
+        assert_eq!(cwd.as_deref(), Some("/srv/app"));
         assert_eq!(verdict, KernelVerdict::RuntimeExec);
         let Some(KernelEvent::StdioSocket { fd, remote, .. }) = KernelEvent::decode(&record(5))
         else {

@@ -113,9 +113,23 @@ fn a_denied_exec_is_killed_and_reported_with_its_cgroup() {
         .watch_container(cgroup.id(), ContainerRule::default())
         .expect("watch");
     sensor.deny_exec(cgroup.id(), inode).expect("deny");
-    let status = cgroup.run(&format!("{} ; /bin/true", evil.display()));
+    let workdir = dir
+        .path()
+        .canonicalize()
+        .expect("real path")
+        .join("work dir");
+    std::fs::create_dir(&workdir).expect("work dir");
+    let status = cgroup.run(&format!(
+        "cd '{}' && {} ; /bin/true",
+        workdir.display(),
+        evil.display()
+    ));
     assert!(status.success(), "the script goes on after the kill");
-    let killed = cgroup.run(&format!("exec {}", evil.display()));
+    let killed = cgroup.run(&format!(
+        "cd '{}' && exec {}",
+        workdir.display(),
+        evil.display()
+    ));
     assert_eq!(killed.signal(), Some(9), "killed by SIGKILL: {killed:?}");
     let event = events_until(&sensor, |e| {
         matches!(
@@ -131,6 +145,7 @@ fn a_denied_exec_is_killed_and_reported_with_its_cgroup() {
         task,
         filename,
         ino,
+        cwd,
         ..
     } = event
     else {
@@ -139,6 +154,22 @@ fn a_denied_exec_is_killed_and_reported_with_its_cgroup() {
     assert_eq!(task.cgroup_id, cgroup.id());
     assert_eq!(filename, evil.display().to_string());
     assert_eq!(ino, inode.ino);
+    // The working directory, read in the kernel: the process is gone before user space looks.
+    assert_eq!(cwd, Some(workdir.display().to_string()));
+    // Deeper than the kernel walks: left for user space.
+    let deep = (0..40).fold(workdir.clone(), |dir, i| dir.join(format!("d{i}")));
+    std::fs::create_dir_all(&deep).expect("deep dir");
+    let status = cgroup.run(&format!("cd '{}' && exec /bin/true", deep.display()));
+    assert!(status.success());
+    let event = events_until(
+        &sensor,
+        |e| matches!(e, KernelEvent::Exec { filename, .. } if filename == "/bin/true"),
+    )
+    .expect("the deep exec");
+    assert!(
+        matches!(event, KernelEvent::Exec { cwd: None, .. }),
+        "{event:?}"
+    );
     // The same file outside the container's cgroup runs.
     assert!(Command::new(&evil).status().expect("run").success());
     assert_eq!(sensor.lost_events().expect("lost"), 0);

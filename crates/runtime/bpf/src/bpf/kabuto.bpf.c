@@ -86,6 +86,14 @@ struct {
 	__type(value, struct event);
 } scratch SEC(".maps");
 
+/* [0]: room to put an exec's working directory together. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_buf);
+} path_scratch SEC(".maps");
+
 /* [0]: events lost because the ring buffer was full. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -193,6 +201,97 @@ static __always_inline void fill_argv(struct event *e, struct task_struct *task)
 	bpf_probe_read_user(e->argv, len & (ARGS_LEN - 1), (void *)start);
 }
 
+/* A mount's struct mount, from its vfsmount (container_of, relocated by CO-RE). */
+static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
+{
+	return (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
+}
+
+/* A working directory's walk, one bpf_loop step per dentry or mount crossing. */
+struct cwd_walk {
+	struct path_buf *buf;
+	struct dentry *dentry;
+	struct dentry *root;
+	struct vfsmount *vfsmnt;
+	struct vfsmount *root_mnt;
+	struct mount *mnt;
+	__u32 pos;     /* where the path starts in buf; it ends at CWD_LEN - 1 */
+	__u32 reached; /* the walk got to the task's root or the top of the mount tree */
+};
+
+/* One step up; 1 ends the walk. */
+static long cwd_step(__u64 index, void *ctx)
+{
+	struct cwd_walk *w = ctx;
+	/* Plain copies: CO-RE relocates kernel types' fields, not this walk's. */
+	struct dentry *dentry = w->dentry;
+	struct vfsmount *vfsmnt = w->vfsmnt;
+	struct mount *mnt = w->mnt;
+	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+	const unsigned char *name;
+	__u32 len, pos = w->pos;
+
+	if (dentry == w->root && vfsmnt == w->root_mnt) {
+		w->reached = 1;
+		return 1;
+	}
+	if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (up == mnt) {
+			w->reached = 1; /* the top of the mount tree */
+			return 1;
+		}
+		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = up;
+		w->vfsmnt = (void *)up + bpf_core_field_offset(struct mount, mnt);
+		return 0;
+	}
+	if (dentry == parent)
+		return 1; /* disconnected */
+	len = BPF_CORE_READ(dentry, d_name.len);
+	name = BPF_CORE_READ(dentry, d_name.name);
+	if (len == 0 || len + 1 > pos)
+		return 1; /* longer than CWD_LEN - 1 */
+	pos -= len;
+	bpf_probe_read_kernel(&w->buf->b[pos & (CWD_LEN - 1)], len & (CWD_LEN - 1), name);
+	pos -= 1;
+	w->buf->b[pos & (CWD_LEN - 1)] = '/';
+	w->pos = pos;
+	w->dentry = parent;
+	return 0;
+}
+
+/* The task's working directory as it sees it, read in the kernel (an exec killed at once has
+ * no /proc to read it from later): the dentries up to the task's root, across mounts, with
+ * bpf_loop (the verifier checks a step once; an unrolled walk is past its limit). Left empty
+ * when deeper than CWD_DEPTH, longer than CWD_LEN - 1, disconnected, or on a kernel without
+ * bpf_loop (before 5.17): user space then reads /proc. */
+static __always_inline void fill_cwd(struct event *e, struct task_struct *task)
+{
+	__u32 zero = 0;
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	struct cwd_walk w = { .pos = CWD_LEN - 1 };
+
+	if (!bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop))
+		return;
+	w.buf = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (!w.buf || !fs)
+		return;
+	w.dentry = BPF_CORE_READ(fs, pwd.dentry);
+	w.vfsmnt = BPF_CORE_READ(fs, pwd.mnt);
+	w.root = BPF_CORE_READ(fs, root.dentry);
+	w.root_mnt = BPF_CORE_READ(fs, root.mnt);
+	w.mnt = real_mount(w.vfsmnt);
+	w.buf->b[CWD_LEN - 1] = 0;
+	bpf_loop(CWD_DEPTH, cwd_step, &w, 0);
+	if (!w.reached)
+		return;
+	if (w.pos == CWD_LEN - 1)
+		w.buf->b[--w.pos & (CWD_LEN - 1)] = '/';
+	bpf_probe_read_kernel(e->cwd, CWD_LEN, &w.buf->b[w.pos & (CWD_LEN - 1)]);
+}
+
 static __always_inline struct event *reserve(__u32 kind, __u64 cgroup_id)
 {
 	struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -223,6 +322,7 @@ int BPF_PROG(exec_kill, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	fill_task(e, p);
 	fill_inode(e, BPF_CORE_READ(bprm, file, f_inode));
 	fill_argv(e, p);
+	fill_cwd(e, p);
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
 	e->verdict = kill_exec ? exec_verdict(e) : VERDICT_NONE;
 	if (e->verdict != VERDICT_NONE)
@@ -248,6 +348,7 @@ int exec_observe(struct trace_event_raw_sched_process_exec *ctx)
 	fill_task(e, task);
 	fill_inode(e, BPF_CORE_READ(task, mm, exe_file, f_inode));
 	fill_argv(e, task);
+	fill_cwd(e, task);
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), (void *)ctx + offset);
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	return 0;

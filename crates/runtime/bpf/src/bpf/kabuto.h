@@ -6,6 +6,8 @@
 #define TASK_COMM_LEN 16
 #define FILENAME_LEN 256
 #define ARGS_LEN 256 /* exec events: the first bytes of argv, NUL-separated */
+#define CWD_LEN 256 /* exec events: the working directory */
+#define CWD_DEPTH 32 /* the most path components (and mount crossings) walked for it */
 
 enum event_kind {
 	EVENT_EXEC = 1,
@@ -142,6 +144,15 @@ struct event {
 	char filename[FILENAME_LEN];
 	__u64 args[2]; /* syscall events: see enum call */
 	char argv[ARGS_LEN]; /* exec events: the new program's arguments, NUL-separated, cut short */
+	char cwd[CWD_LEN]; /* exec events: the working directory as the process sees it; empty
+			    * when deeper than CWD_DEPTH or longer than CWD_LEN - 1 */
+};
+
+/* Where a working directory's path is put together, from its last component back: twice
+ * CWD_LEN, so the verifier sees every write of up to CWD_LEN bytes at an offset below
+ * CWD_LEN inside it. */
+struct path_buf {
+	char b[2 * CWD_LEN];
 };
 
 #endif
