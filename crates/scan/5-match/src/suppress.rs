@@ -206,6 +206,22 @@ pub struct ExpiredIgnore {
     pub expired_at: time::Date,
 }
 
+impl ExpiredIgnore {
+    /// The entry for `id` in `file`, past its `expires` date (`today` when it has none).
+    fn of(
+        id: &impl fmt::Display,
+        file: &str,
+        expires: Option<time::Date>,
+        today: time::Date,
+    ) -> Self {
+        ExpiredIgnore {
+            id: id.to_string(),
+            file: file.to_owned(),
+            expired_at: expires.unwrap_or(today),
+        }
+    }
+}
+
 fn as_text<S: serde::Serializer>(date: &time::Date, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(date)
 }
@@ -305,11 +321,7 @@ pub fn apply_ignores(
             .entries
             .iter()
             .filter(|e| e.is_expired(today))
-            .map(|e| ExpiredIgnore {
-                id: e.id.to_string(),
-                file: ignores.file.clone(),
-                expired_at: e.expires.unwrap_or(today),
-            })
+            .map(|e| ExpiredIgnore::of(&e.id, &ignores.file, e.expires, today))
             .collect(),
         ..Suppression::default()
     };
@@ -356,11 +368,7 @@ pub fn suppress_misconfigs(
             file.misconfigs
                 .iter()
                 .filter(|m| m.is_expired(today))
-                .map(|m| ExpiredIgnore {
-                    id: m.id.to_string(),
-                    file: file.file.clone(),
-                    expired_at: m.expires.unwrap_or(today),
-                }),
+                .map(|m| ExpiredIgnore::of(&m.id, &file.file, m.expires, today)),
         );
     }
     for finding in findings {
