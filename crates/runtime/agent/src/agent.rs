@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use kabuto_api::{
     AuditContainer, AuditEvidence, AuditPod, AuditProcess, AuditResult,
@@ -492,9 +492,15 @@ impl<'p> Agent<'p> {
         let path = if filename.starts_with('/') {
             filename
         } else {
-            // A relative path: the kernel's link to the executable, as the process sees it.
-            std::fs::read_link(format!("/proc/{}/exe", task.pid))
-                .map(|p| p.display().to_string())
+            // A relative path: the kernel's link to the executable, as the process sees it;
+            // for a process already gone, the path under its working directory.
+            exe_link(task.pid)
+                .or_else(|| {
+                    let joined = Path::new(invocation.cwd.as_deref()?).join(&filename);
+                    // `components` drops the `.` of `./tool`; `..` stays (a link may be above).
+                    let path: PathBuf = joined.components().collect();
+                    Some(path.display().to_string())
+                })
                 .unwrap_or(filename)
         };
         if !matches!(enforce, Enforce::Done(_)) {
@@ -903,11 +909,16 @@ fn judged_call(call: &Syscall, uid: u32) -> Option<(RuleSyscall, String)> {
 /// The file a process executes, as its container sees it with links resolved (what an
 /// image's list of executables names); `path` when the process is gone.
 fn executed_file(pid: u32, path: &str) -> String {
+    exe_link(pid)
+        .filter(|p| !p.ends_with(" (deleted)"))
+        .unwrap_or_else(|| path.to_owned())
+}
+
+/// A running process's link to its executable, as it sees it.
+fn exe_link(pid: u32) -> Option<String> {
     std::fs::read_link(format!("/proc/{pid}/exe"))
         .ok()
         .and_then(|p| p.to_str().map(str::to_owned))
-        .filter(|p| !p.ends_with(" (deleted)"))
-        .unwrap_or_else(|| path.to_owned())
 }
 
 /// What the kernel did, for a verdict other than [`KernelVerdict::None`].

@@ -305,6 +305,19 @@ fn audit_mode_detects_without_killing_and_patterns_stay_in_user_space() {
     assert_eq!(events.len(), 1, "ps is allowed by one policy only");
     assert_eq!(events[0].result, AuditResult::Detect);
     assert_eq!(kernel.killed, [6001]);
+    // The kernel's arguments and working directory; a relative path of a process already
+    // gone is made whole with that directory.
+    let relative = exec(
+        task(6003, 77, f.cgroup_id, 1, "tool"),
+        "./tool",
+        STARTED_NS - 1,
+        KernelVerdict::None,
+    );
+    let events = agent.handle(relative, &mut kernel, NOW);
+    let process = &events[0].process;
+    assert_eq!(process.path, "/srv/tool");
+    assert_eq!(process.cwd.as_deref(), Some("/srv"));
+    assert_eq!(process.args, ["./tool", "--version"]);
 }
 
 #[test]
