@@ -335,6 +335,7 @@ impl<'p> Agent<'p> {
                     FileChange::Modify => FileOp::Modify,
                     FileChange::Delete => FileOp::Delete,
                     FileChange::Attributes => FileOp::Attributes,
+                    FileChange::Read => FileOp::Read,
                 };
                 let event = Event::File {
                     process: actor.process(),
@@ -1107,6 +1108,7 @@ fn kernel_rule(
             }
         }
         plan.rule.watch_files |= policy.watches_files();
+        plan.rule.watch_reads |= policy.watches_reads();
         plan.rule.watch_syscalls |= policy.watches_syscalls();
         plan.rule.watch_network |= policy.audits_network();
         if !enforced {

@@ -658,7 +658,8 @@ fn a_write_to_a_read_only_path_is_killed_and_monitored_files_are_detected() {
     let dir = tempfile::tempdir().expect("dir");
     let policy = format!(
         "- name: ro\n  enforce: true\n  scope: {{expression: v1, variables: [{{attribute: container.name, value: {id}}}]}}\n  readonly_files: {{enabled: true, readonly_files: ['/tmp/protected/*']}}\n\
-         - name: fim\n  enforce: false\n  scope: {{expression: v1, variables: [{{attribute: container.name, value: {id}}}]}}\n  file_integrity_monitoring: {{enabled: true, monitored_files: ['/tmp/config/*']}}\n",
+         - name: fim\n  enforce: false\n  scope: {{expression: v1, variables: [{{attribute: container.name, value: {id}}}]}}\n  file_integrity_monitoring: {{enabled: true, monitored_files: ['/tmp/config/*']}}\n\
+         - name: fim-reads\n  enforce: true\n  scope: {{expression: v1, variables: [{{attribute: container.name, value: {id}}}]}}\n  file_integrity_monitoring: {{enabled: true, monitored_files: [/etc/shadow], monitored_files_read: true}}\n",
         id = container.id
     );
     let (text, code) = container.exec("mkdir -p /tmp/protected /tmp/config");
@@ -674,7 +675,26 @@ fn a_write_to_a_read_only_path_is_killed_and_monitored_files_are_detected() {
     assert_eq!(text.trim(), "a: 1", "monitoring lets it happen");
     let event = enforcer.wait_for(|e| is(e, &container, "KRT007", AuditResult::Detect));
     assert_eq!(event.policy, "fim");
-    enforcer.stop();
+    // A read of a file whose reads are monitored: detected (never blocked), from a relative
+    // path made whole; other reads are not.
+    let (text, code) = container.exec("cd /etc && head -c 5 shadow; head -c 4 hostname");
+    assert_eq!(code, Some(0), "monitoring lets it read: {text}");
+    let event = enforcer
+        .wait_for(|e| is(e, &container, "KRT007", AuditResult::Detect) && e.policy == "fim-reads");
+    assert_eq!(event.evidence.file.as_deref(), Some("/etc/shadow"));
+    assert_eq!(event.process.path, "/usr/bin/head");
+    assert!(
+        event.evidence.message.contains("read the monitored"),
+        "{event:?}"
+    );
+    let summary = enforcer.stop();
+    assert!(
+        read_events(&dir.path().join("events.jsonl"))
+            .iter()
+            .all(|e| e.evidence.file.as_deref() != Some("/etc/hostname")),
+        "only monitored reads are reported"
+    );
+    assert_eq!(summary.lost, 0);
 }
 
 /// A one-request-at-a-time HTTP server that takes audit events (204, their bodies to the

@@ -67,6 +67,9 @@ pub enum FileChange {
     Modify,
     Delete,
     Attributes,
+    /// An open for reading (not a change: reported when watched for file integrity
+    /// monitoring's reads).
+    Read,
 }
 
 impl KernelVerdict {
@@ -259,6 +262,7 @@ impl KernelEvent {
                     1 => FileChange::Create,
                     3 => FileChange::Delete,
                     4 => FileChange::Attributes,
+                    5 => FileChange::Read,
                     _ => FileChange::Modify,
                 },
                 verdict,

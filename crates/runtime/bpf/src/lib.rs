@@ -115,6 +115,8 @@ pub struct ContainerRule {
     pub block_escape: bool,
     /// Report every bind, listen, accept and connect.
     pub watch_network: bool,
+    /// Report every open for reading ([`FileChange::Read`]).
+    pub watch_reads: bool,
 }
 
 /// What the exec programs may do; [`Sensor::load_with`].
@@ -456,7 +458,8 @@ impl Sensor {
             | u32::from(rule.watch_syscalls) << 6
             | u32::from(rule.block_privilege_gain) << 7
             | u32::from(rule.block_escape) << 8
-            | u32::from(rule.watch_network) << 9;
+            | u32::from(rule.watch_network) << 9
+            | u32::from(rule.watch_reads) << 10;
         let mut value = [0u8; 16];
         value[0..4].copy_from_slice(&flags.to_ne_bytes());
         value[4..8].copy_from_slice(&rule.init_pid.to_ne_bytes());

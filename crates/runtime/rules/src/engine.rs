@@ -6,7 +6,9 @@ use std::fmt;
 use time::OffsetDateTime;
 
 use crate::control::Control;
-use crate::event::{Container, Entry, Event, FileOrigin, NetworkOp, Process, StartConfig, Syscall};
+use crate::event::{
+    Container, Entry, Event, FileOp, FileOrigin, NetworkOp, Process, StartConfig, Syscall,
+};
 use crate::policy::{RuntimePolicy, any_matches};
 
 /// What happens to an event. Ordered: a verdict's action is its strongest hit's.
@@ -278,9 +280,14 @@ fn judge_policy(policy: &RuntimePolicy, event: &Event<'_>, hit: &mut impl FnMut(
                 && fim.watches(*op)
                 && fim.rule.covers(path, process)
             {
+                let did = if *op == FileOp::Read {
+                    "read"
+                } else {
+                    "changed"
+                };
                 hit(
                     Control::FileIntegrity,
-                    format!("`{}` changed the monitored `{path}` ({op:?})", process.path),
+                    format!("`{}` {did} the monitored `{path}` ({op:?})", process.path),
                 );
             }
         }

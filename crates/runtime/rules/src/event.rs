@@ -75,6 +75,8 @@ pub enum FileOp {
     Modify,
     Delete,
     Attributes,
+    /// An open for reading.
+    Read,
 }
 
 /// One event in a container.

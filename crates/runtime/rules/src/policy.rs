@@ -99,6 +99,12 @@ impl RuntimePolicy {
         self.controls.readonly.is_some() || self.controls.integrity.is_some()
     }
 
+    /// Whether the policy needs the container's opens for reading
+    /// (`file_integrity_monitoring.monitored_files_read`).
+    pub fn watches_reads(&self) -> bool {
+        self.controls.integrity.as_ref().is_some_and(|fim| fim.read)
+    }
+
     /// `readonly_files` as paths the kernel can judge alone: `/a/file` names a file, `/a/dir/`
     /// (written `/a/dir/*`) a whole tree. `None` when the control is off, has exceptions or
     /// process filters, or a pattern of another shape.
@@ -273,19 +279,21 @@ impl PathRule {
 #[derive(Debug, Clone)]
 pub(crate) struct Integrity {
     pub rule: PathRule,
-    /// The operations watched (none written: all).
+    /// The changes watched (none written: all).
     pub create: bool,
     pub modify: bool,
     pub delete: bool,
     pub attributes: bool,
+    /// Reads are watched only when asked for: every open for reading is an event.
+    pub read: bool,
 }
 
 impl Integrity {
     pub fn watches(&self, op: FileOp) -> bool {
-        if !(self.create || self.modify || self.delete || self.attributes) {
-            return true;
-        }
+        let changes = [self.create, self.modify, self.delete, self.attributes];
         match op {
+            FileOp::Read => self.read,
+            _ if !changes.contains(&true) => true,
             FileOp::Create => self.create,
             FileOp::Modify => self.modify,
             FileOp::Delete => self.delete,
@@ -730,12 +738,6 @@ fn integrity(fim: &RawFileIntegrity) -> Result<Integrity, FieldError> {
             "is empty: name the paths to monitor, or set `enabled: false`",
         ));
     }
-    if fim.monitored_files_read {
-        return Err(not_supported(
-            "file_integrity_monitoring.monitored_files_read",
-            "reads are not traced",
-        ));
-    }
     if !fim.monitored_files_users.is_empty() || !fim.exceptional_monitored_files_users.is_empty() {
         return Err(not_supported(
             "file_integrity_monitoring.monitored_files_users",
@@ -753,6 +755,7 @@ fn integrity(fim: &RawFileIntegrity) -> Result<Integrity, FieldError> {
         modify: fim.monitored_files_modify,
         delete: fim.monitored_files_delete,
         attributes: fim.monitored_files_attributes,
+        read: fim.monitored_files_read,
     })
 }
 

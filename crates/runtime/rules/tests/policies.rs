@@ -540,3 +540,35 @@ fn image_lockdown_judges_execs_against_the_images_executables() {
         "no exec lockdown asked"
     );
 }
+
+#[test]
+fn monitored_reads_are_detected_only_when_asked_for() {
+    let policies = RuntimePolicies::parse(
+        "- name: fim\n  enforce: true\n  file_integrity_monitoring:\n    enabled: true\n    monitored_files: [/etc/shadow, /app/keys/*]\n    monitored_files_read: true\n\
+         - name: changes\n  file_integrity_monitoring: {enabled: true, monitored_files: [/etc/shadow]}\n",
+        "fim.yaml",
+    )
+    .expect("policies");
+    let read = |path| Event::File {
+        process: process("/bin/cat"),
+        path,
+        op: FileOp::Read,
+    };
+    assert_eq!(
+        judge(&policies, &prod(), &read("/etc/shadow")),
+        [("fim".to_owned(), Control::FileIntegrity, Action::Detect)],
+        "detect only, and not for the policy that watches changes"
+    );
+    let verdict = policies
+        .for_container(&prod())
+        .judge(&read("/etc/shadow"), NOW);
+    assert_eq!(
+        verdict.hits[0].reason,
+        "`/bin/cat` read the monitored `/etc/shadow` (Read)"
+    );
+    assert_eq!(
+        judge(&policies, &prod(), &read("/app/keys/tls.pem")).len(),
+        1
+    );
+    assert_eq!(judge(&policies, &prod(), &read("/etc/hostname")), []);
+}

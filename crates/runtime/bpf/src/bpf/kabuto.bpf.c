@@ -619,6 +619,8 @@ int dup3_enter(struct trace_event_raw_sys_enter *ctx)
 #define O_CREAT 0100
 #define O_EXCL 0200
 #define O_TRUNC 01000
+#define O_DIRECTORY 0200000
+#define O_PATH 010000000
 
 /* Whether `path` (absolute) is under one of the container's read-only prefixes. */
 static __always_inline int readonly_path(__u64 cgroup_id, const char *path)
@@ -649,14 +651,14 @@ static __always_inline int readonly_path(__u64 cgroup_id, const char *path)
 	return 0;
 }
 
-/* A change to a file in a known container that watches files. */
-static __always_inline int file_change(const char *user_path, __u32 op)
+/* A file operation in a known container whose flags ask for it (`watch`). */
+static __always_inline int file_event(const char *user_path, __u32 op, __u32 watch)
 {
 	__u64 cgroup_id = bpf_get_current_cgroup_id();
 	struct container *c = bpf_map_lookup_elem(&containers, &cgroup_id);
 	struct event *e;
 
-	if (!c || !(c->flags & WATCH_FILES))
+	if (!c || !(c->flags & watch))
 		return 0;
 	e = reserve(EVENT_FILE, cgroup_id);
 	if (!e)
@@ -664,7 +666,7 @@ static __always_inline int file_change(const char *user_path, __u32 op)
 	fill_task(e, (struct task_struct *)bpf_get_current_task());
 	e->op = op;
 	bpf_probe_read_user_str(e->filename, sizeof(e->filename), user_path);
-	if ((c->flags & BLOCK_READONLY) && readonly_path(cgroup_id, e->filename)) {
+	if (op != FILE_READ && (c->flags & BLOCK_READONLY) && readonly_path(cgroup_id, e->filename)) {
 		e->verdict = VERDICT_READONLY;
 		bpf_send_signal(SIGKILL);
 	}
@@ -672,13 +674,23 @@ static __always_inline int file_change(const char *user_path, __u32 op)
 	return 0;
 }
 
+/* A change to a file in a known container that watches files. */
+static __always_inline int file_change(const char *user_path, __u32 op)
+{
+	return file_event(user_path, op, WATCH_FILES);
+}
+
 SEC("tp/syscalls/sys_enter_openat")
 int openat_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	long flags = ctx->args[2];
 
-	if (!(flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)))
-		return 0;
+	if (!(flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC))) {
+		/* A directory listing or a path handle reads no file's contents. */
+		if (flags & (O_DIRECTORY | O_PATH))
+			return 0;
+		return file_event((const char *)ctx->args[1], FILE_READ, WATCH_READS);
+	}
 	return file_change((const char *)ctx->args[1],
 			   (flags & O_CREAT) && (flags & O_EXCL) ? FILE_CREATE : FILE_MODIFY);
 }

@@ -45,6 +45,7 @@ enum file_op {
 	FILE_MODIFY = 2,
 	FILE_DELETE = 3,
 	FILE_ATTRIBUTES = 4,
+	FILE_READ = 5, /* an open for reading (WATCH_READS) */
 };
 
 /* Why the kernel stopped an action (0: it did not). */
@@ -70,6 +71,7 @@ enum verdict {
 #define BLOCK_PRIVILEGE_GAIN (1u << 7) /* kill a non-root setuid/setgid to 0 or capset */
 #define BLOCK_ESCAPE (1u << 8) /* kill ptrace attach/poke, mount, module load, setns, unshare */
 #define WATCH_NETWORK (1u << 9) /* report every bind, listen, accept and connect */
+#define WATCH_READS (1u << 10) /* report every open for reading (of a file's contents) */
 
 /* Read-only paths the kernel enforces, per container: up to READONLY_PREFIXES absolute
  * prefixes of up to READONLY_PREFIX_LEN bytes; a prefix ending in '/' covers the directory's
