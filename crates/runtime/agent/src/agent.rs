@@ -677,7 +677,11 @@ impl<'p> Agent<'p> {
             .unwrap_or(1);
         let mut rule = kernel_rule(&info, &policies, now);
         match kernel.gate_execs(&info) {
-            Ok(gated) => rule.rule.gate_exec = gated,
+            // The gate answers every exec but image_lockdown's before it runs.
+            Ok(gated) => {
+                rule.rule.gate_exec = gated;
+                rule.rule.prompt_exec &= !gated || rule.lockdown;
+            }
             Err(e) => tracing::warn!(container = %info.container.id, "exec gate: {e}"),
         }
         let mut problems = Vec::new();
@@ -1072,6 +1076,9 @@ struct KernelPlan {
     ports: Vec<(u16, bool)>,
     /// Read-only paths the kernel enforces.
     readonly: Vec<String>,
+    /// An enforced `image_lockdown`: the agent kills those execs even where the exec gate
+    /// decides the others.
+    lockdown: bool,
 }
 
 /// The kernel's share of the container's enforced policies: a control goes to the kernel
@@ -1092,6 +1099,7 @@ fn kernel_rule(
         exempt: Vec::new(),
         ports: Vec::new(),
         readonly: Vec::new(),
+        lockdown: false,
     };
     let mut readonly = Some(Vec::new());
     let mut exempt: HashMap<Inode, ExecExemption> = HashMap::new();
@@ -1130,6 +1138,13 @@ fn kernel_rule(
         for executable in policy.blacklisted_executables() {
             plan.denied.extend(resolve(&info.rootfs, executable));
         }
+        // Names, patterns and a path given a new file are judged in user space too; so are
+        // allow lists and the image's executables.
+        plan.rule.prompt_exec |= !policy.blacklisted_executables().is_empty()
+            || policy
+                .controls()
+                .contains(&kabuto_runtime_policy::Control::AllowedExecutables);
+        plan.lockdown |= policy.image_lockdown();
         if let Some(allowed) = policy.container_exec_allowed() {
             runtime_exec.push(allowed);
         }
@@ -1161,6 +1176,9 @@ fn kernel_rule(
             }
         }
     }
+    plan.rule.prompt_exec |= plan.lockdown
+        || (!runtime_exec.is_empty() && !plan.rule.block_runtime_exec)
+        || (!drift.is_empty() && !plan.rule.block_drift);
     plan.exempt = exempt.into_iter().collect();
     if let Some(mut paths) = readonly {
         paths.sort();

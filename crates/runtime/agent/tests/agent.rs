@@ -175,6 +175,10 @@ fn enforce_mode_goes_to_the_kernel_and_the_event_names_policy_and_control() {
     let (cgroup, rule) = kernel.rules[0];
     assert_eq!(cgroup, f.cgroup_id);
     assert!(rule.block_runtime_exec && rule.block_drift && rule.block_reverse_shell);
+    assert!(
+        rule.prompt_exec,
+        "a deny list by name is judged in user space too: each exec wakes the agent"
+    );
     assert_eq!(
         (rule.init_pid, rule.start_ns),
         (INIT_PID, STARTED_NS as u64)
@@ -522,4 +526,31 @@ fn a_new_policy_set_replaces_the_kernel_entries_of_known_containers_and_judges_n
     let after = agent.handle(entered(7002), &mut kernel, NOW);
     assert_eq!(after[0].result, AuditResult::Block);
     assert_ne!(after[0].id, before[0].id, "event ids go on");
+}
+
+/// Exec events wake the agent at once only where user space decides execs: not for audit
+/// mode, nor for controls the kernel holds alone.
+#[test]
+fn only_execs_user_space_decides_wake_the_agent_at_once() {
+    let f = fixture();
+    let prompt = |text: &str| {
+        let policies = policies(text);
+        let mut agent = agent(&policies, &f);
+        let mut kernel = Recorder::default();
+        agent.register_running(&mut kernel, NOW);
+        kernel.rules[0].1.prompt_exec
+    };
+    assert!(!prompt(
+        "name: a\nenforce: false\nexecutable_blacklist: {enabled: true, executables: [nc]}\n\
+         allowed_executables: {enabled: true, allow_executables: [/bin/sh]}\n"
+    ));
+    assert!(!prompt(
+        "name: k\nenforce: true\ndrift_prevention: {enabled: true}\ncontainer_exec: {enabled: true}\n"
+    ));
+    assert!(prompt(
+        "name: n\nenforce: true\ncontainer_exec: {enabled: true, container_exec_proc_white_list: [ps]}\n"
+    ));
+    assert!(prompt(
+        "name: l\nenforce: true\ndrift_prevention: {enabled: true, image_lockdown: true}\n"
+    ));
 }

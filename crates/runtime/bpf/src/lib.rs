@@ -117,6 +117,9 @@ pub struct ContainerRule {
     pub watch_network: bool,
     /// Report every open for reading ([`FileChange::Read`]).
     pub watch_reads: bool,
+    /// User space decides some of the container's execs (kills them): wake the reader at
+    /// each exec. Other exec events wait for the reader's next poll.
+    pub prompt_exec: bool,
 }
 
 /// What the exec programs may do; [`Sensor::load_with`].
@@ -459,7 +462,8 @@ impl Sensor {
             | u32::from(rule.block_privilege_gain) << 7
             | u32::from(rule.block_escape) << 8
             | u32::from(rule.watch_network) << 9
-            | u32::from(rule.watch_reads) << 10;
+            | u32::from(rule.watch_reads) << 10
+            | u32::from(rule.prompt_exec) << 11;
         let mut value = [0u8; 16];
         value[0..4].copy_from_slice(&flags.to_ne_bytes());
         value[4..8].copy_from_slice(&rule.init_pid.to_ne_bytes());

@@ -72,6 +72,7 @@ enum verdict {
 #define BLOCK_ESCAPE (1u << 8) /* kill ptrace attach/poke, mount, module load, setns, unshare */
 #define WATCH_NETWORK (1u << 9) /* report every bind, listen, accept and connect */
 #define WATCH_READS (1u << 10) /* report every open for reading (of a file's contents) */
+#define PROMPT_EXEC (1u << 11) /* user space decides some execs: wake it at each exec */
 
 /* Read-only paths the kernel enforces, per container: up to READONLY_PREFIXES absolute
  * prefixes of up to READONLY_PREFIX_LEN bytes; a prefix ending in '/' covers the directory's
