@@ -29,6 +29,10 @@ pub struct RuntimeAuditEvent {
     /// The image reference the runtime recorded; absent when unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// The image's content digest (`sha256:<hex>`, its id) as the runtime recorded it:
+    /// Docker's image id, CRI-O's image ref; absent where the runtime keeps none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_digest: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod: Option<AuditPod>,
     /// The process the event is about.
@@ -154,6 +158,7 @@ mod tests {
                 cgroup_id: 42,
             }),
             image: Some("debian:12".into()),
+            image_digest: None,
             pod: None,
             process: AuditProcess {
                 pid: 7,

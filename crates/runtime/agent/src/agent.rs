@@ -823,6 +823,7 @@ impl<'p> Agent<'p> {
                 image: known
                     .map(|k| k.info.container.image.clone())
                     .filter(|i| !i.is_empty()),
+                image_digest: known.and_then(|k| k.info.image_digest.clone()),
                 pod: known.and_then(|k| {
                     Some(AuditPod {
                         name: k.info.container.pod.clone()?,

@@ -94,10 +94,13 @@ impl Drop for ImageExecutables {
     }
 }
 
-/// The image a container runs, as the cache key: its reference, else (unknown image) the
-/// container itself.
+/// The image a container runs, as the cache key: its digest where the runtime recorded one
+/// (a tag moved to new content is another image), else its reference, else (unknown image)
+/// the container itself.
 fn image_key(info: &ContainerInfo) -> String {
-    if info.container.image.is_empty() {
+    if let Some(digest) = &info.image_digest {
+        digest.clone()
+    } else if info.container.image.is_empty() {
         format!("container {}", info.container.id)
     } else {
         info.container.image.clone()

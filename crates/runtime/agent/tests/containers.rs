@@ -363,6 +363,9 @@ fn exec_into_a_container_is_blocked_in_enforce_mode_detected_in_audit_mode_and_b
     assert_eq!((summary.dropped, summary.lost), (0, 0));
 }
 
+/// An image id as CRI-O writes it (the hex of the config digest).
+const IMAGE_ID: &str = "5d41402abc4b2a76b9719d911017c592aaf4c9b1a7d3e6f8b0c2d4e6f8a0b2c4";
+
 /// crun keeps other state than runc (`/run/crun/<id>/status` and a copy of `config.json`):
 /// its containers are identified, judged and blocked the same way.
 #[test]
@@ -377,7 +380,10 @@ fn crun_containers_are_identified_and_an_exec_into_one_is_blocked() {
     let container = Container::start_on(
         Runtime::Crun,
         "crun",
-        &[("io.kubernetes.container.name", "shop")],
+        &[
+            ("io.kubernetes.container.name", "shop"),
+            ("io.kubernetes.cri-o.ImageRef", IMAGE_ID),
+        ],
         None,
     );
     let dir = tempfile::tempdir().expect("dir");
@@ -401,6 +407,11 @@ fn crun_containers_are_identified_and_an_exec_into_one_is_blocked() {
     assert_eq!(
         blocked.image.as_deref(),
         Some("docker.io/fixture/debian-app:latest")
+    );
+    assert_eq!(
+        blocked.image_digest,
+        Some(format!("sha256:{IMAGE_ID}")),
+        "CRI-O's image ref"
     );
     let pod = blocked.pod.as_ref().expect("the pod");
     assert_eq!(

@@ -25,6 +25,7 @@ fn event(id: &str, result: AuditResult) -> RuntimeAuditEvent {
             cgroup_id: 42,
         }),
         image: Some("debian:12".into()),
+        image_digest: None,
         pod: None,
         process: AuditProcess {
             pid: 7,

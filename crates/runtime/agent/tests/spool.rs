@@ -16,6 +16,7 @@ fn event(n: usize) -> RuntimeAuditEvent {
         host: "node".into(),
         container: None,
         image: None,
+        image_digest: None,
         pod: None,
         process: AuditProcess {
             pid: 100 + n as u32,

@@ -74,6 +74,8 @@ pub struct ContainerInfo {
     /// The root directory as the runtime prepared it on the host (under the [`HostRoot`]):
     /// without the mounts made inside the container.
     pub root_dir: PathBuf,
+    /// The image's content digest (`sha256:<hex>`), where the runtime recorded it.
+    pub image_digest: Option<String>,
     pub start: StartConfig,
 }
 
@@ -85,6 +87,8 @@ const IMAGE_KEYS: [&str; 5] = [
     "org.opencontainers.image.ref.name",
     "org.opencontainers.image.base.name",
 ];
+/// CRI-O's image id annotation (the hex of the image's config digest).
+const IMAGE_ID_KEY: &str = "io.kubernetes.cri-o.ImageRef";
 const POD_KEYS: [&str; 2] = ["io.kubernetes.pod.name", "io.kubernetes.cri.sandbox-name"];
 const NAMESPACE_KEYS: [&str; 2] = [
     "io.kubernetes.pod.namespace",
@@ -279,6 +283,10 @@ fn container_info(
     if let Some(docker) = &docker {
         labels.extend(docker.config.labels.clone());
     }
+    let image_digest = labels
+        .get(IMAGE_ID_KEY)
+        .or(docker.as_ref().map(|d| &d.image_id))
+        .and_then(|id| content_digest(id));
     let first = |keys: &[&str]| keys.iter().find_map(|k| labels.get(*k).cloned());
     let shared = |kind| !state.own_namespaces.contains(&kind);
     let capabilities = state.capabilities;
@@ -313,6 +321,7 @@ fn container_info(
         created_ns,
         rootfs: container_root(state.init_pid).unwrap_or_else(|| host.root.path(&state.rootfs)),
         root_dir: host.root.path(&state.rootfs),
+        image_digest,
         start,
     })
 }
@@ -330,6 +339,9 @@ fn container_root(pid: u32) -> Option<PathBuf> {
 struct DockerConfig {
     #[serde(rename = "Name", default)]
     name: String,
+    /// The image's id: its config digest.
+    #[serde(rename = "Image", default)]
+    image_id: String,
     #[serde(rename = "Config")]
     config: DockerContainerConfig,
 }
@@ -360,6 +372,17 @@ impl DockerConfig {
     fn name(&self) -> String {
         self.name.trim_start_matches('/').to_owned()
     }
+}
+
+/// `sha256:<64 hex>`, from that or from the bare hex runtimes also write; `None` for
+/// anything else.
+fn content_digest(id: &str) -> Option<String> {
+    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+    (hex.len() == 64
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    .then(|| format!("sha256:{hex}"))
 }
 
 /// A cgroup's id: the inode of its cgroup2 directory.
@@ -553,6 +576,9 @@ mod tests {
         );
         assert!(!info.container.labels.contains_key("bundle"));
         assert_eq!(info.container.host, "node-1");
+        assert_eq!(info.image_digest, None, "containerd records no digest here");
+        assert_eq!(content_digest("sha256:abc"), None);
+        assert_eq!(content_digest(&"A".repeat(64)), None);
         assert_eq!(info.cgroup_id, cgroup_id_of(&cgroup).expect("ino"));
         assert_eq!(info.created_ns, 1_796_662_790_169_621_127);
         assert!(info.start.host_network, "joins another network namespace");
@@ -599,6 +625,7 @@ mod tests {
             "root": {"path": "rootfs"},
             "annotations": {
                 "io.kubernetes.cri-o.ImageName": "quay.io/app:2",
+                "io.kubernetes.cri-o.ImageRef": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
                 "io.kubernetes.pod.name": "app-1",
                 "io.kubernetes.pod.namespace": "prod"
             },
@@ -615,6 +642,10 @@ mod tests {
         let info = containers.lookup(cgroup_id).expect("found").clone();
         assert_eq!(info.container.id, "c2");
         assert_eq!(info.container.image, "quay.io/app:2");
+        assert_eq!(
+            info.image_digest.as_deref(),
+            Some("sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+        );
         assert_eq!(info.container.pod.as_deref(), Some("app-1"));
         assert_eq!(info.container.namespace.as_deref(), Some("prod"));
         assert_eq!(info.created_ns, 1_796_682_750_384_325_000);
@@ -732,7 +763,7 @@ mod tests {
                 "Labels": {"com.example.team": "shop"},
                 "Cmd": ["sleep", "600"]
             },
-            "Image": "sha256:0c1d2e3f",
+            "Image": "sha256:0c1d2e3f4a5b6c7d8e9f00112233445566778899aabbccddeeff001122334455",
             "Name": "/checkout",
             "Driver": "overlay2"
         });
@@ -743,6 +774,10 @@ mod tests {
         )
         .expect("state");
         assert_eq!(info.container.image, "docker.io/library/nginx:1.27");
+        assert_eq!(
+            info.image_digest.as_deref(),
+            Some("sha256:0c1d2e3f4a5b6c7d8e9f00112233445566778899aabbccddeeff001122334455")
+        );
         assert_eq!(info.container.name, "checkout");
         assert_eq!(
             info.container
