@@ -271,3 +271,34 @@ fn a_shell_with_a_socket_on_stdout_is_killed() {
     assert_eq!(fd, 1);
     assert_eq!(remote.map(|r| r.port()), Some(port));
 }
+
+/// The reader is woken at the first exec of a cgroup no container rule names (a new
+/// container must be registered at once), not left for its next poll. (Later execs there
+/// wait for the poll: bench/enforcer.sh measures what that saves.)
+#[test]
+fn the_first_exec_of_an_unknown_cgroup_wakes_the_reader() {
+    let Some(root) = prerequisites() else { return };
+    let Some(sensor) = load(&root) else { return };
+    let cgroup = TestCgroup::new(&root, "wakeup");
+    let mut events = sensor.events().expect("ring buffer");
+    let _ = events.poll(Duration::from_millis(10)).expect("drain");
+    let marker = "/bin/true";
+    let started = Instant::now();
+    assert!(cgroup.run(&format!("exec {marker}")).success());
+    let seen = loop {
+        let batch = events.poll(Duration::from_secs(10)).expect("poll");
+        let mine = batch.iter().any(|e| {
+            matches!(e, KernelEvent::Exec { task, filename, .. }
+                if task.cgroup_id == cgroup.id() && filename == marker)
+        });
+        if mine || started.elapsed() > Duration::from_secs(10) {
+            break mine;
+        }
+    };
+    assert!(seen, "the exec event arrived");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "woken at once, not at the 10 s poll timeout: {:?}",
+        started.elapsed()
+    );
+}

@@ -86,6 +86,14 @@ struct {
 	__type(value, struct event);
 } scratch SEC(".maps");
 
+/* Cgroups the agent does not know whose first exec already woke it (see exec_wakeup). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} woken_cgroups SEC(".maps");
+
 /* [0]: room to put an exec's working directory together. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -306,19 +314,26 @@ static __always_inline struct event *reserve(__u32 kind, __u64 cgroup_id)
 	return e;
 }
 
-/* Whether an exec event wakes the reader at once: when the kernel killed, or in a container
- * whose flags include one of `prompt` (user space decides some of its execs). Every other
- * exec (audit-only containers, the host, containers not known yet) waits for the reader's
- * next poll (100 ms at most): a wakeup per exec cost an exec storm about a fifth of its
- * time here, in context switches and migrations. */
+/* Whether an exec event wakes the reader at once: when the kernel killed, in a container
+ * whose flags include one of `prompt` (user space decides some of its execs), and at the
+ * first exec of a cgroup the agent does not know (a new container is registered, and its
+ * rules set, at once). Every other exec (audit-only containers, the host's cgroups after
+ * their first) waits for the reader's next poll, 100 ms at most: a wakeup per exec cost an
+ * exec storm about a fifth of its time here, in context switches and migrations. */
 static __always_inline __u64 exec_wakeup(struct event *e, __u32 prompt)
 {
 	struct container *c;
+	__u8 one = 1;
 
 	if (e->verdict != VERDICT_NONE)
 		return BPF_RB_FORCE_WAKEUP;
 	c = bpf_map_lookup_elem(&containers, &e->cgroup_id);
-	return c && (c->flags & prompt) ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (c)
+		return c->flags & prompt ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (bpf_map_lookup_elem(&woken_cgroups, &e->cgroup_id))
+		return BPF_RB_NO_WAKEUP;
+	bpf_map_update_elem(&woken_cgroups, &e->cgroup_id, &one, BPF_ANY);
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 /* Every exec outside the ignored cgroups, with the kernel's verdict: a denied exec is killed
