@@ -140,6 +140,8 @@ struct ProcessEntry {
     ppid: u32,
     comm: String,
     path: String,
+    /// The working directory the kernel read at its exec (a fork's parent's).
+    cwd: Option<String>,
 }
 
 /// The agent's state: known containers and processes.
@@ -327,7 +329,7 @@ impl<'p> Agent<'p> {
                 change,
                 verdict,
             } => {
-                let path = absolute(task.pid, path);
+                let path = self.absolute(task.pid, path);
                 let program = self.path_of(task.pid);
                 let actor = Actor::of_task(&task, &program);
                 let op = match change {
@@ -496,12 +498,7 @@ impl<'p> Agent<'p> {
             // A relative path: the kernel's link to the executable, as the process sees it;
             // for a process already gone, the path under its working directory.
             exe_link(task.pid)
-                .or_else(|| {
-                    let joined = Path::new(invocation.cwd.as_deref()?).join(&filename);
-                    // `components` drops the `.` of `./tool`; `..` stays (a link may be above).
-                    let path: PathBuf = joined.components().collect();
-                    Some(path.display().to_string())
-                })
+                .or_else(|| Some(join_under(invocation.cwd.as_deref()?, &filename)))
                 .unwrap_or(filename)
         };
         if !matches!(enforce, Enforce::Done(_)) {
@@ -511,6 +508,7 @@ impl<'p> Agent<'p> {
                     ppid: task.ppid,
                     comm: task.comm.clone(),
                     path: path.clone(),
+                    cwd: invocation.cwd.clone(),
                 },
             );
         }
@@ -560,12 +558,14 @@ impl<'p> Agent<'p> {
         now: OffsetDateTime,
     ) -> Vec<RuntimeAuditEvent> {
         let parent = self.processes.get(&task.ppid).cloned();
+        let (path, cwd) = parent.map(|p| (p.path, p.cwd)).unwrap_or_default();
         self.processes.insert(
             task.pid,
             ProcessEntry {
                 ppid: task.ppid,
                 comm: task.comm.clone(),
-                path: parent.map(|p| p.path).unwrap_or_default(),
+                path,
+                cwd,
             },
         );
         let Some(known) = self.known.get_mut(&task.cgroup_id) else {
@@ -613,6 +613,20 @@ impl<'p> Agent<'p> {
             .get(&pid)
             .map(|p| p.path.clone())
             .unwrap_or_default()
+    }
+
+    /// A file event's path made absolute with the process's working directory: /proc's
+    /// while it runs, else the one the kernel read at its exec (a short-lived process is
+    /// often gone before its event is read); left relative when neither is known.
+    fn absolute(&self, pid: u32, path: String) -> String {
+        if path.starts_with('/') {
+            return path;
+        }
+        let cwd = cwd_of(pid).or_else(|| self.processes.get(&pid)?.cwd.clone());
+        match cwd {
+            Some(cwd) => join_under(&cwd, &path),
+            None => path,
+        }
     }
 
     /// The verdict of a container's policies; `None` for the host and for allowed events.
@@ -1027,13 +1041,10 @@ impl<'a> Seen<'a> {
     }
 }
 
-/// A file event's path made absolute with the process's working directory.
-fn absolute(pid: u32, path: String) -> String {
-    if path.starts_with('/') {
-        return path;
-    }
-    let cwd = cwd_of(pid).unwrap_or_default();
-    format!("{}/{path}", cwd.trim_end_matches('/'))
+/// `path` under `dir`, without the `.` components (`..` stays: a link may be above).
+fn join_under(dir: &str, path: &str) -> String {
+    let joined: PathBuf = Path::new(dir).join(path).components().collect();
+    joined.display().to_string()
 }
 
 /// A running process's working directory, as it sees it.

@@ -440,6 +440,44 @@ fn read_only_paths_go_to_the_kernel_and_monitored_files_are_detected() {
             .handle(write("/var/log/x", KernelVerdict::None), &mut kernel, NOW)
             .is_empty()
     );
+    // A read of a read-only path is no change.
+    let read = KernelEvent::File {
+        task: task(8001, INIT_PID, f.cgroup_id, f.cgroup_id, "sh"),
+        path: "/etc/passwd".into(),
+        change: kabuto_runtime_bpf::FileChange::Read,
+        verdict: KernelVerdict::None,
+    };
+    assert!(agent.handle(read, &mut kernel, NOW).is_empty());
+    // A relative path of a process already gone: under the directory the kernel read at
+    // its exec (here /app), inherited by its fork.
+    let started = KernelEvent::Exec {
+        task: task(8002, INIT_PID, f.cgroup_id, f.cgroup_id, "sh"),
+        filename: "/bin/sh".into(),
+        args: vec!["sh".into()],
+        cwd: Some("/app".into()),
+        dev: 1,
+        ino: 2,
+        ctime_ns: STARTED_NS - 1,
+        verdict: KernelVerdict::None,
+    };
+    agent.handle(started, &mut kernel, NOW);
+    agent.handle(
+        KernelEvent::Fork(task(8003, 8002, f.cgroup_id, f.cgroup_id, "sh")),
+        &mut kernel,
+        NOW,
+    );
+    let relative = KernelEvent::File {
+        task: task(8003, 8002, f.cgroup_id, f.cgroup_id, "sh"),
+        path: "./settings.yaml".into(),
+        change: kabuto_runtime_bpf::FileChange::Modify,
+        verdict: KernelVerdict::None,
+    };
+    let events = agent.handle(relative, &mut kernel, NOW);
+    assert_eq!(
+        events[0].evidence.file.as_deref(),
+        Some("/app/settings.yaml"),
+        "{events:#?}"
+    );
 }
 
 #[test]

@@ -268,7 +268,9 @@ fn judge_policy(policy: &RuntimePolicy, event: &Event<'_>, hit: &mut impl FnMut(
             }
         }
         Event::File { process, path, op } => {
-            if let Some(rule) = &c.readonly
+            // A read changes nothing: read-only paths are only about changes.
+            if *op != FileOp::Read
+                && let Some(rule) = &c.readonly
                 && rule.covers(path, process)
             {
                 hit(

@@ -313,6 +313,11 @@ fn network_file_start_and_count_controls() {
     );
     assert_eq!(hits(&file("/etc/resolv.conf", FileOp::Modify)), []);
     assert_eq!(
+        hits(&file("/etc/passwd", FileOp::Read)),
+        [],
+        "a read changes nothing"
+    );
+    assert_eq!(
         hits(&file("/app/config/db.yaml", FileOp::Modify)),
         [(Control::FileIntegrity, Action::Detect)]
     );
