@@ -170,10 +170,10 @@ static __always_inline void fill_inode(struct event *e, struct inode *inode)
 	}
 }
 
-/* The enforcement decision for an exec in a known container; VERDICT_NONE to let it run. */
-static __always_inline __u32 exec_verdict(struct event *e)
+/* The enforcement decision for an exec in container `c` (its containers map entry, null
+ * for a cgroup the agent does not know); VERDICT_NONE to let it run. */
+static __always_inline __u32 exec_verdict(struct event *e, struct container *c)
 {
-	struct container *c = bpf_map_lookup_elem(&containers, &e->cgroup_id);
 	struct exec_key key = { .cgroup_id = e->cgroup_id, .ino = e->ino, .dev = e->dev };
 	__u32 *allowed;
 	__u32 allow = 0;
@@ -320,14 +320,12 @@ static __always_inline struct event *reserve(__u32 kind, __u64 cgroup_id)
  * rules set, at once). Every other exec (audit-only containers, the host's cgroups after
  * their first) waits for the reader's next poll, 100 ms at most: a wakeup per exec cost an
  * exec storm about a fifth of its time here, in context switches and migrations. */
-static __always_inline __u64 exec_wakeup(struct event *e, __u32 prompt)
+static __always_inline __u64 exec_wakeup(struct event *e, struct container *c, __u32 prompt)
 {
-	struct container *c;
 	__u8 one = 1;
 
 	if (e->verdict != VERDICT_NONE)
 		return BPF_RB_FORCE_WAKEUP;
-	c = bpf_map_lookup_elem(&containers, &e->cgroup_id);
 	if (c)
 		return c->flags & prompt ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	if (bpf_map_lookup_elem(&woken_cgroups, &e->cgroup_id))
@@ -342,6 +340,7 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(exec_kill, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	__u64 cgroup_id = bpf_get_current_cgroup_id();
+	struct container *c;
 	struct event *e;
 
 	if (bpf_map_lookup_elem(&ignored_cgroups, &cgroup_id))
@@ -354,10 +353,11 @@ int BPF_PROG(exec_kill, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	fill_argv(e, p);
 	fill_cwd(e, p);
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
-	e->verdict = kill_exec ? exec_verdict(e) : VERDICT_NONE;
+	c = bpf_map_lookup_elem(&containers, &cgroup_id);
+	e->verdict = kill_exec ? exec_verdict(e, c) : VERDICT_NONE;
 	if (e->verdict != VERDICT_NONE)
 		bpf_send_signal(SIGKILL);
-	bpf_ringbuf_submit(e, exec_wakeup(e, PROMPT_EXEC));
+	bpf_ringbuf_submit(e, exec_wakeup(e, c, PROMPT_EXEC));
 	return 0;
 }
 
@@ -381,7 +381,8 @@ int exec_observe(struct trace_event_raw_sched_process_exec *ctx)
 	fill_cwd(e, task);
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), (void *)ctx + offset);
 	/* Here user space kills what the kernel would have: those containers too. */
-	bpf_ringbuf_submit(e, exec_wakeup(e, PROMPT_EXEC | BLOCK_RUNTIME_EXEC | BLOCK_DRIFT));
+	bpf_ringbuf_submit(e, exec_wakeup(e, bpf_map_lookup_elem(&containers, &cgroup_id),
+					  PROMPT_EXEC | BLOCK_RUNTIME_EXEC | BLOCK_DRIFT));
 	return 0;
 }
 
@@ -391,16 +392,18 @@ int BPF_PROG(exec_deny, struct linux_binprm *bprm, int ret)
 {
 	__u32 zero = 0;
 	struct event *e = bpf_map_lookup_elem(&scratch, &zero);
+	struct container *c;
 
 	if (ret || !e)
 		return ret;
 	/* Every field exec_verdict reads is written here. */
 	e->cgroup_id = bpf_get_current_cgroup_id();
-	if (!bpf_map_lookup_elem(&containers, &e->cgroup_id))
+	c = bpf_map_lookup_elem(&containers, &e->cgroup_id);
+	if (!c)
 		return 0;
 	fill_task(e, (struct task_struct *)bpf_get_current_task_btf());
 	fill_inode(e, BPF_CORE_READ(bprm, file, f_inode));
-	return exec_verdict(e) == VERDICT_NONE ? 0 : -EPERM;
+	return exec_verdict(e, c) == VERDICT_NONE ? 0 : -EPERM;
 }
 
 SEC("tp_btf/sched_process_fork")
